@@ -1,0 +1,99 @@
+//! Generation: runs progenitor on a linted spec and formats the result with
+//! prettyplease, deterministically (LF line endings, trailing newline).
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use openapiv3::OpenAPI;
+use progenitor::{GenerationSettings, Generator, InterfaceStyle, TagStyle};
+
+use crate::error::CodegenError;
+
+/// Inner attributes that keep the workspace's lints off code we do not write by hand.
+const GENERATED_ALLOWS: &str = "\
+#![allow(clippy::all, clippy::pedantic, clippy::nursery, clippy::restriction)]
+#![allow(missing_docs, unused_imports, unused_qualifications, rust_2018_idioms)]
+";
+
+/// The generator settings of the Sonoran client. The Builder interface is the one
+/// progenitor's CLI and mock generators expect.
+pub fn settings() -> GenerationSettings {
+    let mut settings = GenerationSettings::default();
+    settings
+        .with_interface(InterfaceStyle::Builder)
+        .with_tag(TagStyle::Merged);
+    settings
+}
+
+/// Generates the client module's source for `spec` (named `spec_file` in messages),
+/// headed by `header` (comment lines, each starting with `//`).
+pub fn client_source(
+    spec_file: &str,
+    spec: &OpenAPI,
+    header: &str,
+) -> Result<String, CodegenError> {
+    let tokens = run_progenitor(spec_file, spec)?;
+    let file = syn::parse2::<syn::File>(tokens).map_err(|error| CodegenError::Format {
+        file: spec_file.to_owned(),
+        message: error.to_string(),
+    })?;
+    // progenitor documents each operation with a usage sketch marked `ignore`; it
+    // is not compilable on its own, and an ignored doctest is noise in every test
+    // run, so it is shown as text instead.
+    let body = prettyplease::unparse(&file).replace("\n```ignore\n", "\n```text\n");
+    Ok(normalize_newlines(&format!(
+        "{header}\n{GENERATED_ALLOWS}\n{body}"
+    )))
+}
+
+/// Runs progenitor. Lint should make a panic impossible; if one happens anyway it is
+/// caught and reported as a lint gap rather than taking the caller down.
+fn run_progenitor(
+    spec_file: &str,
+    spec: &OpenAPI,
+) -> Result<proc_macro2::TokenStream, CodegenError> {
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        Generator::new(&settings()).generate_tokens(spec)
+    }));
+    match outcome {
+        Ok(Ok(tokens)) => Ok(tokens),
+        Ok(Err(error)) => Err(CodegenError::Generator {
+            file: spec_file.to_owned(),
+            message: error.to_string(),
+        }),
+        Err(payload) => Err(CodegenError::GeneratorPanicked {
+            file: spec_file.to_owned(),
+            message: panic_message(payload.as_ref()),
+        }),
+    }
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|message| (*message).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
+}
+
+/// LF line endings and exactly one trailing newline, whatever the platform.
+pub fn normalize_newlines(text: &str) -> String {
+    let mut normalized = text.replace("\r\n", "\n");
+    while normalized.ends_with("\n\n") {
+        normalized.pop();
+    }
+    if !normalized.ends_with('\n') {
+        normalized.push('\n');
+    }
+    normalized
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn newlines_are_normalized() {
+        assert_eq!(normalize_newlines("a\r\nb"), "a\nb\n");
+        assert_eq!(normalize_newlines("a\n\n\n"), "a\n");
+    }
+}

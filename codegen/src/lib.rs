@@ -1,0 +1,28 @@
+//! The Sonoran CMS code generator: turns the docs' OpenAPI spec and our enrichment
+//! into the checked-in Rust client.
+//!
+//! The pipeline runs in five steps, each in its own module:
+//!
+//! 1. [`load`]: read YAML (errors carry file, line and column) into JSON values.
+//! 2. [`enrich`]: apply the OpenAPI Overlay that adds what the docs leave out.
+//! 3. [`lint`]: reject, by operation and JSON pointer, whatever would give users an
+//!    untyped or broken client, including every construct progenitor panics on.
+//! 4. [`generate`]: run progenitor (Builder interface) and format with prettyplease.
+//! 5. [`outputs`]: compare or write each generated file through one helper.
+//!
+//! [`pipeline`] ties them together; `cargo xtask regen` is a thin command line over it.
+//! Nothing here panics on input: every problem comes back as a [`CodegenError`].
+
+pub mod enrich;
+pub mod error;
+pub mod generate;
+pub mod json_pointer;
+pub mod lint;
+pub mod load;
+pub mod outputs;
+pub mod pipeline;
+
+pub use error::{CodegenError, LintFinding};
+pub use load::SourceText;
+pub use outputs::{FileStatus, GeneratedFile, Mode, ensure_file_contents};
+pub use pipeline::{Sources, generate_files};

@@ -1,0 +1,958 @@
+//! Lint: rejects, by operation and JSON pointer, whatever in the enriched spec would
+//! give users an untyped or broken client, and every construct progenitor 0.15
+//! panics on (so the generator only ever sees specs it can handle).
+//!
+//! Each rule is a method of [`Linter`] and says in its comment why it exists. The
+//! panics it guards against are progenitor's `assert!`s and `todo!`s on: path items
+//! given by `$ref`, optional path parameters, path parameters missing from the path
+//! template (and the reverse), several request media types, JSON media types with
+//! an `encoding` or without a schema, status codes outside 100..=599, and success or
+//! error responses of mixed shapes.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use indexmap::IndexMap;
+use openapiv3::{
+    AdditionalProperties, AnySchema, Components, MediaType, OpenAPI, Operation, Parameter,
+    ParameterData, ParameterSchemaOrContent, PathItem, PathStyle, QueryStyle, ReferenceOr,
+    Response, Schema, SchemaKind, StatusCode, Type,
+};
+use serde_json::Value;
+
+use crate::error::{CodegenError, LintFinding};
+use crate::json_pointer::{child, from_tokens};
+
+/// The only request and response media type the Sonoran CMS API speaks for typed bodies.
+const JSON_MEDIA_TYPE: &str = "application/json";
+
+/// Lints the enriched spec: `value` is the document as JSON, `spec` the same
+/// document typed. Returns every finding at once, in document order.
+pub fn check(file: &str, value: &Value, spec: &OpenAPI) -> Result<(), CodegenError> {
+    let findings = lint(value, spec);
+    if findings.is_empty() {
+        Ok(())
+    } else {
+        Err(CodegenError::Lint {
+            file: file.to_owned(),
+            findings,
+        })
+    }
+}
+
+/// Every finding for the document, in document order.
+pub fn lint(value: &Value, spec: &OpenAPI) -> Vec<LintFinding> {
+    let mut linter = Linter {
+        spec,
+        findings: Vec::new(),
+    };
+    linter.openapi_version();
+    linter.references(value, "");
+    linter.paths();
+    linter.component_schemas();
+    linter.findings
+}
+
+struct Linter<'a> {
+    spec: &'a OpenAPI,
+    findings: Vec<LintFinding>,
+}
+
+/// How progenitor will represent one response body; two different ones in the
+/// success (or the error) responses of one operation make it panic.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum ResponseShape {
+    /// No content: `()`.
+    Empty,
+    /// An `application/json` body with this schema (a `$ref` or the inline schema's JSON).
+    Json(String),
+    /// Content that is not JSON: an untyped byte stream.
+    Untyped,
+}
+
+impl std::fmt::Display for ResponseShape {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ResponseShape::Empty => formatter.write_str("no body"),
+            ResponseShape::Json(schema) => write!(formatter, "JSON {schema}"),
+            ResponseShape::Untyped => formatter.write_str("a non-JSON body"),
+        }
+    }
+}
+
+impl<'a> Linter<'a> {
+    fn report(&mut self, operation: Option<&str>, pointer: &str, message: impl Into<String>) {
+        self.findings.push(LintFinding {
+            operation: operation.map(str::to_owned),
+            pointer: pointer.to_owned(),
+            message: message.into(),
+        });
+    }
+
+    /// progenitor only reads OpenAPI 3.0.x; a 3.1 document would be misread.
+    fn openapi_version(&mut self) {
+        if !self.spec.openapi.starts_with("3.0.") {
+            let message = format!(
+                "the spec says OpenAPI `{}`; progenitor reads only 3.0.x",
+                self.spec.openapi
+            );
+            self.report(None, "/openapi", message);
+        }
+    }
+
+    /// A `$ref` that points nowhere makes progenitor fail or typify panic; we only
+    /// follow references inside this document, so external ones are refused too.
+    fn references(&mut self, value: &Value, pointer: &str) {
+        match value {
+            Value::Object(object) => {
+                if let Some(reference) = object.get("$ref") {
+                    let here = child(pointer, "$ref");
+                    match reference.as_str() {
+                        Some(target) if target.starts_with("#/") => {
+                            if self.local_reference_resolves(target) == Some(false) {
+                                self.report(
+                                    None,
+                                    &here,
+                                    format!("`{target}` points to nothing in this document"),
+                                );
+                            }
+                        }
+                        Some(target) => self.report(
+                            None,
+                            &here,
+                            format!("`{target}` is not a reference into this document (`#/...`)"),
+                        ),
+                        None => self.report(None, &here, "`$ref` must be a string"),
+                    }
+                }
+                for (key, nested) in object {
+                    self.references(nested, &child(pointer, key));
+                }
+            }
+            Value::Array(items) => {
+                for (index, item) in items.iter().enumerate() {
+                    self.references(item, &child(pointer, &index.to_string()));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether a local reference resolves, looked up in the typed components (the
+    /// only places a reference may point to and be understood by progenitor).
+    fn local_reference_resolves(&self, reference: &str) -> Option<bool> {
+        let components = self.spec.components.as_ref();
+        let exists = |section: &str, name: &str| -> bool {
+            let Some(components) = components else {
+                return false;
+            };
+            match section {
+                "schemas" => components.schemas.contains_key(name),
+                "responses" => components.responses.contains_key(name),
+                "parameters" => components.parameters.contains_key(name),
+                "requestBodies" => components.request_bodies.contains_key(name),
+                "headers" => components.headers.contains_key(name),
+                "securitySchemes" => components.security_schemes.contains_key(name),
+                "examples" => components.examples.contains_key(name),
+                "links" => components.links.contains_key(name),
+                "callbacks" => components.callbacks.contains_key(name),
+                _ => false,
+            }
+        };
+        let rest = reference.strip_prefix("#/components/")?;
+        match rest.split_once('/') {
+            Some((section, name)) if !name.contains('/') => Some(exists(section, &unescape(name))),
+            // Deeper references (into a schema's properties) are not understood by typify.
+            _ => Some(false),
+        }
+    }
+
+    fn paths(&mut self) {
+        let mut operation_ids: BTreeMap<String, String> = BTreeMap::new();
+        let mut method_names: BTreeMap<String, (String, String)> = BTreeMap::new();
+        for (path, path_item) in &self.spec.paths.paths {
+            let path_pointer = from_tokens(["paths", path.as_str()]);
+            let path_item = match path_item {
+                ReferenceOr::Item(item) => item,
+                ReferenceOr::Reference { .. } => {
+                    self.report(
+                        None,
+                        &path_pointer,
+                        "a path item given by `$ref` makes progenitor panic; inline it",
+                    );
+                    continue;
+                }
+            };
+            let template_names = match path_template_names(path) {
+                Ok(names) => names,
+                Err(message) => {
+                    self.report(None, &path_pointer, message);
+                    continue;
+                }
+            };
+            for (method, operation) in path_item.iter() {
+                let operation_pointer = child(&path_pointer, method);
+                let Some(name) = self.operation_id(
+                    operation,
+                    &operation_pointer,
+                    &mut operation_ids,
+                    &mut method_names,
+                ) else {
+                    continue;
+                };
+                self.operation(
+                    &name,
+                    path_item,
+                    operation,
+                    &operation_pointer,
+                    &template_names,
+                );
+            }
+        }
+    }
+
+    /// Every operation needs an operationId that is unique and makes a unique Rust
+    /// method name: progenitor names methods and types after it.
+    fn operation_id(
+        &mut self,
+        operation: &Operation,
+        pointer: &str,
+        seen_ids: &mut BTreeMap<String, String>,
+        seen_method_names: &mut BTreeMap<String, (String, String)>,
+    ) -> Option<String> {
+        let id_pointer = child(pointer, "operationId");
+        let Some(operation_id) = operation.operation_id.as_deref() else {
+            self.report(
+                None,
+                pointer,
+                "the operation has no operationId; progenitor names the client method after it",
+            );
+            return None;
+        };
+        if !is_identifier(operation_id) {
+            self.report(
+                Some(operation_id),
+                &id_pointer,
+                "an operationId must start with a letter and hold only letters, digits and `_`",
+            );
+            return None;
+        }
+        if let Some(first) = seen_ids.insert(operation_id.to_owned(), pointer.to_owned()) {
+            self.report(
+                Some(operation_id),
+                &id_pointer,
+                format!("the same operationId is already used at {first}"),
+            );
+            return None;
+        }
+        let method_name = snake_case(operation_id);
+        if let Some((other_id, _)) = seen_method_names.insert(
+            method_name.clone(),
+            (operation_id.to_owned(), pointer.to_owned()),
+        ) {
+            self.report(
+                Some(operation_id),
+                &id_pointer,
+                format!("operationIds `{other_id}` and `{operation_id}` both become the method `{method_name}`"),
+            );
+        }
+        Some(operation_id.to_owned())
+    }
+
+    fn operation(
+        &mut self,
+        name: &str,
+        path_item: &PathItem,
+        operation: &Operation,
+        pointer: &str,
+        template_names: &[String],
+    ) {
+        self.parameters(name, path_item, operation, pointer, template_names);
+        self.request_body(name, operation, pointer);
+        self.responses(name, operation, pointer);
+    }
+
+    /// Parameters must be ones progenitor can type: path parameters required and
+    /// present in the template, query parameters in form style, no cookies, a
+    /// schema (not `content`) each, and distinct Rust names.
+    fn parameters(
+        &mut self,
+        name: &str,
+        path_item: &PathItem,
+        operation: &Operation,
+        pointer: &str,
+        template_names: &[String],
+    ) {
+        let components = self.spec.components.as_ref();
+        let declared = path_item
+            .parameters
+            .iter()
+            .enumerate()
+            .map(|(index, parameter)| (from_tokens(["parameters", &index.to_string()]), parameter))
+            .map(|(relative, parameter)| (format!("{}{relative}", parent(pointer)), parameter))
+            .chain(
+                operation
+                    .parameters
+                    .iter()
+                    .enumerate()
+                    .map(|(index, parameter)| {
+                        (
+                            child(&child(pointer, "parameters"), &index.to_string()),
+                            parameter,
+                        )
+                    }),
+            )
+            .collect::<Vec<_>>();
+
+        // Operation parameters override path-item ones of the same name and location.
+        let mut effective: IndexMap<(String, &'static str), (String, &Parameter)> = IndexMap::new();
+        for (parameter_pointer, parameter) in declared {
+            let Some(parameter) =
+                resolve(parameter, "parameters", components.map(|c| &c.parameters))
+            else {
+                self.report(
+                    Some(name),
+                    &parameter_pointer,
+                    "this parameter `$ref` does not resolve to #/components/parameters/<name>",
+                );
+                continue;
+            };
+            let location = parameter_location(parameter);
+            effective.insert(
+                (parameter.parameter_data_ref().name.clone(), location),
+                (parameter_pointer, parameter),
+            );
+        }
+
+        let mut rust_names: BTreeMap<String, String> = BTreeMap::new();
+        let mut path_parameter_names = BTreeSet::new();
+        for ((api_name, _), (parameter_pointer, parameter)) in &effective {
+            let data = parameter.parameter_data_ref();
+            match parameter {
+                Parameter::Path { style, .. } => {
+                    path_parameter_names.insert(api_name.clone());
+                    if !data.required {
+                        self.report(
+                            Some(name),
+                            parameter_pointer,
+                            "a path parameter must be `required: true` (progenitor asserts it)",
+                        );
+                    }
+                    if !matches!(style, PathStyle::Simple) {
+                        self.report(
+                            Some(name),
+                            parameter_pointer,
+                            "only `simple` path parameters are supported",
+                        );
+                    }
+                    if !template_names.contains(api_name) {
+                        self.report(
+                            Some(name),
+                            parameter_pointer,
+                            format!("path parameter `{api_name}` does not appear in the path; progenitor panics"),
+                        );
+                    }
+                }
+                Parameter::Query { style, .. } => {
+                    if !matches!(style, QueryStyle::Form) {
+                        self.report(
+                            Some(name),
+                            parameter_pointer,
+                            "only `form` query parameters are supported",
+                        );
+                    }
+                }
+                Parameter::Header { .. } => {}
+                Parameter::Cookie { .. } => {
+                    self.report(
+                        Some(name),
+                        parameter_pointer,
+                        "cookie parameters are not supported",
+                    );
+                }
+            }
+            self.parameter_schema(name, data, parameter_pointer);
+            let rust_name = snake_case(api_name);
+            if let Some(other) = rust_names.insert(rust_name.clone(), api_name.clone()) {
+                self.report(
+                    Some(name),
+                    parameter_pointer,
+                    format!("parameters `{other}` and `{api_name}` both become the Rust name `{rust_name}`"),
+                );
+            } else if rust_name == "body" && operation.request_body.is_some() {
+                self.report(
+                    Some(name),
+                    parameter_pointer,
+                    "a parameter named `body` collides with the request body",
+                );
+            }
+        }
+        for template_name in template_names {
+            if !path_parameter_names.contains(template_name) {
+                self.report(
+                    Some(name),
+                    pointer,
+                    format!(
+                        "the path has `{{{template_name}}}` but no path parameter of that name"
+                    ),
+                );
+            }
+        }
+    }
+
+    fn parameter_schema(&mut self, name: &str, data: &ParameterData, pointer: &str) {
+        match &data.format {
+            ParameterSchemaOrContent::Schema(schema) => {
+                let schema_pointer = child(pointer, "schema");
+                if is_id_name(&data.name) && is_number(schema, self.spec.components.as_ref()) {
+                    self.report(Some(name), &schema_pointer, number_id_message(&data.name));
+                }
+                self.schema(Some(name), schema, &schema_pointer);
+            }
+            ParameterSchemaOrContent::Content(_) => {
+                self.report(
+                    Some(name),
+                    pointer,
+                    "a parameter must have a `schema`, not `content`",
+                );
+            }
+        }
+    }
+
+    /// A request body must be one `application/json` object with named properties;
+    /// a bare `type: object` would reach users as an untyped map.
+    fn request_body(&mut self, name: &str, operation: &Operation, pointer: &str) {
+        let Some(body) = &operation.request_body else {
+            return;
+        };
+        let body_pointer = child(pointer, "requestBody");
+        let components = self.spec.components.as_ref();
+        let Some(body) = resolve(body, "requestBodies", components.map(|c| &c.request_bodies))
+        else {
+            self.report(
+                Some(name),
+                &body_pointer,
+                "this request body `$ref` does not resolve to #/components/requestBodies/<name>",
+            );
+            return;
+        };
+        let content_pointer = child(&body_pointer, "content");
+        let media_types = body.content.keys().cloned().collect::<Vec<_>>();
+        match media_types.as_slice() {
+            [] => self.report(
+                Some(name),
+                &content_pointer,
+                "the request body declares no media type, so progenitor would drop it",
+            ),
+            [media_type] if media_type == JSON_MEDIA_TYPE => {}
+            [other] => self.report(
+                Some(name),
+                &content_pointer,
+                format!("the request body is `{other}`; the client sends only `{JSON_MEDIA_TYPE}`"),
+            ),
+            _ => self.report(
+                Some(name),
+                &content_pointer,
+                format!(
+                    "the request body has {} media types; progenitor panics on more than one",
+                    media_types.len()
+                ),
+            ),
+        }
+        let Some(media_type) = body.content.get(JSON_MEDIA_TYPE) else {
+            return;
+        };
+        let media_pointer = child(&content_pointer, JSON_MEDIA_TYPE);
+        self.media_type_encoding(name, media_type, &media_pointer);
+        let Some(schema) = &media_type.schema else {
+            self.report(
+                Some(name),
+                &media_pointer,
+                "the JSON request body has no schema",
+            );
+            return;
+        };
+        let schema_pointer = child(&media_pointer, "schema");
+        self.schema(Some(name), schema, &schema_pointer);
+        let (resolved, resolved_pointer) = match schema {
+            ReferenceOr::Item(schema) => (Some(schema), schema_pointer.clone()),
+            ReferenceOr::Reference { reference } => (
+                resolve(schema, "schemas", components.map(|c| &c.schemas)),
+                reference.trim_start_matches('#').to_owned(),
+            ),
+        };
+        let has_properties = matches!(
+            resolved.map(|schema| &schema.schema_kind),
+            Some(SchemaKind::Type(Type::Object(object))) if !object.properties.is_empty()
+        );
+        if !has_properties {
+            self.report(
+                Some(name),
+                &resolved_pointer,
+                "the request body schema has no properties, so users would get an untyped map; \
+                 describe its fields in the enrichment",
+            );
+        }
+    }
+
+    /// progenitor `todo!`s on a JSON media type with an `encoding`.
+    fn media_type_encoding(&mut self, name: &str, media_type: &MediaType, pointer: &str) {
+        if !media_type.encoding.is_empty() {
+            self.report(
+                Some(name),
+                &child(pointer, "encoding"),
+                "`encoding` on a JSON media type makes progenitor panic",
+            );
+        }
+    }
+
+    /// Responses must give typed results: a declared success, JSON bodies with
+    /// schemas, and one shape for all successes and one for all errors (progenitor
+    /// asserts both).
+    fn responses(&mut self, name: &str, operation: &Operation, pointer: &str) {
+        let responses_pointer = child(pointer, "responses");
+        let components = self.spec.components.as_ref();
+        let mut success_shapes: BTreeMap<ResponseShape, Vec<String>> = BTreeMap::new();
+        let mut error_shapes: BTreeMap<ResponseShape, Vec<String>> = BTreeMap::new();
+        let entries = operation
+            .responses
+            .default
+            .iter()
+            .map(|response| ("default".to_owned(), None, response))
+            .chain(
+                operation
+                    .responses
+                    .responses
+                    .iter()
+                    .map(|(status, response)| (status.to_string(), Some(status), response)),
+            );
+        for (status_text, status, response) in entries {
+            let response_pointer = child(&responses_pointer, &status_text);
+            let class = match status {
+                None => None,
+                Some(StatusCode::Code(code)) if (100..=599).contains(code) => Some(code / 100),
+                Some(StatusCode::Range(range)) if (1..=5).contains(range) => Some(*range),
+                Some(_) => {
+                    self.report(
+                        Some(name),
+                        &response_pointer,
+                        format!("`{status_text}` is not an HTTP status (100 to 599 or 1XX to 5XX)"),
+                    );
+                    continue;
+                }
+            };
+            let Some(response) = resolve(response, "responses", components.map(|c| &c.responses))
+            else {
+                self.report(
+                    Some(name),
+                    &response_pointer,
+                    "this response `$ref` does not resolve to #/components/responses/<name>",
+                );
+                continue;
+            };
+            let Some(shape) = self.response_shape(name, response, &response_pointer) else {
+                continue;
+            };
+            if matches!(class, Some(2) | None) || status == Some(&StatusCode::Code(101)) {
+                if shape == ResponseShape::Untyped {
+                    self.report(
+                        Some(name),
+                        &response_pointer,
+                        "a success response with a non-JSON body would be an untyped byte stream",
+                    );
+                }
+                success_shapes
+                    .entry(shape.clone())
+                    .or_default()
+                    .push(status_text.clone());
+            }
+            if matches!(class, Some(4 | 5) | None) {
+                if shape == ResponseShape::Untyped {
+                    self.report(
+                        Some(name),
+                        &response_pointer,
+                        "an error response with a non-JSON body would be an untyped byte stream",
+                    );
+                }
+                error_shapes.entry(shape).or_default().push(status_text);
+            }
+        }
+        if !operation
+            .responses
+            .responses
+            .keys()
+            .any(|status| matches!(status, StatusCode::Code(200..=299) | StatusCode::Range(2)))
+        {
+            self.report(
+                Some(name),
+                &responses_pointer,
+                "no 2XX response is declared, so the result would be untyped",
+            );
+        }
+        for (kind, shapes) in [("success", success_shapes), ("error", error_shapes)] {
+            if shapes.len() > 1 {
+                let listing = shapes
+                    .iter()
+                    .map(|(shape, statuses)| format!("{} → {shape}", statuses.join(", ")))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                self.report(
+                    Some(name),
+                    &responses_pointer,
+                    format!("{kind} responses have different shapes ({listing}); progenitor needs one shape, so share one schema"),
+                );
+            }
+        }
+    }
+
+    fn response_shape(
+        &mut self,
+        name: &str,
+        response: &Response,
+        pointer: &str,
+    ) -> Option<ResponseShape> {
+        let json = response.content.iter().find(|(media_type, _)| {
+            media_type.as_str() == JSON_MEDIA_TYPE || media_type.starts_with("application/json;")
+        });
+        let Some((media_type_name, media_type)) = json else {
+            return Some(if response.content.is_empty() {
+                ResponseShape::Empty
+            } else {
+                ResponseShape::Untyped
+            });
+        };
+        let media_pointer = child(&child(pointer, "content"), media_type_name);
+        self.media_type_encoding(name, media_type, &media_pointer);
+        let Some(schema) = &media_type.schema else {
+            self.report(
+                Some(name),
+                &media_pointer,
+                "a JSON response without a schema makes progenitor panic",
+            );
+            return None;
+        };
+        self.schema(Some(name), schema, &child(&media_pointer, "schema"));
+        Some(ResponseShape::Json(match schema {
+            ReferenceOr::Reference { reference } => reference.clone(),
+            ReferenceOr::Item(schema) => serde_json::to_string(schema).unwrap_or_default(),
+        }))
+    }
+
+    fn component_schemas(&mut self) {
+        let Some(components) = &self.spec.components else {
+            return;
+        };
+        for (schema_name, schema) in &components.schemas {
+            self.schema(
+                None,
+                schema,
+                &from_tokens(["components", "schemas", schema_name]),
+            );
+        }
+    }
+
+    /// Walks an inline schema tree (references are linted where they are defined).
+    /// Ids must be integers or strings: `type: number` would make them `f64`.
+    fn schema(&mut self, operation: Option<&str>, schema: &ReferenceOr<Schema>, pointer: &str) {
+        let ReferenceOr::Item(schema) = schema else {
+            return;
+        };
+        self.schema_item(operation, schema, pointer);
+    }
+
+    fn boxed_schema(
+        &mut self,
+        operation: Option<&str>,
+        schema: &ReferenceOr<Box<Schema>>,
+        pointer: &str,
+    ) {
+        let ReferenceOr::Item(schema) = schema else {
+            return;
+        };
+        self.schema_item(operation, schema, pointer);
+    }
+
+    fn schema_item(&mut self, operation: Option<&str>, schema: &Schema, pointer: &str) {
+        let mut properties = None;
+        let mut additional_properties = None;
+        let mut items = None;
+        let mut combinations: Vec<(&str, &Vec<ReferenceOr<Schema>>)> = Vec::new();
+        let mut negation = None;
+        match &schema.schema_kind {
+            SchemaKind::Type(Type::Object(object)) => {
+                properties = Some(&object.properties);
+                additional_properties = object.additional_properties.as_ref();
+            }
+            SchemaKind::Type(Type::Array(array)) => items = array.items.as_ref(),
+            SchemaKind::OneOf { one_of } => combinations.push(("oneOf", one_of)),
+            SchemaKind::AllOf { all_of } => combinations.push(("allOf", all_of)),
+            SchemaKind::AnyOf { any_of } => combinations.push(("anyOf", any_of)),
+            SchemaKind::Not { not } => negation = Some(not.as_ref()),
+            SchemaKind::Any(any) => {
+                self.untyped_schema(operation, any, pointer);
+                properties = Some(&any.properties);
+                additional_properties = any.additional_properties.as_ref();
+                items = any.items.as_ref();
+                combinations.extend([
+                    ("oneOf", &any.one_of),
+                    ("allOf", &any.all_of),
+                    ("anyOf", &any.any_of),
+                ]);
+                negation = any.not.as_deref();
+            }
+            SchemaKind::Type(_) => {}
+        }
+
+        if let Some(properties) = properties {
+            let properties_pointer = child(pointer, "properties");
+            for (property_name, property) in properties {
+                let property_pointer = child(&properties_pointer, property_name);
+                if is_id_name(property_name)
+                    && is_boxed_number(property, self.spec.components.as_ref())
+                {
+                    self.report(
+                        operation,
+                        &property_pointer,
+                        number_id_message(property_name),
+                    );
+                }
+                self.boxed_schema(operation, property, &property_pointer);
+            }
+        }
+        if let Some(AdditionalProperties::Schema(additional)) = additional_properties {
+            self.schema(
+                operation,
+                additional,
+                &child(pointer, "additionalProperties"),
+            );
+        }
+        if let Some(items) = items {
+            self.boxed_schema(operation, items, &child(pointer, "items"));
+        }
+        for (keyword, list) in combinations {
+            for (index, nested) in list.iter().enumerate() {
+                self.schema(
+                    operation,
+                    nested,
+                    &child(&child(pointer, keyword), &index.to_string()),
+                );
+            }
+        }
+        if let Some(negation) = negation {
+            self.schema(operation, negation, &child(pointer, "not"));
+        }
+    }
+
+    /// openapiv3 reads a schema it cannot classify (an unknown `type`, or keywords
+    /// of several types) as "any"; progenitor `todo!`s on an unknown `type` and on
+    /// `exclusiveMinimum`/`exclusiveMaximum` without their bound there.
+    fn untyped_schema(&mut self, operation: Option<&str>, schema: &AnySchema, pointer: &str) {
+        const TYPES: [&str; 6] = ["boolean", "object", "array", "number", "string", "integer"];
+        if let Some(type_name) = schema.typ.as_deref()
+            && !TYPES.contains(&type_name)
+        {
+            self.report(
+                operation,
+                &child(pointer, "type"),
+                format!(
+                    "`{type_name}` is not a JSON Schema type (one of {})",
+                    TYPES.join(", ")
+                ),
+            );
+        }
+        if schema.exclusive_minimum == Some(true) && schema.minimum.is_none() {
+            self.report(
+                operation,
+                pointer,
+                "`exclusiveMinimum` without `minimum` makes progenitor panic",
+            );
+        }
+        if schema.exclusive_maximum == Some(true) && schema.maximum.is_none() {
+            self.report(
+                operation,
+                pointer,
+                "`exclusiveMaximum` without `maximum` makes progenitor panic",
+            );
+        }
+    }
+}
+
+/// Follows a `$ref` (and references to references, a few levels deep) into the
+/// component section it must point to; `None` when it does not resolve.
+fn resolve<'s, T>(
+    item: &'s ReferenceOr<T>,
+    section: &str,
+    components: Option<&'s IndexMap<String, ReferenceOr<T>>>,
+) -> Option<&'s T> {
+    let mut current = item;
+    // Bounded so that a cycle of references cannot loop forever.
+    for _ in 0..8 {
+        match current {
+            ReferenceOr::Item(item) => return Some(item),
+            ReferenceOr::Reference { reference } => {
+                let name = reference.strip_prefix(&format!("#/components/{section}/"))?;
+                current = components?.get(&unescape(name))?;
+            }
+        }
+    }
+    None
+}
+
+fn is_number(schema: &ReferenceOr<Schema>, components: Option<&Components>) -> bool {
+    let resolved = resolve(schema, "schemas", components.map(|c| &c.schemas));
+    resolved.is_some_and(schema_is_number)
+}
+
+fn is_boxed_number(schema: &ReferenceOr<Box<Schema>>, components: Option<&Components>) -> bool {
+    match schema {
+        ReferenceOr::Item(schema) => schema_is_number(schema),
+        ReferenceOr::Reference { reference } => is_number(
+            &ReferenceOr::Reference {
+                reference: reference.clone(),
+            },
+            components,
+        ),
+    }
+}
+
+/// A number, or an array of numbers (a list of ids).
+fn schema_is_number(schema: &Schema) -> bool {
+    match &schema.schema_kind {
+        SchemaKind::Type(Type::Number(_)) => true,
+        SchemaKind::Any(any) => any.typ.as_deref() == Some("number"),
+        SchemaKind::Type(Type::Array(array)) => {
+            matches!(&array.items, Some(ReferenceOr::Item(items)) if matches!(items.schema_kind, SchemaKind::Type(Type::Number(_))))
+        }
+        _ => false,
+    }
+}
+
+fn number_id_message(name: &str) -> String {
+    format!(
+        "`{name}` is an id but has `type: number`, which would make it an `f64`; \
+         give it `type: integer` (with `minimum: 1`) or `type: string`"
+    )
+}
+
+/// `id`, `serverId`, `server_id`, `accIds`: the names the API gives identifiers.
+fn is_id_name(name: &str) -> bool {
+    name.eq_ignore_ascii_case("id")
+        || name.eq_ignore_ascii_case("ids")
+        || name.ends_with("Id")
+        || name.ends_with("Ids")
+        || name.ends_with("_id")
+        || name.ends_with("_ids")
+}
+
+fn parameter_location(parameter: &Parameter) -> &'static str {
+    match parameter {
+        Parameter::Query { .. } => "query",
+        Parameter::Header { .. } => "header",
+        Parameter::Path { .. } => "path",
+        Parameter::Cookie { .. } => "cookie",
+    }
+}
+
+/// The `{name}` placeholders of a path template, or why the template is malformed.
+fn path_template_names(path: &str) -> Result<Vec<String>, String> {
+    if !path.starts_with('/') {
+        return Err(format!("the path `{path}` must start with `/`"));
+    }
+    let mut names = Vec::new();
+    let mut rest = path;
+    while let Some(open) = rest.find(['{', '}']) {
+        if rest[open..].starts_with('}') {
+            return Err(format!("the path `{path}` has a `}}` without a `{{`"));
+        }
+        let after_open = &rest[open + 1..];
+        let close = after_open
+            .find(['{', '}'])
+            .filter(|&index| after_open[index..].starts_with('}'))
+            .ok_or_else(|| format!("the path `{path}` has a `{{` without a matching `}}`"))?;
+        let name = &after_open[..close];
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return Err(format!(
+                "the path `{path}` has a placeholder `{{{name}}}` that is not a plain name"
+            ));
+        }
+        names.push(name.to_owned());
+        rest = &after_open[close + 1..];
+    }
+    Ok(names)
+}
+
+fn is_identifier(text: &str) -> bool {
+    let mut characters = text.chars();
+    characters
+        .next()
+        .is_some_and(|first| first.is_ascii_alphabetic())
+        && characters.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The snake_case name progenitor derives from an operationId or parameter name:
+/// a word boundary before each capital that follows a lower-case letter or digit.
+fn snake_case(text: &str) -> String {
+    let mut snake = String::with_capacity(text.len() + 4);
+    let mut previous_was_lower_or_digit = false;
+    for character in text.chars() {
+        if character.is_ascii_alphanumeric() {
+            if character.is_ascii_uppercase() && previous_was_lower_or_digit {
+                snake.push('_');
+            }
+            previous_was_lower_or_digit =
+                character.is_ascii_lowercase() || character.is_ascii_digit();
+            snake.push(character.to_ascii_lowercase());
+        } else {
+            if !snake.ends_with('_') {
+                snake.push('_');
+            }
+            previous_was_lower_or_digit = false;
+        }
+    }
+    snake.trim_matches('_').to_owned()
+}
+
+fn unescape(token: &str) -> String {
+    token.replace("~1", "/").replace("~0", "~")
+}
+
+fn parent(pointer: &str) -> &str {
+    pointer.rsplit_once('/').map_or("", |(parent, _)| parent)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snake_case_matches_progenitor_names() {
+        assert_eq!(snake_case("cancelSession"), "cancel_session");
+        assert_eq!(snake_case("getAccountIDs"), "get_account_ids");
+        assert_eq!(snake_case("server-id"), "server_id");
+    }
+
+    #[test]
+    fn path_templates_are_parsed_or_refused() {
+        assert_eq!(
+            path_template_names("/v2/servers/{serverId}/x/{b}"),
+            Ok(vec!["serverId".to_owned(), "b".to_owned()])
+        );
+        assert!(path_template_names("/v2/{a").is_err());
+        assert!(path_template_names("/v2/a}").is_err());
+        assert!(path_template_names("/v2/{}").is_err());
+        assert!(path_template_names("v2").is_err());
+    }
+
+    #[test]
+    fn id_names_are_recognised() {
+        for name in ["id", "serverId", "server_id", "accIds"] {
+            assert!(is_id_name(name), "{name}");
+        }
+        for name in ["width", "identity", "paid"] {
+            assert!(!is_id_name(name), "{name}");
+        }
+    }
+}

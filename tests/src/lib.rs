@@ -1,0 +1,29 @@
+//! Shared helpers of the workspace's tests: where the workspace is, how to cut the
+//! generated client into per-operation pieces, and a loopback HTTP server.
+
+pub mod generated_code;
+pub mod loopback;
+
+use std::path::{Path, PathBuf};
+
+/// The workspace root (the parent of this crate's folder).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from(".."), Path::to_path_buf)
+}
+
+/// The generated client source for the given inputs, as regen would write it.
+pub fn generate_client(sources: &codegen::Sources) -> Result<String, codegen::CodegenError> {
+    let files = codegen::generate_files(sources)?;
+    Ok(files
+        .into_iter()
+        .find(|file| file.relative_path == codegen::pipeline::GENERATED_CLIENT_PATH)
+        .map(|file| file.contents)
+        .unwrap_or_default())
+}
+
+/// The README's examples, compiled as doctests so the quick start cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

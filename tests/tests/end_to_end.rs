@@ -1,0 +1,168 @@
+//! End to end: the generated client against a real HTTP server on 127.0.0.1 that
+//! the test starts. Checks the exact request `cancelSession` puts on the wire and
+//! how each documented answer comes back.
+
+use serde_json::json;
+use sonoran_cms::types::{CancelSessionRequest, Problem};
+use sonoran_cms::{ApiKey, Client, Error};
+use sonoran_cms_tests::loopback::{CannedResponse, LoopbackServer};
+
+const API_KEY: &str = "test-api-key-0123";
+const ACCOUNT_ID: &str = "8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11";
+
+async fn client_for(server: &LoopbackServer) -> Client {
+    let api_key = ApiKey::new(API_KEY).expect("a valid key");
+    Client::with_api_key(&server.base_url(), &api_key).expect("a client")
+}
+
+fn cancel_body() -> sonoran_cms::types::builder::CancelSessionRequest {
+    CancelSessionRequest::builder()
+        .server_id(1_u64)
+        .acc_id(ACCOUNT_ID.parse::<uuid::Uuid>().expect("a UUID"))
+}
+
+/// Cancels a session against a server that answers with `response`.
+async fn cancel_against(
+    response: CannedResponse,
+) -> (
+    LoopbackServer,
+    Result<sonoran_cms::ResponseValue<()>, Error<Problem>>,
+) {
+    let server = LoopbackServer::start(response)
+        .await
+        .expect("the server starts");
+    let outcome = client_for(&server)
+        .await
+        .cancel_session()
+        .body(cancel_body())
+        .send()
+        .await;
+    (server, outcome)
+}
+
+#[tokio::test]
+async fn a_cancel_puts_exactly_the_documented_request_on_the_wire() {
+    let (server, outcome) = cancel_against(CannedResponse::empty(204)).await;
+    let response = outcome.expect("204 is success");
+    assert_eq!(response.status().as_u16(), 204);
+
+    let requests = server.requests();
+    assert_eq!(requests.len(), 1, "exactly one request");
+    let request = &requests[0];
+    assert_eq!(request.method, "DELETE");
+    assert_eq!(request.uri.path(), "/v2/community/sessions");
+    assert_eq!(request.uri.query(), None);
+    let header = |name: &str| {
+        request
+            .headers
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+    };
+    assert_eq!(
+        header("authorization").as_deref(),
+        Some("Bearer test-api-key-0123")
+    );
+    assert_eq!(header("accept").as_deref(), Some("application/json"));
+    assert_eq!(header("content-type").as_deref(), Some("application/json"));
+    let body: serde_json::Value = serde_json::from_slice(&request.body).expect("the body is JSON");
+    assert_eq!(body, json!({"serverId": 1, "accId": ACCOUNT_ID}));
+}
+
+#[track_caller]
+fn assert_problem(
+    outcome: Result<sonoran_cms::ResponseValue<()>, Error<Problem>>,
+    status: u16,
+) -> Problem {
+    match outcome {
+        Err(Error::ErrorResponse(response)) => {
+            assert_eq!(response.status().as_u16(), status);
+            response.into_inner()
+        }
+        other => panic!("expected a typed {status} error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_401_carries_the_parsed_problem() {
+    let body = json!({"type": "about:blank", "title": "Unauthorized", "status": 401,
+        "detail": "Missing or invalid Bearer token.", "instance": "/v2/community/sessions", "traceId": "t-1"});
+    let (_server, outcome) = cancel_against(CannedResponse::with_body(
+        401,
+        "application/problem+json",
+        &body.to_string(),
+    ))
+    .await;
+    let problem = assert_problem(outcome, 401);
+    assert_eq!(problem.title.as_deref(), Some("Unauthorized"));
+    assert_eq!(problem.status, Some(401));
+    assert_eq!(
+        problem.detail.as_deref(),
+        Some("Missing or invalid Bearer token.")
+    );
+    assert_eq!(problem.trace_id.as_deref(), Some("t-1"));
+}
+
+#[tokio::test]
+async fn a_404_carries_the_parsed_problem() {
+    let body =
+        json!({"title": "Not Found", "status": 404, "detail": "Server 1 is not configured."});
+    let (_server, outcome) = cancel_against(CannedResponse::with_body(
+        404,
+        "application/problem+json",
+        &body.to_string(),
+    ))
+    .await;
+    let problem = assert_problem(outcome, 404);
+    assert_eq!(
+        problem.detail.as_deref(),
+        Some("Server 1 is not configured.")
+    );
+}
+
+#[tokio::test]
+async fn a_429_carries_the_gateway_body() {
+    let body = json!({"message": "API rate limit exceeded", "request_id": "r-9"});
+    let response = CannedResponse::with_body(429, "application/json", &body.to_string())
+        .header("retry-after", "7");
+    let (_server, outcome) = cancel_against(response).await;
+    let problem = assert_problem(outcome, 429);
+    assert_eq!(problem.message.as_deref(), Some("API rate limit exceeded"));
+    assert_eq!(problem.request_id.as_deref(), Some("r-9"));
+}
+
+#[tokio::test]
+async fn a_missing_field_is_refused_before_anything_is_sent() {
+    let server = LoopbackServer::start(CannedResponse::empty(204))
+        .await
+        .expect("the server starts");
+    let outcome = client_for(&server)
+        .await
+        .cancel_session()
+        .body(CancelSessionRequest::builder().server_id(1_u64))
+        .send()
+        .await;
+    assert!(
+        matches!(&outcome, Err(Error::InvalidRequest(message)) if message.contains("acc_id")),
+        "{outcome:?}"
+    );
+    assert!(server.requests().is_empty(), "nothing may reach the server");
+}
+
+#[tokio::test]
+async fn server_id_zero_is_refused_before_anything_is_sent() {
+    let server = LoopbackServer::start(CannedResponse::empty(204))
+        .await
+        .expect("the server starts");
+    let outcome = client_for(&server)
+        .await
+        .cancel_session()
+        .body(cancel_body().server_id(0_u64))
+        .send()
+        .await;
+    assert!(
+        matches!(&outcome, Err(Error::InvalidRequest(message)) if message.contains("server_id")),
+        "{outcome:?}"
+    );
+    assert!(server.requests().is_empty(), "nothing may reach the server");
+}

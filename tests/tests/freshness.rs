@@ -1,0 +1,28 @@
+//! Plain `cargo test` fails when a checked-in generated file (the enriched spec or
+//! the client) is stale, the same check as `cargo xtask regen --check`.
+
+use sonoran_cms_tests::workspace_root;
+
+#[test]
+fn generated_files_are_up_to_date() {
+    let root = workspace_root();
+    let sources = codegen::Sources::read(&root).expect("the spec and enrichment are readable");
+    let files = codegen::generate_files(&sources).expect("the spec generates");
+    let mut stale = Vec::new();
+    for file in &files {
+        match codegen::ensure_file_contents(&root, file, codegen::Mode::Check)
+            .expect("the file can be compared")
+        {
+            codegen::FileStatus::Unchanged => {}
+            codegen::FileStatus::Stale { diff } => {
+                stale.push(format!("{}\n{diff}", file.relative_path))
+            }
+            codegen::FileStatus::Written => unreachable!("check mode never writes"),
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "generated files are out of date; run `cargo xtask regen` and commit the result:\n{}",
+        stale.join("\n")
+    );
+}

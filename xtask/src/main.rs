@@ -1,0 +1,109 @@
+//! `cargo xtask`: project automation. `regen` rewrites the enriched spec and the
+//! generated client from `openapi/`; `regen --check` only verifies they are fresh.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use codegen::{FileStatus, Mode, Sources};
+
+#[derive(Parser)]
+#[command(
+    name = "cargo xtask",
+    about = "Automation for the sonoran-cms workspace"
+)]
+struct Arguments {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Regenerate the enriched spec and the client from the files in `openapi/`.
+    Regen {
+        /// Write nothing; fail if any generated file is out of date.
+        #[arg(long)]
+        check: bool,
+        /// Print a diff of each out-of-date file and how long generation took.
+        #[arg(short, long)]
+        verbose: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let arguments = Arguments::parse();
+    let outcome = match arguments.command {
+        Command::Regen { check, verbose } => regen(&workspace_root(), check, verbose),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root: the parent of this crate's folder.
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+fn regen(workspace_root: &Path, check: bool, verbose: bool) -> anyhow::Result<ExitCode> {
+    let sources = Sources::read(workspace_root)?;
+    let started = Instant::now();
+    // Every file is generated in memory before any is written: a failure here
+    // leaves the tree exactly as it was.
+    let files = codegen::generate_files(&sources).context("regen stopped; no file was changed")?;
+    if verbose {
+        eprintln!(
+            "generated {} files in {:.1} ms (load, enrich, lint, progenitor, format)",
+            files.len(),
+            started.elapsed().as_secs_f64() * 1000.0
+        );
+    }
+
+    let mode = if check { Mode::Check } else { Mode::Write };
+    let mut stale = Vec::new();
+    let mut written = 0;
+    for file in &files {
+        match codegen::ensure_file_contents(workspace_root, file, mode)? {
+            FileStatus::Unchanged => {
+                if verbose {
+                    println!("unchanged {}", file.relative_path);
+                }
+            }
+            FileStatus::Written => {
+                println!("updated   {}", file.relative_path);
+                written += 1;
+            }
+            FileStatus::Stale { diff } => {
+                eprintln!(
+                    "error: {} is out of date; run `cargo xtask regen` and commit the result",
+                    file.relative_path
+                );
+                if verbose {
+                    eprintln!("{diff}");
+                }
+                stale.push(&file.relative_path);
+            }
+        }
+    }
+    if stale.is_empty() {
+        println!(
+            "{} generated files checked: {written} updated, {} already up to date",
+            files.len(),
+            files.len() - written
+        );
+        Ok(ExitCode::SUCCESS)
+    } else {
+        if !verbose {
+            eprintln!("(run `cargo xtask regen --check -v` to see the differences)");
+        }
+        Ok(ExitCode::FAILURE)
+    }
+}
