@@ -653,10 +653,12 @@ impl<'a> Linter<'a> {
     /// Walks an inline schema tree (references are linted where they are defined).
     /// Ids must be integers or strings: `type: number` would make them `f64`.
     fn schema(&mut self, operation: Option<&str>, schema: &ReferenceOr<Schema>, pointer: &str) {
-        let ReferenceOr::Item(schema) = schema else {
-            return;
-        };
-        self.schema_item(operation, schema, pointer);
+        match schema {
+            ReferenceOr::Item(schema) => self.schema_item(operation, schema, pointer),
+            ReferenceOr::Reference { reference } => {
+                self.schema_reference(operation, reference, pointer)
+            }
+        }
     }
 
     fn boxed_schema(
@@ -665,10 +667,27 @@ impl<'a> Linter<'a> {
         schema: &ReferenceOr<Box<Schema>>,
         pointer: &str,
     ) {
-        let ReferenceOr::Item(schema) = schema else {
-            return;
-        };
-        self.schema_item(operation, schema, pointer);
+        match schema {
+            ReferenceOr::Item(schema) => self.schema_item(operation, schema, pointer),
+            ReferenceOr::Reference { reference } => {
+                self.schema_reference(operation, reference, pointer)
+            }
+        }
+    }
+
+    /// typify panics on a schema `$ref` that is not one of `#/components/schemas`.
+    fn schema_reference(&mut self, operation: Option<&str>, reference: &str, pointer: &str) {
+        let resolves = reference
+            .strip_prefix("#/components/schemas/")
+            .zip(self.spec.components.as_ref())
+            .is_some_and(|(name, components)| components.schemas.contains_key(&unescape(name)));
+        if !resolves {
+            self.report(
+                operation,
+                &child(pointer, "$ref"),
+                format!("a schema `$ref` must name one of #/components/schemas, not `{reference}`"),
+            );
+        }
     }
 
     fn schema_item(&mut self, operation: Option<&str>, schema: &Schema, pointer: &str) {

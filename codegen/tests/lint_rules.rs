@@ -1,0 +1,376 @@
+//! One short test per lint rule: a valid spec, one change, and the exact finding
+//! (operation, JSON pointer, message) lint must report for it.
+
+use serde_json::{Value, json};
+
+const OPERATION: &str = "/paths/~1v2~1servers~1{serverId}/delete";
+
+/// A small spec that lint accepts and progenitor generates: one operation with a
+/// path parameter, a typed body, a 204 and a shared error schema.
+fn valid_spec() -> Value {
+    json!({
+        "openapi": "3.0.3",
+        "info": {"title": "t", "version": "1"},
+        "paths": {"/v2/servers/{serverId}": {"delete": {
+            "operationId": "cancelThing",
+            "parameters": [{"name": "serverId", "in": "path", "required": true,
+                            "schema": {"type": "integer", "minimum": 1}}],
+            "requestBody": {"required": true, "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/Body"}}}},
+            "responses": {
+                "204": {"description": "done"},
+                "401": {"$ref": "#/components/responses/Error"},
+                "404": {"$ref": "#/components/responses/Error"}
+            }
+        }}},
+        "components": {
+            "schemas": {
+                "Body": {"type": "object", "required": ["accId"],
+                         "properties": {"accId": {"type": "string", "format": "uuid"}}},
+                "Problem": {"type": "object", "properties": {"title": {"type": "string"}}}
+            },
+            "responses": {"Error": {"description": "error", "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/Problem"}}}}}
+        }
+    })
+}
+
+fn findings(spec: &Value) -> Vec<String> {
+    let typed =
+        codegen::load::openapi("spec.yaml", spec).expect("the changed spec is still OpenAPI");
+    codegen::lint::lint(spec, &typed)
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+#[track_caller]
+fn check(change: impl FnOnce(&mut Value), expected: &str) {
+    let mut spec = valid_spec();
+    change(&mut spec);
+    let found = findings(&spec);
+    assert!(
+        found.iter().any(|finding| finding == expected),
+        "expected:\n  {expected}\nfound:\n  {}",
+        found.join("\n  ")
+    );
+}
+
+fn operation(spec: &mut Value) -> &mut Value {
+    &mut spec["paths"]["/v2/servers/{serverId}"]["delete"]
+}
+
+#[test]
+fn the_valid_spec_passes_and_generates() {
+    assert_eq!(findings(&valid_spec()), Vec::<String>::new());
+    let typed = codegen::load::openapi("spec.yaml", &valid_spec()).expect("typed");
+    codegen::generate::client_source("spec.yaml", &typed, "// test\n")
+        .expect("progenitor generates it");
+}
+
+#[test]
+fn lint_errors_name_the_file_and_list_every_finding() {
+    let mut spec = valid_spec();
+    operation(&mut spec)
+        .as_object_mut()
+        .expect("object")
+        .remove("operationId");
+    spec["openapi"] = json!("3.1.0");
+    let typed = codegen::load::openapi("spec.yaml", &spec).expect("typed");
+    let error = codegen::lint::check("openapi/x.yaml", &spec, &typed).expect_err("two findings");
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "openapi/x.yaml: 2 problem(s) would give users an untyped or broken client:\n  \
+             - at /openapi: the spec says OpenAPI `3.1.0`; progenitor reads only 3.0.x\n  \
+             - at {OPERATION}: the operation has no operationId; progenitor names the client method after it"
+        )
+    );
+}
+
+#[test]
+fn a_body_without_properties_is_untyped() {
+    check(
+        |spec| spec["components"]["schemas"]["Body"] = json!({"type": "object"}),
+        "operation `cancelThing` at /components/schemas/Body: the request body schema has no properties, \
+         so users would get an untyped map; describe its fields in the enrichment",
+    );
+    check(
+        |spec| {
+            operation(spec)["requestBody"]["content"]["application/json"]["schema"] =
+                json!({"type": "object"})
+        },
+        &format!(
+            "operation `cancelThing` at {OPERATION}/requestBody/content/application~1json/schema: the request body \
+             schema has no properties, so users would get an untyped map; describe its fields in the enrichment"
+        ),
+    );
+}
+
+#[test]
+fn an_id_typed_as_number_is_refused() {
+    check(
+        |spec| {
+            spec["components"]["schemas"]["Body"]["properties"]["serverId"] =
+                json!({"type": "number"})
+        },
+        "at /components/schemas/Body/properties/serverId: `serverId` is an id but has `type: number`, which would \
+         make it an `f64`; give it `type: integer` (with `minimum: 1`) or `type: string`",
+    );
+    check(
+        |spec| operation(spec)["parameters"][0]["schema"] = json!({"type": "number"}),
+        &format!(
+            "operation `cancelThing` at {OPERATION}/parameters/0/schema: `serverId` is an id but has `type: number`, \
+             which would make it an `f64`; give it `type: integer` (with `minimum: 1`) or `type: string`"
+        ),
+    );
+}
+
+#[test]
+fn a_missing_operation_id_is_refused() {
+    check(
+        |spec| {
+            operation(spec)
+                .as_object_mut()
+                .expect("object")
+                .remove("operationId");
+        },
+        &format!(
+            "at {OPERATION}: the operation has no operationId; progenitor names the client method after it"
+        ),
+    );
+}
+
+#[test]
+fn a_duplicate_operation_id_is_refused() {
+    check(
+        |spec| {
+            let copy = operation(spec).clone();
+            spec["paths"]["/v2/servers/{serverId}"]["patch"] = copy;
+        },
+        &format!(
+            "operation `cancelThing` at /paths/~1v2~1servers~1{{serverId}}/patch/operationId: the same operationId \
+             is already used at {OPERATION}"
+        ),
+    );
+}
+
+#[test]
+fn operation_ids_that_make_the_same_method_are_refused() {
+    check(
+        |spec| {
+            let mut copy = operation(spec).clone();
+            copy["operationId"] = json!("cancel_thing");
+            spec["paths"]["/v2/servers/{serverId}"]["patch"] = copy;
+        },
+        "operation `cancel_thing` at /paths/~1v2~1servers~1{serverId}/patch/operationId: operationIds `cancelThing` \
+         and `cancel_thing` both become the method `cancel_thing`",
+    );
+}
+
+#[test]
+fn an_operation_id_that_is_not_an_identifier_is_refused() {
+    check(
+        |spec| operation(spec)["operationId"] = json!("9 lives"),
+        &format!(
+            "operation `9 lives` at {OPERATION}/operationId: an operationId must start with a letter and hold only \
+             letters, digits and `_`"
+        ),
+    );
+}
+
+#[test]
+fn error_responses_of_mixed_shapes_are_refused() {
+    check(
+        |spec| operation(spec)["responses"]["429"] = json!({"description": "slow down"}),
+        &format!(
+            "operation `cancelThing` at {OPERATION}/responses: error responses have different shapes (429 → no body; \
+             401, 404 → JSON #/components/schemas/Problem); progenitor needs one shape, so share one schema"
+        ),
+    );
+}
+
+#[test]
+fn a_non_json_error_body_is_untyped() {
+    check(
+        |spec| {
+            operation(spec)["responses"]["500"] = json!({"description": "oops", "content": {"text/plain": {"schema": {"type": "string"}}}});
+        },
+        &format!(
+            "operation `cancelThing` at {OPERATION}/responses/500: an error response with a non-JSON body would be \
+             an untyped byte stream"
+        ),
+    );
+}
+
+#[test]
+fn several_request_media_types_are_refused() {
+    check(
+        |spec| {
+            operation(spec)["requestBody"]["content"]["text/plain"] =
+                json!({"schema": {"type": "string"}});
+        },
+        &format!(
+            "operation `cancelThing` at {OPERATION}/requestBody/content: the request body has 2 media types; \
+             progenitor panics on more than one"
+        ),
+    );
+}
+
+#[test]
+fn a_json_response_without_a_schema_is_refused() {
+    check(
+        |spec| {
+            operation(spec)["responses"]["200"] =
+                json!({"description": "ok", "content": {"application/json": {}}})
+        },
+        &format!(
+            "operation `cancelThing` at {OPERATION}/responses/200/content/application~1json: a JSON response without \
+             a schema makes progenitor panic"
+        ),
+    );
+}
+
+#[test]
+fn an_encoding_on_a_json_body_is_refused() {
+    check(
+        |spec| {
+            operation(spec)["requestBody"]["content"]["application/json"]["encoding"] =
+                json!({"accId": {"contentType": "text/plain"}});
+        },
+        &format!(
+            "operation `cancelThing` at {OPERATION}/requestBody/content/application~1json/encoding: `encoding` on a \
+             JSON media type makes progenitor panic"
+        ),
+    );
+}
+
+#[test]
+fn an_optional_path_parameter_is_refused() {
+    check(
+        |spec| operation(spec)["parameters"][0]["required"] = json!(false),
+        &format!(
+            "operation `cancelThing` at {OPERATION}/parameters/0: a path parameter must be `required: true` \
+             (progenitor asserts it)"
+        ),
+    );
+}
+
+#[test]
+fn path_parameters_and_the_template_must_agree() {
+    check(
+        |spec| operation(spec)["parameters"][0]["name"] = json!("server"),
+        &format!(
+            "operation `cancelThing` at {OPERATION}/parameters/0: path parameter `server` does not appear in the \
+             path; progenitor panics"
+        ),
+    );
+    check(
+        |spec| operation(spec)["parameters"] = json!([]),
+        &format!(
+            "operation `cancelThing` at {OPERATION}: the path has `{{serverId}}` but no path parameter of that name"
+        ),
+    );
+}
+
+#[test]
+fn a_path_item_reference_is_refused() {
+    check(
+        |spec| spec["paths"]["/v2/other"] = json!({"$ref": "#/paths/~1v2~1servers~1{serverId}"}),
+        "at /paths/~1v2~1other: a path item given by `$ref` makes progenitor panic; inline it",
+    );
+}
+
+#[test]
+fn a_status_that_is_not_http_is_refused() {
+    check(
+        |spec| operation(spec)["responses"]["600"] = json!({"description": "?"}),
+        &format!(
+            "operation `cancelThing` at {OPERATION}/responses/600: `600` is not an HTTP status (100 to 599 or 1XX to 5XX)"
+        ),
+    );
+}
+
+#[test]
+fn a_missing_success_response_is_untyped() {
+    check(
+        |spec| {
+            operation(spec)["responses"]
+                .as_object_mut()
+                .expect("object")
+                .remove("204");
+        },
+        &format!(
+            "operation `cancelThing` at {OPERATION}/responses: no 2XX response is declared, so the result would be untyped"
+        ),
+    );
+}
+
+#[test]
+fn a_schema_reference_outside_the_schemas_is_refused() {
+    check(
+        |spec| {
+            spec["components"]["schemas"]["Body"]["properties"]["accId"] =
+                json!({"$ref": "#/components/responses/Error"})
+        },
+        "at /components/schemas/Body/properties/accId/$ref: a schema `$ref` must name one of #/components/schemas, \
+         not `#/components/responses/Error`",
+    );
+}
+
+#[test]
+fn a_dangling_reference_is_refused() {
+    check(
+        |spec| {
+            operation(spec)["responses"]["404"] = json!({"$ref": "#/components/responses/Missing"})
+        },
+        &format!(
+            "at {OPERATION}/responses/404/$ref: `#/components/responses/Missing` points to nothing in this document"
+        ),
+    );
+}
+
+#[test]
+fn an_unknown_schema_type_is_refused() {
+    check(
+        |spec| {
+            spec["components"]["schemas"]["Problem"]["properties"]["title"] =
+                json!({"type": "text"})
+        },
+        "at /components/schemas/Problem/properties/title/type: `text` is not a JSON Schema type (one of boolean, \
+         object, array, number, string, integer)",
+    );
+}
+
+#[test]
+fn an_exclusive_bound_without_its_bound_is_refused() {
+    check(
+        |spec| {
+            spec["components"]["schemas"]["Problem"]["properties"]["title"] =
+                json!({"exclusiveMinimum": true, "pattern": "x", "minLength": 1, "items": {}});
+        },
+        "at /components/schemas/Problem/properties/title: `exclusiveMinimum` without `minimum` makes progenitor panic",
+    );
+}
+
+#[test]
+fn cookie_parameters_are_refused() {
+    check(
+        |spec| {
+            let parameters = operation(spec)["parameters"].as_array_mut().expect("array");
+            parameters
+                .push(json!({"name": "session", "in": "cookie", "schema": {"type": "string"}}));
+        },
+        &format!(
+            "operation `cancelThing` at {OPERATION}/parameters/1: cookie parameters are not supported"
+        ),
+    );
+}
+
+#[test]
+fn an_openapi_3_1_spec_is_refused() {
+    check(
+        |spec| spec["openapi"] = json!("3.1.0"),
+        "at /openapi: the spec says OpenAPI `3.1.0`; progenitor reads only 3.0.x",
+    );
+}
