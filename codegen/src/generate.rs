@@ -4,23 +4,31 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use openapiv3::OpenAPI;
-use progenitor::{GenerationSettings, Generator, InterfaceStyle, TagStyle};
+use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle};
+use quote::quote;
 
 use crate::error::CodegenError;
 
 /// Inner attributes that keep the workspace's lints off code we do not write by hand.
 const GENERATED_ALLOWS: &str = "\
 #![allow(clippy::all, clippy::pedantic, clippy::nursery, clippy::restriction)]
-#![allow(missing_docs, unused_imports, unused_qualifications, rust_2018_idioms)]
+#![allow(missing_docs, unused_imports, unused_qualifications, unreachable_patterns, rust_2018_idioms)]
 ";
 
-/// The generator settings of the Sonoran client. The Builder interface is the one
-/// progenitor's CLI and mock generators expect.
+/// The generator settings of the Sonoran client.
+///
+/// - The Builder interface is the one progenitor's CLI and mock generators expect.
+/// - The client carries `crate::ClientState` (key, policies, limiter) as its inner
+///   value, and hooks are `Expected`: the hand-written `ClientHooks` impl in the
+///   `sonoran-cms` crate is required, so forgetting it is a compile error rather
+///   than a client that silently skips auth, rate limits and retries.
 pub fn settings() -> GenerationSettings {
     let mut settings = GenerationSettings::default();
     settings
         .with_interface(InterfaceStyle::Builder)
-        .with_tag(TagStyle::Merged);
+        .with_tag(TagStyle::Merged)
+        .with_inner_type(quote!(crate::ClientState))
+        .with_hooks(HooksMode::Expected);
     settings
 }
 

@@ -19,8 +19,10 @@ pub mod generate;
 pub mod json_pointer;
 pub mod lint;
 pub mod load;
+pub mod naming;
 pub mod outputs;
 pub mod pipeline;
+pub mod rate_limits;
 
 pub use error::{CodegenError, LintFinding};
 pub use load::SourceText;

@@ -21,6 +21,7 @@ use serde_json::Value;
 
 use crate::error::{CodegenError, LintFinding};
 use crate::json_pointer::{child, from_tokens};
+use crate::naming::rust_snake_name;
 
 /// The only request and response media type the Sonoran CMS API speaks for typed bodies.
 const JSON_MEDIA_TYPE: &str = "application/json";
@@ -49,6 +50,7 @@ pub fn lint(value: &Value, spec: &OpenAPI) -> Vec<LintFinding> {
     linter.references(value, "");
     linter.paths();
     linter.component_schemas();
+    linter.findings.extend(crate::rate_limits::read(spec).1);
     linter.findings
 }
 
@@ -244,7 +246,7 @@ impl<'a> Linter<'a> {
             );
             return None;
         }
-        let method_name = snake_case(operation_id);
+        let method_name = rust_snake_name(operation_id);
         if let Some((other_id, _)) = seen_method_names.insert(
             method_name.clone(),
             (operation_id.to_owned(), pointer.to_owned()),
@@ -371,7 +373,7 @@ impl<'a> Linter<'a> {
                 }
             }
             self.parameter_schema(name, data, parameter_pointer);
-            let rust_name = snake_case(api_name);
+            let rust_name = rust_snake_name(api_name);
             if let Some(other) = rust_names.insert(rust_name.clone(), api_name.clone()) {
                 self.report(
                     Some(name),
@@ -761,37 +763,26 @@ impl<'a> Linter<'a> {
         }
     }
 
-    /// openapiv3 reads a schema it cannot classify (an unknown `type`, or keywords
-    /// of several types) as "any"; progenitor `todo!`s on an unknown `type` and on
-    /// `exclusiveMinimum`/`exclusiveMaximum` without their bound there.
+    /// openapiv3 reads a schema it cannot classify (no `type`, an unknown `type`,
+    /// or keywords of several types together) as "any". Such a schema reaches users
+    /// as an untyped `serde_json::Value` at best, and typify or progenitor `todo!`
+    /// on many of them, so each one must be given a single, known `type`.
     fn untyped_schema(&mut self, operation: Option<&str>, schema: &AnySchema, pointer: &str) {
         const TYPES: [&str; 6] = ["boolean", "object", "array", "number", "string", "integer"];
-        if let Some(type_name) = schema.typ.as_deref()
-            && !TYPES.contains(&type_name)
-        {
-            self.report(
-                operation,
-                &child(pointer, "type"),
-                format!(
-                    "`{type_name}` is not a JSON Schema type (one of {})",
-                    TYPES.join(", ")
-                ),
-            );
-        }
-        if schema.exclusive_minimum == Some(true) && schema.minimum.is_none() {
-            self.report(
-                operation,
-                pointer,
-                "`exclusiveMinimum` without `minimum` makes progenitor panic",
-            );
-        }
-        if schema.exclusive_maximum == Some(true) && schema.maximum.is_none() {
-            self.report(
-                operation,
-                pointer,
-                "`exclusiveMaximum` without `maximum` makes progenitor panic",
-            );
-        }
+        let message = match schema.typ.as_deref() {
+            Some(type_name) if !TYPES.contains(&type_name) => {
+                let message = format!("`{type_name}` is not a JSON Schema type (one of {})", TYPES.join(", "));
+                self.report(operation, &child(pointer, "type"), message);
+                return;
+            }
+            Some(type_name) => {
+                format!("this `type: {type_name}` schema also has keywords of another type, so it cannot be typed")
+            }
+            None => "this schema has no `type`, so it would be an untyped JSON value (and progenitor panics on \
+                     some such schemas); give it one"
+                .to_owned(),
+        };
+        self.report(operation, pointer, message);
     }
 }
 
@@ -911,29 +902,6 @@ fn is_identifier(text: &str) -> bool {
         && characters.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// The snake_case name progenitor derives from an operationId or parameter name:
-/// a word boundary before each capital that follows a lower-case letter or digit.
-fn snake_case(text: &str) -> String {
-    let mut snake = String::with_capacity(text.len() + 4);
-    let mut previous_was_lower_or_digit = false;
-    for character in text.chars() {
-        if character.is_ascii_alphanumeric() {
-            if character.is_ascii_uppercase() && previous_was_lower_or_digit {
-                snake.push('_');
-            }
-            previous_was_lower_or_digit =
-                character.is_ascii_lowercase() || character.is_ascii_digit();
-            snake.push(character.to_ascii_lowercase());
-        } else {
-            if !snake.ends_with('_') {
-                snake.push('_');
-            }
-            previous_was_lower_or_digit = false;
-        }
-    }
-    snake.trim_matches('_').to_owned()
-}
-
 fn unescape(token: &str) -> String {
     token.replace("~1", "/").replace("~0", "~")
 }
@@ -945,13 +913,6 @@ fn parent(pointer: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn snake_case_matches_progenitor_names() {
-        assert_eq!(snake_case("cancelSession"), "cancel_session");
-        assert_eq!(snake_case("getAccountIDs"), "get_account_ids");
-        assert_eq!(snake_case("server-id"), "server_id");
-    }
 
     #[test]
     fn path_templates_are_parsed_or_refused() {

@@ -7,7 +7,7 @@ use std::path::Path;
 use crate::error::CodegenError;
 use crate::load::{self, SourceText};
 use crate::outputs::GeneratedFile;
-use crate::{enrich, generate, lint};
+use crate::{enrich, generate, lint, rate_limits};
 
 /// The spec exactly as the docs publish it.
 pub const DOCS_SPEC_PATH: &str = "openapi/sonoran-cms-v2.docs.yaml";
@@ -17,6 +17,8 @@ pub const ENRICHMENT_PATH: &str = "openapi/enrichment.overlay.yaml";
 pub const ENRICHED_SPEC_PATH: &str = "openapi/sonoran-cms-v2.enriched.yaml";
 /// The progenitor client (generated, checked in).
 pub const GENERATED_CLIENT_PATH: &str = "sonoran-cms/src/generated.rs";
+/// The per-operation rate-limit table (generated, checked in).
+pub const GENERATED_RATE_LIMITS_PATH: &str = "sonoran-cms/src/generated_rate_limits.rs";
 
 /// The pipeline's inputs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,6 +69,9 @@ pub fn generate_files(sources: &Sources) -> Result<Vec<GeneratedFile>, CodegenEr
         sources.docs_spec.name, sources.enrichment.name
     );
     let client = generate::client_source(ENRICHED_SPEC_PATH, &enriched_spec, &client_header)?;
+    // Lint has already refused an operation without a valid limit.
+    let (limits, _) = rate_limits::read(&enriched_spec);
+    let rate_limit_table = rate_limits::table_source(ENRICHED_SPEC_PATH, &limits, &client_header)?;
 
     Ok(vec![
         GeneratedFile {
@@ -76,6 +81,10 @@ pub fn generate_files(sources: &Sources) -> Result<Vec<GeneratedFile>, CodegenEr
         GeneratedFile {
             relative_path: GENERATED_CLIENT_PATH.to_owned(),
             contents: client,
+        },
+        GeneratedFile {
+            relative_path: GENERATED_RATE_LIMITS_PATH.to_owned(),
+            contents: rate_limit_table,
         },
     ])
 }

@@ -13,6 +13,7 @@ fn valid_spec() -> Value {
         "info": {"title": "t", "version": "1"},
         "paths": {"/v2/servers/{serverId}": {"delete": {
             "operationId": "cancelThing",
+            "x-sonoran-rate-limit": {"requests": 9, "window-seconds": 60, "scope": "credential"},
             "parameters": [{"name": "serverId", "in": "path", "required": true,
                             "schema": {"type": "integer", "minimum": 1}}],
             "requestBody": {"required": true, "content": {"application/json": {
@@ -343,13 +344,22 @@ fn an_unknown_schema_type_is_refused() {
 }
 
 #[test]
-fn an_exclusive_bound_without_its_bound_is_refused() {
+fn a_schema_without_a_single_type_is_refused() {
     check(
         |spec| {
             spec["components"]["schemas"]["Problem"]["properties"]["title"] =
-                json!({"exclusiveMinimum": true, "pattern": "x", "minLength": 1, "items": {}});
+                json!({"format": "uuid", "description": "no type"});
         },
-        "at /components/schemas/Problem/properties/title: `exclusiveMinimum` without `minimum` makes progenitor panic",
+        "at /components/schemas/Problem/properties/title: this schema has no `type`, so it would be an untyped \
+         JSON value (and progenitor panics on some such schemas); give it one",
+    );
+    check(
+        |spec| {
+            spec["components"]["schemas"]["Problem"]["properties"]["title"] =
+                json!({"type": "string", "exclusiveMinimum": true, "items": {}});
+        },
+        "at /components/schemas/Problem/properties/title: this `type: string` schema also has keywords of another \
+         type, so it cannot be typed",
     );
 }
 
@@ -372,5 +382,35 @@ fn an_openapi_3_1_spec_is_refused() {
     check(
         |spec| spec["openapi"] = json!("3.1.0"),
         "at /openapi: the spec says OpenAPI `3.1.0`; progenitor reads only 3.0.x",
+    );
+}
+
+#[test]
+fn every_operation_needs_a_valid_rate_limit() {
+    check(
+        |spec| {
+            operation(spec)
+                .as_object_mut()
+                .expect("object")
+                .remove("x-sonoran-rate-limit");
+        },
+        &format!(
+            "operation `cancelThing` at {OPERATION}: no `x-sonoran-rate-limit`; every operation needs its documented \
+             limit (`requests`, `window-seconds`, `scope: credential`)"
+        ),
+    );
+    check(
+        |spec| operation(spec)["x-sonoran-rate-limit"]["requests"] = json!(0),
+        &format!(
+            "operation `cancelThing` at {OPERATION}/x-sonoran-rate-limit/requests: `requests` must be a whole number \
+             from 1 to 100000"
+        ),
+    );
+    check(
+        |spec| operation(spec)["x-sonoran-rate-limit"]["scope"] = json!("ip"),
+        &format!(
+            "operation `cancelThing` at {OPERATION}/x-sonoran-rate-limit/scope: `scope` must be `credential` (the API \
+             limits each API key, not each IP)"
+        ),
     );
 }

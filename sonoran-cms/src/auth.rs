@@ -1,8 +1,9 @@
-//! The API key and the HTTP client that carries it as a Bearer token.
+//! The API key, kept as a ready `Authorization: Bearer` header value that is marked
+//! sensitive, so neither `Debug` nor HTTP logging can show it.
 
 use std::fmt;
 
-use reqwest::header::{self, HeaderMap, HeaderValue};
+use reqwest::header::HeaderValue;
 
 /// A Sonoran CMS API key. Its `Debug` never shows the key.
 #[derive(Clone)]
@@ -11,7 +12,7 @@ pub struct ApiKey {
     authorization: HeaderValue,
 }
 
-/// Why a string cannot be an API key.
+/// Why a string cannot be an API key. The key itself is never part of the message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum InvalidApiKey {
@@ -24,7 +25,7 @@ pub enum InvalidApiKey {
 }
 
 impl ApiKey {
-    /// Checks and wraps a key. The key itself never appears in the error.
+    /// Checks and wraps a key.
     pub fn new(key: impl AsRef<str>) -> Result<Self, InvalidApiKey> {
         let key = key.as_ref().trim();
         if key.is_empty() {
@@ -45,13 +46,6 @@ impl fmt::Debug for ApiKey {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         formatter.write_str("ApiKey(<redacted>)")
     }
-}
-
-/// A reqwest client that sends the key on every request.
-pub(crate) fn http_client(api_key: &ApiKey) -> Result<reqwest::Client, reqwest::Error> {
-    let mut headers = HeaderMap::new();
-    headers.insert(header::AUTHORIZATION, api_key.authorization().clone());
-    reqwest::Client::builder().default_headers(headers).build()
 }
 
 #[cfg(test)]

@@ -5,6 +5,21 @@ pub mod generated_code;
 pub mod loopback;
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The API key every test client uses; tests assert it never leaks.
+pub const TEST_API_KEY: &str = "test-api-key-0123";
+
+/// A client for a loopback server: documented rate limits, and the default retry
+/// policy with short backoffs so that retried cases finish quickly.
+pub fn test_client_builder(base_url: &str) -> sonoran_cms::ClientBuilder {
+    sonoran_cms::Client::builder(TEST_API_KEY)
+        .base_url(base_url)
+        .retry_policy(sonoran_cms::RetryPolicy {
+            initial_backoff: Duration::from_millis(20),
+            ..sonoran_cms::RetryPolicy::default()
+        })
+}
 
 /// The workspace root (the parent of this crate's folder).
 pub fn workspace_root() -> PathBuf {

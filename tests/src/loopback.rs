@@ -1,12 +1,16 @@
-//! A real HTTP server on 127.0.0.1 for end-to-end tests: it records every request
-//! it receives and answers each with a response the test chose.
+//! Real HTTP servers on 127.0.0.1 for end-to-end tests: one that records every
+//! request and answers from a script, and raw TCP servers that misbehave on purpose
+//! (reset the connection, cut a body short, never answer).
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, Response, StatusCode, Uri};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// What the server saw of one request.
 #[derive(Debug, Clone)]
@@ -21,7 +25,7 @@ pub struct RecordedRequest {
     pub body: Bytes,
 }
 
-/// How the server answers.
+/// How the server answers one request.
 #[derive(Debug, Clone)]
 pub struct CannedResponse {
     /// The status code.
@@ -30,6 +34,8 @@ pub struct CannedResponse {
     pub headers: Vec<(String, String)>,
     /// The body.
     pub body: String,
+    /// How long to wait before answering.
+    pub delay: Duration,
 }
 
 impl CannedResponse {
@@ -39,15 +45,16 @@ impl CannedResponse {
             status,
             headers: Vec::new(),
             body: String::new(),
+            delay: Duration::ZERO,
         }
     }
 
     /// A response with a body of the given content type.
     pub fn with_body(status: u16, content_type: &str, body: &str) -> Self {
         Self {
-            status,
             headers: vec![("content-type".to_owned(), content_type.to_owned())],
             body: body.to_owned(),
+            ..Self::empty(status)
         }
     }
 
@@ -56,12 +63,22 @@ impl CannedResponse {
         self.headers.push((name.to_owned(), value.to_owned()));
         self
     }
+
+    /// Answers only after `delay`.
+    pub fn delayed(mut self, delay: Duration) -> Self {
+        self.delay = delay;
+        self
+    }
 }
+
+/// Chooses the answer to the `index`-th request (from 0).
+pub type Script = Arc<dyn Fn(usize, &RecordedRequest) -> CannedResponse + Send + Sync>;
 
 #[derive(Clone)]
 struct ServerState {
-    response: CannedResponse,
+    script: Script,
     requests: Arc<Mutex<Vec<RecordedRequest>>>,
+    counter: Arc<AtomicUsize>,
 }
 
 /// A running loopback server. It stops when the test's runtime shuts down.
@@ -71,14 +88,20 @@ pub struct LoopbackServer {
 }
 
 impl LoopbackServer {
-    /// Binds an ephemeral port on 127.0.0.1 and serves `response` to every request.
+    /// Serves `response` to every request.
     pub async fn start(response: CannedResponse) -> std::io::Result<Self> {
+        Self::start_scripted(Arc::new(move |_, _| response.clone())).await
+    }
+
+    /// Serves the responses of `script`.
+    pub async fn start_scripted(script: Script) -> std::io::Result<Self> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let address = listener.local_addr()?;
         let requests = Arc::new(Mutex::new(Vec::new()));
         let state = ServerState {
-            response,
+            script,
             requests: Arc::clone(&requests),
+            counter: Arc::new(AtomicUsize::new(0)),
         };
         let router = axum::Router::new().fallback(answer).with_state(state);
         tokio::spawn(async move { axum::serve(listener, router).await });
@@ -106,27 +129,126 @@ async fn answer(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response<Body> {
+    let request = RecordedRequest {
+        method,
+        uri,
+        headers,
+        body,
+    };
+    let index = state.counter.fetch_add(1, Ordering::SeqCst);
+    let canned = (state.script)(index, &request);
     state
         .requests
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
-        .push(RecordedRequest {
-            method,
-            uri,
-            headers,
-            body,
-        });
-    let canned = state.response;
+        .push(request);
+    if !canned.delay.is_zero() {
+        tokio::time::sleep(canned.delay).await;
+    }
     let mut response = Response::new(Body::from(canned.body));
     *response.status_mut() =
         StatusCode::from_u16(canned.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     for (name, value) in canned.headers {
         if let (Ok(name), Ok(value)) = (
-            axum::http::HeaderName::from_bytes(name.as_bytes()),
-            axum::http::HeaderValue::from_str(&value),
+            http::HeaderName::from_bytes(name.as_bytes()),
+            http::HeaderValue::from_str(&value),
         ) {
             response.headers_mut().append(name, value);
         }
     }
     response
+}
+
+/// How a [`RawServer`] misbehaves once it has read a request.
+#[derive(Debug, Clone, Copy)]
+pub enum Misbehaviour {
+    /// Writes these bytes, then resets the connection (TCP RST).
+    WriteThenReset(&'static [u8]),
+    /// Writes these bytes, then closes the connection normally.
+    WriteThenClose(&'static [u8]),
+}
+
+/// A TCP server on 127.0.0.1 that speaks just enough HTTP to misbehave.
+pub struct RawServer {
+    address: SocketAddr,
+    connections: Arc<AtomicUsize>,
+}
+
+impl RawServer {
+    /// Accepts connections until the runtime stops, misbehaving on each request.
+    pub async fn start(misbehaviour: Misbehaviour) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let address = listener.local_addr()?;
+        let connections = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&connections);
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                counter.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    if read_request(&mut stream).await.is_err() {
+                        return;
+                    }
+                    match misbehaviour {
+                        Misbehaviour::WriteThenReset(bytes) => {
+                            let _ = stream.write_all(bytes).await;
+                            let _ = stream.flush().await;
+                            // Linger 0: closing sends RST instead of FIN.
+                            let _ = stream.set_zero_linger();
+                            drop(stream);
+                        }
+                        Misbehaviour::WriteThenClose(bytes) => {
+                            let _ = stream.write_all(bytes).await;
+                            let _ = stream.shutdown().await;
+                        }
+                    }
+                });
+            }
+        });
+        Ok(Self {
+            address,
+            connections,
+        })
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// How many connections were accepted (one per attempt, since each is closed).
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+}
+
+/// Reads one request's head and its `Content-Length` body.
+async fn read_request(stream: &mut tokio::net::TcpStream) -> std::io::Result<()> {
+    let mut received = Vec::new();
+    let mut buffer = [0_u8; 4096];
+    loop {
+        let read = stream.read(&mut buffer).await?;
+        if read == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        received.extend_from_slice(&buffer[..read]);
+        if let Some(head_end) = received.windows(4).position(|window| window == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&received[..head_end]).to_ascii_lowercase();
+            let body_length: usize = head
+                .lines()
+                .find_map(|line| line.strip_prefix("content-length:"))
+                .and_then(|value| value.trim().parse().ok())
+                .unwrap_or(0);
+            if received.len() >= head_end + 4 + body_length {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// A base URL on 127.0.0.1 where nothing listens: connecting is refused.
+pub async fn refusing_base_url() -> std::io::Result<String> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let address = listener.local_addr()?;
+    drop(listener);
+    Ok(format!("http://{address}"))
 }

@@ -4,15 +4,16 @@
 
 use serde_json::json;
 use sonoran_cms::types::{CancelSessionRequest, Problem};
-use sonoran_cms::{ApiKey, Client, Error};
+use sonoran_cms::{Client, OperationError as Error};
 use sonoran_cms_tests::loopback::{CannedResponse, LoopbackServer};
+use sonoran_cms_tests::test_client_builder;
 
-const API_KEY: &str = "test-api-key-0123";
 const ACCOUNT_ID: &str = "8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11";
 
 async fn client_for(server: &LoopbackServer) -> Client {
-    let api_key = ApiKey::new(API_KEY).expect("a valid key");
-    Client::with_api_key(&server.base_url(), &api_key).expect("a client")
+    test_client_builder(&server.base_url())
+        .build()
+        .expect("a client")
 }
 
 fn cancel_body() -> sonoran_cms::types::builder::CancelSessionRequest {
@@ -26,7 +27,7 @@ async fn cancel_against(
     response: CannedResponse,
 ) -> (
     LoopbackServer,
-    Result<sonoran_cms::ResponseValue<()>, Error<Problem>>,
+    Result<sonoran_cms::ResponseValue<()>, Error>,
 ) {
     let server = LoopbackServer::start(response)
         .await
@@ -70,10 +71,7 @@ async fn a_cancel_puts_exactly_the_documented_request_on_the_wire() {
 }
 
 #[track_caller]
-fn assert_problem(
-    outcome: Result<sonoran_cms::ResponseValue<()>, Error<Problem>>,
-    status: u16,
-) -> Problem {
+fn assert_problem(outcome: Result<sonoran_cms::ResponseValue<()>, Error>, status: u16) -> Problem {
     match outcome {
         Err(Error::ErrorResponse(response)) => {
             assert_eq!(response.status().as_u16(), status);
@@ -125,8 +123,20 @@ async fn a_429_carries_the_gateway_body() {
     let body = json!({"message": "API rate limit exceeded", "request_id": "r-9"});
     let response = CannedResponse::with_body(429, "application/json", &body.to_string())
         .header("retry-after", "7");
-    let (_server, outcome) = cancel_against(response).await;
-    let problem = assert_problem(outcome, 429);
+    let server = LoopbackServer::start(response)
+        .await
+        .expect("the server starts");
+    // Without retries, so the 429 itself comes back (retries have tests of their own).
+    let client = test_client_builder(&server.base_url())
+        .retry_policy(sonoran_cms::RetryPolicy::none())
+        .build()
+        .expect("a client");
+    let outcome = client.cancel_session().body(cancel_body()).send().await;
+    let error = sonoran_cms::Error::from(outcome.expect_err("429 is an error"));
+    assert_eq!(error.status().map(|status| status.as_u16()), Some(429));
+    assert_eq!(error.retry_after(), Some(std::time::Duration::from_secs(7)));
+    assert_eq!(error.request_id(), Some("r-9"));
+    let problem = error.problem().expect("a problem body").clone();
     assert_eq!(problem.message.as_deref(), Some("API rate limit exceeded"));
     assert_eq!(problem.request_id.as_deref(), Some("r-9"));
 }
@@ -140,6 +150,24 @@ async fn a_missing_field_is_refused_before_anything_is_sent() {
         .await
         .cancel_session()
         .body(CancelSessionRequest::builder().server_id(1_u64))
+        .send()
+        .await;
+    assert!(
+        matches!(&outcome, Err(Error::InvalidRequest(message)) if message.contains("acc_id")),
+        "{outcome:?}"
+    );
+    assert!(server.requests().is_empty(), "nothing may reach the server");
+}
+
+#[tokio::test]
+async fn a_malformed_uuid_is_refused_before_anything_is_sent() {
+    let server = LoopbackServer::start(CannedResponse::empty(204))
+        .await
+        .expect("the server starts");
+    let outcome = client_for(&server)
+        .await
+        .cancel_session()
+        .body(cancel_body().acc_id("not-a-uuid"))
         .send()
         .await;
     assert!(

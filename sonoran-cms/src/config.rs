@@ -1,0 +1,383 @@
+//! Building a client: the API key, where the API is, timeouts, extra headers, rate
+//! limits and retries, all checked once, up front.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
+
+use crate::auth::{ApiKey, InvalidApiKey};
+use crate::rate_limit::RateLimits;
+use crate::retry::RetryPolicy;
+use crate::transport::Transport;
+use crate::{Client, PRODUCTION_BASE_URL};
+
+/// The `User-Agent` every request carries.
+pub const USER_AGENT: &str = concat!("sonoran-cms/", env!("CARGO_PKG_VERSION"));
+
+/// The default timeout of one attempt, as the official SDKs use.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The default overall deadline of a call: long enough to wait out a full rate-limit
+/// window and the default retries, short enough that a call always ends.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(300);
+
+/// Why a client could not be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// The API key is empty or cannot be sent.
+    #[error(transparent)]
+    ApiKey(#[from] InvalidApiKey),
+    /// The base URL does not parse, or is not `http(s)://host[:port][/path]`.
+    #[error("the base URL `{url}` is not usable: {reason}")]
+    BaseUrl {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A plain `http://` base URL to a host that is not this machine would send the
+    /// API key in clear text.
+    #[error(
+        "the base URL `{url}` is plain http to a remote host, which would send the API key unencrypted; use https"
+    )]
+    InsecureBaseUrl {
+        /// The URL as given.
+        url: String,
+    },
+    /// An extra header has an invalid name or value, or is one the client sets itself.
+    #[error("the extra header `{name}` cannot be used: {reason}")]
+    Header {
+        /// The header's name as given.
+        name: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A timeout or deadline of zero would fail every call.
+    #[error("the {what} must be longer than zero")]
+    ZeroDuration {
+        /// Which setting.
+        what: &'static str,
+    },
+    /// reqwest could not build its HTTP client (TLS set-up).
+    #[error("the HTTP client could not be built: {0}")]
+    HttpClient(#[source] reqwest::Error),
+}
+
+/// Builds a [`Client`]; start from [`Client::builder`].
+#[must_use]
+pub struct ClientBuilder {
+    api_key: Result<ApiKey, InvalidApiKey>,
+    base_url: String,
+    timeout: Duration,
+    deadline: Duration,
+    extra_headers: Vec<(String, String)>,
+    http_client: Option<reqwest::Client>,
+    rate_limits: RateLimits,
+    retry_policy: RetryPolicy,
+    transport: Option<Arc<dyn Transport>>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("ClientBuilder")
+            .field("api_key", &self.api_key)
+            .field("base_url", &self.base_url)
+            .field("timeout", &self.timeout)
+            .field("deadline", &self.deadline)
+            .field(
+                "extra_headers",
+                &self
+                    .extra_headers
+                    .iter()
+                    .map(|(name, _)| name)
+                    .collect::<Vec<_>>(),
+            )
+            .field("rate_limits", &self.rate_limits)
+            .field("retry_policy", &self.retry_policy)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Starts building a client that authenticates with `api_key`.
+    pub fn builder(api_key: impl AsRef<str>) -> ClientBuilder {
+        ClientBuilder {
+            api_key: ApiKey::new(api_key),
+            base_url: PRODUCTION_BASE_URL.to_owned(),
+            timeout: DEFAULT_TIMEOUT,
+            deadline: DEFAULT_DEADLINE,
+            extra_headers: Vec::new(),
+            http_client: None,
+            rate_limits: RateLimits::documented(),
+            retry_policy: RetryPolicy::default(),
+            transport: None,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// Where the API is (default [`PRODUCTION_BASE_URL`]). Plain `http://` is
+    /// refused except to a loopback host, so a typo cannot send the key in clear text.
+    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base_url = base_url.into();
+        self
+    }
+
+    /// The timeout of one attempt, from connecting to the end of the body (default 30 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The most one call may take in all: waiting for a rate-limit slot, every
+    /// attempt and every wait between them (default 300 s).
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// Sends `name: value` with every request, after the client's own headers.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.extra_headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Sends through this `reqwest::Client` (proxies, TLS roots, connection pools)
+    /// instead of a default one. The client still sets its own headers and timeouts.
+    pub fn http_client(mut self, http_client: reqwest::Client) -> Self {
+        self.http_client = Some(http_client);
+        self
+    }
+
+    /// Which rate limits to enforce before sending (default: the documented ones).
+    pub fn rate_limits(mut self, rate_limits: RateLimits) -> Self {
+        self.rate_limits = rate_limits;
+        self
+    }
+
+    /// How to retry (default: [`RetryPolicy::default`]).
+    pub fn retry_policy(mut self, retry_policy: RetryPolicy) -> Self {
+        self.retry_policy = retry_policy;
+        self
+    }
+
+    /// Sends through `transport` instead of HTTP (tests, custom stacks).
+    pub fn transport(mut self, transport: impl Transport) -> Self {
+        self.transport = Some(Arc::new(transport));
+        self
+    }
+
+    /// Checks every setting and builds the client.
+    pub fn build(self) -> Result<Client, BuildError> {
+        let api_key = self.api_key?;
+        let base_url = checked_base_url(&self.base_url)?;
+        for (what, duration) in [("timeout", self.timeout), ("deadline", self.deadline)] {
+            if duration.is_zero() {
+                return Err(BuildError::ZeroDuration { what });
+            }
+        }
+        let extra_headers = checked_extra_headers(&self.extra_headers)?;
+        let http_client = match self.http_client {
+            Some(http_client) => http_client,
+            None => reqwest::Client::builder()
+                .build()
+                .map_err(BuildError::HttpClient)?,
+        };
+        let state = ClientState {
+            settings: Arc::new(Settings {
+                api_key,
+                base_url: base_url.clone(),
+                timeout: self.timeout,
+                deadline: self.deadline,
+                extra_headers,
+                rate_limits: self.rate_limits,
+                retry_policy: self.retry_policy,
+                transport: self.transport,
+            }),
+        };
+        Ok(Client::new_with_client(&base_url, http_client, state))
+    }
+}
+
+/// `https://` anywhere, `http://` only to this machine; no trailing slash, because
+/// the generated code appends paths that start with one.
+fn checked_base_url(text: &str) -> Result<String, BuildError> {
+    let refuse = |reason: &str| BuildError::BaseUrl {
+        url: text.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let url = reqwest::Url::parse(text.trim()).map_err(|error| refuse(&error.to_string()))?;
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(refuse("it has a query or fragment"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(refuse(
+            "it carries credentials; the API key is the only credential",
+        ));
+    }
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&url) => {}
+        "http" => {
+            return Err(BuildError::InsecureBaseUrl {
+                url: text.to_owned(),
+            });
+        }
+        other => return Err(refuse(&format!("`{other}` is not http or https"))),
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+fn is_loopback(url: &reqwest::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(address)) => IpAddr::V4(address).is_loopback(),
+        Some(url::Host::Ipv6(address)) => IpAddr::V6(address).is_loopback(),
+        None => false,
+    }
+}
+
+/// Headers the client owns: letting a caller replace them would break auth or the
+/// JSON exchange, so they are refused rather than silently overridden.
+const OWN_HEADERS: [HeaderName; 4] = [
+    header::AUTHORIZATION,
+    header::ACCEPT,
+    header::CONTENT_TYPE,
+    header::USER_AGENT,
+];
+
+fn checked_extra_headers(headers: &[(String, String)]) -> Result<HeaderMap, BuildError> {
+    let mut map = HeaderMap::new();
+    for (name, value) in headers {
+        let refuse = |reason: &str| BuildError::Header {
+            name: name.clone(),
+            reason: reason.to_owned(),
+        };
+        let header_name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| refuse("not a valid header name"))?;
+        if OWN_HEADERS.contains(&header_name) {
+            return Err(refuse("the client sets it itself"));
+        }
+        // The value is never echoed: it may be a secret of its own.
+        let header_value = HeaderValue::from_str(value)
+            .map_err(|_| refuse("its value cannot be sent in a header"))?;
+        map.append(header_name, header_value);
+    }
+    Ok(map)
+}
+
+/// What every generated operation carries to the hooks: the key, the policies and
+/// where requests go. Cheap to clone; shared by clones of a [`Client`].
+#[derive(Clone)]
+pub struct ClientState {
+    pub(crate) settings: Arc<Settings>,
+}
+
+pub(crate) struct Settings {
+    pub(crate) api_key: ApiKey,
+    pub(crate) base_url: String,
+    pub(crate) timeout: Duration,
+    pub(crate) deadline: Duration,
+    pub(crate) extra_headers: HeaderMap,
+    pub(crate) rate_limits: RateLimits,
+    pub(crate) retry_policy: RetryPolicy,
+    pub(crate) transport: Option<Arc<dyn Transport>>,
+}
+
+impl fmt::Debug for ClientState {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let settings = &self.settings;
+        formatter
+            .debug_struct("ClientState")
+            .field("api_key", &settings.api_key)
+            .field("base_url", &settings.base_url)
+            .field("timeout", &settings.timeout)
+            .field("deadline", &settings.deadline)
+            .field(
+                "extra_headers",
+                &settings.extra_headers.keys().collect::<Vec<_>>(),
+            )
+            .field("rate_limits", &settings.rate_limits)
+            .field("retry_policy", &settings.retry_policy)
+            .field("custom_transport", &settings.transport.is_some())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls_are_checked() {
+        assert_eq!(
+            checked_base_url("https://api.sonorancms.com/")
+                .ok()
+                .as_deref(),
+            Some("https://api.sonorancms.com")
+        );
+        assert_eq!(
+            checked_base_url("http://127.0.0.1:8080").ok().as_deref(),
+            Some("http://127.0.0.1:8080")
+        );
+        assert_eq!(
+            checked_base_url("http://localhost:1/api/").ok().as_deref(),
+            Some("http://localhost:1/api")
+        );
+        assert_eq!(
+            checked_base_url("http://[::1]:9").ok().as_deref(),
+            Some("http://[::1]:9")
+        );
+        assert!(matches!(
+            checked_base_url("http://api.sonorancms.com"),
+            Err(BuildError::InsecureBaseUrl { .. })
+        ));
+        assert!(matches!(
+            checked_base_url("http://10.0.0.1"),
+            Err(BuildError::InsecureBaseUrl { .. })
+        ));
+        assert!(matches!(
+            checked_base_url("ftp://x"),
+            Err(BuildError::BaseUrl { .. })
+        ));
+        assert!(matches!(
+            checked_base_url("not a url"),
+            Err(BuildError::BaseUrl { .. })
+        ));
+        assert!(matches!(
+            checked_base_url("https://user:pw@x"),
+            Err(BuildError::BaseUrl { .. })
+        ));
+    }
+
+    #[test]
+    fn own_headers_cannot_be_replaced_and_values_are_not_echoed() {
+        let error =
+            checked_extra_headers(&[("Authorization".to_owned(), "Bearer other".to_owned())])
+                .expect_err("authorization is the client's");
+        assert_eq!(
+            error.to_string(),
+            "the extra header `Authorization` cannot be used: the client sets it itself"
+        );
+        let error = checked_extra_headers(&[("x-secret".to_owned(), "line\nbreak".to_owned())])
+            .expect_err("newline");
+        assert!(!error.to_string().contains("line"), "{error}");
+    }
+
+    #[test]
+    fn an_empty_key_or_zero_timeout_is_refused() {
+        assert!(matches!(
+            Client::builder("").build(),
+            Err(BuildError::ApiKey(InvalidApiKey::Empty))
+        ));
+        assert!(matches!(
+            Client::builder("k").timeout(Duration::ZERO).build(),
+            Err(BuildError::ZeroDuration { what: "timeout" })
+        ));
+    }
+}

@@ -1,0 +1,384 @@
+//! Client-side rate limiting: never more requests than an operation's limit in any
+//! sliding window, per credential, whatever window algorithm the gateway uses.
+//!
+//! A request holds a slot from the moment it is admitted until its response (or
+//! failure) is complete, and a finished request keeps counting for a whole window
+//! after it *completed*. The gateway saw the request at some moment between our
+//! send and our completion, so counting from completion is the only choice that
+//! stays under the limit however the latency of each request varies. A call that
+//! is dropped before its request went out gives its slot back.
+
+use std::collections::{HashMap, VecDeque};
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+/// At most `requests` requests in any window of `window`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RateLimit {
+    requests: u32,
+    window: Duration,
+}
+
+impl RateLimit {
+    /// `requests` per `window_seconds` seconds, as the docs state limits.
+    pub const fn new(requests: u32, window_seconds: u32) -> Self {
+        Self {
+            requests,
+            window: Duration::from_secs(window_seconds as u64),
+        }
+    }
+
+    /// `requests` per `window`, for overrides such as a scaled-down test gateway.
+    pub const fn per_window(requests: u32, window: Duration) -> Self {
+        Self { requests, window }
+    }
+
+    /// The most requests allowed in any window.
+    pub const fn requests(&self) -> u32 {
+        self.requests
+    }
+
+    /// The window's length.
+    pub const fn window(&self) -> Duration {
+        self.window
+    }
+}
+
+/// Which limits a client enforces before sending.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateLimits {
+    enabled: bool,
+    uniform: Option<RateLimit>,
+    overrides: HashMap<String, RateLimit>,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self::documented()
+    }
+}
+
+impl RateLimits {
+    /// Each operation's documented limit (the default).
+    pub fn documented() -> Self {
+        Self {
+            enabled: true,
+            uniform: None,
+            overrides: HashMap::new(),
+        }
+    }
+
+    /// No client-side limiting at all (tests, a self-hosted gateway without limits).
+    pub fn disabled() -> Self {
+        Self {
+            enabled: false,
+            uniform: None,
+            overrides: HashMap::new(),
+        }
+    }
+
+    /// The same limit for every operation, instead of the documented ones.
+    pub fn uniform(limit: RateLimit) -> Self {
+        Self {
+            enabled: true,
+            uniform: Some(limit),
+            overrides: HashMap::new(),
+        }
+    }
+
+    /// Replaces one operation's limit; `operation` is its Rust method name, such as
+    /// `cancel_session`.
+    pub fn with_override(mut self, operation: impl Into<String>, limit: RateLimit) -> Self {
+        self.overrides.insert(operation.into(), limit);
+        self
+    }
+
+    /// The limit this policy applies to `operation`, if any.
+    pub fn limit_for(&self, operation: &str) -> Option<RateLimit> {
+        if !self.enabled {
+            return None;
+        }
+        self.overrides
+            .get(operation)
+            .copied()
+            .or(self.uniform)
+            .or_else(|| {
+                crate::generated_rate_limits::DOCUMENTED_RATE_LIMITS
+                    .iter()
+                    .find(|(name, _)| *name == operation)
+                    .map(|(_, limit)| *limit)
+            })
+    }
+}
+
+/// Who shares a limiter: the same credential, against the same API, for the same
+/// operation, under the same limit.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct LimiterKey {
+    /// A hash of the API key: the registry never holds the key itself.
+    credential: u64,
+    base_url: String,
+    operation: String,
+    limit: RateLimit,
+}
+
+/// The limiter every client in this process uses for `operation` with this key
+/// and base URL, so two clients built with the same key share one budget.
+pub(crate) fn shared_limiter(
+    credential: &[u8],
+    base_url: &str,
+    operation: &str,
+    limit: RateLimit,
+) -> Arc<SlidingWindowLimiter> {
+    static REGISTRY: OnceLock<Mutex<HashMap<LimiterKey, Arc<SlidingWindowLimiter>>>> =
+        OnceLock::new();
+    let mut hasher = DefaultHasher::new();
+    credential.hash(&mut hasher);
+    let key = LimiterKey {
+        credential: hasher.finish(),
+        base_url: base_url.to_owned(),
+        operation: operation.to_owned(),
+        limit,
+    };
+    let mut registry = REGISTRY
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    Arc::clone(
+        registry
+            .entry(key)
+            .or_insert_with(|| Arc::new(SlidingWindowLimiter::new(limit))),
+    )
+}
+
+/// A sliding-window limiter: admits a request only while fewer than `requests`
+/// are in flight or completed within the last `window`.
+#[derive(Debug)]
+pub(crate) struct SlidingWindowLimiter {
+    limit: RateLimit,
+    state: Mutex<WindowState>,
+    released: Notify,
+}
+
+#[derive(Debug, Default)]
+struct WindowState {
+    in_flight: u32,
+    /// Completion times of the most recent requests, oldest first.
+    completed: VecDeque<Instant>,
+}
+
+/// No slot opens before the deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct NoSlotBeforeDeadline {
+    /// When the next slot opens, if that is known (it is not while every slot is in flight).
+    pub(crate) opens_in: Option<Duration>,
+}
+
+impl SlidingWindowLimiter {
+    pub(crate) fn new(limit: RateLimit) -> Self {
+        Self {
+            limit,
+            state: Mutex::new(WindowState::default()),
+            released: Notify::new(),
+        }
+    }
+
+    /// Waits for a slot. Cancel-safe: dropping the future while it waits changes
+    /// nothing. Fails at once when the slot would open only after `deadline`.
+    pub(crate) async fn acquire(
+        self: &Arc<Self>,
+        deadline: Option<Instant>,
+    ) -> Result<SlotPermit, NoSlotBeforeDeadline> {
+        loop {
+            // Register for wake-ups before looking, so a release between the look
+            // and the wait is not missed.
+            let released = self.released.notified();
+            tokio::pin!(released);
+            released.as_mut().enable();
+
+            let next_opening = {
+                let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+                let now = Instant::now();
+                while state
+                    .completed
+                    .front()
+                    .is_some_and(|completed| *completed + self.limit.window <= now)
+                {
+                    state.completed.pop_front();
+                }
+                let used = state
+                    .in_flight
+                    .saturating_add(u32::try_from(state.completed.len()).unwrap_or(u32::MAX));
+                if used < self.limit.requests {
+                    state.in_flight += 1;
+                    return Ok(SlotPermit {
+                        limiter: Arc::clone(self),
+                        sent: false,
+                    });
+                }
+                // Every slot is used. One opens when the oldest completed request
+                // leaves the window, or when an in-flight one fails unsent.
+                state
+                    .completed
+                    .front()
+                    .map(|oldest| *oldest + self.limit.window)
+            };
+
+            if let Some(deadline) = deadline
+                && next_opening.is_some_and(|opening| opening > deadline)
+            {
+                let now = Instant::now();
+                return Err(NoSlotBeforeDeadline {
+                    opens_in: next_opening.map(|opening| opening.saturating_duration_since(now)),
+                });
+            }
+            let wake_at = match (next_opening, deadline) {
+                (Some(opening), _) => Some(opening),
+                (None, deadline) => deadline,
+            };
+            match wake_at {
+                Some(wake_at) => {
+                    let timed_out = tokio::time::timeout_at(wake_at, &mut released)
+                        .await
+                        .is_err();
+                    if timed_out && next_opening.is_none() {
+                        return Err(NoSlotBeforeDeadline { opens_in: None });
+                    }
+                }
+                None => released.await,
+            }
+        }
+    }
+}
+
+/// A slot in a limiter's window. Dropping it releases the slot: a request that was
+/// sent keeps counting for a window from now; one that was never sent gives its
+/// slot back at once.
+#[derive(Debug)]
+pub(crate) struct SlotPermit {
+    limiter: Arc<SlidingWindowLimiter>,
+    sent: bool,
+}
+
+impl SlotPermit {
+    /// Records that the request is about to go out: from here on it counts.
+    pub(crate) fn mark_sent(&mut self) {
+        self.sent = true;
+    }
+}
+
+impl Drop for SlotPermit {
+    fn drop(&mut self) {
+        {
+            let mut state = self
+                .limiter
+                .state
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            state.in_flight = state.in_flight.saturating_sub(1);
+            if self.sent {
+                state.completed.push_back(Instant::now());
+                let keep = usize::try_from(self.limiter.limit.requests).unwrap_or(usize::MAX);
+                while state.completed.len() > keep {
+                    state.completed.pop_front();
+                }
+            }
+        }
+        self.limiter.released.notify_waiters();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limiter(requests: u32, window_seconds: u32) -> Arc<SlidingWindowLimiter> {
+        Arc::new(SlidingWindowLimiter::new(RateLimit::new(
+            requests,
+            window_seconds,
+        )))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_full_window_waits_until_the_oldest_completion_leaves_it() {
+        let limiter = limiter(2, 60);
+        let start = Instant::now();
+        for _ in 0..2 {
+            let mut permit = limiter.acquire(None).await.expect("a free slot");
+            permit.mark_sent();
+        }
+        let _third = limiter
+            .acquire(None)
+            .await
+            .expect("a slot after the window");
+        assert_eq!(start.elapsed(), Duration::from_secs(60));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_unsent_permit_gives_its_slot_back_at_once() {
+        let limiter = limiter(1, 60);
+        let start = Instant::now();
+        drop(limiter.acquire(None).await.expect("a free slot"));
+        let _again = limiter.acquire(None).await.expect("the slot came back");
+        assert_eq!(start.elapsed(), Duration::ZERO);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_dropped_waiter_takes_no_slot() {
+        let limiter = limiter(1, 60);
+        let mut first = limiter.acquire(None).await.expect("a free slot");
+        first.mark_sent();
+        drop(first);
+        // A waiter that gives up (its call was cancelled) must not consume the slot.
+        let waiting = limiter.acquire(None);
+        assert!(
+            tokio::time::timeout(Duration::from_secs(10), waiting)
+                .await
+                .is_err()
+        );
+        let start = Instant::now();
+        let _next = limiter
+            .acquire(None)
+            .await
+            .expect("a slot after the window");
+        assert_eq!(start.elapsed(), Duration::from_secs(50));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_slot_beyond_the_deadline_fails_at_once() {
+        let limiter = limiter(1, 60);
+        let mut first = limiter.acquire(None).await.expect("a free slot");
+        first.mark_sent();
+        drop(first);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let refused = limiter
+            .acquire(Some(deadline))
+            .await
+            .expect_err("opens after the deadline");
+        assert_eq!(refused.opens_in, Some(Duration::from_secs(60)));
+    }
+
+    #[test]
+    fn documented_limits_come_from_the_generated_table() {
+        assert_eq!(
+            RateLimits::documented().limit_for("cancel_session"),
+            Some(RateLimit::new(9, 60))
+        );
+        assert_eq!(RateLimits::disabled().limit_for("cancel_session"), None);
+        let scaled = RateLimit::per_window(3, Duration::from_secs(1));
+        assert_eq!(
+            RateLimits::documented()
+                .with_override("cancel_session", scaled)
+                .limit_for("cancel_session"),
+            Some(scaled)
+        );
+        assert_eq!(
+            RateLimits::uniform(scaled).limit_for("cancel_session"),
+            Some(scaled)
+        );
+    }
+}
