@@ -138,7 +138,8 @@ pub(crate) fn requested_delay(headers: &HeaderMap, now: SystemTime) -> Option<Du
 
 fn delay_in_seconds(value: &str) -> Option<Duration> {
     let seconds: f64 = value.parse().ok()?;
-    (0.0..1e9).contains(&seconds)
+    (0.0..1e9)
+        .contains(&seconds)
         .then(|| Duration::from_secs_f64(seconds))
 }
 

@@ -94,11 +94,15 @@ fn regen(workspace_root: &Path, check: bool, verbose: bool) -> anyhow::Result<Ex
         }
     }
     if stale.is_empty() {
-        println!(
-            "{} generated files checked: {written} updated, {} already up to date",
-            files.len(),
-            files.len() - written
-        );
+        if check {
+            println!("all {} generated files are up to date", files.len());
+        } else {
+            println!(
+                "{} generated files: {written} updated, {} unchanged",
+                files.len(),
+                files.len() - written
+            );
+        }
         Ok(ExitCode::SUCCESS)
     } else {
         if !verbose {

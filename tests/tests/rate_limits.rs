@@ -1,0 +1,257 @@
+//! The rate-limit guarantee, proved twice against servers that enforce a strict
+//! sliding window and count every request over it:
+//!
+//! - on tokio's virtual clock, through an in-process transport (a real socket
+//!   would let the paused clock jump ahead while it waits), at the documented
+//!   9 requests per 60 s;
+//! - on a real loopback server, with the window scaled down to 3 requests per second.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use sonoran_cms::types::CancelSessionRequest;
+use sonoran_cms::{BoxFuture, Client, RateLimit, RateLimits, RetryPolicy, Transport};
+use sonoran_cms_tests::loopback::{CannedResponse, LoopbackServer};
+use tokio::time::Instant;
+
+const ACCOUNT_ID: &str = "8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11";
+
+/// A strict sliding window: a request is rejected when `limit` requests already
+/// arrived in the `window` before it (inclusive), whatever the client intended.
+#[derive(Debug)]
+struct StrictWindow<Clock> {
+    limit: usize,
+    window: Duration,
+    arrivals: Mutex<VecDeque<Clock>>,
+    accepted: AtomicUsize,
+    rejected: AtomicUsize,
+}
+
+impl<Clock: Copy + Ord + std::ops::Sub<Clock, Output = Duration>> StrictWindow<Clock> {
+    fn new(limit: usize, window: Duration) -> Self {
+        Self {
+            limit,
+            window,
+            arrivals: Mutex::new(VecDeque::new()),
+            accepted: AtomicUsize::new(0),
+            rejected: AtomicUsize::new(0),
+        }
+    }
+
+    /// Records an arrival at `now`; `true` when it is within the limit.
+    fn admit(&self, now: Clock) -> bool {
+        let mut arrivals = self.arrivals.lock().unwrap_or_else(PoisonError::into_inner);
+        let in_window = arrivals
+            .iter()
+            .filter(|arrival| now - **arrival < self.window)
+            .count();
+        if in_window >= self.limit {
+            self.rejected.fetch_add(1, Ordering::SeqCst);
+            return false;
+        }
+        arrivals.push_back(now);
+        self.accepted.fetch_add(1, Ordering::SeqCst);
+        true
+    }
+}
+
+/// The strict-window server as an in-process transport, on tokio's clock.
+struct InProcessGateway(Arc<StrictWindow<Instant>>);
+
+impl Transport for InProcessGateway {
+    fn execute(
+        &self,
+        _request: reqwest::Request,
+    ) -> BoxFuture<'_, reqwest::Result<reqwest::Response>> {
+        let admitted = self.0.admit(Instant::now());
+        Box::pin(async move {
+            let mut response = http::Response::new(Vec::<u8>::new());
+            if !admitted {
+                *response.status_mut() = http::StatusCode::TOO_MANY_REQUESTS;
+            } else {
+                *response.status_mut() = http::StatusCode::NO_CONTENT;
+            }
+            Ok(reqwest::Response::from(response))
+        })
+    }
+}
+
+/// Sends `count` cancels at once through clones of the given clients (round robin)
+/// and returns how many succeeded.
+async fn burst(clients: &[Client], count: usize) -> usize {
+    let mut calls = tokio::task::JoinSet::new();
+    for index in 0..count {
+        let client = clients[index % clients.len()].clone();
+        calls.spawn(async move {
+            client
+                .cancel_session()
+                .body(
+                    CancelSessionRequest::builder()
+                        .server_id(1_u64)
+                        .acc_id(ACCOUNT_ID),
+                )
+                .send()
+                .await
+                .is_ok()
+        });
+    }
+    let mut succeeded = 0;
+    while let Some(result) = calls.join_next().await {
+        succeeded += usize::from(result.expect("no call panics"));
+    }
+    succeeded
+}
+
+fn virtual_client(api_key: &str, gateway: &Arc<StrictWindow<Instant>>) -> Client {
+    Client::builder(api_key)
+        .base_url("https://api.sonorancms.com")
+        // Any 429 must surface as a failure, not be hidden by a retry.
+        .retry_policy(RetryPolicy::none())
+        .transport(InProcessGateway(Arc::clone(gateway)))
+        .build()
+        .expect("a client")
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_burst_of_30_cancels_meets_the_documented_limit_exactly() {
+    let gateway = Arc::new(StrictWindow::new(9, Duration::from_secs(60)));
+    let client = virtual_client("burst-of-30-key", &gateway);
+    let started = Instant::now();
+    let succeeded = burst(&[client], 30).await;
+    let makespan = started.elapsed();
+    eprintln!("burst of 30: makespan {makespan:?} on the virtual clock (minimum 180 s)");
+
+    assert_eq!(
+        gateway.rejected.load(Ordering::SeqCst),
+        0,
+        "the gateway rejected requests"
+    );
+    assert_eq!(succeeded, 30);
+    // 9 at once, 9 more each 60 s later: the 30th can go no sooner than 180 s.
+    let minimum = Duration::from_secs(180);
+    assert!(
+        makespan >= minimum,
+        "{makespan:?} is faster than the limit allows"
+    );
+    assert!(
+        makespan <= minimum.mul_f64(1.01),
+        "{makespan:?} is more than 1% over the minimum {minimum:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn two_clients_with_the_same_key_share_one_budget() {
+    let gateway = Arc::new(StrictWindow::new(9, Duration::from_secs(60)));
+    let clients = [
+        virtual_client("shared-key", &gateway),
+        virtual_client("shared-key", &gateway),
+    ];
+    let started = Instant::now();
+    let succeeded = burst(&clients, 18).await;
+    assert_eq!(gateway.rejected.load(Ordering::SeqCst), 0);
+    assert_eq!(succeeded, 18);
+    assert_eq!(
+        started.elapsed(),
+        Duration::from_secs(60),
+        "18 requests need exactly two windows"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn different_keys_have_their_own_budgets() {
+    let gateway = Arc::new(StrictWindow::new(18, Duration::from_secs(60)));
+    let clients = [
+        virtual_client("first-key", &gateway),
+        virtual_client("second-key", &gateway),
+    ];
+    let started = Instant::now();
+    assert_eq!(burst(&clients, 18).await, 18);
+    assert_eq!(
+        started.elapsed(),
+        Duration::ZERO,
+        "9 per key fit in the first window"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_disabled_limiter_sends_everything_at_once() {
+    let gateway = Arc::new(StrictWindow::new(9, Duration::from_secs(60)));
+    let client = Client::builder("disabled-key")
+        .retry_policy(RetryPolicy::none())
+        .rate_limits(RateLimits::disabled())
+        .transport(InProcessGateway(Arc::clone(&gateway)))
+        .build()
+        .expect("a client");
+    assert_eq!(
+        burst(&[client], 12).await,
+        9,
+        "without the limiter the gateway rejects 3"
+    );
+    assert_eq!(gateway.rejected.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_slot_beyond_the_deadline_ends_the_call_at_once() {
+    let gateway = Arc::new(StrictWindow::new(9, Duration::from_secs(60)));
+    let client = Client::builder("deadline-key")
+        .retry_policy(RetryPolicy::none())
+        .deadline(Duration::from_secs(30))
+        .transport(InProcessGateway(Arc::clone(&gateway)))
+        .build()
+        .expect("a client");
+    assert_eq!(burst(std::slice::from_ref(&client), 9).await, 9);
+    let started = Instant::now();
+    let outcome = client
+        .cancel_session()
+        .body(
+            CancelSessionRequest::builder()
+                .server_id(1_u64)
+                .acc_id(ACCOUNT_ID),
+        )
+        .send()
+        .await
+        .map_err(sonoran_cms::Error::from);
+    assert!(
+        matches!(&outcome, Err(sonoran_cms::Error::Timeout { .. })),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        started.elapsed(),
+        Duration::ZERO,
+        "no point waiting for a slot past the deadline"
+    );
+    assert_eq!(gateway.accepted.load(Ordering::SeqCst), 9);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_loopback_server_with_a_scaled_window_rejects_nothing() {
+    let window = Arc::new(StrictWindow::new(3, Duration::from_secs(1)));
+    let server_window = Arc::clone(&window);
+    let server = LoopbackServer::start_scripted(Arc::new(move |_, _| {
+        if server_window.admit(std::time::Instant::now()) {
+            CannedResponse::empty(204)
+        } else {
+            CannedResponse::empty(429)
+        }
+    }))
+    .await
+    .expect("the server starts");
+    let client = Client::builder("scaled-window-key")
+        .base_url(server.base_url())
+        .retry_policy(RetryPolicy::none())
+        .rate_limits(RateLimits::uniform(RateLimit::per_window(
+            3,
+            Duration::from_secs(1),
+        )))
+        .build()
+        .expect("a client");
+    let succeeded = burst(&[client], 12).await;
+    assert_eq!(
+        window.rejected.load(Ordering::SeqCst),
+        0,
+        "the server rejected requests"
+    );
+    assert_eq!(succeeded, 12);
+}
