@@ -127,27 +127,25 @@ fn is_constructor(method: &syn::ImplItemFn) -> bool {
 }
 
 fn self_type_name(item_impl: &ItemImpl) -> Option<String> {
-    match item_impl.self_ty.as_ref() {
+    last_segment_name(&item_impl.self_ty)
+}
+
+fn last_path_ident(output: &syn::ReturnType) -> Option<String> {
+    match output {
+        syn::ReturnType::Type(_, output) => last_segment_name(output),
+        syn::ReturnType::Default => None,
+    }
+}
+
+/// `Client` for `super::Client`, `CancelSession` for `builder::CancelSession<'_>`.
+fn last_segment_name(path_type: &Type) -> Option<String> {
+    match path_type {
         Type::Path(path) => path
             .path
             .segments
             .last()
             .map(|segment| segment.ident.to_string()),
         _ => None,
-    }
-}
-
-fn last_path_ident(output: &syn::ReturnType) -> Option<String> {
-    match output {
-        syn::ReturnType::Type(_, output) => match output.as_ref() {
-            Type::Path(path) => path
-                .path
-                .segments
-                .last()
-                .map(|segment| segment.ident.to_string()),
-            _ => None,
-        },
-        syn::ReturnType::Default => None,
     }
 }
 

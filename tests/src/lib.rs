@@ -28,6 +28,22 @@ pub fn workspace_root() -> PathBuf {
         .map_or_else(|| PathBuf::from(".."), Path::to_path_buf)
 }
 
+/// The account id every test cancels a session of.
+pub const TEST_ACCOUNT_ID: &str = "8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11";
+
+/// A valid cancel-session body: server 1, [`TEST_ACCOUNT_ID`].
+pub fn cancel_body() -> sonoran_cms::types::builder::CancelSessionRequest {
+    sonoran_cms::types::CancelSessionRequest::builder()
+        .server_id(1_u64)
+        .acc_id(TEST_ACCOUNT_ID)
+}
+
+/// Cancels a session with [`cancel_body`] and returns the response status.
+pub async fn cancel(client: &sonoran_cms::Client) -> Result<u16, sonoran_cms::Error> {
+    let response = client.cancel_session().body(cancel_body()).send().await?;
+    Ok(response.status().as_u16())
+}
+
 /// The generated client source for the given inputs, as regen would write it.
 pub fn generate_client(sources: &codegen::Sources) -> Result<String, codegen::CodegenError> {
     let files = codegen::generate_files(sources)?;

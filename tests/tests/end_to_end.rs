@@ -6,20 +6,12 @@ use serde_json::json;
 use sonoran_cms::types::{CancelSessionRequest, Problem};
 use sonoran_cms::{Client, OperationError as Error};
 use sonoran_cms_tests::loopback::{CannedResponse, LoopbackServer};
-use sonoran_cms_tests::test_client_builder;
-
-const ACCOUNT_ID: &str = "8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11";
+use sonoran_cms_tests::{TEST_ACCOUNT_ID as ACCOUNT_ID, cancel_body, test_client_builder};
 
 async fn client_for(server: &LoopbackServer) -> Client {
     test_client_builder(&server.base_url())
         .build()
         .expect("a client")
-}
-
-fn cancel_body() -> sonoran_cms::types::builder::CancelSessionRequest {
-    CancelSessionRequest::builder()
-        .server_id(1_u64)
-        .acc_id(ACCOUNT_ID.parse::<uuid::Uuid>().expect("a UUID"))
 }
 
 /// Cancels a session against a server that answers with `response`.
@@ -141,56 +133,39 @@ async fn a_429_carries_the_gateway_body() {
     assert_eq!(problem.request_id.as_deref(), Some("r-9"));
 }
 
-#[tokio::test]
-async fn a_missing_field_is_refused_before_anything_is_sent() {
+/// Sends `body` and asserts the client refused it, naming `field`, before any byte
+/// reached the server.
+async fn assert_refused_before_sending(
+    body: sonoran_cms::types::builder::CancelSessionRequest,
+    field: &str,
+) {
     let server = LoopbackServer::start(CannedResponse::empty(204))
         .await
         .expect("the server starts");
     let outcome = client_for(&server)
         .await
         .cancel_session()
-        .body(CancelSessionRequest::builder().server_id(1_u64))
+        .body(body)
         .send()
         .await;
     assert!(
-        matches!(&outcome, Err(Error::InvalidRequest(message)) if message.contains("acc_id")),
+        matches!(&outcome, Err(Error::InvalidRequest(message)) if message.contains(field)),
         "{outcome:?}"
     );
     assert!(server.requests().is_empty(), "nothing may reach the server");
+}
+
+#[tokio::test]
+async fn a_missing_field_is_refused_before_anything_is_sent() {
+    assert_refused_before_sending(CancelSessionRequest::builder().server_id(1_u64), "acc_id").await;
 }
 
 #[tokio::test]
 async fn a_malformed_uuid_is_refused_before_anything_is_sent() {
-    let server = LoopbackServer::start(CannedResponse::empty(204))
-        .await
-        .expect("the server starts");
-    let outcome = client_for(&server)
-        .await
-        .cancel_session()
-        .body(cancel_body().acc_id("not-a-uuid"))
-        .send()
-        .await;
-    assert!(
-        matches!(&outcome, Err(Error::InvalidRequest(message)) if message.contains("acc_id")),
-        "{outcome:?}"
-    );
-    assert!(server.requests().is_empty(), "nothing may reach the server");
+    assert_refused_before_sending(cancel_body().acc_id("not-a-uuid"), "acc_id").await;
 }
 
 #[tokio::test]
 async fn server_id_zero_is_refused_before_anything_is_sent() {
-    let server = LoopbackServer::start(CannedResponse::empty(204))
-        .await
-        .expect("the server starts");
-    let outcome = client_for(&server)
-        .await
-        .cancel_session()
-        .body(cancel_body().server_id(0_u64))
-        .send()
-        .await;
-    assert!(
-        matches!(&outcome, Err(Error::InvalidRequest(message)) if message.contains("server_id")),
-        "{outcome:?}"
-    );
-    assert!(server.requests().is_empty(), "nothing may reach the server");
+    assert_refused_before_sending(cancel_body().server_id(0_u64), "server_id").await;
 }

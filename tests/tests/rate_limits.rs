@@ -11,12 +11,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use sonoran_cms::types::CancelSessionRequest;
 use sonoran_cms::{BoxFuture, Client, RateLimit, RateLimits, RetryPolicy, Transport};
+use sonoran_cms_tests::cancel;
 use sonoran_cms_tests::loopback::{CannedResponse, LoopbackServer};
 use tokio::time::Instant;
-
-const ACCOUNT_ID: &str = "8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11";
 
 /// A strict sliding window: a request is rejected when `limit` requests already
 /// arrived in the `window` before it (inclusive), whatever the client intended.
@@ -84,18 +82,7 @@ async fn burst(clients: &[Client], count: usize) -> usize {
     let mut calls = tokio::task::JoinSet::new();
     for index in 0..count {
         let client = clients[index % clients.len()].clone();
-        calls.spawn(async move {
-            client
-                .cancel_session()
-                .body(
-                    CancelSessionRequest::builder()
-                        .server_id(1_u64)
-                        .acc_id(ACCOUNT_ID),
-                )
-                .send()
-                .await
-                .is_ok()
-        });
+        calls.spawn(async move { cancel(&client).await.is_ok() });
     }
     let mut succeeded = 0;
     while let Some(result) = calls.join_next().await {
@@ -203,16 +190,7 @@ async fn a_slot_beyond_the_deadline_ends_the_call_at_once() {
         .expect("a client");
     assert_eq!(burst(std::slice::from_ref(&client), 9).await, 9);
     let started = Instant::now();
-    let outcome = client
-        .cancel_session()
-        .body(
-            CancelSessionRequest::builder()
-                .server_id(1_u64)
-                .acc_id(ACCOUNT_ID),
-        )
-        .send()
-        .await
-        .map_err(sonoran_cms::Error::from);
+    let outcome = cancel(&client).await;
     assert!(
         matches!(&outcome, Err(sonoran_cms::Error::Timeout { .. })),
         "{outcome:?}"

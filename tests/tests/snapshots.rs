@@ -71,3 +71,26 @@ fn cancel_session_has_a_method_a_builder_and_a_typed_body() {
         );
     }
 }
+
+/// The limiter finds an operation's limit by the `operation_id` progenitor reports
+/// to hooks; a name computed differently would silently leave it unlimited.
+#[test]
+fn every_generated_operation_has_a_rate_limit() {
+    let sources =
+        codegen::Sources::read(&workspace_root()).expect("the spec and enrichment are readable");
+    let client = generate_client(&sources).expect("the spec generates a client");
+    let reported: Vec<&str> = client
+        .split("operation_id: \"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .collect();
+    assert!(!reported.is_empty(), "no operation reports an operation_id");
+    for operation in reported {
+        assert!(
+            sonoran_cms::RateLimits::documented()
+                .limit_for(operation)
+                .is_some(),
+            "`{operation}` has no rate limit in the generated table"
+        );
+    }
+}

@@ -5,25 +5,9 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use sonoran_cms::types::CancelSessionRequest;
-use sonoran_cms::{Client, Error};
+use sonoran_cms::Client;
 use sonoran_cms_tests::loopback::{CannedResponse, LoopbackServer, refusing_base_url};
-use sonoran_cms_tests::{TEST_API_KEY, test_client_builder};
-
-const ACCOUNT_ID: &str = "8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11";
-
-async fn cancel(client: &Client) -> Result<(), Error> {
-    client
-        .cancel_session()
-        .body(
-            CancelSessionRequest::builder()
-                .server_id(1_u64)
-                .acc_id(ACCOUNT_ID),
-        )
-        .send()
-        .await?;
-    Ok(())
-}
+use sonoran_cms_tests::{TEST_API_KEY, cancel, test_client_builder};
 
 #[tokio::test]
 async fn each_request_carries_exactly_the_documented_headers() {
