@@ -57,6 +57,15 @@ pub enum CodegenError {
         message: String,
     },
 
+    /// A docs page could not be read as an endpoint page.
+    #[error("docs page {page}: {reason}")]
+    DocsPage {
+        /// The page, relative to the docs folder.
+        page: String,
+        /// Why it could not be read.
+        reason: String,
+    },
+
     /// The enriched spec would give users an untyped or broken client.
     #[error("{file}: {} problem(s) would give users an untyped or broken client:{}", findings.len(), FindingList(findings))]
     Lint {

@@ -88,3 +88,20 @@ pub fn generate_files(sources: &Sources) -> Result<Vec<GeneratedFile>, CodegenEr
         },
     ])
 }
+
+/// The docs spec file `cargo xtask import-docs` writes, from the merged document.
+pub fn docs_spec_file(spec: &serde_json::Value) -> Result<GeneratedFile, CodegenError> {
+    let yaml = serde_yaml::to_string(spec).map_err(|error| CodegenError::Document {
+        file: DOCS_SPEC_PATH.to_owned(),
+        pointer: "/".to_owned(),
+        message: format!("cannot be written as YAML: {error}"),
+    })?;
+    let header = "# The Sonoran CMS v2 API as its published docs describe it, written by\n\
+                  # `cargo xtask import-docs <docs folder>`: every endpoint page's OpenAPI block,\n\
+                  # completed by the page's tables, response example and rate limit.\n\
+                  # Do not edit by hand: what the docs leave out belongs in enrichment.overlay.yaml.\n";
+    Ok(GeneratedFile {
+        relative_path: DOCS_SPEC_PATH.to_owned(),
+        contents: generate::normalize_newlines(&format!("{header}{yaml}")),
+    })
+}

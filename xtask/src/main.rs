@@ -30,12 +30,24 @@ enum Command {
         #[arg(short, long)]
         verbose: bool,
     },
+    /// Rewrite the docs spec in `openapi/` from a checkout of the published API docs.
+    ImportDocs {
+        /// The docs folder (the layout of `api-endpoints-v2/`: section folders of
+        /// endpoint pages, and `rate-limits.md`).
+        docs_folder: PathBuf,
+        /// Write nothing; fail if the docs spec differs from what the docs say.
+        #[arg(long)]
+        check: bool,
+    },
 }
 
 fn main() -> ExitCode {
     let arguments = Arguments::parse();
     let outcome = match arguments.command {
         Command::Regen { check, verbose } => regen(&workspace_root(), check, verbose),
+        Command::ImportDocs { docs_folder, check } => {
+            import_docs(&workspace_root(), &docs_folder, check)
+        }
     };
     match outcome {
         Ok(code) => code,
@@ -110,4 +122,36 @@ fn regen(workspace_root: &Path, check: bool, verbose: bool) -> anyhow::Result<Ex
         }
         Ok(ExitCode::FAILURE)
     }
+}
+
+fn import_docs(workspace_root: &Path, docs_folder: &Path, check: bool) -> anyhow::Result<ExitCode> {
+    let pages = codegen::docs_import::read_docs_folder(docs_folder)?;
+    let imported =
+        codegen::docs_import::import(&pages).context("import stopped; no file was changed")?;
+    let file = codegen::pipeline::docs_spec_file(&imported.spec)?;
+    println!(
+        "read {} endpoint pages: {} operations, {} disagreements",
+        imported.pages,
+        imported.operations,
+        imported.disagreements.len()
+    );
+    for disagreement in &imported.disagreements {
+        println!("  disagreement: {disagreement}");
+    }
+    let mode = if check { Mode::Check } else { Mode::Write };
+    match codegen::ensure_file_contents(workspace_root, &file, mode)? {
+        FileStatus::Unchanged => println!("unchanged {}", file.relative_path),
+        FileStatus::Written => println!(
+            "updated   {} (now run `cargo xtask regen`)",
+            file.relative_path
+        ),
+        FileStatus::Stale { .. } => {
+            eprintln!(
+                "error: {} does not match the docs; run `cargo xtask import-docs`",
+                file.relative_path
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
