@@ -41,6 +41,8 @@ pub struct ImportedDocs {
     pub operations: usize,
     /// Every place where a page contradicts itself or `rate-limits.md`, one line each.
     pub disagreements: Vec<String>,
+    /// The schemas derived from the docs' examples, as an Overlay on `spec`.
+    pub derived: Value,
 }
 
 /// Reads every page below `docs_folder` (sorted, so the result is deterministic).
@@ -170,11 +172,13 @@ pub fn import(pages: &[DocsPage]) -> Result<ImportedDocs, CodegenError> {
         "paths": paths,
         "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
     });
+    let derived = crate::derive::derived_overlay(&spec);
     Ok(ImportedDocs {
         spec,
         pages: endpoint_pages,
         operations,
         disagreements,
+        derived,
     })
 }
 
@@ -188,6 +192,8 @@ struct ParsedPage {
     table: Option<Table>,
     block: Value,
     response_example: Option<Value>,
+    /// The JSON body of the page's cURL example, if it sends one.
+    request_example: Option<Value>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -271,6 +277,16 @@ fn parse_page(page: &DocsPage) -> Result<ParsedPage, String> {
         })
         .transpose()?;
 
+    let request_example = lines
+        .iter()
+        .find_map(|line| line.trim().strip_prefix("--data '"))
+        .map(|data| {
+            let json_text = data.trim_end().strip_suffix('\'').unwrap_or(data);
+            serde_json::from_str(json_text)
+                .map_err(|error| format!("the cURL example's --data is not JSON: {error}"))
+        })
+        .transpose()?;
+
     Ok(ParsedPage {
         method: method.to_ascii_uppercase(),
         path_template: path_template.clone(),
@@ -278,6 +294,7 @@ fn parse_page(page: &DocsPage) -> Result<ParsedPage, String> {
         table,
         block,
         response_example,
+        request_example,
     })
 }
 
@@ -418,6 +435,13 @@ fn merged_operation(
         }
     }
     add_missing_path_parameters(operation_object, &page.path_template, notes);
+    if let Some(example) = &page.request_example
+        && let Some(media) = operation_object
+            .get_mut("requestBody")
+            .and_then(|body| body.pointer_mut("/content/application~1json"))
+    {
+        media["example"] = example.clone();
+    }
 
     if let Some(example) = &page.response_example {
         merge_response_example(operation_object, example, notes);

@@ -27,8 +27,14 @@ pub const OVERRIDES_DOCS_EXTENSION: &str = "x-overrides-docs";
 /// Applies the overlay in `overlay_value` (read from `overlay_file`) to `spec`,
 /// action by action, and returns the enriched spec. On error, nothing is returned
 /// and the input is untouched.
+///
+/// `docs` is what the docs say: an `update` may not change a value found there at
+/// the same place. Values that earlier overlays added (schemas derived from
+/// examples) are suggestions, and an update may override them. `None` skips the
+/// check, for the importer's own derived overlay.
 pub fn apply_overlay(
     spec: &Value,
+    docs: Option<&Value>,
     overlay_file: &str,
     overlay_value: &Value,
 ) -> Result<Value, CodegenError> {
@@ -66,10 +72,10 @@ pub fn apply_overlay(
                 "has no `description`; every enrichment action must say why it exists".to_owned(),
             ));
         }
-        if let Some(update) = &action.update
+        if let (Some(update), Some(docs)) = (&action.update, docs)
             && !overrides_docs(action)
         {
-            refuse_contradictions(&enriched, &action.target, update).map_err(action_error)?;
+            refuse_contradictions(&enriched, docs, &action.target, update).map_err(action_error)?;
         }
         apply_one_action(&overlay, action, &mut enriched).map_err(action_error)?;
     }
@@ -109,11 +115,16 @@ fn apply_one_action(
 }
 
 /// Fails when merging `update` into any node `target` selects would change a value
-/// the spec already holds (the overlay merge replaces primitives silently).
-fn refuse_contradictions(document: &Value, target: &str, update: &Value) -> Result<(), String> {
+/// the docs state at that place (the overlay merge replaces primitives silently).
+fn refuse_contradictions(
+    document: &Value,
+    docs: &Value,
+    target: &str,
+    update: &Value,
+) -> Result<(), String> {
     let path = compile_path(target).map_err(|message| format!("invalid JSONPath: {message}"))?;
     for pointer in locate(document, &path) {
-        if let Some(existing) = document.pointer(&pointer) {
+        if let Some(existing) = docs.pointer(&pointer) {
             let mut contradictions = Vec::new();
             find_contradictions(existing, update, &pointer, &mut contradictions);
             if let Some((at, was, would_be)) = contradictions.into_iter().next() {
@@ -201,8 +212,8 @@ mod tests {
 
     #[track_caller]
     fn check_error(actions: Value, expected: &str) {
-        let error =
-            apply_overlay(&spec(), "enrichment.yaml", &overlay(actions)).expect_err("must fail");
+        let error = apply_overlay(&spec(), Some(&spec()), "enrichment.yaml", &overlay(actions))
+            .expect_err("must fail");
         assert_eq!(error.to_string(), expected);
     }
 
@@ -210,6 +221,7 @@ mod tests {
     fn adds_what_the_docs_leave_out() {
         let enriched = apply_overlay(
             &spec(),
+            Some(&spec()),
             "enrichment.yaml",
             &overlay(json!([{
                 "description": "Rate limit.",
@@ -260,6 +272,7 @@ mod tests {
     fn an_override_with_a_reason_may_contradict_the_docs() {
         let enriched = apply_overlay(
             &spec(),
+            Some(&spec()),
             "enrichment.yaml",
             &overlay(json!([{
                 "description": "Rename.",
@@ -284,6 +297,7 @@ mod tests {
     fn a_wrongly_shaped_overlay_names_the_pointer() {
         let error = apply_overlay(
             &spec(),
+            Some(&spec()),
             "enrichment.yaml",
             &json!({"overlay": "1.0.0", "actions": 3}),
         )

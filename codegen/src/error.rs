@@ -9,7 +9,7 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum CodegenError {
     /// Reading or writing a file failed.
-    #[error("{path}: cannot {action}: {source}")]
+    #[error("{path}: cannot {action}")]
     Io {
         /// The file involved.
         path: PathBuf,

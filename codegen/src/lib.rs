@@ -13,6 +13,7 @@
 //! [`pipeline`] ties them together; `cargo xtask regen` is a thin command line over it.
 //! Nothing here panics on input: every problem comes back as a [`CodegenError`].
 
+pub mod derive;
 pub mod docs_import;
 pub mod enrich;
 pub mod error;

@@ -562,6 +562,7 @@ impl<'a> Linter<'a> {
                         "a success response with a non-JSON body would be an untyped byte stream",
                     );
                 }
+                self.success_body_typed(name, response, &response_pointer);
                 success_shapes
                     .entry(shape.clone())
                     .or_default()
@@ -603,6 +604,41 @@ impl<'a> Linter<'a> {
                     format!("{kind} responses have different shapes ({listing}); progenitor needs one shape, so share one schema"),
                 );
             }
+        }
+    }
+
+    /// A success body whose schema is a bare `type: object` (no properties, no
+    /// recorded reason) would reach users as an untyped map.
+    fn success_body_typed(&mut self, name: &str, response: &Response, pointer: &str) {
+        let components = self.spec.components.as_ref();
+        let Some(schema) = response
+            .content
+            .get(JSON_MEDIA_TYPE)
+            .and_then(|media| media.schema.as_ref())
+        else {
+            return;
+        };
+        let Some(resolved) = resolve(schema, "schemas", components.map(|c| &c.schemas)) else {
+            return;
+        };
+        let bare_object = matches!(
+            &resolved.schema_kind,
+            SchemaKind::Type(Type::Object(object)) if object.properties.is_empty() && object.additional_properties.is_none()
+        );
+        let reason_recorded = resolved
+            .schema_data
+            .extensions
+            .contains_key(crate::derive::UNTYPED_REASON);
+        if bare_object && !reason_recorded {
+            self.report(
+                Some(name),
+                &child(
+                    &child(&child(pointer, "content"), JSON_MEDIA_TYPE),
+                    "schema",
+                ),
+                "the success body schema has no properties, so users would get an untyped map; \
+                 derive it from the docs' example or describe it in the enrichment",
+            );
         }
     }
 
@@ -709,7 +745,7 @@ impl<'a> Linter<'a> {
             SchemaKind::AnyOf { any_of } => combinations.push(("anyOf", any_of)),
             SchemaKind::Not { not } => negation = Some(not.as_ref()),
             SchemaKind::Any(any) => {
-                self.untyped_schema(operation, any, pointer);
+                self.untyped_schema(operation, schema, any, pointer);
                 properties = Some(&any.properties);
                 additional_properties = any.additional_properties.as_ref();
                 items = any.items.as_ref();
@@ -767,7 +803,23 @@ impl<'a> Linter<'a> {
     /// or keywords of several types together) as "any". Such a schema reaches users
     /// as an untyped `serde_json::Value` at best, and typify or progenitor `todo!`
     /// on many of them, so each one must be given a single, known `type`.
-    fn untyped_schema(&mut self, operation: Option<&str>, schema: &AnySchema, pointer: &str) {
+    fn untyped_schema(
+        &mut self,
+        operation: Option<&str>,
+        whole: &Schema,
+        schema: &AnySchema,
+        pointer: &str,
+    ) {
+        // A deliberately open value: no keyword but the reason it is left open.
+        let recorded_reason = whole
+            .schema_data
+            .extensions
+            .get(crate::derive::UNTYPED_REASON)
+            .and_then(Value::as_str)
+            .is_some_and(|reason| !reason.trim().is_empty());
+        if recorded_reason && *schema == AnySchema::default() {
+            return;
+        }
         const TYPES: [&str; 6] = ["boolean", "object", "array", "number", "string", "integer"];
         let message = match schema.typ.as_deref() {
             Some(type_name) if !TYPES.contains(&type_name) => {
@@ -779,7 +831,7 @@ impl<'a> Linter<'a> {
                 format!("this `type: {type_name}` schema also has keywords of another type, so it cannot be typed")
             }
             None => "this schema has no `type`, so it would be an untyped JSON value (and progenitor panics on \
-                     some such schemas); give it one"
+                     some such schemas); give it one, or record in `x-untyped-reason` why it stays open"
                 .to_owned(),
         };
         self.report(operation, pointer, message);

@@ -351,7 +351,8 @@ fn a_schema_without_a_single_type_is_refused() {
                 json!({"format": "uuid", "description": "no type"});
         },
         "at /components/schemas/Problem/properties/title: this schema has no `type`, so it would be an untyped \
-         JSON value (and progenitor panics on some such schemas); give it one",
+         JSON value (and progenitor panics on some such schemas); give it one, or record in `x-untyped-reason` why it \
+         stays open",
     );
     check(
         |spec| {
@@ -411,6 +412,21 @@ fn every_operation_needs_a_valid_rate_limit() {
         &format!(
             "operation `cancelThing` at {OPERATION}/x-sonoran-rate-limit/scope: `scope` must be `credential` (the API \
              limits each API key, not each IP)"
+        ),
+    );
+}
+
+#[test]
+fn an_untyped_success_body_is_refused() {
+    check(
+        |spec| {
+            operation(spec)["responses"]["200"] = json!({"description": "ok", "content": {"application/json": {
+                "schema": {"type": "object"}}}});
+        },
+        &format!(
+            "operation `cancelThing` at {OPERATION}/responses/200/content/application~1json/schema: the success body \
+             schema has no properties, so users would get an untyped map; derive it from the docs' example or \
+             describe it in the enrichment"
         ),
     );
 }

@@ -42,6 +42,8 @@ mod retry;
 mod transport;
 
 pub use auth::{ApiKey, InvalidApiKey};
+/// The date-time crate the generated types use for timestamps.
+pub use chrono;
 pub use config::{
     BuildError, ClientBuilder, ClientState, DEFAULT_DEADLINE, DEFAULT_TIMEOUT, USER_AGENT,
 };

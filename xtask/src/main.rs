@@ -128,7 +128,7 @@ fn import_docs(workspace_root: &Path, docs_folder: &Path, check: bool) -> anyhow
     let pages = codegen::docs_import::read_docs_folder(docs_folder)?;
     let imported =
         codegen::docs_import::import(&pages).context("import stopped; no file was changed")?;
-    let file = codegen::pipeline::docs_spec_file(&imported.spec)?;
+    let files = codegen::pipeline::imported_files(&imported)?;
     println!(
         "read {} endpoint pages: {} operations, {} disagreements",
         imported.pages,
@@ -139,19 +139,25 @@ fn import_docs(workspace_root: &Path, docs_folder: &Path, check: bool) -> anyhow
         println!("  disagreement: {disagreement}");
     }
     let mode = if check { Mode::Check } else { Mode::Write };
-    match codegen::ensure_file_contents(workspace_root, &file, mode)? {
-        FileStatus::Unchanged => println!("unchanged {}", file.relative_path),
-        FileStatus::Written => println!(
-            "updated   {} (now run `cargo xtask regen`)",
-            file.relative_path
-        ),
-        FileStatus::Stale { .. } => {
-            eprintln!(
-                "error: {} does not match the docs; run `cargo xtask import-docs`",
+    let mut stale = false;
+    for file in &files {
+        match codegen::ensure_file_contents(workspace_root, file, mode)? {
+            FileStatus::Unchanged => println!("unchanged {}", file.relative_path),
+            FileStatus::Written => println!(
+                "updated   {} (now run `cargo xtask regen`)",
                 file.relative_path
-            );
-            return Ok(ExitCode::FAILURE);
+            ),
+            FileStatus::Stale { .. } => {
+                eprintln!(
+                    "error: {} does not match the docs; run `cargo xtask import-docs`",
+                    file.relative_path
+                );
+                stale = true;
+            }
         }
+    }
+    if stale {
+        return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,392 @@
+//! Schemas derived from the docs' examples, for everything the docs describe only
+//! by example. The importer writes them to `openapi/derived.overlay.yaml`, where a
+//! reviewer reads them as data and the enrichment overrides any of them.
+//!
+//! The rules, applied to each example value:
+//!
+//! | example | schema |
+//! | --- | --- |
+//! | `true` | boolean |
+//! | a whole number | integer (`minimum: 1` for a positive id such as `serverId`) |
+//! | another number | number |
+//! | a UUID / an RFC 3339 timestamp / other text | string, `format: uuid` / `date-time` / none |
+//! | an object | its fields, each required unless the example shows `null` |
+//! | a list | its items, merged across every item shown |
+//! | `null`, `[]`, `{}` | untyped, with `x-untyped-reason` saying why, until the enrichment decides |
+
+use serde_json::{Map, Value, json};
+
+/// The extension that records why a schema is left untyped.
+pub const UNTYPED_REASON: &str = "x-untyped-reason";
+
+/// The schema an example value of a field named `name` suggests.
+pub fn schema_from_example(name: &str, example: &Value) -> Value {
+    match example {
+        Value::Null => untyped("the docs' examples only show `null`"),
+        Value::Bool(_) => json!({"type": "boolean"}),
+        Value::Number(number) if number.is_i64() || number.is_u64() => {
+            if is_id_name(name) && number.as_i64().is_some_and(|value| value >= 1) {
+                json!({"type": "integer", "minimum": 1})
+            } else {
+                json!({"type": "integer"})
+            }
+        }
+        Value::Number(_) => json!({"type": "number"}),
+        Value::String(text) => match string_format(text) {
+            Some(format) => json!({"type": "string", "format": format}),
+            None => json!({"type": "string"}),
+        },
+        Value::Array(items) => {
+            let item_schema = items
+                .iter()
+                .map(|item| schema_from_example(&singular(name), item))
+                .reduce(|merged, next| merge(&merged, &next))
+                .unwrap_or_else(|| untyped("the docs' examples only show an empty list"));
+            json!({"type": "array", "items": item_schema})
+        }
+        Value::Object(fields) if fields.is_empty() => {
+            let mut schema = json!({"type": "object", "additionalProperties": true});
+            schema[UNTYPED_REASON] = json!("the docs' examples only show an empty object");
+            schema
+        }
+        Value::Object(fields) => {
+            let properties: Map<String, Value> = fields
+                .iter()
+                .map(|(field, value)| (field.clone(), schema_from_example(field, value)))
+                .collect();
+            let required: Vec<Value> = fields
+                .iter()
+                .filter(|(_, value)| !value.is_null())
+                .map(|(field, _)| json!(field))
+                .collect();
+            let mut schema = json!({"type": "object", "properties": properties});
+            if !required.is_empty() {
+                schema["required"] = Value::Array(required);
+            }
+            schema
+        }
+    }
+}
+
+/// One schema that accepts what either accepts: the union of object fields (each
+/// required only where both require it), a widened number, a nullable type where
+/// one side only ever showed `null`.
+pub fn merge(left: &Value, right: &Value) -> Value {
+    if left == right {
+        return left.clone();
+    }
+    let left_untyped = is_untyped(left);
+    let right_untyped = is_untyped(right);
+    if left_untyped || right_untyped {
+        if left_untyped && right_untyped {
+            return left.clone();
+        }
+        let mut typed = if left_untyped {
+            right.clone()
+        } else {
+            left.clone()
+        };
+        typed["nullable"] = json!(true);
+        return typed;
+    }
+    match (left["type"].as_str(), right["type"].as_str()) {
+        (Some("object"), Some("object")) => {
+            let mut properties = left["properties"].as_object().cloned().unwrap_or_default();
+            for (field, schema) in right["properties"].as_object().into_iter().flatten() {
+                let merged = match properties.get(field) {
+                    Some(existing) => merge(existing, schema),
+                    None => schema.clone(),
+                };
+                properties.insert(field.clone(), merged);
+            }
+            let required_in = |schema: &Value| -> Vec<Value> {
+                schema["required"].as_array().cloned().unwrap_or_default()
+            };
+            let right_required = required_in(right);
+            let required: Vec<Value> = required_in(left)
+                .into_iter()
+                .filter(|field| right_required.contains(field))
+                .collect();
+            let mut merged = json!({"type": "object", "properties": properties});
+            if !required.is_empty() {
+                merged["required"] = Value::Array(required);
+            }
+            merged
+        }
+        (Some("array"), Some("array")) => {
+            json!({"type": "array", "items": merge(&left["items"], &right["items"])})
+        }
+        (Some("integer" | "number"), Some("integer" | "number")) => json!({"type": "number"}),
+        (Some("string"), Some("string")) => json!({"type": "string"}),
+        (left_type, right_type) => untyped(&format!(
+            "the docs' examples show both {} and {}",
+            left_type.unwrap_or("untyped"),
+            right_type.unwrap_or("untyped")
+        )),
+    }
+}
+
+/// A schema left untyped, with the reason.
+pub fn untyped(reason: &str) -> Value {
+    json!({ UNTYPED_REASON: reason })
+}
+
+fn is_untyped(schema: &Value) -> bool {
+    schema.get("type").is_none() && schema.get(UNTYPED_REASON).is_some()
+}
+
+/// `uuid` for a UUID, `date-time` for an RFC 3339 timestamp.
+fn string_format(text: &str) -> Option<&'static str> {
+    if is_uuid(text) {
+        Some("uuid")
+    } else if is_timestamp(text) {
+        Some("date-time")
+    } else {
+        None
+    }
+}
+
+fn is_uuid(text: &str) -> bool {
+    let groups: Vec<&str> = text.split('-').collect();
+    groups.iter().map(|group| group.len()).eq([8, 4, 4, 4, 12])
+        && groups
+            .iter()
+            .all(|group| group.chars().all(|character| character.is_ascii_hexdigit()))
+}
+
+/// `2026-04-15T00:00:00.000Z`, `2026-04-15T00:00:00+02:00`.
+fn is_timestamp(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let digits = |range: std::ops::Range<usize>| {
+        bytes
+            .get(range)
+            .is_some_and(|part| part.iter().all(u8::is_ascii_digit))
+    };
+    bytes.len() >= 20
+        && digits(0..4)
+        && bytes[4] == b'-'
+        && digits(5..7)
+        && bytes[7] == b'-'
+        && digits(8..10)
+        && matches!(bytes[10], b'T' | b't')
+        && digits(11..13)
+        && bytes[13] == b':'
+        && digits(14..16)
+        && bytes[16] == b':'
+        && digits(17..19)
+        && (text.ends_with('Z') || text.ends_with('z') || text[19..].contains(['+', '-']))
+}
+
+/// `id`, `serverId`, `server_id`: names of identifiers.
+pub fn is_id_name(name: &str) -> bool {
+    name.eq_ignore_ascii_case("id") || name.ends_with("Id") || name.ends_with("_id")
+}
+
+/// `servers` → `server`, to name the items of a list after the list.
+fn singular(name: &str) -> String {
+    name.strip_suffix('s').unwrap_or(name).to_owned()
+}
+
+/// The Overlay that gives every operation named, typed request and response
+/// schemas: each JSON body's schema becomes a component (`<Operation>Request`,
+/// `<Operation>Response`) derived from the docs' tables and examples, and the
+/// operation refers to it. `spec` is the imported docs spec.
+pub fn derived_overlay(spec: &Value) -> Value {
+    use heck::ToUpperCamelCase;
+
+    let mut schemas = Map::new();
+    let mut actions = Vec::new();
+    let mut shared_meta: Option<Value> = None;
+    for (path, path_item) in spec["paths"].as_object().into_iter().flatten() {
+        for (method, operation) in path_item.as_object().into_iter().flatten() {
+            let Some(operation_id) = operation["operationId"].as_str() else {
+                continue;
+            };
+            let type_name = operation_id.to_upper_camel_case();
+            let operation_target = format!("$.paths['{path}'].{method}");
+
+            if let Some(media) = operation.pointer("/requestBody/content/application~1json")
+                && let Some(schema) = media.get("schema")
+            {
+                let component = format!("{type_name}Request");
+                schemas.insert(
+                    component.clone(),
+                    request_schema(schema, media.get("example")),
+                );
+                actions.extend(replace_schema_actions(
+                    &format!("{operation_target}.requestBody.content['application/json']"),
+                    &component,
+                    &format!("the {operation_id} request body, from the docs' table and example"),
+                ));
+            }
+
+            for (status, response) in operation["responses"].as_object().into_iter().flatten() {
+                let (Some(media), true) = (
+                    response.pointer("/content/application~1json"),
+                    status.starts_with('2'),
+                ) else {
+                    continue;
+                };
+                let Some(example) = media.get("example") else {
+                    continue;
+                };
+                let component = format!("{type_name}Response");
+                let mut envelope = schema_from_example("response", example);
+                if let Some(meta) = example.get("meta") {
+                    let meta_schema = schema_from_example("meta", meta);
+                    shared_meta = Some(
+                        shared_meta
+                            .map_or(meta_schema.clone(), |known| merge(&known, &meta_schema)),
+                    );
+                    envelope["properties"]["meta"] =
+                        json!({"$ref": "#/components/schemas/ResponseMeta"});
+                }
+                schemas.insert(component.clone(), envelope);
+                actions.extend(replace_schema_actions(
+                    &format!(
+                        "{operation_target}.responses['{status}'].content['application/json']"
+                    ),
+                    &component,
+                    &format!("the {operation_id} {status} response, from the docs' example"),
+                ));
+            }
+        }
+    }
+    if let Some(meta) = shared_meta {
+        schemas.insert("ResponseMeta".to_owned(), meta);
+    }
+    let mut all_actions = vec![json!({
+        "description": "Schemas derived from the docs' tables and examples (see codegen/src/derive.rs for the \
+                        rules). The enrichment overrides any of them.",
+        "target": "$.components",
+        "update": {"schemas": schemas},
+    })];
+    all_actions.extend(actions);
+    json!({
+        "overlay": "1.0.0",
+        "info": {"title": "Sonoran CMS v2 schemas derived from the docs' examples", "version": "1.0.0"},
+        "actions": all_actions,
+    })
+}
+
+/// Replace the inline schema of the media type at `media_target` by a reference
+/// to the component `component` (an Overlay update merges, so remove first).
+fn replace_schema_actions(media_target: &str, component: &str, what: &str) -> [Value; 2] {
+    [
+        json!({
+            "description": format!("Drop the docs' inline schema of {what}; the component replaces it."),
+            "target": format!("{media_target}.schema"),
+            "remove": true,
+        }),
+        json!({
+            "description": format!("Refer to the derived schema of {what}."),
+            "target": media_target,
+            "update": {"schema": {"$ref": format!("#/components/schemas/{component}")}},
+        }),
+    ]
+}
+
+/// The table's schema for a body (its properties and required flags), each
+/// property refined by the example where the example only narrows it: a whole
+/// number where the table says number, a UUID or timestamp where it says string,
+/// the items of a list, the fields of an object.
+fn request_schema(table_schema: &Value, example: Option<&Value>) -> Value {
+    let Some(table_properties) = table_schema["properties"]
+        .as_object()
+        .filter(|properties| !properties.is_empty())
+    else {
+        return example.map_or_else(
+            || table_schema.clone(),
+            |example| schema_from_example("body", example),
+        );
+    };
+    let mut schema = table_schema.clone();
+    let properties: Map<String, Value> = table_properties
+        .iter()
+        .map(|(name, table_property)| {
+            let refined = example
+                .and_then(|example| example.get(name))
+                .map(|value| schema_from_example(name, value))
+                .filter(|derived| narrows(table_property, derived))
+                .unwrap_or_else(|| table_property.clone());
+            (name.clone(), refined)
+        })
+        .collect();
+    schema["properties"] = Value::Object(properties);
+    schema
+}
+
+/// Whether `derived` says the same as `table`, only more precisely.
+fn narrows(table: &Value, derived: &Value) -> bool {
+    let same_format = table.get("format").is_none() || table.get("format") == derived.get("format");
+    match (table["type"].as_str(), derived["type"].as_str()) {
+        (Some("number"), Some("integer" | "number")) => true,
+        (Some(table_type), Some(derived_type)) => table_type == derived_type && same_format,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scalars_become_the_narrowest_type() {
+        assert_eq!(
+            schema_from_example("serverId", &json!(1)),
+            json!({"type": "integer", "minimum": 1})
+        );
+        assert_eq!(
+            schema_from_example("points", &json!(0)),
+            json!({"type": "integer"})
+        );
+        assert_eq!(
+            schema_from_example("ratio", &json!(0.5)),
+            json!({"type": "number"})
+        );
+        assert_eq!(
+            schema_from_example("accId", &json!("00000000-0000-0000-0000-000000000000")),
+            json!({"type": "string", "format": "uuid"})
+        );
+        assert_eq!(
+            schema_from_example("startedAt", &json!("2026-04-15T00:00:00.000Z")),
+            json!({"type": "string", "format": "date-time"})
+        );
+        assert_eq!(
+            schema_from_example("name", &json!("rank-1")),
+            json!({"type": "string"})
+        );
+        assert_eq!(
+            schema_from_example("active", &json!(true)),
+            json!({"type": "boolean"})
+        );
+    }
+
+    #[test]
+    fn objects_require_what_the_example_shows_and_nulls_stay_open() {
+        let schema = schema_from_example("data", &json!({"id": 1, "endedBy": null}));
+        assert_eq!(
+            schema,
+            json!({"type": "object",
+                   "properties": {"id": {"type": "integer", "minimum": 1},
+                                  "endedBy": {"x-untyped-reason": "the docs' examples only show `null`"}},
+                   "required": ["id"]})
+        );
+    }
+
+    #[test]
+    fn list_items_merge_across_the_example() {
+        let schema =
+            schema_from_example("rows", &json!([{"a": 1, "b": null}, {"a": 2.5, "b": "x"}]));
+        assert_eq!(
+            schema,
+            json!({"type": "array", "items": {"type": "object",
+                   "properties": {"a": {"type": "number"}, "b": {"type": "string", "nullable": true}},
+                   "required": ["a"]}})
+        );
+        assert_eq!(
+            schema_from_example("rows", &json!([])),
+            json!({"type": "array", "items": {"x-untyped-reason": "the docs' examples only show an empty list"}})
+        );
+    }
+}
