@@ -45,18 +45,29 @@ fn parse_uuid(text: &str) -> uuid::Uuid {
     text.parse().expect("a UUID")
 }
 
-#[tokio::test]
-async fn start_session_posts_the_body_and_decodes_the_row() {
+/// A loopback server answering every request with `status` and the session row
+/// (ended or not), and a client for it.
+async fn serve_session_row(
+    status: u16,
+    path: &str,
+    ended: bool,
+) -> (LoopbackServer, sonoran_cms::Client) {
     let server = LoopbackServer::start(CannedResponse::with_body(
-        201,
+        status,
         "application/json",
-        &session_envelope("/v2/community/sessions", false),
+        &session_envelope(path, ended),
     ))
     .await
     .expect("the server starts");
     let client = test_client_builder(&server.base_url())
         .build()
         .expect("a client");
+    (server, client)
+}
+
+#[tokio::test]
+async fn start_session_posts_the_body_and_decodes_the_row() {
+    let (server, client) = serve_session_row(201, "/v2/community/sessions", false).await;
     let response = client
         .start_session()
         .body(
@@ -88,16 +99,7 @@ async fn start_session_posts_the_body_and_decodes_the_row() {
 
 #[tokio::test]
 async fn stop_session_patches_and_decodes_the_ended_row() {
-    let server = LoopbackServer::start(CannedResponse::with_body(
-        200,
-        "application/json",
-        &session_envelope("/v2/community/sessions", true),
-    ))
-    .await
-    .expect("the server starts");
-    let client = test_client_builder(&server.base_url())
-        .build()
-        .expect("a client");
+    let (server, client) = serve_session_row(200, "/v2/community/sessions", true).await;
     let response = client
         .stop_session()
         .body(
@@ -122,16 +124,7 @@ async fn stop_session_patches_and_decodes_the_ended_row() {
 
 #[tokio::test]
 async fn current_session_sends_the_server_id_as_a_query_parameter() {
-    let server = LoopbackServer::start(CannedResponse::with_body(
-        200,
-        "application/json",
-        &session_envelope("/v2/community/sessions/current", false),
-    ))
-    .await
-    .expect("the server starts");
-    let client = test_client_builder(&server.base_url())
-        .build()
-        .expect("a client");
+    let (server, client) = serve_session_row(200, "/v2/community/sessions/current", false).await;
     let response = client
         .get_current_session()
         .server_id(2_u64)
