@@ -205,6 +205,27 @@ pub fn derived_overlay(spec: &Value) -> Value {
             let type_name = operation_id.to_upper_camel_case();
             let operation_target = format!("$.paths['{path}'].{method}");
 
+            for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                let (Some(name), Some(example)) =
+                    (parameter["name"].as_str(), parameter.get("example"))
+                else {
+                    continue;
+                };
+                let derived = schema_from_example(name, example);
+                if parameter["in"] == "query"
+                    && narrows(&parameter["schema"], &derived)
+                    && derived != parameter["schema"]
+                {
+                    actions.push(json!({
+                        "description": format!(
+                            "The {operation_id} query parameter `{name}`, narrowed by the docs' example `{example}`."
+                        ),
+                        "target": format!("{operation_target}.parameters[?@.name == '{name}' && @.in == 'query']"),
+                        "update": {"schema": derived},
+                    }));
+                }
+            }
+
             if let Some(media) = operation.pointer("/requestBody/content/application~1json")
                 && let Some(schema) = media.get("schema")
             {

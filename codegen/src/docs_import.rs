@@ -194,6 +194,8 @@ struct ParsedPage {
     response_example: Option<Value>,
     /// The JSON body of the page's cURL example, if it sends one.
     request_example: Option<Value>,
+    /// The query parameters of the page's cURL example URL, by name.
+    query_example: BTreeMap<String, Value>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -287,6 +289,20 @@ fn parse_page(page: &DocsPage) -> Result<ParsedPage, String> {
         })
         .transpose()?;
 
+    let query_example = lines
+        .iter()
+        .find_map(|line| line.trim().strip_prefix("--url \""))
+        .and_then(|url| url.split('"').next())
+        .and_then(|url| url.split_once('?'))
+        .map(|(_, query)| {
+            query
+                .split('&')
+                .filter_map(|pair| pair.split_once('='))
+                .map(|(name, value)| (name.to_owned(), query_value(value)))
+                .collect()
+        })
+        .unwrap_or_default();
+
     Ok(ParsedPage {
         method: method.to_ascii_uppercase(),
         path_template: path_template.clone(),
@@ -295,7 +311,20 @@ fn parse_page(page: &DocsPage) -> Result<ParsedPage, String> {
         block,
         response_example,
         request_example,
+        query_example,
     })
+}
+
+/// A query-string value as the JSON value it stands for: `25` a number, `true` a
+/// boolean, anything else text.
+fn query_value(text: &str) -> Value {
+    if let Ok(number) = text.parse::<i64>() {
+        json!(number)
+    } else if let Ok(flag) = text.parse::<bool>() {
+        json!(flag)
+    } else {
+        json!(text)
+    }
 }
 
 /// `> **Rate limit:** `9 requests per minute`` → 9.
@@ -435,6 +464,19 @@ fn merged_operation(
         }
     }
     add_missing_path_parameters(operation_object, &page.path_template, notes);
+    for parameter in operation_object
+        .get_mut("parameters")
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
+    {
+        let name = parameter["name"].as_str().unwrap_or_default().to_owned();
+        if parameter["in"] == "query"
+            && let Some(example) = page.query_example.get(&name)
+        {
+            parameter["example"] = example.clone();
+        }
+    }
     if let Some(example) = &page.request_example
         && let Some(media) = operation_object
             .get_mut("requestBody")

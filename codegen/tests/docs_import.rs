@@ -45,11 +45,11 @@ fn the_query_table_wins_over_the_block_and_the_disagreement_is_reported() {
     let parameters = &operation(&imported.spec, "/v2/widgets/{widgetId}", "get")["parameters"];
     assert_eq!(
         parameters[0],
-        json!({"name": "shelfId", "in": "query", "schema": {"type": "number"}, "required": true})
+        json!({"name": "shelfId", "in": "query", "schema": {"type": "number"}, "required": true, "example": 3})
     );
     assert_eq!(
         parameters[1],
-        json!({"name": "colour", "in": "query", "required": false, "schema": {"type": "string"}})
+        json!({"name": "colour", "in": "query", "required": false, "schema": {"type": "string"}, "example": "red"})
     );
     assert!(imported.disagreements.contains(
         &"widgets/get-widget.md: query parameter `shelfId`: the table says a required number, the OpenAPI block \
@@ -182,4 +182,76 @@ fn an_unknown_table_type_is_refused() {
         },
         "docs page widgets/create-widget.md: `name`: unknown type `text`",
     );
+}
+
+/// The derived overlay's action whose description starts with `start`.
+fn derived_action<'a>(imported: &'a ImportedDocs, start: &str) -> &'a Value {
+    imported.derived["actions"]
+        .as_array()
+        .expect("actions")
+        .iter()
+        .find(|action| {
+            action["description"]
+                .as_str()
+                .is_some_and(|text| text.starts_with(start))
+        })
+        .unwrap_or_else(|| panic!("no derived action starting `{start}`"))
+}
+
+#[test]
+fn examples_narrow_the_tables_types_in_the_derived_overlay() {
+    let imported = imported();
+    let shelf = derived_action(&imported, "The getWidget query parameter `shelfId`");
+    assert_eq!(
+        shelf["target"],
+        "$.paths['/v2/widgets/{widgetId}'].get.parameters[?@.name == 'shelfId' && @.in == 'query']"
+    );
+    assert_eq!(
+        shelf["update"],
+        json!({"schema": {"type": "integer", "minimum": 1}})
+    );
+
+    let schemas = &derived_action(
+        &imported,
+        "Schemas derived from the docs' tables and examples",
+    )["update"]["schemas"];
+    assert_eq!(
+        schemas["CreateWidgetRequest"],
+        json!({"type": "object",
+               "properties": {"name": {"type": "string"}, "ownerId": {"type": "string", "format": "uuid"}},
+               "required": ["name"]})
+    );
+    assert_eq!(
+        schemas["GetWidgetResponse"],
+        json!({"type": "object",
+               "properties": {"success": {"type": "boolean"},
+                              "data": {"type": "object",
+                                       "properties": {"id": {"type": "integer", "minimum": 1}, "name": {"type": "string"}},
+                                       "required": ["id", "name"]}},
+               "required": ["success", "data"]})
+    );
+}
+
+#[test]
+fn the_derived_overlay_applies_to_the_imported_spec_and_lints_clean() {
+    let imported = imported();
+    let typed = codegen::enrich::apply_overlay(
+        &imported.spec,
+        None,
+        "derived.overlay.yaml",
+        &imported.derived,
+    )
+    .expect("every derived action applies");
+    let body = &typed["paths"]["/v2/widgets"]["post"]["requestBody"]["content"]["application/json"]
+        ["schema"];
+    assert_eq!(
+        body,
+        &json!({"$ref": "#/components/schemas/CreateWidgetRequest"})
+    );
+    let spec = codegen::load::openapi("fixture.yaml", &typed).expect("typed");
+    let findings: Vec<String> = codegen::lint::lint(&typed, &spec)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(findings, Vec::<String>::new());
 }

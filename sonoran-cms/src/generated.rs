@@ -26908,9 +26908,9 @@ pub mod builder {
         archived: Result<Option<bool>, String>,
         banned: Result<Option<bool>, String>,
         com_status: Result<Option<bool>, String>,
-        skip: Result<f64, String>,
+        skip: Result<i64, String>,
         sys_status: Result<bool, String>,
-        take: Result<f64, String>,
+        take: Result<i64, String>,
     }
     impl<'a> GetAccounts<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -26956,11 +26956,11 @@ pub mod builder {
         }
         pub fn skip<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.skip = value
                 .try_into()
-                .map_err(|_| "conversion to `f64` for skip failed".to_string());
+                .map_err(|_| "conversion to `i64` for skip failed".to_string());
             self
         }
         pub fn sys_status<V>(mut self, value: V) -> Self
@@ -26974,11 +26974,11 @@ pub mod builder {
         }
         pub fn take<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.take = value
                 .try_into()
-                .map_err(|_| "conversion to `f64` for take failed".to_string());
+                .map_err(|_| "conversion to `i64` for take failed".to_string());
             self
         }
         ///Sends a `GET` request to `/v2/community/accounts`
@@ -27065,7 +27065,7 @@ pub mod builder {
     pub struct GetCurrentClockIn<'a> {
         client: &'a super::Client,
         account_id: Result<::uuid::Uuid, String>,
-        acc_id: Result<::std::string::String, String>,
+        acc_id: Result<::uuid::Uuid, String>,
         api_id: Result<Option<::std::string::String>, String>,
         discord_id: Result<Option<::std::string::String>, String>,
         unique_id: Result<Option<i64>, String>,
@@ -27096,13 +27096,12 @@ pub mod builder {
         }
         pub fn acc_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<::uuid::Uuid>,
         {
             self.acc_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for acc_id failed"
-                        .to_string()
+                    "conversion to `:: uuid :: Uuid` for acc_id failed".to_string()
                 });
             self
         }
@@ -27252,7 +27251,7 @@ pub mod builder {
     pub struct GetLatestActivity<'a> {
         client: &'a super::Client,
         account_id: Result<::uuid::Uuid, String>,
-        acc_id: Result<::std::string::String, String>,
+        acc_id: Result<::uuid::Uuid, String>,
         clock_in_type: Result<Option<::std::string::String>, String>,
         server_id: Result<Option<::std::string::String>, String>,
         type_: Result<::std::string::String, String>,
@@ -27281,13 +27280,12 @@ pub mod builder {
         }
         pub fn acc_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<::uuid::Uuid>,
         {
             self.acc_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for acc_id failed"
-                        .to_string()
+                    "conversion to `:: uuid :: Uuid` for acc_id failed".to_string()
                 });
             self
         }
@@ -27735,7 +27733,7 @@ pub mod builder {
     pub struct GetMemberRecords<'a> {
         client: &'a super::Client,
         account_id: Result<::uuid::Uuid, String>,
-        acc_id: Result<::std::string::String, String>,
+        acc_id: Result<::uuid::Uuid, String>,
         api_id: Result<Option<::std::string::String>, String>,
         discord_id: Result<Option<::std::string::String>, String>,
         unique_id: Result<Option<i64>, String>,
@@ -27766,13 +27764,12 @@ pub mod builder {
         }
         pub fn acc_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<::uuid::Uuid>,
         {
             self.acc_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for acc_id failed"
-                        .to_string()
+                    "conversion to `:: uuid :: Uuid` for acc_id failed".to_string()
                 });
             self
         }
@@ -28054,7 +28051,7 @@ pub mod builder {
     pub struct GetMemberPoints<'a> {
         client: &'a super::Client,
         account_id: Result<::uuid::Uuid, String>,
-        acc_id: Result<::std::string::String, String>,
+        acc_id: Result<::uuid::Uuid, String>,
         api_id: Result<Option<::std::string::String>, String>,
         discord_id: Result<Option<::std::string::String>, String>,
         unique_id: Result<Option<i64>, String>,
@@ -28085,13 +28082,12 @@ pub mod builder {
         }
         pub fn acc_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<::uuid::Uuid>,
         {
             self.acc_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for acc_id failed"
-                        .to_string()
+                    "conversion to `:: uuid :: Uuid` for acc_id failed".to_string()
                 });
             self
         }
@@ -29876,8 +29872,8 @@ pub mod builder {
     pub struct GetTemplateSubmissions<'a> {
         client: &'a super::Client,
         template_id: Result<i64, String>,
-        skip: Result<f64, String>,
-        take: Result<f64, String>,
+        skip: Result<i64, String>,
+        take: Result<i64, String>,
     }
     impl<'a> GetTemplateSubmissions<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -29899,20 +29895,20 @@ pub mod builder {
         }
         pub fn skip<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.skip = value
                 .try_into()
-                .map_err(|_| "conversion to `f64` for skip failed".to_string());
+                .map_err(|_| "conversion to `i64` for skip failed".to_string());
             self
         }
         pub fn take<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.take = value
                 .try_into()
-                .map_err(|_| "conversion to `f64` for take failed".to_string());
+                .map_err(|_| "conversion to `i64` for take failed".to_string());
             self
         }
         ///Sends a `GET` request to `/v2/community/forms/{templateId}/submissions`
@@ -31024,8 +31020,8 @@ pub mod builder {
     pub struct GetRosterContents<'a> {
         client: &'a super::Client,
         roster_id: Result<i64, String>,
-        limit: Result<f64, String>,
-        skip: Result<f64, String>,
+        limit: Result<i64, String>,
+        skip: Result<i64, String>,
     }
     impl<'a> GetRosterContents<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -31047,20 +31043,20 @@ pub mod builder {
         }
         pub fn limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.limit = value
                 .try_into()
-                .map_err(|_| "conversion to `f64` for limit failed".to_string());
+                .map_err(|_| "conversion to `i64` for limit failed".to_string());
             self
         }
         pub fn skip<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<f64>,
+            V: std::convert::TryInto<i64>,
         {
             self.skip = value
                 .try_into()
-                .map_err(|_| "conversion to `f64` for skip failed".to_string());
+                .map_err(|_| "conversion to `i64` for skip failed".to_string());
             self
         }
         ///Sends a `GET` request to `/v2/community/rosters/{rosterId}`
