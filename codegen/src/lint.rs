@@ -109,8 +109,8 @@ impl<'a> Linter<'a> {
                 if let Some(reference) = object.get("$ref") {
                     let here = child(pointer, "$ref");
                     match reference.as_str() {
-                        Some(target) if target.starts_with("#/") => {
-                            if self.local_reference_resolves(target) == Some(false) {
+                        Some(target) if target.starts_with("#/components/") => {
+                            if !self.component_exists(target) {
                                 self.report(
                                     None,
                                     &here,
@@ -121,7 +121,7 @@ impl<'a> Linter<'a> {
                         Some(target) => self.report(
                             None,
                             &here,
-                            format!("`{target}` is not a reference into this document (`#/...`)"),
+                            format!("`{target}` is not a reference to one of this document's components (`#/components/...`)"),
                         ),
                         None => self.report(None, &here, "`$ref` must be a string"),
                     }
@@ -139,9 +139,9 @@ impl<'a> Linter<'a> {
         }
     }
 
-    /// Whether a local reference resolves, looked up in the typed components (the
-    /// only places a reference may point to and be understood by progenitor).
-    fn local_reference_resolves(&self, reference: &str) -> Option<bool> {
+    /// Whether a `#/components/<section>/<name>` reference names an existing
+    /// component (the only places progenitor and typify follow references to).
+    fn component_exists(&self, reference: &str) -> bool {
         let components = self.spec.components.as_ref();
         let exists = |section: &str, name: &str| -> bool {
             let Some(components) = components else {
@@ -160,11 +160,13 @@ impl<'a> Linter<'a> {
                 _ => false,
             }
         };
-        let rest = reference.strip_prefix("#/components/")?;
-        match rest.split_once('/') {
-            Some((section, name)) if !name.contains('/') => Some(exists(section, &unescape(name))),
+        match reference
+            .strip_prefix("#/components/")
+            .and_then(|rest| rest.split_once('/'))
+        {
+            Some((section, name)) if !name.contains('/') => exists(section, &unescape(name)),
             // Deeper references (into a schema's properties) are not understood by typify.
-            _ => Some(false),
+            _ => false,
         }
     }
 
