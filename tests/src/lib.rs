@@ -28,6 +28,19 @@ pub fn workspace_root() -> PathBuf {
         .map_or_else(|| PathBuf::from(".."), Path::to_path_buf)
 }
 
+/// A loopback server answering every request with `response`, and a test client for it.
+pub async fn serve(
+    response: loopback::CannedResponse,
+) -> (loopback::LoopbackServer, sonoran_cms::Client) {
+    let server = loopback::LoopbackServer::start(response)
+        .await
+        .expect("the server starts");
+    let client = test_client_builder(&server.base_url())
+        .build()
+        .expect("a client");
+    (server, client)
+}
+
 /// The account id every test cancels a session of.
 pub const TEST_ACCOUNT_ID: &str = "8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11";
 

@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 use sonoran_cms::types::{StartSessionRequest, StopSessionRequest};
 use sonoran_cms_tests::loopback::{CannedResponse, LoopbackServer};
-use sonoran_cms_tests::{TEST_ACCOUNT_ID, cancel, test_client_builder};
+use sonoran_cms_tests::{TEST_ACCOUNT_ID, cancel, serve};
 
 const SESSION_ID: &str = "55555555-5555-5555-5555-555555555555";
 const COMMUNITY_ID: &str = "00000000-0000-0000-0000-000000000000";
@@ -52,17 +52,12 @@ async fn serve_session_row(
     path: &str,
     ended: bool,
 ) -> (LoopbackServer, sonoran_cms::Client) {
-    let server = LoopbackServer::start(CannedResponse::with_body(
+    serve(CannedResponse::with_body(
         status,
         "application/json",
         &session_envelope(path, ended),
     ))
     .await
-    .expect("the server starts");
-    let client = test_client_builder(&server.base_url())
-        .build()
-        .expect("a client");
-    (server, client)
 }
 
 #[tokio::test]
@@ -149,12 +144,7 @@ async fn current_session_sends_the_server_id_as_a_query_parameter() {
 
 #[tokio::test]
 async fn current_session_without_a_server_id_is_refused_before_sending() {
-    let server = LoopbackServer::start(CannedResponse::empty(200))
-        .await
-        .expect("the server starts");
-    let client = test_client_builder(&server.base_url())
-        .build()
-        .expect("a client");
+    let (server, client) = serve(CannedResponse::empty(200)).await;
     let outcome = client
         .get_current_session()
         .send()
@@ -169,12 +159,7 @@ async fn current_session_without_a_server_id_is_refused_before_sending() {
 
 #[tokio::test]
 async fn cancel_session_answers_204() {
-    let server = LoopbackServer::start(CannedResponse::empty(204))
-        .await
-        .expect("the server starts");
-    let client = test_client_builder(&server.base_url())
-        .build()
-        .expect("a client");
+    let (server, client) = serve(CannedResponse::empty(204)).await;
     assert_eq!(cancel(&client).await.expect("204 is success"), 204);
     assert_eq!(server.requests()[0].method, "DELETE");
 }
@@ -183,12 +168,8 @@ async fn cancel_session_answers_204() {
 async fn a_session_row_that_breaks_its_type_is_an_invalid_response() {
     let broken =
         session_envelope("/v2/community/sessions", false).replace(SESSION_ID, "not-a-uuid");
-    let server = LoopbackServer::start(CannedResponse::with_body(201, "application/json", &broken))
-        .await
-        .expect("the server starts");
-    let client = test_client_builder(&server.base_url())
-        .build()
-        .expect("a client");
+    let (_server, client) =
+        serve(CannedResponse::with_body(201, "application/json", &broken)).await;
     let outcome = client
         .start_session()
         .body(

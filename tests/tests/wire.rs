@@ -7,16 +7,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use sonoran_cms::Client;
 use sonoran_cms_tests::loopback::{CannedResponse, LoopbackServer, refusing_base_url};
-use sonoran_cms_tests::{TEST_API_KEY, cancel, test_client_builder};
+use sonoran_cms_tests::{TEST_API_KEY, cancel, serve, test_client_builder};
 
 #[tokio::test]
 async fn each_request_carries_exactly_the_documented_headers() {
-    let server = LoopbackServer::start(CannedResponse::empty(204))
-        .await
-        .expect("the server starts");
-    let client = test_client_builder(&server.base_url())
-        .build()
-        .expect("a client");
+    let (server, client) = serve(CannedResponse::empty(204)).await;
     cancel(&client).await.expect("204");
 
     let request = &server.requests()[0];
