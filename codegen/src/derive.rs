@@ -16,6 +16,8 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::naming::is_id_name;
+
 /// The extension that records why a schema is left untyped.
 pub const UNTYPED_REASON: &str = "x-untyped-reason";
 
@@ -175,11 +177,6 @@ fn is_timestamp(text: &str) -> bool {
         && bytes[16] == b':'
         && digits(17..19)
         && (text.ends_with('Z') || text.ends_with('z') || text[19..].contains(['+', '-']))
-}
-
-/// `id`, `serverId`, `server_id`: names of identifiers.
-pub fn is_id_name(name: &str) -> bool {
-    name.eq_ignore_ascii_case("id") || name.ends_with("Id") || name.ends_with("_id")
 }
 
 /// `servers` → `server`, to name the items of a list after the list.

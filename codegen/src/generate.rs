@@ -40,17 +40,25 @@ pub fn client_source(
     header: &str,
 ) -> Result<String, CodegenError> {
     let tokens = run_progenitor(spec_file, spec)?;
+    // progenitor documents each operation with a usage sketch marked `ignore`; it
+    // is not compilable on its own, and an ignored doctest is noise in every test
+    // run, so it is shown as text instead.
+    let body = format_rust(spec_file, tokens)?.replace("\n```ignore\n", "\n```text\n");
+    Ok(normalize_newlines(&format!(
+        "{header}\n{GENERATED_ALLOWS}\n{body}"
+    )))
+}
+
+/// Formats generated tokens as a Rust file with prettyplease (deterministic output).
+pub(crate) fn format_rust(
+    spec_file: &str,
+    tokens: proc_macro2::TokenStream,
+) -> Result<String, CodegenError> {
     let file = syn::parse2::<syn::File>(tokens).map_err(|error| CodegenError::Format {
         file: spec_file.to_owned(),
         message: error.to_string(),
     })?;
-    // progenitor documents each operation with a usage sketch marked `ignore`; it
-    // is not compilable on its own, and an ignored doctest is noise in every test
-    // run, so it is shown as text instead.
-    let body = prettyplease::unparse(&file).replace("\n```ignore\n", "\n```text\n");
-    Ok(normalize_newlines(&format!(
-        "{header}\n{GENERATED_ALLOWS}\n{body}"
-    )))
+    Ok(prettyplease::unparse(&file))
 }
 
 /// Runs progenitor. Lint should make a panic impossible; if one happens anyway it is

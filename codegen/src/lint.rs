@@ -21,7 +21,7 @@ use serde_json::Value;
 
 use crate::error::{CodegenError, LintFinding};
 use crate::json_pointer::{child, from_tokens};
-use crate::naming::rust_snake_name;
+use crate::naming::{is_id_name, rust_snake_name};
 
 /// The only request and response media type the Sonoran CMS API speaks for typed bodies.
 const JSON_MEDIA_TYPE: &str = "application/json";
@@ -897,16 +897,6 @@ fn number_id_message(name: &str) -> String {
     )
 }
 
-/// `id`, `serverId`, `server_id`, `accIds`: the names the API gives identifiers.
-fn is_id_name(name: &str) -> bool {
-    name.eq_ignore_ascii_case("id")
-        || name.eq_ignore_ascii_case("ids")
-        || name.ends_with("Id")
-        || name.ends_with("Ids")
-        || name.ends_with("_id")
-        || name.ends_with("_ids")
-}
-
 fn parameter_location(parameter: &Parameter) -> &'static str {
     match parameter {
         Parameter::Query { .. } => "query",
@@ -978,15 +968,5 @@ mod tests {
         assert!(path_template_names("/v2/a}").is_err());
         assert!(path_template_names("/v2/{}").is_err());
         assert!(path_template_names("v2").is_err());
-    }
-
-    #[test]
-    fn id_names_are_recognised() {
-        for name in ["id", "serverId", "server_id", "accIds"] {
-            assert!(is_id_name(name), "{name}");
-        }
-        for name in ["width", "identity", "paid"] {
-            assert!(!is_id_name(name), "{name}");
-        }
     }
 }

@@ -32,6 +32,16 @@ pub fn rust_snake_name(text: &str) -> String {
     }
 }
 
+/// `id`, `serverId`, `server_id`, `accIds`: the names the API gives identifiers.
+pub fn is_id_name(name: &str) -> bool {
+    name.eq_ignore_ascii_case("id")
+        || name.eq_ignore_ascii_case("ids")
+        || name.ends_with("Id")
+        || name.ends_with("Ids")
+        || name.ends_with("_id")
+        || name.ends_with("_ids")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -43,5 +53,15 @@ mod tests {
         assert_eq!(rust_snake_name("server-id"), "server_id");
         assert_eq!(rust_snake_name("type"), "type_");
         assert_eq!(rust_snake_name("9lives"), "_9lives");
+    }
+
+    #[test]
+    fn id_names_are_recognised() {
+        for name in ["id", "serverId", "server_id", "accIds"] {
+            assert!(is_id_name(name), "{name}");
+        }
+        for name in ["width", "identity", "paid"] {
+            assert!(!is_id_name(name), "{name}");
+        }
     }
 }

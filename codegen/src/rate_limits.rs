@@ -117,12 +117,8 @@ pub fn table_source(
         /// operation's Rust name (the `operation_id` progenitor reports to hooks).
         pub(crate) const DOCUMENTED_RATE_LIMITS: &[(&str, RateLimit)] = &[#(#entries),*];
     };
-    let file = syn::parse2::<syn::File>(tokens).map_err(|error| CodegenError::Format {
-        file: spec_file.to_owned(),
-        message: error.to_string(),
-    })?;
+    let body = crate::generate::format_rust(spec_file, tokens)?;
     Ok(crate::generate::normalize_newlines(&format!(
-        "{header}\n{}",
-        prettyplease::unparse(&file)
+        "{header}\n{body}"
     )))
 }
