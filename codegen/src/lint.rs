@@ -14,8 +14,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use indexmap::IndexMap;
 use openapiv3::{
     AdditionalProperties, AnySchema, Components, MediaType, OpenAPI, Operation, Parameter,
-    ParameterData, ParameterSchemaOrContent, PathItem, PathStyle, QueryStyle, ReferenceOr,
-    Response, Schema, SchemaKind, StatusCode, Type,
+    ParameterSchemaOrContent, PathItem, PathStyle, QueryStyle, ReferenceOr, Response, Schema,
+    SchemaKind, StatusCode, Type,
 };
 use serde_json::Value;
 
@@ -374,7 +374,7 @@ impl<'a> Linter<'a> {
                     );
                 }
             }
-            self.parameter_schema(name, data, parameter_pointer);
+            self.parameter_schema(name, parameter, parameter_pointer);
             let rust_name = rust_snake_name(api_name);
             if let Some(other) = rust_names.insert(rust_name.clone(), api_name.clone()) {
                 self.report(
@@ -403,12 +403,17 @@ impl<'a> Linter<'a> {
         }
     }
 
-    fn parameter_schema(&mut self, name: &str, data: &ParameterData, pointer: &str) {
+    fn parameter_schema(&mut self, name: &str, parameter: &Parameter, pointer: &str) {
+        let data = parameter.parameter_data_ref();
         match &data.format {
             ParameterSchemaOrContent::Schema(schema) => {
                 let schema_pointer = child(pointer, "schema");
-                if is_id_name(&data.name) && is_number(schema, self.spec.components.as_ref()) {
+                let components = self.spec.components.as_ref();
+                if is_id_name(&data.name) && is_number(schema, components) {
                     self.report(Some(name), &schema_pointer, number_id_message(&data.name));
+                }
+                if let Some(problem) = parameter_shape_problem(parameter, schema, components) {
+                    self.report(Some(name), &schema_pointer, problem);
                 }
                 self.schema(Some(name), schema, &schema_pointer);
             }
@@ -867,14 +872,21 @@ fn is_number(schema: &ReferenceOr<Schema>, components: Option<&Components>) -> b
 }
 
 fn is_boxed_number(schema: &ReferenceOr<Box<Schema>>, components: Option<&Components>) -> bool {
+    resolve_boxed_schema(schema, components).is_some_and(schema_is_number)
+}
+
+/// [`resolve`] for the boxed schemas openapiv3 uses for properties and items.
+fn resolve_boxed_schema<'s>(
+    schema: &'s ReferenceOr<Box<Schema>>,
+    components: Option<&'s Components>,
+) -> Option<&'s Schema> {
     match schema {
-        ReferenceOr::Item(schema) => schema_is_number(schema),
-        ReferenceOr::Reference { reference } => is_number(
-            &ReferenceOr::Reference {
-                reference: reference.clone(),
-            },
-            components,
-        ),
+        ReferenceOr::Item(schema) => Some(schema),
+        ReferenceOr::Reference { reference } => {
+            let name = reference.strip_prefix("#/components/schemas/")?;
+            let target = components?.schemas.get(&unescape(name))?;
+            resolve(target, "schemas", components.map(|c| &c.schemas))
+        }
     }
 }
 
@@ -903,6 +915,61 @@ fn parameter_location(parameter: &Parameter) -> &'static str {
         Parameter::Header { .. } => "header",
         Parameter::Path { .. } => "path",
         Parameter::Cookie { .. } => "cookie",
+    }
+}
+
+/// A parameter travels as text, so its schema must be a scalar (a query parameter
+/// may also be a list of scalars, sent as repeated keys). progenitor asserts on an
+/// object parameter (its builder setter is only written for the body), and a list
+/// in a path or header would not compile (`Vec` has no `Display`).
+fn parameter_shape_problem(
+    parameter: &Parameter,
+    schema: &ReferenceOr<Schema>,
+    components: Option<&Components>,
+) -> Option<String> {
+    let location = parameter_location(parameter);
+    // A `$ref` that does not resolve is reported by the schema rules.
+    let schema = resolve(schema, "schemas", components.map(|c| &c.schemas))?;
+    let list_allowed = matches!(parameter, Parameter::Query { .. });
+    match &schema.schema_kind {
+        kind if is_scalar_kind(kind) => None,
+        SchemaKind::Type(Type::Array(array)) if list_allowed => {
+            let items = array
+                .items
+                .as_ref()
+                .and_then(|items| resolve_boxed_schema(items, components));
+            match items {
+                Some(items) if is_scalar_kind(&items.schema_kind) => None,
+                _ => Some(format!(
+                    "a {location} parameter that is a list must list strings, integers, numbers or booleans"
+                )),
+            }
+        }
+        _ => Some(format!(
+            "a {location} parameter must be a string, integer, number or boolean{}; \
+             progenitor cannot send a structured value there (and panics on an object)",
+            if list_allowed {
+                " (or a list of them)"
+            } else {
+                ""
+            }
+        )),
+    }
+}
+
+/// A string, integer, number or boolean schema.
+fn is_scalar_kind(kind: &SchemaKind) -> bool {
+    match kind {
+        SchemaKind::Type(
+            Type::String(_) | Type::Integer(_) | Type::Number(_) | Type::Boolean(_),
+        ) => true,
+        SchemaKind::Any(any) => {
+            matches!(
+                any.typ.as_deref(),
+                Some("string" | "integer" | "number" | "boolean")
+            )
+        }
+        _ => false,
     }
 }
 

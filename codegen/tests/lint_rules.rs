@@ -430,3 +430,57 @@ fn an_untyped_success_body_is_refused() {
         ),
     );
 }
+
+#[test]
+fn a_structured_parameter_is_refused() {
+    // progenitor asserts on an object parameter; found by `never_panics`.
+    check(
+        |spec| {
+            let parameters = operation(spec)["parameters"].as_array_mut().expect("array");
+            parameters.push(json!({"name": "filter", "in": "query",
+                                   "schema": {"$ref": "#/components/schemas/Body"}}));
+        },
+        &format!(
+            "operation `cancelThing` at {OPERATION}/parameters/1/schema: a query parameter must be a string, \
+             integer, number or boolean (or a list of them); progenitor cannot send a structured value there \
+             (and panics on an object)"
+        ),
+    );
+    // A list cannot fill a path segment.
+    check(
+        |spec| {
+            operation(spec)["parameters"][0]["schema"] =
+                json!({"type": "array", "items": {"type": "integer"}});
+        },
+        &format!(
+            "operation `cancelThing` at {OPERATION}/parameters/0/schema: a path parameter must be a string, \
+             integer, number or boolean; progenitor cannot send a structured value there (and panics on an object)"
+        ),
+    );
+    // A query list must list scalars.
+    check(
+        |spec| {
+            let parameters = operation(spec)["parameters"].as_array_mut().expect("array");
+            parameters.push(json!({"name": "filter", "in": "query",
+                                   "schema": {"type": "array", "items": {"$ref": "#/components/schemas/Body"}}}));
+        },
+        &format!(
+            "operation `cancelThing` at {OPERATION}/parameters/1/schema: a query parameter that is a list must \
+             list strings, integers, numbers or booleans"
+        ),
+    );
+}
+
+#[test]
+fn a_query_list_of_scalars_is_accepted_and_generates() {
+    let mut spec = valid_spec();
+    let parameters = operation(&mut spec)["parameters"]
+        .as_array_mut()
+        .expect("array");
+    parameters.push(json!({"name": "tags", "in": "query",
+                           "schema": {"type": "array", "items": {"type": "string"}}}));
+    assert_eq!(findings(&spec), Vec::<String>::new());
+    let typed = codegen::load::openapi("spec.yaml", &spec).expect("typed");
+    codegen::generate::client_source("spec.yaml", &typed, "// test\n")
+        .expect("progenitor generates it");
+}
