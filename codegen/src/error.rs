@@ -8,6 +8,19 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CodegenError {
+    /// Replacing a generated file failed, and so did putting back the files
+    /// replaced before it: the tree is left part old, part new.
+    #[error(
+        "{failure}; putting back the files already replaced failed too ({restore_failure}), so \
+             some generated files are new and some old: run the command again, or `git checkout` them"
+    )]
+    Restore {
+        /// The failure that stopped the writing.
+        failure: Box<CodegenError>,
+        /// The failure that stopped the restoring.
+        restore_failure: Box<CodegenError>,
+    },
+
     /// Reading or writing a file failed.
     #[error("{path}: cannot {action}")]
     Io {

@@ -8,7 +8,7 @@
 //! 3. [`lint`]: reject, by operation and JSON pointer, whatever would give users an
 //!    untyped or broken client, including every construct progenitor panics on.
 //! 4. [`generate`]: run progenitor (Builder interface) and format with prettyplease.
-//! 5. [`outputs`]: compare or write each generated file through one helper.
+//! 5. [`outputs`]: compare the generated files with the tree, or write them all or none.
 //!
 //! [`pipeline`] ties them together; `cargo xtask regen` is a thin command line over it.
 //! Nothing here panics on input: every problem comes back as a [`CodegenError`].
@@ -28,5 +28,5 @@ pub mod rate_limits;
 
 pub use error::{CodegenError, LintFinding};
 pub use load::SourceText;
-pub use outputs::{FileStatus, GeneratedFile, Mode, ensure_file_contents};
+pub use outputs::{FileStatus, GeneratedFile, Mode, ensure_files};
 pub use pipeline::{Sources, generate_files};

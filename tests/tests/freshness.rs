@@ -8,11 +8,11 @@ fn generated_files_are_up_to_date() {
     let root = workspace_root();
     let sources = codegen::Sources::read(&root).expect("the spec and enrichment are readable");
     let files = codegen::generate_files(&sources).expect("the spec generates");
+    let statuses = codegen::ensure_files(&root, &files, codegen::Mode::Check)
+        .expect("the files can be compared");
     let mut stale = Vec::new();
-    for file in &files {
-        match codegen::ensure_file_contents(&root, file, codegen::Mode::Check)
-            .expect("the file can be compared")
-        {
+    for (file, status) in files.iter().zip(statuses) {
+        match status {
             codegen::FileStatus::Unchanged => {}
             codegen::FileStatus::Stale { diff } => {
                 stale.push(format!("{}\n{diff}", file.relative_path))

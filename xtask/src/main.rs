@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use codegen::{FileStatus, Mode, Sources};
+use codegen::{CodegenError, FileStatus, Mode, Sources};
 
 #[derive(Parser)]
 #[command(
@@ -65,6 +65,18 @@ fn workspace_root() -> PathBuf {
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
 
+/// Says that `command` changed no file, unless the error is the one case where
+/// that is not so (putting back the files already replaced failed).
+fn stopped(command: &str, error: CodegenError) -> anyhow::Error {
+    let left_partly_written = matches!(error, CodegenError::Restore { .. });
+    let error = anyhow::Error::new(error);
+    if left_partly_written {
+        error
+    } else {
+        error.context(format!("{command} stopped; no file was changed"))
+    }
+}
+
 fn regen(workspace_root: &Path, check: bool, verbose: bool) -> anyhow::Result<ExitCode> {
     let sources = Sources::read(workspace_root)?;
     let started = Instant::now();
@@ -80,10 +92,12 @@ fn regen(workspace_root: &Path, check: bool, verbose: bool) -> anyhow::Result<Ex
     }
 
     let mode = if check { Mode::Check } else { Mode::Write };
+    let statuses = codegen::ensure_files(workspace_root, &files, mode)
+        .map_err(|error| stopped("regen", error))?;
     let mut stale = Vec::new();
     let mut written = 0;
-    for file in &files {
-        match codegen::ensure_file_contents(workspace_root, file, mode)? {
+    for (file, status) in files.iter().zip(statuses) {
+        match status {
             FileStatus::Unchanged => {
                 if verbose {
                     println!("unchanged {}", file.relative_path);
@@ -139,9 +153,11 @@ fn import_docs(workspace_root: &Path, docs_folder: &Path, check: bool) -> anyhow
         println!("  disagreement: {disagreement}");
     }
     let mode = if check { Mode::Check } else { Mode::Write };
+    let statuses = codegen::ensure_files(workspace_root, &files, mode)
+        .map_err(|error| stopped("import", error))?;
     let mut stale = false;
-    for file in &files {
-        match codegen::ensure_file_contents(workspace_root, file, mode)? {
+    for (file, status) in files.iter().zip(statuses) {
+        match status {
             FileStatus::Unchanged => println!("unchanged {}", file.relative_path),
             FileStatus::Written => println!(
                 "updated   {} (now run `cargo xtask regen`)",
