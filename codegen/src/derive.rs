@@ -12,6 +12,7 @@
 //! | a UUID / an RFC 3339 timestamp / other text | string, `format: uuid` / `date-time` / none |
 //! | an object | its fields, each required unless the example shows `null` |
 //! | a list | its items, merged across every item shown |
+//! | `null` for the end of a span whose start is a UUID or timestamp (`endedAt` beside `startedAt`) | the start's type, nullable, with `x-typed-like` naming the start |
 //! | `null`, `[]`, `{}` | untyped, with `x-untyped-reason` saying why, until the enrichment decides |
 
 use serde_json::{Map, Value, json};
@@ -61,11 +62,49 @@ pub fn schema_from_example(name: &str, example: &Value) -> Value {
                 .filter(|(_, value)| !value.is_null())
                 .map(|(field, _)| json!(field))
                 .collect();
+            let mut properties = properties;
+            type_like_counterparts(fields, &mut properties);
             let mut schema = json!({"type": "object", "properties": properties});
             if !required.is_empty() {
                 schema["required"] = Value::Array(required);
             }
             schema
+        }
+    }
+}
+
+/// The extension that records which sibling field a `null`-only field was typed
+/// after (see [`COUNTERPARTS`]).
+pub const TYPED_LIKE: &str = "x-typed-like";
+
+/// Fields that close what a sibling field opens: the end of a span is the same
+/// kind of value as its start (a timestamp, an account UUID), only still unset.
+/// The docs often show the first as `null` and the second filled in.
+const COUNTERPARTS: [(&str, &str); 6] = [
+    ("end", "start"),
+    ("endTime", "startTime"),
+    ("endedAt", "startedAt"),
+    ("endedBy", "startedBy"),
+    ("cancelledBy", "startedBy"),
+    ("updatedAt", "createdAt"),
+];
+
+/// Gives each field the examples show only as `null` the type of its counterpart
+/// (see [`COUNTERPARTS`]), made nullable, when the counterpart is a UUID or a
+/// timestamp in the same object.
+fn type_like_counterparts(fields: &Map<String, Value>, properties: &mut Map<String, Value>) {
+    for (field, counterpart) in COUNTERPARTS {
+        if !fields.get(field).is_some_and(Value::is_null) {
+            continue;
+        }
+        let Some(Value::String(example)) = fields.get(counterpart) else {
+            continue;
+        };
+        if let Some(format) = string_format(example) {
+            properties.insert(
+                field.to_owned(),
+                json!({"type": "string", "format": format, "nullable": true, TYPED_LIKE: counterpart}),
+            );
         }
     }
 }
@@ -91,7 +130,7 @@ pub fn merge(left: &Value, right: &Value) -> Value {
         typed["nullable"] = json!(true);
         return typed;
     }
-    match (left["type"].as_str(), right["type"].as_str()) {
+    let mut merged = match (left["type"].as_str(), right["type"].as_str()) {
         (Some("object"), Some("object")) => {
             let mut properties = left["properties"].as_object().cloned().unwrap_or_default();
             for (field, schema) in right["properties"].as_object().into_iter().flatten() {
@@ -118,14 +157,33 @@ pub fn merge(left: &Value, right: &Value) -> Value {
         (Some("array"), Some("array")) => {
             json!({"type": "array", "items": merge(&left["items"], &right["items"])})
         }
+        (Some(left_type), Some(right_type)) if left_type == right_type => {
+            // The same scalar: keep what both sides agree on (a format, a minimum).
+            let mut merged = json!({"type": left_type});
+            for keyword in ["format", "minimum", TYPED_LIKE] {
+                if left.get(keyword).is_some() && left.get(keyword) == right.get(keyword) {
+                    merged[keyword] = left[keyword].clone();
+                }
+            }
+            merged
+        }
         (Some("integer" | "number"), Some("integer" | "number")) => json!({"type": "number"}),
-        (Some("string"), Some("string")) => json!({"type": "string"}),
-        (left_type, right_type) => untyped(&format!(
-            "the docs' examples show both {} and {}",
-            left_type.unwrap_or("untyped"),
-            right_type.unwrap_or("untyped")
-        )),
+        (left_type, right_type) => {
+            return untyped(&format!(
+                "the docs' examples show both {} and {}",
+                left_type.unwrap_or("untyped"),
+                right_type.unwrap_or("untyped")
+            ));
+        }
+    };
+    // `null` seen on either side stays allowed.
+    if [left, right]
+        .iter()
+        .any(|side| side["nullable"] == json!(true))
+    {
+        merged["nullable"] = json!(true);
     }
+    merged
 }
 
 /// A schema left untyped, with the reason.
@@ -389,6 +447,56 @@ mod tests {
                    "properties": {"id": {"type": "integer", "minimum": 1},
                                   "endedBy": {"x-untyped-reason": "the docs' examples only show `null`"}},
                    "required": ["id"]})
+        );
+    }
+
+    #[test]
+    fn the_end_of_a_span_is_typed_like_its_start() {
+        let schema = schema_from_example(
+            "data",
+            &json!({"startTime": "2026-04-15T00:00:00.000Z", "endTime": null,
+                    "startedBy": "0b7c9a5e-8f3a-4d9b-9a77-2f1e6c1d2b3a", "cancelledBy": null,
+                    "start": "not a timestamp", "end": null}),
+        );
+        assert_eq!(
+            schema["properties"]["endTime"],
+            json!({"type": "string", "format": "date-time", "nullable": true, "x-typed-like": "startTime"})
+        );
+        assert_eq!(
+            schema["properties"]["cancelledBy"],
+            json!({"type": "string", "format": "uuid", "nullable": true, "x-typed-like": "startedBy"})
+        );
+        assert_eq!(
+            schema["properties"]["end"],
+            json!({"x-untyped-reason": "the docs' examples only show `null`"}),
+            "a start that is neither a UUID nor a timestamp says nothing about the end"
+        );
+        assert_eq!(
+            schema["required"],
+            json!(["startTime", "startedBy", "start"]),
+            "a field shown as null stays optional"
+        );
+    }
+
+    #[test]
+    fn merging_keeps_what_both_sides_agree_on() {
+        let timestamp = json!({"type": "string", "format": "date-time"});
+        let nullable_timestamp = json!({"type": "string", "format": "date-time", "nullable": true});
+        assert_eq!(merge(&timestamp, &nullable_timestamp), nullable_timestamp);
+        assert_eq!(
+            merge(&timestamp, &json!({"type": "string", "format": "uuid"})),
+            json!({"type": "string"})
+        );
+        assert_eq!(
+            merge(
+                &json!({"type": "integer", "minimum": 1}),
+                &json!({"type": "integer", "nullable": true})
+            ),
+            json!({"type": "integer", "nullable": true})
+        );
+        assert_eq!(
+            merge(&json!({"type": "integer"}), &json!({"type": "boolean"})),
+            json!({"x-untyped-reason": "the docs' examples show both integer and boolean"})
         );
     }
 

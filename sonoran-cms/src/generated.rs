@@ -47,7 +47,7 @@ pub mod types {
         )]
         pub clear_reason: ::std::option::Option<::serde_json::Value>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end: ::std::option::Option<::serde_json::Value>,
+        pub end: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         pub id: ::uuid::Uuid,
         pub metadata: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
         #[serde(rename = "serverId")]
@@ -171,7 +171,7 @@ pub mod types {
             rename = "updatedAt",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_at: ::std::option::Option<::serde_json::Value>,
+        pub updated_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
     }
     impl AddMemberRecordResponseDataItem {
         pub fn builder() -> builder::AddMemberRecordResponseDataItem {
@@ -550,7 +550,7 @@ pub mod types {
             rename = "endTime",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub end_time: ::std::option::Option<::serde_json::Value>,
+        pub end_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         pub id: ::uuid::Uuid,
         pub notes: ::std::vec::Vec<::serde_json::Value>,
         #[serde(rename = "startTime")]
@@ -800,7 +800,7 @@ pub mod types {
             rename = "updatedAt",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_at: ::std::option::Option<::serde_json::Value>,
+        pub updated_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         pub value: ::std::string::String,
         pub verified: bool,
     }
@@ -894,7 +894,7 @@ pub mod types {
             rename = "endTime",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub end_time: ::std::option::Option<::serde_json::Value>,
+        pub end_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         pub id: ::uuid::Uuid,
         pub notes: ::std::vec::Vec<::serde_json::Value>,
         #[serde(rename = "startTime")]
@@ -939,7 +939,7 @@ pub mod types {
             rename = "updatedAt",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_at: ::std::option::Option<::serde_json::Value>,
+        pub updated_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         pub value: ::std::string::String,
         pub verified: bool,
     }
@@ -1120,7 +1120,7 @@ pub mod types {
             rename = "endTime",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub end_time: ::std::option::Option<::serde_json::Value>,
+        pub end_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         pub id: ::uuid::Uuid,
         pub notes: ::std::vec::Vec<::serde_json::Value>,
         #[serde(rename = "startTime")]
@@ -1373,7 +1373,7 @@ pub mod types {
             rename = "endTime",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub end_time: ::std::option::Option<::serde_json::Value>,
+        pub end_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         pub id: ::uuid::Uuid,
         pub notes: ::std::vec::Vec<::serde_json::Value>,
         #[serde(rename = "startTime")]
@@ -1431,7 +1431,7 @@ pub mod types {
             rename = "updatedAt",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_at: ::std::option::Option<::serde_json::Value>,
+        pub updated_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
     }
     impl GetMemberRecordsResponseDataItem {
         pub fn builder() -> builder::GetMemberRecordsResponseDataItem {
@@ -2264,7 +2264,7 @@ pub mod types {
             rename = "endTime",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub end_time: ::std::option::Option<::serde_json::Value>,
+        pub end_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         pub id: ::uuid::Uuid,
         pub notes: ::std::vec::Vec<::serde_json::Value>,
         #[serde(rename = "startTime")]
@@ -2309,7 +2309,7 @@ pub mod types {
             rename = "updatedAt",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_at: ::std::option::Option<::serde_json::Value>,
+        pub updated_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         pub value: ::std::string::String,
         pub verified: bool,
     }
@@ -2893,7 +2893,7 @@ pub mod types {
             rename = "endTime",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub end_time: ::std::option::Option<::serde_json::Value>,
+        pub end_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         pub id: ::uuid::Uuid,
         pub notes: ::std::vec::Vec<::serde_json::Value>,
         #[serde(rename = "startTime")]
@@ -2940,7 +2940,7 @@ pub mod types {
             rename = "updatedAt",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_at: ::std::option::Option<::serde_json::Value>,
+        pub updated_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         pub value: ::std::string::String,
         pub verified: bool,
     }
@@ -3074,7 +3074,7 @@ pub mod types {
             rename = "updatedAt",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_at: ::std::option::Option<::serde_json::Value>,
+        pub updated_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
     }
     impl UpdateMemberRecordPointsResponseDataItem {
         pub fn builder() -> builder::UpdateMemberRecordPointsResponseDataItem {
@@ -3174,7 +3174,7 @@ pub mod types {
             rename = "updatedAt",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_at: ::std::option::Option<::serde_json::Value>,
+        pub updated_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
     }
     impl UpdateMemberRecordReasonResponseDataItem {
         pub fn builder() -> builder::UpdateMemberRecordReasonResponseDataItem {
@@ -3274,7 +3274,7 @@ pub mod types {
             rename = "updatedAt",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub updated_at: ::std::option::Option<::serde_json::Value>,
+        pub updated_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
     }
     impl UpdateMemberRecordStatusResponseDataItem {
         pub fn builder() -> builder::UpdateMemberRecordStatusResponseDataItem {
@@ -3503,7 +3503,7 @@ pub mod types {
                 ::std::string::String,
             >,
             end: ::std::result::Result<
-                ::std::option::Option<::serde_json::Value>,
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
             id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
@@ -3562,7 +3562,9 @@ pub mod types {
             }
             pub fn end<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.end = value
@@ -4270,7 +4272,7 @@ pub mod types {
             >,
             status: ::std::result::Result<bool, ::std::string::String>,
             updated_at: ::std::result::Result<
-                ::std::option::Option<::serde_json::Value>,
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
         }
@@ -4429,7 +4431,9 @@ pub mod types {
             }
             pub fn updated_at<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.updated_at = value
@@ -6820,7 +6824,7 @@ pub mod types {
         pub struct ClockAccountResponseData {
             completed: ::std::result::Result<bool, ::std::string::String>,
             end_time: ::std::result::Result<
-                ::std::option::Option<::serde_json::Value>,
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
             id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
@@ -6861,7 +6865,9 @@ pub mod types {
             }
             pub fn end_time<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.end_time = value
@@ -8157,7 +8163,7 @@ pub mod types {
             ref_count: ::std::result::Result<i64, ::std::string::String>,
             type_: ::std::result::Result<::std::string::String, ::std::string::String>,
             updated_at: ::std::result::Result<
-                ::std::option::Option<::serde_json::Value>,
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
             value: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -8266,7 +8272,9 @@ pub mod types {
             }
             pub fn updated_at<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.updated_at = value
@@ -8903,7 +8911,7 @@ pub mod types {
         pub struct GetAccountResponseDataClockDataDataItem {
             completed: ::std::result::Result<bool, ::std::string::String>,
             end_time: ::std::result::Result<
-                ::std::option::Option<::serde_json::Value>,
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
             id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
@@ -8944,7 +8952,9 @@ pub mod types {
             }
             pub fn end_time<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.end_time = value
@@ -9094,7 +9104,7 @@ pub mod types {
             ref_count: ::std::result::Result<i64, ::std::string::String>,
             type_: ::std::result::Result<::std::string::String, ::std::string::String>,
             updated_at: ::std::result::Result<
-                ::std::option::Option<::serde_json::Value>,
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
             value: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -9203,7 +9213,9 @@ pub mod types {
             }
             pub fn updated_at<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.updated_at = value
@@ -10347,7 +10359,7 @@ pub mod types {
         pub struct GetCurrentClockInResponseData {
             completed: ::std::result::Result<bool, ::std::string::String>,
             end_time: ::std::result::Result<
-                ::std::option::Option<::serde_json::Value>,
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
             id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
@@ -10388,7 +10400,9 @@ pub mod types {
             }
             pub fn end_time<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.end_time = value
@@ -12043,7 +12057,7 @@ pub mod types {
         pub struct GetLatestActivityResponseDataItem {
             completed: ::std::result::Result<bool, ::std::string::String>,
             end_time: ::std::result::Result<
-                ::std::option::Option<::serde_json::Value>,
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
             id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
@@ -12084,7 +12098,9 @@ pub mod types {
             }
             pub fn end_time<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.end_time = value
@@ -12353,7 +12369,7 @@ pub mod types {
             >,
             status: ::std::result::Result<bool, ::std::string::String>,
             updated_at: ::std::result::Result<
-                ::std::option::Option<::serde_json::Value>,
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
         }
@@ -12512,7 +12528,9 @@ pub mod types {
             }
             pub fn updated_at<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.updated_at = value
@@ -17902,7 +17920,7 @@ pub mod types {
         pub struct SetAccountRanksResponseDataClockDataDataItem {
             completed: ::std::result::Result<bool, ::std::string::String>,
             end_time: ::std::result::Result<
-                ::std::option::Option<::serde_json::Value>,
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
             id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
@@ -17943,7 +17961,9 @@ pub mod types {
             }
             pub fn end_time<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.end_time = value
@@ -18095,7 +18115,7 @@ pub mod types {
             ref_count: ::std::result::Result<i64, ::std::string::String>,
             type_: ::std::result::Result<::std::string::String, ::std::string::String>,
             updated_at: ::std::result::Result<
-                ::std::option::Option<::serde_json::Value>,
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
             value: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -18205,7 +18225,9 @@ pub mod types {
             }
             pub fn updated_at<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.updated_at = value
@@ -21908,7 +21930,7 @@ pub mod types {
         pub struct UndoRankChangeResponseDataAccountClockDataDataItem {
             completed: ::std::result::Result<bool, ::std::string::String>,
             end_time: ::std::result::Result<
-                ::std::option::Option<::serde_json::Value>,
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
             id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
@@ -21950,7 +21972,9 @@ pub mod types {
             }
             pub fn end_time<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.end_time = value
@@ -22107,7 +22131,7 @@ pub mod types {
             ref_count: ::std::result::Result<i64, ::std::string::String>,
             type_: ::std::result::Result<::std::string::String, ::std::string::String>,
             updated_at: ::std::result::Result<
-                ::std::option::Option<::serde_json::Value>,
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
             value: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -22217,7 +22241,9 @@ pub mod types {
             }
             pub fn updated_at<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.updated_at = value
@@ -22911,7 +22937,7 @@ pub mod types {
             >,
             status: ::std::result::Result<bool, ::std::string::String>,
             updated_at: ::std::result::Result<
-                ::std::option::Option<::serde_json::Value>,
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
         }
@@ -23070,7 +23096,9 @@ pub mod types {
             }
             pub fn updated_at<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.updated_at = value
@@ -23594,7 +23622,7 @@ pub mod types {
             >,
             status: ::std::result::Result<bool, ::std::string::String>,
             updated_at: ::std::result::Result<
-                ::std::option::Option<::serde_json::Value>,
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
         }
@@ -23753,7 +23781,9 @@ pub mod types {
             }
             pub fn updated_at<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.updated_at = value
@@ -24277,7 +24307,7 @@ pub mod types {
             >,
             status: ::std::result::Result<bool, ::std::string::String>,
             updated_at: ::std::result::Result<
-                ::std::option::Option<::serde_json::Value>,
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
         }
@@ -24436,7 +24466,9 @@ pub mod types {
             }
             pub fn updated_at<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.updated_at = value
