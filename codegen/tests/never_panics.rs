@@ -10,11 +10,13 @@
 //! `PROPTEST_CASES` to the number of cases per property (default below). Each gap a
 //! search finds gets a lint rule and a case in `found_gaps_stay_closed`.
 
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use codegen::{CodegenError, SourceText, Sources};
 use proptest::prelude::*;
-use proptest::test_runner::RngSeed;
+use proptest::test_runner::{RngSeed, TestRunner};
 use serde_json::{Value, json};
 
 const DEFAULT_CASES: u32 = 300;
@@ -295,6 +297,28 @@ fn mutated_sources(docs_mutations: &[Mutation], overlay_mutations: &[Mutation]) 
     sources
 }
 
+/// The enriched spec the real (cut-down) inputs produce.
+fn real_enriched_spec() -> Value {
+    let files = codegen::generate_files(&real_sources()).expect("the real inputs generate");
+    yaml_value(&SourceText::new("enriched.yaml", files[0].contents.clone()))
+}
+
+/// Inputs that put `enriched` through lint and generation as it is: it stands in
+/// for the docs spec, and both overlays change nothing (an overlay needs one
+/// action, so theirs merges an empty object into `info`).
+fn enriched_sources(enriched: &Value) -> Sources {
+    let no_actions = "overlay: 1.0.0\ninfo: {title: t, version: '1'}\nactions:\n\
+                      - {description: changes nothing, target: $.info, update: {}}\n";
+    Sources {
+        docs_spec: SourceText::new(
+            "enriched.yaml",
+            serde_yaml::to_string(enriched).expect("serializes"),
+        ),
+        derived: SourceText::new("empty-derived.overlay.yaml", no_actions),
+        enrichment: SourceText::new("empty.overlay.yaml", no_actions),
+    }
+}
+
 #[track_caller]
 fn assert_no_lint_gap(
     result: Result<Vec<codegen::GeneratedFile>, CodegenError>,
@@ -325,77 +349,172 @@ fn config() -> ProptestConfig {
     }
 }
 
-proptest! {
-    #![proptest_config(config())]
+/// Where a case's run of the pipeline ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Outcome {
+    /// The YAML or the document's shape was refused.
+    Refused,
+    /// An overlay action was refused (no match, a contradiction, a bad action).
+    EnrichmentRefused,
+    /// Lint rejected the enriched spec.
+    LintRejected,
+    /// progenitor returned an error.
+    GeneratorError,
+    /// The client was generated.
+    Generated,
+}
 
-    /// Mutations of the docs spec and the enrichment, through the whole pipeline.
-    #[test]
-    fn mutated_inputs_never_panic(
-        docs_mutations in prop::collection::vec(mutation(), 0..4),
-        enrichment_mutations in prop::collection::vec(mutation(), 0..3),
-    ) {
-        let sources = mutated_sources(&docs_mutations, &enrichment_mutations);
-        assert_no_lint_gap(codegen::generate_files(&sources))?;
-    }
-
-    /// Mutations of the enriched spec itself: the widest reach into lint and progenitor.
-    #[test]
-    fn mutated_enriched_specs_never_panic(mutations in prop::collection::vec(mutation(), 1..5)) {
-        let sources = real_sources();
-        let files = codegen::generate_files(&sources).expect("the real inputs generate");
-        let enriched_text = &files[0].contents;
-        let mut enriched = yaml_value(&SourceText::new("enriched.yaml", enriched_text.clone()));
-        for change in &mutations {
-            apply(&mut enriched, change);
-        }
-        // An overlay that changes nothing, so the enriched spec goes through as is.
-        let no_actions = "overlay: 1.0.0\ninfo: {title: t, version: '1'}\nactions: []\n";
-        let sources = Sources {
-            docs_spec: SourceText::new("enriched.yaml", serde_yaml::to_string(&enriched).expect("serializes")),
-            derived: SourceText::new("empty-derived.overlay.yaml", no_actions),
-            enrichment: SourceText::new("empty.overlay.yaml", no_actions),
-        };
-        assert_no_lint_gap(codegen::generate_files(&sources))?;
-    }
-
-    /// Corrupted YAML text: syntax errors must come back as errors.
-    #[test]
-    fn corrupted_yaml_never_panics(position in any::<usize>(), replacement in "[ -~\n\t]{0,6}", cut in 0usize..4) {
-        let mut sources = real_sources();
-        let text = &sources.docs_spec.text;
-        let at = (position % text.len()).min(text.len());
-        let at = (0..=at).rev().find(|&index| text.is_char_boundary(index)).unwrap_or(0);
-        let end = (at + cut).min(text.len());
-        let end = (end..=text.len()).find(|&index| text.is_char_boundary(index)).unwrap_or(text.len());
-        sources.docs_spec.text = format!("{}{}{}", &text[..at], replacement, &text[end..]);
-        assert_no_lint_gap(codegen::generate_files(&sources))?;
+fn outcome(result: &Result<Vec<codegen::GeneratedFile>, CodegenError>) -> Outcome {
+    match result {
+        Ok(_) => Outcome::Generated,
+        Err(CodegenError::Lint { .. }) => Outcome::LintRejected,
+        Err(CodegenError::Generator { .. }) => Outcome::GeneratorError,
+        Err(CodegenError::Action { .. }) => Outcome::EnrichmentRefused,
+        Err(_) => Outcome::Refused,
     }
 }
 
-/// Inputs that once reached a progenitor panic past lint, as proptest shrank them,
-/// each now rejected by a lint rule. They must stay errors, never panics.
+/// Runs `property` on `cases` cases drawn from `strategy` (see [`config`]); a panic
+/// or a lint gap fails the test with proptest's shrunk input. Returns how many
+/// cases ended where, so each test can check that its mutations reach the stages
+/// it is there to exercise (a property whose every case stops at the YAML parser
+/// would prove nothing about lint).
+fn run_property<S: Strategy>(
+    name: &str,
+    strategy: S,
+    property: impl Fn(S::Value) -> Result<Vec<codegen::GeneratedFile>, CodegenError>,
+) -> BTreeMap<Outcome, u32> {
+    let tally = RefCell::new(BTreeMap::new());
+    let mut runner = TestRunner::new(config());
+    let result = runner.run(&strategy, |value| {
+        let result = property(value);
+        *tally.borrow_mut().entry(outcome(&result)).or_insert(0) += 1;
+        assert_no_lint_gap(result)
+    });
+    if let Err(failure) = result {
+        panic!("{name}: {failure}");
+    }
+    let tally = tally.into_inner();
+    eprintln!("{name}: {tally:?}");
+    tally
+}
+
+#[track_caller]
+fn assert_reached(tally: &BTreeMap<Outcome, u32>, stages: &[Outcome]) {
+    let cases: u32 = tally.values().sum();
+    for stage in stages {
+        let reached = tally.get(stage).copied().unwrap_or(0);
+        // One case in fifty is far below what the fixed seed gives (8 to 35
+        // percent) and above zero: it catches a harness that stopped reaching
+        // the stage, not a change of luck.
+        assert!(
+            reached * 50 >= cases,
+            "only {reached} of {cases} cases reached {stage:?}: {tally:?}"
+        );
+    }
+}
+
+/// Mutations of the docs spec and of both overlays, through the whole pipeline.
+#[test]
+fn mutated_inputs_never_panic() {
+    let strategy = (
+        prop::collection::vec(mutation(), 0..4),
+        prop::collection::vec(mutation(), 0..3),
+    );
+    let tally = run_property(
+        "mutated_inputs_never_panic",
+        strategy,
+        |(docs_mutations, overlay_mutations)| {
+            codegen::generate_files(&mutated_sources(&docs_mutations, &overlay_mutations))
+        },
+    );
+    assert_reached(
+        &tally,
+        &[
+            Outcome::EnrichmentRefused,
+            Outcome::LintRejected,
+            Outcome::Generated,
+        ],
+    );
+}
+
+/// Mutations of the enriched spec itself: the widest reach into lint and progenitor.
+#[test]
+fn mutated_enriched_specs_never_panic() {
+    let enriched = real_enriched_spec();
+    let tally = run_property(
+        "mutated_enriched_specs_never_panic",
+        prop::collection::vec(mutation(), 1..5),
+        |mutations| {
+            let mut mutated = enriched.clone();
+            for change in &mutations {
+                apply(&mut mutated, change);
+            }
+            codegen::generate_files(&enriched_sources(&mutated))
+        },
+    );
+    assert_reached(&tally, &[Outcome::LintRejected, Outcome::Generated]);
+}
+
+/// Corrupted YAML text: syntax errors must come back as errors.
+#[test]
+fn corrupted_yaml_never_panics() {
+    let sources = real_sources();
+    let strategy = (any::<usize>(), "[ -~\n\t]{0,6}", 0usize..4);
+    let tally = run_property(
+        "corrupted_yaml_never_panics",
+        strategy,
+        |(position, replacement, cut)| {
+            let mut sources = sources.clone();
+            let text = &sources.docs_spec.text;
+            let at = position % text.len();
+            let at = (0..=at)
+                .rev()
+                .find(|&index| text.is_char_boundary(index))
+                .unwrap_or(0);
+            let end = (at + cut).min(text.len());
+            let end = (end..=text.len())
+                .find(|&index| text.is_char_boundary(index))
+                .unwrap_or(text.len());
+            sources.docs_spec.text = format!("{}{}{}", &text[..at], replacement, &text[end..]);
+            codegen::generate_files(&sources)
+        },
+    );
+    assert_reached(&tally, &[Outcome::Refused]);
+}
+
+/// Specs that once reached a progenitor panic past lint, each now rejected by a
+/// lint rule. A gap is recorded as the change to the real enriched spec it comes
+/// down to (proptest's shrunk mutations name nodes by index, which any edit of the
+/// inputs moves), and it must stay a lint error, never a panic.
 #[test]
 fn found_gaps_stay_closed() {
-    let found: [(&str, Vec<Mutation>, Vec<Mutation>); 1] = [(
-        // A query parameter's schema replaced by an object: progenitor asserts
-        // that only the body has a builder type.
-        "object query parameter",
-        vec![],
-        vec![
-            Mutation::InsertKey {
-                node: 14335450380526216,
-                key: 5815729205158650515,
-                value: 2164448678929,
-            },
-            Mutation::CopyNode {
-                from: 17872783853291396327,
-                to: 11069189664197630147,
-            },
-        ],
+    // The harness itself: the unchanged enriched spec goes through and generates,
+    // so a mutation's error (or panic) comes from the mutation.
+    let unchanged = real_enriched_spec();
+    let files = codegen::generate_files(&enriched_sources(&unchanged))
+        .unwrap_or_else(|error| panic!("the unchanged enriched spec must generate: {error}"));
+    assert_eq!(
+        yaml_value(&SourceText::new(
+            "regenerated.yaml",
+            files[0].contents.clone()
+        )),
+        unchanged,
+        "the pass-through overlays must change nothing"
+    );
+
+    let found = [(
+        // progenitor asserts that only the body has a builder type.
+        "a query parameter whose schema is an object",
+        "/paths/~1v2~1community~1sessions~1current/get/parameters/0/schema",
+        json!({"$ref": "#/components/schemas/CommunityServerSession"}),
     )];
-    for (what, docs_mutations, overlay_mutations) in found {
-        let result = codegen::generate_files(&mutated_sources(&docs_mutations, &overlay_mutations));
-        match result {
+    for (what, pointer, value) in found {
+        let mut enriched = real_enriched_spec();
+        *enriched
+            .pointer_mut(pointer)
+            .unwrap_or_else(|| panic!("{what}: the real spec has no {pointer}")) = value;
+        match codegen::generate_files(&enriched_sources(&enriched)) {
             Err(CodegenError::Lint { .. }) => {}
             Err(other) => panic!("{what}: expected a lint error, got: {other}"),
             Ok(_) => panic!("{what}: expected a lint error, but the spec generated"),
