@@ -6,16 +6,17 @@
 //! panics it guards against are progenitor's `assert!`s and `todo!`s on: path items
 //! given by `$ref`, optional path parameters, path parameters missing from the path
 //! template (and the reverse), several request media types, JSON media types with
-//! an `encoding` or without a schema, status codes outside 100..=599, and success or
-//! error responses of mixed shapes.
+//! an `encoding` or without a schema, status codes outside 100..=599, success or
+//! error responses of mixed shapes, parameters that are objects, and defaults that
+//! do not fit their schema.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use indexmap::IndexMap;
 use openapiv3::{
-    AdditionalProperties, AnySchema, Components, MediaType, OpenAPI, Operation, Parameter,
-    ParameterSchemaOrContent, PathItem, PathStyle, QueryStyle, ReferenceOr, Response, Schema,
-    SchemaKind, StatusCode, Type,
+    AdditionalProperties, AnySchema, Components, IntegerFormat, MediaType, OpenAPI, Operation,
+    Parameter, ParameterSchemaOrContent, PathItem, PathStyle, QueryStyle, ReferenceOr, Response,
+    Schema, SchemaKind, StatusCode, Type, VariantOrUnknownOrEmpty,
 };
 use serde_json::Value;
 
@@ -736,6 +737,9 @@ impl<'a> Linter<'a> {
     }
 
     fn schema_item(&mut self, operation: Option<&str>, schema: &Schema, pointer: &str) {
+        if let Some(problem) = default_problem(schema) {
+            self.report(operation, &child(pointer, "default"), problem);
+        }
         let mut properties = None;
         let mut additional_properties = None;
         let mut items = None;
@@ -955,6 +959,93 @@ fn parameter_shape_problem(
             }
         )),
     }
+}
+
+/// typify renders a `default` into the generated code: one that does not fit the
+/// schema makes it panic (a string schema with a list default), fail to compile
+/// (0 for an integer with `minimum: 1`), or panic in users' programs (a default
+/// UUID that does not parse, unwrapped when a field is missing). The docs give no
+/// defaults, so only the plain kinds typify renders safely are allowed.
+fn default_problem(schema: &Schema) -> Option<String> {
+    let default = schema.schema_data.default.as_ref()?;
+    let fits = match &schema.schema_kind {
+        SchemaKind::Type(Type::Boolean(_)) => default.is_boolean(),
+        SchemaKind::Type(Type::Integer(integer)) => default.as_i64().is_some_and(|value| {
+            let int32 = matches!(
+                integer.format,
+                VariantOrUnknownOrEmpty::Item(IntegerFormat::Int32)
+            );
+            in_bounds(
+                value,
+                integer.minimum,
+                integer.exclusive_minimum,
+                integer.maximum,
+                integer.exclusive_maximum,
+            ) && (!int32 || i32::try_from(value).is_ok())
+                && (integer.enumeration.is_empty() || integer.enumeration.contains(&Some(value)))
+        }),
+        SchemaKind::Type(Type::Number(number)) => default.as_f64().is_some_and(|value| {
+            in_bounds(
+                value,
+                number.minimum,
+                number.exclusive_minimum,
+                number.maximum,
+                number.exclusive_maximum,
+            ) && (number.enumeration.is_empty() || number.enumeration.contains(&Some(value)))
+        }),
+        SchemaKind::Type(Type::String(string)) => {
+            let plain = string.format == VariantOrUnknownOrEmpty::Empty
+                && string.pattern.is_none()
+                && string.min_length.is_none()
+                && string.max_length.is_none();
+            if !plain {
+                return Some(
+                    "a `default` on a string with a `format`, `pattern` or length bound is not supported \
+                     (typify would unwrap it at run time)"
+                        .to_owned(),
+                );
+            }
+            default.as_str().is_some_and(|value| {
+                string.enumeration.is_empty()
+                    || string
+                        .enumeration
+                        .iter()
+                        .flatten()
+                        .any(|allowed| allowed == value)
+            })
+        }
+        _ => {
+            return Some(
+                "a `default` is only supported on a boolean, integer, number or plain string schema"
+                    .to_owned(),
+            );
+        }
+    };
+    (!fits).then(|| format!("the `default` {default} is not a value this schema allows"))
+}
+
+fn in_bounds<T: PartialOrd>(
+    value: T,
+    minimum: Option<T>,
+    exclusive_minimum: bool,
+    maximum: Option<T>,
+    exclusive_maximum: bool,
+) -> bool {
+    let above = minimum.is_none_or(|minimum| {
+        if exclusive_minimum {
+            value > minimum
+        } else {
+            value >= minimum
+        }
+    });
+    let below = maximum.is_none_or(|maximum| {
+        if exclusive_maximum {
+            value < maximum
+        } else {
+            value <= maximum
+        }
+    });
+    above && below
 }
 
 /// A string, integer, number or boolean schema.

@@ -484,3 +484,68 @@ fn a_query_list_of_scalars_is_accepted_and_generates() {
     codegen::generate::client_source("spec.yaml", &typed, "// test\n")
         .expect("progenitor generates it");
 }
+
+#[test]
+fn a_default_that_does_not_fit_its_schema_is_refused() {
+    const BODY: &str = "/components/schemas/Body/properties";
+    let with_property = |name: &'static str, schema: Value| {
+        move |spec: &mut Value| {
+            spec["components"]["schemas"]["Body"]["properties"][name] = schema;
+        }
+    };
+    // typify panics rendering it; found by `never_panics`.
+    check(
+        with_property("note", json!({"type": "string", "default": []})),
+        &format!("at {BODY}/note/default: the `default` [] is not a value this schema allows"),
+    );
+    // It would not compile: the type is a `NonZeroU64`.
+    check(
+        with_property(
+            "count",
+            json!({"type": "integer", "minimum": 1, "default": 0}),
+        ),
+        &format!("at {BODY}/count/default: the `default` 0 is not a value this schema allows"),
+    );
+    check(
+        with_property(
+            "mode",
+            json!({"type": "string", "enum": ["a", "b"], "default": "c"}),
+        ),
+        &format!("at {BODY}/mode/default: the `default` \"c\" is not a value this schema allows"),
+    );
+    // It would compile into an `unwrap` that panics in users' programs.
+    check(
+        with_property(
+            "owner",
+            json!({"type": "string", "format": "uuid", "default": "not a uuid"}),
+        ),
+        &format!(
+            "at {BODY}/owner/default: a `default` on a string with a `format`, `pattern` or length bound \
+             is not supported (typify would unwrap it at run time)"
+        ),
+    );
+    check(
+        with_property(
+            "tags",
+            json!({"type": "array", "items": {"type": "string"}, "default": []}),
+        ),
+        &format!(
+            "at {BODY}/tags/default: a `default` is only supported on a boolean, integer, number or plain \
+             string schema"
+        ),
+    );
+}
+
+#[test]
+fn defaults_that_fit_are_accepted_and_generate() {
+    let mut spec = valid_spec();
+    let properties = &mut spec["components"]["schemas"]["Body"]["properties"];
+    properties["count"] = json!({"type": "integer", "minimum": 1, "default": 5});
+    properties["note"] = json!({"type": "string", "default": "none"});
+    properties["ratio"] = json!({"type": "number", "maximum": 1, "default": 0.5});
+    properties["force"] = json!({"type": "boolean", "default": true});
+    assert_eq!(findings(&spec), Vec::<String>::new());
+    let typed = codegen::load::openapi("spec.yaml", &spec).expect("typed");
+    codegen::generate::client_source("spec.yaml", &typed, "// test\n")
+        .expect("progenitor generates it");
+}
