@@ -15,6 +15,10 @@ use codegen::{CodegenError, FileStatus, Mode, Sources};
     about = "Automation for the sonoran-cms workspace"
 )]
 struct Arguments {
+    /// The workspace to work on: its `openapi/` is read and its generated files
+    /// written. Defaults to the checkout this command was built from.
+    #[arg(long, global = true, value_name = "DIR")]
+    workspace_root: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -43,11 +47,12 @@ enum Command {
 
 fn main() -> ExitCode {
     let arguments = Arguments::parse();
+    let root = arguments
+        .workspace_root
+        .unwrap_or_else(default_workspace_root);
     let outcome = match arguments.command {
-        Command::Regen { check, verbose } => regen(&workspace_root(), check, verbose),
-        Command::ImportDocs { docs_folder, check } => {
-            import_docs(&workspace_root(), &docs_folder, check)
-        }
+        Command::Regen { check, verbose } => regen(&root, check, verbose),
+        Command::ImportDocs { docs_folder, check } => import_docs(&root, &docs_folder, check),
     };
     match outcome {
         Ok(code) => code,
@@ -59,7 +64,7 @@ fn main() -> ExitCode {
 }
 
 /// The workspace root: the parent of this crate's folder.
-fn workspace_root() -> PathBuf {
+fn default_workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf)

@@ -1,0 +1,181 @@
+//! The `cargo xtask regen` command line, run as a program on a copy of this
+//! workspace's inputs: what it writes, what `--check` reports, and that a broken
+//! input or a stale tree under `--check` changes no file.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use codegen::pipeline::{
+    DERIVED_PATH, DOCS_SPEC_PATH, ENRICHED_SPEC_PATH, ENRICHMENT_PATH, GENERATED_CLIENT_PATH,
+    GENERATED_RATE_LIMITS_PATH,
+};
+
+const INPUTS: [&str; 3] = [DOCS_SPEC_PATH, DERIVED_PATH, ENRICHMENT_PATH];
+const OUTPUTS: [&str; 3] = [
+    ENRICHED_SPEC_PATH,
+    GENERATED_CLIENT_PATH,
+    GENERATED_RATE_LIMITS_PATH,
+];
+
+fn checkout() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the workspace root")
+        .to_path_buf()
+}
+
+/// A temporary workspace holding the checkout's inputs and, with `outputs`, its
+/// generated files too.
+fn workspace(outputs: bool) -> tempfile::TempDir {
+    let root = tempfile::tempdir().expect("a temporary folder");
+    let files: Vec<&str> = if outputs {
+        INPUTS.iter().chain(&OUTPUTS).copied().collect()
+    } else {
+        INPUTS.to_vec()
+    };
+    for relative in files {
+        let target = root.path().join(relative);
+        std::fs::create_dir_all(target.parent().expect("a folder")).expect("mkdir");
+        std::fs::copy(checkout().join(relative), &target).expect("copies");
+    }
+    root
+}
+
+fn xtask(root: &Path, arguments: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("--workspace-root")
+        .arg(root)
+        .args(arguments)
+        .output()
+        .expect("the xtask binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Every file below `root`, with its bytes and modification time.
+fn snapshot(root: &Path) -> BTreeMap<PathBuf, (Vec<u8>, std::time::SystemTime)> {
+    fn walk(folder: &Path, found: &mut BTreeMap<PathBuf, (Vec<u8>, std::time::SystemTime)>) {
+        for entry in std::fs::read_dir(folder).expect("lists") {
+            let path = entry.expect("an entry").path();
+            if path.is_dir() {
+                walk(&path, found);
+            } else {
+                let modified = std::fs::metadata(&path)
+                    .and_then(|metadata| metadata.modified())
+                    .expect("a modification time");
+                found.insert(
+                    path.clone(),
+                    (std::fs::read(&path).expect("reads"), modified),
+                );
+            }
+        }
+    }
+    let mut found = BTreeMap::new();
+    walk(root, &mut found);
+    found
+}
+
+#[test]
+fn check_on_a_stale_tree_names_each_file_and_writes_nothing() {
+    let root = workspace(false);
+    let before = snapshot(root.path());
+    let output = xtask(root.path(), &["regen", "--check"]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let stderr = text(&output.stderr);
+    for relative in OUTPUTS {
+        assert!(
+            stderr.contains(&format!(
+                "error: {relative} is out of date; run `cargo xtask regen` and commit the result"
+            )),
+            "{stderr}"
+        );
+    }
+    assert_eq!(snapshot(root.path()), before, "--check must not write");
+}
+
+#[test]
+fn regen_writes_the_checked_in_files_byte_for_byte_then_changes_nothing() {
+    let root = workspace(false);
+    let output = xtask(root.path(), &["regen"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    for relative in OUTPUTS {
+        assert!(
+            stdout.contains(&format!("updated   {relative}")),
+            "{stdout}"
+        );
+        assert_eq!(
+            std::fs::read(root.path().join(relative)).expect("written"),
+            std::fs::read(checkout().join(relative)).expect("checked in"),
+            "{relative} differs from the checked-in file"
+        );
+    }
+
+    let written = snapshot(root.path());
+    let again = xtask(root.path(), &["regen"]);
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    assert!(
+        text(&again.stdout).contains("3 generated files: 0 updated, 3 unchanged"),
+        "{}",
+        text(&again.stdout)
+    );
+    assert_eq!(
+        snapshot(root.path()),
+        written,
+        "an unchanged tree is not touched"
+    );
+
+    let check = xtask(root.path(), &["regen", "--check"]);
+    assert!(check.status.success(), "{}", text(&check.stderr));
+}
+
+#[test]
+fn check_verbose_prints_the_difference() {
+    let root = workspace(true);
+    let limits = root.path().join(GENERATED_RATE_LIMITS_PATH);
+    let edited = std::fs::read_to_string(&limits).expect("reads").replace(
+        r#"("cancel_session", RateLimit::new(9u32, 60u32))"#,
+        r#"("cancel_session", RateLimit::new(10u32, 60u32))"#,
+    );
+    std::fs::write(&limits, edited).expect("writes");
+    let output = xtask(root.path(), &["regen", "--check", "-v"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains(r#"-    ("cancel_session", RateLimit::new(10u32, 60u32)),"#)
+            && stderr.contains(r#"+    ("cancel_session", RateLimit::new(9u32, 60u32)),"#),
+        "the diff goes from disk to the expected contents:\n{stderr}"
+    );
+}
+
+#[test]
+fn a_broken_enrichment_stops_regen_and_changes_no_file() {
+    let root = workspace(true);
+    let enrichment = root.path().join(ENRICHMENT_PATH);
+    let broken = std::fs::read_to_string(&enrichment)
+        .expect("reads")
+        .replace(
+            "$.paths['/v2/community/sessions'].delete.responses",
+            "$.paths['/v2/community/session'].delete.responses",
+        );
+    std::fs::write(&enrichment, broken).expect("writes");
+    let before = snapshot(root.path());
+
+    let output = xtask(root.path(), &["regen"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.starts_with("error: regen stopped; no file was changed: ")
+            && stderr.contains(ENRICHMENT_PATH)
+            && stderr.contains("/v2/community/session'"),
+        "the error names the file and the action:\n{stderr}"
+    );
+    assert_eq!(
+        snapshot(root.path()),
+        before,
+        "a failed regen changes no file"
+    );
+}
