@@ -74,7 +74,7 @@ pub fn schema_from_example(name: &str, example: &Value) -> Value {
 }
 
 /// The extension that records which sibling field a `null`-only field was typed
-/// after (see [`COUNTERPARTS`]).
+/// after (see the counterpart rule in the module docs).
 pub const TYPED_LIKE: &str = "x-typed-like";
 
 /// Fields that close what a sibling field opens: the end of a span is the same

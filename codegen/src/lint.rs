@@ -2,7 +2,7 @@
 //! give users an untyped or broken client, and every construct progenitor 0.15
 //! panics on (so the generator only ever sees specs it can handle).
 //!
-//! Each rule is a method of [`Linter`] and says in its comment why it exists. The
+//! Each rule is a method of `Linter` and says in its comment why it exists. The
 //! panics it guards against are progenitor's `assert!`s and `todo!`s on: path items
 //! given by `$ref`, optional path parameters, path parameters missing from the path
 //! template (and the reverse), several request media types, JSON media types with
