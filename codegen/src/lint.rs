@@ -694,6 +694,38 @@ impl<'a> Linter<'a> {
                 &from_tokens(["components", "schemas", schema_name]),
             );
         }
+        self.schemas_containing_themselves(components);
+    }
+
+    /// A schema that is its own `allOf`, `oneOf`, `anyOf` or `not` member, or its
+    /// own `$ref` target, with no field or list in between, describes no finite
+    /// value, and typify recurses until the stack overflows (an abort that
+    /// `catch_unwind` cannot stop). Recursion through a property or `items` is a
+    /// recursive type, which typify boxes, and stays allowed.
+    fn schemas_containing_themselves(&mut self, components: &Components) {
+        let edges: BTreeMap<&str, Vec<String>> = components
+            .schemas
+            .iter()
+            .map(|(name, schema)| {
+                let mut targets = Vec::new();
+                composition_targets(schema, &mut targets);
+                (name.as_str(), targets)
+            })
+            .collect();
+        for start in edges.keys() {
+            if let Some(cycle) = composition_cycle(start, &edges) {
+                self.report(
+                    None,
+                    &from_tokens(["components", "schemas", start]),
+                    format!(
+                        "this schema contains itself through `allOf`, `oneOf`, `anyOf`, `not` or `$ref` \
+                         ({}) with no property or list in between, so no value fits it and typify \
+                         recurses forever",
+                        cycle.join(" → ")
+                    ),
+                );
+            }
+        }
     }
 
     /// Walks an inline schema tree (references are linted where they are defined).
@@ -1046,6 +1078,70 @@ fn in_bounds<T: PartialOrd>(
         }
     });
     above && below
+}
+
+/// The component schemas `schema` refers to without a property or list in
+/// between: its own `$ref`, and those of its `allOf`, `oneOf`, `anyOf` and `not`
+/// members, followed through inline members.
+fn composition_targets(schema: &ReferenceOr<Schema>, targets: &mut Vec<String>) {
+    let schema = match schema {
+        ReferenceOr::Reference { reference } => {
+            if let Some(name) = reference.strip_prefix("#/components/schemas/") {
+                targets.push(unescape(name));
+            }
+            return;
+        }
+        ReferenceOr::Item(schema) => schema,
+    };
+    let (members, negation): (Vec<&ReferenceOr<Schema>>, Option<&ReferenceOr<Schema>>) =
+        match &schema.schema_kind {
+            SchemaKind::OneOf { one_of: members }
+            | SchemaKind::AllOf { all_of: members }
+            | SchemaKind::AnyOf { any_of: members } => (members.iter().collect(), None),
+            SchemaKind::Not { not } => (Vec::new(), Some(not.as_ref())),
+            SchemaKind::Any(any) => (
+                any.one_of
+                    .iter()
+                    .chain(&any.all_of)
+                    .chain(&any.any_of)
+                    .collect(),
+                any.not.as_deref(),
+            ),
+            SchemaKind::Type(_) => (Vec::new(), None),
+        };
+    for member in members.into_iter().chain(negation) {
+        composition_targets(member, targets);
+    }
+}
+
+/// The shortest way back to `start` along `edges`, as a list of schema names
+/// beginning and ending with `start`; `None` when there is none.
+fn composition_cycle(start: &str, edges: &BTreeMap<&str, Vec<String>>) -> Option<Vec<String>> {
+    // Breadth first, remembering how each schema was reached.
+    let mut reached_from: BTreeMap<&str, &str> = BTreeMap::new();
+    let mut queue = std::collections::VecDeque::from([start]);
+    while let Some(current) = queue.pop_front() {
+        for next in edges.get(current).into_iter().flatten() {
+            if next == start {
+                let mut path = vec![current.to_owned()];
+                let mut step = current;
+                while let Some(&previous) = reached_from.get(step) {
+                    path.push(previous.to_owned());
+                    step = previous;
+                }
+                path.reverse();
+                path.push(start.to_owned());
+                return Some(path);
+            }
+            if let Some((name, _)) = edges.get_key_value(next.as_str())
+                && !reached_from.contains_key(name)
+            {
+                reached_from.insert(name, current);
+                queue.push_back(name);
+            }
+        }
+    }
+    None
 }
 
 /// A string, integer, number or boolean schema.

@@ -549,3 +549,41 @@ fn defaults_that_fit_are_accepted_and_generate() {
     codegen::generate::client_source("spec.yaml", &typed, "// test\n")
         .expect("progenitor generates it");
 }
+
+#[test]
+fn a_schema_that_contains_itself_is_refused() {
+    // typify recursed until the stack overflowed; found by `never_panics`.
+    check(
+        |spec| {
+            spec["components"]["schemas"]["Problem"] = json!({"allOf": [
+                {"$ref": "#/components/schemas/Problem"}, {"type": "object"}]});
+        },
+        "at /components/schemas/Problem: this schema contains itself through `allOf`, `oneOf`, `anyOf`, \
+         `not` or `$ref` (Problem → Problem) with no property or list in between, so no value fits it and \
+         typify recurses forever",
+    );
+    check(
+        |spec| {
+            let schemas = &mut spec["components"]["schemas"];
+            schemas["Outer"] = json!({"oneOf": [{"type": "string"},
+                                                {"anyOf": [{"$ref": "#/components/schemas/Inner"}]}]});
+            schemas["Inner"] = json!({"$ref": "#/components/schemas/Outer"});
+        },
+        "at /components/schemas/Outer: this schema contains itself through `allOf`, `oneOf`, `anyOf`, \
+         `not` or `$ref` (Outer → Inner → Outer) with no property or list in between, so no value fits it \
+         and typify recurses forever",
+    );
+}
+
+#[test]
+fn a_recursive_type_through_a_field_is_accepted_and_generates() {
+    let mut spec = valid_spec();
+    spec["components"]["schemas"]["Problem"]["properties"]["cause"] =
+        json!({"$ref": "#/components/schemas/Problem"});
+    spec["components"]["schemas"]["Problem"]["properties"]["related"] =
+        json!({"type": "array", "items": {"$ref": "#/components/schemas/Problem"}});
+    assert_eq!(findings(&spec), Vec::<String>::new());
+    let typed = codegen::load::openapi("spec.yaml", &spec).expect("typed");
+    codegen::generate::client_source("spec.yaml", &typed, "// test\n")
+        .expect("progenitor generates it");
+}

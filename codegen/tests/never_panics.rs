@@ -397,14 +397,20 @@ fn outcome(result: &Result<Vec<codegen::GeneratedFile>, CodegenError>) -> Outcom
 /// cases ended where, so each test can check that its mutations reach the stages
 /// it is there to exercise (a property whose every case stops at the YAML parser
 /// would prove nothing about lint).
-fn run_property<S: Strategy>(
+fn run_property<S: Strategy<Value: std::fmt::Debug>>(
     name: &str,
     strategy: S,
     property: impl Fn(S::Value) -> Result<Vec<codegen::GeneratedFile>, CodegenError>,
 ) -> BTreeMap<Outcome, u32> {
     let tally = RefCell::new(BTreeMap::new());
     let mut runner = TestRunner::new(config());
+    // A stack overflow aborts the process before proptest can report the input,
+    // so `NEVER_PANICS_TRACE=1` prints each input before it runs.
+    let trace = std::env::var_os("NEVER_PANICS_TRACE").is_some();
     let result = runner.run(&strategy, |value| {
+        if trace {
+            eprintln!("{name}: {value:?}");
+        }
         let result = property(value);
         *tally.borrow_mut().entry(outcome(&result)).or_insert(0) += 1;
         assert_no_lint_gap(result)
@@ -533,6 +539,12 @@ fn found_gaps_stay_closed() {
             "a string schema with a list as its default",
             "/components/schemas/Problem/properties/title/default",
             json!([]),
+        ),
+        (
+            // typify recursed until the stack overflowed (an abort, not a panic).
+            "a schema that is its own allOf member",
+            "/components/schemas/Problem",
+            json!({"allOf": [{"$ref": "#/components/schemas/Problem"}, {"type": "object"}]}),
         ),
     ];
     for (what, pointer, value) in found {
