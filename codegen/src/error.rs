@@ -11,8 +11,10 @@ pub enum CodegenError {
     /// Replacing a generated file failed, and so did putting back the files
     /// replaced before it: the tree is left part old, part new.
     #[error(
-        "{failure}; putting back the files already replaced failed too ({restore_failure}), so \
-             some generated files are new and some old: run the command again, or `git checkout` them"
+        "{}; putting back the files already replaced failed too ({}), so some generated files \
+         are new and some old: run the command again, or `git checkout` them",
+        with_causes(failure.as_ref()),
+        with_causes(restore_failure.as_ref())
     )]
     Restore {
         /// The failure that stopped the writing.
@@ -159,4 +161,17 @@ impl fmt::Display for FindingList<'_> {
         }
         Ok(())
     }
+}
+
+/// An error's message followed by those of its causes, for an error that is
+/// itself shown inside another's message (where no error chain would print them).
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        text.push_str(": ");
+        text.push_str(&next.to_string());
+        cause = next.source();
+    }
+    text
 }

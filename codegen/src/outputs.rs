@@ -378,6 +378,34 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_restore_says_the_tree_is_mixed_and_why() {
+        let root = tempfile::tempdir().expect("temporary folder");
+        let files = three_files(root.path());
+        let mut renames = 0;
+        let result = ensure_files_with(root.path(), &files, Mode::Write, |temporary, path| {
+            renames += 1;
+            if renames == 2 {
+                // Something else takes a.yaml's place, so it cannot be put back.
+                let replaced = root.path().join("out/a.yaml");
+                std::fs::remove_file(&replaced).expect("removes");
+                std::fs::create_dir_all(replaced.join("in-the-way")).expect("mkdir");
+                return Err(std::io::Error::other("disk full"));
+            }
+            persist(temporary, path)
+        });
+        let Err(error @ CodegenError::Restore { .. }) = result else {
+            panic!("a failed restore is reported as such: {result:?}")
+        };
+        let message = error.to_string();
+        assert!(
+            message.contains("out/c.rs: cannot replace: disk full")
+                && message.contains("out/a.yaml: cannot restore: ")
+                && message.contains("some generated files are new and some old"),
+            "{message}"
+        );
+    }
+
+    #[test]
     fn a_failure_while_staging_changes_nothing() {
         let root = tempfile::tempdir().expect("temporary folder");
         let mut files = three_files(root.path()).to_vec();
