@@ -57,16 +57,22 @@ fn check(change: impl FnOnce(&mut Value), expected: &str) {
     );
 }
 
+/// Lint finds nothing in `spec`, and progenitor generates it.
+#[track_caller]
+fn assert_accepted_and_generates(spec: &Value) {
+    assert_eq!(findings(spec), Vec::<String>::new());
+    let typed = codegen::load::openapi("spec.yaml", spec).expect("typed");
+    codegen::generate::client_source("spec.yaml", &typed, "// test\n")
+        .expect("progenitor generates it");
+}
+
 fn operation(spec: &mut Value) -> &mut Value {
     &mut spec["paths"]["/v2/servers/{serverId}"]["delete"]
 }
 
 #[test]
 fn the_valid_spec_passes_and_generates() {
-    assert_eq!(findings(&valid_spec()), Vec::<String>::new());
-    let typed = codegen::load::openapi("spec.yaml", &valid_spec()).expect("typed");
-    codegen::generate::client_source("spec.yaml", &typed, "// test\n")
-        .expect("progenitor generates it");
+    assert_accepted_and_generates(&valid_spec());
 }
 
 #[test]
@@ -479,10 +485,7 @@ fn a_query_list_of_scalars_is_accepted_and_generates() {
         .expect("array");
     parameters.push(json!({"name": "tags", "in": "query",
                            "schema": {"type": "array", "items": {"type": "string"}}}));
-    assert_eq!(findings(&spec), Vec::<String>::new());
-    let typed = codegen::load::openapi("spec.yaml", &spec).expect("typed");
-    codegen::generate::client_source("spec.yaml", &typed, "// test\n")
-        .expect("progenitor generates it");
+    assert_accepted_and_generates(&spec);
 }
 
 #[test]
@@ -544,10 +547,7 @@ fn defaults_that_fit_are_accepted_and_generate() {
     properties["note"] = json!({"type": "string", "default": "none"});
     properties["ratio"] = json!({"type": "number", "maximum": 1, "default": 0.5});
     properties["force"] = json!({"type": "boolean", "default": true});
-    assert_eq!(findings(&spec), Vec::<String>::new());
-    let typed = codegen::load::openapi("spec.yaml", &spec).expect("typed");
-    codegen::generate::client_source("spec.yaml", &typed, "// test\n")
-        .expect("progenitor generates it");
+    assert_accepted_and_generates(&spec);
 }
 
 #[test]
@@ -582,8 +582,5 @@ fn a_recursive_type_through_a_field_is_accepted_and_generates() {
         json!({"$ref": "#/components/schemas/Problem"});
     spec["components"]["schemas"]["Problem"]["properties"]["related"] =
         json!({"type": "array", "items": {"$ref": "#/components/schemas/Problem"}});
-    assert_eq!(findings(&spec), Vec::<String>::new());
-    let typed = codegen::load::openapi("spec.yaml", &spec).expect("typed");
-    codegen::generate::client_source("spec.yaml", &typed, "// test\n")
-        .expect("progenitor generates it");
+    assert_accepted_and_generates(&spec);
 }

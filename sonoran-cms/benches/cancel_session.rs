@@ -42,6 +42,38 @@ fn start_server() -> String {
     format!("http://{address}")
 }
 
+/// A plain reqwest client, the cancel URL below `base_url`, and the JSON body.
+fn raw_client(base_url: &str) -> (reqwest::Client, String, String) {
+    let url = format!("{base_url}/v2/community/sessions");
+    let body = serde_json::json!({"serverId": 1, "accId": ACCOUNT_ID}).to_string();
+    (reqwest::Client::new(), url, body)
+}
+
+/// The cancel request with the headers the client sends, built by hand.
+fn raw_request(raw: &reqwest::Client, url: &str, body: &str) -> reqwest::RequestBuilder {
+    raw.delete(url)
+        .header("accept", "application/json")
+        .header("authorization", format!("Bearer {API_KEY}"))
+        .header("content-type", "application/json")
+        .header("user-agent", sonoran_cms::USER_AGENT)
+        .body(body.to_owned())
+}
+
+/// The same call through the client.
+async fn client_cancel_session(client: &Client) {
+    let response = client
+        .cancel_session()
+        .body(
+            CancelSessionRequest::builder()
+                .server_id(1_u64)
+                .acc_id(ACCOUNT_ID),
+        )
+        .send()
+        .await
+        .expect("a response");
+    assert_eq!(response.status().as_u16(), 204);
+}
+
 fn cancel_session(criterion: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -54,36 +86,16 @@ fn cancel_session(criterion: &mut Criterion) {
         .rate_limits(RateLimits::disabled())
         .build()
         .expect("a client");
-    let raw = reqwest::Client::new();
-    let raw_url = format!("{base_url}/v2/community/sessions");
-    let raw_body = serde_json::json!({"serverId": 1, "accId": ACCOUNT_ID}).to_string();
+    let (raw, raw_url, raw_body) = raw_client(&base_url);
 
     let raw_call = || async {
-        let response = raw
-            .delete(&raw_url)
-            .header("accept", "application/json")
-            .header("authorization", format!("Bearer {API_KEY}"))
-            .header("content-type", "application/json")
-            .header("user-agent", sonoran_cms::USER_AGENT)
-            .body(raw_body.clone())
+        let response = raw_request(&raw, &raw_url, &raw_body)
             .send()
             .await
             .expect("a response");
         assert_eq!(response.status().as_u16(), 204);
     };
-    let client_call = || async {
-        let response = client
-            .cancel_session()
-            .body(
-                CancelSessionRequest::builder()
-                    .server_id(1_u64)
-                    .acc_id(ACCOUNT_ID),
-            )
-            .send()
-            .await
-            .expect("a response");
-        assert_eq!(response.status().as_u16(), 204);
-    };
+    let client_call = || client_cancel_session(&client);
 
     // Each benchmark times only its own calls, but runs them interleaved with the
     // other's: whatever else the machine does affects both alike, so the ratio of
@@ -154,20 +166,12 @@ fn cancel_session_without_network(criterion: &mut Criterion) {
         .transport(NoContent)
         .build()
         .expect("a client");
-    let raw = reqwest::Client::new();
-    let raw_url = format!("{base_url}/v2/community/sessions");
-    let raw_body = serde_json::json!({"serverId": 1, "accId": ACCOUNT_ID}).to_string();
+    let (raw, raw_url, raw_body) = raw_client(base_url);
 
     let mut group = criterion.benchmark_group("cancel_session_without_network");
     group.bench_function("raw_reqwest", |bencher| {
         bencher.to_async(&runtime).iter(|| async {
-            let request = raw
-                .delete(&raw_url)
-                .header("accept", "application/json")
-                .header("authorization", format!("Bearer {API_KEY}"))
-                .header("content-type", "application/json")
-                .header("user-agent", sonoran_cms::USER_AGENT)
-                .body(raw_body.clone())
+            let request = raw_request(&raw, &raw_url, &raw_body)
                 .build()
                 .expect("a request");
             let response = NoContent.execute(request).await.expect("a response");
@@ -175,19 +179,9 @@ fn cancel_session_without_network(criterion: &mut Criterion) {
         });
     });
     group.bench_function("sonoran_cms_client", |bencher| {
-        bencher.to_async(&runtime).iter(|| async {
-            let response = client
-                .cancel_session()
-                .body(
-                    CancelSessionRequest::builder()
-                        .server_id(1_u64)
-                        .acc_id(ACCOUNT_ID),
-                )
-                .send()
-                .await
-                .expect("a response");
-            assert_eq!(response.status().as_u16(), 204);
-        });
+        bencher
+            .to_async(&runtime)
+            .iter(|| client_cancel_session(&client));
     });
     group.finish();
 }
