@@ -303,13 +303,18 @@ mod tests {
         )))
     }
 
+    /// Takes a slot and completes a request in it, now.
+    async fn complete_one_request(limiter: &Arc<SlidingWindowLimiter>) {
+        let mut permit = limiter.acquire(None).await.expect("a free slot");
+        permit.mark_sent();
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_full_window_waits_until_the_oldest_completion_leaves_it() {
         let limiter = limiter(2, 60);
         let start = Instant::now();
         for _ in 0..2 {
-            let mut permit = limiter.acquire(None).await.expect("a free slot");
-            permit.mark_sent();
+            complete_one_request(&limiter).await;
         }
         let _third = limiter
             .acquire(None)
@@ -330,9 +335,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_dropped_waiter_takes_no_slot() {
         let limiter = limiter(1, 60);
-        let mut first = limiter.acquire(None).await.expect("a free slot");
-        first.mark_sent();
-        drop(first);
+        complete_one_request(&limiter).await;
         // A waiter that gives up (its call was cancelled) must not consume the slot.
         let waiting = limiter.acquire(None);
         assert!(
@@ -351,9 +354,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_slot_beyond_the_deadline_fails_at_once() {
         let limiter = limiter(1, 60);
-        let mut first = limiter.acquire(None).await.expect("a free slot");
-        first.mark_sent();
-        drop(first);
+        complete_one_request(&limiter).await;
         let deadline = Instant::now() + Duration::from_secs(30);
         let refused = limiter
             .acquire(Some(deadline))

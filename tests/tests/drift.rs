@@ -52,6 +52,15 @@ fn cancel_session_operation(docs: &mut Value) -> &mut Value {
     &mut docs["paths"][SESSIONS_PATH]["delete"]
 }
 
+/// Takes the cancelSession operation out of the docs and returns it.
+fn remove_cancel_session_operation(docs: &mut Value) -> Value {
+    docs["paths"][SESSIONS_PATH]
+        .as_object_mut()
+        .expect("the sessions path item")
+        .remove("delete")
+        .expect("the cancelSession operation")
+}
+
 fn cancel_body(docs: &mut Value) -> &mut Value {
     &mut cancel_session_operation(docs)["requestBody"]["content"]["application/json"]
 }
@@ -179,11 +188,7 @@ fn a_renamed_operation_id_stops_regen_at_the_enrichment_of_its_body() {
 fn a_changed_path_stops_regen() {
     assert_regen_stops(
         |docs| {
-            let operation = docs["paths"][SESSIONS_PATH]["delete"].take();
-            docs["paths"][SESSIONS_PATH]
-                .as_object_mut()
-                .expect("item")
-                .remove("delete");
+            let operation = remove_cancel_session_operation(docs);
             docs["paths"]["/v2/community/session"] = json!({"delete": operation});
         },
         "openapi/enrichment.overlay.yaml: action /actions/",
@@ -195,11 +200,7 @@ fn a_changed_path_stops_regen() {
 fn a_changed_method_stops_regen() {
     assert_regen_stops(
         |docs| {
-            let operation = docs["paths"][SESSIONS_PATH]["delete"].take();
-            docs["paths"][SESSIONS_PATH]
-                .as_object_mut()
-                .expect("item")
-                .remove("delete");
+            let operation = remove_cancel_session_operation(docs);
             docs["paths"][SESSIONS_PATH]["put"] = operation;
         },
         "openapi/enrichment.overlay.yaml: action /actions/",
@@ -211,10 +212,7 @@ fn a_changed_method_stops_regen() {
 fn a_removed_operation_stops_regen() {
     assert_regen_stops(
         |docs| {
-            docs["paths"][SESSIONS_PATH]
-                .as_object_mut()
-                .expect("item")
-                .remove("delete");
+            remove_cancel_session_operation(docs);
         },
         "openapi/enrichment.overlay.yaml: action /actions/",
         "matches nothing in the spec",

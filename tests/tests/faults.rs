@@ -19,13 +19,21 @@ use sonoran_cms::Error;
 use sonoran_cms_tests::loopback::{
     CannedResponse, LoopbackServer, Misbehaviour, RawServer, refusing_base_url,
 };
-use sonoran_cms_tests::test_client_builder;
+use sonoran_cms_tests::{serve, test_client_builder};
 
 /// The default policy retries twice: three attempts in all.
 const ATTEMPTS_WITH_RETRIES: usize = 3;
 
 async fn cancel(builder: sonoran_cms::ClientBuilder) -> Result<u16, Error> {
     sonoran_cms_tests::cancel(&builder.build().expect("a client")).await
+}
+
+/// Cancels a session once against a server answering every request with
+/// `response`; returns the server (to count attempts) and the outcome.
+async fn cancel_against(response: CannedResponse) -> (LoopbackServer, Result<u16, Error>) {
+    let (server, client) = serve(response).await;
+    let outcome = sonoran_cms_tests::cancel(&client).await;
+    (server, outcome)
 }
 
 /// The error body kinds an API or a proxy in front of it sends.
@@ -64,11 +72,8 @@ fn expect_api_error(outcome: Result<u16, Error>, status: u16) -> sonoran_cms::Ap
 }
 
 async fn check_error_status(status: u16, kind: ErrorBody) {
-    let server =
-        LoopbackServer::start(error_response(status, kind).header("x-kong-request-id", "kong-1"))
-            .await
-            .expect("the server starts");
-    let outcome = cancel(test_client_builder(&server.base_url())).await;
+    let (server, outcome) =
+        cancel_against(error_response(status, kind).header("x-kong-request-id", "kong-1")).await;
     let api = expect_api_error(outcome, status);
 
     let retried = status >= 500;
@@ -151,15 +156,8 @@ error_status_cases! {
 
 #[tokio::test]
 async fn status_204_is_success() {
-    let server = LoopbackServer::start(CannedResponse::empty(204))
-        .await
-        .expect("the server starts");
-    assert_eq!(
-        cancel(test_client_builder(&server.base_url()))
-            .await
-            .expect("success"),
-        204
-    );
+    let (server, outcome) = cancel_against(CannedResponse::empty(204)).await;
+    assert_eq!(outcome.expect("success"), 204);
     assert_eq!(server.requests().len(), 1);
 }
 
@@ -178,10 +176,7 @@ fn rate_limited(retry_after: Option<&str>) -> CannedResponse {
 /// A 429 is retried twice whatever its header says, and the last one comes back
 /// with the gateway's body and request id.
 async fn check_rate_limited(retry_after: Option<&str>, expected_retry_after: Option<Duration>) {
-    let server = LoopbackServer::start(rate_limited(retry_after))
-        .await
-        .expect("the server starts");
-    let outcome = cancel(test_client_builder(&server.base_url())).await;
+    let (server, outcome) = cancel_against(rate_limited(retry_after)).await;
     let api = expect_api_error(outcome, 429);
     assert_eq!(server.requests().len(), ATTEMPTS_WITH_RETRIES);
     assert_eq!(
@@ -223,10 +218,8 @@ async fn status_429_without_retry_after() {
 
 #[tokio::test]
 async fn a_429_that_asks_for_too_long_a_wait_is_not_retried() {
-    let server = LoopbackServer::start(rate_limited(Some("600")))
-        .await
-        .expect("the server starts");
-    let api = expect_api_error(cancel(test_client_builder(&server.base_url())).await, 429);
+    let (server, outcome) = cancel_against(rate_limited(Some("600"))).await;
+    let api = expect_api_error(outcome, 429);
     assert_eq!(
         server.requests().len(),
         1,

@@ -3,7 +3,7 @@
 //! answers with the docs' session row, decoded into typed fields.
 
 use serde_json::{Value, json};
-use sonoran_cms::types::{StartSessionRequest, StopSessionRequest};
+use sonoran_cms::types::{StartSessionRequest, StartSessionResponse, StopSessionRequest};
 use sonoran_cms_tests::loopback::{CannedResponse, LoopbackServer};
 use sonoran_cms_tests::{TEST_ACCOUNT_ID, cancel, serve};
 
@@ -60,10 +60,11 @@ async fn serve_session_row(
     .await
 }
 
-#[tokio::test]
-async fn start_session_posts_the_body_and_decodes_the_row() {
-    let (server, client) = serve_session_row(201, "/v2/community/sessions", false).await;
-    let response = client
+/// Starts a session on server 2 for [`TEST_ACCOUNT_ID`].
+async fn start_session(
+    client: &sonoran_cms::Client,
+) -> sonoran_cms::Result<sonoran_cms::ResponseValue<StartSessionResponse>> {
+    Ok(client
         .start_session()
         .body(
             StartSessionRequest::builder()
@@ -71,9 +72,13 @@ async fn start_session_posts_the_body_and_decodes_the_row() {
                 .acc_id(TEST_ACCOUNT_ID),
         )
         .send()
-        .await
-        .map_err(sonoran_cms::Error::from)
-        .expect("201 is success");
+        .await?)
+}
+
+#[tokio::test]
+async fn start_session_posts_the_body_and_decodes_the_row() {
+    let (server, client) = serve_session_row(201, "/v2/community/sessions", false).await;
+    let response = start_session(&client).await.expect("201 is success");
     assert_eq!(response.status().as_u16(), 201);
 
     let session = response.into_inner().data;
@@ -170,16 +175,7 @@ async fn a_session_row_that_breaks_its_type_is_an_invalid_response() {
         session_envelope("/v2/community/sessions", false).replace(SESSION_ID, "not-a-uuid");
     let (_server, client) =
         serve(CannedResponse::with_body(201, "application/json", &broken)).await;
-    let outcome = client
-        .start_session()
-        .body(
-            StartSessionRequest::builder()
-                .server_id(2_u64)
-                .acc_id(TEST_ACCOUNT_ID),
-        )
-        .send()
-        .await
-        .map_err(sonoran_cms::Error::from);
+    let outcome = start_session(&client).await;
     assert!(
         matches!(&outcome, Err(sonoran_cms::Error::InvalidResponse { .. })),
         "{outcome:?}"
