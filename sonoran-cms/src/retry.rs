@@ -86,10 +86,10 @@ pub(crate) fn retry_delay(
         AttemptOutcome::Response {
             status,
             requested_delay,
-        } => match status.as_u16() {
-            429 => requested_delay.unwrap_or_else(backoff),
-            503 if requested_delay.is_some() => requested_delay.unwrap_or_else(backoff),
-            500..=599 if idempotent => requested_delay.unwrap_or_else(backoff),
+        } => match (status.as_u16(), requested_delay) {
+            (429, requested) => requested.unwrap_or_else(backoff),
+            (503, Some(requested)) => requested,
+            (500..=599, requested) if idempotent => requested.unwrap_or_else(backoff),
             _ => return None,
         },
         AttemptOutcome::ConnectionFailed if policy.retry_connection_failures => backoff(),
