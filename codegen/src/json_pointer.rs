@@ -5,6 +5,11 @@ pub fn escape_token(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")
 }
 
+/// Reads one escaped reference token back (`~1` becomes `/`, then `~0` becomes `~`).
+pub fn unescape_token(token: &str) -> String {
+    token.replace("~1", "/").replace("~0", "~")
+}
+
 /// Appends one token to a pointer: `child("/paths", "/v2/x")` is `/paths/~1v2~1x`.
 pub fn child(pointer: &str, token: &str) -> String {
     format!("{pointer}/{}", escape_token(token))
@@ -33,6 +38,7 @@ mod tests {
             "/paths/~1v2~1community~1sessions/delete"
         );
         assert_eq!(child("", "a~b"), "/a~0b");
+        assert_eq!(unescape_token("~1v2~1x~0y~01"), "/v2/x~y~1");
     }
 
     #[test]

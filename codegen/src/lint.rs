@@ -21,7 +21,7 @@ use openapiv3::{
 use serde_json::Value;
 
 use crate::error::{CodegenError, LintFinding};
-use crate::json_pointer::{child, from_tokens};
+use crate::json_pointer::{child, from_tokens, unescape_token};
 use crate::naming::{is_id_name, rust_snake_name};
 
 /// The only request and response media type the Sonoran CMS API speaks for typed bodies.
@@ -165,7 +165,7 @@ impl<'a> Linter<'a> {
             .strip_prefix("#/components/")
             .and_then(|rest| rest.split_once('/'))
         {
-            Some((section, name)) if !name.contains('/') => exists(section, &unescape(name)),
+            Some((section, name)) if !name.contains('/') => exists(section, &unescape_token(name)),
             // Deeper references (into a schema's properties) are not understood by typify.
             _ => false,
         }
@@ -758,7 +758,9 @@ impl<'a> Linter<'a> {
         let resolves = reference
             .strip_prefix("#/components/schemas/")
             .zip(self.spec.components.as_ref())
-            .is_some_and(|(name, components)| components.schemas.contains_key(&unescape(name)));
+            .is_some_and(|(name, components)| {
+                components.schemas.contains_key(&unescape_token(name))
+            });
         if !resolves {
             self.report(
                 operation,
@@ -895,7 +897,7 @@ fn resolve<'s, T>(
             ReferenceOr::Item(item) => return Some(item),
             ReferenceOr::Reference { reference } => {
                 let name = reference.strip_prefix(&format!("#/components/{section}/"))?;
-                current = components?.get(&unescape(name))?;
+                current = components?.get(&unescape_token(name))?;
             }
         }
     }
@@ -920,7 +922,7 @@ fn resolve_boxed_schema<'s>(
         ReferenceOr::Item(schema) => Some(schema),
         ReferenceOr::Reference { reference } => {
             let name = reference.strip_prefix("#/components/schemas/")?;
-            let target = components?.schemas.get(&unescape(name))?;
+            let target = components?.schemas.get(&unescape_token(name))?;
             resolve(target, "schemas", components.map(|c| &c.schemas))
         }
     }
@@ -1087,7 +1089,7 @@ fn composition_targets(schema: &ReferenceOr<Schema>, targets: &mut Vec<String>) 
     let schema = match schema {
         ReferenceOr::Reference { reference } => {
             if let Some(name) = reference.strip_prefix("#/components/schemas/") {
-                targets.push(unescape(name));
+                targets.push(unescape_token(name));
             }
             return;
         }
@@ -1198,10 +1200,6 @@ fn is_identifier(text: &str) -> bool {
         .next()
         .is_some_and(|first| first.is_ascii_alphabetic())
         && characters.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-fn unescape(token: &str) -> String {
-    token.replace("~1", "/").replace("~0", "~")
 }
 
 fn parent(pointer: &str) -> &str {

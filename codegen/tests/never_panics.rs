@@ -228,7 +228,7 @@ fn split_last(pointer: &str) -> Option<(String, String)> {
     let (parent, last) = pointer.rsplit_once('/')?;
     Some((
         parent.to_owned(),
-        last.replace("~1", "/").replace("~0", "~"),
+        codegen::json_pointer::unescape_token(last),
     ))
 }
 
