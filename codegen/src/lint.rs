@@ -777,32 +777,24 @@ impl<'a> Linter<'a> {
         let mut properties = None;
         let mut additional_properties = None;
         let mut items = None;
-        let mut combinations: Vec<(&str, &Vec<ReferenceOr<Schema>>)> = Vec::new();
-        let mut negation = None;
         match &schema.schema_kind {
             SchemaKind::Type(Type::Object(object)) => {
                 properties = Some(&object.properties);
                 additional_properties = object.additional_properties.as_ref();
             }
             SchemaKind::Type(Type::Array(array)) => items = array.items.as_ref(),
-            SchemaKind::OneOf { one_of } => combinations.push(("oneOf", one_of)),
-            SchemaKind::AllOf { all_of } => combinations.push(("allOf", all_of)),
-            SchemaKind::AnyOf { any_of } => combinations.push(("anyOf", any_of)),
-            SchemaKind::Not { not } => negation = Some(not.as_ref()),
             SchemaKind::Any(any) => {
                 self.untyped_schema(operation, schema, any, pointer);
                 properties = Some(&any.properties);
                 additional_properties = any.additional_properties.as_ref();
                 items = any.items.as_ref();
-                combinations.extend([
-                    ("oneOf", &any.one_of),
-                    ("allOf", &any.all_of),
-                    ("anyOf", &any.any_of),
-                ]);
-                negation = any.not.as_deref();
             }
-            SchemaKind::Type(_) => {}
+            _ => {}
         }
+        let Compositions {
+            lists: combinations,
+            negation,
+        } = compositions(schema);
 
         if let Some(properties) = properties {
             let properties_pointer = child(pointer, "properties");
@@ -1095,25 +1087,37 @@ fn composition_targets(schema: &ReferenceOr<Schema>, targets: &mut Vec<String>) 
         }
         ReferenceOr::Item(schema) => schema,
     };
-    let (members, negation): (Vec<&ReferenceOr<Schema>>, Option<&ReferenceOr<Schema>>) =
-        match &schema.schema_kind {
-            SchemaKind::OneOf { one_of: members }
-            | SchemaKind::AllOf { all_of: members }
-            | SchemaKind::AnyOf { any_of: members } => (members.iter().collect(), None),
-            SchemaKind::Not { not } => (Vec::new(), Some(not.as_ref())),
-            SchemaKind::Any(any) => (
-                any.one_of
-                    .iter()
-                    .chain(&any.all_of)
-                    .chain(&any.any_of)
-                    .collect(),
-                any.not.as_deref(),
-            ),
-            SchemaKind::Type(_) => (Vec::new(), None),
-        };
-    for member in members.into_iter().chain(negation) {
+    let Compositions { lists, negation } = compositions(schema);
+    let members = lists.into_iter().flat_map(|(_, list)| list);
+    for member in members.chain(negation) {
         composition_targets(member, targets);
     }
+}
+
+/// A schema's `oneOf`, `allOf` and `anyOf` lists (each with its keyword) and its
+/// `not`, whether openapiv3 read it as one of those kinds or as "any".
+struct Compositions<'s> {
+    lists: Vec<(&'static str, &'s Vec<ReferenceOr<Schema>>)>,
+    negation: Option<&'s ReferenceOr<Schema>>,
+}
+
+fn compositions(schema: &Schema) -> Compositions<'_> {
+    let (lists, negation) = match &schema.schema_kind {
+        SchemaKind::OneOf { one_of } => (vec![("oneOf", one_of)], None),
+        SchemaKind::AllOf { all_of } => (vec![("allOf", all_of)], None),
+        SchemaKind::AnyOf { any_of } => (vec![("anyOf", any_of)], None),
+        SchemaKind::Not { not } => (Vec::new(), Some(not.as_ref())),
+        SchemaKind::Any(any) => (
+            vec![
+                ("oneOf", &any.one_of),
+                ("allOf", &any.all_of),
+                ("anyOf", &any.any_of),
+            ],
+            any.not.as_deref(),
+        ),
+        SchemaKind::Type(_) => (Vec::new(), None),
+    };
+    Compositions { lists, negation }
 }
 
 /// The shortest way back to `start` along `edges`, as a list of schema names
