@@ -7,10 +7,12 @@
 //! | example | schema |
 //! | --- | --- |
 //! | `true` | boolean |
-//! | a whole number | integer (`minimum: 1` for a positive id such as `serverId`) |
+//! | a whole number | integer (`minimum: 1` for a positive id such as `serverId` in a request; a response's ids accept 0) |
 //! | another number | number |
 //! | a UUID / an RFC 3339 timestamp / other text | string, `format: uuid` / `date-time` / none |
-//! | an object | its fields, each required unless the example shows `null` |
+//! | an object in a request | its fields, each required unless the example shows `null` |
+//! | an object in a response | its fields, none required: one example cannot show what the API always sends (the evidence overlays say that), and an unknown field is ignored |
+//! | an object whose keys are data (timestamps, UUIDs, numeric ids, Discord snowflakes) | a map (`additionalProperties`) of the values merged, with `x-keyed-by` naming the kind of key; fixed keys beside them stay properties |
 //! | a list | its items, merged across every item shown |
 //! | `null` for the end of a span whose start is a UUID or timestamp (`endedAt` beside `startedAt`) | the start's type, nullable, with `x-typed-like` naming the start |
 //! | `null`, `[]`, `{}` | untyped, with `x-untyped-reason` saying why, until the enrichment decides |
@@ -19,16 +21,35 @@ use serde_json::{Map, Value, json};
 
 use crate::naming::is_id_name;
 
+/// Which way a body travels: what the client sends is checked strictly, what it
+/// reads is read tolerantly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// A request body or parameter: what the example shows is what the API needs.
+    Request,
+    /// A response body: a field the example shows may be missing or `null` in
+    /// another answer, and an id may be 0.
+    Response,
+}
+
+/// The extension that marks an object as a map keyed by data, naming the kind of
+/// key (`timestamp`, `uuid`, `numeric id`).
+pub const KEYED_BY: &str = "x-keyed-by";
+
 /// The extension that records why a schema is left untyped.
 pub const UNTYPED_REASON: &str = "x-untyped-reason";
 
-/// The schema an example value of a field named `name` suggests.
-pub fn schema_from_example(name: &str, example: &Value) -> Value {
+/// The schema an example value of a field named `name` suggests, for a body
+/// travelling `side`.
+pub fn schema_from_example(name: &str, example: &Value, side: Side) -> Value {
     match example {
         Value::Null => untyped("the docs' examples only show `null`"),
         Value::Bool(_) => json!({"type": "boolean"}),
         Value::Number(number) if number.is_i64() || number.is_u64() => {
-            if is_id_name(name) && number.as_i64().is_some_and(|value| value >= 1) {
+            if side == Side::Request
+                && is_id_name(name)
+                && number.as_i64().is_some_and(|value| value >= 1)
+            {
                 json!({"type": "integer", "minimum": 1})
             } else {
                 json!({"type": "integer"})
@@ -42,7 +63,7 @@ pub fn schema_from_example(name: &str, example: &Value) -> Value {
         Value::Array(items) => {
             let item_schema = items
                 .iter()
-                .map(|item| schema_from_example(&singular(name), item))
+                .map(|item| schema_from_example(&singular(name), item, side))
                 .reduce(|merged, next| merge(&merged, &next))
                 .unwrap_or_else(|| untyped("the docs' examples only show an empty list"));
             json!({"type": "array", "items": item_schema})
@@ -52,25 +73,45 @@ pub fn schema_from_example(name: &str, example: &Value) -> Value {
             schema[UNTYPED_REASON] = json!("the docs' examples only show an empty object");
             schema
         }
-        Value::Object(fields) => {
-            let properties: Map<String, Value> = fields
-                .iter()
-                .map(|(field, value)| (field.clone(), schema_from_example(field, value)))
-                .collect();
-            let required: Vec<Value> = fields
-                .iter()
-                .filter(|(_, value)| !value.is_null())
-                .map(|(field, _)| json!(field))
-                .collect();
-            let mut properties = properties;
-            type_like_counterparts(fields, &mut properties);
-            let mut schema = json!({"type": "object", "properties": properties});
-            if !required.is_empty() {
-                schema["required"] = Value::Array(required);
-            }
-            schema
+        Value::Object(fields) => object_schema(fields, side),
+    }
+}
+
+/// The schema of an example object: its fixed fields as properties, its
+/// data-keyed entries (see [`data_key_kind`]) as one map of their merged values.
+fn object_schema(fields: &Map<String, Value>, side: Side) -> Value {
+    let (data_keyed, fixed): (Vec<_>, Vec<_>) = fields
+        .iter()
+        .partition(|(field, _)| data_key_kind(field).is_some());
+    let mut properties: Map<String, Value> = fixed
+        .iter()
+        .map(|(field, value)| ((*field).clone(), schema_from_example(field, value, side)))
+        .collect();
+    type_like_counterparts(fields, &mut properties);
+    let mut schema = json!({"type": "object"});
+    if !properties.is_empty() {
+        schema["properties"] = Value::Object(properties);
+    }
+    if side == Side::Request {
+        let required: Vec<Value> = fixed
+            .iter()
+            .filter(|(_, value)| !value.is_null())
+            .map(|(field, _)| json!(field))
+            .collect();
+        if !required.is_empty() {
+            schema["required"] = Value::Array(required);
         }
     }
+    if let Some((first_key, _)) = data_keyed.first() {
+        let values = data_keyed
+            .iter()
+            .map(|(field, value)| schema_from_example(field, value, side))
+            .reduce(|merged, next| merge(&merged, &next))
+            .unwrap_or_else(|| untyped("no value"));
+        schema["additionalProperties"] = values;
+        schema[KEYED_BY] = json!(data_key_kind(first_key).unwrap_or("data"));
+    }
+    schema
 }
 
 /// The extension that records which sibling field a `null`-only field was typed
@@ -132,7 +173,8 @@ pub fn merge(left: &Value, right: &Value) -> Value {
     }
     let mut merged = match (left["type"].as_str(), right["type"].as_str()) {
         (Some("object"), Some("object")) => {
-            let mut properties = left["properties"].as_object().cloned().unwrap_or_default();
+            let mut properties: Map<String, Value> =
+                left["properties"].as_object().cloned().unwrap_or_default();
             for (field, schema) in right["properties"].as_object().into_iter().flatten() {
                 let merged = match properties.get(field) {
                     Some(existing) => merge(existing, schema),
@@ -148,9 +190,25 @@ pub fn merge(left: &Value, right: &Value) -> Value {
                 .into_iter()
                 .filter(|field| right_required.contains(field))
                 .collect();
-            let mut merged = json!({"type": "object", "properties": properties});
+            let mut merged = json!({"type": "object"});
+            if !properties.is_empty() {
+                merged["properties"] = Value::Object(properties);
+            }
             if !required.is_empty() {
                 merged["required"] = Value::Array(required);
+            }
+            // A map on either side stays a map of what both sides' values allow.
+            match (left.get("additionalProperties"), right.get("additionalProperties")) {
+                (Some(left_values), Some(right_values)) => {
+                    merged["additionalProperties"] = merge(left_values, right_values);
+                }
+                (Some(values), None) | (None, Some(values)) => {
+                    merged["additionalProperties"] = values.clone();
+                }
+                (None, None) => {}
+            }
+            if let Some(kind) = left.get(KEYED_BY).or_else(|| right.get(KEYED_BY)) {
+                merged[KEYED_BY] = kind.clone();
             }
             merged
         }
@@ -193,6 +251,34 @@ pub fn untyped(reason: &str) -> Value {
 
 fn is_untyped(schema: &Value) -> bool {
     schema.get("type").is_none() && schema.get(UNTYPED_REASON).is_some()
+}
+
+/// What kind of data a JSON object key is, when it is data rather than a field
+/// name: `timestamp` (RFC 3339 or a date), `uuid`, or `numeric id` (all digits:
+/// record ids and Discord snowflakes). Objects keyed this way are maps; lint
+/// refuses such a key as a property name.
+pub fn data_key_kind(key: &str) -> Option<&'static str> {
+    if is_timestamp(key) || is_date(key) {
+        Some("timestamp")
+    } else if is_uuid(key) {
+        Some("uuid")
+    } else if !key.is_empty() && key.bytes().all(|byte| byte.is_ascii_digit()) {
+        Some("numeric id")
+    } else {
+        None
+    }
+}
+
+/// `2026-04-15`.
+fn is_date(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.len() == 10
+        && bytes[4] == b'-'
+        && bytes[7] == b'-'
+        && bytes
+            .iter()
+            .enumerate()
+            .all(|(index, byte)| index == 4 || index == 7 || byte.is_ascii_digit())
 }
 
 /// `uuid` for a UUID, `date-time` for an RFC 3339 timestamp.
@@ -266,7 +352,7 @@ pub fn derived_overlay(spec: &Value) -> Value {
                 else {
                     continue;
                 };
-                let derived = schema_from_example(name, example);
+                let derived = schema_from_example(name, example, Side::Request);
                 if parameter["in"] == "query"
                     && narrows(&parameter["schema"], &derived)
                     && derived != parameter["schema"]
@@ -296,35 +382,58 @@ pub fn derived_overlay(spec: &Value) -> Value {
                 ));
             }
 
-            for (status, response) in operation["responses"].as_object().into_iter().flatten() {
-                let (Some(media), true) = (
-                    response.pointer("/content/application~1json"),
-                    status.starts_with('2'),
-                ) else {
-                    continue;
-                };
-                let Some(example) = media.get("example") else {
-                    continue;
-                };
-                let component = format!("{type_name}Response");
-                let mut envelope = schema_from_example("response", example);
-                if let Some(meta) = example.get("meta") {
-                    let meta_schema = schema_from_example("meta", meta);
-                    shared_meta = Some(
-                        shared_meta
-                            .map_or(meta_schema.clone(), |known| merge(&known, &meta_schema)),
+            let successes: Vec<(&String, &Value)> = operation["responses"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter(|(status, _)| status.starts_with('2'))
+                .collect();
+            for &(status, response) in &successes {
+                let mut widened = response.clone();
+                if let Some(example) = response
+                    .pointer("/content/application~1json")
+                    .and_then(|media| media.get("example"))
+                {
+                    let component = format!("{type_name}Response");
+                    schemas.insert(
+                        component.clone(),
+                        response_envelope(example, &mut shared_meta),
                     );
-                    envelope["properties"]["meta"] =
-                        json!({"$ref": "#/components/schemas/ResponseMeta"});
+                    widened["content"]["application/json"]["schema"] =
+                        json!({"$ref": format!("#/components/schemas/{component}")});
                 }
-                schemas.insert(component.clone(), envelope);
-                actions.extend(replace_schema_actions(
-                    &format!(
-                        "{operation_target}.responses['{status}'].content['application/json']"
-                    ),
-                    &component,
-                    &format!("the {operation_id} {status} response, from the docs' example"),
-                ));
+                // The docs name one success status per operation, but the API's
+                // gateway and versions have answered 200 where the docs say 201
+                // and the reverse; the FiveM resource takes any of 200, 201 and
+                // 204. So the one documented success stands for every 2XX, and the
+                // documented code is kept for the docs.
+                if successes.len() == 1 && status != "2XX" {
+                    widened[DOCUMENTED_STATUS] = json!(status);
+                    actions.push(json!({
+                        "description": format!(
+                            "Drop the {operation_id} {status} response; `2XX` below replaces it."
+                        ),
+                        "target": format!("{operation_target}.responses['{status}']"),
+                        "remove": true,
+                    }));
+                    actions.push(json!({
+                        "description": format!(
+                            "Any 2XX answers {operation_id} with the documented {status} response's body, \
+                             {}.",
+                            if widened.get("content").is_some() { "derived from the docs' example" } else { "none" }
+                        ),
+                        "target": format!("{operation_target}.responses"),
+                        "update": {"2XX": widened},
+                    }));
+                } else if widened != *response {
+                    actions.extend(replace_schema_actions(
+                        &format!(
+                            "{operation_target}.responses['{status}'].content['application/json']"
+                        ),
+                        &format!("{type_name}Response"),
+                        &format!("the {operation_id} {status} response, from the docs' example"),
+                    ));
+                }
             }
         }
     }
@@ -343,6 +452,36 @@ pub fn derived_overlay(spec: &Value) -> Value {
         "info": {"title": "Sonoran CMS v2 schemas derived from the docs' examples", "version": "1.0.0"},
         "actions": all_actions,
     })
+}
+
+/// The response extension that keeps the success status the docs name, where
+/// the spec answers `2XX`.
+pub const DOCUMENTED_STATUS: &str = "x-documented-status";
+
+/// The schema of a response envelope (`success`, `data`, `meta`) from the docs'
+/// example: read tolerantly (see [`Side::Response`]), except that `success` and
+/// `data` are always sent (the docs' README gives the envelope); `meta` refers to
+/// the one shared `ResponseMeta`, which gathers every example's meta.
+fn response_envelope(example: &Value, shared_meta: &mut Option<Value>) -> Value {
+    let mut envelope = schema_from_example("response", example, Side::Response);
+    let required: Vec<Value> = ["success", "data"]
+        .into_iter()
+        .filter(|field| example.get(*field).is_some())
+        .map(|field| json!(field))
+        .collect();
+    if !required.is_empty() {
+        envelope["required"] = Value::Array(required);
+    }
+    if let Some(meta) = example.get("meta") {
+        let meta_schema = schema_from_example("meta", meta, Side::Response);
+        *shared_meta = Some(
+            shared_meta
+                .take()
+                .map_or(meta_schema.clone(), |known| merge(&known, &meta_schema)),
+        );
+        envelope["properties"]["meta"] = json!({"$ref": "#/components/schemas/ResponseMeta"});
+    }
+    envelope
 }
 
 /// Replace the inline schema of the media type at `media_target` by a reference
@@ -373,7 +512,7 @@ fn request_schema(table_schema: &Value, example: Option<&Value>) -> Value {
     else {
         return example.map_or_else(
             || table_schema.clone(),
-            |example| schema_from_example("body", example),
+            |example| schema_from_example("body", example, Side::Request),
         );
     };
     let mut schema = table_schema.clone();
@@ -382,7 +521,7 @@ fn request_schema(table_schema: &Value, example: Option<&Value>) -> Value {
         .map(|(name, table_property)| {
             let refined = example
                 .and_then(|example| example.get(name))
-                .map(|value| schema_from_example(name, value))
+                .map(|value| schema_from_example(name, value, Side::Request))
                 .filter(|derived| narrows(table_property, derived))
                 .unwrap_or_else(|| table_property.clone());
             (name.clone(), refined)
@@ -409,38 +548,38 @@ mod tests {
     #[test]
     fn scalars_become_the_narrowest_type() {
         assert_eq!(
-            schema_from_example("serverId", &json!(1)),
+            schema_from_example("serverId", &json!(1), Side::Request),
             json!({"type": "integer", "minimum": 1})
         );
         assert_eq!(
-            schema_from_example("points", &json!(0)),
+            schema_from_example("points", &json!(0), Side::Request),
             json!({"type": "integer"})
         );
         assert_eq!(
-            schema_from_example("ratio", &json!(0.5)),
+            schema_from_example("ratio", &json!(0.5), Side::Request),
             json!({"type": "number"})
         );
         assert_eq!(
-            schema_from_example("accId", &json!("00000000-0000-0000-0000-000000000000")),
+            schema_from_example("accId", &json!("00000000-0000-0000-0000-000000000000"), Side::Request),
             json!({"type": "string", "format": "uuid"})
         );
         assert_eq!(
-            schema_from_example("startedAt", &json!("2026-04-15T00:00:00.000Z")),
+            schema_from_example("startedAt", &json!("2026-04-15T00:00:00.000Z"), Side::Request),
             json!({"type": "string", "format": "date-time"})
         );
         assert_eq!(
-            schema_from_example("name", &json!("rank-1")),
+            schema_from_example("name", &json!("rank-1"), Side::Request),
             json!({"type": "string"})
         );
         assert_eq!(
-            schema_from_example("active", &json!(true)),
+            schema_from_example("active", &json!(true), Side::Request),
             json!({"type": "boolean"})
         );
     }
 
     #[test]
     fn objects_require_what_the_example_shows_and_nulls_stay_open() {
-        let schema = schema_from_example("data", &json!({"id": 1, "endedBy": null}));
+        let schema = schema_from_example("data", &json!({"id": 1, "endedBy": null}), Side::Request);
         assert_eq!(
             schema,
             json!({"type": "object",
@@ -452,12 +591,9 @@ mod tests {
 
     #[test]
     fn the_end_of_a_span_is_typed_like_its_start() {
-        let schema = schema_from_example(
-            "data",
-            &json!({"startTime": "2026-04-15T00:00:00.000Z", "endTime": null,
+        let schema = schema_from_example("data", &json!({"startTime": "2026-04-15T00:00:00.000Z", "endTime": null,
                     "startedBy": "0b7c9a5e-8f3a-4d9b-9a77-2f1e6c1d2b3a", "cancelledBy": null,
-                    "start": "not a timestamp", "end": null}),
-        );
+                    "start": "not a timestamp", "end": null}), Side::Request);
         assert_eq!(
             schema["properties"]["endTime"],
             json!({"type": "string", "format": "date-time", "nullable": true, "x-typed-like": "startTime"})
@@ -503,7 +639,7 @@ mod tests {
     #[test]
     fn list_items_merge_across_the_example() {
         let schema =
-            schema_from_example("rows", &json!([{"a": 1, "b": null}, {"a": 2.5, "b": "x"}]));
+            schema_from_example("rows", &json!([{"a": 1, "b": null}, {"a": 2.5, "b": "x"}]), Side::Request);
         assert_eq!(
             schema,
             json!({"type": "array", "items": {"type": "object",
@@ -511,7 +647,7 @@ mod tests {
                    "required": ["a"]}})
         );
         assert_eq!(
-            schema_from_example("rows", &json!([])),
+            schema_from_example("rows", &json!([]), Side::Request),
             json!({"type": "array", "items": {"x-untyped-reason": "the docs' examples only show an empty list"}})
         );
     }

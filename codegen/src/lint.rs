@@ -800,6 +800,17 @@ impl<'a> Linter<'a> {
             let properties_pointer = child(pointer, "properties");
             for (property_name, property) in properties {
                 let property_pointer = child(&properties_pointer, property_name);
+                if let Some(kind) = crate::derive::data_key_kind(property_name) {
+                    self.report(
+                        operation,
+                        &property_pointer,
+                        format!(
+                            "the property name `{property_name}` looks like data (a {kind}), so it is \
+                             one entry of a map keyed by {kind}s, not a field: give the object \
+                             `additionalProperties` with the entries' schema instead"
+                        ),
+                    );
+                }
                 if is_id_name(property_name)
                     && is_boxed_number(property, self.spec.components.as_ref())
                 {

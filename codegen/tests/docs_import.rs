@@ -91,8 +91,8 @@ fn the_response_example_and_the_rate_limit_are_carried() {
     let imported = imported();
     let get = operation(&imported.spec, "/v2/widgets/{widgetId}", "get");
     assert_eq!(
-        get["responses"]["200"]["content"]["application/json"]["example"],
-        json!({"success": true, "data": {"id": 7, "name": "Sprocket"}})
+        get["responses"]["200"]["content"]["application/json"]["example"]["data"]["name"],
+        json!("Sprocket")
     );
     assert_eq!(
         get["x-sonoran-rate-limit"],
@@ -221,14 +221,40 @@ fn examples_narrow_the_tables_types_in_the_derived_overlay() {
                "properties": {"name": {"type": "string"}, "ownerId": {"type": "string", "format": "uuid"}},
                "required": ["name"]})
     );
+    // A response is read tolerantly: only the envelope's `success` and `data` are
+    // required, an id may be 0, and an object keyed by timestamps is a map of its
+    // entries merged.
     assert_eq!(
         schemas["GetWidgetResponse"],
         json!({"type": "object",
                "properties": {"success": {"type": "boolean"},
                               "data": {"type": "object",
-                                       "properties": {"id": {"type": "integer", "minimum": 1}, "name": {"type": "string"}},
-                                       "required": ["id", "name"]}},
+                                       "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
+                                                      "history": {"type": "object",
+                                                                  "additionalProperties": {"type": "object", "properties": {
+                                                                      "by": {"type": "string", "format": "uuid", "nullable": true},
+                                                                      "note": {"type": "string"}}},
+                                                                  "x-keyed-by": "timestamp"}}}},
                "required": ["success", "data"]})
+    );
+}
+
+#[test]
+fn the_documented_success_status_stands_for_every_2xx() {
+    let imported = imported();
+    let typed = codegen::enrich::apply_overlay(
+        &imported.spec,
+        None,
+        "derived.overlay.yaml",
+        &imported.derived,
+    )
+    .expect("every derived action applies");
+    let responses = &typed["paths"]["/v2/widgets/{widgetId}"]["get"]["responses"];
+    assert!(responses.get("200").is_none(), "{responses}");
+    assert_eq!(responses["2XX"]["x-documented-status"], "200");
+    assert_eq!(
+        responses["2XX"]["content"]["application/json"]["schema"],
+        json!({"$ref": "#/components/schemas/GetWidgetResponse"})
     );
 }
 

@@ -584,3 +584,31 @@ fn a_recursive_type_through_a_field_is_accepted_and_generates() {
         json!({"type": "array", "items": {"$ref": "#/components/schemas/Problem"}});
     assert_accepted_and_generates(&spec);
 }
+
+#[test]
+fn a_property_named_like_data_is_refused() {
+    for (key, kind) in [
+        ("2026-04-15T00:00:00.000Z", "timestamp"),
+        ("2026-04-15", "timestamp"),
+        ("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11", "uuid"),
+        ("123456789012345678", "numeric id"),
+    ] {
+        check(
+            |spec| {
+                spec["components"]["schemas"]["Problem"]["properties"][key] =
+                    json!({"type": "string"})
+            },
+            &format!(
+                "at /components/schemas/Problem/properties/{key}: the property name `{key}` looks like data \
+                 (a {kind}), so it is one entry of a map keyed by {kind}s, not a field: give the object \
+                 `additionalProperties` with the entries' schema instead"
+            ),
+        );
+    }
+    // The same entries as a map are what the rule asks for.
+    let mut spec = valid_spec();
+    spec["components"]["schemas"]["Problem"]["properties"]["history"] = json!({
+        "type": "object", "additionalProperties": {"type": "string"}, "x-keyed-by": "timestamp"
+    });
+    assert_accepted_and_generates(&spec);
+}

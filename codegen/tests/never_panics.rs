@@ -333,6 +333,7 @@ fn enriched_sources(enriched: &Value) -> Sources {
             serde_yaml::to_string(enriched).expect("serializes"),
         ),
         derived: SourceText::new("empty-derived.overlay.yaml", no_actions),
+        evidence: Vec::new(),
         enrichment: SourceText::new("empty.overlay.yaml", no_actions),
     }
 }
