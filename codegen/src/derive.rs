@@ -198,7 +198,10 @@ pub fn merge(left: &Value, right: &Value) -> Value {
                 merged["required"] = Value::Array(required);
             }
             // A map on either side stays a map of what both sides' values allow.
-            match (left.get("additionalProperties"), right.get("additionalProperties")) {
+            match (
+                left.get("additionalProperties"),
+                right.get("additionalProperties"),
+            ) {
                 (Some(left_values), Some(right_values)) => {
                     merged["additionalProperties"] = merge(left_values, right_values);
                 }
@@ -560,11 +563,19 @@ mod tests {
             json!({"type": "number"})
         );
         assert_eq!(
-            schema_from_example("accId", &json!("00000000-0000-0000-0000-000000000000"), Side::Request),
+            schema_from_example(
+                "accId",
+                &json!("00000000-0000-0000-0000-000000000000"),
+                Side::Request
+            ),
             json!({"type": "string", "format": "uuid"})
         );
         assert_eq!(
-            schema_from_example("startedAt", &json!("2026-04-15T00:00:00.000Z"), Side::Request),
+            schema_from_example(
+                "startedAt",
+                &json!("2026-04-15T00:00:00.000Z"),
+                Side::Request
+            ),
             json!({"type": "string", "format": "date-time"})
         );
         assert_eq!(
@@ -591,9 +602,13 @@ mod tests {
 
     #[test]
     fn the_end_of_a_span_is_typed_like_its_start() {
-        let schema = schema_from_example("data", &json!({"startTime": "2026-04-15T00:00:00.000Z", "endTime": null,
+        let schema = schema_from_example(
+            "data",
+            &json!({"startTime": "2026-04-15T00:00:00.000Z", "endTime": null,
                     "startedBy": "0b7c9a5e-8f3a-4d9b-9a77-2f1e6c1d2b3a", "cancelledBy": null,
-                    "start": "not a timestamp", "end": null}), Side::Request);
+                    "start": "not a timestamp", "end": null}),
+            Side::Request,
+        );
         assert_eq!(
             schema["properties"]["endTime"],
             json!({"type": "string", "format": "date-time", "nullable": true, "x-typed-like": "startTime"})
@@ -638,8 +653,11 @@ mod tests {
 
     #[test]
     fn list_items_merge_across_the_example() {
-        let schema =
-            schema_from_example("rows", &json!([{"a": 1, "b": null}, {"a": 2.5, "b": "x"}]), Side::Request);
+        let schema = schema_from_example(
+            "rows",
+            &json!([{"a": 1, "b": null}, {"a": 2.5, "b": "x"}]),
+            Side::Request,
+        );
         assert_eq!(
             schema,
             json!({"type": "array", "items": {"type": "object",

@@ -22,6 +22,7 @@ pub mod json_pointer;
 pub mod lint;
 pub mod load;
 pub mod naming;
+pub mod one_of;
 pub mod outputs;
 pub mod pipeline;
 pub mod rate_limits;

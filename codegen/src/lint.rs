@@ -52,6 +52,7 @@ pub fn lint(value: &Value, spec: &OpenAPI) -> Vec<LintFinding> {
     linter.paths();
     linter.component_schemas();
     linter.findings.extend(crate::rate_limits::read(spec).1);
+    linter.findings.extend(crate::one_of::read(spec).1);
     linter.findings
 }
 
@@ -974,6 +975,18 @@ fn parameter_shape_problem(
     let list_allowed = matches!(parameter, Parameter::Query { .. });
     match &schema.schema_kind {
         kind if is_scalar_kind(kind) => None,
+        // An open value set (the known values, or any other text) is still one
+        // scalar on the wire: typify makes it an untagged enum that serializes
+        // as its text.
+        SchemaKind::OneOf { one_of }
+            if !one_of.is_empty()
+                && one_of.iter().all(|variant| {
+                    resolve(variant, "schemas", components.map(|c| &c.schemas))
+                        .is_some_and(|variant| is_scalar_kind(&variant.schema_kind))
+                }) =>
+        {
+            None
+        }
         SchemaKind::Type(Type::Array(array)) if list_allowed => {
             let items = array
                 .items

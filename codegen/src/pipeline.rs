@@ -7,7 +7,7 @@ use std::path::Path;
 use crate::error::CodegenError;
 use crate::load::{self, SourceText};
 use crate::outputs::GeneratedFile;
-use crate::{enrich, generate, lint, rate_limits};
+use crate::{enrich, generate, lint, one_of, rate_limits};
 
 /// The spec exactly as the docs publish it.
 pub const DOCS_SPEC_PATH: &str = "openapi/sonoran-cms-v2.docs.yaml";
@@ -26,6 +26,9 @@ pub const ENRICHED_SPEC_PATH: &str = "openapi/sonoran-cms-v2.enriched.yaml";
 pub const GENERATED_CLIENT_PATH: &str = "sonoran-cms/src/generated.rs";
 /// The per-operation rate-limit table (generated, checked in).
 pub const GENERATED_RATE_LIMITS_PATH: &str = "sonoran-cms/src/generated_rate_limits.rs";
+/// The per-operation groups of alternative fields and the identity setters
+/// (generated, checked in).
+pub const GENERATED_ONE_OF_PATH: &str = "sonoran-cms/src/generated_one_of.rs";
 
 /// The pipeline's inputs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,8 +109,12 @@ pub fn generate_files(sources: &Sources) -> Result<Vec<GeneratedFile>, CodegenEr
         enrich::apply_overlay(&docs_value, None, &sources.derived.name, &derived_value)?;
     for evidence in &sources.evidence {
         let evidence_value = load::parse_yaml(evidence)?;
-        typed_value =
-            enrich::apply_overlay(&typed_value, Some(&docs_value), &evidence.name, &evidence_value)?;
+        typed_value = enrich::apply_overlay(
+            &typed_value,
+            Some(&docs_value),
+            &evidence.name,
+            &evidence_value,
+        )?;
     }
     let overlay_value = load::parse_yaml(&sources.enrichment)?;
     let enriched_value = enrich::apply_overlay(
@@ -132,6 +139,9 @@ pub fn generate_files(sources: &Sources) -> Result<Vec<GeneratedFile>, CodegenEr
     // Lint has already refused an operation without a valid limit.
     let (limits, _) = rate_limits::read(&enriched_spec);
     let rate_limit_table = rate_limits::table_source(ENRICHED_SPEC_PATH, &limits, &client_header)?;
+    // Lint has already refused a malformed group.
+    let (groups, _) = one_of::read(&enriched_spec);
+    let one_of_source = one_of::source(ENRICHED_SPEC_PATH, &groups, &client_header)?;
 
     Ok(vec![
         yaml_file(ENRICHED_SPEC_PATH, &enriched_header, &enriched_value)?,
@@ -142,6 +152,10 @@ pub fn generate_files(sources: &Sources) -> Result<Vec<GeneratedFile>, CodegenEr
         GeneratedFile {
             relative_path: GENERATED_RATE_LIMITS_PATH.to_owned(),
             contents: rate_limit_table,
+        },
+        GeneratedFile {
+            relative_path: GENERATED_ONE_OF_PATH.to_owned(),
+            contents: one_of_source,
         },
     ])
 }

@@ -25,13 +25,17 @@ struct CallEndedEarly {
 }
 
 impl ClientHooks<ClientState> for Client {
-    /// Sets exactly the headers the official SDKs send, plus `User-Agent` and the
+    /// Refuses a request that names none of a required group of fields, then sets
+    /// exactly the headers the official SDKs send, plus `User-Agent` and the
     /// caller's extra headers, and drops progenitor's `api-version`.
     async fn pre<E>(
         &self,
         request: &mut reqwest::Request,
-        _info: &OperationInfo,
+        info: &OperationInfo,
     ) -> Result<(), Error<E>> {
+        // A request that lacks what the API needs (one of a group of alternative
+        // fields) is refused here, before the limiter or the network see it.
+        crate::requirements::check(info.operation_id, request).map_err(Error::InvalidRequest)?;
         let settings = &self.inner().settings;
         let headers = request.headers_mut();
         headers.remove("api-version");

@@ -35,9 +35,12 @@ mod error;
 #[rustfmt::skip]
 mod generated;
 #[rustfmt::skip]
+mod generated_one_of;
+#[rustfmt::skip]
 mod generated_rate_limits;
 mod hooks;
 mod rate_limit;
+mod requirements;
 mod retry;
 mod transport;
 

@@ -1,0 +1,369 @@
+//! Groups of alternative fields, recorded in the spec as the `x-sonoran-one-of`
+//! operation extension: "name the account by one of `accId`, `apiId`, `username`,
+//! `discord`, `uniqueId`". Reading and checking them, and generating what the
+//! client does with them: a table the `pre` hook reads to refuse a request that
+//! names none of a required group (before any byte is sent), and an
+//! `.identity(AccountIdentity)` setter on the builder of every operation whose
+//! group maps onto the `AccountIdentity` type. Nothing here is written per
+//! operation: a new operation with the extension gets both.
+//!
+//! The extension is a list of groups:
+//!
+//! ```yaml
+//! x-sonoran-one-of:
+//!   - group: account identity        # what the fields name, for messages
+//!     in: body                       # or `query`
+//!     fields: [accId, apiId, username, discord, uniqueId]
+//!     required: true                 # a request must name at least one
+//!     at-most-one: true              # optional: and at most one
+//!     account-identity:              # optional: AccountIdentity variant → field
+//!       {accId: accId, apiId: apiId, username: username, discord: discord, uniqueId: uniqueId}
+//!     source: where the group comes from
+//! ```
+
+use heck::ToUpperCamelCase;
+use openapiv3::{OpenAPI, Operation, Parameter, ReferenceOr, Schema, SchemaKind, Type};
+use quote::{format_ident, quote};
+use serde_json::Value;
+
+use crate::error::{CodegenError, LintFinding};
+use crate::json_pointer::{child, from_tokens};
+use crate::naming::rust_snake_name;
+
+/// The operation extension that carries the groups.
+pub const ONE_OF_EXTENSION: &str = "x-sonoran-one-of";
+
+/// The component whose variants a group's `account-identity` maps to fields.
+pub const ACCOUNT_IDENTITY: &str = "AccountIdentity";
+
+/// The `AccountIdentity` variants, by the property each one's object holds, with
+/// the Rust variant name typify gives it.
+const IDENTITY_KINDS: [(&str, &str); 5] = [
+    ("accId", "AccId"),
+    ("apiId", "ApiId"),
+    ("username", "Username"),
+    ("discord", "Discord"),
+    ("uniqueId", "UniqueId"),
+];
+
+/// Where a group's fields travel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Location {
+    /// Top-level fields of the JSON body.
+    Body,
+    /// Query parameters.
+    Query,
+}
+
+/// One group of an operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OneOfGroup {
+    /// The operation's Rust name (as progenitor reports it to hooks).
+    pub rust_name: String,
+    /// The operationId, for the builder's type name.
+    pub operation_id: String,
+    /// What the fields name ("account identity").
+    pub group: String,
+    /// Where they travel.
+    pub location: Location,
+    /// The API's names of the fields.
+    pub fields: Vec<String>,
+    /// Whether a request must name at least one.
+    pub required: bool,
+    /// Whether a request may name at most one.
+    pub at_most_one: bool,
+    /// For each `AccountIdentity` variant (by property), the field it sets.
+    pub account_identity: Option<Vec<(String, String)>>,
+    /// The body's component name, for a body group.
+    pub body_component: Option<String>,
+}
+
+/// Every operation's groups, or a finding for each malformed one (a field the
+/// operation does not have, an unknown location, a partial identity mapping).
+pub fn read(spec: &OpenAPI) -> (Vec<OneOfGroup>, Vec<LintFinding>) {
+    let mut groups = Vec::new();
+    let mut findings = Vec::new();
+    for (path, item) in &spec.paths.paths {
+        let ReferenceOr::Item(item) = item else {
+            continue;
+        };
+        for (method, operation) in item.iter() {
+            let Some(operation_id) = operation.operation_id.as_deref() else {
+                continue;
+            };
+            let Some(extension) = operation.extensions.get(ONE_OF_EXTENSION) else {
+                continue;
+            };
+            let pointer = child(
+                &from_tokens(["paths", path.as_str(), method]),
+                ONE_OF_EXTENSION,
+            );
+            let mut report = |pointer: String, message: String| {
+                findings.push(LintFinding {
+                    operation: Some(operation_id.to_owned()),
+                    pointer,
+                    message,
+                });
+            };
+            let Some(list) = extension.as_array() else {
+                report(pointer, "must be a list of groups".to_owned());
+                continue;
+            };
+            for (index, entry) in list.iter().enumerate() {
+                let entry_pointer = child(&pointer, &index.to_string());
+                match read_group(spec, operation_id, operation, entry) {
+                    Ok(group) => groups.push(group),
+                    Err((key, message)) => report(child(&entry_pointer, key), message),
+                }
+            }
+        }
+    }
+    groups.sort_by(|left, right| {
+        (&left.rust_name, &left.group).cmp(&(&right.rust_name, &right.group))
+    });
+    (groups, findings)
+}
+
+/// One group, or the key that is wrong and why.
+fn read_group(
+    spec: &OpenAPI,
+    operation_id: &str,
+    operation: &Operation,
+    entry: &Value,
+) -> Result<OneOfGroup, (&'static str, String)> {
+    let text = |key: &'static str| {
+        entry
+            .get(key)
+            .and_then(Value::as_str)
+            .filter(|text| !text.trim().is_empty())
+            .ok_or((key, format!("`{key}` must be a non-empty text")))
+    };
+    let group = text("group")?.to_owned();
+    let location = match text("in")? {
+        "body" => Location::Body,
+        "query" => Location::Query,
+        other => {
+            return Err((
+                "in",
+                format!("`in` must be `body` or `query`, not `{other}`"),
+            ));
+        }
+    };
+    let fields: Vec<String> = entry
+        .get("fields")
+        .and_then(Value::as_array)
+        .map(|fields| {
+            fields
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .filter(|fields: &Vec<String>| fields.len() >= 2)
+        .ok_or((
+            "fields",
+            "`fields` must list at least two field names".to_owned(),
+        ))?;
+    let flag = |key: &'static str| match entry.get(key) {
+        None => Ok(false),
+        Some(Value::Bool(value)) => Ok(*value),
+        Some(_) => Err((key, format!("`{key}` must be true or false"))),
+    };
+    let required = flag("required")?;
+    let at_most_one = flag("at-most-one")?;
+
+    let (available, body_component) = match location {
+        Location::Body => {
+            let (component, properties) = body_properties(spec, operation).ok_or((
+                "in",
+                "the operation has no JSON body given as a `$ref` to a component with properties"
+                    .to_owned(),
+            ))?;
+            (properties, Some(component))
+        }
+        Location::Query => (
+            operation
+                .parameters
+                .iter()
+                .filter_map(|parameter| match parameter {
+                    ReferenceOr::Item(Parameter::Query { parameter_data, .. }) => {
+                        Some(parameter_data.name.clone())
+                    }
+                    _ => None,
+                })
+                .collect(),
+            None,
+        ),
+    };
+    if let Some(missing) = fields.iter().find(|field| !available.contains(field)) {
+        return Err((
+            "fields",
+            format!(
+                "`{missing}` is not a {} of the operation",
+                match location {
+                    Location::Body => "property of the body",
+                    Location::Query => "query parameter",
+                }
+            ),
+        ));
+    }
+
+    let account_identity = match entry.get("account-identity") {
+        None => None,
+        Some(Value::Object(mapping)) => {
+            let mut pairs = Vec::new();
+            for (kind, _) in IDENTITY_KINDS {
+                let field = mapping.get(kind).and_then(Value::as_str).ok_or((
+                    "account-identity",
+                    format!("`account-identity` must map every {ACCOUNT_IDENTITY} kind; `{kind}` is missing"),
+                ))?;
+                if !fields.iter().any(|known| known == field) {
+                    return Err((
+                        "account-identity",
+                        format!(
+                            "`account-identity` maps `{kind}` to `{field}`, which is not in `fields`"
+                        ),
+                    ));
+                }
+                pairs.push((kind.to_owned(), field.to_owned()));
+            }
+            if let Some(unknown) = mapping
+                .keys()
+                .find(|key| !IDENTITY_KINDS.iter().any(|(kind, _)| kind == key))
+            {
+                return Err((
+                    "account-identity",
+                    format!("`{unknown}` is not an {ACCOUNT_IDENTITY} kind"),
+                ));
+            }
+            Some(pairs)
+        }
+        Some(_) => {
+            return Err((
+                "account-identity",
+                "`account-identity` must map identity kinds to fields".to_owned(),
+            ));
+        }
+    };
+    Ok(OneOfGroup {
+        rust_name: rust_snake_name(operation_id),
+        operation_id: operation_id.to_owned(),
+        group,
+        location,
+        fields,
+        required,
+        at_most_one,
+        account_identity,
+        body_component,
+    })
+}
+
+/// The component a JSON request body refers to, and its property names.
+fn body_properties(spec: &OpenAPI, operation: &Operation) -> Option<(String, Vec<String>)> {
+    let ReferenceOr::Item(body) = operation.request_body.as_ref()? else {
+        return None;
+    };
+    let ReferenceOr::Reference { reference } =
+        body.content.get("application/json")?.schema.as_ref()?
+    else {
+        return None;
+    };
+    let name = reference.strip_prefix("#/components/schemas/")?;
+    let ReferenceOr::Item(Schema {
+        schema_kind: SchemaKind::Type(Type::Object(object)),
+        ..
+    }) = spec.components.as_ref()?.schemas.get(name)?
+    else {
+        return None;
+    };
+    Some((name.to_owned(), object.properties.keys().cloned().collect()))
+}
+
+/// The Rust source of the generated groups table and identity setters.
+pub fn source(
+    spec_file: &str,
+    groups: &[OneOfGroup],
+    header: &str,
+) -> Result<String, CodegenError> {
+    let entries = groups.iter().map(|group| {
+        let operation = &group.rust_name;
+        let name = &group.group;
+        let location = match group.location {
+            Location::Body => quote!(FieldLocation::Body),
+            Location::Query => quote!(FieldLocation::Query),
+        };
+        let fields = &group.fields;
+        let required = group.required;
+        let at_most_one = group.at_most_one;
+        quote! {
+            OneOfGroup {
+                operation: #operation,
+                group: #name,
+                location: #location,
+                fields: &[#(#fields),*],
+                required: #required,
+                at_most_one: #at_most_one,
+            }
+        }
+    });
+    let setters = groups.iter().filter_map(|group| {
+        let pairs = group.account_identity.as_ref()?;
+        let arms = pairs.iter().map(|(kind, field)| {
+            let variant = IDENTITY_KINDS
+                .iter()
+                .find(|(known, _)| known == kind)
+                .map_or_else(|| kind.to_upper_camel_case(), |(_, variant)| (*variant).to_owned());
+            let variant = format_ident!("{variant}");
+            let setter = format_ident!("{}", rust_snake_name(field));
+            quote! { crate::types::AccountIdentity::#variant(value) => self.#setter(value) }
+        });
+        let field_list = pairs
+            .iter()
+            .map(|(_, field)| format!("`{field}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let (builder_type, doc_target) = match group.location {
+            Location::Body => {
+                let component = group.body_component.as_deref().unwrap_or_default().to_upper_camel_case();
+                let ident = format_ident!("{component}");
+                (quote!(crate::types::builder::#ident), format!("the `{component}` body"))
+            }
+            Location::Query => {
+                let ident = format_ident!("{}", group.operation_id.to_upper_camel_case());
+                (quote!(crate::builder::#ident<'_>), format!("the `{}` query", group.operation_id))
+            }
+        };
+        let doc = format!(
+            " Names the account this request is about, as one [`AccountIdentity`](crate::types::AccountIdentity): \
+             sets the one field of {doc_target} it stands for ({field_list}).{}",
+            if group.required {
+                " The operation needs one; a request without any is refused before it is sent."
+            } else {
+                " Optional here: the path already names the account."
+            }
+        );
+        Some(quote! {
+            impl #builder_type {
+                #[doc = #doc]
+                pub fn identity(self, identity: crate::types::AccountIdentity) -> Self {
+                    match identity {
+                        #(#arms),*
+                    }
+                }
+            }
+        })
+    });
+    let tokens = quote! {
+        use crate::requirements::{FieldLocation, OneOfGroup};
+
+        /// The groups of alternative fields each operation takes (`x-sonoran-one-of`),
+        /// sorted by operation.
+        pub(crate) const ONE_OF_GROUPS: &[OneOfGroup] = &[#(#entries),*];
+
+        #(#setters)*
+    };
+    let body = crate::generate::format_rust(spec_file, tokens)?;
+    Ok(crate::generate::normalize_newlines(&format!(
+        "{header}\n{body}"
+    )))
+}
