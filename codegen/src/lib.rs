@@ -26,6 +26,7 @@ pub mod one_of;
 pub mod outputs;
 pub mod pipeline;
 pub mod rate_limits;
+pub mod responses;
 
 pub use error::{CodegenError, LintFinding};
 pub use load::SourceText;

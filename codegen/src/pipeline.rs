@@ -7,7 +7,7 @@ use std::path::Path;
 use crate::error::CodegenError;
 use crate::load::{self, SourceText};
 use crate::outputs::GeneratedFile;
-use crate::{enrich, generate, lint, one_of, rate_limits};
+use crate::{enrich, generate, lint, one_of, rate_limits, responses};
 
 /// The spec exactly as the docs publish it.
 pub const DOCS_SPEC_PATH: &str = "openapi/sonoran-cms-v2.docs.yaml";
@@ -29,6 +29,9 @@ pub const GENERATED_RATE_LIMITS_PATH: &str = "sonoran-cms/src/generated_rate_lim
 /// The per-operation groups of alternative fields and the identity setters
 /// (generated, checked in).
 pub const GENERATED_ONE_OF_PATH: &str = "sonoran-cms/src/generated_one_of.rs";
+/// Each operation's success body type, for decode errors with a field path
+/// (generated, checked in).
+pub const GENERATED_RESPONSES_PATH: &str = "sonoran-cms/src/generated_responses.rs";
 
 /// The pipeline's inputs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,6 +145,11 @@ pub fn generate_files(sources: &Sources) -> Result<Vec<GeneratedFile>, CodegenEr
     // Lint has already refused a malformed group.
     let (groups, _) = one_of::read(&enriched_spec);
     let one_of_source = one_of::source(ENRICHED_SPEC_PATH, &groups, &client_header)?;
+    let responses_source = responses::source(
+        ENRICHED_SPEC_PATH,
+        &responses::read(&enriched_spec),
+        &client_header,
+    )?;
 
     Ok(vec![
         yaml_file(ENRICHED_SPEC_PATH, &enriched_header, &enriched_value)?,
@@ -156,6 +164,10 @@ pub fn generate_files(sources: &Sources) -> Result<Vec<GeneratedFile>, CodegenEr
         GeneratedFile {
             relative_path: GENERATED_ONE_OF_PATH.to_owned(),
             contents: one_of_source,
+        },
+        GeneratedFile {
+            relative_path: GENERATED_RESPONSES_PATH.to_owned(),
+            contents: responses_source,
         },
     ])
 }

@@ -42,6 +42,16 @@ fn real_sources() -> Sources {
     let derived = codegen::derive::derived_overlay(&docs);
     sources.docs_spec.text = serde_yaml::to_string(&docs).expect("serializes");
     sources.derived.text = serde_yaml::to_string(&derived).expect("serializes");
+    // The shared entities and the sessions group's evidence; the other groups'
+    // overlays target operations the cut-down spec does not have.
+    sources.evidence.retain(|file| {
+        file.name.ends_with("/shared.overlay.yaml") || file.name.ends_with("/sessions.overlay.yaml")
+    });
+    assert_eq!(
+        sources.evidence.len(),
+        2,
+        "the shared and sessions evidence overlays"
+    );
     sources
 }
 
@@ -290,28 +300,34 @@ fn apply(document: &mut Value, mutation: &Mutation) {
 }
 
 /// The real inputs with `docs_mutations` applied to the docs spec and
-/// `overlay_mutations` applied alternately to the enrichment and the derived overlay.
+/// `overlay_mutations` applied in turn to the enrichment, the derived overlay and
+/// the sessions evidence overlay.
 fn mutated_sources(docs_mutations: &[Mutation], overlay_mutations: &[Mutation]) -> Sources {
     let mut sources = real_sources();
     let mut docs = yaml_value(&sources.docs_spec);
     let mut derived = yaml_value(&sources.derived);
     let mut enrichment = yaml_value(&sources.enrichment);
+    let sessions_index = sources
+        .evidence
+        .iter()
+        .position(|file| file.name.ends_with("/sessions.overlay.yaml"))
+        .expect("the sessions evidence overlay");
+    let mut sessions = yaml_value(&sources.evidence[sessions_index]);
     for change in docs_mutations {
         apply(&mut docs, change);
     }
     for (index, change) in overlay_mutations.iter().enumerate() {
-        apply(
-            if index % 2 == 0 {
-                &mut enrichment
-            } else {
-                &mut derived
-            },
-            change,
-        );
+        let target = match index % 3 {
+            0 => &mut enrichment,
+            1 => &mut derived,
+            _ => &mut sessions,
+        };
+        apply(target, change);
     }
     sources.derived.text = serde_yaml::to_string(&derived).expect("serializes");
     sources.docs_spec.text = serde_yaml::to_string(&docs).expect("serializes");
     sources.enrichment.text = serde_yaml::to_string(&enrichment).expect("serializes");
+    sources.evidence[sessions_index].text = serde_yaml::to_string(&sessions).expect("serializes");
     sources
 }
 

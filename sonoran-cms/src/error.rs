@@ -7,6 +7,8 @@ use std::time::{Duration, SystemTime};
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 
+use crate::decode::DecodeFailure;
+use crate::hooks::BodyDidNotFit;
 use crate::types::Problem;
 
 /// Everything a call to the API can fail with. Convert from the generated
@@ -37,13 +39,26 @@ pub enum Error {
         /// The underlying failure.
         source: reqwest::Error,
     },
-    /// The API answered in a form the spec does not document.
-    InvalidResponse {
-        /// The response's status, when there was one.
-        status: Option<StatusCode>,
-        /// What was wrong with it.
-        message: String,
-    },
+    /// The API answered in a form the spec does not document: a success body that
+    /// does not fit the operation's type, or a status the spec does not declare.
+    InvalidResponse(Box<InvalidResponse>),
+}
+
+/// An answer the client could not read as the operation's documented result.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct InvalidResponse {
+    /// The response's status, when there was one.
+    pub status: Option<StatusCode>,
+    /// The gateway's id for the request (`x-kong-request-id` or `x-trace-id`).
+    pub request_id: Option<String>,
+    /// Where a body did not fit its type: the field's JSON path, serde's message,
+    /// the position and the text around it.
+    pub decode: Option<DecodeFailure>,
+    /// What was wrong, in one line.
+    pub message: String,
+    /// The raw body, as received (empty when there was none).
+    pub body: Vec<u8>,
 }
 
 /// An error status from the API, with everything it said about it.
@@ -66,7 +81,7 @@ impl Error {
     pub fn status(&self) -> Option<StatusCode> {
         match self {
             Error::Api(api) => Some(api.status),
-            Error::InvalidResponse { status, .. } => *status,
+            Error::InvalidResponse(invalid) => invalid.status,
             _ => None,
         }
     }
@@ -83,6 +98,23 @@ impl Error {
     pub fn request_id(&self) -> Option<&str> {
         match self {
             Error::Api(api) => api.request_id.as_deref(),
+            Error::InvalidResponse(invalid) => invalid.request_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The raw body of an answer the client could not read, as received.
+    pub fn raw_body(&self) -> Option<&[u8]> {
+        match self {
+            Error::InvalidResponse(invalid) => Some(&invalid.body),
+            _ => None,
+        }
+    }
+
+    /// Where a success body did not fit its operation's type.
+    pub fn decode_failure(&self) -> Option<&DecodeFailure> {
+        match self {
+            Error::InvalidResponse(invalid) => invalid.decode.as_ref(),
             _ => None,
         }
     }
@@ -102,7 +134,7 @@ impl Error {
         match self {
             Error::Api(api) => matches!(api.status.as_u16(), 408 | 429 | 502 | 503 | 504),
             Error::Timeout { .. } | Error::Connect { .. } | Error::Transport { .. } => true,
-            Error::InvalidRequest { .. } | Error::InvalidResponse { .. } => false,
+            Error::InvalidRequest { .. } | Error::InvalidResponse(_) => false,
         }
     }
 
@@ -144,25 +176,29 @@ impl fmt::Display for Error {
                 "the connection to the Sonoran CMS API failed mid-request: {}",
                 without_url(source)
             ),
-            Error::InvalidResponse {
-                status: Some(status),
-                message,
-            } => {
-                write!(
-                    formatter,
-                    "the Sonoran CMS API answered {status} in an undocumented form: {message}"
-                )
-            }
-            Error::InvalidResponse {
-                status: None,
-                message,
-            } => {
-                write!(
-                    formatter,
-                    "the Sonoran CMS API answered in an undocumented form: {message}"
-                )
-            }
+            Error::InvalidResponse(invalid) => invalid.fmt(formatter),
         }
+    }
+}
+
+impl fmt::Display for InvalidResponse {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.status {
+            Some(status) => write!(
+                formatter,
+                "the Sonoran CMS API answered {status} in an undocumented form: {}",
+                self.message
+            )?,
+            None => write!(
+                formatter,
+                "the Sonoran CMS API answered in an undocumented form: {}",
+                self.message
+            )?,
+        }
+        if let Some(request_id) = &self.request_id {
+            write!(formatter, " (request id {request_id})")?;
+        }
+        Ok(())
     }
 }
 
@@ -240,25 +276,53 @@ impl From<progenitor_client::Error<Problem>> for Error {
                     problem,
                 }))
             }
-            Generated::InvalidResponsePayload(body, source) => Error::InvalidResponse {
-                status: None,
-                message: format!("{source} in {}", excerpt(&body)),
-            },
-            Generated::UnexpectedResponse(response) => Error::InvalidResponse {
-                status: Some(response.status()),
-                message: "a status the spec does not declare".to_owned(),
-            },
+            Generated::InvalidResponsePayload(body, source) => {
+                Error::InvalidResponse(Box::new(InvalidResponse {
+                    status: None,
+                    request_id: None,
+                    decode: None,
+                    message: format!("{source} in {}", excerpt(&body)),
+                    body: body.to_vec(),
+                }))
+            }
+            Generated::UnexpectedResponse(response) => {
+                let status = response.status();
+                let request_id = header_request_id(response.headers());
+                match response.extensions().get::<BodyDidNotFit>() {
+                    Some(did_not_fit) => Error::InvalidResponse(Box::new(InvalidResponse {
+                        status: Some(status),
+                        request_id,
+                        message: format!(
+                            "the body does not fit the operation's type {}",
+                            did_not_fit.failure
+                        ),
+                        decode: Some(did_not_fit.failure.clone()),
+                        body: did_not_fit.body.clone(),
+                    })),
+                    None => Error::InvalidResponse(Box::new(InvalidResponse {
+                        status: Some(status),
+                        request_id,
+                        decode: None,
+                        message: "a status the spec does not declare".to_owned(),
+                        body: Vec::new(),
+                    })),
+                }
+            }
         }
     }
 }
 
 fn request_id(headers: &HeaderMap, problem: &Problem) -> Option<String> {
+    header_request_id(headers)
+        .or_else(|| problem.trace_id.clone())
+        .or_else(|| problem.request_id.clone())
+}
+
+fn header_request_id(headers: &HeaderMap) -> Option<String> {
     ["x-kong-request-id", "x-trace-id"]
         .into_iter()
         .find_map(|name| headers.get(name).and_then(|value| value.to_str().ok()))
         .map(str::to_owned)
-        .or_else(|| problem.trace_id.clone())
-        .or_else(|| problem.request_id.clone())
 }
 
 /// The start of a body, for error messages.

@@ -24,6 +24,15 @@ struct CallEndedEarly {
     reason: String,
 }
 
+/// Marks a success answer whose body does not fit the operation's type; `post`
+/// turns it into an error that keeps the status, headers, raw body and where the
+/// body did not fit (see `crate::decode`).
+#[derive(Debug, Clone)]
+pub(crate) struct BodyDidNotFit {
+    pub(crate) failure: crate::decode::DecodeFailure,
+    pub(crate) body: Vec<u8>,
+}
+
 impl ClientHooks<ClientState> for Client {
     /// Refuses a request that names none of a required group of fields, then sets
     /// exactly the headers the official SDKs send, plus `User-Agent` and the
@@ -66,13 +75,24 @@ impl ClientHooks<ClientState> for Client {
         result: &reqwest::Result<reqwest::Response>,
         _info: &OperationInfo,
     ) -> Result<(), Error<E>> {
-        match result {
-            Ok(response) => match response.extensions().get::<CallEndedEarly>() {
-                Some(ended) => Err(Error::Custom(format!("{DEADLINE_PREFIX}{}", ended.reason))),
-                None => Ok(()),
-            },
-            Err(_) => Ok(()),
+        let Ok(response) = result else {
+            return Ok(());
+        };
+        if let Some(ended) = response.extensions().get::<CallEndedEarly>() {
+            return Err(Error::Custom(format!("{DEADLINE_PREFIX}{}", ended.reason)));
         }
+        if let Some(did_not_fit) = response.extensions().get::<BodyDidNotFit>() {
+            // progenitor's error for "not the answer the spec describes" carries a
+            // whole response: a copy of this one, with the failure attached, lets
+            // `sonoran_cms::Error` report status, request id, path and body.
+            let mut copy = http::Response::new(did_not_fit.body.clone());
+            *copy.status_mut() = response.status();
+            *copy.version_mut() = response.version();
+            *copy.headers_mut() = response.headers().clone();
+            copy.extensions_mut().insert(did_not_fit.clone());
+            return Err(Error::UnexpectedResponse(reqwest::Response::from(copy)));
+        }
+        Ok(())
     }
 }
 
@@ -149,6 +169,9 @@ async fn execute(
             {
                 with_problem_body(response).await
             }
+            Ok(response) if response.status().is_success() => {
+                with_body_checked(response, operation).await
+            }
             other => other,
         };
         // The request is over (its error body read): from here it counts for a window.
@@ -192,6 +215,39 @@ fn ended_early(reason: String) -> reqwest::Response {
     *response.status_mut() = reqwest::StatusCode::GATEWAY_TIMEOUT;
     response.extensions_mut().insert(CallEndedEarly { reason });
     reqwest::Response::from(response)
+}
+
+/// Reads a success answer's body and checks it against the operation's type;
+/// one that does not fit is marked ([`BodyDidNotFit`]) for `post`. Operations
+/// without a JSON success body pass untouched.
+async fn with_body_checked(
+    response: reqwest::Response,
+    operation: &str,
+) -> reqwest::Result<reqwest::Response> {
+    if crate::generated_responses::OPERATIONS_WITH_SUCCESS_BODY
+        .binary_search(&operation)
+        .is_err()
+    {
+        return Ok(response);
+    }
+    let status = response.status();
+    let version = response.version();
+    let headers = response.headers().clone();
+    let body = response.bytes().await?;
+    let failure =
+        crate::generated_responses::check_success_body(operation, &body).and_then(Result::err);
+    let mut rebuilt = http::Response::new(body);
+    *rebuilt.status_mut() = status;
+    *rebuilt.version_mut() = version;
+    *rebuilt.headers_mut() = headers;
+    if let Some(failure) = failure {
+        tracing::warn!(operation, %status, %failure, "the answer does not fit the operation's type");
+        let body = rebuilt.body().to_vec();
+        rebuilt
+            .extensions_mut()
+            .insert(BodyDidNotFit { failure, body });
+    }
+    Ok(reqwest::Response::from(rebuilt))
 }
 
 /// Reads an error response's body and, when it is not a JSON problem (plain text,

@@ -31,6 +31,7 @@
 
 mod auth;
 mod config;
+mod decode;
 mod error;
 #[rustfmt::skip]
 mod generated;
@@ -38,6 +39,8 @@ mod generated;
 mod generated_one_of;
 #[rustfmt::skip]
 mod generated_rate_limits;
+#[rustfmt::skip]
+mod generated_responses;
 mod hooks;
 mod rate_limit;
 mod requirements;
@@ -50,8 +53,10 @@ pub use chrono;
 pub use config::{
     BuildError, ClientBuilder, ClientState, DEFAULT_DEADLINE, DEFAULT_TIMEOUT, USER_AGENT,
 };
-pub use error::{ApiError, Error};
+pub use decode::DecodeFailure;
+pub use error::{ApiError, Error, InvalidResponse};
 pub use generated::{Client, ResponseValue, builder, types};
+pub use generated_responses::{OPERATIONS_WITH_SUCCESS_BODY, check_success_body};
 pub use rate_limit::{RateLimit, RateLimits};
 pub use retry::RetryPolicy;
 pub use transport::{BoxFuture, Transport};
