@@ -8,6 +8,7 @@
 //! | --- | --- |
 //! | `true` | boolean |
 //! | a whole number | integer (`minimum: 1` for a positive id such as `serverId` in a request; a response's ids accept 0) |
+//! | an integer id in a path (`{serverId}`), example or not | `minimum: 1` |
 //! | another number | number |
 //! | a UUID / an RFC 3339 timestamp / other text | string, `format: uuid` / `date-time` / none |
 //! | an object in a request | its fields, each required unless the example shows `null` |
@@ -350,6 +351,24 @@ pub fn derived_overlay(spec: &Value) -> Value {
             let operation_target = format!("$.paths['{path}'].{method}");
 
             for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                // An integer id in the path names a record that exists, so it is
+                // positive (the official SDKs refuse 0 and negative server ids);
+                // the client refuses 0 before sending.
+                if let (Some(name), Some("path"), Some("integer"), None) = (
+                    parameter["name"].as_str(),
+                    parameter["in"].as_str(),
+                    parameter["schema"]["type"].as_str(),
+                    parameter["schema"].get("minimum"),
+                ) && is_id_name(name)
+                {
+                    actions.push(json!({
+                        "description": format!(
+                            "The {operation_id} path parameter `{name}` is an id, so a positive integer."
+                        ),
+                        "target": format!("{operation_target}.parameters[?@.name == '{name}' && @.in == 'path']"),
+                        "update": {"schema": {"minimum": 1}},
+                    }));
+                }
                 let (Some(name), Some(example)) =
                     (parameter["name"].as_str(), parameter.get("example"))
                 else {

@@ -13,6 +13,7 @@
 //! [`pipeline`] ties them together; `cargo xtask regen` is a thin command line over it.
 //! Nothing here panics on input: every problem comes back as a [`CodegenError`].
 
+pub mod bodies;
 pub mod derive;
 pub mod docs_import;
 pub mod enrich;
@@ -26,7 +27,6 @@ pub mod one_of;
 pub mod outputs;
 pub mod pipeline;
 pub mod rate_limits;
-pub mod responses;
 
 pub use error::{CodegenError, LintFinding};
 pub use load::SourceText;

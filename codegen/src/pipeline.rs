@@ -7,7 +7,7 @@ use std::path::Path;
 use crate::error::CodegenError;
 use crate::load::{self, SourceText};
 use crate::outputs::GeneratedFile;
-use crate::{enrich, generate, lint, one_of, rate_limits, responses};
+use crate::{bodies, enrich, generate, lint, one_of, rate_limits};
 
 /// The spec exactly as the docs publish it.
 pub const DOCS_SPEC_PATH: &str = "openapi/sonoran-cms-v2.docs.yaml";
@@ -29,9 +29,9 @@ pub const GENERATED_RATE_LIMITS_PATH: &str = "sonoran-cms/src/generated_rate_lim
 /// The per-operation groups of alternative fields and the identity setters
 /// (generated, checked in).
 pub const GENERATED_ONE_OF_PATH: &str = "sonoran-cms/src/generated_one_of.rs";
-/// Each operation's success body type, for decode errors with a field path
-/// (generated, checked in).
-pub const GENERATED_RESPONSES_PATH: &str = "sonoran-cms/src/generated_responses.rs";
+/// Each operation's request and success body types, for decode errors with a
+/// field path and for checking recorded bodies (generated, checked in).
+pub const GENERATED_BODIES_PATH: &str = "sonoran-cms/src/generated_bodies.rs";
 
 /// The pipeline's inputs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,9 +145,9 @@ pub fn generate_files(sources: &Sources) -> Result<Vec<GeneratedFile>, CodegenEr
     // Lint has already refused a malformed group.
     let (groups, _) = one_of::read(&enriched_spec);
     let one_of_source = one_of::source(ENRICHED_SPEC_PATH, &groups, &client_header)?;
-    let responses_source = responses::source(
+    let bodies_source = bodies::source(
         ENRICHED_SPEC_PATH,
-        &responses::read(&enriched_spec),
+        &bodies::read(&enriched_spec),
         &client_header,
     )?;
 
@@ -166,8 +166,8 @@ pub fn generate_files(sources: &Sources) -> Result<Vec<GeneratedFile>, CodegenEr
             contents: one_of_source,
         },
         GeneratedFile {
-            relative_path: GENERATED_RESPONSES_PATH.to_owned(),
-            contents: responses_source,
+            relative_path: GENERATED_BODIES_PATH.to_owned(),
+            contents: bodies_source,
         },
     ])
 }

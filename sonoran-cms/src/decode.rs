@@ -1,6 +1,6 @@
 //! Where an answer does not fit its type: every success body is decoded once more
 //! with serde_path_to_error against the operation's generated type (the table in
-//! `generated_responses.rs`), so a decode error names the JSON path of the field,
+//! `generated_bodies.rs`), so a decode error names the JSON path of the field,
 //! quotes the text around it and keeps the raw body.
 
 use std::fmt;
@@ -47,6 +47,21 @@ pub(crate) fn check<T: DeserializeOwned>(body: &[u8]) -> Result<(), DecodeFailur
             Err(failure(body, path, error.inner()))
         }
     }
+}
+
+/// Decodes `body` as `T` and encodes it again: what the client sends for it.
+pub(crate) fn as_sent<T: DeserializeOwned + serde::Serialize>(
+    body: &[u8],
+) -> Result<serde_json::Value, DecodeFailure> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        failure(body, path, error.inner())
+    })?;
+    deserializer
+        .end()
+        .map_err(|error| failure(body, ".".to_owned(), &error))?;
+    serde_json::to_value(&value).map_err(|error| failure(body, ".".to_owned(), &error))
 }
 
 fn failure(body: &[u8], path: String, error: &serde_json::Error) -> DecodeFailure {

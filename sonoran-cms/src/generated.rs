@@ -951,20 +951,18 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub ace_config: ::std::option::Option<AceConfig>,
-        ///Ranks allowed on it. Source: Sonoran.js src/constants.ts (CMSSetGameServerStruct).
+        ///Ranks allowed on it; an empty list is sent as one. Source: Sonoran.js src/constants.ts (CMSSetGameServerStruct).
         #[serde(
             rename = "allowedRanks",
-            default,
-            skip_serializing_if = "::std::vec::Vec::is_empty"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub allowed_ranks: ::std::vec::Vec<::std::string::String>,
-        ///Ranks blocked from it. Source: Sonoran.js src/constants.ts (CMSSetGameServerStruct).
+        pub allowed_ranks: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        ///Ranks blocked from it; an empty list is sent as one. Source: Sonoran.js src/constants.ts (CMSSetGameServerStruct).
         #[serde(
             rename = "blockedRanks",
-            default,
-            skip_serializing_if = "::std::vec::Vec::is_empty"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub blocked_ranks: ::std::vec::Vec<::std::string::String>,
+        pub blocked_ranks: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         ///Its description. Source: Sonoran.js src/constants.ts; sonorancms_core server.lua performApiRequest.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
@@ -3486,9 +3484,9 @@ pub mod types {
         ///Passed through by the FiveM resource; listed in the first v2 docs revision. Source: SonoranCMS-Documentation f754281 (first v2 revision); sonorancms_core server.lua performApiRequest.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub active: ::std::option::Option<bool>,
-        ///Ranks to add. Source: sonorancms_core modules/jobsync/jobsync_sv.lua; sonorancms_core modules/clockin/clockin_sv.js (cmsUpdateRanksBasedOnCad); SonoranCMS-Documentation v1 api-endpoints.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub add: ::std::vec::Vec<::uuid::Uuid>,
+        ///Ranks to add. An empty list is sent as one. Source: sonorancms_core modules/jobsync/jobsync_sv.lua; sonorancms_core modules/clockin/clockin_sv.js (cmsUpdateRanksBasedOnCad); SonoranCMS-Documentation v1 api-endpoints.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub add: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
         ///Names the account by a linked API id (a game identifier). Source: sonorancms_core server.lua performApiRequest (SET_ACCOUNT_RANKS); SonoranCMS-Documentation v1 api-endpoints (general/set-account-ranks.md).
         #[serde(
             rename = "apiId",
@@ -3498,12 +3496,12 @@ pub mod types {
         ///Names the account by its linked Discord user id (a snowflake, as text). Source: sonorancms_core server.lua performApiRequest (SET_ACCOUNT_RANKS); SonoranCMS-Documentation v1 api-endpoints (general/set-account-ranks.md).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub discord: ::std::option::Option<::std::string::String>,
-        ///Ranks to remove; removal wins over adding. Source: sonorancms_core modules/jobsync/jobsync_sv.lua; sonorancms_core modules/clockin/clockin_sv.js (cmsUpdateRanksBasedOnCad); SonoranCMS-Documentation v1 api-endpoints.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub remove: ::std::vec::Vec<::uuid::Uuid>,
-        ///Replace the account's ranks with exactly these. Source: sonorancms_core server.lua performApiRequest (SET_ACCOUNT_RANKS); SonoranCMS-Documentation v1 api-endpoints (general/set-account-ranks.md); Sonoran.js src/constants.ts (CMSSetAccountRanksParams).
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub set: ::std::vec::Vec<::uuid::Uuid>,
+        ///Ranks to remove; removal wins over adding. An empty list is sent as one. Source: sonorancms_core modules/jobsync/jobsync_sv.lua; sonorancms_core modules/clockin/clockin_sv.js (cmsUpdateRanksBasedOnCad); SonoranCMS-Documentation v1 api-endpoints.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub remove: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+        ///Replace the account's ranks with exactly these. An empty list is sent as one. Source: sonorancms_core server.lua performApiRequest (SET_ACCOUNT_RANKS); SonoranCMS-Documentation v1 api-endpoints (general/set-account-ranks.md); Sonoran.js src/constants.ts (CMSSetAccountRanksParams).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub set: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
         ///Names the account by the community's numeric unique id. Source: sonorancms_core server.lua performApiRequest (SET_ACCOUNT_RANKS); SonoranCMS-Documentation v1 api-endpoints (general/set-account-ranks.md).
         #[serde(
             rename = "uniqueId",
@@ -7689,11 +7687,11 @@ pub mod types {
                 ::std::string::String,
             >,
             allowed_ranks: ::std::result::Result<
-                ::std::vec::Vec<::std::string::String>,
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
                 ::std::string::String,
             >,
             blocked_ranks: ::std::result::Result<
-                ::std::vec::Vec<::std::string::String>,
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
                 ::std::string::String,
             >,
             description: ::std::result::Result<
@@ -7763,7 +7761,9 @@ pub mod types {
             }
             pub fn allowed_ranks<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.allowed_ranks = value
@@ -7775,7 +7775,9 @@ pub mod types {
             }
             pub fn blocked_ranks<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.blocked_ranks = value
@@ -15749,7 +15751,7 @@ pub mod types {
                 ::std::string::String,
             >,
             add: ::std::result::Result<
-                ::std::vec::Vec<::uuid::Uuid>,
+                ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
                 ::std::string::String,
             >,
             api_id: ::std::result::Result<
@@ -15761,11 +15763,11 @@ pub mod types {
                 ::std::string::String,
             >,
             remove: ::std::result::Result<
-                ::std::vec::Vec<::uuid::Uuid>,
+                ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
                 ::std::string::String,
             >,
             set: ::std::result::Result<
-                ::std::vec::Vec<::uuid::Uuid>,
+                ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
                 ::std::string::String,
             >,
             unique_id: ::std::result::Result<
@@ -15819,7 +15821,9 @@ pub mod types {
             }
             pub fn add<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::uuid::Uuid>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.add = value
@@ -15855,7 +15859,9 @@ pub mod types {
             }
             pub fn remove<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::uuid::Uuid>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.remove = value
@@ -15867,7 +15873,9 @@ pub mod types {
             }
             pub fn set<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::uuid::Uuid>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.set = value
@@ -23113,7 +23121,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ChangeFormStage<'a> {
         client: &'a super::Client,
-        form_id: Result<i64, String>,
+        form_id: Result<::std::num::NonZeroU64, String>,
         body: Result<types::builder::ChangeFormStageRequest, String>,
     }
     impl<'a> ChangeFormStage<'a> {
@@ -23126,11 +23134,14 @@ pub mod builder {
         }
         pub fn form_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<i64>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.form_id = value
                 .try_into()
-                .map_err(|_| "conversion to `i64` for form_id failed".to_string());
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for form_id failed"
+                        .to_string()
+                });
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -23243,7 +23254,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetFormLockStatus<'a> {
         client: &'a super::Client,
-        template_id: Result<i64, String>,
+        template_id: Result<::std::num::NonZeroU64, String>,
     }
     impl<'a> GetFormLockStatus<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -23254,11 +23265,14 @@ pub mod builder {
         }
         pub fn template_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<i64>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.template_id = value
                 .try_into()
-                .map_err(|_| "conversion to `i64` for template_id failed".to_string());
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for template_id failed"
+                        .to_string()
+                });
             self
         }
         ///Sends a `GET` request to `/v2/community/forms/{templateId}/lock`
@@ -23339,7 +23353,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SetFormLockStatus<'a> {
         client: &'a super::Client,
-        template_id: Result<i64, String>,
+        template_id: Result<::std::num::NonZeroU64, String>,
         body: Result<types::builder::SetFormLockStatusRequest, String>,
     }
     impl<'a> SetFormLockStatus<'a> {
@@ -23352,11 +23366,14 @@ pub mod builder {
         }
         pub fn template_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<i64>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.template_id = value
                 .try_into()
-                .map_err(|_| "conversion to `i64` for template_id failed".to_string());
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for template_id failed"
+                        .to_string()
+                });
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -23470,7 +23487,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetFormSubmission<'a> {
         client: &'a super::Client,
-        submission_id: Result<i64, String>,
+        submission_id: Result<::std::num::NonZeroU64, String>,
     }
     impl<'a> GetFormSubmission<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -23481,11 +23498,14 @@ pub mod builder {
         }
         pub fn submission_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<i64>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.submission_id = value
                 .try_into()
-                .map_err(|_| "conversion to `i64` for submission_id failed".to_string());
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for submission_id failed"
+                        .to_string()
+                });
             self
         }
         ///Sends a `GET` request to `/v2/community/forms/submissions/{submissionId}`
@@ -23566,7 +23586,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetTemplateSubmissions<'a> {
         client: &'a super::Client,
-        template_id: Result<i64, String>,
+        template_id: Result<::std::num::NonZeroU64, String>,
         skip: Result<Option<u64>, String>,
         take: Result<Option<u64>, String>,
     }
@@ -23581,11 +23601,14 @@ pub mod builder {
         }
         pub fn template_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<i64>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.template_id = value
                 .try_into()
-                .map_err(|_| "conversion to `i64` for template_id failed".to_string());
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for template_id failed"
+                        .to_string()
+                });
             self
         }
         pub fn skip<V>(mut self, value: V) -> Self
@@ -24852,7 +24875,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetRosterContents<'a> {
         client: &'a super::Client,
-        roster_id: Result<i64, String>,
+        roster_id: Result<::std::num::NonZeroU64, String>,
         limit: Result<Option<u64>, String>,
         skip: Result<Option<u64>, String>,
     }
@@ -24867,11 +24890,14 @@ pub mod builder {
         }
         pub fn roster_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<i64>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.roster_id = value
                 .try_into()
-                .map_err(|_| "conversion to `i64` for roster_id failed".to_string());
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for roster_id failed"
+                        .to_string()
+                });
             self
         }
         pub fn limit<V>(mut self, value: V) -> Self
@@ -24976,7 +25002,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ActivityTrackerServerStart<'a> {
         client: &'a super::Client,
-        server_id: Result<i64, String>,
+        server_id: Result<::std::num::NonZeroU64, String>,
     }
     impl<'a> ActivityTrackerServerStart<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -24987,11 +25013,14 @@ pub mod builder {
         }
         pub fn server_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<i64>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.server_id = value
                 .try_into()
-                .map_err(|_| "conversion to `i64` for server_id failed".to_string());
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for server_id failed"
+                        .to_string()
+                });
             self
         }
         ///Sends a `POST` request to `/v2/community/servers/{serverId}/activity/start`
@@ -25072,7 +25101,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ActivityTracker<'a> {
         client: &'a super::Client,
-        server_id: Result<i64, String>,
+        server_id: Result<::std::num::NonZeroU64, String>,
         body: Result<types::builder::ActivityTrackerRequest, String>,
     }
     impl<'a> ActivityTracker<'a> {
@@ -25085,11 +25114,14 @@ pub mod builder {
         }
         pub fn server_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<i64>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.server_id = value
                 .try_into()
-                .map_err(|_| "conversion to `i64` for server_id failed".to_string());
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for server_id failed"
+                        .to_string()
+                });
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -25498,7 +25530,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetFullWhitelist<'a> {
         client: &'a super::Client,
-        server_id: Result<i64, String>,
+        server_id: Result<::std::num::NonZeroU64, String>,
     }
     impl<'a> GetFullWhitelist<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -25509,11 +25541,14 @@ pub mod builder {
         }
         pub fn server_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<i64>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.server_id = value
                 .try_into()
-                .map_err(|_| "conversion to `i64` for server_id failed".to_string());
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for server_id failed"
+                        .to_string()
+                });
             self
         }
         ///Sends a `GET` request to `/v2/community/servers/{serverId}/whitelist`
@@ -25594,7 +25629,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetAceConfig<'a> {
         client: &'a super::Client,
-        server_id: Result<i64, String>,
+        server_id: Result<::std::num::NonZeroU64, String>,
     }
     impl<'a> GetAceConfig<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -25605,11 +25640,14 @@ pub mod builder {
         }
         pub fn server_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<i64>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.server_id = value
                 .try_into()
-                .map_err(|_| "conversion to `i64` for server_id failed".to_string());
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for server_id failed"
+                        .to_string()
+                });
             self
         }
         ///Sends a `GET` request to `/v2/community/servers/{serverId}/ace-config`
@@ -25687,7 +25725,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SetAceConfig<'a> {
         client: &'a super::Client,
-        server_id: Result<i64, String>,
+        server_id: Result<::std::num::NonZeroU64, String>,
         body: Result<types::builder::SetAceConfigRequest, String>,
     }
     impl<'a> SetAceConfig<'a> {
@@ -25700,11 +25738,14 @@ pub mod builder {
         }
         pub fn server_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<i64>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.server_id = value
                 .try_into()
-                .map_err(|_| "conversion to `i64` for server_id failed".to_string());
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for server_id failed"
+                        .to_string()
+                });
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -25812,7 +25853,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SetServerType<'a> {
         client: &'a super::Client,
-        server_id: Result<i64, String>,
+        server_id: Result<::std::num::NonZeroU64, String>,
         body: Result<types::builder::SetServerTypeRequest, String>,
     }
     impl<'a> SetServerType<'a> {
@@ -25825,11 +25866,14 @@ pub mod builder {
         }
         pub fn server_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<i64>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.server_id = value
                 .try_into()
-                .map_err(|_| "conversion to `i64` for server_id failed".to_string());
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for server_id failed"
+                        .to_string()
+                });
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -25939,7 +25983,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct VerifyWhitelist<'a> {
         client: &'a super::Client,
-        server_id: Result<i64, String>,
+        server_id: Result<::std::num::NonZeroU64, String>,
         body: Result<types::builder::VerifyWhitelistRequest, String>,
     }
     impl<'a> VerifyWhitelist<'a> {
@@ -25952,11 +25996,14 @@ pub mod builder {
         }
         pub fn server_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<i64>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.server_id = value
                 .try_into()
-                .map_err(|_| "conversion to `i64` for server_id failed".to_string());
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for server_id failed"
+                        .to_string()
+                });
             self
         }
         pub fn body<V>(mut self, value: V) -> Self

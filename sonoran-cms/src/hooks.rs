@@ -224,7 +224,7 @@ async fn with_body_checked(
     response: reqwest::Response,
     operation: &str,
 ) -> reqwest::Result<reqwest::Response> {
-    if crate::generated_responses::OPERATIONS_WITH_SUCCESS_BODY
+    if crate::generated_bodies::OPERATIONS_WITH_SUCCESS_BODY
         .binary_search(&operation)
         .is_err()
     {
@@ -235,7 +235,7 @@ async fn with_body_checked(
     let headers = response.headers().clone();
     let body = response.bytes().await?;
     let failure =
-        crate::generated_responses::check_success_body(operation, &body).and_then(Result::err);
+        crate::generated_bodies::check_success_body(operation, &body).and_then(Result::err);
     let mut rebuilt = http::Response::new(body);
     *rebuilt.status_mut() = status;
     *rebuilt.version_mut() = version;

@@ -40,7 +40,7 @@ mod generated_one_of;
 #[rustfmt::skip]
 mod generated_rate_limits;
 #[rustfmt::skip]
-mod generated_responses;
+mod generated_bodies;
 mod hooks;
 mod rate_limit;
 mod requirements;
@@ -56,7 +56,10 @@ pub use config::{
 pub use decode::DecodeFailure;
 pub use error::{ApiError, Error, InvalidResponse};
 pub use generated::{Client, ResponseValue, builder, types};
-pub use generated_responses::{OPERATIONS_WITH_SUCCESS_BODY, check_success_body};
+pub use generated_bodies::{
+    OPERATIONS_WITH_REQUEST_BODY, OPERATIONS_WITH_SUCCESS_BODY, check_request_body,
+    check_success_body, request_body_as_sent,
+};
 pub use rate_limit::{RateLimit, RateLimits};
 pub use retry::RetryPolicy;
 pub use transport::{BoxFuture, Transport};

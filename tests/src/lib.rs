@@ -71,3 +71,45 @@ pub fn generate_client(sources: &codegen::Sources) -> Result<String, codegen::Co
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
+
+/// The enriched spec as checked in (`openapi/sonoran-cms-v2.enriched.yaml`), as JSON.
+pub fn enriched_spec() -> serde_json::Value {
+    let source =
+        codegen::SourceText::read(&workspace_root(), codegen::pipeline::ENRICHED_SPEC_PATH)
+            .expect("the enriched spec is readable");
+    codegen::load::parse_yaml(&source).expect("the enriched spec is YAML")
+}
+
+/// One operation of a spec: its operationId, method, path and JSON.
+#[derive(Debug, Clone)]
+pub struct SpecOperation {
+    /// The operationId (`getAccount`).
+    pub operation_id: String,
+    /// The Rust name progenitor gives it (`get_account`).
+    pub rust_name: String,
+    /// The HTTP method, upper case.
+    pub method: String,
+    /// The path template.
+    pub path: String,
+    /// The operation object.
+    pub operation: serde_json::Value,
+}
+
+/// Every operation of `spec`, in document order.
+pub fn spec_operations(spec: &serde_json::Value) -> Vec<SpecOperation> {
+    let mut operations = Vec::new();
+    for (path, item) in spec["paths"].as_object().into_iter().flatten() {
+        for (method, operation) in item.as_object().into_iter().flatten() {
+            if let Some(operation_id) = operation["operationId"].as_str() {
+                operations.push(SpecOperation {
+                    operation_id: operation_id.to_owned(),
+                    rust_name: codegen::naming::rust_snake_name(operation_id),
+                    method: method.to_uppercase(),
+                    path: path.clone(),
+                    operation: operation.clone(),
+                });
+            }
+        }
+    }
+    operations
+}

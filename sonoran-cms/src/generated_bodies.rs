@@ -217,6 +217,240 @@ pub fn check_success_body(
         _ => None,
     }
 }
+/// Decodes `body` as the request body type of `operation` (its Rust name), and
+/// says where it does not fit: a field the type does not have, a missing
+/// required field, a value of the wrong kind. `None` for an operation without
+/// a JSON request body.
+pub fn check_request_body(
+    operation: &str,
+    body: &[u8],
+) -> Option<Result<(), crate::decode::DecodeFailure>> {
+    match operation {
+        "activity_tracker" => {
+            Some(crate::decode::check::<crate::types::ActivityTrackerRequest>(body))
+        }
+        "add_erlc_record" => {
+            Some(crate::decode::check::<crate::types::AddErlcRecordRequest>(body))
+        }
+        "add_member_record" => {
+            Some(crate::decode::check::<crate::types::AddMemberRecordRequest>(body))
+        }
+        "add_servers" => {
+            Some(crate::decode::check::<crate::types::AddServersRequest>(body))
+        }
+        "cancel_session" => {
+            Some(crate::decode::check::<crate::types::CancelSessionRequest>(body))
+        }
+        "change_form_stage" => {
+            Some(crate::decode::check::<crate::types::ChangeFormStageRequest>(body))
+        }
+        "clock_account" => {
+            Some(crate::decode::check::<crate::types::ClockAccountRequest>(body))
+        }
+        "create_rsvp" => {
+            Some(crate::decode::check::<crate::types::CreateRsvpRequest>(body))
+        }
+        "create_short_url" => {
+            Some(crate::decode::check::<crate::types::CreateShortUrlRequest>(body))
+        }
+        "edit_profile_fields" => {
+            Some(crate::decode::check::<crate::types::EditProfileFieldsRequest>(body))
+        }
+        "execute_erlc_command" => {
+            Some(crate::decode::check::<crate::types::ExecuteErlcCommandRequest>(body))
+        }
+        "force_sync" => {
+            Some(crate::decode::check::<crate::types::ForceSyncRequest>(body))
+        }
+        "lock_team" => Some(crate::decode::check::<crate::types::LockTeamRequest>(body)),
+        "register_identifiers" => {
+            Some(crate::decode::check::<crate::types::RegisterIdentifiersRequest>(body))
+        }
+        "set_account_name" => {
+            Some(crate::decode::check::<crate::types::SetAccountNameRequest>(body))
+        }
+        "set_account_ranks" => {
+            Some(crate::decode::check::<crate::types::SetAccountRanksRequest>(body))
+        }
+        "set_ace_config" => {
+            Some(crate::decode::check::<crate::types::SetAceConfigRequest>(body))
+        }
+        "set_form_lock_status" => {
+            Some(crate::decode::check::<crate::types::SetFormLockStatusRequest>(body))
+        }
+        "set_server_type" => {
+            Some(crate::decode::check::<crate::types::SetServerTypeRequest>(body))
+        }
+        "set_servers" => {
+            Some(crate::decode::check::<crate::types::SetServersRequest>(body))
+        }
+        "start_session" => {
+            Some(crate::decode::check::<crate::types::StartSessionRequest>(body))
+        }
+        "stop_session" => {
+            Some(crate::decode::check::<crate::types::StopSessionRequest>(body))
+        }
+        "submit_form_template" => {
+            Some(crate::decode::check::<crate::types::SubmitFormTemplateRequest>(body))
+        }
+        "trigger_promotion_flows" => {
+            Some(
+                crate::decode::check::<crate::types::TriggerPromotionFlowsRequest>(body),
+            )
+        }
+        "undo_rank_change" => {
+            Some(crate::decode::check::<crate::types::UndoRankChangeRequest>(body))
+        }
+        "unlock_team" => {
+            Some(crate::decode::check::<crate::types::UnlockTeamRequest>(body))
+        }
+        "update_member_record_points" => {
+            Some(
+                crate::decode::check::<
+                    crate::types::UpdateMemberRecordPointsRequest,
+                >(body),
+            )
+        }
+        "update_member_record_reason" => {
+            Some(
+                crate::decode::check::<
+                    crate::types::UpdateMemberRecordReasonRequest,
+                >(body),
+            )
+        }
+        "update_member_record_status" => {
+            Some(
+                crate::decode::check::<
+                    crate::types::UpdateMemberRecordStatusRequest,
+                >(body),
+            )
+        }
+        "verify_whitelist" => {
+            Some(crate::decode::check::<crate::types::VerifyWhitelistRequest>(body))
+        }
+        _ => None,
+    }
+}
+/// What the client sends for `body` as `operation`'s request (its Rust name):
+/// the body decoded as the request type and encoded again. Fields the type
+/// leaves out when unset (`null` and absent are one `None`) are not sent.
+/// `None` for an operation without a JSON request body.
+pub fn request_body_as_sent(
+    operation: &str,
+    body: &[u8],
+) -> Option<Result<::serde_json::Value, crate::decode::DecodeFailure>> {
+    match operation {
+        "activity_tracker" => {
+            Some(crate::decode::as_sent::<crate::types::ActivityTrackerRequest>(body))
+        }
+        "add_erlc_record" => {
+            Some(crate::decode::as_sent::<crate::types::AddErlcRecordRequest>(body))
+        }
+        "add_member_record" => {
+            Some(crate::decode::as_sent::<crate::types::AddMemberRecordRequest>(body))
+        }
+        "add_servers" => {
+            Some(crate::decode::as_sent::<crate::types::AddServersRequest>(body))
+        }
+        "cancel_session" => {
+            Some(crate::decode::as_sent::<crate::types::CancelSessionRequest>(body))
+        }
+        "change_form_stage" => {
+            Some(crate::decode::as_sent::<crate::types::ChangeFormStageRequest>(body))
+        }
+        "clock_account" => {
+            Some(crate::decode::as_sent::<crate::types::ClockAccountRequest>(body))
+        }
+        "create_rsvp" => {
+            Some(crate::decode::as_sent::<crate::types::CreateRsvpRequest>(body))
+        }
+        "create_short_url" => {
+            Some(crate::decode::as_sent::<crate::types::CreateShortUrlRequest>(body))
+        }
+        "edit_profile_fields" => {
+            Some(crate::decode::as_sent::<crate::types::EditProfileFieldsRequest>(body))
+        }
+        "execute_erlc_command" => {
+            Some(crate::decode::as_sent::<crate::types::ExecuteErlcCommandRequest>(body))
+        }
+        "force_sync" => {
+            Some(crate::decode::as_sent::<crate::types::ForceSyncRequest>(body))
+        }
+        "lock_team" => {
+            Some(crate::decode::as_sent::<crate::types::LockTeamRequest>(body))
+        }
+        "register_identifiers" => {
+            Some(
+                crate::decode::as_sent::<crate::types::RegisterIdentifiersRequest>(body),
+            )
+        }
+        "set_account_name" => {
+            Some(crate::decode::as_sent::<crate::types::SetAccountNameRequest>(body))
+        }
+        "set_account_ranks" => {
+            Some(crate::decode::as_sent::<crate::types::SetAccountRanksRequest>(body))
+        }
+        "set_ace_config" => {
+            Some(crate::decode::as_sent::<crate::types::SetAceConfigRequest>(body))
+        }
+        "set_form_lock_status" => {
+            Some(crate::decode::as_sent::<crate::types::SetFormLockStatusRequest>(body))
+        }
+        "set_server_type" => {
+            Some(crate::decode::as_sent::<crate::types::SetServerTypeRequest>(body))
+        }
+        "set_servers" => {
+            Some(crate::decode::as_sent::<crate::types::SetServersRequest>(body))
+        }
+        "start_session" => {
+            Some(crate::decode::as_sent::<crate::types::StartSessionRequest>(body))
+        }
+        "stop_session" => {
+            Some(crate::decode::as_sent::<crate::types::StopSessionRequest>(body))
+        }
+        "submit_form_template" => {
+            Some(crate::decode::as_sent::<crate::types::SubmitFormTemplateRequest>(body))
+        }
+        "trigger_promotion_flows" => {
+            Some(
+                crate::decode::as_sent::<
+                    crate::types::TriggerPromotionFlowsRequest,
+                >(body),
+            )
+        }
+        "undo_rank_change" => {
+            Some(crate::decode::as_sent::<crate::types::UndoRankChangeRequest>(body))
+        }
+        "unlock_team" => {
+            Some(crate::decode::as_sent::<crate::types::UnlockTeamRequest>(body))
+        }
+        "update_member_record_points" => {
+            Some(
+                crate::decode::as_sent::<
+                    crate::types::UpdateMemberRecordPointsRequest,
+                >(body),
+            )
+        }
+        "update_member_record_reason" => {
+            Some(
+                crate::decode::as_sent::<
+                    crate::types::UpdateMemberRecordReasonRequest,
+                >(body),
+            )
+        }
+        "update_member_record_status" => {
+            Some(
+                crate::decode::as_sent::<
+                    crate::types::UpdateMemberRecordStatusRequest,
+                >(body),
+            )
+        }
+        "verify_whitelist" => {
+            Some(crate::decode::as_sent::<crate::types::VerifyWhitelistRequest>(body))
+        }
+        _ => None,
+    }
+}
 /// The operations (by Rust name) whose success answer has a JSON body, sorted.
 pub const OPERATIONS_WITH_SUCCESS_BODY: &[&str] = &[
     "activity_tracker",
@@ -263,6 +497,39 @@ pub const OPERATIONS_WITH_SUCCESS_BODY: &[&str] = &[
     "register_identifiers",
     "resolve_discord_account",
     "search_accounts",
+    "set_account_name",
+    "set_account_ranks",
+    "set_ace_config",
+    "set_form_lock_status",
+    "set_server_type",
+    "set_servers",
+    "start_session",
+    "stop_session",
+    "submit_form_template",
+    "trigger_promotion_flows",
+    "undo_rank_change",
+    "unlock_team",
+    "update_member_record_points",
+    "update_member_record_reason",
+    "update_member_record_status",
+    "verify_whitelist",
+];
+/// The operations (by Rust name) that send a JSON request body, sorted.
+pub const OPERATIONS_WITH_REQUEST_BODY: &[&str] = &[
+    "activity_tracker",
+    "add_erlc_record",
+    "add_member_record",
+    "add_servers",
+    "cancel_session",
+    "change_form_stage",
+    "clock_account",
+    "create_rsvp",
+    "create_short_url",
+    "edit_profile_fields",
+    "execute_erlc_command",
+    "force_sync",
+    "lock_team",
+    "register_identifiers",
     "set_account_name",
     "set_account_ranks",
     "set_ace_config",

@@ -1,0 +1,176 @@
+//! The request and success body types of every operation, as generated tables:
+//! the client's hooks use the success table to say exactly where an answer does
+//! not fit its type (the JSON path of the field, via serde_path_to_error, with the
+//! status, the request id and the raw body; progenitor's own decoding reports
+//! only serde's line and column), and tests, the project's and users', use both
+//! to check recorded bodies against the types.
+
+use heck::ToUpperCamelCase;
+use openapiv3::{OpenAPI, ReferenceOr, StatusCode};
+use quote::{format_ident, quote};
+
+use crate::error::CodegenError;
+use crate::naming::rust_snake_name;
+
+/// One operation's body: the operation's Rust name and the generated type's name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperationBody {
+    /// The operation's Rust name, as progenitor reports it to hooks.
+    pub rust_name: String,
+    /// The generated type of the body.
+    pub type_name: String,
+}
+
+/// The request and success bodies of every operation.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Bodies {
+    /// Operations with a JSON request body given by a `$ref`.
+    pub requests: Vec<OperationBody>,
+    /// Operations with a JSON success body given by a `$ref`.
+    pub successes: Vec<OperationBody>,
+}
+
+/// Every operation whose request or success body is JSON given by a `$ref` to a
+/// component, sorted by Rust name. (Lint makes every body typed; one written
+/// inline would simply not be listed, and decode errors for it would lack the
+/// field's path.)
+pub fn read(spec: &OpenAPI) -> Bodies {
+    let mut bodies = Bodies::default();
+    for item in spec.paths.paths.values() {
+        let ReferenceOr::Item(item) = item else {
+            continue;
+        };
+        for (_, operation) in item.iter() {
+            let Some(operation_id) = operation.operation_id.as_deref() else {
+                continue;
+            };
+            let success = operation
+                .responses
+                .responses
+                .iter()
+                .find_map(|(status, response)| {
+                    let is_success = match status {
+                        StatusCode::Code(code) => (200..300).contains(code),
+                        StatusCode::Range(range) => *range == 2,
+                    };
+                    match response {
+                        ReferenceOr::Item(response) if is_success => Some(response),
+                        _ => None,
+                    }
+                });
+            let reference = success
+                .and_then(|response| response.content.get("application/json"))
+                .and_then(|media| media.schema.as_ref())
+                .and_then(component_name);
+            if let Some(component) = reference {
+                bodies.successes.push(OperationBody {
+                    rust_name: rust_snake_name(operation_id),
+                    type_name: component.to_upper_camel_case(),
+                });
+            }
+            let request = match &operation.request_body {
+                Some(ReferenceOr::Item(body)) => body
+                    .content
+                    .get("application/json")
+                    .and_then(|media| media.schema.as_ref())
+                    .and_then(component_name),
+                _ => None,
+            };
+            if let Some(component) = request {
+                bodies.requests.push(OperationBody {
+                    rust_name: rust_snake_name(operation_id),
+                    type_name: component.to_upper_camel_case(),
+                });
+            }
+        }
+    }
+    bodies
+        .successes
+        .sort_by(|left, right| left.rust_name.cmp(&right.rust_name));
+    bodies
+        .requests
+        .sort_by(|left, right| left.rust_name.cmp(&right.rust_name));
+    bodies
+}
+
+fn component_name(schema: &ReferenceOr<openapiv3::Schema>) -> Option<&str> {
+    match schema {
+        ReferenceOr::Reference { reference } => reference.strip_prefix("#/components/schemas/"),
+        ReferenceOr::Item(_) => None,
+    }
+}
+
+/// The Rust source of the generated tables, headed by `header`.
+pub fn source(spec_file: &str, bodies: &Bodies, header: &str) -> Result<String, CodegenError> {
+    let arms = |list: &[OperationBody]| -> Vec<proc_macro2::TokenStream> {
+        list.iter()
+            .map(|body| {
+                let operation = &body.rust_name;
+                let type_name = format_ident!("{}", body.type_name);
+                quote! { #operation => Some(crate::decode::check::<crate::types::#type_name>(body)) }
+            })
+            .collect()
+    };
+    let success_arms = arms(&bodies.successes);
+    let request_arms = arms(&bodies.requests);
+    let as_sent_arms = bodies.requests.iter().map(|body| {
+        let operation = &body.rust_name;
+        let type_name = format_ident!("{}", body.type_name);
+        quote! { #operation => Some(crate::decode::as_sent::<crate::types::#type_name>(body)) }
+    });
+    let success_operations = bodies.successes.iter().map(|body| &body.rust_name);
+    let request_operations = bodies.requests.iter().map(|body| &body.rust_name);
+    let tokens = quote! {
+        /// Decodes `body`, a success answer of `operation` (its Rust name, such as
+        /// `"get_account"`), as the operation's generated type, and says where it does
+        /// not fit. `None` for an operation without a JSON success body. The client
+        /// runs this on every success answer; your tests can run it on recorded ones.
+        pub fn check_success_body(
+            operation: &str,
+            body: &[u8],
+        ) -> Option<Result<(), crate::decode::DecodeFailure>> {
+            match operation {
+                #(#success_arms,)*
+                _ => None,
+            }
+        }
+
+        /// Decodes `body` as the request body type of `operation` (its Rust name), and
+        /// says where it does not fit: a field the type does not have, a missing
+        /// required field, a value of the wrong kind. `None` for an operation without
+        /// a JSON request body.
+        pub fn check_request_body(
+            operation: &str,
+            body: &[u8],
+        ) -> Option<Result<(), crate::decode::DecodeFailure>> {
+            match operation {
+                #(#request_arms,)*
+                _ => None,
+            }
+        }
+
+        /// What the client sends for `body` as `operation`'s request (its Rust name):
+        /// the body decoded as the request type and encoded again. Fields the type
+        /// leaves out when unset (`null` and absent are one `None`) are not sent.
+        /// `None` for an operation without a JSON request body.
+        pub fn request_body_as_sent(
+            operation: &str,
+            body: &[u8],
+        ) -> Option<Result<::serde_json::Value, crate::decode::DecodeFailure>> {
+            match operation {
+                #(#as_sent_arms,)*
+                _ => None,
+            }
+        }
+
+        /// The operations (by Rust name) whose success answer has a JSON body, sorted.
+        pub const OPERATIONS_WITH_SUCCESS_BODY: &[&str] = &[#(#success_operations),*];
+
+        /// The operations (by Rust name) that send a JSON request body, sorted.
+        pub const OPERATIONS_WITH_REQUEST_BODY: &[&str] = &[#(#request_operations),*];
+    };
+    let body = crate::generate::format_rust(spec_file, tokens)?;
+    Ok(crate::generate::normalize_newlines(&format!(
+        "{header}\n{body}"
+    )))
+}
