@@ -459,8 +459,22 @@ pub fn derived_overlay(spec: &Value) -> Value {
             }
         }
     }
-    if let Some(meta) = shared_meta {
-        schemas.insert("ResponseMeta".to_owned(), meta);
+    if let Some(mut meta) = shared_meta {
+        // `meta` says when and where an answer was made; it must never fail a
+        // call: its fields are optional, unknown fields are ignored, and a `meta`
+        // of another shape is kept as plain JSON.
+        meta["description"] = json!("When and where the API answered (the envelope's `meta`).");
+        schemas.insert("MetaFields".to_owned(), meta);
+        schemas.insert(
+            "ResponseMeta".to_owned(),
+            json!({
+                "description": "The envelope's `meta`: its documented fields, or, in any other shape, the JSON as sent.",
+                "oneOf": [
+                    {"$ref": "#/components/schemas/MetaFields"},
+                    {"title": "Unrecognized", UNTYPED_REASON: "a `meta` that is not the documented object is kept as sent, so it never fails a call"},
+                ],
+            }),
+        );
     }
     let mut all_actions = vec![json!({
         "description": "Schemas derived from the docs' tables and examples (see codegen/src/derive.rs for the \
@@ -483,7 +497,8 @@ pub const DOCUMENTED_STATUS: &str = "x-documented-status";
 /// The schema of a response envelope (`success`, `data`, `meta`) from the docs'
 /// example: read tolerantly (see [`Side::Response`]), except that `success` and
 /// `data` are always sent (the docs' README gives the envelope); `meta` refers to
-/// the one shared `ResponseMeta`, which gathers every example's meta.
+/// the one shared `ResponseMeta`, which gathers every example's meta and reads any
+/// other shape as plain JSON.
 fn response_envelope(example: &Value, shared_meta: &mut Option<Value>) -> Value {
     let mut envelope = schema_from_example("response", example, Side::Response);
     let required: Vec<Value> = ["success", "data"]

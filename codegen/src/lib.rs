@@ -14,6 +14,7 @@
 //! Nothing here panics on input: every problem comes back as a [`CodegenError`].
 
 pub mod bodies;
+pub mod collections;
 pub mod derive;
 pub mod docs_import;
 pub mod enrich;

@@ -89,8 +89,8 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct AccountSearchResult {
         ///The matching accounts (the FiveM resource treats more than one as ambiguous).
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub items: ::std::vec::Vec<CommunityAccount>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub items: ::std::option::Option<::std::vec::Vec<CommunityAccount>>,
         ///How many matched; the search does not page.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total: ::std::option::Option<i64>,
@@ -104,8 +104,8 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct AceConfig {
         ///The mappings.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub mappings: ::std::vec::Vec<AceMapping>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub mappings: ::std::option::Option<::std::vec::Vec<AceMapping>>,
     }
     impl AceConfig {
         pub fn builder() -> builder::AceConfig {
@@ -119,8 +119,8 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub principal: ::std::option::Option<::std::string::String>,
         ///The ranks that get the ACE group.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub ranks: ::std::vec::Vec<::uuid::Uuid>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub ranks: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
     }
     impl AceMapping {
         pub fn builder() -> builder::AceMapping {
@@ -149,8 +149,10 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<RecordId>,
         ///Free-form metadata.
-        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
-        pub metadata: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub metadata: ::std::option::Option<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        >,
         ///A storage key Sonoran.js's type lists. Source: Sonoran.js src/constants.ts (AccountActivityLog).
         #[serde(
             rename = "objKey",
@@ -409,8 +411,8 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct AddServersResponseData {
         ///The community's servers.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub servers: ::std::vec::Vec<CommunityServer>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub servers: ::std::option::Option<::std::vec::Vec<CommunityServer>>,
     }
     impl AddServersResponseData {
         pub fn builder() -> builder::AddServersResponseData {
@@ -512,10 +514,9 @@ pub mod types {
         ///The stages it can move to.
         #[serde(
             rename = "availableStages",
-            default,
-            skip_serializing_if = "::std::vec::Vec::is_empty"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub available_stages: ::std::vec::Vec<FormStage>,
+        pub available_stages: ::std::option::Option<::std::vec::Vec<FormStage>>,
         ///The submission after the change.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub form: ::std::option::Option<FormSubmission>,
@@ -644,8 +645,8 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<RecordId>,
         ///Notes on the clock-in. Source: Sonoran.js src/constants.ts (AccountClockInLog).
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub notes: ::std::vec::Vec<ClockInNote>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub notes: ::std::option::Option<::std::vec::Vec<ClockInNote>>,
         ///A storage key Sonoran.js's type lists. Source: Sonoran.js src/constants.ts (AccountClockInLog).
         #[serde(
             rename = "objKey",
@@ -702,10 +703,11 @@ pub mod types {
         ///The API ids in use. Source: sonorancms_core modules/ace-permissions/ace-permissions_sv.lua.
         #[serde(
             rename = "activeApiIds",
-            default,
-            skip_serializing_if = "::std::vec::Vec::is_empty"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub active_api_ids: ::std::vec::Vec<::std::string::String>,
+        pub active_api_ids: ::std::option::Option<
+            ::std::vec::Vec<::std::string::String>,
+        >,
         ///Which API id the account prefers.
         #[serde(
             rename = "apiIdPreference",
@@ -785,12 +787,10 @@ pub mod types {
         ///Notification preferences by feature and channel (shape varies by feature).
         #[serde(
             rename = "notificationPreferences",
-            default,
-            skip_serializing_if = "::serde_json::Map::is_empty"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub notification_preferences: ::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
+        pub notification_preferences: ::std::option::Option<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
         >,
         ///Whether the account owns the community.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -801,8 +801,8 @@ pub mod types {
         )]
         pub profile_fields: ::std::option::Option<CommunityAccountProfileFields>,
         ///The account's rank ids. The FiveM resource reads them from account objects, search results included. Source: sonorancms_core server.lua performApiRequest (GET_ACCOUNT_RANKS); sonorancms_core modules/ace-permissions/ace-permissions_sv.lua.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub ranks: ::std::vec::Vec<::uuid::Uuid>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub ranks: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
         ///The linked Roblox id, if any.
         #[serde(
             rename = "robloxId",
@@ -837,8 +837,8 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct CommunityAccountApiIds {
         ///The account's API ids.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub ids: ::std::vec::Vec<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub ids: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     }
     impl CommunityAccountApiIds {
         pub fn builder() -> builder::CommunityAccountApiIds {
@@ -849,8 +849,8 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct CommunityAccountClockData {
         ///The clock-ins.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub data: ::std::vec::Vec<ClockInRow>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub data: ::std::option::Option<::std::vec::Vec<ClockInRow>>,
     }
     impl CommunityAccountClockData {
         pub fn builder() -> builder::CommunityAccountClockData {
@@ -861,8 +861,8 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct CommunityAccountIdentifiers {
         ///The identifiers.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub idents: ::std::vec::Vec<AccountIdentifier>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub idents: ::std::option::Option<::std::vec::Vec<AccountIdentifier>>,
     }
     impl CommunityAccountIdentifiers {
         pub fn builder() -> builder::CommunityAccountIdentifiers {
@@ -873,8 +873,8 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct CommunityAccountProfileFields {
         ///The values.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub data: ::std::vec::Vec<ProfileFieldValue>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub data: ::std::option::Option<::std::vec::Vec<ProfileFieldValue>>,
     }
     impl CommunityAccountProfileFields {
         pub fn builder() -> builder::CommunityAccountProfileFields {
@@ -893,17 +893,15 @@ pub mod types {
         ///Ranks allowed on the server. Source: Sonoran.js src/constants.ts (CMSSetGameServerStruct).
         #[serde(
             rename = "allowedRanks",
-            default,
-            skip_serializing_if = "::std::vec::Vec::is_empty"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub allowed_ranks: ::std::vec::Vec<::std::string::String>,
+        pub allowed_ranks: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         ///Ranks blocked from the server. Source: Sonoran.js src/constants.ts (CMSSetGameServerStruct).
         #[serde(
             rename = "blockedRanks",
-            default,
-            skip_serializing_if = "::std::vec::Vec::is_empty"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub blocked_ranks: ::std::vec::Vec<::std::string::String>,
+        pub blocked_ranks: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         ///Its description.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
@@ -992,12 +990,10 @@ pub mod types {
         ///Roblox server metadata. Source: current v2 docs page.
         #[serde(
             rename = "robloxMetadata",
-            default,
-            skip_serializing_if = "::serde_json::Map::is_empty"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub roblox_metadata: ::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
+        pub roblox_metadata: ::std::option::Option<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
         >,
         ///Its framework; null for none. Source: sonorancms_core server.lua performApiRequest.
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
@@ -1035,8 +1031,10 @@ pub mod types {
         ///The session's id.
         pub id: ::uuid::Uuid,
         ///Free-form metadata; the docs show no fields.
-        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
-        pub metadata: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub metadata: ::std::option::Option<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        >,
         ///The community server the session runs on.
         #[serde(
             rename = "serverId",
@@ -1056,8 +1054,10 @@ pub mod types {
         )]
         pub started_by: ::std::option::Option<::uuid::Uuid>,
         ///Session statistics; the docs show no fields.
-        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
-        pub stats: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub stats: ::std::option::Option<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        >,
         ///Whether the session is active in the system.
         #[serde(
             rename = "sysStatus",
@@ -1485,10 +1485,9 @@ pub mod types {
         ///Other accounts involved.
         #[serde(
             rename = "relatedUsers",
-            default,
-            skip_serializing_if = "::std::vec::Vec::is_empty"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub related_users: ::std::vec::Vec<::serde_json::Value>,
+        pub related_users: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
         ///Whether it shows on the submitter's profile.
         #[serde(
             rename = "showInProfile",
@@ -1510,16 +1509,14 @@ pub mod types {
         ///The stages as they were when submitted.
         #[serde(
             rename = "stageInfoBackup",
-            default,
-            skip_serializing_if = "::serde_json::Map::is_empty"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub stage_info_backup: ::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
+        pub stage_info_backup: ::std::option::Option<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
         >,
         ///The stages passed.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub stages: ::std::vec::Vec<::serde_json::Value>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub stages: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
         ///When it was submitted.
         #[serde(
             rename = "submissionTime",
@@ -1544,8 +1541,8 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct FormSubmissionFormComments {
         ///The comments.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub comments: ::std::vec::Vec<::serde_json::Value>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub comments: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
     }
     impl FormSubmissionFormComments {
         pub fn builder() -> builder::FormSubmissionFormComments {
@@ -1561,10 +1558,9 @@ pub mod types {
         ///Ranks that may reply.
         #[serde(
             rename = "rankIds",
-            default,
-            skip_serializing_if = "::std::vec::Vec::is_empty"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub rank_ids: ::std::vec::Vec<::std::string::String>,
+        pub rank_ids: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         ///Whether the submitter may reply.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub submitter: ::std::option::Option<bool>,
@@ -1578,8 +1574,8 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct FormSubmissionFormStructure {
         ///The form's fields and answers.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub fields: ::std::vec::Vec<::serde_json::Value>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub fields: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
         ///The form's label.
         #[serde(
             rename = "_label",
@@ -1680,8 +1676,8 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct GetAccountsResponseData {
         ///The page of accounts.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub items: ::std::vec::Vec<CommunityAccount>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub items: ::std::option::Option<::std::vec::Vec<CommunityAccount>>,
         ///How many were skipped.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub skip: ::std::option::Option<i64>,
@@ -1871,8 +1867,10 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub label_two: ::std::option::Option<::std::string::String>,
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub ranks: ::std::vec::Vec<GetDepartmentsResponseDataItemRanksItem>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub ranks: ::std::option::Option<
+            ::std::vec::Vec<GetDepartmentsResponseDataItemRanksItem>,
+        >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub uuid: ::std::option::Option<::uuid::Uuid>,
     }
@@ -2002,10 +2000,9 @@ pub mod types {
         ///Its API ids.
         #[serde(
             rename = "apiIds",
-            default,
-            skip_serializing_if = "::std::vec::Vec::is_empty"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub api_ids: ::std::vec::Vec<::std::string::String>,
+        pub api_ids: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         ///The account's name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
@@ -2270,14 +2267,18 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct GetRosterContentsResponseData {
         ///The columns.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub columns: ::std::vec::Vec<GetRosterContentsResponseDataColumnsItem>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub columns: ::std::option::Option<
+            ::std::vec::Vec<GetRosterContentsResponseDataColumnsItem>,
+        >,
         ///The page size.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub limit: ::std::option::Option<i64>,
         ///The rows.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub rows: ::std::vec::Vec<GetRosterContentsResponseDataRowsItem>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub rows: ::std::option::Option<
+            ::std::vec::Vec<GetRosterContentsResponseDataRowsItem>,
+        >,
         ///How many were skipped.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub skip: ::std::option::Option<i64>,
@@ -2294,8 +2295,10 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct GetRosterContentsResponseDataColumnsItem {
         ///How it is shown (font, colours, alignment).
-        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
-        pub cosmetic: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub cosmetic: ::std::option::Option<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        >,
         ///The column's id: the key of its value in each row.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub field: ::std::option::Option<::std::string::String>,
@@ -2306,8 +2309,8 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mask: ::std::option::Option<::std::string::String>,
         ///Its options.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub options: ::std::vec::Vec<::serde_json::Value>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub options: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
         ///Whether the mask is reversed.
         #[serde(
             rename = "reverseMask",
@@ -2367,8 +2370,8 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct GetServersResponseData {
         ///The community's servers.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub servers: ::std::vec::Vec<CommunityServer>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub servers: ::std::option::Option<::std::vec::Vec<CommunityServer>>,
     }
     impl GetServersResponseData {
         pub fn builder() -> builder::GetServersResponseData {
@@ -2427,8 +2430,8 @@ pub mod types {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             count: ::std::option::Option<i64>,
             ///This page of submissions.
-            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-            forms: ::std::vec::Vec<FormSubmission>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            forms: ::std::option::Option<::std::vec::Vec<FormSubmission>>,
         },
         List(::std::vec::Vec<FormSubmission>),
     }
@@ -3050,8 +3053,10 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub action: ::std::option::Option<::std::string::String>,
         ///Free-form metadata.
-        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
-        pub metadata: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub metadata: ::std::option::Option<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        >,
         ///The points after the change.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub points: ::std::option::Option<i64>,
@@ -3105,6 +3110,19 @@ pub mod types {
     }
     impl MemberRecordMetadata {
         pub fn builder() -> builder::MemberRecordMetadata {
+            Default::default()
+        }
+    }
+    ///When and where the API answered (the envelope's `meta`).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct MetaFields {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub path: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub timestamp: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    }
+    impl MetaFields {
+        pub fn builder() -> builder::MetaFields {
             Default::default()
         }
     }
@@ -3194,17 +3212,15 @@ pub mod types {
         ///Ranks it adds.
         #[serde(
             rename = "ranksToAdd",
-            default,
-            skip_serializing_if = "::std::vec::Vec::is_empty"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub ranks_to_add: ::std::vec::Vec<::uuid::Uuid>,
+        pub ranks_to_add: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
         ///Ranks it removes.
         #[serde(
             rename = "ranksToRemove",
-            default,
-            skip_serializing_if = "::std::vec::Vec::is_empty"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub ranks_to_remove: ::std::vec::Vec<::uuid::Uuid>,
+        pub ranks_to_remove: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
     }
     impl PromotionFlow {
         pub fn builder() -> builder::PromotionFlow {
@@ -3300,17 +3316,21 @@ pub mod types {
             Default::default()
         }
     }
-    ///`ResponseMeta`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
-    pub struct ResponseMeta {
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub path: ::std::option::Option<::std::string::String>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub timestamp: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+    ///The envelope's `meta`: its documented fields, or, in any other shape, the JSON as sent.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(untagged)]
+    pub enum ResponseMeta {
+        MetaFields(MetaFields),
+        Unrecognized(::serde_json::Value),
     }
-    impl ResponseMeta {
-        pub fn builder() -> builder::ResponseMeta {
-            Default::default()
+    impl ::std::convert::From<MetaFields> for ResponseMeta {
+        fn from(value: MetaFields) -> Self {
+            Self::MetaFields(value)
+        }
+    }
+    impl ::std::convert::From<::serde_json::Value> for ResponseMeta {
+        fn from(value: ::serde_json::Value) -> Self {
+            Self::Unrecognized(value)
         }
     }
     ///What an RSVP did: signed the account up, or took it off. A value the sources do not list is kept as text (`Other`). Source: SonoranCMS-Documentation v1 api-endpoints (events/rsvp.md); current v2 docs page; Sonoran.js src/managers/CMSManager.ts (rsvp).
@@ -3563,8 +3583,8 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub principal: ::std::option::Option<::std::string::String>,
         ///The ranks that get the principal. Source: current v2 docs page (response); sonorancms_core modules/ace-permissions/ace-permissions_sv.lua.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub ranks: ::std::vec::Vec<::uuid::Uuid>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub ranks: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
     }
     impl SetAceConfigRequestMappingsItem {
         pub fn builder() -> builder::SetAceConfigRequestMappingsItem {
@@ -3664,8 +3684,8 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct SetServersResponseData {
         ///The community's servers.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub servers: ::std::vec::Vec<CommunityServer>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub servers: ::std::option::Option<::std::vec::Vec<CommunityServer>>,
     }
     impl SetServersResponseData {
         pub fn builder() -> builder::SetServersResponseData {
@@ -3848,8 +3868,8 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub succeeded: ::std::option::Option<bool>,
         ///The accounts.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub users: ::std::vec::Vec<::uuid::Uuid>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub users: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
     }
     impl TriggerPromotionFlowsResponseDataItem {
         pub fn builder() -> builder::TriggerPromotionFlowsResponseDataItem {
@@ -3894,10 +3914,9 @@ pub mod types {
         ///The ranks now.
         #[serde(
             rename = "currentRanks",
-            default,
-            skip_serializing_if = "::std::vec::Vec::is_empty"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub current_ranks: ::std::vec::Vec<::uuid::Uuid>,
+        pub current_ranks: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
         ///The log entry of the change.
         #[serde(
             rename = "originalLogId",
@@ -3907,10 +3926,9 @@ pub mod types {
         ///The ranks before.
         #[serde(
             rename = "previousRanks",
-            default,
-            skip_serializing_if = "::std::vec::Vec::is_empty"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub previous_ranks: ::std::vec::Vec<::uuid::Uuid>,
+        pub previous_ranks: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
         ///The id to undo this undo, if any. Source: Sonoran.js src/constants.ts (CMSUndoRankChangeResult).
         #[serde(
             rename = "reversalUndoId",
@@ -4281,7 +4299,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct AccountSearchResult {
             items: ::std::result::Result<
-                ::std::vec::Vec<super::CommunityAccount>,
+                ::std::option::Option<::std::vec::Vec<super::CommunityAccount>>,
                 ::std::string::String,
             >,
             total: ::std::result::Result<
@@ -4300,7 +4318,9 @@ pub mod types {
         impl AccountSearchResult {
             pub fn items<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::CommunityAccount>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::CommunityAccount>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.items = value
@@ -4346,7 +4366,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct AceConfig {
             mappings: ::std::result::Result<
-                ::std::vec::Vec<super::AceMapping>,
+                ::std::option::Option<::std::vec::Vec<super::AceMapping>>,
                 ::std::string::String,
             >,
         }
@@ -4360,7 +4380,9 @@ pub mod types {
         impl AceConfig {
             pub fn mappings<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::AceMapping>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::AceMapping>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.mappings = value
@@ -4393,7 +4415,7 @@ pub mod types {
                 ::std::string::String,
             >,
             ranks: ::std::result::Result<
-                ::std::vec::Vec<::uuid::Uuid>,
+                ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
                 ::std::string::String,
             >,
         }
@@ -4420,7 +4442,9 @@ pub mod types {
             }
             pub fn ranks<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::uuid::Uuid>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.ranks = value
@@ -4469,7 +4493,9 @@ pub mod types {
                 ::std::string::String,
             >,
             metadata: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::option::Option<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
                 ::std::string::String,
             >,
             obj_key: ::std::result::Result<
@@ -4556,7 +4582,9 @@ pub mod types {
             pub fn metadata<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    ::std::option::Option<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -5704,7 +5732,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct AddServersResponseData {
             servers: ::std::result::Result<
-                ::std::vec::Vec<super::CommunityServer>,
+                ::std::option::Option<::std::vec::Vec<super::CommunityServer>>,
                 ::std::string::String,
             >,
         }
@@ -5718,7 +5746,9 @@ pub mod types {
         impl AddServersResponseData {
             pub fn servers<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::CommunityServer>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::CommunityServer>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.servers = value
@@ -6138,7 +6168,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ChangeFormStageResponseDataData {
             available_stages: ::std::result::Result<
-                ::std::vec::Vec<super::FormStage>,
+                ::std::option::Option<::std::vec::Vec<super::FormStage>>,
                 ::std::string::String,
             >,
             form: ::std::result::Result<
@@ -6162,7 +6192,9 @@ pub mod types {
         impl ChangeFormStageResponseDataData {
             pub fn available_stages<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::FormStage>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::FormStage>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.available_stages = value
@@ -6583,7 +6615,7 @@ pub mod types {
                 ::std::string::String,
             >,
             notes: ::std::result::Result<
-                ::std::vec::Vec<super::ClockInNote>,
+                ::std::option::Option<::std::vec::Vec<super::ClockInNote>>,
                 ::std::string::String,
             >,
             obj_key: ::std::result::Result<
@@ -6651,7 +6683,9 @@ pub mod types {
             }
             pub fn notes<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::ClockInNote>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::ClockInNote>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.notes = value
@@ -6737,7 +6771,7 @@ pub mod types {
                 ::std::string::String,
             >,
             active_api_ids: ::std::result::Result<
-                ::std::vec::Vec<::std::string::String>,
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
                 ::std::string::String,
             >,
             api_id_preference: ::std::result::Result<
@@ -6801,7 +6835,9 @@ pub mod types {
                 ::std::string::String,
             >,
             notification_preferences: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::option::Option<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
                 ::std::string::String,
             >,
             owner: ::std::result::Result<
@@ -6813,7 +6849,7 @@ pub mod types {
                 ::std::string::String,
             >,
             ranks: ::std::result::Result<
-                ::std::vec::Vec<::uuid::Uuid>,
+                ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
                 ::std::string::String,
             >,
             roblox_id: ::std::result::Result<
@@ -6892,7 +6928,9 @@ pub mod types {
             }
             pub fn active_api_ids<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.active_api_ids = value
@@ -7105,7 +7143,9 @@ pub mod types {
             pub fn notification_preferences<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    ::std::option::Option<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -7148,7 +7188,9 @@ pub mod types {
             }
             pub fn ranks<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::uuid::Uuid>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.ranks = value
@@ -7277,7 +7319,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct CommunityAccountApiIds {
             ids: ::std::result::Result<
-                ::std::vec::Vec<::std::string::String>,
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
                 ::std::string::String,
             >,
         }
@@ -7291,7 +7333,9 @@ pub mod types {
         impl CommunityAccountApiIds {
             pub fn ids<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.ids = value
@@ -7320,7 +7364,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct CommunityAccountClockData {
             data: ::std::result::Result<
-                ::std::vec::Vec<super::ClockInRow>,
+                ::std::option::Option<::std::vec::Vec<super::ClockInRow>>,
                 ::std::string::String,
             >,
         }
@@ -7334,7 +7378,9 @@ pub mod types {
         impl CommunityAccountClockData {
             pub fn data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::ClockInRow>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::ClockInRow>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.data = value
@@ -7363,7 +7409,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct CommunityAccountIdentifiers {
             idents: ::std::result::Result<
-                ::std::vec::Vec<super::AccountIdentifier>,
+                ::std::option::Option<::std::vec::Vec<super::AccountIdentifier>>,
                 ::std::string::String,
             >,
         }
@@ -7377,7 +7423,9 @@ pub mod types {
         impl CommunityAccountIdentifiers {
             pub fn idents<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::AccountIdentifier>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::AccountIdentifier>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.idents = value
@@ -7406,7 +7454,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct CommunityAccountProfileFields {
             data: ::std::result::Result<
-                ::std::vec::Vec<super::ProfileFieldValue>,
+                ::std::option::Option<::std::vec::Vec<super::ProfileFieldValue>>,
                 ::std::string::String,
             >,
         }
@@ -7420,7 +7468,9 @@ pub mod types {
         impl CommunityAccountProfileFields {
             pub fn data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::ProfileFieldValue>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::ProfileFieldValue>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.data = value
@@ -7453,11 +7503,11 @@ pub mod types {
                 ::std::string::String,
             >,
             allowed_ranks: ::std::result::Result<
-                ::std::vec::Vec<::std::string::String>,
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
                 ::std::string::String,
             >,
             blocked_ranks: ::std::result::Result<
-                ::std::vec::Vec<::std::string::String>,
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
                 ::std::string::String,
             >,
             description: ::std::result::Result<
@@ -7522,7 +7572,9 @@ pub mod types {
             }
             pub fn allowed_ranks<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.allowed_ranks = value
@@ -7534,7 +7586,9 @@ pub mod types {
             }
             pub fn blocked_ranks<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.blocked_ranks = value
@@ -7720,7 +7774,9 @@ pub mod types {
                 ::std::string::String,
             >,
             roblox_metadata: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::option::Option<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -7874,7 +7930,9 @@ pub mod types {
             pub fn roblox_metadata<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    ::std::option::Option<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -7962,7 +8020,9 @@ pub mod types {
             >,
             id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
             metadata: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::option::Option<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
                 ::std::string::String,
             >,
             server_id: ::std::result::Result<
@@ -7978,7 +8038,9 @@ pub mod types {
                 ::std::string::String,
             >,
             stats: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::option::Option<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
                 ::std::string::String,
             >,
             sys_status: ::std::result::Result<
@@ -8067,7 +8129,9 @@ pub mod types {
             pub fn metadata<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    ::std::option::Option<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -8119,7 +8183,9 @@ pub mod types {
             pub fn stats<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    ::std::option::Option<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -9542,7 +9608,7 @@ pub mod types {
                 ::std::string::String,
             >,
             related_users: ::std::result::Result<
-                ::std::vec::Vec<::serde_json::Value>,
+                ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
                 ::std::string::String,
             >,
             show_in_profile: ::std::result::Result<
@@ -9558,11 +9624,13 @@ pub mod types {
                 ::std::string::String,
             >,
             stage_info_backup: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::option::Option<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
                 ::std::string::String,
             >,
             stages: ::std::result::Result<
-                ::std::vec::Vec<::serde_json::Value>,
+                ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
                 ::std::string::String,
             >,
             submission_time: ::std::result::Result<
@@ -9728,7 +9796,9 @@ pub mod types {
             }
             pub fn related_users<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::serde_json::Value>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.related_users = value
@@ -9781,7 +9851,9 @@ pub mod types {
             pub fn stage_info_backup<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    ::std::option::Option<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -9796,7 +9868,9 @@ pub mod types {
             }
             pub fn stages<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::serde_json::Value>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.stages = value
@@ -9887,7 +9961,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct FormSubmissionFormComments {
             comments: ::std::result::Result<
-                ::std::vec::Vec<::serde_json::Value>,
+                ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
                 ::std::string::String,
             >,
         }
@@ -9901,7 +9975,9 @@ pub mod types {
         impl FormSubmissionFormComments {
             pub fn comments<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::serde_json::Value>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.comments = value
@@ -9936,7 +10012,7 @@ pub mod types {
                 ::std::string::String,
             >,
             rank_ids: ::std::result::Result<
-                ::std::vec::Vec<::std::string::String>,
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
                 ::std::string::String,
             >,
             submitter: ::std::result::Result<
@@ -9968,7 +10044,9 @@ pub mod types {
             }
             pub fn rank_ids<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.rank_ids = value
@@ -10017,7 +10095,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct FormSubmissionFormStructure {
             fields: ::std::result::Result<
-                ::std::vec::Vec<::serde_json::Value>,
+                ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
                 ::std::string::String,
             >,
             label: ::std::result::Result<
@@ -10036,7 +10114,9 @@ pub mod types {
         impl FormSubmissionFormStructure {
             pub fn fields<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::serde_json::Value>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.fields = value
@@ -10543,7 +10623,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct GetAccountsResponseData {
             items: ::std::result::Result<
-                ::std::vec::Vec<super::CommunityAccount>,
+                ::std::option::Option<::std::vec::Vec<super::CommunityAccount>>,
                 ::std::string::String,
             >,
             skip: ::std::result::Result<
@@ -10572,7 +10652,9 @@ pub mod types {
         impl GetAccountsResponseData {
             pub fn items<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::CommunityAccount>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::CommunityAccount>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.items = value
@@ -11398,7 +11480,9 @@ pub mod types {
                 ::std::string::String,
             >,
             ranks: ::std::result::Result<
-                ::std::vec::Vec<super::GetDepartmentsResponseDataItemRanksItem>,
+                ::std::option::Option<
+                    ::std::vec::Vec<super::GetDepartmentsResponseDataItemRanksItem>,
+                >,
                 ::std::string::String,
             >,
             uuid: ::std::result::Result<
@@ -11444,7 +11528,9 @@ pub mod types {
             pub fn ranks<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::GetDepartmentsResponseDataItemRanksItem>,
+                    ::std::option::Option<
+                        ::std::vec::Vec<super::GetDepartmentsResponseDataItemRanksItem>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -12028,7 +12114,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct GetFullWhitelistResponseDataItem {
             api_ids: ::std::result::Result<
-                ::std::vec::Vec<::std::string::String>,
+                ::std::option::Option<::std::vec::Vec<::std::string::String>>,
                 ::std::string::String,
             >,
             name: ::std::result::Result<
@@ -12047,7 +12133,9 @@ pub mod types {
         impl GetFullWhitelistResponseDataItem {
             pub fn api_ids<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.api_ids = value
@@ -13154,7 +13242,9 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct GetRosterContentsResponseData {
             columns: ::std::result::Result<
-                ::std::vec::Vec<super::GetRosterContentsResponseDataColumnsItem>,
+                ::std::option::Option<
+                    ::std::vec::Vec<super::GetRosterContentsResponseDataColumnsItem>,
+                >,
                 ::std::string::String,
             >,
             limit: ::std::result::Result<
@@ -13162,7 +13252,9 @@ pub mod types {
                 ::std::string::String,
             >,
             rows: ::std::result::Result<
-                ::std::vec::Vec<super::GetRosterContentsResponseDataRowsItem>,
+                ::std::option::Option<
+                    ::std::vec::Vec<super::GetRosterContentsResponseDataRowsItem>,
+                >,
                 ::std::string::String,
             >,
             skip: ::std::result::Result<
@@ -13189,7 +13281,9 @@ pub mod types {
             pub fn columns<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::GetRosterContentsResponseDataColumnsItem>,
+                    ::std::option::Option<
+                        ::std::vec::Vec<super::GetRosterContentsResponseDataColumnsItem>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -13215,7 +13309,9 @@ pub mod types {
             pub fn rows<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::GetRosterContentsResponseDataRowsItem>,
+                    ::std::option::Option<
+                        ::std::vec::Vec<super::GetRosterContentsResponseDataRowsItem>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -13281,7 +13377,9 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct GetRosterContentsResponseDataColumnsItem {
             cosmetic: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::option::Option<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
                 ::std::string::String,
             >,
             field: ::std::result::Result<
@@ -13297,7 +13395,7 @@ pub mod types {
                 ::std::string::String,
             >,
             options: ::std::result::Result<
-                ::std::vec::Vec<::serde_json::Value>,
+                ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
                 ::std::string::String,
             >,
             reverse_mask: ::std::result::Result<
@@ -13326,7 +13424,9 @@ pub mod types {
             pub fn cosmetic<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    ::std::option::Option<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -13375,7 +13475,9 @@ pub mod types {
             }
             pub fn options<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::serde_json::Value>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.options = value
@@ -13628,7 +13730,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct GetServersResponseData {
             servers: ::std::result::Result<
-                ::std::vec::Vec<super::CommunityServer>,
+                ::std::option::Option<::std::vec::Vec<super::CommunityServer>>,
                 ::std::string::String,
             >,
         }
@@ -13642,7 +13744,9 @@ pub mod types {
         impl GetServersResponseData {
             pub fn servers<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::CommunityServer>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::CommunityServer>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.servers = value
@@ -14402,7 +14506,9 @@ pub mod types {
                 ::std::string::String,
             >,
             metadata: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::option::Option<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
                 ::std::string::String,
             >,
             points: ::std::result::Result<
@@ -14455,7 +14561,9 @@ pub mod types {
             pub fn metadata<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    ::std::option::Option<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -14605,6 +14713,72 @@ pub mod types {
             fn from(value: super::MemberRecordMetadata) -> Self {
                 Self {
                     execution_source: Ok(value.execution_source),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct MetaFields {
+            path: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            timestamp: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for MetaFields {
+            fn default() -> Self {
+                Self {
+                    path: Ok(Default::default()),
+                    timestamp: Ok(Default::default()),
+                }
+            }
+        }
+        impl MetaFields {
+            pub fn path<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.path = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for path: {e}")
+                    });
+                self
+            }
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<MetaFields> for super::MetaFields {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: MetaFields,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    path: value.path?,
+                    timestamp: value.timestamp?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::MetaFields> for MetaFields {
+            fn from(value: super::MetaFields) -> Self {
+                Self {
+                    path: Ok(value.path),
+                    timestamp: Ok(value.timestamp),
                 }
             }
         }
@@ -14875,11 +15049,11 @@ pub mod types {
                 ::std::string::String,
             >,
             ranks_to_add: ::std::result::Result<
-                ::std::vec::Vec<::uuid::Uuid>,
+                ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
                 ::std::string::String,
             >,
             ranks_to_remove: ::std::result::Result<
-                ::std::vec::Vec<::uuid::Uuid>,
+                ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
                 ::std::string::String,
             >,
         }
@@ -14974,7 +15148,9 @@ pub mod types {
             }
             pub fn ranks_to_add<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::uuid::Uuid>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.ranks_to_add = value
@@ -14986,7 +15162,9 @@ pub mod types {
             }
             pub fn ranks_to_remove<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::uuid::Uuid>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.ranks_to_remove = value
@@ -15365,72 +15543,6 @@ pub mod types {
                     data: Ok(value.data),
                     meta: Ok(value.meta),
                     success: Ok(value.success),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct ResponseMeta {
-            path: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            timestamp: ::std::result::Result<
-                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-                ::std::string::String,
-            >,
-        }
-        impl ::std::default::Default for ResponseMeta {
-            fn default() -> Self {
-                Self {
-                    path: Ok(Default::default()),
-                    timestamp: Ok(Default::default()),
-                }
-            }
-        }
-        impl ResponseMeta {
-            pub fn path<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.path = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for path: {e}")
-                    });
-                self
-            }
-            pub fn timestamp<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-                >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.timestamp = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for timestamp: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<ResponseMeta> for super::ResponseMeta {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: ResponseMeta,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    path: value.path?,
-                    timestamp: value.timestamp?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::ResponseMeta> for ResponseMeta {
-            fn from(value: super::ResponseMeta) -> Self {
-                Self {
-                    path: Ok(value.path),
-                    timestamp: Ok(value.timestamp),
                 }
             }
         }
@@ -16085,7 +16197,7 @@ pub mod types {
                 ::std::string::String,
             >,
             ranks: ::std::result::Result<
-                ::std::vec::Vec<::uuid::Uuid>,
+                ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
                 ::std::string::String,
             >,
         }
@@ -16140,7 +16252,9 @@ pub mod types {
             }
             pub fn ranks<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::uuid::Uuid>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.ranks = value
@@ -16620,7 +16734,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct SetServersResponseData {
             servers: ::std::result::Result<
-                ::std::vec::Vec<super::CommunityServer>,
+                ::std::option::Option<::std::vec::Vec<super::CommunityServer>>,
                 ::std::string::String,
             >,
         }
@@ -16634,7 +16748,9 @@ pub mod types {
         impl SetServersResponseData {
             pub fn servers<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::CommunityServer>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::CommunityServer>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.servers = value
@@ -17443,7 +17559,7 @@ pub mod types {
                 ::std::string::String,
             >,
             users: ::std::result::Result<
-                ::std::vec::Vec<::uuid::Uuid>,
+                ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
                 ::std::string::String,
             >,
         }
@@ -17522,7 +17638,9 @@ pub mod types {
             }
             pub fn users<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::uuid::Uuid>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.users = value
@@ -17694,7 +17812,7 @@ pub mod types {
                 ::std::string::String,
             >,
             current_ranks: ::std::result::Result<
-                ::std::vec::Vec<::uuid::Uuid>,
+                ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
                 ::std::string::String,
             >,
             original_log_id: ::std::result::Result<
@@ -17702,7 +17820,7 @@ pub mod types {
                 ::std::string::String,
             >,
             previous_ranks: ::std::result::Result<
-                ::std::vec::Vec<::uuid::Uuid>,
+                ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
                 ::std::string::String,
             >,
             reversal_undo_id: ::std::result::Result<
@@ -17743,7 +17861,9 @@ pub mod types {
             }
             pub fn current_ranks<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::uuid::Uuid>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.current_ranks = value
@@ -17769,7 +17889,9 @@ pub mod types {
             }
             pub fn previous_ranks<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::uuid::Uuid>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.previous_ranks = value

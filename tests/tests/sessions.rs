@@ -118,10 +118,10 @@ async fn stop_session_patches_and_decodes_the_ended_row() {
         envelope.data.ended_at,
         Some(timestamp("2026-04-15T01:30:00Z"))
     );
-    assert_eq!(
-        envelope.meta.and_then(|meta| meta.timestamp),
-        Some(timestamp("2026-04-15T01:30:00Z"))
-    );
+    let Some(sonoran_cms::types::ResponseMeta::MetaFields(meta)) = envelope.meta else {
+        panic!("the documented meta: {:?}", envelope.meta);
+    };
+    assert_eq!(meta.timestamp, Some(timestamp("2026-04-15T01:30:00Z")));
     assert_eq!(server.requests()[0].method, "PATCH");
 }
 
