@@ -199,10 +199,10 @@ fn read_group(
         return Err((
             "fields",
             format!(
-                "`{missing}` is not a {} of the operation",
+                "`{missing}` is not a {}",
                 match location {
                     Location::Body => "property of the body",
-                    Location::Query => "query parameter",
+                    Location::Query => "query parameter of the operation",
                 }
             ),
         ));

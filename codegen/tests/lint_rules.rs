@@ -612,3 +612,65 @@ fn a_property_named_like_data_is_refused() {
     });
     assert_accepted_and_generates(&spec);
 }
+
+#[test]
+fn a_one_of_group_must_name_fields_the_operation_has() {
+    let group = |fields: Value| json!([{"group": "account identity", "in": "body", "fields": fields, "required": true}]);
+    check(
+        |spec| operation(spec)["x-sonoran-one-of"] = group(json!(["accId", "apiId"])),
+        &format!(
+            "operation `cancelThing` at {OPERATION}/x-sonoran-one-of/0/fields: `apiId` is not a property of the body"
+        ),
+    );
+    check(
+        |spec| {
+            operation(spec)["x-sonoran-one-of"] =
+                json!([{"group": "g", "in": "header", "fields": ["a", "b"]}])
+        },
+        &format!(
+            "operation `cancelThing` at {OPERATION}/x-sonoran-one-of/0/in: `in` must be `body` or `query`, not `header`"
+        ),
+    );
+    check(
+        |spec| {
+            spec["components"]["schemas"]["Body"]["properties"]["apiId"] =
+                json!({"type": "string"});
+            let mut groups = group(json!(["accId", "apiId"]));
+            groups[0]["account-identity"] = json!({"accId": "accId", "apiId": "apiId"});
+            operation(spec)["x-sonoran-one-of"] = groups;
+        },
+        &format!(
+            "operation `cancelThing` at {OPERATION}/x-sonoran-one-of/0/account-identity: `account-identity` must map \
+             every AccountIdentity kind; `username` is missing"
+        ),
+    );
+    // A well-formed group is accepted and generates.
+    let mut spec = valid_spec();
+    spec["components"]["schemas"]["Body"]["properties"]["apiId"] = json!({"type": "string"});
+    operation(&mut spec)["x-sonoran-one-of"] = group(json!(["accId", "apiId"]));
+    assert_accepted_and_generates(&spec);
+}
+
+#[test]
+fn an_open_value_set_is_a_scalar_query_parameter() {
+    // Known values, or any other text: still one text on the wire.
+    let mut spec = valid_spec();
+    spec["components"]["schemas"]["KnownKind"] = json!({"type": "string", "enum": ["a", "b"]});
+    spec["components"]["schemas"]["Kind"] = json!({"oneOf": [{"$ref": "#/components/schemas/KnownKind"}, {"title": "Other", "type": "string"}]});
+    operation(&mut spec)["parameters"]
+        .as_array_mut()
+        .expect("parameters")
+        .push(
+            json!({"name": "kind", "in": "query", "schema": {"$ref": "#/components/schemas/Kind"}}),
+        );
+    assert_accepted_and_generates(&spec);
+    // A choice that includes an object is still refused.
+    spec["components"]["schemas"]["Kind"]["oneOf"][1] =
+        json!({"type": "object", "properties": {"a": {"type": "string"}}});
+    assert!(
+        findings(&spec).iter().any(|finding| finding
+            .contains("a query parameter must be a string, integer, number or boolean")),
+        "{:?}",
+        findings(&spec)
+    );
+}

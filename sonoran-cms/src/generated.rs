@@ -61,7 +61,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///Which account a request is about: exactly one of the identities the API resolves. Operations that take it list it in `x-sonoran-one-of`, and their builders take it through `.identity(..)`; a request that must name an account but names none is refused before anything is sent. Source: SonoranCMS-Documentation v1 api-endpoints ((every account-addressed page: 'Optional - must have one')); SonoranCMS-Documentation changelog.md (('API Endpoints - User Variables')); SonoranCMS-Documentation f754281 (first v2 revision) (('Body supports identity fields')); sonorancms_core server.lua performApiRequest.
+    ///Which account a request is about: exactly one of the identities the API resolves. Operations that take it list it in `x-sonoran-one-of`, and their builders take it through `.identity(..)`; a request that must name an account but names none is refused before anything is sent. Source: SonoranCMS-Documentation v1 api-endpoints (every account-addressed page: 'Optional - must have one'); SonoranCMS-Documentation changelog.md ('API Endpoints - User Variables'); SonoranCMS-Documentation f754281 (first v2 revision) ('Body supports identity fields'); sonorancms_core server.lua performApiRequest.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub enum AccountIdentity {
         #[serde(rename = "accId")]
@@ -85,12 +85,11 @@ pub mod types {
             Self::UniqueId(value)
         }
     }
-    ///The accounts a search found. Source: current v2 docs page.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    ///The accounts a search found; `items` is always sent (the FiveM resource reads it). Source: current v2 docs page; sonorancms_core server.lua resolveAccountSearchQuery/parseAccountsFromResponse (parseAccountsFromResponse).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct AccountSearchResult {
         ///The matching accounts (the FiveM resource treats more than one as ambiguous).
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub items: ::std::option::Option<::std::vec::Vec<CommunityAccount>>,
+        pub items: ::std::vec::Vec<CommunityAccount>,
         ///How many matched; the search does not page.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total: ::std::option::Option<i64>,
@@ -407,12 +406,11 @@ pub mod types {
             Default::default()
         }
     }
-    ///The servers. Source: sonorancms_core server.lua performApiRequest.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    ///The servers; `servers` is always sent (the FiveM resource reads it). Source: sonorancms_core server.lua performApiRequest (ensureCmsServerRegistered).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct AddServersResponseData {
         ///The community's servers.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub servers: ::std::option::Option<::std::vec::Vec<CommunityServer>>,
+        pub servers: ::std::vec::Vec<CommunityServer>,
     }
     impl AddServersResponseData {
         pub fn builder() -> builder::AddServersResponseData {
@@ -1672,12 +1670,11 @@ pub mod types {
             Default::default()
         }
     }
-    ///A page of accounts. Source: SonoranCMS-Documentation f754281 (first v2 revision); current v2 docs page.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    ///A page of accounts; `items` is always sent (the first revision's prose: it returns items, total, skip and take). Source: SonoranCMS-Documentation f754281 (first v2 revision); current v2 docs page.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct GetAccountsResponseData {
         ///The page of accounts.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub items: ::std::option::Option<::std::vec::Vec<CommunityAccount>>,
+        pub items: ::std::vec::Vec<CommunityAccount>,
         ///How many were skipped.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub skip: ::std::option::Option<i64>,
@@ -2264,7 +2261,7 @@ pub mod types {
         }
     }
     ///A page of the roster. Source: current v2 docs page; SonoranCMS-Documentation v1 api-endpoints.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct GetRosterContentsResponseData {
         ///The columns.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2274,11 +2271,8 @@ pub mod types {
         ///The page size.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub limit: ::std::option::Option<i64>,
-        ///The rows.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub rows: ::std::option::Option<
-            ::std::vec::Vec<GetRosterContentsResponseDataRowsItem>,
-        >,
+        ///The rows (always sent).
+        pub rows: ::std::vec::Vec<GetRosterContentsResponseDataRowsItem>,
         ///How many were skipped.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub skip: ::std::option::Option<i64>,
@@ -2366,12 +2360,11 @@ pub mod types {
             Default::default()
         }
     }
-    ///The servers. Source: sonorancms_core server.lua performApiRequest.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    ///The servers; `servers` is always sent (the FiveM resource reads it). Source: sonorancms_core server.lua performApiRequest (ensureCmsServerRegistered).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct GetServersResponseData {
         ///The community's servers.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub servers: ::std::option::Option<::std::vec::Vec<CommunityServer>>,
+        pub servers: ::std::vec::Vec<CommunityServer>,
     }
     impl GetServersResponseData {
         pub fn builder() -> builder::GetServersResponseData {
@@ -2430,8 +2423,7 @@ pub mod types {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             count: ::std::option::Option<i64>,
             ///This page of submissions.
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            forms: ::std::option::Option<::std::vec::Vec<FormSubmission>>,
+            forms: ::std::vec::Vec<FormSubmission>,
         },
         List(::std::vec::Vec<FormSubmission>),
     }
@@ -3680,12 +3672,11 @@ pub mod types {
             Default::default()
         }
     }
-    ///The servers. Source: sonorancms_core server.lua performApiRequest.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    ///The servers; `servers` is always sent (the FiveM resource reads it). Source: sonorancms_core server.lua performApiRequest (ensureCmsServerRegistered).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct SetServersResponseData {
         ///The community's servers.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub servers: ::std::option::Option<::std::vec::Vec<CommunityServer>>,
+        pub servers: ::std::vec::Vec<CommunityServer>,
     }
     impl SetServersResponseData {
         pub fn builder() -> builder::SetServersResponseData {
@@ -4299,7 +4290,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct AccountSearchResult {
             items: ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::CommunityAccount>>,
+                ::std::vec::Vec<super::CommunityAccount>,
                 ::std::string::String,
             >,
             total: ::std::result::Result<
@@ -4310,7 +4301,7 @@ pub mod types {
         impl ::std::default::Default for AccountSearchResult {
             fn default() -> Self {
                 Self {
-                    items: Ok(Default::default()),
+                    items: Err("no value supplied for items".to_string()),
                     total: Ok(Default::default()),
                 }
             }
@@ -4318,9 +4309,7 @@ pub mod types {
         impl AccountSearchResult {
             pub fn items<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<super::CommunityAccount>>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<super::CommunityAccount>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.items = value
@@ -5732,23 +5721,21 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct AddServersResponseData {
             servers: ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::CommunityServer>>,
+                ::std::vec::Vec<super::CommunityServer>,
                 ::std::string::String,
             >,
         }
         impl ::std::default::Default for AddServersResponseData {
             fn default() -> Self {
                 Self {
-                    servers: Ok(Default::default()),
+                    servers: Err("no value supplied for servers".to_string()),
                 }
             }
         }
         impl AddServersResponseData {
             pub fn servers<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<super::CommunityServer>>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<super::CommunityServer>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.servers = value
@@ -10623,7 +10610,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct GetAccountsResponseData {
             items: ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::CommunityAccount>>,
+                ::std::vec::Vec<super::CommunityAccount>,
                 ::std::string::String,
             >,
             skip: ::std::result::Result<
@@ -10642,7 +10629,7 @@ pub mod types {
         impl ::std::default::Default for GetAccountsResponseData {
             fn default() -> Self {
                 Self {
-                    items: Ok(Default::default()),
+                    items: Err("no value supplied for items".to_string()),
                     skip: Ok(Default::default()),
                     take: Ok(Default::default()),
                     total: Ok(Default::default()),
@@ -10652,9 +10639,7 @@ pub mod types {
         impl GetAccountsResponseData {
             pub fn items<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<super::CommunityAccount>>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<super::CommunityAccount>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.items = value
@@ -13252,9 +13237,7 @@ pub mod types {
                 ::std::string::String,
             >,
             rows: ::std::result::Result<
-                ::std::option::Option<
-                    ::std::vec::Vec<super::GetRosterContentsResponseDataRowsItem>,
-                >,
+                ::std::vec::Vec<super::GetRosterContentsResponseDataRowsItem>,
                 ::std::string::String,
             >,
             skip: ::std::result::Result<
@@ -13271,7 +13254,7 @@ pub mod types {
                 Self {
                     columns: Ok(Default::default()),
                     limit: Ok(Default::default()),
-                    rows: Ok(Default::default()),
+                    rows: Err("no value supplied for rows".to_string()),
                     skip: Ok(Default::default()),
                     total: Ok(Default::default()),
                 }
@@ -13309,9 +13292,7 @@ pub mod types {
             pub fn rows<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        ::std::vec::Vec<super::GetRosterContentsResponseDataRowsItem>,
-                    >,
+                    ::std::vec::Vec<super::GetRosterContentsResponseDataRowsItem>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -13730,23 +13711,21 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct GetServersResponseData {
             servers: ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::CommunityServer>>,
+                ::std::vec::Vec<super::CommunityServer>,
                 ::std::string::String,
             >,
         }
         impl ::std::default::Default for GetServersResponseData {
             fn default() -> Self {
                 Self {
-                    servers: Ok(Default::default()),
+                    servers: Err("no value supplied for servers".to_string()),
                 }
             }
         }
         impl GetServersResponseData {
             pub fn servers<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<super::CommunityServer>>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<super::CommunityServer>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.servers = value
@@ -16734,23 +16713,21 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct SetServersResponseData {
             servers: ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::CommunityServer>>,
+                ::std::vec::Vec<super::CommunityServer>,
                 ::std::string::String,
             >,
         }
         impl ::std::default::Default for SetServersResponseData {
             fn default() -> Self {
                 Self {
-                    servers: Ok(Default::default()),
+                    servers: Err("no value supplied for servers".to_string()),
                 }
             }
         }
         impl SetServersResponseData {
             pub fn servers<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<super::CommunityServer>>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<super::CommunityServer>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.servers = value

@@ -104,3 +104,75 @@ pub(crate) fn check(operation: &str, request: &reqwest::Request) -> Result<(), S
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A request for a group's operation naming exactly `fields` (as body members
+    /// or query parameters, by the group's location).
+    fn request_naming(group: &OneOfGroup, fields: &[&str]) -> reqwest::Request {
+        let mut url = url::Url::parse("http://127.0.0.1/v2/x").expect("a URL");
+        let mut body = serde_json::Map::new();
+        for field in fields {
+            match group.location {
+                FieldLocation::Query => {
+                    url.query_pairs_mut().append_pair(field, "1");
+                }
+                FieldLocation::Body => {
+                    body.insert((*field).to_owned(), serde_json::json!("1"));
+                }
+            }
+        }
+        let mut request = reqwest::Request::new(reqwest::Method::POST, url);
+        *request.body_mut() = Some(serde_json::to_vec(&body).expect("JSON").into());
+        request
+    }
+
+    #[test]
+    fn every_group_of_the_spec_is_enforced_as_it_says() {
+        assert!(!ONE_OF_GROUPS.is_empty());
+        let mut checked = 0;
+        for group in ONE_OF_GROUPS {
+            let none = check(group.operation, &request_naming(group, &[]));
+            if group.required {
+                let message = none.expect_err("a required group names nothing");
+                for field in group.fields {
+                    assert!(message.contains(&format!("`{field}`")), "{message}");
+                }
+                assert!(message.contains("nothing was sent"), "{message}");
+            }
+            for field in group.fields {
+                assert_eq!(
+                    check(group.operation, &request_naming(group, &[field])),
+                    Ok(()),
+                    "{group:?} with {field}"
+                );
+            }
+            let two = check(group.operation, &request_naming(group, &group.fields[..2]));
+            assert_eq!(
+                two.is_err(),
+                group.at_most_one,
+                "{group:?} with two fields: {two:?}"
+            );
+            checked += 1;
+        }
+        assert_eq!(checked, ONE_OF_GROUPS.len());
+    }
+
+    #[test]
+    fn a_null_member_names_nothing_and_other_operations_are_not_checked() {
+        let group = ONE_OF_GROUPS
+            .iter()
+            .find(|group| group.required && group.location == FieldLocation::Body)
+            .expect("a required body group");
+        let mut request = request_naming(group, &[]);
+        *request.body_mut() = Some(
+            format!(r#"{{"{}": null}}"#, group.fields[0])
+                .into_bytes()
+                .into(),
+        );
+        assert!(check(group.operation, &request).is_err());
+        assert_eq!(check("no_such_operation", &request), Ok(()));
+    }
+}
