@@ -88,7 +88,13 @@ async fn start_session_posts_the_body_and_decodes_the_row() {
     assert_eq!(session.started_at, Some(timestamp("2026-04-15T00:00:00Z")));
     assert_eq!(session.ended_by, None);
     assert_eq!(session.ended_at, None);
-    assert_eq!(session.stats.get("players"), Some(&json!(12)));
+    assert_eq!(
+        session
+            .stats
+            .as_ref()
+            .and_then(|stats| stats.get("players")),
+        Some(&json!(12))
+    );
 
     let request = &server.requests()[0];
     assert_eq!(request.method, "POST");
