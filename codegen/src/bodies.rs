@@ -36,52 +36,49 @@ pub struct Bodies {
 /// field's path.)
 pub fn read(spec: &OpenAPI) -> Bodies {
     let mut bodies = Bodies::default();
-    for item in spec.paths.paths.values() {
-        let ReferenceOr::Item(item) = item else {
-            continue;
-        };
-        for (_, operation) in item.iter() {
-            let Some(operation_id) = operation.operation_id.as_deref() else {
-                continue;
-            };
-            let success = operation
-                .responses
-                .responses
-                .iter()
-                .find_map(|(status, response)| {
-                    let is_success = match status {
-                        StatusCode::Code(code) => (200..300).contains(code),
-                        StatusCode::Range(range) => *range == 2,
-                    };
-                    match response {
-                        ReferenceOr::Item(response) if is_success => Some(response),
-                        _ => None,
-                    }
-                });
-            let reference = success
-                .and_then(|response| response.content.get("application/json"))
+    for crate::operations::SpecOperation {
+        operation_id,
+        operation,
+        ..
+    } in crate::operations::with_ids(spec)
+    {
+        let success = operation
+            .responses
+            .responses
+            .iter()
+            .find_map(|(status, response)| {
+                let is_success = match status {
+                    StatusCode::Code(code) => (200..300).contains(code),
+                    StatusCode::Range(range) => *range == 2,
+                };
+                match response {
+                    ReferenceOr::Item(response) if is_success => Some(response),
+                    _ => None,
+                }
+            });
+        let reference = success
+            .and_then(|response| response.content.get("application/json"))
+            .and_then(|media| media.schema.as_ref())
+            .and_then(component_name);
+        if let Some(component) = reference {
+            bodies.successes.push(OperationBody {
+                rust_name: rust_snake_name(operation_id),
+                type_name: component.to_upper_camel_case(),
+            });
+        }
+        let request = match &operation.request_body {
+            Some(ReferenceOr::Item(body)) => body
+                .content
+                .get("application/json")
                 .and_then(|media| media.schema.as_ref())
-                .and_then(component_name);
-            if let Some(component) = reference {
-                bodies.successes.push(OperationBody {
-                    rust_name: rust_snake_name(operation_id),
-                    type_name: component.to_upper_camel_case(),
-                });
-            }
-            let request = match &operation.request_body {
-                Some(ReferenceOr::Item(body)) => body
-                    .content
-                    .get("application/json")
-                    .and_then(|media| media.schema.as_ref())
-                    .and_then(component_name),
-                _ => None,
-            };
-            if let Some(component) = request {
-                bodies.requests.push(OperationBody {
-                    rust_name: rust_snake_name(operation_id),
-                    type_name: component.to_upper_camel_case(),
-                });
-            }
+                .and_then(component_name),
+            _ => None,
+        };
+        if let Some(component) = request {
+            bodies.requests.push(OperationBody {
+                rust_name: rust_snake_name(operation_id),
+                type_name: component.to_upper_camel_case(),
+            });
         }
     }
     bodies

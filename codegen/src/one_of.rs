@@ -27,8 +27,9 @@ use quote::{format_ident, quote};
 use serde_json::Value;
 
 use crate::error::{CodegenError, LintFinding};
-use crate::json_pointer::{child, from_tokens};
+use crate::json_pointer::child;
 use crate::naming::rust_snake_name;
+use crate::operations::SpecOperation;
 
 /// The operation extension that carries the groups.
 pub const ONE_OF_EXTENSION: &str = "x-sonoran-one-of";
@@ -83,38 +84,32 @@ pub struct OneOfGroup {
 pub fn read(spec: &OpenAPI) -> (Vec<OneOfGroup>, Vec<LintFinding>) {
     let mut groups = Vec::new();
     let mut findings = Vec::new();
-    for (path, item) in &spec.paths.paths {
-        let ReferenceOr::Item(item) = item else {
+    for spec_operation in crate::operations::with_ids(spec) {
+        let SpecOperation {
+            operation_id,
+            operation,
+            ..
+        } = spec_operation;
+        let Some(extension) = operation.extensions.get(ONE_OF_EXTENSION) else {
             continue;
         };
-        for (method, operation) in item.iter() {
-            let Some(operation_id) = operation.operation_id.as_deref() else {
-                continue;
-            };
-            let Some(extension) = operation.extensions.get(ONE_OF_EXTENSION) else {
-                continue;
-            };
-            let pointer = child(
-                &from_tokens(["paths", path.as_str(), method]),
-                ONE_OF_EXTENSION,
-            );
-            let mut report = |pointer: String, message: String| {
-                findings.push(LintFinding {
-                    operation: Some(operation_id.to_owned()),
-                    pointer,
-                    message,
-                });
-            };
-            let Some(list) = extension.as_array() else {
-                report(pointer, "must be a list of groups".to_owned());
-                continue;
-            };
-            for (index, entry) in list.iter().enumerate() {
-                let entry_pointer = child(&pointer, &index.to_string());
-                match read_group(spec, operation_id, operation, entry) {
-                    Ok(group) => groups.push(group),
-                    Err((key, message)) => report(child(&entry_pointer, key), message),
-                }
+        let pointer = child(&spec_operation.pointer(), ONE_OF_EXTENSION);
+        let mut report = |pointer: String, message: String| {
+            findings.push(LintFinding {
+                operation: Some(operation_id.to_owned()),
+                pointer,
+                message,
+            });
+        };
+        let Some(list) = extension.as_array() else {
+            report(pointer, "must be a list of groups".to_owned());
+            continue;
+        };
+        for (index, entry) in list.iter().enumerate() {
+            let entry_pointer = child(&pointer, &index.to_string());
+            match read_group(spec, operation_id, operation, entry) {
+                Ok(group) => groups.push(group),
+                Err((key, message)) => report(child(&entry_pointer, key), message),
             }
         }
     }

@@ -2,13 +2,14 @@
 //! extension: reading and checking them, and generating the table the client's
 //! limiter reads, so a limit is data in `openapi/` rather than code.
 
-use openapiv3::{OpenAPI, ReferenceOr};
+use openapiv3::OpenAPI;
 use quote::quote;
 use serde_json::Value;
 
 use crate::error::{CodegenError, LintFinding};
-use crate::json_pointer::{child, from_tokens};
+use crate::json_pointer::child;
 use crate::naming::rust_snake_name;
+use crate::operations::SpecOperation;
 
 /// The operation extension that carries the documented rate limit.
 pub const RATE_LIMIT_EXTENSION: &str = "x-sonoran-rate-limit";
@@ -30,68 +31,65 @@ pub struct OperationRateLimit {
 pub fn read(spec: &OpenAPI) -> (Vec<OperationRateLimit>, Vec<LintFinding>) {
     let mut limits = Vec::new();
     let mut findings = Vec::new();
-    for (path, item) in &spec.paths.paths {
-        let ReferenceOr::Item(item) = item else {
+    for spec_operation in crate::operations::with_ids(spec) {
+        let SpecOperation {
+            operation_id,
+            operation,
+            ..
+        } = spec_operation;
+        let pointer = spec_operation.pointer();
+        let extension_pointer = child(&pointer, RATE_LIMIT_EXTENSION);
+        let mut report = |pointer: &str, message: String| {
+            findings.push(LintFinding {
+                operation: Some(operation_id.to_owned()),
+                pointer: pointer.to_owned(),
+                message,
+            });
+        };
+        let Some(extension) = operation.extensions.get(RATE_LIMIT_EXTENSION) else {
+            report(
+                &pointer,
+                format!(
+                    "no `{RATE_LIMIT_EXTENSION}`; every operation needs its documented limit \
+                     (`requests`, `window-seconds`, `scope: credential`)"
+                ),
+            );
             continue;
         };
-        for (method, operation) in item.iter() {
-            let Some(operation_id) = operation.operation_id.as_deref() else {
-                continue;
-            };
-            let pointer = from_tokens(["paths", path.as_str(), method]);
-            let extension_pointer = child(&pointer, RATE_LIMIT_EXTENSION);
-            let mut report = |pointer: &str, message: String| {
-                findings.push(LintFinding {
-                    operation: Some(operation_id.to_owned()),
-                    pointer: pointer.to_owned(),
-                    message,
-                });
-            };
-            let Some(extension) = operation.extensions.get(RATE_LIMIT_EXTENSION) else {
-                report(
-                    &pointer,
-                    format!(
-                        "no `{RATE_LIMIT_EXTENSION}`; every operation needs its documented limit \
-                         (`requests`, `window-seconds`, `scope: credential`)"
-                    ),
-                );
-                continue;
-            };
-            let whole_number = |key: &str, most: u64| {
-                extension
-                    .get(key)
-                    .and_then(Value::as_u64)
-                    .filter(|number| (1..=most).contains(number))
-                    .and_then(|number| u32::try_from(number).ok())
-            };
-            let requests = whole_number("requests", 100_000);
-            let window_seconds = whole_number("window-seconds", 86_400);
-            if requests.is_none() {
-                report(
-                    &child(&extension_pointer, "requests"),
-                    "`requests` must be a whole number from 1 to 100000".to_owned(),
-                );
-            }
-            if window_seconds.is_none() {
-                report(
-                    &child(&extension_pointer, "window-seconds"),
-                    "`window-seconds` must be a whole number from 1 to 86400".to_owned(),
-                );
-            }
-            if extension.get("scope").and_then(Value::as_str) != Some("credential") {
-                report(
-                    &child(&extension_pointer, "scope"),
-                    "`scope` must be `credential` (the API limits each API key, not each IP)"
-                        .to_owned(),
-                );
-            }
-            if let (Some(requests), Some(window_seconds)) = (requests, window_seconds) {
-                limits.push(OperationRateLimit {
-                    rust_name: rust_snake_name(operation_id),
-                    requests,
-                    window_seconds,
-                });
-            }
+        let whole_number = |key: &str, most: u64| {
+            extension
+                .get(key)
+                .and_then(Value::as_u64)
+                .filter(|number| (1..=most).contains(number))
+                .and_then(|number| u32::try_from(number).ok())
+        };
+        let requests = whole_number("requests", 100_000);
+        let window_seconds = whole_number("window-seconds", 86_400);
+        if requests.is_none() {
+            report(
+                &child(&extension_pointer, "requests"),
+                "`requests` must be a whole number from 1 to 100000".to_owned(),
+            );
+        }
+        if window_seconds.is_none() {
+            report(
+                &child(&extension_pointer, "window-seconds"),
+                "`window-seconds` must be a whole number from 1 to 86400".to_owned(),
+            );
+        }
+        if extension.get("scope").and_then(Value::as_str) != Some("credential") {
+            report(
+                &child(&extension_pointer, "scope"),
+                "`scope` must be `credential` (the API limits each API key, not each IP)"
+                    .to_owned(),
+            );
+        }
+        if let (Some(requests), Some(window_seconds)) = (requests, window_seconds) {
+            limits.push(OperationRateLimit {
+                rust_name: rust_snake_name(operation_id),
+                requests,
+                window_seconds,
+            });
         }
     }
     limits.sort_by(|left, right| left.rust_name.cmp(&right.rust_name));
