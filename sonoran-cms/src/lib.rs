@@ -11,7 +11,18 @@
 //! - retries ([`RetryPolicy`]): 429 and 503 after `Retry-After`, connection
 //!   failures, and timeouts and 5XX of idempotent methods;
 //! - one error type ([`Error`]) with the status, the problem body, the request id
-//!   and `Retry-After`.
+//!   and `Retry-After`; an answer that does not fit its type names the field's
+//!   JSON path and keeps the raw body ([`InvalidResponse`], [`DecodeFailure`]);
+//! - requests that lack what the API needs are refused before anything is sent:
+//!   an operation that must name an account takes one
+//!   [`AccountIdentity`](types::AccountIdentity) through its builder's
+//!   `.identity(..)`, and a call naming none says which fields would do.
+//!
+//! The types come from evidence (what the official clients send and read), not
+//! from the docs' one example per page: answers are read tolerantly (unknown
+//! fields ignored, only what the API always sends required, any 2XX a success),
+//! and [`check_success_body`] / [`check_request_body`] check recorded bodies
+//! against them in your own tests.
 //!
 //! ```no_run
 //! use sonoran_cms::types::CancelSessionRequest;
