@@ -7,7 +7,7 @@
 
 use heck::ToUpperCamelCase;
 use openapiv3::{OpenAPI, ReferenceOr, StatusCode};
-use quote::{format_ident, quote};
+use quote::{ToTokens, format_ident, quote};
 
 use crate::error::CodegenError;
 use crate::naming::rust_snake_name;
@@ -22,12 +22,104 @@ pub struct OperationBody {
 }
 
 /// The request and success bodies of every operation.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Bodies {
     /// Operations with a JSON request body given by a `$ref`.
     pub requests: Vec<OperationBody>,
     /// Operations with a JSON success body given by a `$ref`.
     pub successes: Vec<OperationBody>,
+    /// Every value of several forms (an untagged enum typify generated): its
+    /// name, and each form's variant name and payload type.
+    pub unions: Vec<Union>,
+}
+
+/// A value of several forms: an untagged enum in the generated types.
+#[derive(Debug, Clone)]
+pub struct Union {
+    /// The enum's name.
+    pub name: String,
+    /// Each form: the variant's name and the type it holds, as a path from the
+    /// crate root.
+    pub forms: Vec<(String, syn::Type)>,
+}
+
+/// The untagged enums of the generated client's `types` module (`client` is
+/// its source), so a decode error inside one can say which form came closest.
+pub fn unions_of(client: &str) -> Vec<Union> {
+    let Ok(file) = syn::parse_file(client) else {
+        return Vec::new();
+    };
+    let types_module = file.items.iter().find_map(|item| match item {
+        syn::Item::Mod(module) if module.ident == "types" => module.content.as_ref(),
+        _ => None,
+    });
+    let mut unions = Vec::new();
+    for item in types_module
+        .map(|(_, items)| items.as_slice())
+        .unwrap_or_default()
+    {
+        let syn::Item::Enum(enumeration) = item else {
+            continue;
+        };
+        let untagged = enumeration.attrs.iter().any(|attribute| {
+            attribute.path().is_ident("serde")
+                && attribute.to_token_stream().to_string().contains("untagged")
+        });
+        if !untagged {
+            continue;
+        }
+        let forms = enumeration
+            .variants
+            .iter()
+            .filter_map(|variant| match &variant.fields {
+                syn::Fields::Unnamed(fields) if fields.unnamed.len() == 1 => {
+                    let mut payload = fields.unnamed[0].ty.clone();
+                    qualify(&mut payload);
+                    Some((variant.ident.to_string(), payload))
+                }
+                _ => None,
+            })
+            .collect();
+        unions.push(Union {
+            name: enumeration.ident.to_string(),
+            forms,
+        });
+    }
+    unions.sort_by(|left, right| left.name.cmp(&right.name));
+    unions
+}
+
+/// Makes a type written inside the `types` module (`ClockInRow`,
+/// `::std::vec::Vec<ActivityRow>`) usable from the crate root.
+fn qualify(payload: &mut syn::Type) {
+    const PRIMITIVES: [&str; 14] = [
+        "bool", "char", "str", "i8", "i16", "i32", "i64", "i128", "u8", "u16", "u32", "u64", "f32",
+        "f64",
+    ];
+    if let syn::Type::Path(type_path) = payload {
+        let first = type_path
+            .path
+            .segments
+            .first()
+            .map(|segment| segment.ident.to_string());
+        let relative = type_path.qself.is_none()
+            && type_path.path.leading_colon.is_none()
+            && first.is_some_and(|first| !PRIMITIVES.contains(&first.as_str()) && first != "crate");
+        if relative {
+            let mut qualified: syn::Path = syn::parse_quote!(crate::types);
+            qualified.segments.extend(type_path.path.segments.clone());
+            type_path.path = qualified;
+        }
+        for segment in &mut type_path.path.segments {
+            if let syn::PathArguments::AngleBracketed(arguments) = &mut segment.arguments {
+                for argument in &mut arguments.args {
+                    if let syn::GenericArgument::Type(inner) = argument {
+                        qualify(inner);
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Every operation whose request or success body is JSON given by a `$ref` to a
@@ -115,6 +207,18 @@ pub fn source(spec_file: &str, bodies: &Bodies, header: &str) -> Result<String, 
         let type_name = format_ident!("{}", body.type_name);
         quote! { #operation => Some(crate::decode::as_sent::<crate::types::#type_name>(body)) }
     });
+    let union_arms = bodies.unions.iter().map(|union| {
+        let name = &union.name;
+        let forms = union.forms.iter().map(|(variant, payload)| {
+            quote! { (#variant, crate::decode::check::<#payload> as CheckForm) }
+        });
+        quote! {
+            #name => {
+                const FORMS: &[(&str, CheckForm)] = &[#(#forms),*];
+                Some(FORMS)
+            }
+        }
+    });
     let success_operations = bodies.successes.iter().map(|body| &body.rust_name);
     let request_operations = bodies.requests.iter().map(|body| &body.rust_name);
     let tokens = quote! {
@@ -156,6 +260,18 @@ pub fn source(spec_file: &str, bodies: &Bodies, header: &str) -> Result<String, 
         ) -> Option<Result<::serde_json::Value, crate::decode::DecodeFailure>> {
             match operation {
                 #(#as_sent_arms,)*
+                _ => None,
+            }
+        }
+
+        /// Checks a body as one form of a value of several forms.
+        pub(crate) type CheckForm = fn(&[u8]) -> Result<(), crate::decode::DecodeFailure>;
+
+        /// The forms of the value of several forms (untagged enum) named `name`,
+        /// each with its check, so a decode error can say which form came closest.
+        pub(crate) fn union_forms(name: &str) -> Option<&'static [(&'static str, CheckForm)]> {
+            match name {
+                #(#union_arms)*
                 _ => None,
             }
         }

@@ -59,9 +59,11 @@ fn walk(value: &mut Value) {
                     }
                 }
             }
-            // Examples are data, not schemas.
+            // Examples, defaults, enums and extensions are data, not schemas.
             for (key, child) in object.iter_mut() {
-                if key != "example" && key != "examples" {
+                let is_data = matches!(key.as_str(), "example" | "examples" | "default" | "enum")
+                    || key.starts_with("x-");
+                if !is_data {
                     walk(child);
                 }
             }

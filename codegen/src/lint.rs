@@ -834,6 +834,30 @@ impl<'a> Linter<'a> {
         if let Some(items) = items {
             self.boxed_schema(operation, items, &child(pointer, "items"));
         }
+        for (keyword, list) in &combinations {
+            if *keyword != "oneOf" {
+                continue;
+            }
+            for (index, nested) in list.iter().enumerate() {
+                // typify makes an inline object alternative a struct-like variant,
+                // which has no type of its own: neither users nor the decode
+                // error's "closest form" can name it.
+                if let ReferenceOr::Item(Schema {
+                    schema_kind: SchemaKind::Type(Type::Object(object)),
+                    ..
+                }) = nested
+                    && !object.properties.is_empty()
+                    && !is_tag_object(object)
+                {
+                    self.report(
+                        operation,
+                        &child(&child(pointer, keyword), &index.to_string()),
+                        "an alternative of a `oneOf` that is an object with fields must be a `$ref` to a \
+                         component, so it has a named type",
+                    );
+                }
+            }
+        }
         for (keyword, list) in combinations {
             for (index, nested) in list.iter().enumerate() {
                 self.schema(
@@ -1120,6 +1144,15 @@ fn composition_targets(schema: &ReferenceOr<Schema>, targets: &mut Vec<String>) 
 
 /// A schema's `oneOf`, `allOf` and `anyOf` lists (each with its keyword) and its
 /// `not`, whether openapiv3 read it as one of those kinds or as "any".
+/// An object of exactly one required field and nothing else: typify makes a
+/// `oneOf` of such objects an externally tagged enum (`AccountIdentity`), whose
+/// variants hold the field's type.
+fn is_tag_object(object: &openapiv3::ObjectType) -> bool {
+    object.properties.len() == 1
+        && object.required.len() == 1
+        && object.properties.contains_key(&object.required[0])
+}
+
 struct Compositions<'s> {
     lists: Vec<(&'static str, &'s Vec<ReferenceOr<Schema>>)>,
     negation: Option<&'s ReferenceOr<Schema>>,

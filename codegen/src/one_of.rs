@@ -34,17 +34,30 @@ use crate::operations::SpecOperation;
 /// The operation extension that carries the groups.
 pub const ONE_OF_EXTENSION: &str = "x-sonoran-one-of";
 
+/// The Rust variant of an `AccountIdentity` kind and the type it holds.
+fn identity_kind(kind: &str) -> (proc_macro2::Ident, proc_macro2::TokenStream) {
+    let (variant, rust_type) = IDENTITY_KINDS
+        .iter()
+        .find(|(known, _, _)| *known == kind)
+        .map_or(
+            (kind.to_upper_camel_case(), "::std::string::String"),
+            |(_, variant, rust_type)| ((*variant).to_owned(), *rust_type),
+        );
+    let rust_type: proc_macro2::TokenStream = rust_type.parse().unwrap_or_default();
+    (format_ident!("{variant}"), rust_type)
+}
+
 /// The component whose variants a group's `account-identity` maps to fields.
 pub const ACCOUNT_IDENTITY: &str = "AccountIdentity";
 
 /// The `AccountIdentity` variants, by the property each one's object holds, with
-/// the Rust variant name typify gives it.
-const IDENTITY_KINDS: [(&str, &str); 5] = [
-    ("accId", "AccId"),
-    ("apiId", "ApiId"),
-    ("username", "Username"),
-    ("discord", "Discord"),
-    ("uniqueId", "UniqueId"),
+/// the Rust variant name typify gives it and the Rust type it holds.
+const IDENTITY_KINDS: [(&str, &str, &str); 5] = [
+    ("accId", "AccId", "::uuid::Uuid"),
+    ("apiId", "ApiId", "::std::string::String"),
+    ("username", "Username", "::std::string::String"),
+    ("discord", "Discord", "::std::string::String"),
+    ("uniqueId", "UniqueId", "i64"),
 ];
 
 /// Where a group's fields travel.
@@ -207,7 +220,7 @@ fn read_group(
         None => None,
         Some(Value::Object(mapping)) => {
             let mut pairs = Vec::new();
-            for (kind, _) in IDENTITY_KINDS {
+            for (kind, _, _) in IDENTITY_KINDS {
                 let field = mapping.get(kind).and_then(Value::as_str).ok_or((
                     "account-identity",
                     format!("`account-identity` must map every {ACCOUNT_IDENTITY} kind; `{kind}` is missing"),
@@ -224,7 +237,7 @@ fn read_group(
             }
             if let Some(unknown) = mapping
                 .keys()
-                .find(|key| !IDENTITY_KINDS.iter().any(|(kind, _)| kind == key))
+                .find(|key| !IDENTITY_KINDS.iter().any(|(kind, _, _)| kind == key))
             {
                 return Err((
                     "account-identity",
@@ -304,13 +317,20 @@ pub fn source(
     let setters = groups.iter().filter_map(|group| {
         let pairs = group.account_identity.as_ref()?;
         let arms = pairs.iter().map(|(kind, field)| {
-            let variant = IDENTITY_KINDS
-                .iter()
-                .find(|(known, _)| known == kind)
-                .map_or_else(|| kind.to_upper_camel_case(), |(_, variant)| (*variant).to_owned());
-            let variant = format_ident!("{variant}");
+            let (variant, _) = identity_kind(kind);
             let setter = format_ident!("{}", rust_snake_name(field));
-            quote! { crate::types::AccountIdentity::#variant(value) => self.#setter(value) }
+            // A body builder can unset a field: the other identities are cleared,
+            // so a request names exactly the one given. (progenitor's query
+            // setters cannot unset a parameter.)
+            let clear_others = pairs
+                .iter()
+                .filter(|(other, _)| other != kind && group.location == Location::Body)
+                .map(|(other, other_field)| {
+                    let (_, rust_type) = identity_kind(other);
+                    let other_setter = format_ident!("{}", rust_snake_name(other_field));
+                    quote! { .#other_setter(None::<#rust_type>) }
+                });
+            quote! { crate::types::AccountIdentity::#variant(value) => self.#setter(value) #(#clear_others)* }
         });
         let field_list = pairs
             .iter()
@@ -330,7 +350,12 @@ pub fn source(
         };
         let doc = format!(
             " Names the account this request is about, as one [`AccountIdentity`](crate::types::AccountIdentity): \
-             sets the one field of {doc_target} it stands for ({field_list}).{}",
+             sets the one field of {doc_target} it stands for ({field_list}){}.{}",
+            if group.location == Location::Body {
+                " and unsets the others"
+            } else {
+                ""
+            },
             if group.required {
                 " The operation needs one; a request without any is refused before it is sent."
             } else {

@@ -148,11 +148,9 @@ pub fn generate_files(sources: &Sources) -> Result<Vec<GeneratedFile>, CodegenEr
     // Lint has already refused a malformed group.
     let (groups, _) = one_of::read(&enriched_spec);
     let one_of_source = one_of::source(ENRICHED_SPEC_PATH, &groups, &client_header)?;
-    let bodies_source = bodies::source(
-        ENRICHED_SPEC_PATH,
-        &bodies::read(&enriched_spec),
-        &client_header,
-    )?;
+    let mut operation_bodies = bodies::read(&enriched_spec);
+    operation_bodies.unions = bodies::unions_of(&client);
+    let bodies_source = bodies::source(ENRICHED_SPEC_PATH, &operation_bodies, &client_header)?;
 
     Ok(vec![
         yaml_file(ENRICHED_SPEC_PATH, &enriched_header, &enriched_value)?,

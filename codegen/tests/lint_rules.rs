@@ -674,3 +674,17 @@ fn an_open_value_set_is_a_scalar_query_parameter() {
         findings(&spec)
     );
 }
+
+#[test]
+fn an_inline_object_alternative_is_refused() {
+    check(
+        |spec| {
+            spec["components"]["schemas"]["Problem"]["properties"]["detail"] = json!({"oneOf": [
+                {"type": "string"},
+                {"type": "object", "properties": {"text": {"type": "string"}}}
+            ]})
+        },
+        "at /components/schemas/Problem/properties/detail/oneOf/1: an alternative of a `oneOf` that is an object \
+         with fields must be a `$ref` to a component, so it has a named type",
+    );
+}

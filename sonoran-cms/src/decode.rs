@@ -20,7 +20,8 @@ pub struct DecodeFailure {
     pub line: usize,
     /// See `line`.
     pub column: usize,
-    /// Up to 40 characters of the body on each side of where decoding stopped.
+    /// Up to 40 characters of the body on each side of where decoding stopped
+    /// (empty when serde gave no position).
     pub context: String,
 }
 
@@ -43,9 +44,80 @@ pub(crate) fn check<T: DeserializeOwned>(body: &[u8]) -> Result<(), DecodeFailur
             .end()
             .map_err(|error| failure(body, ".".to_owned(), &error)),
         Err(error) => {
-            let path = error.path().to_string();
-            Err(failure(body, path, error.inner()))
+            let mut found = failure(body, error.path().to_string(), error.inner());
+            closest_form(body, error.path(), &mut found);
+            Err(found)
         }
+    }
+}
+
+/// serde's message when no form of a value of several forms (an untagged enum)
+/// fits; it ends with the enum's name.
+const NO_FORM_FITS: &str = "data did not match any variant of untagged enum ";
+
+/// When `found` says that no form of a value of several forms fits, decodes the
+/// value as each form and reports the closest (of the value's own kind, failing
+/// deepest): its path
+/// below the value and its message, so the error names the field that is wrong
+/// rather than only the value that holds it.
+fn closest_form(body: &[u8], path: &serde_path_to_error::Path, found: &mut DecodeFailure) {
+    let Some(name) = found.message.strip_prefix(NO_FORM_FITS) else {
+        return;
+    };
+    let Some(forms) = crate::generated_bodies::union_forms(name.trim()) else {
+        return;
+    };
+    let Ok(whole) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return;
+    };
+    let mut value = &whole;
+    for segment in path {
+        let next = match segment {
+            serde_path_to_error::Segment::Seq { index } => value.get(*index),
+            serde_path_to_error::Segment::Map { key } => value.get(key),
+            _ => None,
+        };
+        match next {
+            Some(next) => value = next,
+            None => return,
+        }
+    }
+    let Ok(bytes) = serde_json::to_vec(value) else {
+        return;
+    };
+    let closest = forms
+        .iter()
+        .filter_map(|(form, check)| check(&bytes).err().map(|failure| (*form, failure)))
+        // A form of the value's own kind (an object for an object) beats one of
+        // another kind; among those, the one that got furthest in.
+        .max_by_key(|(_, failure)| {
+            (
+                !failure.message.starts_with("invalid type"),
+                depth(&failure.path),
+            )
+        });
+    if let Some((form, inner)) = closest {
+        let name = name.trim();
+        if inner.path != "." {
+            found.path = if found.path == "." {
+                inner.path.clone()
+            } else {
+                format!("{}.{}", found.path, inner.path)
+            };
+        }
+        found.message = format!(
+            "no form of `{name}` fits; the closest, `{form}`: {}",
+            inner.message
+        );
+    }
+}
+
+/// How many steps a serde_path_to_error path takes (`.` takes none).
+fn depth(path: &str) -> usize {
+    if path == "." {
+        0
+    } else {
+        path.matches(['.', '[']).count() + 1
     }
 }
 
@@ -83,9 +155,14 @@ fn message_without_position(error: &serde_json::Error) -> String {
     }
 }
 
-/// The text around line `line`, column `column` (1-based, as serde_json counts).
+/// Up to 40 characters on each side of line `line`, column `column` (1-based,
+/// as serde_json counts: the column is a byte offset in the line). Empty when
+/// there is no position (line 0).
 fn context_at(body: &[u8], line: usize, column: usize) -> String {
     const EACH_SIDE: usize = 40;
+    if line == 0 {
+        return String::new();
+    }
     let text = String::from_utf8_lossy(body);
     let mut offset = 0;
     for (index, content) in text.split('\n').enumerate() {
@@ -95,10 +172,15 @@ fn context_at(body: &[u8], line: usize, column: usize) -> String {
         }
         offset += content.len() + 1;
     }
-    let offset = offset.min(text.len());
-    let start = floor_char_boundary(&text, offset.saturating_sub(EACH_SIDE));
-    let end = floor_char_boundary(&text, (offset + EACH_SIDE).min(text.len()));
-    text[start..end].replace('\n', " ")
+    let offset = floor_char_boundary(&text, offset.min(text.len()));
+    let before: Vec<char> = text[..offset].chars().rev().take(EACH_SIDE).collect();
+    let after = text[offset..].chars().take(EACH_SIDE);
+    before
+        .into_iter()
+        .rev()
+        .chain(after)
+        .map(|character| if character == '\n' { ' ' } else { character })
+        .collect()
 }
 
 fn floor_char_boundary(text: &str, mut index: usize) -> usize {
@@ -138,6 +220,32 @@ mod tests {
             "{}",
             failure.context
         );
+    }
+
+    #[test]
+    fn a_failure_inside_a_value_of_several_forms_names_the_field_of_the_closest_form() {
+        // clockAccount answers a clock-in row or `true`; a row whose `completed`
+        // is text fits neither, and the error says where the row went wrong.
+        let body = br#"{"success": true, "data": {"id": 1, "completed": "yes"}}"#;
+        let failure = check::<crate::types::ClockAccountResponse>(body)
+            .expect_err("`completed` is not a boolean");
+        assert_eq!(failure.path, "data.completed");
+        assert!(
+            failure.message.starts_with("no form of `ClockAccountResponseData` fits; the closest, `ClockInRow`: invalid type: string \"yes\", expected a boolean"),
+            "{}",
+            failure.message
+        );
+    }
+
+    #[test]
+    fn the_context_counts_characters_not_bytes() {
+        let body = format!(r#"{{"items": [{{"id": "{}"}}]}}"#, "ж".repeat(60));
+        let failure = check::<Page>(body.as_bytes()).expect_err("text is not a u32");
+        assert_eq!(failure.path, "items[0].id");
+        // 40 characters before where decoding stopped (after the text's closing
+        // quote), whatever their byte length, and the rest of the body after.
+        assert_eq!(failure.context, format!("{}\"}}]}}", "ж".repeat(39)));
+        assert_eq!(context_at(b"{}", 0, 0), "", "no position, no context");
     }
 
     #[test]

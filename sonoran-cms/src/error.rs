@@ -103,10 +103,15 @@ impl Error {
         }
     }
 
-    /// The raw body of an answer the client could not read, as received.
+    /// The raw body of an answer the client could not read, as received (`None`
+    /// where no body was read, as for a status the spec does not declare).
     pub fn raw_body(&self) -> Option<&[u8]> {
         match self {
-            Error::InvalidResponse(invalid) => Some(&invalid.body),
+            Error::InvalidResponse(invalid)
+                if invalid.decode.is_some() || !invalid.body.is_empty() =>
+            {
+                Some(&invalid.body)
+            }
             _ => None,
         }
     }

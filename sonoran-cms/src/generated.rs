@@ -260,16 +260,16 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(deny_unknown_fields)]
     pub struct AddErlcRecordRequest {
-        ///The Discord user id of who records it (a snowflake, as text). Source: Sonoran.js src/managers/CMSManager.ts (erlcAddNewRecord); SonoranCMS-Documentation f754281 (first v2 revision).
+        ///The Discord user id of who records it, as text: Sonoran.js also takes a number, but a snowflake does not fit a JSON number exactly. Source: Sonoran.js src/managers/CMSManager.ts (erlcAddNewRecord); SonoranCMS-Documentation f754281 (first v2 revision).
         #[serde(rename = "executerDiscordId")]
         pub executer_discord_id: ::std::string::String,
-        ///The player's Discord user id. Source: Sonoran.js src/managers/CMSManager.ts (erlcAddNewRecord); Sonoran.js src/libs/rest/src/lib/REST.ts (ERLC_ADD_NEW_RECORD); SonoranCMS-Documentation f754281 (first v2 revision).
+        ///The player's Discord user id, as text (see `executerDiscordId`). Source: Sonoran.js src/managers/CMSManager.ts (erlcAddNewRecord); Sonoran.js src/libs/rest/src/lib/REST.ts (ERLC_ADD_NEW_RECORD); SonoranCMS-Documentation f754281 (first v2 revision).
         #[serde(
             rename = "playerDiscordId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub player_discord_id: ::std::option::Option<::std::string::String>,
-        ///The player's Roblox id. Source: Sonoran.js src/managers/CMSManager.ts (erlcAddNewRecord); Sonoran.js src/libs/rest/src/lib/REST.ts (ERLC_ADD_NEW_RECORD); SonoranCMS-Documentation f754281 (first v2 revision).
+        ///The player's Roblox id, as text. Source: Sonoran.js src/managers/CMSManager.ts (erlcAddNewRecord); Sonoran.js src/libs/rest/src/lib/REST.ts (ERLC_ADD_NEW_RECORD); SonoranCMS-Documentation f754281 (first v2 revision).
         #[serde(
             rename = "playerRobloxId",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -1184,14 +1184,13 @@ pub mod types {
         }
     }
     ///The short URL's lookup result. Source: SonoranCMS-Documentation a5047e6; current v2 docs page.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct CreateShortUrlResponseData {
         ///Where the short URL leads; not sent when nothing was found (inferred). Source: current v2 docs page.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub redirect: ::std::option::Option<::std::string::String>,
-        ///Whether the lookup found the path.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub success: ::std::option::Option<bool>,
+        ///Whether the lookup found the path (always sent). Source: current v2 docs page.
+        pub success: bool,
     }
     impl CreateShortUrlResponseData {
         pub fn builder() -> builder::CreateShortUrlResponseData {
@@ -1586,10 +1585,10 @@ pub mod types {
             Default::default()
         }
     }
-    ///A form template's summary; Sonoran.js's type allows further fields, which are kept. Source: Sonoran.js src/constants.ts (CMSFormTemplateSummary (Sonoran.js 1b6d0d8)).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    ///A form template's summary; `id` and `label` are always sent, and Sonoran.js's type allows further fields, which are kept. Source: Sonoran.js src/constants.ts (CMSFormTemplateSummary (Sonoran.js 1b6d0d8)).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct FormTemplateSummary {
-        ///Its description.
+        ///Its description. Sonoran.js's type declares it always sent, but that type is not wired to the v2 method and other entities' descriptions are empty or null, so it is read as optional.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
         ///Whether it is disabled.
@@ -1602,11 +1601,9 @@ pub mod types {
         )]
         pub discord_submission_enabled: ::std::option::Option<bool>,
         ///The template's id.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<i64>,
+        pub id: i64,
         ///Its label.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub label: ::std::option::Option<::std::string::String>,
+        pub label: ::std::string::String,
         ///Whether it is locked.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub locked: ::std::option::Option<bool>,
@@ -2061,14 +2058,16 @@ pub mod types {
     #[serde(untagged)]
     pub enum GetMemberPointsResponseData {
         Total(i64),
-        Details {
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            points: ::std::option::Option<i64>,
-        },
+        MemberPointsDetails(MemberPointsDetails),
     }
     impl ::std::convert::From<i64> for GetMemberPointsResponseData {
         fn from(value: i64) -> Self {
             Self::Total(value)
+        }
+    }
+    impl ::std::convert::From<MemberPointsDetails> for GetMemberPointsResponseData {
+        fn from(value: MemberPointsDetails) -> Self {
+            Self::MemberPointsDetails(value)
         }
     }
     ///`GetMemberRecordsResponse`
@@ -2418,14 +2417,14 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(untagged)]
     pub enum GetTemplateSubmissionsResponseData {
-        Page {
-            ///How many submissions the template has.
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            count: ::std::option::Option<i64>,
-            ///This page of submissions.
-            forms: ::std::vec::Vec<FormSubmission>,
-        },
+        TemplateSubmissionsPage(TemplateSubmissionsPage),
         List(::std::vec::Vec<FormSubmission>),
+    }
+    impl ::std::convert::From<TemplateSubmissionsPage>
+    for GetTemplateSubmissionsResponseData {
+        fn from(value: TemplateSubmissionsPage) -> Self {
+            Self::TemplateSubmissionsPage(value)
+        }
     }
     impl ::std::convert::From<::std::vec::Vec<FormSubmission>>
     for GetTemplateSubmissionsResponseData {
@@ -2952,6 +2951,18 @@ pub mod types {
     }
     impl LookupCommunityResponse {
         pub fn builder() -> builder::LookupCommunityResponse {
+            Default::default()
+        }
+    }
+    ///The points as an object, as the first v2 revision showed them. Source: SonoranCMS-Documentation f754281 (first v2 revision).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct MemberPointsDetails {
+        ///The account's total points.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub points: ::std::option::Option<i64>,
+    }
+    impl MemberPointsDetails {
+        pub fn builder() -> builder::MemberPointsDetails {
             Default::default()
         }
     }
@@ -3791,6 +3802,19 @@ pub mod types {
             Default::default()
         }
     }
+    ///A page of a template's submissions. Source: SonoranCMS-Documentation a5047e6; current v2 docs page.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct TemplateSubmissionsPage {
+        ///How many submissions the template has, in all (always sent).
+        pub count: i64,
+        ///This page of submissions.
+        pub forms: ::std::vec::Vec<FormSubmission>,
+    }
+    impl TemplateSubmissionsPage {
+        pub fn builder() -> builder::TemplateSubmissionsPage {
+            Default::default()
+        }
+    }
     ///Promotion flows to run.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(deny_unknown_fields)]
@@ -3829,7 +3853,7 @@ pub mod types {
     ///`TriggerPromotionFlowsResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct TriggerPromotionFlowsResponse {
-        ///One result per flow item.
+        ///One result per flow item; users, flow, promote and succeeded are always sent. Source: current v2 docs page; Sonoran.js src/constants.ts (CMSExecuteRankPromotionResult).
         pub data: ::std::vec::Vec<TriggerPromotionFlowsResponseDataItem>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
@@ -3841,26 +3865,22 @@ pub mod types {
         }
     }
     ///`TriggerPromotionFlowsResponseDataItem`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct TriggerPromotionFlowsResponseDataItem {
-        ///The flow that ran.
+        ///The flow that ran; probably not sent for an unknown flow (inferred).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub config: ::std::option::Option<PromotionFlow>,
         ///The flow.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub flow: ::std::option::Option<::uuid::Uuid>,
+        pub flow: ::uuid::Uuid,
         ///What happened; optional in Sonoran.js. Source: Sonoran.js src/constants.ts.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub message: ::std::option::Option<::std::string::String>,
         ///Whether it promoted.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub promote: ::std::option::Option<bool>,
+        pub promote: bool,
         ///Whether it worked.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub succeeded: ::std::option::Option<bool>,
+        pub succeeded: bool,
         ///The accounts.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub users: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+        pub users: ::std::vec::Vec<::uuid::Uuid>,
     }
     impl TriggerPromotionFlowsResponseDataItem {
         pub fn builder() -> builder::TriggerPromotionFlowsResponseDataItem {
@@ -8743,16 +8763,13 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            success: ::std::result::Result<
-                ::std::option::Option<bool>,
-                ::std::string::String,
-            >,
+            success: ::std::result::Result<bool, ::std::string::String>,
         }
         impl ::std::default::Default for CreateShortUrlResponseData {
             fn default() -> Self {
                 Self {
                     redirect: Ok(Default::default()),
-                    success: Ok(Default::default()),
+                    success: Err("no value supplied for success".to_string()),
                 }
             }
         }
@@ -8771,7 +8788,7 @@ pub mod types {
             }
             pub fn success<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<bool>,
                 T::Error: ::std::fmt::Display,
             {
                 self.success = value
@@ -10161,11 +10178,8 @@ pub mod types {
                 ::std::option::Option<bool>,
                 ::std::string::String,
             >,
-            id: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
-            label: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
+            id: ::std::result::Result<i64, ::std::string::String>,
+            label: ::std::result::Result<::std::string::String, ::std::string::String>,
             locked: ::std::result::Result<
                 ::std::option::Option<bool>,
                 ::std::string::String,
@@ -10177,8 +10191,8 @@ pub mod types {
                     description: Ok(Default::default()),
                     disabled: Ok(Default::default()),
                     discord_submission_enabled: Ok(Default::default()),
-                    id: Ok(Default::default()),
-                    label: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    label: Err("no value supplied for label".to_string()),
                     locked: Ok(Default::default()),
                 }
             }
@@ -10224,7 +10238,7 @@ pub mod types {
             }
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<i64>,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
@@ -10234,7 +10248,7 @@ pub mod types {
             }
             pub fn label<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.label = value
@@ -14219,6 +14233,48 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct MemberPointsDetails {
+            points: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for MemberPointsDetails {
+            fn default() -> Self {
+                Self {
+                    points: Ok(Default::default()),
+                }
+            }
+        }
+        impl MemberPointsDetails {
+            pub fn points<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.points = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for points: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<MemberPointsDetails>
+        for super::MemberPointsDetails {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: MemberPointsDetails,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { points: value.points? })
+            }
+        }
+        impl ::std::convert::From<super::MemberPointsDetails> for MemberPointsDetails {
+            fn from(value: super::MemberPointsDetails) -> Self {
+                Self { points: Ok(value.points) }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct MemberRecord {
             acc_id: ::std::result::Result<
                 ::std::option::Option<::uuid::Uuid>,
@@ -17287,6 +17343,69 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct TemplateSubmissionsPage {
+            count: ::std::result::Result<i64, ::std::string::String>,
+            forms: ::std::result::Result<
+                ::std::vec::Vec<super::FormSubmission>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TemplateSubmissionsPage {
+            fn default() -> Self {
+                Self {
+                    count: Err("no value supplied for count".to_string()),
+                    forms: Err("no value supplied for forms".to_string()),
+                }
+            }
+        }
+        impl TemplateSubmissionsPage {
+            pub fn count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for count: {e}")
+                    });
+                self
+            }
+            pub fn forms<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::FormSubmission>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.forms = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for forms: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TemplateSubmissionsPage>
+        for super::TemplateSubmissionsPage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TemplateSubmissionsPage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    count: value.count?,
+                    forms: value.forms?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TemplateSubmissionsPage>
+        for TemplateSubmissionsPage {
+            fn from(value: super::TemplateSubmissionsPage) -> Self {
+                Self {
+                    count: Ok(value.count),
+                    forms: Ok(value.forms),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct TriggerPromotionFlowsRequest {
             data: ::std::result::Result<
                 ::std::vec::Vec<super::TriggerPromotionFlowsRequestDataItem>,
@@ -17519,24 +17638,15 @@ pub mod types {
                 ::std::option::Option<super::PromotionFlow>,
                 ::std::string::String,
             >,
-            flow: ::std::result::Result<
-                ::std::option::Option<::uuid::Uuid>,
-                ::std::string::String,
-            >,
+            flow: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
             message: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            promote: ::std::result::Result<
-                ::std::option::Option<bool>,
-                ::std::string::String,
-            >,
-            succeeded: ::std::result::Result<
-                ::std::option::Option<bool>,
-                ::std::string::String,
-            >,
+            promote: ::std::result::Result<bool, ::std::string::String>,
+            succeeded: ::std::result::Result<bool, ::std::string::String>,
             users: ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
+                ::std::vec::Vec<::uuid::Uuid>,
                 ::std::string::String,
             >,
         }
@@ -17544,11 +17654,11 @@ pub mod types {
             fn default() -> Self {
                 Self {
                     config: Ok(Default::default()),
-                    flow: Ok(Default::default()),
+                    flow: Err("no value supplied for flow".to_string()),
                     message: Ok(Default::default()),
-                    promote: Ok(Default::default()),
-                    succeeded: Ok(Default::default()),
-                    users: Ok(Default::default()),
+                    promote: Err("no value supplied for promote".to_string()),
+                    succeeded: Err("no value supplied for succeeded".to_string()),
+                    users: Err("no value supplied for users".to_string()),
                 }
             }
         }
@@ -17567,7 +17677,7 @@ pub mod types {
             }
             pub fn flow<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+                T: ::std::convert::TryInto<::uuid::Uuid>,
                 T::Error: ::std::fmt::Display,
             {
                 self.flow = value
@@ -17591,7 +17701,7 @@ pub mod types {
             }
             pub fn promote<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<bool>,
                 T::Error: ::std::fmt::Display,
             {
                 self.promote = value
@@ -17603,7 +17713,7 @@ pub mod types {
             }
             pub fn succeeded<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<bool>,
                 T::Error: ::std::fmt::Display,
             {
                 self.succeeded = value
@@ -17615,9 +17725,7 @@ pub mod types {
             }
             pub fn users<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::uuid::Uuid>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.users = value
@@ -18926,7 +19034,7 @@ Arguments:
 - `account_id`: Target account UUID.
 - `acc_id`: Names the account again by UUID; the path decides. Source: current v2 docs page.
 - `clock_in_type`: Filter clock-in history by clock-in type id.
-- `server_id`: The server, needed when `type` is activity. Source: Sonoran.js src/managers/CMSManager.ts (getLatestActivity); SonoranCMS-Documentation f754281 (first v2 revision).
+- `server_id`: The server. Needed when `type` is `activity` (Sonoran.js refuses the call without it); the client does not check this condition, the API answers it. Source: Sonoran.js src/managers/CMSManager.ts (getLatestActivity); SonoranCMS-Documentation f754281 (first v2 revision).
 - `type_`: Clock-ins or activity-tracker rows. Source: Sonoran.js src/managers/CMSManager.ts (getLatestActivity); SonoranCMS-Documentation f754281 (first v2 revision).
 ```text
 let response = client.get_latest_activity()

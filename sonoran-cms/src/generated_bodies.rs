@@ -451,6 +451,293 @@ pub fn request_body_as_sent(
         _ => None,
     }
 }
+/// Checks a body as one form of a value of several forms.
+pub(crate) type CheckForm = fn(&[u8]) -> Result<(), crate::decode::DecodeFailure>;
+/// The forms of the value of several forms (untagged enum) named `name`,
+/// each with its check, so a decode error can say which form came closest.
+pub(crate) fn union_forms(name: &str) -> Option<&'static [(&'static str, CheckForm)]> {
+    match name {
+        "ClockAccountResponseData" => {
+            const FORMS: &[(&str, CheckForm)] = &[
+                (
+                    "ClockInRow",
+                    crate::decode::check::<crate::types::ClockInRow> as CheckForm,
+                ),
+                ("NoChange", crate::decode::check::<bool> as CheckForm),
+            ];
+            Some(FORMS)
+        }
+        "ClockIntention" => {
+            const FORMS: &[(&str, CheckForm)] = &[
+                (
+                    "KnownClockIntention",
+                    crate::decode::check::<crate::types::KnownClockIntention>
+                        as CheckForm,
+                ),
+                ("Other", crate::decode::check::<::std::string::String> as CheckForm),
+            ];
+            Some(FORMS)
+        }
+        "ErlcRecordType" => {
+            const FORMS: &[(&str, CheckForm)] = &[
+                (
+                    "KnownErlcRecordType",
+                    crate::decode::check::<crate::types::KnownErlcRecordType>
+                        as CheckForm,
+                ),
+                ("Other", crate::decode::check::<::std::string::String> as CheckForm),
+            ];
+            Some(FORMS)
+        }
+        "ErlcTeam" => {
+            const FORMS: &[(&str, CheckForm)] = &[
+                (
+                    "KnownErlcTeam",
+                    crate::decode::check::<crate::types::KnownErlcTeam> as CheckForm,
+                ),
+                ("Other", crate::decode::check::<::std::string::String> as CheckForm),
+            ];
+            Some(FORMS)
+        }
+        "ForceSyncResponseData" => {
+            const FORMS: &[(&str, CheckForm)] = &[
+                ("Message", crate::decode::check::<::std::string::String> as CheckForm),
+                (
+                    "Details",
+                    crate::decode::check::<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    > as CheckForm,
+                ),
+            ];
+            Some(FORMS)
+        }
+        "GetAceConfigResponseData" => {
+            const FORMS: &[(&str, CheckForm)] = &[
+                (
+                    "Mappings",
+                    crate::decode::check::<::std::vec::Vec<crate::types::AceMapping>>
+                        as CheckForm,
+                ),
+                (
+                    "AceConfig",
+                    crate::decode::check::<crate::types::AceConfig> as CheckForm,
+                ),
+            ];
+            Some(FORMS)
+        }
+        "GetCurrentClockInResponseData" => {
+            const FORMS: &[(&str, CheckForm)] = &[
+                (
+                    "ClockInRow",
+                    crate::decode::check::<crate::types::ClockInRow> as CheckForm,
+                ),
+                (
+                    "NotClockedIn",
+                    crate::decode::check::<::std::string::String> as CheckForm,
+                ),
+            ];
+            Some(FORMS)
+        }
+        "GetFormLockStatusResponseData" => {
+            const FORMS: &[(&str, CheckForm)] = &[
+                ("Locked", crate::decode::check::<bool> as CheckForm),
+                ("Text", crate::decode::check::<::std::string::String> as CheckForm),
+                (
+                    "Details",
+                    crate::decode::check::<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    > as CheckForm,
+                ),
+            ];
+            Some(FORMS)
+        }
+        "GetLatestActivityResponseData" => {
+            const FORMS: &[(&str, CheckForm)] = &[
+                (
+                    "ClockIns",
+                    crate::decode::check::<::std::vec::Vec<crate::types::ClockInRow>>
+                        as CheckForm,
+                ),
+                (
+                    "Activities",
+                    crate::decode::check::<::std::vec::Vec<crate::types::ActivityRow>>
+                        as CheckForm,
+                ),
+            ];
+            Some(FORMS)
+        }
+        "GetMemberPointsResponseData" => {
+            const FORMS: &[(&str, CheckForm)] = &[
+                ("Total", crate::decode::check::<i64> as CheckForm),
+                (
+                    "MemberPointsDetails",
+                    crate::decode::check::<crate::types::MemberPointsDetails>
+                        as CheckForm,
+                ),
+            ];
+            Some(FORMS)
+        }
+        "GetPlayerQueueResponseData" => {
+            const FORMS: &[(&str, CheckForm)] = &[
+                ("Length", crate::decode::check::<i64> as CheckForm),
+                (
+                    "Players",
+                    crate::decode::check::<::std::vec::Vec<::serde_json::Value>>
+                        as CheckForm,
+                ),
+            ];
+            Some(FORMS)
+        }
+        "GetTemplateSubmissionsResponseData" => {
+            const FORMS: &[(&str, CheckForm)] = &[
+                (
+                    "TemplateSubmissionsPage",
+                    crate::decode::check::<crate::types::TemplateSubmissionsPage>
+                        as CheckForm,
+                ),
+                (
+                    "List",
+                    crate::decode::check::<::std::vec::Vec<crate::types::FormSubmission>>
+                        as CheckForm,
+                ),
+            ];
+            Some(FORMS)
+        }
+        "IdentifierType" => {
+            const FORMS: &[(&str, CheckForm)] = &[
+                (
+                    "KnownIdentifierType",
+                    crate::decode::check::<crate::types::KnownIdentifierType>
+                        as CheckForm,
+                ),
+                ("Other", crate::decode::check::<::std::string::String> as CheckForm),
+            ];
+            Some(FORMS)
+        }
+        "LatestActivityType" => {
+            const FORMS: &[(&str, CheckForm)] = &[
+                (
+                    "KnownLatestActivityType",
+                    crate::decode::check::<crate::types::KnownLatestActivityType>
+                        as CheckForm,
+                ),
+                ("Other", crate::decode::check::<::std::string::String> as CheckForm),
+            ];
+            Some(FORMS)
+        }
+        "MemberRecordHistory" => {
+            const FORMS: &[(&str, CheckForm)] = &[
+                (
+                    "ByTimestamp",
+                    crate::decode::check::<
+                        ::std::collections::HashMap<
+                            ::std::string::String,
+                            crate::types::MemberRecordHistoryEntry,
+                        >,
+                    > as CheckForm,
+                ),
+                (
+                    "List",
+                    crate::decode::check::<
+                        ::std::vec::Vec<crate::types::MemberRecordHistoryEntry>,
+                    > as CheckForm,
+                ),
+            ];
+            Some(FORMS)
+        }
+        "MemberRecordList" => {
+            const FORMS: &[(&str, CheckForm)] = &[
+                (
+                    "List",
+                    crate::decode::check::<::std::vec::Vec<crate::types::MemberRecord>>
+                        as CheckForm,
+                ),
+                (
+                    "MemberRecord",
+                    crate::decode::check::<crate::types::MemberRecord> as CheckForm,
+                ),
+            ];
+            Some(FORMS)
+        }
+        "RecordId" => {
+            const FORMS: &[(&str, CheckForm)] = &[
+                ("Text", crate::decode::check::<::std::string::String> as CheckForm),
+                ("Number", crate::decode::check::<i64> as CheckForm),
+            ];
+            Some(FORMS)
+        }
+        "ResponseMeta" => {
+            const FORMS: &[(&str, CheckForm)] = &[
+                (
+                    "MetaFields",
+                    crate::decode::check::<crate::types::MetaFields> as CheckForm,
+                ),
+                (
+                    "Unrecognized",
+                    crate::decode::check::<::serde_json::Value> as CheckForm,
+                ),
+            ];
+            Some(FORMS)
+        }
+        "RsvpResult" => {
+            const FORMS: &[(&str, CheckForm)] = &[
+                (
+                    "KnownRsvpResult",
+                    crate::decode::check::<crate::types::KnownRsvpResult> as CheckForm,
+                ),
+                ("Other", crate::decode::check::<::std::string::String> as CheckForm),
+            ];
+            Some(FORMS)
+        }
+        "SearchAccountsResponseData" => {
+            const FORMS: &[(&str, CheckForm)] = &[
+                (
+                    "AccountSearchResult",
+                    crate::decode::check::<crate::types::AccountSearchResult>
+                        as CheckForm,
+                ),
+                (
+                    "List",
+                    crate::decode::check::<
+                        ::std::vec::Vec<crate::types::CommunityAccount>,
+                    > as CheckForm,
+                ),
+            ];
+            Some(FORMS)
+        }
+        "ServerFramework" => {
+            const FORMS: &[(&str, CheckForm)] = &[
+                (
+                    "KnownServerFramework",
+                    crate::decode::check::<crate::types::KnownServerFramework>
+                        as CheckForm,
+                ),
+                ("Other", crate::decode::check::<::std::string::String> as CheckForm),
+            ];
+            Some(FORMS)
+        }
+        "ServerPort" => {
+            const FORMS: &[(&str, CheckForm)] = &[
+                ("Text", crate::decode::check::<::std::string::String> as CheckForm),
+                ("Number", crate::decode::check::<i64> as CheckForm),
+            ];
+            Some(FORMS)
+        }
+        "SetAccountNameResponseData" => {
+            const FORMS: &[(&str, CheckForm)] = &[
+                ("Message", crate::decode::check::<::std::string::String> as CheckForm),
+                (
+                    "Details",
+                    crate::decode::check::<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    > as CheckForm,
+                ),
+            ];
+            Some(FORMS)
+        }
+        _ => None,
+    }
+}
 /// The operations (by Rust name) whose success answer has a JSON body, sorted.
 pub const OPERATIONS_WITH_SUCCESS_BODY: &[&str] = &[
     "activity_tracker",

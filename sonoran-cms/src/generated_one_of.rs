@@ -11,6 +11,14 @@ pub(crate) const ONE_OF_GROUPS: &[OneOfGroup] = &[
         location: FieldLocation::Body,
         fields: &["accId", "apiId", "username", "discord", "uniqueId"],
         required: true,
+        at_most_one: true,
+    },
+    OneOfGroup {
+        operation: "add_erlc_record",
+        group: "target player",
+        location: FieldLocation::Body,
+        fields: &["playerDiscordId", "playerRobloxId"],
+        required: false,
         at_most_one: false,
     },
     OneOfGroup {
@@ -126,6 +134,14 @@ pub(crate) const ONE_OF_GROUPS: &[OneOfGroup] = &[
         at_most_one: false,
     },
     OneOfGroup {
+        operation: "submit_form_template",
+        group: "submitter",
+        location: FieldLocation::Body,
+        fields: &["accId", "discordId", "username"],
+        required: false,
+        at_most_one: false,
+    },
+    OneOfGroup {
         operation: "verify_whitelist",
         group: "account identity",
         location: FieldLocation::Body,
@@ -135,86 +151,296 @@ pub(crate) const ONE_OF_GROUPS: &[OneOfGroup] = &[
     },
 ];
 impl crate::types::builder::ActivityTrackerRequest {
-    /// Names the account this request is about, as one [`AccountIdentity`](crate::types::AccountIdentity): sets the one field of the `ActivityTrackerRequest` body it stands for (`accId`, `apiId`, `username`, `discord`, `uniqueId`). The operation needs one; a request without any is refused before it is sent.
+    /// Names the account this request is about, as one [`AccountIdentity`](crate::types::AccountIdentity): sets the one field of the `ActivityTrackerRequest` body it stands for (`accId`, `apiId`, `username`, `discord`, `uniqueId`) and unsets the others. The operation needs one; a request without any is refused before it is sent.
     pub fn identity(self, identity: crate::types::AccountIdentity) -> Self {
         match identity {
-            crate::types::AccountIdentity::AccId(value) => self.acc_id(value),
-            crate::types::AccountIdentity::ApiId(value) => self.api_id(value),
-            crate::types::AccountIdentity::Username(value) => self.username(value),
-            crate::types::AccountIdentity::Discord(value) => self.discord(value),
-            crate::types::AccountIdentity::UniqueId(value) => self.unique_id(value),
+            crate::types::AccountIdentity::AccId(value) => {
+                self.acc_id(value)
+                    .api_id(None::<::std::string::String>)
+                    .username(None::<::std::string::String>)
+                    .discord(None::<::std::string::String>)
+                    .unique_id(None::<i64>)
+            }
+            crate::types::AccountIdentity::ApiId(value) => {
+                self.api_id(value)
+                    .acc_id(None::<::uuid::Uuid>)
+                    .username(None::<::std::string::String>)
+                    .discord(None::<::std::string::String>)
+                    .unique_id(None::<i64>)
+            }
+            crate::types::AccountIdentity::Username(value) => {
+                self.username(value)
+                    .acc_id(None::<::uuid::Uuid>)
+                    .api_id(None::<::std::string::String>)
+                    .discord(None::<::std::string::String>)
+                    .unique_id(None::<i64>)
+            }
+            crate::types::AccountIdentity::Discord(value) => {
+                self.discord(value)
+                    .acc_id(None::<::uuid::Uuid>)
+                    .api_id(None::<::std::string::String>)
+                    .username(None::<::std::string::String>)
+                    .unique_id(None::<i64>)
+            }
+            crate::types::AccountIdentity::UniqueId(value) => {
+                self.unique_id(value)
+                    .acc_id(None::<::uuid::Uuid>)
+                    .api_id(None::<::std::string::String>)
+                    .username(None::<::std::string::String>)
+                    .discord(None::<::std::string::String>)
+            }
         }
     }
 }
 impl crate::types::builder::AddMemberRecordRequest {
-    /// Names the account this request is about, as one [`AccountIdentity`](crate::types::AccountIdentity): sets the one field of the `AddMemberRecordRequest` body it stands for (`accId`, `apiId`, `username`, `discord`, `uniqueId`). Optional here: the path already names the account.
+    /// Names the account this request is about, as one [`AccountIdentity`](crate::types::AccountIdentity): sets the one field of the `AddMemberRecordRequest` body it stands for (`accId`, `apiId`, `username`, `discord`, `uniqueId`) and unsets the others. Optional here: the path already names the account.
     pub fn identity(self, identity: crate::types::AccountIdentity) -> Self {
         match identity {
-            crate::types::AccountIdentity::AccId(value) => self.acc_id(value),
-            crate::types::AccountIdentity::ApiId(value) => self.api_id(value),
-            crate::types::AccountIdentity::Username(value) => self.username(value),
-            crate::types::AccountIdentity::Discord(value) => self.discord(value),
-            crate::types::AccountIdentity::UniqueId(value) => self.unique_id(value),
+            crate::types::AccountIdentity::AccId(value) => {
+                self.acc_id(value)
+                    .api_id(None::<::std::string::String>)
+                    .username(None::<::std::string::String>)
+                    .discord(None::<::std::string::String>)
+                    .unique_id(None::<i64>)
+            }
+            crate::types::AccountIdentity::ApiId(value) => {
+                self.api_id(value)
+                    .acc_id(None::<::uuid::Uuid>)
+                    .username(None::<::std::string::String>)
+                    .discord(None::<::std::string::String>)
+                    .unique_id(None::<i64>)
+            }
+            crate::types::AccountIdentity::Username(value) => {
+                self.username(value)
+                    .acc_id(None::<::uuid::Uuid>)
+                    .api_id(None::<::std::string::String>)
+                    .discord(None::<::std::string::String>)
+                    .unique_id(None::<i64>)
+            }
+            crate::types::AccountIdentity::Discord(value) => {
+                self.discord(value)
+                    .acc_id(None::<::uuid::Uuid>)
+                    .api_id(None::<::std::string::String>)
+                    .username(None::<::std::string::String>)
+                    .unique_id(None::<i64>)
+            }
+            crate::types::AccountIdentity::UniqueId(value) => {
+                self.unique_id(value)
+                    .acc_id(None::<::uuid::Uuid>)
+                    .api_id(None::<::std::string::String>)
+                    .username(None::<::std::string::String>)
+                    .discord(None::<::std::string::String>)
+            }
         }
     }
 }
 impl crate::types::builder::ChangeFormStageRequest {
-    /// Names the account this request is about, as one [`AccountIdentity`](crate::types::AccountIdentity): sets the one field of the `ChangeFormStageRequest` body it stands for (`accId`, `apiId`, `username`, `discord`, `uniqueId`). The operation needs one; a request without any is refused before it is sent.
+    /// Names the account this request is about, as one [`AccountIdentity`](crate::types::AccountIdentity): sets the one field of the `ChangeFormStageRequest` body it stands for (`accId`, `apiId`, `username`, `discord`, `uniqueId`) and unsets the others. The operation needs one; a request without any is refused before it is sent.
     pub fn identity(self, identity: crate::types::AccountIdentity) -> Self {
         match identity {
-            crate::types::AccountIdentity::AccId(value) => self.acc_id(value),
-            crate::types::AccountIdentity::ApiId(value) => self.api_id(value),
-            crate::types::AccountIdentity::Username(value) => self.username(value),
-            crate::types::AccountIdentity::Discord(value) => self.discord(value),
-            crate::types::AccountIdentity::UniqueId(value) => self.unique_id(value),
+            crate::types::AccountIdentity::AccId(value) => {
+                self.acc_id(value)
+                    .api_id(None::<::std::string::String>)
+                    .username(None::<::std::string::String>)
+                    .discord(None::<::std::string::String>)
+                    .unique_id(None::<i64>)
+            }
+            crate::types::AccountIdentity::ApiId(value) => {
+                self.api_id(value)
+                    .acc_id(None::<::uuid::Uuid>)
+                    .username(None::<::std::string::String>)
+                    .discord(None::<::std::string::String>)
+                    .unique_id(None::<i64>)
+            }
+            crate::types::AccountIdentity::Username(value) => {
+                self.username(value)
+                    .acc_id(None::<::uuid::Uuid>)
+                    .api_id(None::<::std::string::String>)
+                    .discord(None::<::std::string::String>)
+                    .unique_id(None::<i64>)
+            }
+            crate::types::AccountIdentity::Discord(value) => {
+                self.discord(value)
+                    .acc_id(None::<::uuid::Uuid>)
+                    .api_id(None::<::std::string::String>)
+                    .username(None::<::std::string::String>)
+                    .unique_id(None::<i64>)
+            }
+            crate::types::AccountIdentity::UniqueId(value) => {
+                self.unique_id(value)
+                    .acc_id(None::<::uuid::Uuid>)
+                    .api_id(None::<::std::string::String>)
+                    .username(None::<::std::string::String>)
+                    .discord(None::<::std::string::String>)
+            }
         }
     }
 }
 impl crate::types::builder::ClockAccountRequest {
-    /// Names the account this request is about, as one [`AccountIdentity`](crate::types::AccountIdentity): sets the one field of the `ClockAccountRequest` body it stands for (`accId`, `apiId`, `username`, `discord`, `uniqueId`). Optional here: the path already names the account.
+    /// Names the account this request is about, as one [`AccountIdentity`](crate::types::AccountIdentity): sets the one field of the `ClockAccountRequest` body it stands for (`accId`, `apiId`, `username`, `discord`, `uniqueId`) and unsets the others. Optional here: the path already names the account.
     pub fn identity(self, identity: crate::types::AccountIdentity) -> Self {
         match identity {
-            crate::types::AccountIdentity::AccId(value) => self.acc_id(value),
-            crate::types::AccountIdentity::ApiId(value) => self.api_id(value),
-            crate::types::AccountIdentity::Username(value) => self.username(value),
-            crate::types::AccountIdentity::Discord(value) => self.discord(value),
-            crate::types::AccountIdentity::UniqueId(value) => self.unique_id(value),
+            crate::types::AccountIdentity::AccId(value) => {
+                self.acc_id(value)
+                    .api_id(None::<::std::string::String>)
+                    .username(None::<::std::string::String>)
+                    .discord(None::<::std::string::String>)
+                    .unique_id(None::<i64>)
+            }
+            crate::types::AccountIdentity::ApiId(value) => {
+                self.api_id(value)
+                    .acc_id(None::<::uuid::Uuid>)
+                    .username(None::<::std::string::String>)
+                    .discord(None::<::std::string::String>)
+                    .unique_id(None::<i64>)
+            }
+            crate::types::AccountIdentity::Username(value) => {
+                self.username(value)
+                    .acc_id(None::<::uuid::Uuid>)
+                    .api_id(None::<::std::string::String>)
+                    .discord(None::<::std::string::String>)
+                    .unique_id(None::<i64>)
+            }
+            crate::types::AccountIdentity::Discord(value) => {
+                self.discord(value)
+                    .acc_id(None::<::uuid::Uuid>)
+                    .api_id(None::<::std::string::String>)
+                    .username(None::<::std::string::String>)
+                    .unique_id(None::<i64>)
+            }
+            crate::types::AccountIdentity::UniqueId(value) => {
+                self.unique_id(value)
+                    .acc_id(None::<::uuid::Uuid>)
+                    .api_id(None::<::std::string::String>)
+                    .username(None::<::std::string::String>)
+                    .discord(None::<::std::string::String>)
+            }
         }
     }
 }
 impl crate::types::builder::CreateRsvpRequest {
-    /// Names the account this request is about, as one [`AccountIdentity`](crate::types::AccountIdentity): sets the one field of the `CreateRsvpRequest` body it stands for (`accId`, `apiId`, `username`, `discord`, `uniqueId`). The operation needs one; a request without any is refused before it is sent.
+    /// Names the account this request is about, as one [`AccountIdentity`](crate::types::AccountIdentity): sets the one field of the `CreateRsvpRequest` body it stands for (`accId`, `apiId`, `username`, `discord`, `uniqueId`) and unsets the others. The operation needs one; a request without any is refused before it is sent.
     pub fn identity(self, identity: crate::types::AccountIdentity) -> Self {
         match identity {
-            crate::types::AccountIdentity::AccId(value) => self.acc_id(value),
-            crate::types::AccountIdentity::ApiId(value) => self.api_id(value),
-            crate::types::AccountIdentity::Username(value) => self.username(value),
-            crate::types::AccountIdentity::Discord(value) => self.discord(value),
-            crate::types::AccountIdentity::UniqueId(value) => self.unique_id(value),
+            crate::types::AccountIdentity::AccId(value) => {
+                self.acc_id(value)
+                    .api_id(None::<::std::string::String>)
+                    .username(None::<::std::string::String>)
+                    .discord(None::<::std::string::String>)
+                    .unique_id(None::<i64>)
+            }
+            crate::types::AccountIdentity::ApiId(value) => {
+                self.api_id(value)
+                    .acc_id(None::<::uuid::Uuid>)
+                    .username(None::<::std::string::String>)
+                    .discord(None::<::std::string::String>)
+                    .unique_id(None::<i64>)
+            }
+            crate::types::AccountIdentity::Username(value) => {
+                self.username(value)
+                    .acc_id(None::<::uuid::Uuid>)
+                    .api_id(None::<::std::string::String>)
+                    .discord(None::<::std::string::String>)
+                    .unique_id(None::<i64>)
+            }
+            crate::types::AccountIdentity::Discord(value) => {
+                self.discord(value)
+                    .acc_id(None::<::uuid::Uuid>)
+                    .api_id(None::<::std::string::String>)
+                    .username(None::<::std::string::String>)
+                    .unique_id(None::<i64>)
+            }
+            crate::types::AccountIdentity::UniqueId(value) => {
+                self.unique_id(value)
+                    .acc_id(None::<::uuid::Uuid>)
+                    .api_id(None::<::std::string::String>)
+                    .username(None::<::std::string::String>)
+                    .discord(None::<::std::string::String>)
+            }
         }
     }
 }
 impl crate::types::builder::EditProfileFieldsRequest {
-    /// Names the account this request is about, as one [`AccountIdentity`](crate::types::AccountIdentity): sets the one field of the `EditProfileFieldsRequest` body it stands for (`accId`, `apiId`, `username`, `discord`, `uniqueId`). Optional here: the path already names the account.
+    /// Names the account this request is about, as one [`AccountIdentity`](crate::types::AccountIdentity): sets the one field of the `EditProfileFieldsRequest` body it stands for (`accId`, `apiId`, `username`, `discord`, `uniqueId`) and unsets the others. Optional here: the path already names the account.
     pub fn identity(self, identity: crate::types::AccountIdentity) -> Self {
         match identity {
-            crate::types::AccountIdentity::AccId(value) => self.acc_id(value),
-            crate::types::AccountIdentity::ApiId(value) => self.api_id(value),
-            crate::types::AccountIdentity::Username(value) => self.username(value),
-            crate::types::AccountIdentity::Discord(value) => self.discord(value),
-            crate::types::AccountIdentity::UniqueId(value) => self.unique_id(value),
+            crate::types::AccountIdentity::AccId(value) => {
+                self.acc_id(value)
+                    .api_id(None::<::std::string::String>)
+                    .username(None::<::std::string::String>)
+                    .discord(None::<::std::string::String>)
+                    .unique_id(None::<i64>)
+            }
+            crate::types::AccountIdentity::ApiId(value) => {
+                self.api_id(value)
+                    .acc_id(None::<::uuid::Uuid>)
+                    .username(None::<::std::string::String>)
+                    .discord(None::<::std::string::String>)
+                    .unique_id(None::<i64>)
+            }
+            crate::types::AccountIdentity::Username(value) => {
+                self.username(value)
+                    .acc_id(None::<::uuid::Uuid>)
+                    .api_id(None::<::std::string::String>)
+                    .discord(None::<::std::string::String>)
+                    .unique_id(None::<i64>)
+            }
+            crate::types::AccountIdentity::Discord(value) => {
+                self.discord(value)
+                    .acc_id(None::<::uuid::Uuid>)
+                    .api_id(None::<::std::string::String>)
+                    .username(None::<::std::string::String>)
+                    .unique_id(None::<i64>)
+            }
+            crate::types::AccountIdentity::UniqueId(value) => {
+                self.unique_id(value)
+                    .acc_id(None::<::uuid::Uuid>)
+                    .api_id(None::<::std::string::String>)
+                    .username(None::<::std::string::String>)
+                    .discord(None::<::std::string::String>)
+            }
         }
     }
 }
 impl crate::types::builder::ForceSyncRequest {
-    /// Names the account this request is about, as one [`AccountIdentity`](crate::types::AccountIdentity): sets the one field of the `ForceSyncRequest` body it stands for (`accId`, `apiId`, `username`, `discordId`, `uniqueId`). Optional here: the path already names the account.
+    /// Names the account this request is about, as one [`AccountIdentity`](crate::types::AccountIdentity): sets the one field of the `ForceSyncRequest` body it stands for (`accId`, `apiId`, `username`, `discordId`, `uniqueId`) and unsets the others. Optional here: the path already names the account.
     pub fn identity(self, identity: crate::types::AccountIdentity) -> Self {
         match identity {
-            crate::types::AccountIdentity::AccId(value) => self.acc_id(value),
-            crate::types::AccountIdentity::ApiId(value) => self.api_id(value),
-            crate::types::AccountIdentity::Username(value) => self.username(value),
-            crate::types::AccountIdentity::Discord(value) => self.discord_id(value),
-            crate::types::AccountIdentity::UniqueId(value) => self.unique_id(value),
+            crate::types::AccountIdentity::AccId(value) => {
+                self.acc_id(value)
+                    .api_id(None::<::std::string::String>)
+                    .username(None::<::std::string::String>)
+                    .discord_id(None::<::std::string::String>)
+                    .unique_id(None::<i64>)
+            }
+            crate::types::AccountIdentity::ApiId(value) => {
+                self.api_id(value)
+                    .acc_id(None::<::uuid::Uuid>)
+                    .username(None::<::std::string::String>)
+                    .discord_id(None::<::std::string::String>)
+                    .unique_id(None::<i64>)
+            }
+            crate::types::AccountIdentity::Username(value) => {
+                self.username(value)
+                    .acc_id(None::<::uuid::Uuid>)
+                    .api_id(None::<::std::string::String>)
+                    .discord_id(None::<::std::string::String>)
+                    .unique_id(None::<i64>)
+            }
+            crate::types::AccountIdentity::Discord(value) => {
+                self.discord_id(value)
+                    .acc_id(None::<::uuid::Uuid>)
+                    .api_id(None::<::std::string::String>)
+                    .username(None::<::std::string::String>)
+                    .unique_id(None::<i64>)
+            }
+            crate::types::AccountIdentity::UniqueId(value) => {
+                self.unique_id(value)
+                    .acc_id(None::<::uuid::Uuid>)
+                    .api_id(None::<::std::string::String>)
+                    .username(None::<::std::string::String>)
+                    .discord_id(None::<::std::string::String>)
+            }
         }
     }
 }
@@ -267,38 +493,128 @@ impl crate::builder::SearchAccounts<'_> {
     }
 }
 impl crate::types::builder::SetAccountNameRequest {
-    /// Names the account this request is about, as one [`AccountIdentity`](crate::types::AccountIdentity): sets the one field of the `SetAccountNameRequest` body it stands for (`accId`, `apiId`, `username`, `discord`, `uniqueId`). Optional here: the path already names the account.
+    /// Names the account this request is about, as one [`AccountIdentity`](crate::types::AccountIdentity): sets the one field of the `SetAccountNameRequest` body it stands for (`accId`, `apiId`, `username`, `discord`, `uniqueId`) and unsets the others. Optional here: the path already names the account.
     pub fn identity(self, identity: crate::types::AccountIdentity) -> Self {
         match identity {
-            crate::types::AccountIdentity::AccId(value) => self.acc_id(value),
-            crate::types::AccountIdentity::ApiId(value) => self.api_id(value),
-            crate::types::AccountIdentity::Username(value) => self.username(value),
-            crate::types::AccountIdentity::Discord(value) => self.discord(value),
-            crate::types::AccountIdentity::UniqueId(value) => self.unique_id(value),
+            crate::types::AccountIdentity::AccId(value) => {
+                self.acc_id(value)
+                    .api_id(None::<::std::string::String>)
+                    .username(None::<::std::string::String>)
+                    .discord(None::<::std::string::String>)
+                    .unique_id(None::<i64>)
+            }
+            crate::types::AccountIdentity::ApiId(value) => {
+                self.api_id(value)
+                    .acc_id(None::<::uuid::Uuid>)
+                    .username(None::<::std::string::String>)
+                    .discord(None::<::std::string::String>)
+                    .unique_id(None::<i64>)
+            }
+            crate::types::AccountIdentity::Username(value) => {
+                self.username(value)
+                    .acc_id(None::<::uuid::Uuid>)
+                    .api_id(None::<::std::string::String>)
+                    .discord(None::<::std::string::String>)
+                    .unique_id(None::<i64>)
+            }
+            crate::types::AccountIdentity::Discord(value) => {
+                self.discord(value)
+                    .acc_id(None::<::uuid::Uuid>)
+                    .api_id(None::<::std::string::String>)
+                    .username(None::<::std::string::String>)
+                    .unique_id(None::<i64>)
+            }
+            crate::types::AccountIdentity::UniqueId(value) => {
+                self.unique_id(value)
+                    .acc_id(None::<::uuid::Uuid>)
+                    .api_id(None::<::std::string::String>)
+                    .username(None::<::std::string::String>)
+                    .discord(None::<::std::string::String>)
+            }
         }
     }
 }
 impl crate::types::builder::SetAccountRanksRequest {
-    /// Names the account this request is about, as one [`AccountIdentity`](crate::types::AccountIdentity): sets the one field of the `SetAccountRanksRequest` body it stands for (`accId`, `apiId`, `username`, `discord`, `uniqueId`). Optional here: the path already names the account.
+    /// Names the account this request is about, as one [`AccountIdentity`](crate::types::AccountIdentity): sets the one field of the `SetAccountRanksRequest` body it stands for (`accId`, `apiId`, `username`, `discord`, `uniqueId`) and unsets the others. Optional here: the path already names the account.
     pub fn identity(self, identity: crate::types::AccountIdentity) -> Self {
         match identity {
-            crate::types::AccountIdentity::AccId(value) => self.acc_id(value),
-            crate::types::AccountIdentity::ApiId(value) => self.api_id(value),
-            crate::types::AccountIdentity::Username(value) => self.username(value),
-            crate::types::AccountIdentity::Discord(value) => self.discord(value),
-            crate::types::AccountIdentity::UniqueId(value) => self.unique_id(value),
+            crate::types::AccountIdentity::AccId(value) => {
+                self.acc_id(value)
+                    .api_id(None::<::std::string::String>)
+                    .username(None::<::std::string::String>)
+                    .discord(None::<::std::string::String>)
+                    .unique_id(None::<i64>)
+            }
+            crate::types::AccountIdentity::ApiId(value) => {
+                self.api_id(value)
+                    .acc_id(None::<::uuid::Uuid>)
+                    .username(None::<::std::string::String>)
+                    .discord(None::<::std::string::String>)
+                    .unique_id(None::<i64>)
+            }
+            crate::types::AccountIdentity::Username(value) => {
+                self.username(value)
+                    .acc_id(None::<::uuid::Uuid>)
+                    .api_id(None::<::std::string::String>)
+                    .discord(None::<::std::string::String>)
+                    .unique_id(None::<i64>)
+            }
+            crate::types::AccountIdentity::Discord(value) => {
+                self.discord(value)
+                    .acc_id(None::<::uuid::Uuid>)
+                    .api_id(None::<::std::string::String>)
+                    .username(None::<::std::string::String>)
+                    .unique_id(None::<i64>)
+            }
+            crate::types::AccountIdentity::UniqueId(value) => {
+                self.unique_id(value)
+                    .acc_id(None::<::uuid::Uuid>)
+                    .api_id(None::<::std::string::String>)
+                    .username(None::<::std::string::String>)
+                    .discord(None::<::std::string::String>)
+            }
         }
     }
 }
 impl crate::types::builder::VerifyWhitelistRequest {
-    /// Names the account this request is about, as one [`AccountIdentity`](crate::types::AccountIdentity): sets the one field of the `VerifyWhitelistRequest` body it stands for (`accId`, `apiId`, `username`, `discord`, `uniqueId`). The operation needs one; a request without any is refused before it is sent.
+    /// Names the account this request is about, as one [`AccountIdentity`](crate::types::AccountIdentity): sets the one field of the `VerifyWhitelistRequest` body it stands for (`accId`, `apiId`, `username`, `discord`, `uniqueId`) and unsets the others. The operation needs one; a request without any is refused before it is sent.
     pub fn identity(self, identity: crate::types::AccountIdentity) -> Self {
         match identity {
-            crate::types::AccountIdentity::AccId(value) => self.acc_id(value),
-            crate::types::AccountIdentity::ApiId(value) => self.api_id(value),
-            crate::types::AccountIdentity::Username(value) => self.username(value),
-            crate::types::AccountIdentity::Discord(value) => self.discord(value),
-            crate::types::AccountIdentity::UniqueId(value) => self.unique_id(value),
+            crate::types::AccountIdentity::AccId(value) => {
+                self.acc_id(value)
+                    .api_id(None::<::std::string::String>)
+                    .username(None::<::std::string::String>)
+                    .discord(None::<::std::string::String>)
+                    .unique_id(None::<i64>)
+            }
+            crate::types::AccountIdentity::ApiId(value) => {
+                self.api_id(value)
+                    .acc_id(None::<::uuid::Uuid>)
+                    .username(None::<::std::string::String>)
+                    .discord(None::<::std::string::String>)
+                    .unique_id(None::<i64>)
+            }
+            crate::types::AccountIdentity::Username(value) => {
+                self.username(value)
+                    .acc_id(None::<::uuid::Uuid>)
+                    .api_id(None::<::std::string::String>)
+                    .discord(None::<::std::string::String>)
+                    .unique_id(None::<i64>)
+            }
+            crate::types::AccountIdentity::Discord(value) => {
+                self.discord(value)
+                    .acc_id(None::<::uuid::Uuid>)
+                    .api_id(None::<::std::string::String>)
+                    .username(None::<::std::string::String>)
+                    .unique_id(None::<i64>)
+            }
+            crate::types::AccountIdentity::UniqueId(value) => {
+                self.unique_id(value)
+                    .acc_id(None::<::uuid::Uuid>)
+                    .api_id(None::<::std::string::String>)
+                    .username(None::<::std::string::String>)
+                    .discord(None::<::std::string::String>)
+            }
         }
     }
 }

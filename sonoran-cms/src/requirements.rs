@@ -68,7 +68,7 @@ pub(crate) fn check(operation: &str, request: &reqwest::Request) -> Result<(), S
                         fields
                             .as_ref()
                             .and_then(|fields| fields.get(*field))
-                            .is_some_and(|value| !value.is_null())
+                            .is_some_and(names_something)
                     })
                     .collect()
             }
@@ -103,6 +103,16 @@ pub(crate) fn check(operation: &str, request: &reqwest::Request) -> Result<(), S
         }
     }
     Ok(())
+}
+
+/// Whether a body member names something: `null` and empty text do not (the
+/// query check likewise ignores an empty parameter).
+fn names_something(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::Null => false,
+        serde_json::Value::String(text) => !text.is_empty(),
+        _ => true,
+    }
 }
 
 #[cfg(test)]

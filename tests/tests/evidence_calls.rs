@@ -347,7 +347,7 @@ async fn the_routes_the_docs_leave_out_can_be_called() {
         .expect("templates")
         .into_inner()
         .data;
-    assert_eq!(templates[0].id, Some(42));
+    assert_eq!(templates[0].id, 42);
     assert_eq!(server.requests()[0].uri.path(), "/v2/community/forms");
 
     let (server, client) = serve(ok_answer(json!({"submissionId": 7}))).await;
@@ -410,4 +410,51 @@ async fn an_answer_that_does_not_fit_names_the_field_the_status_the_request_id_a
     );
     assert!(message.contains("at `data.accId`"), "{message}");
     assert!(message.contains("(request id kong-7)"), "{message}");
+}
+
+#[tokio::test]
+async fn a_field_that_does_not_fit_inside_a_value_of_several_forms_is_named() {
+    // clockAccount's `data` is a clock-in row or `true`; the row's `completed` is
+    // text here, so neither form fits, and the error names the field.
+    let body = json!({"success": true, "data": {"id": 1, "completed": "yes"}});
+    let (_, client) = serve(json_answer(200, body.clone())).await;
+    let error = sonoran_cms::Error::from(
+        client
+            .clock_account()
+            .account_id(account())
+            .body(types::ClockAccountRequest::builder())
+            .send()
+            .await
+            .expect_err("`completed` is not a boolean"),
+    );
+    let failure = error.decode_failure().expect("where it failed");
+    assert_eq!(failure.path, "data.completed");
+    assert!(
+        failure.message.contains("the closest, `ClockInRow`"),
+        "{}",
+        failure.message
+    );
+    assert_eq!(error.raw_body(), Some(body.to_string().as_bytes()));
+}
+
+#[tokio::test]
+async fn an_identity_replaces_any_identity_set_before() {
+    let (server, client) = serve(ok_answer(json!("Jordan"))).await;
+    client
+        .verify_whitelist()
+        .server_id(1_u64)
+        .body(
+            types::VerifyWhitelistRequest::builder()
+                .acc_id(account())
+                .identity(AccountIdentity::ApiId("license:0123".to_owned()))
+                .identity(AccountIdentity::UniqueId(1234)),
+        )
+        .send()
+        .await
+        .expect("allowed");
+    assert_eq!(
+        sent_body(&server),
+        json!({"uniqueId": 1234}),
+        "exactly the last identity is sent"
+    );
 }
