@@ -53,6 +53,9 @@ pub fn lint(value: &Value, spec: &OpenAPI) -> Vec<LintFinding> {
     linter.component_schemas();
     linter.findings.extend(crate::rate_limits::read(spec).1);
     linter.findings.extend(crate::one_of::read(spec).1);
+    linter
+        .findings
+        .extend(crate::rate_limits::not_retried_after_sending(spec).1);
     linter.findings
 }
 

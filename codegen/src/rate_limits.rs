@@ -1,6 +1,8 @@
-//! The per-operation rate limits recorded in the spec as the `x-sonoran-rate-limit`
-//! extension: reading and checking them, and generating the table the client's
-//! limiter reads, so a limit is data in `openapi/` rather than code.
+//! The per-operation limits recorded in the spec: the rate limit
+//! (`x-sonoran-rate-limit`) and whether a request may be repeated once it may
+//! have run (`x-sonoran-retry-after-sending: false`). Reading and checking them,
+//! and generating the tables the client's limiter and retry loop read, so a limit
+//! is data in `openapi/` rather than code.
 
 use openapiv3::OpenAPI;
 use quote::quote;
@@ -13,6 +15,37 @@ use crate::operations::SpecOperation;
 
 /// The operation extension that carries the documented rate limit.
 pub const RATE_LIMIT_EXTENSION: &str = "x-sonoran-rate-limit";
+
+/// The operation extension that, set to `false`, keeps the client from repeating
+/// a request that may have run (after a 5XX, a timeout or a reset), although
+/// its method is idempotent.
+pub const RETRY_AFTER_SENDING_EXTENSION: &str = "x-sonoran-retry-after-sending";
+
+/// The operations (by Rust name, sorted) not repeated once they may have run,
+/// or a finding for each extension that is not `true` or `false`.
+pub fn not_retried_after_sending(spec: &OpenAPI) -> (Vec<String>, Vec<LintFinding>) {
+    let mut operations = Vec::new();
+    let mut findings = Vec::new();
+    for spec_operation in crate::operations::with_ids(spec) {
+        match spec_operation
+            .operation
+            .extensions
+            .get(RETRY_AFTER_SENDING_EXTENSION)
+        {
+            None | Some(Value::Bool(true)) => {}
+            Some(Value::Bool(false)) => {
+                operations.push(rust_snake_name(spec_operation.operation_id))
+            }
+            Some(_) => findings.push(LintFinding {
+                operation: Some(spec_operation.operation_id.to_owned()),
+                pointer: child(&spec_operation.pointer(), RETRY_AFTER_SENDING_EXTENSION),
+                message: format!("`{RETRY_AFTER_SENDING_EXTENSION}` must be true or false"),
+            }),
+        }
+    }
+    operations.sort();
+    (operations, findings)
+}
 
 /// One operation's documented limit: `requests` per `window_seconds`, per credential.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,10 +129,11 @@ pub fn read(spec: &OpenAPI) -> (Vec<OperationRateLimit>, Vec<LintFinding>) {
     (limits, findings)
 }
 
-/// The Rust source of the generated rate-limit table, headed by `header`.
+/// The Rust source of the generated rate-limit and retry tables, headed by `header`.
 pub fn table_source(
     spec_file: &str,
     limits: &[OperationRateLimit],
+    not_retried_after_sending: &[String],
     header: &str,
 ) -> Result<String, CodegenError> {
     let entries = limits.iter().map(|limit| {
@@ -114,6 +148,11 @@ pub fn table_source(
         /// The rate limit the docs give each operation, per credential, keyed by the
         /// operation's Rust name (the `operation_id` progenitor reports to hooks).
         pub(crate) const DOCUMENTED_RATE_LIMITS: &[(&str, RateLimit)] = &[#(#entries),*];
+
+        /// The operations not repeated once a request may have run (a 5XX, a
+        /// timeout or a reset after sending), by Rust name: repeating them could
+        /// report a success as a failure.
+        pub(crate) const NOT_RETRIED_AFTER_SENDING: &[&str] = &[#(#not_retried_after_sending),*];
     };
     let body = crate::generate::format_rust(spec_file, tokens)?;
     Ok(crate::generate::normalize_newlines(&format!(

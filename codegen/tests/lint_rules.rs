@@ -688,3 +688,22 @@ fn an_inline_object_alternative_is_refused() {
          with fields must be a `$ref` to a component, so it has a named type",
     );
 }
+
+#[test]
+fn retry_after_sending_must_be_a_boolean() {
+    check(
+        |spec| operation(spec)["x-sonoran-retry-after-sending"] = json!("no"),
+        &format!(
+            "operation `cancelThing` at {OPERATION}/x-sonoran-retry-after-sending: \
+             `x-sonoran-retry-after-sending` must be true or false"
+        ),
+    );
+    let mut spec = valid_spec();
+    operation(&mut spec)["x-sonoran-retry-after-sending"] = json!(false);
+    assert_accepted_and_generates(&spec);
+    let typed = codegen::load::openapi("spec.yaml", &spec).expect("typed");
+    assert_eq!(
+        codegen::rate_limits::not_retried_after_sending(&typed).0,
+        vec!["cancel_thing".to_owned()]
+    );
+}

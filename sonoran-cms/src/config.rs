@@ -123,6 +123,9 @@ impl Client {
 impl ClientBuilder {
     /// Where the API is (default [`PRODUCTION_BASE_URL`]). Plain `http://` is
     /// refused except to a loopback host, so a typo cannot send the key in clear text.
+    /// The docs' form with `/v2` (`https://api.sonorancms.com/v2`) works as well:
+    /// a trailing `/v2` is dropped because every operation's path starts with it;
+    /// any other path prefix is kept.
     pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
         self.base_url = base_url.into();
         self
@@ -149,6 +152,13 @@ impl ClientBuilder {
 
     /// Sends through this `reqwest::Client` (proxies, TLS roots, connection pools)
     /// instead of a default one. The client still sets its own headers and timeouts.
+    ///
+    /// Build it with `.redirect(reqwest::redirect::Policy::none())` and a
+    /// `.pool_idle_timeout` under 60 s, as the default client is: a redirect it
+    /// follows on a request that changes state is reported as
+    /// [`Error::Redirect`](crate::Error::Redirect), because it may have been
+    /// replayed as a GET. (reqwest drops `Authorization` when it follows a
+    /// redirect to another host.)
     pub fn http_client(mut self, http_client: reqwest::Client) -> Self {
         self.http_client = Some(http_client);
         self
@@ -185,6 +195,13 @@ impl ClientBuilder {
         let http_client = match self.http_client {
             Some(http_client) => http_client,
             None => reqwest::Client::builder()
+                // An API client follows no redirect: reqwest would replay a POST
+                // as a GET without its body and report the GET's answer.
+                .redirect(reqwest::redirect::Policy::none())
+                // Kong (on nginx) closes idle connections after 60 to 75 s; a
+                // pooled connection is dropped before that, so no request is
+                // written to a connection the gateway is closing.
+                .pool_idle_timeout(POOL_IDLE_TIMEOUT)
                 .build()
                 .map_err(BuildError::HttpClient)?,
         };
@@ -230,8 +247,21 @@ fn checked_base_url(text: &str) -> Result<String, BuildError> {
         }
         other => return Err(refuse(&format!("`{other}` is not http or https"))),
     }
-    Ok(url.as_str().trim_end_matches('/').to_owned())
+    let base = url.as_str().trim_end_matches('/');
+    // The docs give the base URL as `https://api.sonorancms.com/v2`, but every
+    // operation's path starts with `/v2`: that documented form must not send
+    // `/v2/v2/...`. Any other prefix (a gateway under `/sonoran`) is kept.
+    Ok(base
+        .strip_suffix(API_VERSION_PREFIX)
+        .unwrap_or(base)
+        .to_owned())
 }
+
+/// How long an idle pooled connection is kept: below the gateway's 60 s.
+pub const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(50);
+
+/// The path segment every operation's path starts with.
+const API_VERSION_PREFIX: &str = "/v2";
 
 fn is_loopback(url: &reqwest::Url) -> bool {
     match url.host() {
@@ -332,6 +362,37 @@ mod tests {
         assert_eq!(
             checked_base_url("http://[::1]:9").ok().as_deref(),
             Some("http://[::1]:9")
+        );
+        // The docs' own form: `/v2` is part of every operation's path already.
+        for documented in [
+            "https://api.sonorancms.com/v2",
+            "https://api.sonorancms.com/v2/",
+        ] {
+            assert_eq!(
+                checked_base_url(documented).ok().as_deref(),
+                Some("https://api.sonorancms.com"),
+                "{documented}"
+            );
+        }
+        assert_eq!(
+            checked_base_url("https://gateway.example/sonoran/v2")
+                .ok()
+                .as_deref(),
+            Some("https://gateway.example/sonoran")
+        );
+        assert_eq!(
+            checked_base_url("https://gateway.example/sonoran")
+                .ok()
+                .as_deref(),
+            Some("https://gateway.example/sonoran"),
+            "another prefix is kept"
+        );
+        assert_eq!(
+            checked_base_url("https://gateway.example/v2x")
+                .ok()
+                .as_deref(),
+            Some("https://gateway.example/v2x"),
+            "only a whole `/v2` segment is dropped"
         );
         assert!(matches!(
             checked_base_url("http://api.sonorancms.com"),

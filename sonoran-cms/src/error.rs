@@ -8,16 +8,22 @@ use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 
 use crate::decode::DecodeFailure;
-use crate::hooks::BodyDidNotFit;
+use crate::hooks::{Verdict, VerdictKind};
 use crate::types::Problem;
 
 /// Everything a call to the API can fail with. Convert from the generated
 /// operations' error with `?` or [`Error::from`].
+///
+/// An error after retries keeps what each earlier attempt ended in
+/// ([`Error::earlier_attempts`]); its `Display` says when an earlier attempt
+/// reached the server and its outcome is unknown, because the operation may then
+/// have taken effect although the call failed.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
     /// The request was refused before anything was sent: a missing field, an
-    /// invalid value (such as `serverId` 0 or a malformed UUID).
+    /// invalid value (such as `serverId` 0 or a malformed UUID), a required group
+    /// of alternatives (an account identity) that names none.
     InvalidRequest {
         /// What is wrong with the request.
         message: String,
@@ -28,20 +34,68 @@ pub enum Error {
     Timeout {
         /// What ran out.
         message: String,
+        /// The attempts before the last, oldest first.
+        earlier_attempts: Vec<Attempt>,
     },
-    /// No connection could be made; nothing was sent.
+    /// No connection could be made; the last attempt sent nothing.
     Connect {
         /// The underlying failure.
         source: reqwest::Error,
+        /// The attempts before the last, oldest first.
+        earlier_attempts: Vec<Attempt>,
     },
     /// The connection failed after the request was sent (reset, truncated response).
     Transport {
         /// The underlying failure.
         source: reqwest::Error,
+        /// The attempts before the last, oldest first.
+        earlier_attempts: Vec<Attempt>,
     },
+    /// The API answered with a redirect (3XX). An API client follows none: a
+    /// request that changes state would be replayed as a GET without its body.
+    Redirect(Box<Redirect>),
     /// The API answered in a form the spec does not document: a success body that
     /// does not fit the operation's type, or a status the spec does not declare.
     InvalidResponse(Box<InvalidResponse>),
+}
+
+/// What one attempt of a call ended in, when the call was retried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    /// The status, when the attempt was answered.
+    pub status: Option<StatusCode>,
+    /// What happened, in words ("502 Bad Gateway", "timed out after sending").
+    pub outcome: String,
+    /// Whether the attempt may have run the operation.
+    pub reach: AttemptReach,
+}
+
+/// How far an attempt got, as far as its effect on the server is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptReach {
+    /// No connection was made: nothing was sent.
+    NotSent,
+    /// The server answered that it did not run it (429, or 503 asking to retry later).
+    Refused,
+    /// The request reached the server and its outcome is unknown (a 5XX, a
+    /// timeout or reset after sending): the operation may have taken effect.
+    OutcomeUnknown,
+}
+
+/// A redirect the client did not follow, or one a caller's `reqwest::Client`
+/// followed on a request that changes state.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Redirect {
+    /// The response's status: the 3XX when the client stopped at it.
+    pub status: StatusCode,
+    /// Where it pointed (`Location`), or where the followed request ended.
+    pub location: Option<String>,
+    /// A `reqwest::Client` given to [`http_client`](crate::ClientBuilder::http_client)
+    /// followed it: a request that changes state may have been replayed as a GET.
+    pub followed_by_http_client: bool,
+    /// The attempts before the last, oldest first.
+    pub earlier_attempts: Vec<Attempt>,
 }
 
 /// An answer the client could not read as the operation's documented result.
@@ -59,6 +113,8 @@ pub struct InvalidResponse {
     pub message: String,
     /// The raw body, as received (empty when there was none).
     pub body: Vec<u8>,
+    /// The attempts before the last, oldest first.
+    pub earlier_attempts: Vec<Attempt>,
 }
 
 /// An error status from the API, with everything it said about it.
@@ -74,6 +130,10 @@ pub struct ApiError {
     pub request_id: Option<String>,
     /// How long the API asked us to wait before trying again, if it said.
     pub retry_after: Option<Duration>,
+    /// The error body as received, whatever its shape.
+    pub body: Vec<u8>,
+    /// The attempts before the last, oldest first.
+    pub earlier_attempts: Vec<Attempt>,
 }
 
 impl Error {
@@ -82,6 +142,7 @@ impl Error {
         match self {
             Error::Api(api) => Some(api.status),
             Error::InvalidResponse(invalid) => invalid.status,
+            Error::Redirect(redirect) => Some(redirect.status),
             _ => None,
         }
     }
@@ -103,10 +164,20 @@ impl Error {
         }
     }
 
-    /// The raw body of an answer the client could not read, as received (`None`
-    /// where no body was read, as for a status the spec does not declare).
+    /// How long the API asked us to wait, when it said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::Api(api) => api.retry_after,
+            _ => None,
+        }
+    }
+
+    /// The body of the answer the error is about, as received: an error status's
+    /// body in any shape, or a body the client could not read. `None` where no
+    /// body was read (a status the spec does not declare, no answer at all).
     pub fn raw_body(&self) -> Option<&[u8]> {
         match self {
+            Error::Api(api) => Some(&api.body),
             Error::InvalidResponse(invalid)
                 if invalid.decode.is_some() || !invalid.body.is_empty() =>
             {
@@ -124,12 +195,32 @@ impl Error {
         }
     }
 
-    /// How long the API asked us to wait, when it said.
-    pub fn retry_after(&self) -> Option<Duration> {
+    /// What each attempt before the last ended in, oldest first (empty when the
+    /// call was not retried).
+    pub fn earlier_attempts(&self) -> &[Attempt] {
         match self {
-            Error::Api(api) => api.retry_after,
-            _ => None,
+            Error::Api(api) => &api.earlier_attempts,
+            Error::Timeout {
+                earlier_attempts, ..
+            }
+            | Error::Connect {
+                earlier_attempts, ..
+            }
+            | Error::Transport {
+                earlier_attempts, ..
+            } => earlier_attempts,
+            Error::Redirect(redirect) => &redirect.earlier_attempts,
+            Error::InvalidResponse(invalid) => &invalid.earlier_attempts,
+            Error::InvalidRequest { .. } => &[],
         }
+    }
+
+    /// Whether an earlier attempt reached the server with an unknown outcome:
+    /// the operation may have taken effect although the call failed.
+    pub fn may_have_taken_effect(&self) -> bool {
+        self.earlier_attempts()
+            .iter()
+            .any(|attempt| attempt.reach == AttemptReach::OutcomeUnknown)
     }
 
     /// Whether the same call may succeed later: rate limits, gateway failures,
@@ -139,22 +230,29 @@ impl Error {
         match self {
             Error::Api(api) => matches!(api.status.as_u16(), 408 | 429 | 502 | 503 | 504),
             Error::Timeout { .. } | Error::Connect { .. } | Error::Transport { .. } => true,
-            Error::InvalidRequest { .. } | Error::InvalidResponse(_) => false,
+            Error::InvalidRequest { .. } | Error::InvalidResponse(_) | Error::Redirect(_) => false,
         }
     }
 
-    fn from_reqwest(source: reqwest::Error) -> Self {
+    fn from_reqwest(source: reqwest::Error, earlier_attempts: Vec<Attempt>) -> Self {
         if source.is_timeout() {
             Error::Timeout {
                 message: format!(
                     "no answer within the request timeout ({})",
                     without_url(&source)
                 ),
+                earlier_attempts,
             }
         } else if source.is_connect() {
-            Error::Connect { source }
+            Error::Connect {
+                source,
+                earlier_attempts,
+            }
         } else {
-            Error::Transport { source }
+            Error::Transport {
+                source,
+                earlier_attempts,
+            }
         }
     }
 }
@@ -163,25 +261,72 @@ impl fmt::Display for Error {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::InvalidRequest { message } => {
-                write!(formatter, "the request was not sent: {message}")
+                write!(formatter, "the request was not sent: {message}")?;
             }
-            Error::Api(api) => api.fmt(formatter),
-            Error::Timeout { message } => {
-                write!(formatter, "the Sonoran CMS API call timed out: {message}")
+            Error::Api(api) => api.fmt(formatter)?,
+            Error::Timeout { message, .. } => {
+                write!(formatter, "the Sonoran CMS API call timed out: {message}")?;
             }
-            Error::Connect { source } => {
+            Error::Connect { source, .. } => {
                 write!(
                     formatter,
                     "could not connect to the Sonoran CMS API: {}",
                     without_url(source)
-                )
+                )?;
             }
-            Error::Transport { source } => write!(
+            Error::Transport { source, .. } => write!(
                 formatter,
                 "the connection to the Sonoran CMS API failed mid-request: {}",
                 without_url(source)
-            ),
-            Error::InvalidResponse(invalid) => invalid.fmt(formatter),
+            )?,
+            Error::Redirect(redirect) => redirect.fmt(formatter)?,
+            Error::InvalidResponse(invalid) => invalid.fmt(formatter)?,
+        }
+        write_earlier_attempts(formatter, self.earlier_attempts())
+    }
+}
+
+/// The note every error after retries ends with: how many attempts, and above
+/// all whether one may have run the operation.
+fn write_earlier_attempts(formatter: &mut fmt::Formatter<'_>, attempts: &[Attempt]) -> fmt::Result {
+    if attempts.is_empty() {
+        return Ok(());
+    }
+    let unknown: Vec<String> = attempts
+        .iter()
+        .enumerate()
+        .filter(|(_, attempt)| attempt.reach == AttemptReach::OutcomeUnknown)
+        .map(|(index, attempt)| format!("attempt {} ended in {}", index + 1, attempt.outcome))
+        .collect();
+    write!(formatter, " (after {} attempts", attempts.len() + 1)?;
+    if unknown.is_empty() {
+        write!(formatter, ")")
+    } else {
+        write!(
+            formatter,
+            "; {}: that request reached the server and its outcome is unknown, so the operation may have taken effect)",
+            unknown.join(", ")
+        )
+    }
+}
+
+impl fmt::Display for Redirect {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let location = self.location.as_deref().unwrap_or("no Location");
+        if self.followed_by_http_client {
+            write!(
+                formatter,
+                "the request was redirected to `{location}` and the reqwest::Client given to `http_client` followed \
+                 the redirect, which may have replayed it as a GET without its body; build that client with \
+                 `redirect(reqwest::redirect::Policy::none())`"
+            )
+        } else {
+            write!(
+                formatter,
+                "the Sonoran CMS API answered {} with a redirect to `{location}`; the client follows no redirect \
+                 (check the base URL)",
+                self.status
+            )
         }
     }
 }
@@ -211,12 +356,8 @@ impl fmt::Display for ApiError {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(formatter, "the Sonoran CMS API answered {}", self.status)?;
         let problem = &self.problem;
-        let explanation = [&problem.detail, &problem.message, &problem.title]
-            .into_iter()
-            .flatten()
-            .find(|text| !text.trim().is_empty());
-        if let Some(explanation) = explanation {
-            write!(formatter, ": {}", explanation.trim())?;
+        if let Some(explanation) = explanation(problem, &self.body) {
+            write!(formatter, ": {explanation}")?;
         }
         if let Some(request_id) = &self.request_id {
             write!(formatter, " (request id {request_id})")?;
@@ -232,10 +373,41 @@ impl fmt::Display for ApiError {
     }
 }
 
+/// The API's own words about an error, as the official FiveM resource reads
+/// them: `detail`, then `message`, then `error` (text, or an object's
+/// `message`), then `reason`, then the body's text when it is not JSON, then
+/// `title`.
+fn explanation(problem: &Problem, body: &[u8]) -> Option<String> {
+    let error_text = problem.error.as_ref().and_then(|error| match error {
+        serde_json::Value::String(text) => Some(text.clone()),
+        serde_json::Value::Object(object) => object
+            .get("message")
+            .or_else(|| object.get("detail"))
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned),
+        _ => None,
+    });
+    let body_text = serde_json::from_slice::<serde_json::Value>(body)
+        .is_err()
+        .then(|| String::from_utf8_lossy(body).trim().to_owned());
+    [
+        problem.detail.clone(),
+        problem.message.clone(),
+        error_text,
+        problem.reason.clone(),
+        body_text,
+        problem.title.clone(),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|text| text.trim().to_owned())
+    .find(|text| !text.is_empty())
+}
+
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Connect { source } | Error::Transport { source } => Some(source),
+            Error::Connect { source, .. } | Error::Transport { source, .. } => Some(source),
             _ => None,
         }
     }
@@ -253,33 +425,29 @@ fn without_url(error: &reqwest::Error) -> String {
     innermost
 }
 
-/// The marker our hooks put on a call that ended without a response (see `hooks.rs`).
-pub(crate) const DEADLINE_PREFIX: &str = "deadline exceeded: ";
-
 impl From<progenitor_client::Error<Problem>> for Error {
     fn from(error: progenitor_client::Error<Problem>) -> Self {
         use progenitor_client::Error as Generated;
         match error {
             Generated::InvalidRequest(message) => Error::InvalidRequest { message },
-            Generated::Custom(message) => Error::Timeout {
-                message: message
-                    .strip_prefix(DEADLINE_PREFIX)
-                    .unwrap_or(&message)
-                    .to_owned(),
-            },
+            Generated::Custom(message) => Error::InvalidResponse(Box::new(InvalidResponse {
+                status: None,
+                request_id: None,
+                decode: None,
+                message,
+                body: Vec::new(),
+                earlier_attempts: Vec::new(),
+            })),
             Generated::CommunicationError(source)
             | Generated::ResponseBodyError(source)
-            | Generated::InvalidUpgrade(source) => Error::from_reqwest(source),
+            | Generated::InvalidUpgrade(source) => Error::from_reqwest(source, Vec::new()),
             Generated::ErrorResponse(response) => {
+                // Our hooks turn every error status into a verdict first; this
+                // path stays for completeness.
                 let status = response.status();
                 let headers = response.headers().clone();
                 let problem = response.into_inner();
-                Error::Api(Box::new(ApiError {
-                    status,
-                    request_id: request_id(&headers, &problem),
-                    retry_after: crate::retry::requested_delay(&headers, SystemTime::now()),
-                    problem,
-                }))
+                api_error(status, &headers, problem, Vec::new(), Vec::new())
             }
             Generated::InvalidResponsePayload(body, source) => {
                 Error::InvalidResponse(Box::new(InvalidResponse {
@@ -288,33 +456,86 @@ impl From<progenitor_client::Error<Problem>> for Error {
                     decode: None,
                     message: format!("{source} in {}", excerpt(&body)),
                     body: body.to_vec(),
+                    earlier_attempts: Vec::new(),
                 }))
             }
             Generated::UnexpectedResponse(response) => {
                 let status = response.status();
-                let request_id = header_request_id(response.headers());
-                match response.extensions().get::<BodyDidNotFit>() {
-                    Some(did_not_fit) => Error::InvalidResponse(Box::new(InvalidResponse {
-                        status: Some(status),
-                        request_id,
-                        message: format!(
-                            "the body does not fit the operation's type {}",
-                            did_not_fit.failure
-                        ),
-                        decode: Some(did_not_fit.failure.clone()),
-                        body: did_not_fit.body.clone(),
-                    })),
+                let headers = response.headers().clone();
+                match response.extensions().get::<Verdict>().cloned() {
+                    Some(verdict) => from_verdict(status, &headers, verdict),
                     None => Error::InvalidResponse(Box::new(InvalidResponse {
                         status: Some(status),
-                        request_id,
+                        request_id: header_request_id(&headers),
                         decode: None,
                         message: "a status the spec does not declare".to_owned(),
                         body: Vec::new(),
+                        earlier_attempts: Vec::new(),
                     })),
                 }
             }
         }
     }
+}
+
+/// The error a verdict of the hooks stands for (see `crate::hooks`).
+fn from_verdict(status: StatusCode, headers: &HeaderMap, verdict: Verdict) -> Error {
+    let Verdict {
+        kind,
+        earlier_attempts,
+    } = verdict;
+    match kind {
+        VerdictKind::EndedEarly { reason } => Error::Timeout {
+            message: reason,
+            earlier_attempts,
+        },
+        VerdictKind::ErrorAnswer { problem, body } => {
+            api_error(status, headers, problem, body, earlier_attempts)
+        }
+        VerdictKind::BodyDidNotFit { failure, body } => {
+            Error::InvalidResponse(Box::new(InvalidResponse {
+                status: Some(status),
+                request_id: header_request_id(headers),
+                message: format!("the body does not fit the operation's type {failure}"),
+                decode: Some(failure),
+                body,
+                earlier_attempts,
+            }))
+        }
+        VerdictKind::Redirected { location, followed } => Error::Redirect(Box::new(Redirect {
+            status,
+            location,
+            followed_by_http_client: followed,
+            earlier_attempts,
+        })),
+        VerdictKind::TransportFailed { error } => {
+            let taken = error.lock().ok().and_then(|mut slot| slot.take());
+            match taken {
+                Some(source) => Error::from_reqwest(source, earlier_attempts),
+                None => Error::Timeout {
+                    message: "the last attempt failed without an answer".to_owned(),
+                    earlier_attempts,
+                },
+            }
+        }
+    }
+}
+
+fn api_error(
+    status: StatusCode,
+    headers: &HeaderMap,
+    problem: Problem,
+    body: Vec<u8>,
+    earlier_attempts: Vec<Attempt>,
+) -> Error {
+    Error::Api(Box::new(ApiError {
+        status,
+        request_id: request_id(headers, &problem),
+        retry_after: crate::retry::requested_delay(headers, SystemTime::now()),
+        problem,
+        body,
+        earlier_attempts,
+    }))
 }
 
 fn request_id(headers: &HeaderMap, problem: &Problem) -> Option<String> {

@@ -3135,18 +3135,27 @@ pub mod types {
         ///What went wrong in this occurrence.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub detail: ::std::option::Option<::std::string::String>,
+        ///What went wrong, as some error bodies carry it: text, or an object with a `message`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub error: ::std::option::Option<::serde_json::Value>,
         ///A URI reference naming this occurrence.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub instance: ::std::option::Option<::std::string::String>,
         ///The gateway's message on a rate-limited request.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub message: ::std::option::Option<::std::string::String>,
+        ///What went wrong, as older and SDK-shaped bodies carry it.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub reason: ::std::option::Option<::std::string::String>,
         ///The gateway's id for a rate-limited request.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub request_id: ::std::option::Option<::std::string::String>,
         ///The HTTP status the server sent.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<i64>,
+        ///`false` in bodies shaped like the success envelope.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub success: ::std::option::Option<bool>,
         ///A short summary of the kind of problem.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub title: ::std::option::Option<::std::string::String>,
@@ -14823,11 +14832,19 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            error: ::std::result::Result<
+                ::std::option::Option<::serde_json::Value>,
+                ::std::string::String,
+            >,
             instance: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             message: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            reason: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
@@ -14837,6 +14854,10 @@ pub mod types {
             >,
             status: ::std::result::Result<
                 ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            success: ::std::result::Result<
+                ::std::option::Option<bool>,
                 ::std::string::String,
             >,
             title: ::std::result::Result<
@@ -14856,10 +14877,13 @@ pub mod types {
             fn default() -> Self {
                 Self {
                     detail: Ok(Default::default()),
+                    error: Ok(Default::default()),
                     instance: Ok(Default::default()),
                     message: Ok(Default::default()),
+                    reason: Ok(Default::default()),
                     request_id: Ok(Default::default()),
                     status: Ok(Default::default()),
+                    success: Ok(Default::default()),
                     title: Ok(Default::default()),
                     trace_id: Ok(Default::default()),
                     type_: Ok(Default::default()),
@@ -14876,6 +14900,18 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for detail: {e}")
+                    });
+                self
+            }
+            pub fn error<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.error = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for error: {e}")
                     });
                 self
             }
@@ -14903,6 +14939,18 @@ pub mod types {
                     });
                 self
             }
+            pub fn reason<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reason = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for reason: {e}")
+                    });
+                self
+            }
             pub fn request_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -14924,6 +14972,18 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn success<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.success = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for success: {e}")
                     });
                 self
             }
@@ -14971,10 +15031,13 @@ pub mod types {
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     detail: value.detail?,
+                    error: value.error?,
                     instance: value.instance?,
                     message: value.message?,
+                    reason: value.reason?,
                     request_id: value.request_id?,
                     status: value.status?,
+                    success: value.success?,
                     title: value.title?,
                     trace_id: value.trace_id?,
                     type_: value.type_?,
@@ -14985,10 +15048,13 @@ pub mod types {
             fn from(value: super::Problem) -> Self {
                 Self {
                     detail: Ok(value.detail),
+                    error: Ok(value.error),
                     instance: Ok(value.instance),
                     message: Ok(value.message),
+                    reason: Ok(value.reason),
                     request_id: Ok(value.request_id),
                     status: Ok(value.status),
+                    success: Ok(value.success),
                     title: Ok(value.title),
                     trace_id: Ok(value.trace_id),
                     type_: Ok(value.type_),

@@ -67,3 +67,7 @@ pub(crate) const DOCUMENTED_RATE_LIMITS: &[(&str, RateLimit)] = &[
     ("update_member_record_status", RateLimit::new(18u32, 60u32)),
     ("verify_whitelist", RateLimit::new(27u32, 60u32)),
 ];
+/// The operations not repeated once a request may have run (a 5XX, a
+/// timeout or a reset after sending), by Rust name: repeating them could
+/// report a success as a failure.
+pub(crate) const NOT_RETRIED_AFTER_SENDING: &[&str] = &["cancel_session"];

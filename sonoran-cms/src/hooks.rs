@@ -1,9 +1,18 @@
 //! The hand-written behaviour of every generated operation, attached through
-//! progenitor's `ClientHooks`: the wire headers (`pre`), rate limiting, retries and
-//! error-body normalisation (`exec`), and calls that end without a response (`post`).
+//! progenitor's `ClientHooks`: the wire headers and required fields (`pre`);
+//! rate limiting, retries, redirects, error bodies and body checks (`exec`); and
+//! the one place that turns what `exec` concluded into an error (`post`).
 //! Nothing here knows any operation by name: an operation added to the spec gets
 //! all of it.
+//!
+//! `exec` ends every call with a response. When the call failed in a way the
+//! generated code would report poorly (an error body, a redirect, a body that
+//! does not fit, a deadline, a failure after earlier attempts), the response
+//! carries a [`Verdict`]; `post` hands it on inside progenitor's
+//! `UnexpectedResponse`, and `sonoran_cms::Error::from` reads it back, so the
+//! error keeps the status, headers, raw body and every earlier attempt.
 
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo};
@@ -12,25 +21,44 @@ use tokio::time::Instant;
 
 use crate::Client;
 use crate::config::{ClientState, USER_AGENT};
-use crate::error::DEADLINE_PREFIX;
+use crate::error::{Attempt, AttemptReach};
 use crate::rate_limit::shared_limiter;
 use crate::retry::{AttemptOutcome, requested_delay, retry_delay};
 use crate::types::Problem;
 
-/// Marks a response our `exec` made up because the call had to end without one;
-/// `post` turns it into an error before the generated code looks at the status.
+/// How a call ended, when that is an error: decided in `exec`, carried on the
+/// final response, turned into `sonoran_cms::Error` by `post` and `From`.
 #[derive(Debug, Clone)]
-struct CallEndedEarly {
-    reason: String,
+pub(crate) struct Verdict {
+    /// What went wrong.
+    pub(crate) kind: VerdictKind,
+    /// Every attempt before the last, oldest first.
+    pub(crate) earlier_attempts: Vec<Attempt>,
 }
 
-/// Marks a success answer whose body does not fit the operation's type; `post`
-/// turns it into an error that keeps the status, headers, raw body and where the
-/// body did not fit (see `crate::decode`).
+/// See [`Verdict`].
 #[derive(Debug, Clone)]
-pub(crate) struct BodyDidNotFit {
-    pub(crate) failure: crate::decode::DecodeFailure,
-    pub(crate) body: Vec<u8>,
+pub(crate) enum VerdictKind {
+    /// The call ended before an answer: the deadline, or no rate-limit slot in time.
+    EndedEarly { reason: String },
+    /// An error status, with the body as received and as a problem.
+    ErrorAnswer { problem: Problem, body: Vec<u8> },
+    /// A success whose body does not fit the operation's type.
+    BodyDidNotFit {
+        failure: crate::decode::DecodeFailure,
+        body: Vec<u8>,
+    },
+    /// A redirect: answered (3XX, not followed), or followed by a caller's
+    /// `reqwest::Client` on a request that changes state.
+    Redirected {
+        location: Option<String>,
+        followed: bool,
+    },
+    /// The last attempt failed without an answer, after earlier attempts (the
+    /// error is taken out once, by `From`).
+    TransportFailed {
+        error: Arc<Mutex<Option<reqwest::Error>>>,
+    },
 }
 
 impl ClientHooks<ClientState> for Client {
@@ -78,26 +106,24 @@ impl ClientHooks<ClientState> for Client {
         let Ok(response) = result else {
             return Ok(());
         };
-        if let Some(ended) = response.extensions().get::<CallEndedEarly>() {
-            return Err(Error::Custom(format!("{DEADLINE_PREFIX}{}", ended.reason)));
-        }
-        if let Some(did_not_fit) = response.extensions().get::<BodyDidNotFit>() {
-            // progenitor's error for "not the answer the spec describes" carries a
-            // whole response: a copy of this one, with the failure attached, lets
-            // `sonoran_cms::Error` report status, request id, path and body.
-            let mut copy = http::Response::new(did_not_fit.body.clone());
-            *copy.status_mut() = response.status();
-            *copy.version_mut() = response.version();
-            *copy.headers_mut() = response.headers().clone();
-            copy.extensions_mut().insert(did_not_fit.clone());
-            return Err(Error::UnexpectedResponse(reqwest::Response::from(copy)));
-        }
-        Ok(())
+        let Some(verdict) = response.extensions().get::<Verdict>() else {
+            return Ok(());
+        };
+        // progenitor's error for "not the answer the spec describes" carries a
+        // whole response: a copy of this one (status and headers; the body is in
+        // the verdict) takes the verdict to `sonoran_cms::Error::from`.
+        let mut copy = http::Response::new(Vec::<u8>::new());
+        *copy.status_mut() = response.status();
+        *copy.version_mut() = response.version();
+        *copy.headers_mut() = response.headers().clone();
+        copy.extensions_mut().insert(verdict.clone());
+        Err(Error::UnexpectedResponse(reqwest::Response::from(copy)))
     }
 }
 
 /// Sends one call: waits for a rate-limit slot, sends, retries as the policy
-/// allows, and keeps the whole call within its deadline.
+/// allows, keeps the whole call within its deadline, and puts a [`Verdict`] on
+/// the response it ends with when that is an error.
 async fn execute(
     state: &ClientState,
     http_client: &reqwest::Client,
@@ -115,8 +141,12 @@ async fn execute(
         )
     });
     let method = request.method().clone();
+    let changes_state = !matches!(method, reqwest::Method::GET | reqwest::Method::HEAD);
+    let retried_after_sending =
+        !crate::generated_rate_limits::NOT_RETRIED_AFTER_SENDING.contains(&operation);
     let mut original = Some(request);
     let mut retries_done = 0;
+    let mut attempts: Vec<Attempt> = Vec::new();
 
     loop {
         let mut permit = match &limiter {
@@ -127,24 +157,27 @@ async fn execute(
                         || "later".to_owned(),
                         |opens_in| format!("in {:.1} s", opens_in.as_secs_f64()),
                     );
-                    return Ok(ended_early(format!(
-                        "the rate limit of `{operation}` has no free slot before the deadline (next slot {when})"
-                    )));
+                    return Ok(ended_early(
+                        format!(
+                            "the rate limit of `{operation}` has no free slot before the deadline (next slot {when})"
+                        ),
+                        attempts,
+                    ));
                 }
             },
             None => None,
         };
         let remaining = deadline.saturating_duration_since(Instant::now());
         if remaining.is_zero() {
-            return Ok(ended_early(format!(
-                "{:.1} s passed",
-                settings.deadline.as_secs_f64()
-            )));
+            return Ok(ended_early(
+                format!("{:.1} s passed", settings.deadline.as_secs_f64()),
+                attempts,
+            ));
         }
 
         // Keep the original for another attempt while it can be copied (a JSON body can).
         let Some(current) = original.take() else {
-            return Ok(ended_early("no request left to send".to_owned()));
+            return Ok(ended_early("no request left to send".to_owned(), attempts));
         };
         let mut attempt = match current.try_clone() {
             Some(copy) => {
@@ -154,6 +187,7 @@ async fn execute(
             None => current,
         };
         *attempt.timeout_mut() = Some(settings.timeout.min(remaining));
+        let sent_url = attempt.url().clone();
 
         if let Some(permit) = &mut permit {
             permit.mark_sent();
@@ -164,17 +198,10 @@ async fn execute(
             None => http_client.execute(attempt).await,
         };
         let result = match sent {
-            Ok(response)
-                if response.status().is_client_error() || response.status().is_server_error() =>
-            {
-                with_problem_body(response).await
-            }
-            Ok(response) if response.status().is_success() => {
-                with_body_checked(response, operation).await
-            }
-            other => other,
+            Ok(response) => read_answer(response, operation, &sent_url, changes_state).await,
+            Err(error) => Err(error),
         };
-        // The request is over (its error body read): from here it counts for a window.
+        // The request is over (its body read): from here it counts for a window.
         drop(permit);
 
         let outcome = match &result {
@@ -193,10 +220,15 @@ async fn execute(
             fastrand::f64(),
         )
         .filter(|_| original.is_some())
+        // An operation marked as not safe to repeat once it may have run
+        // (`x-sonoran-retry-after-sending: false`) is retried only when nothing
+        // can have happened: no connection, or the gateway's 429/503 refusal.
+        .filter(|_| retried_after_sending || !may_have_taken_effect(outcome))
         .filter(|delay| Instant::now() + *delay < deadline);
         let Some(delay) = delay else {
-            return result;
+            return with_verdict(result, attempts);
         };
+        attempts.push(attempt_record(&result, outcome));
         tracing::info!(
             operation,
             ?outcome,
@@ -208,18 +240,146 @@ async fn execute(
     }
 }
 
-/// A response standing for "the call ended before it could be answered".
-fn ended_early(reason: String) -> reqwest::Response {
-    tracing::warn!(%reason, "call ended without a response");
+/// Whether an attempt that ended so may have run the operation on the server: a
+/// 5XX (other than a 503 asking to retry later), a timeout or reset after sending.
+fn may_have_taken_effect(outcome: AttemptOutcome) -> bool {
+    match outcome {
+        AttemptOutcome::Response {
+            status,
+            requested_delay,
+        } => status.is_server_error() && !(status.as_u16() == 503 && requested_delay.is_some()),
+        AttemptOutcome::ConnectionFailed => false,
+        AttemptOutcome::FailedAfterSending => true,
+    }
+}
+
+/// What an attempt that is about to be retried ended in, for the final error.
+fn attempt_record(result: &reqwest::Result<reqwest::Response>, outcome: AttemptOutcome) -> Attempt {
+    let (status, description) = match result {
+        Ok(response) => (Some(response.status()), response.status().to_string()),
+        Err(error) if error.is_timeout() => (None, "timed out after sending".to_owned()),
+        Err(error) if error.is_connect() => (None, "could not connect".to_owned()),
+        Err(_) => (None, "the connection failed after sending".to_owned()),
+    };
+    let reach = match outcome {
+        AttemptOutcome::ConnectionFailed => AttemptReach::NotSent,
+        outcome if may_have_taken_effect(outcome) => AttemptReach::OutcomeUnknown,
+        _ => AttemptReach::Refused,
+    };
+    Attempt {
+        status,
+        outcome: description,
+        reach,
+    }
+}
+
+/// The call's last result, with the earlier attempts on its verdict: a response
+/// that already carries a verdict gets them; one without (a success) is
+/// returned as it is; a failure without an answer after earlier attempts
+/// becomes a made-up response carrying the error.
+fn with_verdict(
+    result: reqwest::Result<reqwest::Response>,
+    attempts: Vec<Attempt>,
+) -> reqwest::Result<reqwest::Response> {
+    match result {
+        Ok(mut response) => {
+            if let Some(verdict) = response.extensions_mut().get_mut::<Verdict>() {
+                verdict.earlier_attempts = attempts;
+            }
+            Ok(response)
+        }
+        Err(error) if attempts.is_empty() => Err(error),
+        Err(error) => Ok(made_up_response(Verdict {
+            kind: VerdictKind::TransportFailed {
+                error: Arc::new(Mutex::new(Some(error))),
+            },
+            earlier_attempts: attempts,
+        })),
+    }
+}
+
+/// A response standing for a call that ended without a usable one.
+fn made_up_response(verdict: Verdict) -> reqwest::Response {
     let mut response = http::Response::new(Vec::<u8>::new());
     *response.status_mut() = reqwest::StatusCode::GATEWAY_TIMEOUT;
-    response.extensions_mut().insert(CallEndedEarly { reason });
+    response.extensions_mut().insert(verdict);
     reqwest::Response::from(response)
 }
 
+/// A response standing for "the call ended before it could be answered".
+fn ended_early(reason: String, earlier_attempts: Vec<Attempt>) -> reqwest::Response {
+    tracing::warn!(%reason, "call ended without a response");
+    made_up_response(Verdict {
+        kind: VerdictKind::EndedEarly { reason },
+        earlier_attempts,
+    })
+}
+
+/// Reads an answer as far as the verdict needs: an error status's body (kept as
+/// received, and as a problem), a redirect's `Location`, a success body checked
+/// against the operation's type.
+async fn read_answer(
+    response: reqwest::Response,
+    operation: &str,
+    sent_url: &reqwest::Url,
+    changes_state: bool,
+) -> reqwest::Result<reqwest::Response> {
+    let status = response.status();
+    if status.is_client_error() || status.is_server_error() {
+        return with_problem_body(response).await;
+    }
+    if status.is_redirection() {
+        let location = response
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        return Ok(with_verdict_kind(
+            response,
+            VerdictKind::Redirected {
+                location,
+                followed: false,
+            },
+        ));
+    }
+    // A caller's `reqwest::Client` may follow redirects itself: for a request
+    // that changes state, the answer is then to another request (a POST replayed
+    // as a GET without its body), so it is not reported as this call's.
+    if changes_state && followed_elsewhere(&response, sent_url) {
+        let location = Some(response.url().to_string());
+        return Ok(with_verdict_kind(
+            response,
+            VerdictKind::Redirected {
+                location,
+                followed: true,
+            },
+        ));
+    }
+    if status.is_success() {
+        return with_body_checked(response, operation).await;
+    }
+    Ok(response)
+}
+
+/// Whether the response is to another URL than the request's: a redirect was
+/// followed. (A response made up by a [`Transport`](crate::Transport) has no URL;
+/// reqwest gives it a placeholder host.)
+fn followed_elsewhere(response: &reqwest::Response, sent_url: &reqwest::Url) -> bool {
+    const NO_URL_HOST: &str = "no.url.provided.local";
+    response.url() != sent_url && response.url().host_str() != Some(NO_URL_HOST)
+}
+
+fn with_verdict_kind(mut response: reqwest::Response, kind: VerdictKind) -> reqwest::Response {
+    response.extensions_mut().insert(Verdict {
+        kind,
+        earlier_attempts: Vec::new(),
+    });
+    response
+}
+
 /// Reads a success answer's body and checks it against the operation's type;
-/// one that does not fit is marked ([`BodyDidNotFit`]) for `post`. Operations
-/// without a JSON success body pass untouched.
+/// one that does not fit gets a verdict. Operations without a JSON success body
+/// pass untouched.
 async fn with_body_checked(
     response: reqwest::Response,
     operation: &str,
@@ -243,44 +403,48 @@ async fn with_body_checked(
     if let Some(failure) = failure {
         tracing::warn!(operation, %status, %failure, "the answer does not fit the operation's type");
         let body = rebuilt.body().to_vec();
-        rebuilt
-            .extensions_mut()
-            .insert(BodyDidNotFit { failure, body });
+        rebuilt.extensions_mut().insert(Verdict {
+            kind: VerdictKind::BodyDidNotFit { failure, body },
+            earlier_attempts: Vec::new(),
+        });
     }
     Ok(reqwest::Response::from(rebuilt))
 }
 
-/// Reads an error response's body and, when it is not a JSON problem (plain text,
-/// HTML from a proxy, nothing at all), replaces it with one that carries the
-/// status, its reason and the text as `detail`. Every error then reaches the
-/// caller typed, with its status and headers, instead of as a decoding failure.
+/// Reads an error response's body and gives the response a verdict with the body
+/// as received and as a problem: a JSON object is read as one (every field
+/// optional, so any object fits); anything else (plain text, HTML from a proxy,
+/// nothing at all) becomes a problem with the status, its reason and the text as
+/// `detail`. Every error then reaches the caller with its status, headers, the
+/// API's message and the raw body.
 async fn with_problem_body(response: reqwest::Response) -> reqwest::Result<reqwest::Response> {
     let status = response.status();
     let version = response.version();
-    let mut headers = response.headers().clone();
+    let headers = response.headers().clone();
     let body = response.bytes().await?;
-    let body = if serde_json::from_slice::<Problem>(&body).is_ok() {
-        body
-    } else {
-        let text = String::from_utf8_lossy(&body).trim().to_owned();
-        let problem = Problem {
-            status: Some(i64::from(status.as_u16())),
-            title: status.canonical_reason().map(str::to_owned),
-            detail: (!text.is_empty()).then(|| shorten(text, 2_000)),
-            ..Problem::default()
-        };
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        headers.remove(header::CONTENT_LENGTH);
-        headers.remove(header::TRANSFER_ENCODING);
-        serde_json::to_vec(&problem).unwrap_or_default().into()
+    let problem = match serde_json::from_slice::<Problem>(&body) {
+        Ok(problem) => problem,
+        Err(_) => {
+            let text = String::from_utf8_lossy(&body).trim().to_owned();
+            Problem {
+                status: Some(i64::from(status.as_u16())),
+                title: status.canonical_reason().map(str::to_owned),
+                detail: (!text.is_empty()).then(|| shorten(text, 2_000)),
+                ..Problem::default()
+            }
+        }
     };
-    let mut rebuilt = http::Response::new(body);
+    let mut rebuilt = http::Response::new(Vec::<u8>::new());
     *rebuilt.status_mut() = status;
     *rebuilt.version_mut() = version;
     *rebuilt.headers_mut() = headers;
+    rebuilt.extensions_mut().insert(Verdict {
+        kind: VerdictKind::ErrorAnswer {
+            problem,
+            body: body.to_vec(),
+        },
+        earlier_attempts: Vec::new(),
+    });
     Ok(reqwest::Response::from(rebuilt))
 }
 
@@ -308,7 +472,31 @@ mod tests {
 
     #[test]
     fn an_ended_call_is_marked() {
-        let response = ended_early("x".to_owned());
-        assert!(response.extensions().get::<CallEndedEarly>().is_some());
+        let response = ended_early("x".to_owned(), Vec::new());
+        assert!(matches!(
+            response
+                .extensions()
+                .get::<Verdict>()
+                .map(|verdict| &verdict.kind),
+            Some(VerdictKind::EndedEarly { .. })
+        ));
+    }
+
+    #[test]
+    fn only_an_attempt_that_may_have_run_counts_as_such() {
+        let answered =
+            |status: u16, requested_delay: Option<std::time::Duration>| AttemptOutcome::Response {
+                status: reqwest::StatusCode::from_u16(status).expect("a status"),
+                requested_delay,
+            };
+        assert!(may_have_taken_effect(answered(502, None)));
+        assert!(may_have_taken_effect(answered(503, None)));
+        assert!(!may_have_taken_effect(answered(
+            503,
+            Some(std::time::Duration::from_secs(1))
+        )));
+        assert!(!may_have_taken_effect(answered(429, None)));
+        assert!(may_have_taken_effect(AttemptOutcome::FailedAfterSending));
+        assert!(!may_have_taken_effect(AttemptOutcome::ConnectionFailed));
     }
 }

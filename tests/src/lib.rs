@@ -57,6 +57,13 @@ pub async fn cancel(client: &sonoran_cms::Client) -> Result<u16, sonoran_cms::Er
     Ok(response.status().as_u16())
 }
 
+/// Reads the community's servers (a GET, so idempotent and retried after a 5XX)
+/// and returns the response status.
+pub async fn read_servers(client: &sonoran_cms::Client) -> Result<u16, sonoran_cms::Error> {
+    let response = client.get_servers().send().await?;
+    Ok(response.status().as_u16())
+}
+
 /// The generated client source for the given inputs, as regen would write it.
 pub fn generate_client(sources: &codegen::Sources) -> Result<String, codegen::CodegenError> {
     let files = codegen::generate_files(sources)?;

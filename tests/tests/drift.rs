@@ -244,7 +244,7 @@ fn a_changed_path_stops_regen() {
             let operation = remove_cancel_session_operation(docs);
             docs["paths"]["/v2/community/session"] = json!({"delete": operation});
         },
-        "openapi/enrichment.overlay.yaml: action /actions/",
+        "openapi/evidence/sessions.overlay.yaml: action /actions/",
         "matches nothing in the spec, so the docs have changed under it",
     );
 }
@@ -256,7 +256,7 @@ fn a_changed_method_stops_regen() {
             let operation = remove_cancel_session_operation(docs);
             docs["paths"][SESSIONS_PATH]["put"] = operation;
         },
-        "openapi/enrichment.overlay.yaml: action /actions/",
+        "openapi/evidence/sessions.overlay.yaml: action /actions/",
         "matches nothing in the spec",
     );
 }
@@ -267,7 +267,7 @@ fn a_removed_operation_stops_regen() {
         |docs| {
             remove_cancel_session_operation(docs);
         },
-        "openapi/enrichment.overlay.yaml: action /actions/",
+        "openapi/evidence/sessions.overlay.yaml: action /actions/",
         "matches nothing in the spec",
     );
 }

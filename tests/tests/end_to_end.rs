@@ -62,12 +62,18 @@ async fn a_cancel_puts_exactly_the_documented_request_on_the_wire() {
     assert_eq!(body, json!({"serverId": 1, "accId": ACCOUNT_ID}));
 }
 
+/// The error status and problem a call ended with, through `sonoran_cms::Error`
+/// (what `?` gives), with the raw body kept beside the parsed problem.
 #[track_caller]
 fn assert_problem(outcome: Result<sonoran_cms::ResponseValue<()>, Error>, status: u16) -> Problem {
-    match outcome {
-        Err(Error::ErrorResponse(response)) => {
-            assert_eq!(response.status().as_u16(), status);
-            response.into_inner()
+    let error = sonoran_cms::Error::from(outcome.expect_err("an error status"));
+    match &error {
+        sonoran_cms::Error::Api(api) => {
+            assert_eq!(api.status.as_u16(), status);
+            let raw: serde_json::Value =
+                serde_json::from_slice(&api.body).expect("the raw body is kept");
+            assert_eq!(raw["status"], json!(status));
+            api.problem.clone()
         }
         other => panic!("expected a typed {status} error, got {other:?}"),
     }

@@ -5,12 +5,12 @@
 //! | --- | --- |
 //! | 204 | `Ok` |
 //! | 4XX with problem+json, plain text or no body | `Error::Api`, not retried |
-//! | 5XX with problem+json, plain text or no body | `Error::Api` after 2 retries (DELETE is idempotent) |
+//! | 5XX with problem+json, plain text or no body | `Error::Api` after 2 retries of a GET, each earlier attempt kept |
 //! | 429 with `Retry-After` seconds, date, garbage or none | retried twice, then `Error::Api` with the body |
 //! | a server slower than the timeout | `Error::Timeout` within the deadline |
 //! | connection refused | `Error::Connect` after 2 retries |
-//! | connection reset mid-response | `Error::Transport` after 2 retries |
-//! | body cut short | `Error::Transport` after 2 retries |
+//! | connection reset mid-response | `Error::Transport` after 2 retries of a GET |
+//! | body cut short | `Error::Transport` after 2 retries of a GET |
 
 use std::time::Duration;
 
@@ -33,6 +33,14 @@ async fn cancel(builder: sonoran_cms::ClientBuilder) -> Result<u16, Error> {
 async fn cancel_against(response: CannedResponse) -> (LoopbackServer, Result<u16, Error>) {
     let (server, client) = serve(response).await;
     let outcome = sonoran_cms_tests::cancel(&client).await;
+    (server, outcome)
+}
+
+/// Reads the servers (a GET) once against a server answering every request with
+/// `response`; returns the server (to count attempts) and the outcome.
+async fn read_against(response: CannedResponse) -> (LoopbackServer, Result<u16, Error>) {
+    let (server, client) = serve(response).await;
+    let outcome = sonoran_cms_tests::read_servers(&client).await;
     (server, outcome)
 }
 
@@ -73,7 +81,7 @@ fn expect_api_error(outcome: Result<u16, Error>, status: u16) -> sonoran_cms::Ap
 
 async fn check_error_status(status: u16, kind: ErrorBody) {
     let (server, outcome) =
-        cancel_against(error_response(status, kind).header("x-kong-request-id", "kong-1")).await;
+        read_against(error_response(status, kind).header("x-kong-request-id", "kong-1")).await;
     let api = expect_api_error(outcome, status);
 
     let retried = status >= 500;
@@ -82,6 +90,15 @@ async fn check_error_status(status: u16, kind: ErrorBody) {
         server.requests().len(),
         expected_attempts,
         "{status} {kind:?}: attempts"
+    );
+    assert_eq!(
+        api.earlier_attempts.len(),
+        expected_attempts - 1,
+        "each earlier attempt is kept"
+    );
+    assert!(
+        !api.body.is_empty() || matches!(kind, ErrorBody::Empty),
+        "the raw body is kept"
     );
     assert_eq!(
         api.request_id.as_deref(),
@@ -303,20 +320,29 @@ async fn connection_refused_is_a_connect_error() {
 }
 
 /// A server that misbehaves after reading the request ends the call in
-/// `Error::Transport`, after every retry the idempotent DELETE allows.
+/// `Error::Transport`, after every retry the idempotent GET allows, and the
+/// error says the earlier attempts may have run.
 async fn check_transport_failure(misbehaviour: Misbehaviour) {
     let server = RawServer::start(misbehaviour)
         .await
         .expect("the server starts");
-    let outcome = cancel(test_client_builder(&server.base_url())).await;
-    assert!(
-        matches!(outcome, Err(Error::Transport { .. })),
-        "{outcome:?}"
-    );
+    let client = test_client_builder(&server.base_url())
+        .build()
+        .expect("a client");
+    let outcome = sonoran_cms_tests::read_servers(&client).await;
+    let Err(error @ Error::Transport { .. }) = outcome else {
+        panic!("expected Error::Transport, got {outcome:?}");
+    };
     assert_eq!(
         server.connections(),
         ATTEMPTS_WITH_RETRIES,
-        "DELETE is idempotent, so it is retried"
+        "GET is idempotent, so it is retried"
+    );
+    assert_eq!(error.earlier_attempts().len(), ATTEMPTS_WITH_RETRIES - 1);
+    assert!(error.may_have_taken_effect());
+    assert!(
+        error.to_string().contains("its outcome is unknown"),
+        "{error}"
     );
 }
 
