@@ -34,22 +34,22 @@ pub enum Error {
     Timeout {
         /// What ran out.
         message: String,
-        /// The attempts before the last, oldest first.
-        earlier_attempts: Vec<Attempt>,
+        /// How the call went: every attempt before the last, and how far the last got.
+        history: CallHistory,
     },
     /// No connection could be made; the last attempt sent nothing.
     Connect {
         /// The underlying failure.
         source: reqwest::Error,
-        /// The attempts before the last, oldest first.
-        earlier_attempts: Vec<Attempt>,
+        /// How the call went: every attempt before the last, and how far the last got.
+        history: CallHistory,
     },
     /// The connection failed after the request was sent (reset, truncated response).
     Transport {
         /// The underlying failure.
         source: reqwest::Error,
-        /// The attempts before the last, oldest first.
-        earlier_attempts: Vec<Attempt>,
+        /// How the call went: every attempt before the last, and how far the last got.
+        history: CallHistory,
     },
     /// The API answered with a redirect (3XX). An API client follows none: a
     /// request that changes state would be replayed as a GET without its body.
@@ -73,13 +73,43 @@ pub struct Attempt {
 /// How far an attempt got, as far as its effect on the server is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AttemptReach {
-    /// No connection was made: nothing was sent.
+    /// No connection was made, or the connection closed before the request was
+    /// written: nothing was sent.
     NotSent,
+    /// The server answered, and the answer says what happened.
+    Answered,
     /// The server answered that it did not run it (429, or 503 asking to retry later).
     Refused,
     /// The request reached the server and its outcome is unknown (a 5XX, a
     /// timeout or reset after sending): the operation may have taken effect.
     OutcomeUnknown,
+}
+
+/// How a call went, for an error: every attempt before the last, how far the
+/// last one got, and whether the request changes state (so that an attempt that
+/// reached the server with an unknown outcome may have done something).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallHistory {
+    /// Every attempt before the last, oldest first (empty when not retried).
+    pub earlier_attempts: Vec<Attempt>,
+    /// How far the last attempt got, when it did not end in a clean answer.
+    pub last_attempt: Option<AttemptReach>,
+    /// The request changes state (any method but GET and HEAD).
+    pub changes_state: bool,
+}
+
+impl CallHistory {
+    /// Whether some attempt reached the server with an unknown outcome on a
+    /// request that changes state: the operation may have taken effect although
+    /// the call failed (a cancel answered 502 may have cancelled).
+    pub fn may_have_taken_effect(&self) -> bool {
+        self.changes_state
+            && (self.last_attempt == Some(AttemptReach::OutcomeUnknown)
+                || self
+                    .earlier_attempts
+                    .iter()
+                    .any(|attempt| attempt.reach == AttemptReach::OutcomeUnknown))
+    }
 }
 
 /// A redirect the client did not follow, or one a caller's `reqwest::Client`
@@ -92,10 +122,11 @@ pub struct Redirect {
     /// Where it pointed (`Location`), or where the followed request ended.
     pub location: Option<String>,
     /// A `reqwest::Client` given to [`http_client`](crate::ClientBuilder::http_client)
-    /// followed it: a request that changes state may have been replayed as a GET.
+    /// followed it: a request that changes state may have been replayed (as a
+    /// GET after 301, 302 or 303; as it was after 307 or 308).
     pub followed_by_http_client: bool,
-    /// The attempts before the last, oldest first.
-    pub earlier_attempts: Vec<Attempt>,
+    /// How the call went: every attempt before the last, and how far the last got.
+    pub history: CallHistory,
 }
 
 /// An answer the client could not read as the operation's documented result.
@@ -113,12 +144,12 @@ pub struct InvalidResponse {
     pub message: String,
     /// The raw body, as received (empty when there was none).
     pub body: Vec<u8>,
-    /// The attempts before the last, oldest first.
-    pub earlier_attempts: Vec<Attempt>,
+    /// How the call went: every attempt before the last, and how far the last got.
+    pub history: CallHistory,
 }
 
 /// An error status from the API, with everything it said about it.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ApiError {
     /// The HTTP status.
     pub status: StatusCode,
@@ -132,8 +163,8 @@ pub struct ApiError {
     pub retry_after: Option<Duration>,
     /// The error body as received, whatever its shape.
     pub body: Vec<u8>,
-    /// The attempts before the last, oldest first.
-    pub earlier_attempts: Vec<Attempt>,
+    /// How the call went: every attempt before the last, and how far the last got.
+    pub history: CallHistory,
 }
 
 impl Error {
@@ -195,32 +226,36 @@ impl Error {
         }
     }
 
-    /// What each attempt before the last ended in, oldest first (empty when the
-    /// call was not retried).
-    pub fn earlier_attempts(&self) -> &[Attempt] {
+    /// How the call went (empty for an error before sending).
+    pub fn history(&self) -> &CallHistory {
+        static NONE: CallHistory = CallHistory {
+            earlier_attempts: Vec::new(),
+            last_attempt: None,
+            changes_state: false,
+        };
         match self {
-            Error::Api(api) => &api.earlier_attempts,
-            Error::Timeout {
-                earlier_attempts, ..
-            }
-            | Error::Connect {
-                earlier_attempts, ..
-            }
-            | Error::Transport {
-                earlier_attempts, ..
-            } => earlier_attempts,
-            Error::Redirect(redirect) => &redirect.earlier_attempts,
-            Error::InvalidResponse(invalid) => &invalid.earlier_attempts,
-            Error::InvalidRequest { .. } => &[],
+            Error::Api(api) => &api.history,
+            Error::Timeout { history, .. }
+            | Error::Connect { history, .. }
+            | Error::Transport { history, .. } => history,
+            Error::Redirect(redirect) => &redirect.history,
+            Error::InvalidResponse(invalid) => &invalid.history,
+            Error::InvalidRequest { .. } => &NONE,
         }
     }
 
-    /// Whether an earlier attempt reached the server with an unknown outcome:
-    /// the operation may have taken effect although the call failed.
+    /// What each attempt before the last ended in, oldest first (empty when the
+    /// call was not retried).
+    pub fn earlier_attempts(&self) -> &[Attempt] {
+        &self.history().earlier_attempts
+    }
+
+    /// Whether the operation may have taken effect although the call failed:
+    /// a request that changes state reached the server in some attempt and its
+    /// outcome is unknown (a 5XX, a timeout or a reset after sending, a redirect
+    /// that was followed).
     pub fn may_have_taken_effect(&self) -> bool {
-        self.earlier_attempts()
-            .iter()
-            .any(|attempt| attempt.reach == AttemptReach::OutcomeUnknown)
+        self.history().may_have_taken_effect()
     }
 
     /// Whether the same call may succeed later: rate limits, gateway failures,
@@ -234,25 +269,19 @@ impl Error {
         }
     }
 
-    fn from_reqwest(source: reqwest::Error, earlier_attempts: Vec<Attempt>) -> Self {
-        if source.is_timeout() {
+    fn from_reqwest(source: reqwest::Error, history: CallHistory) -> Self {
+        if source.is_connect() {
+            Error::Connect { source, history }
+        } else if source.is_timeout() {
             Error::Timeout {
                 message: format!(
                     "no answer within the request timeout ({})",
                     without_url(&source)
                 ),
-                earlier_attempts,
-            }
-        } else if source.is_connect() {
-            Error::Connect {
-                source,
-                earlier_attempts,
+                history,
             }
         } else {
-            Error::Transport {
-                source,
-                earlier_attempts,
-            }
+            Error::Transport { source, history }
         }
     }
 }
@@ -282,32 +311,49 @@ impl fmt::Display for Error {
             Error::Redirect(redirect) => redirect.fmt(formatter)?,
             Error::InvalidResponse(invalid) => invalid.fmt(formatter)?,
         }
-        write_earlier_attempts(formatter, self.earlier_attempts())
+        write_history(formatter, self.history())
     }
 }
 
-/// The note every error after retries ends with: how many attempts, and above
-/// all whether one may have run the operation.
-fn write_earlier_attempts(formatter: &mut fmt::Formatter<'_>, attempts: &[Attempt]) -> fmt::Result {
-    if attempts.is_empty() {
-        return Ok(());
-    }
+/// The note an error ends with after retries, or when the operation may have
+/// taken effect: how many attempts, and which reached the server with an
+/// unknown outcome.
+fn write_history(formatter: &mut fmt::Formatter<'_>, history: &CallHistory) -> fmt::Result {
+    let attempts = &history.earlier_attempts;
     let unknown: Vec<String> = attempts
         .iter()
         .enumerate()
         .filter(|(_, attempt)| attempt.reach == AttemptReach::OutcomeUnknown)
         .map(|(index, attempt)| format!("attempt {} ended in {}", index + 1, attempt.outcome))
         .collect();
-    write!(formatter, " (after {} attempts", attempts.len() + 1)?;
-    if unknown.is_empty() {
-        write!(formatter, ")")
-    } else {
-        write!(
-            formatter,
-            "; {}: that request reached the server and its outcome is unknown, so the operation may have taken effect)",
-            unknown.join(", ")
-        )
+    let last_unknown = history.last_attempt == Some(AttemptReach::OutcomeUnknown);
+    if attempts.is_empty() && !(last_unknown && history.changes_state) {
+        return Ok(());
     }
+    write!(formatter, " (")?;
+    if !attempts.is_empty() {
+        write!(formatter, "after {} attempts", attempts.len() + 1)?;
+        if !unknown.is_empty() {
+            write!(
+                formatter,
+                "; {}: that request reached the server and its outcome is unknown",
+                unknown.join(", ")
+            )?;
+        }
+    }
+    if history.may_have_taken_effect() {
+        if !attempts.is_empty() {
+            write!(formatter, "; ")?;
+        }
+        if last_unknown && unknown.is_empty() {
+            write!(
+                formatter,
+                "the request reached the server and its outcome is unknown; "
+            )?;
+        }
+        write!(formatter, "the operation may have taken effect")?;
+    }
+    write!(formatter, ")")
 }
 
 impl fmt::Display for Redirect {
@@ -317,7 +363,8 @@ impl fmt::Display for Redirect {
             write!(
                 formatter,
                 "the request was redirected to `{location}` and the reqwest::Client given to `http_client` followed \
-                 the redirect, which may have replayed it as a GET without its body; build that client with \
+                 the redirect, which may have replayed it (as a GET without its body, or as it was for 307 and 308), \
+                 so the answer is not this call's; build that client with \
                  `redirect(reqwest::redirect::Policy::none())`"
             )
         } else {
@@ -349,6 +396,21 @@ impl fmt::Display for InvalidResponse {
             write!(formatter, " (request id {request_id})")?;
         }
         Ok(())
+    }
+}
+
+impl fmt::Debug for ApiError {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The body as text, not as a list of byte values.
+        formatter
+            .debug_struct("ApiError")
+            .field("status", &self.status)
+            .field("problem", &self.problem)
+            .field("request_id", &self.request_id)
+            .field("retry_after", &self.retry_after)
+            .field("body", &String::from_utf8_lossy(&self.body))
+            .field("history", &self.history)
+            .finish()
     }
 }
 
@@ -428,50 +490,55 @@ fn without_url(error: &reqwest::Error) -> String {
 impl From<progenitor_client::Error<Problem>> for Error {
     fn from(error: progenitor_client::Error<Problem>) -> Self {
         use progenitor_client::Error as Generated;
-        match error {
-            Generated::InvalidRequest(message) => Error::InvalidRequest { message },
-            Generated::Custom(message) => Error::InvalidResponse(Box::new(InvalidResponse {
-                status: None,
-                request_id: None,
+        let invalid = |status, request_id, message: String, body: Vec<u8>| {
+            Error::InvalidResponse(Box::new(InvalidResponse {
+                status,
+                request_id,
                 decode: None,
                 message,
-                body: Vec::new(),
-                earlier_attempts: Vec::new(),
-            })),
+                body,
+                history: CallHistory::default(),
+            }))
+        };
+        match error {
+            Generated::InvalidRequest(message) => Error::InvalidRequest { message },
+            Generated::Custom(message) => invalid(None, None, message, Vec::new()),
             Generated::CommunicationError(source)
             | Generated::ResponseBodyError(source)
-            | Generated::InvalidUpgrade(source) => Error::from_reqwest(source, Vec::new()),
+            | Generated::InvalidUpgrade(source) => {
+                Error::from_reqwest(source, CallHistory::default())
+            }
             Generated::ErrorResponse(response) => {
-                // Our hooks turn every error status into a verdict first; this
-                // path stays for completeness.
+                // Our hooks give every error status a verdict first; this path
+                // stays for completeness.
                 let status = response.status();
                 let headers = response.headers().clone();
                 let problem = response.into_inner();
-                api_error(status, &headers, problem, Vec::new(), Vec::new())
+                api_error(
+                    status,
+                    &headers,
+                    problem,
+                    Vec::new(),
+                    CallHistory::default(),
+                )
             }
-            Generated::InvalidResponsePayload(body, source) => {
-                Error::InvalidResponse(Box::new(InvalidResponse {
-                    status: None,
-                    request_id: None,
-                    decode: None,
-                    message: format!("{source} in {}", excerpt(&body)),
-                    body: body.to_vec(),
-                    earlier_attempts: Vec::new(),
-                }))
-            }
+            Generated::InvalidResponsePayload(body, source) => invalid(
+                None,
+                None,
+                format!("{source} in {}", excerpt(&body)),
+                body.to_vec(),
+            ),
             Generated::UnexpectedResponse(response) => {
                 let status = response.status();
                 let headers = response.headers().clone();
                 match response.extensions().get::<Verdict>().cloned() {
                     Some(verdict) => from_verdict(status, &headers, verdict),
-                    None => Error::InvalidResponse(Box::new(InvalidResponse {
-                        status: Some(status),
-                        request_id: header_request_id(&headers),
-                        decode: None,
-                        message: "a status the spec does not declare".to_owned(),
-                        body: Vec::new(),
-                        earlier_attempts: Vec::new(),
-                    })),
+                    None => invalid(
+                        Some(status),
+                        header_request_id(&headers),
+                        "a status the spec does not declare".to_owned(),
+                        Vec::new(),
+                    ),
                 }
             }
         }
@@ -480,17 +547,14 @@ impl From<progenitor_client::Error<Problem>> for Error {
 
 /// The error a verdict of the hooks stands for (see `crate::hooks`).
 fn from_verdict(status: StatusCode, headers: &HeaderMap, verdict: Verdict) -> Error {
-    let Verdict {
-        kind,
-        earlier_attempts,
-    } = verdict;
+    let Verdict { kind, history } = verdict;
     match kind {
         VerdictKind::EndedEarly { reason } => Error::Timeout {
             message: reason,
-            earlier_attempts,
+            history,
         },
         VerdictKind::ErrorAnswer { problem, body } => {
-            api_error(status, headers, problem, body, earlier_attempts)
+            api_error(status, headers, problem, body, history)
         }
         VerdictKind::BodyDidNotFit { failure, body } => {
             Error::InvalidResponse(Box::new(InvalidResponse {
@@ -499,22 +563,22 @@ fn from_verdict(status: StatusCode, headers: &HeaderMap, verdict: Verdict) -> Er
                 message: format!("the body does not fit the operation's type {failure}"),
                 decode: Some(failure),
                 body,
-                earlier_attempts,
+                history,
             }))
         }
         VerdictKind::Redirected { location, followed } => Error::Redirect(Box::new(Redirect {
             status,
             location,
             followed_by_http_client: followed,
-            earlier_attempts,
+            history,
         })),
         VerdictKind::TransportFailed { error } => {
             let taken = error.lock().ok().and_then(|mut slot| slot.take());
             match taken {
-                Some(source) => Error::from_reqwest(source, earlier_attempts),
+                Some(source) => Error::from_reqwest(source, history),
                 None => Error::Timeout {
                     message: "the last attempt failed without an answer".to_owned(),
-                    earlier_attempts,
+                    history,
                 },
             }
         }
@@ -526,7 +590,7 @@ fn api_error(
     headers: &HeaderMap,
     problem: Problem,
     body: Vec<u8>,
-    earlier_attempts: Vec<Attempt>,
+    history: CallHistory,
 ) -> Error {
     Error::Api(Box::new(ApiError {
         status,
@@ -534,7 +598,7 @@ fn api_error(
         retry_after: crate::retry::requested_delay(headers, SystemTime::now()),
         problem,
         body,
-        earlier_attempts,
+        history,
     }))
 }
 

@@ -21,7 +21,7 @@ use tokio::time::Instant;
 
 use crate::Client;
 use crate::config::{ClientState, USER_AGENT};
-use crate::error::{Attempt, AttemptReach};
+use crate::error::{Attempt, AttemptReach, CallHistory};
 use crate::rate_limit::shared_limiter;
 use crate::retry::{AttemptOutcome, requested_delay, retry_delay};
 use crate::types::Problem;
@@ -32,8 +32,8 @@ use crate::types::Problem;
 pub(crate) struct Verdict {
     /// What went wrong.
     pub(crate) kind: VerdictKind,
-    /// Every attempt before the last, oldest first.
-    pub(crate) earlier_attempts: Vec<Attempt>,
+    /// Every attempt before the last, and how far the last got.
+    pub(crate) history: CallHistory,
 }
 
 /// See [`Verdict`].
@@ -144,9 +144,15 @@ async fn execute(
     let changes_state = !matches!(method, reqwest::Method::GET | reqwest::Method::HEAD);
     let retried_after_sending =
         !crate::generated_rate_limits::NOT_RETRIED_AFTER_SENDING.contains(&operation);
+    // A caller's `Transport` may rewrite URLs (a proxy, a recorder): a changed
+    // URL then says nothing about redirects.
+    let watch_for_followed_redirects = settings.transport.is_none();
     let mut original = Some(request);
     let mut retries_done = 0;
-    let mut attempts: Vec<Attempt> = Vec::new();
+    let mut history = CallHistory {
+        changes_state,
+        ..CallHistory::default()
+    };
 
     loop {
         let mut permit = match &limiter {
@@ -161,7 +167,7 @@ async fn execute(
                         format!(
                             "the rate limit of `{operation}` has no free slot before the deadline (next slot {when})"
                         ),
-                        attempts,
+                        history,
                     ));
                 }
             },
@@ -171,13 +177,13 @@ async fn execute(
         if remaining.is_zero() {
             return Ok(ended_early(
                 format!("{:.1} s passed", settings.deadline.as_secs_f64()),
-                attempts,
+                history,
             ));
         }
 
         // Keep the original for another attempt while it can be copied (a JSON body can).
         let Some(current) = original.take() else {
-            return Ok(ended_early("no request left to send".to_owned(), attempts));
+            return Ok(ended_early("no request left to send".to_owned(), history));
         };
         let mut attempt = match current.try_clone() {
             Some(copy) => {
@@ -198,7 +204,22 @@ async fn execute(
             None => http_client.execute(attempt).await,
         };
         let result = match sent {
-            Ok(response) => read_answer(response, operation, &sent_url, changes_state).await,
+            Ok(response)
+                if watch_for_followed_redirects
+                    && changes_state
+                    && followed_elsewhere(&response, &sent_url) =>
+            {
+                // Whatever it answered, the answer is to a replayed request.
+                let location = Some(response.url().to_string());
+                Ok(with_verdict_kind(
+                    response,
+                    VerdictKind::Redirected {
+                        location,
+                        followed: true,
+                    },
+                ))
+            }
+            Ok(response) => read_answer(response, operation).await,
             Err(error) => Err(error),
         };
         // The request is over (its body read): from here it counts for a window.
@@ -209,9 +230,17 @@ async fn execute(
                 status: response.status(),
                 requested_delay: requested_delay(response.headers(), SystemTime::now()),
             },
-            Err(error) if error.is_connect() => AttemptOutcome::ConnectionFailed,
+            Err(error) if never_left(error) => AttemptOutcome::ConnectionFailed,
             Err(_) => AttemptOutcome::FailedAfterSending,
         };
+        let followed_redirect = result.as_ref().is_ok_and(|response| {
+            response
+                .extensions()
+                .get::<Verdict>()
+                .is_some_and(|verdict| {
+                    matches!(verdict.kind, VerdictKind::Redirected { followed: true, .. })
+                })
+        });
         let delay = retry_delay(
             &settings.retry_policy,
             &method,
@@ -220,15 +249,24 @@ async fn execute(
             fastrand::f64(),
         )
         .filter(|_| original.is_some())
+        .filter(|_| !followed_redirect)
         // An operation marked as not safe to repeat once it may have run
         // (`x-sonoran-retry-after-sending: false`) is retried only when nothing
         // can have happened: no connection, or the gateway's 429/503 refusal.
         .filter(|_| retried_after_sending || !may_have_taken_effect(outcome))
         .filter(|delay| Instant::now() + *delay < deadline);
         let Some(delay) = delay else {
-            return with_verdict(result, attempts);
+            history.last_attempt = Some(if followed_redirect {
+                AttemptReach::OutcomeUnknown
+            } else {
+                reach(outcome)
+            })
+            .filter(|reach| *reach != AttemptReach::Answered);
+            return with_verdict(result, history);
         };
-        attempts.push(attempt_record(&result, outcome));
+        history
+            .earlier_attempts
+            .push(attempt_record(&result, outcome));
         tracing::info!(
             operation,
             ?outcome,
@@ -237,6 +275,38 @@ async fn execute(
         );
         tokio::time::sleep(delay).await;
         retries_done += 1;
+    }
+}
+
+/// Whether a failure provably happened before the request left: no connection
+/// was made, or hyper gave up on a pooled connection before writing the request
+/// (`is_canceled`: the connection closed or was not ready). Such a request is
+/// retried for any method.
+fn never_left(error: &reqwest::Error) -> bool {
+    if error.is_connect() {
+        return true;
+    }
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        if let Some(hyper_error) = cause.downcast_ref::<hyper::Error>() {
+            return hyper_error.is_canceled();
+        }
+        source = cause.source();
+    }
+    false
+}
+
+/// How far an attempt that ended so got.
+fn reach(outcome: AttemptOutcome) -> AttemptReach {
+    match outcome {
+        AttemptOutcome::ConnectionFailed => AttemptReach::NotSent,
+        outcome if may_have_taken_effect(outcome) => AttemptReach::OutcomeUnknown,
+        AttemptOutcome::Response { status, .. }
+            if status.as_u16() == 429 || status.as_u16() == 503 =>
+        {
+            AttemptReach::Refused
+        }
+        _ => AttemptReach::Answered,
     }
 }
 
@@ -257,43 +327,44 @@ fn may_have_taken_effect(outcome: AttemptOutcome) -> bool {
 fn attempt_record(result: &reqwest::Result<reqwest::Response>, outcome: AttemptOutcome) -> Attempt {
     let (status, description) = match result {
         Ok(response) => (Some(response.status()), response.status().to_string()),
+        Err(error) if matches!(outcome, AttemptOutcome::ConnectionFailed) && error.is_timeout() => {
+            (None, "could not connect in time".to_owned())
+        }
+        Err(_) if matches!(outcome, AttemptOutcome::ConnectionFailed) => {
+            (None, "could not connect".to_owned())
+        }
         Err(error) if error.is_timeout() => (None, "timed out after sending".to_owned()),
-        Err(error) if error.is_connect() => (None, "could not connect".to_owned()),
         Err(_) => (None, "the connection failed after sending".to_owned()),
-    };
-    let reach = match outcome {
-        AttemptOutcome::ConnectionFailed => AttemptReach::NotSent,
-        outcome if may_have_taken_effect(outcome) => AttemptReach::OutcomeUnknown,
-        _ => AttemptReach::Refused,
     };
     Attempt {
         status,
         outcome: description,
-        reach,
+        reach: reach(outcome),
     }
 }
 
-/// The call's last result, with the earlier attempts on its verdict: a response
-/// that already carries a verdict gets them; one without (a success) is
-/// returned as it is; a failure without an answer after earlier attempts
-/// becomes a made-up response carrying the error.
+/// The call's last result, with its history on the verdict: a response that
+/// carries a verdict gets it; one without (a success) is returned as it is; a
+/// failure without an answer becomes a made-up response carrying the error
+/// when the history matters (after retries, or on a request that changes
+/// state, which may have taken effect).
 fn with_verdict(
     result: reqwest::Result<reqwest::Response>,
-    attempts: Vec<Attempt>,
+    history: CallHistory,
 ) -> reqwest::Result<reqwest::Response> {
     match result {
         Ok(mut response) => {
             if let Some(verdict) = response.extensions_mut().get_mut::<Verdict>() {
-                verdict.earlier_attempts = attempts;
+                verdict.history = history;
             }
             Ok(response)
         }
-        Err(error) if attempts.is_empty() => Err(error),
+        Err(error) if history.earlier_attempts.is_empty() && !history.changes_state => Err(error),
         Err(error) => Ok(made_up_response(Verdict {
             kind: VerdictKind::TransportFailed {
                 error: Arc::new(Mutex::new(Some(error))),
             },
-            earlier_attempts: attempts,
+            history,
         })),
     }
 }
@@ -307,11 +378,11 @@ fn made_up_response(verdict: Verdict) -> reqwest::Response {
 }
 
 /// A response standing for "the call ended before it could be answered".
-fn ended_early(reason: String, earlier_attempts: Vec<Attempt>) -> reqwest::Response {
+fn ended_early(reason: String, history: CallHistory) -> reqwest::Response {
     tracing::warn!(%reason, "call ended without a response");
     made_up_response(Verdict {
         kind: VerdictKind::EndedEarly { reason },
-        earlier_attempts,
+        history,
     })
 }
 
@@ -321,8 +392,6 @@ fn ended_early(reason: String, earlier_attempts: Vec<Attempt>) -> reqwest::Respo
 async fn read_answer(
     response: reqwest::Response,
     operation: &str,
-    sent_url: &reqwest::Url,
-    changes_state: bool,
 ) -> reqwest::Result<reqwest::Response> {
     let status = response.status();
     if status.is_client_error() || status.is_server_error() {
@@ -339,19 +408,6 @@ async fn read_answer(
             VerdictKind::Redirected {
                 location,
                 followed: false,
-            },
-        ));
-    }
-    // A caller's `reqwest::Client` may follow redirects itself: for a request
-    // that changes state, the answer is then to another request (a POST replayed
-    // as a GET without its body), so it is not reported as this call's.
-    if changes_state && followed_elsewhere(&response, sent_url) {
-        let location = Some(response.url().to_string());
-        return Ok(with_verdict_kind(
-            response,
-            VerdictKind::Redirected {
-                location,
-                followed: true,
             },
         ));
     }
@@ -372,14 +428,15 @@ fn followed_elsewhere(response: &reqwest::Response, sent_url: &reqwest::Url) -> 
 fn with_verdict_kind(mut response: reqwest::Response, kind: VerdictKind) -> reqwest::Response {
     response.extensions_mut().insert(Verdict {
         kind,
-        earlier_attempts: Vec::new(),
+        history: CallHistory::default(),
     });
     response
 }
 
-/// Reads a success answer's body and checks it against the operation's type;
-/// one that does not fit gets a verdict. Operations without a JSON success body
-/// pass untouched.
+/// Reads a success answer's body: an envelope that says `"success": false` is
+/// an error whatever the status (the official clients read `data` only when
+/// `success` is true), and a body that does not fit the operation's type gets a
+/// verdict. Operations without a JSON success body pass untouched.
 async fn with_body_checked(
     response: reqwest::Response,
     operation: &str,
@@ -394,36 +451,50 @@ async fn with_body_checked(
     let version = response.version();
     let headers = response.headers().clone();
     let body = response.bytes().await?;
-    let failure =
-        crate::generated_bodies::check_success_body(operation, &body).and_then(Result::err);
+    let envelope = serde_json::from_slice::<serde_json::Value>(&body).ok();
+    let kind = if let Some(envelope) =
+        envelope.filter(|envelope| envelope["success"] == serde_json::json!(false))
+    {
+        Some(VerdictKind::ErrorAnswer {
+            problem: problem_from_json(&envelope, status),
+            body: body.to_vec(),
+        })
+    } else {
+        crate::generated_bodies::check_success_body(operation, &body)
+            .and_then(Result::err)
+            .map(|failure| {
+                tracing::warn!(operation, %status, %failure, "the answer does not fit the operation's type");
+                VerdictKind::BodyDidNotFit {
+                    failure,
+                    body: body.to_vec(),
+                }
+            })
+    };
     let mut rebuilt = http::Response::new(body);
     *rebuilt.status_mut() = status;
     *rebuilt.version_mut() = version;
     *rebuilt.headers_mut() = headers;
-    if let Some(failure) = failure {
-        tracing::warn!(operation, %status, %failure, "the answer does not fit the operation's type");
-        let body = rebuilt.body().to_vec();
+    if let Some(kind) = kind {
         rebuilt.extensions_mut().insert(Verdict {
-            kind: VerdictKind::BodyDidNotFit { failure, body },
-            earlier_attempts: Vec::new(),
+            kind,
+            history: CallHistory::default(),
         });
     }
     Ok(reqwest::Response::from(rebuilt))
 }
 
 /// Reads an error response's body and gives the response a verdict with the body
-/// as received and as a problem: a JSON object is read as one (every field
-/// optional, so any object fits); anything else (plain text, HTML from a proxy,
-/// nothing at all) becomes a problem with the status, its reason and the text as
-/// `detail`. Every error then reaches the caller with its status, headers, the
-/// API's message and the raw body.
+/// as received and as a problem (see [`problem_from_json`]); a body that is not
+/// JSON (plain text, HTML from a proxy, nothing at all) becomes a problem with
+/// the status, its reason and the text as `detail`. Every error then reaches the
+/// caller with its status, headers, the API's message and the raw body.
 async fn with_problem_body(response: reqwest::Response) -> reqwest::Result<reqwest::Response> {
     let status = response.status();
     let version = response.version();
     let headers = response.headers().clone();
     let body = response.bytes().await?;
-    let problem = match serde_json::from_slice::<Problem>(&body) {
-        Ok(problem) => problem,
+    let problem = match serde_json::from_slice::<serde_json::Value>(&body) {
+        Ok(json) => problem_from_json(&json, status),
         Err(_) => {
             let text = String::from_utf8_lossy(&body).trim().to_owned();
             Problem {
@@ -443,9 +514,64 @@ async fn with_problem_body(response: reqwest::Response) -> reqwest::Result<reqwe
             problem,
             body: body.to_vec(),
         },
-        earlier_attempts: Vec::new(),
+        history: CallHistory::default(),
     });
     Ok(reqwest::Response::from(rebuilt))
+}
+
+/// A problem from any JSON error body, field by field, so one field of an
+/// unexpected type (`"status": "error"`, a list of messages) loses nothing else:
+/// text fields are taken as text, a list of texts (or of objects with a
+/// `message`, `msg` or `detail`) is joined with "; ", and a JSON text is the
+/// detail.
+fn problem_from_json(json: &serde_json::Value, status: reqwest::StatusCode) -> Problem {
+    use serde_json::Value;
+    fn text(value: Option<&Value>) -> Option<String> {
+        match value? {
+            Value::String(text) => Some(text.clone()),
+            Value::Number(number) => Some(number.to_string()),
+            Value::Array(items) => {
+                let texts: Vec<String> = items
+                    .iter()
+                    .filter_map(|item| match item {
+                        Value::Object(object) => ["message", "msg", "detail"]
+                            .iter()
+                            .find_map(|key| object.get(*key).and_then(Value::as_str))
+                            .map(str::to_owned),
+                        other => text(Some(other)),
+                    })
+                    .collect();
+                (!texts.is_empty()).then(|| texts.join("; "))
+            }
+            _ => None,
+        }
+    }
+    let Value::Object(object) = json else {
+        return Problem {
+            status: Some(i64::from(status.as_u16())),
+            title: status.canonical_reason().map(str::to_owned),
+            detail: text(Some(json))
+                .or_else(|| Some(json.to_string()))
+                .filter(|text| !text.is_empty()),
+            ..Problem::default()
+        };
+    };
+    if let Ok(problem) = serde_json::from_value::<Problem>(json.clone()) {
+        return problem;
+    }
+    Problem {
+        type_: text(object.get("type")),
+        title: text(object.get("title")),
+        status: object.get("status").and_then(Value::as_i64),
+        detail: text(object.get("detail")),
+        instance: text(object.get("instance")),
+        trace_id: text(object.get("traceId")),
+        message: text(object.get("message")),
+        request_id: text(object.get("request_id")),
+        error: object.get("error").cloned(),
+        reason: text(object.get("reason")),
+        success: object.get("success").and_then(Value::as_bool),
+    }
 }
 
 fn shorten(mut text: String, most_bytes: usize) -> String {
@@ -472,7 +598,7 @@ mod tests {
 
     #[test]
     fn an_ended_call_is_marked() {
-        let response = ended_early("x".to_owned(), Vec::new());
+        let response = ended_early("x".to_owned(), CallHistory::default());
         assert!(matches!(
             response
                 .extensions()
@@ -498,5 +624,39 @@ mod tests {
         assert!(!may_have_taken_effect(answered(429, None)));
         assert!(may_have_taken_effect(AttemptOutcome::FailedAfterSending));
         assert!(!may_have_taken_effect(AttemptOutcome::ConnectionFailed));
+    }
+
+    #[test]
+    fn any_json_error_body_gives_a_problem_field_by_field() {
+        let status = reqwest::StatusCode::BAD_REQUEST;
+        let problem = problem_from_json(
+            &serde_json::json!({"status": "error", "message": "Account not found"}),
+            status,
+        );
+        assert_eq!(problem.message.as_deref(), Some("Account not found"));
+        assert_eq!(
+            problem.status, None,
+            "a text status is dropped, not the body"
+        );
+        let problem = problem_from_json(
+            &serde_json::json!({"message": ["name is empty", "id is not a UUID"], "error": "Bad Request"}),
+            status,
+        );
+        assert_eq!(
+            problem.message.as_deref(),
+            Some("name is empty; id is not a UUID")
+        );
+        let problem = problem_from_json(
+            &serde_json::json!({"detail": [{"msg": "field required"}], "request_id": 7}),
+            status,
+        );
+        assert_eq!(problem.detail.as_deref(), Some("field required"));
+        assert_eq!(problem.request_id.as_deref(), Some("7"));
+        let problem = problem_from_json(&serde_json::json!("Account not found"), status);
+        assert_eq!(
+            problem.detail.as_deref(),
+            Some("Account not found"),
+            "a JSON text, without its quotes"
+        );
     }
 }

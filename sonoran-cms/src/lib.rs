@@ -62,10 +62,11 @@ pub use auth::{ApiKey, InvalidApiKey};
 /// The date-time crate the generated types use for timestamps.
 pub use chrono;
 pub use config::{
-    BuildError, ClientBuilder, ClientState, DEFAULT_DEADLINE, DEFAULT_TIMEOUT, USER_AGENT,
+    BuildError, ClientBuilder, ClientState, DEFAULT_DEADLINE, DEFAULT_TIMEOUT, POOL_IDLE_TIMEOUT,
+    USER_AGENT,
 };
 pub use decode::DecodeFailure;
-pub use error::{ApiError, Error, InvalidResponse};
+pub use error::{ApiError, Attempt, AttemptReach, CallHistory, Error, InvalidResponse, Redirect};
 pub use generated::{Client, ResponseValue, builder, types};
 pub use generated_bodies::{
     OPERATIONS_WITH_REQUEST_BODY, OPERATIONS_WITH_SUCCESS_BODY, check_request_body,
@@ -78,7 +79,11 @@ pub use transport::{BoxFuture, Transport};
 pub use uuid;
 
 /// The error the generated operations' `send()` returns; convert it to [`Error`]
-/// with `?` or [`Error::from`].
+/// with `?` or [`Error::from`], always: the client's hooks decide most errors
+/// (error statuses, redirects, bodies that do not fit, deadlines, failures after
+/// retries) and hand them on inside this type's `UnexpectedResponse`, whose own
+/// status and body are placeholders; only [`Error`] reads them back with the
+/// API's message, the raw body and the call's history.
 pub type OperationError = progenitor_client::Error<types::Problem>;
 
 /// A result whose error is [`Error`].

@@ -221,6 +221,123 @@ impl RawServer {
     }
 }
 
+/// A keep-alive HTTP server on 127.0.0.1, as a gateway is: it answers every
+/// request with `204 No Content`, keeps each connection open for the next
+/// request, and closes a connection that has been idle for `idle_close`
+/// (measured on tokio's clock, so a test can advance it). It counts connections.
+pub struct KeepAliveServer {
+    address: SocketAddr,
+    connections: Arc<AtomicUsize>,
+}
+
+impl KeepAliveServer {
+    /// Accepts connections until the runtime stops.
+    pub async fn start(idle_close: Duration) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let address = listener.local_addr()?;
+        let connections = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&connections);
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                counter.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    loop {
+                        match tokio::time::timeout(idle_close, read_request(&mut stream)).await {
+                            Ok(Ok(())) => {
+                                let answered =
+                                    stream.write_all(b"HTTP/1.1 204 No Content\r\n\r\n").await;
+                                if answered.is_err() {
+                                    return;
+                                }
+                            }
+                            // The client closed it.
+                            Ok(Err(_)) => return,
+                            // Idle too long: the gateway closes it.
+                            Err(_) => {
+                                let _ = stream.shutdown().await;
+                                return;
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        Ok(Self {
+            address,
+            connections,
+        })
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// How many connections were accepted.
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+}
+
+/// A server that closes each connection itself right after answering its first
+/// request (`204`, kept alive as far as the headers say), as a gateway closing
+/// an idle connection does. It counts connections, and tells when the client
+/// has closed its side of a connection the server closed: proof that the client
+/// saw the close.
+pub struct ClosingServer {
+    address: SocketAddr,
+    connections: Arc<AtomicUsize>,
+    client_closed: Arc<tokio::sync::Notify>,
+}
+
+impl ClosingServer {
+    /// Accepts connections until the runtime stops.
+    pub async fn start() -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let address = listener.local_addr()?;
+        let connections = Arc::new(AtomicUsize::new(0));
+        let client_closed = Arc::new(tokio::sync::Notify::new());
+        let (counter, notify) = (Arc::clone(&connections), Arc::clone(&client_closed));
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                counter.fetch_add(1, Ordering::SeqCst);
+                let notify = Arc::clone(&notify);
+                tokio::spawn(async move {
+                    if read_request(&mut stream).await.is_err() {
+                        return;
+                    }
+                    let _ = stream.write_all(b"HTTP/1.1 204 No Content\r\n\r\n").await;
+                    let _ = stream.shutdown().await;
+                    // Read until the client closes its side: it has seen ours.
+                    let mut rest = Vec::new();
+                    let _ = stream.read_to_end(&mut rest).await;
+                    notify.notify_one();
+                });
+            }
+        });
+        Ok(Self {
+            address,
+            connections,
+            client_closed,
+        })
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// How many connections were accepted.
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+
+    /// Waits until a client has closed a connection this server closed.
+    pub async fn client_saw_a_close(&self) {
+        self.client_closed.notified().await;
+    }
+}
+
 /// Reads one request's head and its `Content-Length` body.
 async fn read_request(stream: &mut tokio::net::TcpStream) -> std::io::Result<()> {
     let mut received = Vec::new();
