@@ -168,151 +168,100 @@ pub enum Misbehaviour {
     WriteThenClose(&'static [u8]),
 }
 
-/// A TCP server on 127.0.0.1 that speaks just enough HTTP to misbehave.
+/// A TCP server on 127.0.0.1 that speaks just enough HTTP to act as a
+/// misbehaving server or a gateway that closes connections, and counts the
+/// connections it accepts.
 pub struct RawServer {
-    address: SocketAddr,
-    connections: Arc<AtomicUsize>,
-}
-
-impl RawServer {
-    /// Accepts connections until the runtime stops, misbehaving on each request.
-    pub async fn start(misbehaviour: Misbehaviour) -> std::io::Result<Self> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let address = listener.local_addr()?;
-        let connections = Arc::new(AtomicUsize::new(0));
-        let counter = Arc::clone(&connections);
-        tokio::spawn(async move {
-            while let Ok((mut stream, _)) = listener.accept().await {
-                counter.fetch_add(1, Ordering::SeqCst);
-                tokio::spawn(async move {
-                    if read_request(&mut stream).await.is_err() {
-                        return;
-                    }
-                    match misbehaviour {
-                        Misbehaviour::WriteThenReset(bytes) => {
-                            let _ = stream.write_all(bytes).await;
-                            let _ = stream.flush().await;
-                            // Linger 0: closing sends RST instead of FIN.
-                            let _ = stream.set_zero_linger();
-                            drop(stream);
-                        }
-                        Misbehaviour::WriteThenClose(bytes) => {
-                            let _ = stream.write_all(bytes).await;
-                            let _ = stream.shutdown().await;
-                        }
-                    }
-                });
-            }
-        });
-        Ok(Self {
-            address,
-            connections,
-        })
-    }
-
-    /// `http://127.0.0.1:<port>`.
-    pub fn base_url(&self) -> String {
-        format!("http://{}", self.address)
-    }
-
-    /// How many connections were accepted (one per attempt, since each is closed).
-    pub fn connections(&self) -> usize {
-        self.connections.load(Ordering::SeqCst)
-    }
-}
-
-/// A keep-alive HTTP server on 127.0.0.1, as a gateway is: it answers every
-/// request with `204 No Content`, keeps each connection open for the next
-/// request, and closes a connection that has been idle for `idle_close`
-/// (measured on tokio's clock, so a test can advance it). It counts connections.
-pub struct KeepAliveServer {
-    address: SocketAddr,
-    connections: Arc<AtomicUsize>,
-}
-
-impl KeepAliveServer {
-    /// Accepts connections until the runtime stops.
-    pub async fn start(idle_close: Duration) -> std::io::Result<Self> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let address = listener.local_addr()?;
-        let connections = Arc::new(AtomicUsize::new(0));
-        let counter = Arc::clone(&connections);
-        tokio::spawn(async move {
-            while let Ok((mut stream, _)) = listener.accept().await {
-                counter.fetch_add(1, Ordering::SeqCst);
-                tokio::spawn(async move {
-                    loop {
-                        match tokio::time::timeout(idle_close, read_request(&mut stream)).await {
-                            Ok(Ok(())) => {
-                                let answered =
-                                    stream.write_all(b"HTTP/1.1 204 No Content\r\n\r\n").await;
-                                if answered.is_err() {
-                                    return;
-                                }
-                            }
-                            // The client closed it.
-                            Ok(Err(_)) => return,
-                            // Idle too long: the gateway closes it.
-                            Err(_) => {
-                                let _ = stream.shutdown().await;
-                                return;
-                            }
-                        }
-                    }
-                });
-            }
-        });
-        Ok(Self {
-            address,
-            connections,
-        })
-    }
-
-    /// `http://127.0.0.1:<port>`.
-    pub fn base_url(&self) -> String {
-        format!("http://{}", self.address)
-    }
-
-    /// How many connections were accepted.
-    pub fn connections(&self) -> usize {
-        self.connections.load(Ordering::SeqCst)
-    }
-}
-
-/// A server that closes each connection itself right after answering its first
-/// request (`204`, kept alive as far as the headers say), as a gateway closing
-/// an idle connection does. It counts connections, and tells when the client
-/// has closed its side of a connection the server closed: proof that the client
-/// saw the close.
-pub struct ClosingServer {
     address: SocketAddr,
     connections: Arc<AtomicUsize>,
     client_closed: Arc<tokio::sync::Notify>,
 }
 
-impl ClosingServer {
-    /// Accepts connections until the runtime stops.
-    pub async fn start() -> std::io::Result<Self> {
+impl RawServer {
+    /// Accepts connections until the runtime stops, misbehaving on each request.
+    pub async fn start(misbehaviour: Misbehaviour) -> std::io::Result<Self> {
+        Self::serving(move |mut stream, _| async move {
+            if read_request(&mut stream).await.is_err() {
+                return;
+            }
+            match misbehaviour {
+                Misbehaviour::WriteThenReset(bytes) => {
+                    let _ = stream.write_all(bytes).await;
+                    let _ = stream.flush().await;
+                    // Linger 0: closing sends RST instead of FIN.
+                    let _ = stream.set_zero_linger();
+                    drop(stream);
+                }
+                Misbehaviour::WriteThenClose(bytes) => {
+                    let _ = stream.write_all(bytes).await;
+                    let _ = stream.shutdown().await;
+                }
+            }
+        })
+        .await
+    }
+
+    /// A keep-alive gateway: answers every request with `204 No Content`, keeps
+    /// each connection open for the next request, and closes a connection that
+    /// has been idle for `idle_close` (measured on tokio's clock, so a test can
+    /// advance it).
+    pub async fn keep_alive(idle_close: Duration) -> std::io::Result<Self> {
+        Self::serving(move |mut stream, _| async move {
+            loop {
+                match tokio::time::timeout(idle_close, read_request(&mut stream)).await {
+                    Ok(Ok(())) => {
+                        if stream.write_all(NO_CONTENT).await.is_err() {
+                            return;
+                        }
+                    }
+                    // The client closed it.
+                    Ok(Err(_)) => return,
+                    // Idle too long: the gateway closes it.
+                    Err(_) => {
+                        let _ = stream.shutdown().await;
+                        return;
+                    }
+                }
+            }
+        })
+        .await
+    }
+
+    /// A gateway that closes each connection itself right after answering its
+    /// first request (`204`, kept alive as far as the headers say), as one
+    /// closing an idle connection does; it tells ([`Self::client_saw_a_close`])
+    /// when the client has closed its side too, proof that it saw the close.
+    pub async fn closing_after_each_answer() -> std::io::Result<Self> {
+        Self::serving(move |mut stream, client_closed| async move {
+            if read_request(&mut stream).await.is_err() {
+                return;
+            }
+            let _ = stream.write_all(NO_CONTENT).await;
+            let _ = stream.shutdown().await;
+            let mut rest = Vec::new();
+            let _ = stream.read_to_end(&mut rest).await;
+            client_closed.notify_one();
+        })
+        .await
+    }
+
+    /// Accepts connections until the runtime stops, counting them and serving
+    /// each with `serve_connection` (which gets the notifier behind
+    /// [`Self::client_saw_a_close`]).
+    async fn serving<F, Served>(serve_connection: F) -> std::io::Result<Self>
+    where
+        F: Fn(tokio::net::TcpStream, Arc<tokio::sync::Notify>) -> Served + Send + 'static,
+        Served: std::future::Future<Output = ()> + Send + 'static,
+    {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let address = listener.local_addr()?;
         let connections = Arc::new(AtomicUsize::new(0));
         let client_closed = Arc::new(tokio::sync::Notify::new());
-        let (counter, notify) = (Arc::clone(&connections), Arc::clone(&client_closed));
+        let (counter, notifier) = (Arc::clone(&connections), Arc::clone(&client_closed));
         tokio::spawn(async move {
-            while let Ok((mut stream, _)) = listener.accept().await {
+            while let Ok((stream, _)) = listener.accept().await {
                 counter.fetch_add(1, Ordering::SeqCst);
-                let notify = Arc::clone(&notify);
-                tokio::spawn(async move {
-                    if read_request(&mut stream).await.is_err() {
-                        return;
-                    }
-                    let _ = stream.write_all(b"HTTP/1.1 204 No Content\r\n\r\n").await;
-                    let _ = stream.shutdown().await;
-                    // Read until the client closes its side: it has seen ours.
-                    let mut rest = Vec::new();
-                    let _ = stream.read_to_end(&mut rest).await;
-                    notify.notify_one();
-                });
+                tokio::spawn(serve_connection(stream, Arc::clone(&notifier)));
             }
         });
         Ok(Self {
@@ -332,11 +281,15 @@ impl ClosingServer {
         self.connections.load(Ordering::SeqCst)
     }
 
-    /// Waits until a client has closed a connection this server closed.
+    /// Waits until a client has closed a connection that a
+    /// [`Self::closing_after_each_answer`] server closed.
     pub async fn client_saw_a_close(&self) {
         self.client_closed.notified().await;
     }
 }
+
+/// A bodiless success, kept alive.
+const NO_CONTENT: &[u8] = b"HTTP/1.1 204 No Content\r\n\r\n";
 
 /// Reads one request's head and its `Content-Length` body.
 async fn read_request(stream: &mut tokio::net::TcpStream) -> std::io::Result<()> {

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use serde_json::json;
 use sonoran_cms::uuid::Uuid;
 use sonoran_cms::{Error, RetryPolicy};
-use sonoran_cms_tests::loopback::{CannedResponse, ClosingServer, KeepAliveServer, LoopbackServer};
+use sonoran_cms_tests::loopback::{CannedResponse, LoopbackServer, RawServer};
 use sonoran_cms_tests::{TEST_ACCOUNT_ID, cancel_body, test_client_builder};
 
 /// The operations the cases run against: one per method the API uses.
@@ -501,9 +501,9 @@ async fn an_operation_marked_not_safe_to_repeat_is_not_retried_once_it_may_have_
         );
     }
     // A reset after sending: not repeated either, and said so.
-    let server = sonoran_cms_tests::loopback::RawServer::start(
-        sonoran_cms_tests::loopback::Misbehaviour::WriteThenReset(b"HTTP/1.1 20"),
-    )
+    let server = RawServer::start(sonoran_cms_tests::loopback::Misbehaviour::WriteThenReset(
+        b"HTTP/1.1 20",
+    ))
     .await
     .expect("the server starts");
     let client = test_client_builder(&server.base_url())
@@ -569,7 +569,7 @@ async fn stay_idle(idle: std::time::Duration) {
 #[tokio::test]
 async fn an_idle_connection_is_dropped_before_the_gateway_would_close_it() {
     // Kong closes a connection idle for 60 s; reqwest's own default keeps one 90 s.
-    let gateway = KeepAliveServer::start(std::time::Duration::from_secs(60))
+    let gateway = RawServer::keep_alive(std::time::Duration::from_secs(60))
         .await
         .expect("the gateway starts");
     let client = test_client_builder(&gateway.base_url())
@@ -600,7 +600,9 @@ async fn a_connection_the_server_closed_is_not_used_again() {
     // The gateway closes a kept-alive connection; once the client has seen the
     // close, the next request, a cancel that is never repeated once it may
     // have run, goes out on a new connection and succeeds.
-    let gateway = ClosingServer::start().await.expect("the gateway starts");
+    let gateway = RawServer::closing_after_each_answer()
+        .await
+        .expect("the gateway starts");
     let client = test_client_builder(&gateway.base_url())
         .build()
         .expect("a client");
