@@ -251,7 +251,7 @@ impl RawServer {
     async fn serving<F, Served>(serve_connection: F) -> std::io::Result<Self>
     where
         F: Fn(tokio::net::TcpStream, Arc<tokio::sync::Notify>) -> Served + Send + 'static,
-        Served: std::future::Future<Output = ()> + Send + 'static,
+        Served: Future<Output = ()> + Send + 'static,
     {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let address = listener.local_addr()?;
