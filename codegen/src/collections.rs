@@ -1,5 +1,10 @@
-//! One rule for optional lists and maps, applied to the whole enriched spec: every
-//! property that is not required and holds a list or an open map is `nullable`.
+//! Two rules for lists and maps, applied to the whole enriched spec.
+//!
+//! 1. Every property that is not required and holds a list or an open map is
+//!    `nullable`.
+//! 2. An object with fixed fields that allows more (`additionalProperties:
+//!    true`, as a roster row keyed by its columns' ids) keeps the others: they
+//!    become a map of open JSON values beside the fields.
 //!
 //! Why: typify gives an optional list the Rust type `Vec<T>` with
 //! `#[serde(default)]`, which reads an absent list as empty but fails on `null`
@@ -19,6 +24,41 @@ pub const NULLABLE_BY_RULE: &str = "x-nullable-because";
 /// schemas alike) `nullable`, recording why.
 pub fn make_optional_collections_nullable(spec: &mut Value) {
     walk(spec);
+}
+
+/// The extension that explains why an object's extra members are open values.
+const UNTYPED_REASON: &str = crate::derive::UNTYPED_REASON;
+
+/// Makes every object with fixed fields and `additionalProperties: true` keep
+/// its other members. (typify drops the members `true` allows, treating it as
+/// "ignore"; a schema for them, even an open one, makes it keep them in a
+/// flattened `extra` map.)
+pub fn keep_additional_members(value: &mut Value) {
+    match value {
+        Value::Object(object) => {
+            let has_fields = object
+                .get("properties")
+                .and_then(Value::as_object)
+                .is_some_and(|properties| !properties.is_empty());
+            if has_fields && object.get("additionalProperties") == Some(&Value::Bool(true)) {
+                object.insert(
+                    "additionalProperties".to_owned(),
+                    serde_json::json!({
+                        UNTYPED_REASON: "members beside the fixed fields are kept as sent; nothing describes them"
+                    }),
+                );
+            }
+            for (key, child) in object.iter_mut() {
+                let is_data = matches!(key.as_str(), "example" | "examples" | "default" | "enum")
+                    || key.starts_with("x-");
+                if !is_data {
+                    keep_additional_members(child);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(keep_additional_members),
+        _ => {}
+    }
 }
 
 fn walk(value: &mut Value) {
@@ -92,6 +132,27 @@ fn is_collection(schema: &Value) -> bool {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn an_object_with_fields_that_allows_more_keeps_the_rest() {
+        let mut spec = json!({"components": {"schemas": {
+            "Row": {"type": "object", "additionalProperties": true, "properties": {"uuid": {"type": "string"}}},
+            "Open": {"type": "object", "additionalProperties": true},
+            "Closed": {"type": "object", "additionalProperties": false, "properties": {"a": {"type": "string"}}}
+        }}});
+        keep_additional_members(&mut spec);
+        let schemas = &spec["components"]["schemas"];
+        assert!(
+            schemas["Row"]["additionalProperties"]
+                .get(UNTYPED_REASON)
+                .is_some()
+        );
+        assert_eq!(
+            schemas["Open"]["additionalProperties"], true,
+            "a plain map stays a map"
+        );
+        assert_eq!(schemas["Closed"]["additionalProperties"], false);
+    }
 
     #[test]
     fn optional_lists_and_maps_become_nullable_and_nothing_else_changes() {

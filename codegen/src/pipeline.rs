@@ -100,7 +100,7 @@ fn read_evidence(workspace_root: &Path) -> Result<Vec<SourceText>, CodegenError>
         .collect()
 }
 
-/// Runs load → derive → evidence → enrich → optional collections nullable → lint →
+/// Runs load → derive → evidence → enrich → the rules for lists and maps → lint →
 /// generate → format and returns every generated file, in the order they should
 /// be written.
 pub fn generate_files(sources: &Sources) -> Result<Vec<GeneratedFile>, CodegenError> {
@@ -129,6 +129,7 @@ pub fn generate_files(sources: &Sources) -> Result<Vec<GeneratedFile>, CodegenEr
     )?;
     let mut enriched_value = enriched_value;
     collections::make_optional_collections_nullable(&mut enriched_value);
+    collections::keep_additional_members(&mut enriched_value);
     let enriched_spec = load::openapi(ENRICHED_SPEC_PATH, &enriched_value)?;
     lint::check(ENRICHED_SPEC_PATH, &enriched_value, &enriched_spec)?;
 

@@ -1535,11 +1535,13 @@ pub mod types {
         }
     }
     ///Comments on the submission.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct FormSubmissionFormComments {
         ///The comments.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub comments: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl FormSubmissionFormComments {
         pub fn builder() -> builder::FormSubmissionFormComments {
@@ -1547,7 +1549,7 @@ pub mod types {
         }
     }
     ///Who may reply.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct FormSubmissionFormReplySettings {
         ///Whether replies are locked.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1561,6 +1563,8 @@ pub mod types {
         ///Whether the submitter may reply.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub submitter: ::std::option::Option<bool>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl FormSubmissionFormReplySettings {
         pub fn builder() -> builder::FormSubmissionFormReplySettings {
@@ -1568,7 +1572,7 @@ pub mod types {
         }
     }
     ///The form's structure as submitted.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct FormSubmissionFormStructure {
         ///The form's fields and answers.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1579,6 +1583,8 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub label: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl FormSubmissionFormStructure {
         pub fn builder() -> builder::FormSubmissionFormStructure {
@@ -1607,6 +1613,8 @@ pub mod types {
         ///Whether it is locked.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub locked: ::std::option::Option<bool>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl FormTemplateSummary {
         pub fn builder() -> builder::FormTemplateSummary {
@@ -2285,7 +2293,7 @@ pub mod types {
         }
     }
     ///A roster column.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct GetRosterContentsResponseDataColumnsItem {
         ///How it is shown (font, colours, alignment).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2313,6 +2321,8 @@ pub mod types {
         ///Its kind.
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl GetRosterContentsResponseDataColumnsItem {
         pub fn builder() -> builder::GetRosterContentsResponseDataColumnsItem {
@@ -2320,7 +2330,7 @@ pub mod types {
         }
     }
     ///A roster row: fixed fields plus one entry per roster column, keyed by the column's id. Source: current v2 docs page; SonoranCMS-Documentation v1 api-endpoints.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct GetRosterContentsResponseDataRowsItem {
         ///The roster entry.
         #[serde(
@@ -2340,6 +2350,8 @@ pub mod types {
         ///The row's id.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub uuid: ::std::option::Option<::uuid::Uuid>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl GetRosterContentsResponseDataRowsItem {
         pub fn builder() -> builder::GetRosterContentsResponseDataRowsItem {
@@ -2955,11 +2967,13 @@ pub mod types {
         }
     }
     ///The points as an object, as the first v2 revision showed them. Source: SonoranCMS-Documentation f754281 (first v2 revision).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct MemberPointsDetails {
         ///The account's total points.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub points: ::std::option::Option<i64>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl MemberPointsDetails {
         pub fn builder() -> builder::MemberPointsDetails {
@@ -3102,7 +3116,7 @@ pub mod types {
         }
     }
     ///Metadata; the v1 docs show it empty. Source: SonoranCMS-Documentation v1 api-endpoints.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct MemberRecordMetadata {
         ///What executed it.
         #[serde(
@@ -3110,6 +3124,8 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub execution_source: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl MemberRecordMetadata {
         pub fn builder() -> builder::MemberRecordMetadata {
@@ -9977,11 +9993,16 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for FormSubmissionFormComments {
             fn default() -> Self {
                 Self {
                     comments: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
                 }
             }
         }
@@ -10000,6 +10021,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<FormSubmissionFormComments>
         for super::FormSubmissionFormComments {
@@ -10007,7 +10042,10 @@ pub mod types {
             fn try_from(
                 value: FormSubmissionFormComments,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { comments: value.comments? })
+                Ok(Self {
+                    comments: value.comments?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::FormSubmissionFormComments>
@@ -10015,6 +10053,7 @@ pub mod types {
             fn from(value: super::FormSubmissionFormComments) -> Self {
                 Self {
                     comments: Ok(value.comments),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -10032,6 +10071,10 @@ pub mod types {
                 ::std::option::Option<bool>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for FormSubmissionFormReplySettings {
             fn default() -> Self {
@@ -10039,6 +10082,7 @@ pub mod types {
                     locked: Ok(Default::default()),
                     rank_ids: Ok(Default::default()),
                     submitter: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
                 }
             }
         }
@@ -10081,6 +10125,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<FormSubmissionFormReplySettings>
         for super::FormSubmissionFormReplySettings {
@@ -10092,6 +10150,7 @@ pub mod types {
                     locked: value.locked?,
                     rank_ids: value.rank_ids?,
                     submitter: value.submitter?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -10102,6 +10161,7 @@ pub mod types {
                     locked: Ok(value.locked),
                     rank_ids: Ok(value.rank_ids),
                     submitter: Ok(value.submitter),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -10115,12 +10175,17 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for FormSubmissionFormStructure {
             fn default() -> Self {
                 Self {
                     fields: Ok(Default::default()),
                     label: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
                 }
             }
         }
@@ -10151,6 +10216,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<FormSubmissionFormStructure>
         for super::FormSubmissionFormStructure {
@@ -10161,6 +10240,7 @@ pub mod types {
                 Ok(Self {
                     fields: value.fields?,
                     label: value.label?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -10170,6 +10250,7 @@ pub mod types {
                 Self {
                     fields: Ok(value.fields),
                     label: Ok(value.label),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -10193,6 +10274,10 @@ pub mod types {
                 ::std::option::Option<bool>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for FormTemplateSummary {
             fn default() -> Self {
@@ -10203,6 +10288,7 @@ pub mod types {
                     id: Err("no value supplied for id".to_string()),
                     label: Err("no value supplied for label".to_string()),
                     locked: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
                 }
             }
         }
@@ -10279,6 +10365,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<FormTemplateSummary>
         for super::FormTemplateSummary {
@@ -10293,6 +10393,7 @@ pub mod types {
                     id: value.id?,
                     label: value.label?,
                     locked: value.locked?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -10305,6 +10406,7 @@ pub mod types {
                     id: Ok(value.id),
                     label: Ok(value.label),
                     locked: Ok(value.locked),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -13410,6 +13512,10 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for GetRosterContentsResponseDataColumnsItem {
             fn default() -> Self {
@@ -13421,6 +13527,7 @@ pub mod types {
                     options: Ok(Default::default()),
                     reverse_mask: Ok(Default::default()),
                     type_: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
                 }
             }
         }
@@ -13515,6 +13622,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<GetRosterContentsResponseDataColumnsItem>
         for super::GetRosterContentsResponseDataColumnsItem {
@@ -13530,6 +13651,7 @@ pub mod types {
                     options: value.options?,
                     reverse_mask: value.reverse_mask?,
                     type_: value.type_?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -13544,6 +13666,7 @@ pub mod types {
                     options: Ok(value.options),
                     reverse_mask: Ok(value.reverse_mask),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -13565,6 +13688,10 @@ pub mod types {
                 ::std::option::Option<::uuid::Uuid>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for GetRosterContentsResponseDataRowsItem {
             fn default() -> Self {
@@ -13573,6 +13700,7 @@ pub mod types {
                     sort_power: Ok(Default::default()),
                     type_: Ok(Default::default()),
                     uuid: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
                 }
             }
         }
@@ -13625,6 +13753,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<GetRosterContentsResponseDataRowsItem>
         for super::GetRosterContentsResponseDataRowsItem {
@@ -13637,6 +13779,7 @@ pub mod types {
                     sort_power: value.sort_power?,
                     type_: value.type_?,
                     uuid: value.uuid?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -13648,6 +13791,7 @@ pub mod types {
                     sort_power: Ok(value.sort_power),
                     type_: Ok(value.type_),
                     uuid: Ok(value.uuid),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -14247,11 +14391,16 @@ pub mod types {
                 ::std::option::Option<i64>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for MemberPointsDetails {
             fn default() -> Self {
                 Self {
                     points: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
                 }
             }
         }
@@ -14268,6 +14417,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<MemberPointsDetails>
         for super::MemberPointsDetails {
@@ -14275,12 +14438,18 @@ pub mod types {
             fn try_from(
                 value: MemberPointsDetails,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { points: value.points? })
+                Ok(Self {
+                    points: value.points?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::MemberPointsDetails> for MemberPointsDetails {
             fn from(value: super::MemberPointsDetails) -> Self {
-                Self { points: Ok(value.points) }
+                Self {
+                    points: Ok(value.points),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -14718,11 +14887,16 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for MemberRecordMetadata {
             fn default() -> Self {
                 Self {
                     execution_source: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
                 }
             }
         }
@@ -14741,6 +14915,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<MemberRecordMetadata>
         for super::MemberRecordMetadata {
@@ -14750,6 +14938,7 @@ pub mod types {
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     execution_source: value.execution_source?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -14757,6 +14946,7 @@ pub mod types {
             fn from(value: super::MemberRecordMetadata) -> Self {
                 Self {
                     execution_source: Ok(value.execution_source),
+                    extra: Ok(value.extra),
                 }
             }
         }

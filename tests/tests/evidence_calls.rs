@@ -458,3 +458,34 @@ async fn an_identity_replaces_any_identity_set_before() {
         "exactly the last identity is sent"
     );
 }
+
+#[tokio::test]
+async fn a_roster_rows_column_values_keyed_by_column_id_are_kept() {
+    // Roster rows carry one value per roster column, keyed by the column's id,
+    // beside their fixed fields: none of them may be dropped.
+    let column = "c0a8e3f2-1111-4a2b-9c3d-5e6f7a8b9c0d";
+    let (_, client) = serve(ok_answer(json!({
+        "rows": [{"uuid": ACCOUNT, "sortPower": 1, column: "Sergeant", "6a1b": ["a", "b"]}],
+        "total": 1, "skip": 0, "limit": 50,
+        "columns": [{"field": column, "type": "text", "label": "Rank"}]
+    })))
+    .await;
+    let page = client
+        .get_roster_contents()
+        .roster_id(3_u64)
+        .send()
+        .await
+        .expect("a page")
+        .into_inner()
+        .data;
+    let row = &page.rows[0];
+    assert_eq!(row.sort_power, Some(1));
+    assert_eq!(row.extra.get(column), Some(&json!("Sergeant")));
+    assert_eq!(row.extra.get("6a1b"), Some(&json!(["a", "b"])));
+    assert_eq!(
+        page.columns
+            .as_deref()
+            .map(|columns| columns[0].field.as_deref()),
+        Some(Some(column))
+    );
+}
