@@ -65,7 +65,29 @@ pub enum BuildError {
     /// reqwest could not build its HTTP client (TLS set-up).
     #[error("the HTTP client could not be built: {0}")]
     HttpClient(#[source] reqwest::Error),
+    /// A required environment variable is not set, or is empty.
+    #[error("the environment variable `{variable}` is not set (it should hold {what})")]
+    MissingEnvironment {
+        /// The variable's name.
+        variable: &'static str,
+        /// What it should hold.
+        what: &'static str,
+    },
+    /// An environment variable is set but cannot be used; the message says why
+    /// without repeating a secret value.
+    #[error("the environment variable `{variable}` cannot be used: {reason}")]
+    InvalidEnvironment {
+        /// The variable's name.
+        variable: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
+
+/// The environment variable [`Client::from_env`] reads the API key from.
+pub const API_KEY_VARIABLE: &str = "SONORAN_CMS_API_KEY";
+/// The environment variable [`Client::from_env`] reads an optional base URL from.
+pub const BASE_URL_VARIABLE: &str = "SONORAN_CMS_BASE_URL";
 
 /// Builds a [`Client`]; start from [`Client::builder`].
 #[must_use]
@@ -104,6 +126,69 @@ impl fmt::Debug for ClientBuilder {
 }
 
 impl Client {
+    /// A client configured from the environment: the API key from
+    /// `SONORAN_CMS_API_KEY` (required), the base URL from `SONORAN_CMS_BASE_URL`
+    /// (optional; default [`PRODUCTION_BASE_URL`]), everything else default.
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError::MissingEnvironment`] when the key is not set or empty,
+    /// [`BuildError::InvalidEnvironment`] when a variable is not Unicode or its
+    /// value is refused (the message never repeats the key), and any error of
+    /// [`ClientBuilder::build`].
+    ///
+    /// ```no_run
+    /// let client = sonoran_cms::Client::from_env()?;
+    /// # Ok::<(), sonoran_cms::BuildError>(())
+    /// ```
+    pub fn from_env() -> Result<Client, BuildError> {
+        Self::builder_from_env_with(|name| std::env::var_os(name))?.build()
+    }
+
+    /// A builder configured from variables that `lookup` finds, as
+    /// [`Client::from_env`] does from the process's environment: for tests, and
+    /// for configuration kept elsewhere. Further settings can be added before
+    /// `build`.
+    pub fn builder_from_env_with(
+        lookup: impl Fn(&str) -> Option<std::ffi::OsString>,
+    ) -> Result<ClientBuilder, BuildError> {
+        let text = |variable: &'static str| -> Result<Option<String>, BuildError> {
+            match lookup(variable) {
+                None => Ok(None),
+                Some(value) => {
+                    value
+                        .into_string()
+                        .map(Some)
+                        .map_err(|_| BuildError::InvalidEnvironment {
+                            variable,
+                            reason: "it is not valid Unicode".to_owned(),
+                        })
+                }
+            }
+        };
+        let api_key = text(API_KEY_VARIABLE)?
+            .filter(|key| !key.trim().is_empty())
+            .ok_or(BuildError::MissingEnvironment {
+                variable: API_KEY_VARIABLE,
+                what: "the community's Sonoran CMS API key",
+            })?;
+        if let Err(error) = ApiKey::new(&api_key) {
+            return Err(BuildError::InvalidEnvironment {
+                variable: API_KEY_VARIABLE,
+                reason: error.to_string(),
+            });
+        }
+        let mut builder = Client::builder(api_key);
+        if let Some(base_url) = text(BASE_URL_VARIABLE)?.filter(|url| !url.trim().is_empty()) {
+            checked_base_url(&base_url).map_err(|error| BuildError::InvalidEnvironment {
+                variable: BASE_URL_VARIABLE,
+                reason: error.to_string(),
+            })?;
+            builder = builder.base_url(base_url);
+        }
+        Ok(builder)
+    }
+
     /// Starts building a client that authenticates with `api_key`.
     pub fn builder(api_key: impl AsRef<str>) -> ClientBuilder {
         ClientBuilder {
@@ -428,6 +513,62 @@ mod tests {
         let error = checked_extra_headers(&[("x-secret".to_owned(), "line\nbreak".to_owned())])
             .expect_err("newline");
         assert!(!error.to_string().contains("line"), "{error}");
+    }
+
+    #[test]
+    fn the_environment_names_the_variable_that_is_missing_or_wrong() {
+        use std::ffi::OsString;
+        let environment = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(variable, _)| *variable == name)
+                    .map(|(_, value)| OsString::from(value))
+            }
+        };
+        let missing = Client::builder_from_env_with(environment(&[])).expect_err("no key");
+        assert_eq!(
+            missing.to_string(),
+            "the environment variable `SONORAN_CMS_API_KEY` is not set (it should hold the community's Sonoran CMS API key)"
+        );
+        assert!(matches!(
+            Client::builder_from_env_with(environment(&[("SONORAN_CMS_API_KEY", "  ")])),
+            Err(BuildError::MissingEnvironment { .. })
+        ));
+        let secret = "secret-key\nwith a newline";
+        let wrong = Client::builder_from_env_with(move |name: &str| {
+            (name == API_KEY_VARIABLE).then(|| OsString::from(secret))
+        })
+        .expect_err("a newline cannot be sent");
+        assert!(
+            wrong
+                .to_string()
+                .starts_with("the environment variable `SONORAN_CMS_API_KEY` cannot be used"),
+            "{wrong}"
+        );
+        assert!(
+            !wrong.to_string().contains("secret-key"),
+            "the key is never repeated: {wrong}"
+        );
+        let insecure = Client::builder_from_env_with(environment(&[
+            ("SONORAN_CMS_API_KEY", "k"),
+            ("SONORAN_CMS_BASE_URL", "http://api.sonorancms.com"),
+        ]))
+        .expect_err("plain http to a remote host");
+        assert!(
+            insecure
+                .to_string()
+                .starts_with("the environment variable `SONORAN_CMS_BASE_URL` cannot be used"),
+            "{insecure}"
+        );
+        let client = Client::builder_from_env_with(environment(&[
+            ("SONORAN_CMS_API_KEY", "k"),
+            ("SONORAN_CMS_BASE_URL", "http://127.0.0.1:9/v2"),
+        ]))
+        .expect("usable")
+        .build()
+        .expect("a client");
+        assert_eq!(client.baseurl, "http://127.0.0.1:9");
     }
 
     #[test]

@@ -62,8 +62,8 @@ pub use auth::{ApiKey, InvalidApiKey};
 /// The date-time crate the generated types use for timestamps.
 pub use chrono;
 pub use config::{
-    BuildError, ClientBuilder, ClientState, DEFAULT_DEADLINE, DEFAULT_TIMEOUT, POOL_IDLE_TIMEOUT,
-    USER_AGENT,
+    API_KEY_VARIABLE, BASE_URL_VARIABLE, BuildError, ClientBuilder, ClientState, DEFAULT_DEADLINE,
+    DEFAULT_TIMEOUT, POOL_IDLE_TIMEOUT, USER_AGENT,
 };
 pub use decode::DecodeFailure;
 pub use error::{ApiError, Attempt, AttemptReach, CallHistory, Error, InvalidResponse, Redirect};
