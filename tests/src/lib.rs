@@ -79,6 +79,11 @@ pub fn generate_client(sources: &codegen::Sources) -> Result<String, codegen::Co
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
 
+/// The published crate's README (what crates.io shows), compiled the same way.
+#[cfg(doctest)]
+#[doc = include_str!("../../sonoran-cms/README.md")]
+pub struct CrateReadmeDoctests;
+
 /// The enriched spec as checked in (`openapi/sonoran-cms-v2.enriched.yaml`), as JSON.
 pub fn enriched_spec() -> serde_json::Value {
     let source =
