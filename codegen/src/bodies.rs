@@ -31,6 +31,108 @@ pub struct Bodies {
     /// Every value of several forms (an untagged enum typify generated): its
     /// name, and each form's variant name and payload type.
     pub unions: Vec<Union>,
+    /// Every paged operation (`x-sonoran-paging`).
+    pub paged: Vec<Paged>,
+}
+
+/// The operation extension that says how an operation pages.
+pub const PAGING_EXTENSION: &str = "x-sonoran-paging";
+
+/// A paged operation: which query parameters page, and where a page's items are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paged {
+    /// The operationId, for the builder's type name.
+    pub operation_id: String,
+    /// The query parameter of how many items to skip.
+    pub offset: String,
+    /// The query parameter of how many items a page holds.
+    pub size: String,
+    /// Where a page's items are (JSON pointers into the answer, tried in order).
+    pub items: Vec<String>,
+    /// The items' schema (a component).
+    pub item: String,
+    /// Where the total count is, when the API sends one.
+    pub total: Option<String>,
+}
+
+/// Every paged operation, or a finding for each malformed extension.
+pub fn paged(spec: &OpenAPI) -> (Vec<Paged>, Vec<crate::error::LintFinding>) {
+    use openapiv3::Parameter;
+    use serde_json::Value;
+    let mut paged = Vec::new();
+    let mut findings = Vec::new();
+    for spec_operation in crate::operations::with_ids(spec) {
+        let Some(extension) = spec_operation.operation.extensions.get(PAGING_EXTENSION) else {
+            continue;
+        };
+        let pointer = crate::json_pointer::child(&spec_operation.pointer(), PAGING_EXTENSION);
+        let queries: Vec<&str> = spec_operation
+            .operation
+            .parameters
+            .iter()
+            .filter_map(|parameter| match parameter {
+                ReferenceOr::Item(Parameter::Query { parameter_data, .. }) => {
+                    Some(parameter_data.name.as_str())
+                }
+                _ => None,
+            })
+            .collect();
+        let text = |key: &str| {
+            extension
+                .get(key)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        let items: Vec<String> = extension
+            .get("items")
+            .and_then(Value::as_array)
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let problem = match (text("offset"), text("size"), text("item")) {
+            (Some(offset), Some(size), Some(item)) => {
+                let component_exists = spec
+                    .components
+                    .as_ref()
+                    .is_some_and(|components| components.schemas.contains_key(&item));
+                if !queries.contains(&offset.as_str()) || !queries.contains(&size.as_str()) {
+                    Some(format!(
+                        "`offset` and `size` must be query parameters of the operation ({})",
+                        queries.join(", ")
+                    ))
+                } else if items.is_empty() || items.iter().any(|pointer| !pointer.starts_with('/'))
+                {
+                    Some("`items` must list JSON pointers (`/data/items`)".to_owned())
+                } else if !component_exists {
+                    Some(format!("`item` must name a component schema, not `{item}`"))
+                } else {
+                    paged.push(Paged {
+                        operation_id: spec_operation.operation_id.to_owned(),
+                        offset,
+                        size,
+                        items: items.clone(),
+                        item,
+                        total: text("total"),
+                    });
+                    None
+                }
+            }
+            _ => Some("needs `offset`, `size`, `items` and `item`".to_owned()),
+        };
+        if let Some(message) = problem {
+            findings.push(crate::error::LintFinding {
+                operation: Some(spec_operation.operation_id.to_owned()),
+                pointer,
+                message,
+            });
+        }
+    }
+    (paged, findings)
 }
 
 /// A value of several forms: an untagged enum in the generated types.
@@ -219,6 +321,41 @@ pub fn source(spec_file: &str, bodies: &Bodies, header: &str) -> Result<String, 
             }
         }
     });
+    let pagers = bodies.paged.iter().map(|paged| {
+        let builder = format_ident!("{}", paged.operation_id.to_upper_camel_case());
+        let item = format_ident!("{}", paged.item.to_upper_camel_case());
+        let offset = format_ident!("{}", rust_snake_name(&paged.offset));
+        let size = format_ident!("{}", rust_snake_name(&paged.size));
+        let items = &paged.items;
+        let total = match &paged.total {
+            Some(total) => quote!(Some(#total)),
+            None => quote!(None),
+        };
+        let doc = format!(
+            " Every item this operation lists, as a stream that fetches pages of `page_size` items lazily \
+             (`{}`/`{}`), through the client's rate limiter and retries; it ends after the last page, and an \
+             error ends it after the items already yielded. See [`Items`](crate::paging::Items).",
+            paged.offset, paged.size
+        );
+        quote! {
+            impl<'a> crate::builder::#builder<'a> {
+                #[doc = #doc]
+                pub fn items(self, page_size: u64) -> crate::paging::Items<'a, crate::types::#item> {
+                    crate::paging::Items::new(
+                        page_size,
+                        crate::paging::PageShape { items: &[#(#items),*], total: #total },
+                        move |offset, size| {
+                            let page = self.clone().#offset(offset).#size(size);
+                            Box::pin(async move {
+                                let answer = page.send().await.map_err(crate::Error::from)?;
+                                crate::paging::to_json(answer.into_inner())
+                            })
+                        },
+                    )
+                }
+            }
+        }
+    });
     let success_operations = bodies.successes.iter().map(|body| &body.rust_name);
     let request_operations = bodies.requests.iter().map(|body| &body.rust_name);
     let tokens = quote! {
@@ -281,6 +418,8 @@ pub fn source(spec_file: &str, bodies: &Bodies, header: &str) -> Result<String, 
 
         /// The operations (by Rust name) that send a JSON request body, sorted.
         pub const OPERATIONS_WITH_REQUEST_BODY: &[&str] = &[#(#request_operations),*];
+
+        #(#pagers)*
     };
     let body = crate::generate::format_rust(spec_file, tokens)?;
     Ok(crate::generate::normalize_newlines(&format!(

@@ -56,6 +56,7 @@ pub fn lint(value: &Value, spec: &OpenAPI) -> Vec<LintFinding> {
     linter
         .findings
         .extend(crate::rate_limits::not_retried_after_sending(spec).1);
+    linter.findings.extend(crate::bodies::paged(spec).1);
     linter.findings
 }
 

@@ -153,6 +153,8 @@ pub fn generate_files(sources: &Sources) -> Result<Vec<GeneratedFile>, CodegenEr
     let one_of_source = one_of::source(ENRICHED_SPEC_PATH, &groups, &client_header)?;
     let mut operation_bodies = bodies::read(&enriched_spec);
     operation_bodies.unions = bodies::unions_of(&client);
+    // Lint has already refused a malformed paging extension.
+    operation_bodies.paged = bodies::paged(&enriched_spec).0;
     let bodies_source = bodies::source(ENRICHED_SPEC_PATH, &operation_bodies, &client_header)?;
 
     Ok(vec![

@@ -707,3 +707,23 @@ fn retry_after_sending_must_be_a_boolean() {
         vec!["cancel_thing".to_owned()]
     );
 }
+
+#[test]
+fn a_paging_extension_must_name_query_parameters_and_a_component() {
+    check(
+        |spec| {
+            operation(spec)["x-sonoran-paging"] =
+                json!({"offset": "skip", "size": "take", "items": ["/data"], "item": "Body"})
+        },
+        &format!(
+            "operation `cancelThing` at {OPERATION}/x-sonoran-paging: `offset` and `size` must be query parameters \
+             of the operation ()"
+        ),
+    );
+    check(
+        |spec| operation(spec)["x-sonoran-paging"] = json!({"offset": "skip"}),
+        &format!(
+            "operation `cancelThing` at {OPERATION}/x-sonoran-paging: needs `offset`, `size`, `items` and `item`"
+        ),
+    );
+}

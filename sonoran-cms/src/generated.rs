@@ -2279,7 +2279,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub limit: ::std::option::Option<i64>,
         ///The rows (always sent).
-        pub rows: ::std::vec::Vec<GetRosterContentsResponseDataRowsItem>,
+        pub rows: ::std::vec::Vec<RosterRow>,
         ///How many were skipped.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub skip: ::std::option::Option<i64>,
@@ -2326,35 +2326,6 @@ pub mod types {
     }
     impl GetRosterContentsResponseDataColumnsItem {
         pub fn builder() -> builder::GetRosterContentsResponseDataColumnsItem {
-            Default::default()
-        }
-    }
-    ///A roster row: fixed fields plus one entry per roster column, keyed by the column's id. Source: current v2 docs page; SonoranCMS-Documentation v1 api-endpoints.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    pub struct GetRosterContentsResponseDataRowsItem {
-        ///The roster entry.
-        #[serde(
-            rename = "entryId",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub entry_id: ::std::option::Option<::std::string::String>,
-        ///Sort order.
-        #[serde(
-            rename = "sortPower",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub sort_power: ::std::option::Option<i64>,
-        ///The row's kind.
-        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<::std::string::String>,
-        ///The row's id.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub uuid: ::std::option::Option<::uuid::Uuid>,
-        #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    }
-    impl GetRosterContentsResponseDataRowsItem {
-        pub fn builder() -> builder::GetRosterContentsResponseDataRowsItem {
             Default::default()
         }
     }
@@ -3359,6 +3330,35 @@ pub mod types {
     impl ::std::convert::From<::serde_json::Value> for ResponseMeta {
         fn from(value: ::serde_json::Value) -> Self {
             Self::Unrecognized(value)
+        }
+    }
+    ///A roster row: fixed fields plus one entry per roster column, keyed by the column's id. Source: current v2 docs page; SonoranCMS-Documentation v1 api-endpoints.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct RosterRow {
+        ///The roster entry.
+        #[serde(
+            rename = "entryId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub entry_id: ::std::option::Option<::std::string::String>,
+        ///Sort order.
+        #[serde(
+            rename = "sortPower",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub sort_power: ::std::option::Option<i64>,
+        ///The row's kind.
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<::std::string::String>,
+        ///The row's id.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub uuid: ::std::option::Option<::uuid::Uuid>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl RosterRow {
+        pub fn builder() -> builder::RosterRow {
+            Default::default()
         }
     }
     ///What an RSVP did: signed the account up, or took it off. A value the sources do not list is kept as text (`Other`). Source: SonoranCMS-Documentation v1 api-endpoints (events/rsvp.md); current v2 docs page; Sonoran.js src/managers/CMSManager.ts (rsvp).
@@ -13362,7 +13362,7 @@ pub mod types {
                 ::std::string::String,
             >,
             rows: ::std::result::Result<
-                ::std::vec::Vec<super::GetRosterContentsResponseDataRowsItem>,
+                ::std::vec::Vec<super::RosterRow>,
                 ::std::string::String,
             >,
             skip: ::std::result::Result<
@@ -13416,9 +13416,7 @@ pub mod types {
             }
             pub fn rows<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::GetRosterContentsResponseDataRowsItem>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<super::RosterRow>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.rows = value
@@ -13666,131 +13664,6 @@ pub mod types {
                     options: Ok(value.options),
                     reverse_mask: Ok(value.reverse_mask),
                     type_: Ok(value.type_),
-                    extra: Ok(value.extra),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct GetRosterContentsResponseDataRowsItem {
-            entry_id: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            sort_power: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-            type_: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            uuid: ::std::result::Result<
-                ::std::option::Option<::uuid::Uuid>,
-                ::std::string::String,
-            >,
-            extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                ::std::string::String,
-            >,
-        }
-        impl ::std::default::Default for GetRosterContentsResponseDataRowsItem {
-            fn default() -> Self {
-                Self {
-                    entry_id: Ok(Default::default()),
-                    sort_power: Ok(Default::default()),
-                    type_: Ok(Default::default()),
-                    uuid: Ok(Default::default()),
-                    extra: Err("no value supplied for extra".to_string()),
-                }
-            }
-        }
-        impl GetRosterContentsResponseDataRowsItem {
-            pub fn entry_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.entry_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for entry_id: {e}")
-                    });
-                self
-            }
-            pub fn sort_power<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.sort_power = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for sort_power: {e}")
-                    });
-                self
-            }
-            pub fn type_<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.type_ = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
-                    });
-                self
-            }
-            pub fn uuid<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.uuid = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for uuid: {e}")
-                    });
-                self
-            }
-            pub fn extra<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.extra = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for extra: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<GetRosterContentsResponseDataRowsItem>
-        for super::GetRosterContentsResponseDataRowsItem {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: GetRosterContentsResponseDataRowsItem,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    entry_id: value.entry_id?,
-                    sort_power: value.sort_power?,
-                    type_: value.type_?,
-                    uuid: value.uuid?,
-                    extra: value.extra?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::GetRosterContentsResponseDataRowsItem>
-        for GetRosterContentsResponseDataRowsItem {
-            fn from(value: super::GetRosterContentsResponseDataRowsItem) -> Self {
-                Self {
-                    entry_id: Ok(value.entry_id),
-                    sort_power: Ok(value.sort_power),
-                    type_: Ok(value.type_),
-                    uuid: Ok(value.uuid),
                     extra: Ok(value.extra),
                 }
             }
@@ -15834,6 +15707,129 @@ pub mod types {
                     data: Ok(value.data),
                     meta: Ok(value.meta),
                     success: Ok(value.success),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RosterRow {
+            entry_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            sort_power: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            uuid: ::std::result::Result<
+                ::std::option::Option<::uuid::Uuid>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RosterRow {
+            fn default() -> Self {
+                Self {
+                    entry_id: Ok(Default::default()),
+                    sort_power: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                    uuid: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl RosterRow {
+            pub fn entry_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.entry_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for entry_id: {e}")
+                    });
+                self
+            }
+            pub fn sort_power<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sort_power = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sort_power: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn uuid<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.uuid = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for uuid: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RosterRow> for super::RosterRow {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RosterRow,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    entry_id: value.entry_id?,
+                    sort_power: value.sort_power?,
+                    type_: value.type_?,
+                    uuid: value.uuid?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RosterRow> for RosterRow {
+            fn from(value: super::RosterRow) -> Self {
+                Self {
+                    entry_id: Ok(value.entry_id),
+                    sort_power: Ok(value.sort_power),
+                    type_: Ok(value.type_),
+                    uuid: Ok(value.uuid),
+                    extra: Ok(value.extra),
                 }
             }
         }

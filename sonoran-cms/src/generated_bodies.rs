@@ -834,3 +834,69 @@ pub const OPERATIONS_WITH_REQUEST_BODY: &[&str] = &[
     "update_member_record_status",
     "verify_whitelist",
 ];
+impl<'a> crate::builder::GetAccounts<'a> {
+    /// Every item this operation lists, as a stream that fetches pages of `page_size` items lazily (`skip`/`take`), through the client's rate limiter and retries; it ends after the last page, and an error ends it after the items already yielded. See [`Items`](crate::paging::Items).
+    pub fn items(
+        self,
+        page_size: u64,
+    ) -> crate::paging::Items<'a, crate::types::CommunityAccount> {
+        crate::paging::Items::new(
+            page_size,
+            crate::paging::PageShape {
+                items: &["/data/items"],
+                total: Some("/data/total"),
+            },
+            move |offset, size| {
+                let page = self.clone().skip(offset).take(size);
+                Box::pin(async move {
+                    let answer = page.send().await.map_err(crate::Error::from)?;
+                    crate::paging::to_json(answer.into_inner())
+                })
+            },
+        )
+    }
+}
+impl<'a> crate::builder::GetTemplateSubmissions<'a> {
+    /// Every item this operation lists, as a stream that fetches pages of `page_size` items lazily (`skip`/`take`), through the client's rate limiter and retries; it ends after the last page, and an error ends it after the items already yielded. See [`Items`](crate::paging::Items).
+    pub fn items(
+        self,
+        page_size: u64,
+    ) -> crate::paging::Items<'a, crate::types::FormSubmission> {
+        crate::paging::Items::new(
+            page_size,
+            crate::paging::PageShape {
+                items: &["/data/forms", "/data"],
+                total: Some("/data/count"),
+            },
+            move |offset, size| {
+                let page = self.clone().skip(offset).take(size);
+                Box::pin(async move {
+                    let answer = page.send().await.map_err(crate::Error::from)?;
+                    crate::paging::to_json(answer.into_inner())
+                })
+            },
+        )
+    }
+}
+impl<'a> crate::builder::GetRosterContents<'a> {
+    /// Every item this operation lists, as a stream that fetches pages of `page_size` items lazily (`skip`/`limit`), through the client's rate limiter and retries; it ends after the last page, and an error ends it after the items already yielded. See [`Items`](crate::paging::Items).
+    pub fn items(
+        self,
+        page_size: u64,
+    ) -> crate::paging::Items<'a, crate::types::RosterRow> {
+        crate::paging::Items::new(
+            page_size,
+            crate::paging::PageShape {
+                items: &["/data/rows"],
+                total: Some("/data/total"),
+            },
+            move |offset, size| {
+                let page = self.clone().skip(offset).limit(size);
+                Box::pin(async move {
+                    let answer = page.send().await.map_err(crate::Error::from)?;
+                    crate::paging::to_json(answer.into_inner())
+                })
+            },
+        )
+    }
+}

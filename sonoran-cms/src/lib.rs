@@ -53,6 +53,7 @@ mod generated_rate_limits;
 #[rustfmt::skip]
 mod generated_bodies;
 mod hooks;
+pub mod paging;
 mod rate_limit;
 mod requirements;
 mod retry;

@@ -1,0 +1,172 @@
+//! Paged operations as a stream of items, written once: which query parameters
+//! page and where a page's items are is data in the spec (`x-sonoran-paging`),
+//! turned into a generated `.items(page_size)` on each paged operation's builder.
+//! Pages are fetched lazily, one at a time, through the client (so through the
+//! rate limiter and the retry policy).
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use serde::de::DeserializeOwned;
+
+use crate::Error;
+
+/// One page's answer, as JSON.
+type PageFuture<'a> = Pin<Box<dyn Future<Output = Result<serde_json::Value, Error>> + Send + 'a>>;
+
+/// Fetches the page at `offset` of `size` items.
+type FetchPage<'a> = Box<dyn FnMut(u64, u64) -> PageFuture<'a> + Send + 'a>;
+
+/// A page's answer as JSON, for [`Items`] to read its items from.
+pub(crate) fn to_json(answer: impl serde::Serialize) -> Result<serde_json::Value, Error> {
+    serde_json::to_value(answer).map_err(|error| {
+        Error::InvalidResponse(Box::new(crate::error::InvalidResponse {
+            status: None,
+            request_id: None,
+            decode: None,
+            message: format!("a page could not be read: {error}"),
+            body: Vec::new(),
+            history: crate::error::CallHistory::default(),
+        }))
+    })
+}
+
+/// Where a paged operation's answer keeps its items and total (JSON pointers).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PageShape {
+    /// Where the items are, tried in order (a page can come in more than one form).
+    pub(crate) items: &'static [&'static str],
+    /// Where the total count is, when the API sends one.
+    pub(crate) total: Option<&'static str>,
+}
+
+/// The items of a paged operation, as a [`Stream`](futures_core::Stream):
+/// pages are fetched lazily as items are read, it ends after the last page (a
+/// page shorter than asked for, an empty page, or the total reached), and an
+/// error ends it after the items already yielded. Build it with the paged
+/// operation's `.items(page_size)` (`get_accounts`, `get_template_submissions`,
+/// `get_roster_contents`), and read it with `futures::StreamExt::next`.
+pub struct Items<'a, T> {
+    fetch: FetchPage<'a>,
+    shape: PageShape,
+    page_size: u64,
+    offset: u64,
+    limit: Option<u64>,
+    yielded: u64,
+    buffered: VecDeque<T>,
+    pending: Option<PageFuture<'a>>,
+    finished: bool,
+    item: PhantomData<fn() -> T>,
+}
+
+impl<'a, T: DeserializeOwned> Items<'a, T> {
+    /// A stream that fetches pages of `page_size` items (at least 1) with `fetch`.
+    pub(crate) fn new(
+        page_size: u64,
+        shape: PageShape,
+        fetch: impl FnMut(u64, u64) -> PageFuture<'a> + Send + 'a,
+    ) -> Self {
+        Self {
+            fetch: Box::new(fetch),
+            shape,
+            page_size: page_size.max(1),
+            offset: 0,
+            limit: None,
+            yielded: 0,
+            buffered: VecDeque::new(),
+            pending: None,
+            finished: false,
+            item: PhantomData,
+        }
+    }
+
+    /// Stops after `most` items, fetching no page beyond them.
+    pub fn max_items(mut self, most: u64) -> Self {
+        self.limit = Some(most);
+        self
+    }
+
+    /// Takes a page's items (and whether it was the last) from its answer.
+    fn read_page(&self, page: &serde_json::Value) -> Result<(Vec<T>, bool), Error> {
+        let items = self
+            .shape
+            .items
+            .iter()
+            .find_map(|pointer| page.pointer(pointer).filter(|items| items.is_array()))
+            .cloned()
+            .unwrap_or_else(|| serde_json::Value::Array(Vec::new()));
+        let items: Vec<T> = serde_json::from_value(items).map_err(|error| {
+            Error::InvalidResponse(Box::new(crate::error::InvalidResponse {
+                status: None,
+                request_id: None,
+                decode: None,
+                message: format!("a page's items do not fit their type: {error}"),
+                body: Vec::new(),
+                history: crate::error::CallHistory::default(),
+            }))
+        })?;
+        let total = self
+            .shape
+            .total
+            .and_then(|pointer| page.pointer(pointer))
+            .and_then(serde_json::Value::as_u64);
+        let fetched = self.offset + items.len() as u64;
+        let last =
+            (items.len() as u64) < self.page_size || total.is_some_and(|total| fetched >= total);
+        Ok((items, last))
+    }
+}
+
+// Nothing of an `Items` is pinned in place: its page future is boxed, and items
+// are moved out of the buffer, so it may move whatever `T` is.
+impl<T> Unpin for Items<'_, T> {}
+
+impl<T: DeserializeOwned> futures_core::Stream for Items<'_, T> {
+    type Item = Result<T, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            if this.limit.is_some_and(|limit| this.yielded >= limit) {
+                return Poll::Ready(None);
+            }
+            if let Some(item) = this.buffered.pop_front() {
+                this.yielded += 1;
+                return Poll::Ready(Some(Ok(item)));
+            }
+            if this.finished {
+                return Poll::Ready(None);
+            }
+            let pending = match &mut this.pending {
+                Some(pending) => pending,
+                None => {
+                    // Never ask for more than the cap still allows.
+                    let size = this.limit.map_or(this.page_size, |limit| {
+                        this.page_size.min(limit - this.yielded).max(1)
+                    });
+                    this.pending.insert((this.fetch)(this.offset, size))
+                }
+            };
+            let page = match pending.as_mut().poll(context) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(page) => page,
+            };
+            this.pending = None;
+            let read = page.and_then(|page| this.read_page(&page));
+            match read {
+                Err(error) => {
+                    this.finished = true;
+                    return Poll::Ready(Some(Err(error)));
+                }
+                Ok((items, last)) => {
+                    this.offset += items.len() as u64;
+                    this.finished = last || items.is_empty();
+                    this.buffered.extend(items);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,208 @@
+//! Paged operations as streams, on a loopback server that pages a fixed list by
+//! the request's query: every item once and in order for several page sizes,
+//! nothing for an empty first page, a cap that fetches no page beyond it, and a
+//! failure on page 3 that ends the stream after the items already yielded.
+
+use std::sync::Arc;
+
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+use sonoran_cms::RetryPolicy;
+use sonoran_cms_tests::loopback::{CannedResponse, LoopbackServer, RecordedRequest};
+use sonoran_cms_tests::test_client_builder;
+
+/// `count` accounts, numbered by `uniqueId`.
+fn accounts(count: u64) -> Vec<Value> {
+    (0..count)
+        .map(|index| json!({"accId": format!("00000000-0000-4000-8000-{index:012}"), "uniqueId": index}))
+        .collect()
+}
+
+/// A query parameter of a recorded request, as a number.
+fn query_number(request: &RecordedRequest, name: &str) -> Option<usize> {
+    request.uri.query()?.split('&').find_map(|pair| {
+        let (key, value) = pair.split_once('=')?;
+        (key == name).then(|| value.parse().ok())?
+    })
+}
+
+/// A server paging `items` by `skip`/`take` as getAccounts does; the page
+/// starting at `fail_at` (when given) answers 404.
+async fn paging_server(items: Vec<Value>, fail_at: Option<usize>) -> LoopbackServer {
+    let items = Arc::new(items);
+    LoopbackServer::start_scripted(Arc::new(move |_, request| {
+        let skip = query_number(request, "skip").unwrap_or(0);
+        let take = query_number(request, "take").unwrap_or(25);
+        if fail_at == Some(skip) {
+            return CannedResponse::with_body(404, "application/json", r#"{"detail":"page is gone"}"#);
+        }
+        let page: Vec<Value> = items.iter().skip(skip).take(take).cloned().collect();
+        CannedResponse::with_body(
+            200,
+            "application/json",
+            &json!({"success": true, "data": {"items": page, "total": items.len(), "skip": skip, "take": take}}).to_string(),
+        )
+    }))
+    .await
+    .expect("the server starts")
+}
+
+fn client_for(server: &LoopbackServer) -> sonoran_cms::Client {
+    test_client_builder(&server.base_url())
+        .retry_policy(RetryPolicy::none())
+        .rate_limits(sonoran_cms::RateLimits::disabled())
+        .build()
+        .expect("a client")
+}
+
+fn unique_ids(accounts: &[sonoran_cms::types::CommunityAccount]) -> Vec<i64> {
+    accounts
+        .iter()
+        .filter_map(|account| account.unique_id)
+        .collect()
+}
+
+#[tokio::test]
+async fn every_item_comes_once_and_in_order_for_any_page_size() {
+    for (count, page_size, expected_pages) in [
+        (7, 1, 7),
+        (7, 3, 3),
+        (7, 7, 1),
+        (7, 10, 1),
+        (6, 3, 2),
+        (0, 5, 1),
+    ] {
+        let server = paging_server(accounts(count), None).await;
+        let client = client_for(&server);
+        let items: Vec<_> = client.get_accounts().items(page_size).collect().await;
+        let items: Vec<_> = items
+            .into_iter()
+            .collect::<Result<_, _>>()
+            .expect("no error");
+        let expected: Vec<i64> = (0..count as i64).collect();
+        assert_eq!(
+            unique_ids(&items),
+            expected,
+            "{count} items, pages of {page_size}"
+        );
+        assert_eq!(
+            server.requests().len(),
+            expected_pages,
+            "{count} items, pages of {page_size}: pages fetched"
+        );
+        let takes: Vec<Option<usize>> = server
+            .requests()
+            .iter()
+            .map(|request| query_number(request, "take"))
+            .collect();
+        assert!(
+            takes.iter().all(|take| *take == Some(page_size as usize)),
+            "{takes:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn pages_are_fetched_lazily_and_a_cap_fetches_nothing_beyond_it() {
+    let server = paging_server(accounts(10), None).await;
+    let client = client_for(&server);
+    let mut stream = client.get_accounts().items(3);
+    assert!(
+        server.requests().is_empty(),
+        "nothing is fetched before the first item is read"
+    );
+    let first = stream.next().await.expect("an item").expect("no error");
+    assert_eq!(first.unique_id, Some(0));
+    assert_eq!(server.requests().len(), 1);
+
+    let capped: Vec<_> = client.get_accounts().items(3).max_items(4).collect().await;
+    assert_eq!(capped.len(), 4);
+    // One page for the first three, then a page of one for the fourth.
+    let takes: Vec<Option<usize>> = server.requests()[1..]
+        .iter()
+        .map(|request| query_number(request, "take"))
+        .collect();
+    assert_eq!(takes, [Some(3), Some(1)]);
+}
+
+#[tokio::test]
+async fn a_failure_on_page_3_ends_the_stream_after_the_items_already_yielded() {
+    let server = paging_server(accounts(10), Some(4)).await;
+    let client = client_for(&server);
+    let results: Vec<_> = client.get_accounts().items(2).collect().await;
+    assert_eq!(results.len(), 5, "two pages of two, then the error");
+    let yielded: Vec<i64> = results[..4]
+        .iter()
+        .map(|item| item.as_ref().expect("an item").unique_id.expect("an id"))
+        .collect();
+    assert_eq!(yielded, [0, 1, 2, 3]);
+    let error = results[4].as_ref().expect_err("page 3 failed");
+    assert_eq!(error.status().map(|status| status.as_u16()), Some(404));
+    assert!(error.to_string().contains("page is gone"), "{error}");
+    assert_eq!(server.requests().len(), 3, "no page after the failure");
+}
+
+#[tokio::test]
+async fn submissions_and_roster_rows_page_the_same_way() {
+    // Submissions page by skip/take under `forms`, or as a bare list.
+    let server = LoopbackServer::start_scripted(Arc::new(|_, request| {
+        let skip = query_number(request, "skip").unwrap_or(0);
+        let forms: Vec<Value> = (skip..(skip + 2).min(3))
+            .map(|id| json!({"formId": id}))
+            .collect();
+        let body = if skip == 0 {
+            json!({"success": true, "data": {"count": 3, "forms": forms}})
+        } else {
+            json!({"success": true, "data": forms})
+        };
+        CannedResponse::with_body(200, "application/json", &body.to_string())
+    }))
+    .await
+    .expect("the server starts");
+    let client = client_for(&server);
+    let forms: Vec<_> = client
+        .get_template_submissions()
+        .template_id(5_u64)
+        .items(2)
+        .collect()
+        .await;
+    let ids: Vec<i64> = forms
+        .into_iter()
+        .map(|form| form.expect("a form").form_id.expect("an id"))
+        .collect();
+    assert_eq!(ids, [0, 1, 2]);
+
+    // Roster rows page by skip/limit, and keep their column values.
+    let server = LoopbackServer::start_scripted(Arc::new(|_, request| {
+        let skip = query_number(request, "skip").unwrap_or(0);
+        let limit = query_number(request, "limit").unwrap_or(50);
+        let rows: Vec<Value> = (skip..(skip + limit).min(5))
+            .map(|index| json!({"sortPower": index, "c-1": format!("rank {index}")}))
+            .collect();
+        CannedResponse::with_body(
+            200,
+            "application/json",
+            &json!({"success": true, "data": {"rows": rows, "total": 5}}).to_string(),
+        )
+    }))
+    .await
+    .expect("the server starts");
+    let client = client_for(&server);
+    let rows: Vec<_> = client
+        .get_roster_contents()
+        .roster_id(1_u64)
+        .items(2)
+        .collect()
+        .await;
+    let rows: Vec<_> = rows
+        .into_iter()
+        .collect::<Result<_, _>>()
+        .expect("no error");
+    assert_eq!(rows.len(), 5);
+    assert_eq!(rows[4].extra.get("c-1"), Some(&json!("rank 4")));
+    assert_eq!(
+        server.requests().len(),
+        3,
+        "the total tells the third page is the last"
+    );
+}
