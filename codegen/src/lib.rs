@@ -25,6 +25,7 @@ pub mod lint;
 pub mod load;
 pub mod naming;
 pub mod one_of;
+pub mod operation_docs;
 pub mod operations;
 pub mod outputs;
 pub mod pipeline;

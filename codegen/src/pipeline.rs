@@ -7,7 +7,7 @@ use std::path::Path;
 use crate::error::CodegenError;
 use crate::load::{self, SourceText};
 use crate::outputs::GeneratedFile;
-use crate::{bodies, collections, enrich, generate, lint, one_of, rate_limits};
+use crate::{bodies, collections, enrich, generate, lint, one_of, operation_docs, rate_limits};
 
 /// The spec exactly as the docs publish it.
 pub const DOCS_SPEC_PATH: &str = "openapi/sonoran-cms-v2.docs.yaml";
@@ -100,8 +100,8 @@ fn read_evidence(workspace_root: &Path) -> Result<Vec<SourceText>, CodegenError>
         .collect()
 }
 
-/// Runs load → derive → evidence → enrich → the rules for lists and maps → lint →
-/// generate → format and returns every generated file, in the order they should
+/// Runs load → derive → evidence → enrich → the rules for lists and maps → each
+/// operation's generated docs → lint → generate → format and returns every generated file, in the order they should
 /// be written.
 pub fn generate_files(sources: &Sources) -> Result<Vec<GeneratedFile>, CodegenError> {
     let docs_value = load::parse_yaml(&sources.docs_spec)?;
@@ -130,6 +130,7 @@ pub fn generate_files(sources: &Sources) -> Result<Vec<GeneratedFile>, CodegenEr
     let mut enriched_value = enriched_value;
     collections::make_optional_collections_nullable(&mut enriched_value);
     collections::keep_additional_members(&mut enriched_value);
+    operation_docs::describe_operations(&mut enriched_value);
     let enriched_spec = load::openapi(ENRICHED_SPEC_PATH, &enriched_value)?;
     lint::check(ENRICHED_SPEC_PATH, &enriched_value, &enriched_spec)?;
 

@@ -19100,6 +19100,20 @@ const _: () = {
 impl Client {
     /**Clock Account
 
+<!-- generated from the spec's data -->
+
+**Rate limit:** 22 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+
+**Success:** any 2XX (the docs name 200).
+
+**Required:** path `accountId` (`.account_id(..)`).
+
+**Optional:** body `accId` (`.acc_id(..)`), body `apiId` (`.api_id(..)`), body `username` (`.username(..)`), body `discord` (`.discord(..)`), body `uniqueId` (`.unique_id(..)`), body `forceClockIn` (`.force_clock_in(..)`), body `forceClockOut` (`.force_clock_out(..)`), body `intention` (`.intention(..)`), body `type` (`.type_(..)`).
+
+**Account identity:** optionally one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.
+
 Sends a `POST` request to `/v2/community/accounts/{accountId}/clock`
 
 Arguments:
@@ -19116,6 +19130,20 @@ let response = client.clock_account()
         builder::ClockAccount::new(self)
     }
     /**Edit Profile Fields
+
+<!-- generated from the spec's data -->
+
+**Rate limit:** 22 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+
+**Success:** any 2XX (the docs name 200).
+
+**Required:** path `accountId` (`.account_id(..)`), body `profileFields` (`.profile_fields(..)`).
+
+**Optional:** body `accId` (`.acc_id(..)`), body `apiId` (`.api_id(..)`), body `username` (`.username(..)`), body `discord` (`.discord(..)`), body `uniqueId` (`.unique_id(..)`).
+
+**Account identity:** optionally one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.
 
 Sends a `PATCH` request to `/v2/community/accounts/{accountId}/profile-fields`
 
@@ -19134,6 +19162,20 @@ let response = client.edit_profile_fields()
     }
     /**Force Sync
 
+<!-- generated from the spec's data -->
+
+**Rate limit:** 27 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+
+**Success:** any 2XX (the docs name 200).
+
+**Required:** path `accountId` (`.account_id(..)`).
+
+**Optional:** body `accId` (`.acc_id(..)`), body `apiId` (`.api_id(..)`), body `username` (`.username(..)`), body `discordId` (`.discord_id(..)`), body `uniqueId` (`.unique_id(..)`).
+
+**Account identity:** optionally one of `accId`, `apiId`, `username`, `discordId`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.
+
 Sends a `POST` request to `/v2/community/accounts/{accountId}/sync`
 
 Arguments:
@@ -19151,6 +19193,16 @@ let response = client.force_sync()
     }
     /**Get Account Identifiers
 
+<!-- generated from the spec's data -->
+
+**Rate limit:** 22 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+
+**Success:** any 2XX (the docs name 200).
+
+**Required:** path `accountId` (`.account_id(..)`).
+
 Sends a `GET` request to `/v2/community/accounts/{accountId}/identifiers`
 
 Arguments:
@@ -19165,6 +19217,16 @@ let response = client.get_account_identifiers()
         builder::GetAccountIdentifiers::new(self)
     }
     /**Register Identifiers
+
+<!-- generated from the spec's data -->
+
+**Rate limit:** 22 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+
+**Success:** any 2XX (the docs name 201).
+
+**Required:** path `accountId` (`.account_id(..)`), body `identifiers` (`.identifiers(..)`).
 
 Sends a `POST` request to `/v2/community/accounts/{accountId}/identifiers`
 
@@ -19183,6 +19245,16 @@ let response = client.register_identifiers()
     }
     /**Get Account Ranks
 
+<!-- generated from the spec's data -->
+
+**Rate limit:** 27 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+
+**Success:** any 2XX (the docs name 200).
+
+**Required:** path `accountId` (`.account_id(..)`).
+
 Sends a `GET` request to `/v2/community/accounts/{accountId}/ranks`
 
 Arguments:
@@ -19197,6 +19269,20 @@ let response = client.get_account_ranks()
         builder::GetAccountRanks::new(self)
     }
     /**Set Account Ranks
+
+<!-- generated from the spec's data -->
+
+**Rate limit:** 22 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+
+**Success:** any 2XX (the docs name 200).
+
+**Required:** path `accountId` (`.account_id(..)`).
+
+**Optional:** body `accId` (`.acc_id(..)`), body `apiId` (`.api_id(..)`), body `username` (`.username(..)`), body `discord` (`.discord(..)`), body `uniqueId` (`.unique_id(..)`), body `set` (`.set(..)`), body `add` (`.add(..)`), body `remove` (`.remove(..)`), body `active` (`.active(..)`).
+
+**Account identity:** optionally one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.
 
 Sends a `PATCH` request to `/v2/community/accounts/{accountId}/ranks`
 
@@ -19215,6 +19301,16 @@ let response = client.set_account_ranks()
     }
     /**Get Account
 
+<!-- generated from the spec's data -->
+
+**Rate limit:** 27 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+
+**Success:** any 2XX (the docs name 200).
+
+**Required:** path `accountId` (`.account_id(..)`).
+
 Sends a `GET` request to `/v2/community/accounts/{accountId}`
 
 Arguments:
@@ -19229,6 +19325,18 @@ let response = client.get_account()
         builder::GetAccount::new(self)
     }
     /**Get Accounts
+
+<!-- generated from the spec's data -->
+
+**Rate limit:** 22 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+
+**Success:** any 2XX (the docs name 200).
+
+**Optional:** query `skip` (`.skip(..)`), query `take` (`.take(..)`), query `sysStatus` (`.sys_status(..)`), query `comStatus` (`.com_status(..)`), query `banned` (`.banned(..)`), query `archived` (`.archived(..)`).
+
+**Paging:** by `skip` and `take`; the builder's `.items(page_size)` streams every item.
 
 Sends a `GET` request to `/v2/community/accounts`
 
@@ -19255,6 +19363,20 @@ let response = client.get_accounts()
     }
     /**Get Current Clock In
 
+<!-- generated from the spec's data -->
+
+**Rate limit:** 27 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+
+**Success:** any 2XX (the docs name 200).
+
+**Required:** path `accountId` (`.account_id(..)`).
+
+**Optional:** query `apiId` (`.api_id(..)`), query `username` (`.username(..)`), query `discordId` (`.discord_id(..)`), query `uniqueId` (`.unique_id(..)`), query `accId` (`.acc_id(..)`).
+
+**Account identity:** optionally one of `accId`, `apiId`, `username`, `discordId`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.
+
 Sends a `GET` request to `/v2/community/accounts/{accountId}/clock/current`
 
 Arguments:
@@ -19280,6 +19402,18 @@ let response = client.get_current_clock_in()
     }
     /**Get Latest Activity
 
+<!-- generated from the spec's data -->
+
+**Rate limit:** 27 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+
+**Success:** any 2XX (the docs name 200).
+
+**Required:** path `accountId` (`.account_id(..)`), query `type` (`.type_(..)`).
+
+**Optional:** query `serverId` (`.server_id(..)`), query `clockInType` (`.clock_in_type(..)`), query `accId` (`.acc_id(..)`).
+
 Sends a `GET` request to `/v2/community/accounts/{accountId}/activity/latest`
 
 Arguments:
@@ -19302,6 +19436,18 @@ let response = client.get_latest_activity()
         builder::GetLatestActivity::new(self)
     }
     /**Search Accounts
+
+<!-- generated from the spec's data -->
+
+**Rate limit:** 27 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+
+**Success:** any 2XX (the docs name 200).
+
+**Optional:** query `accountId` (`.account_id(..)`), query `apiId` (`.api_id(..)`), query `username` (`.username(..)`), query `accId` (`.acc_id(..)`), query `discord` (`.discord(..)`), query `uniqueId` (`.unique_id(..)`), query `discordId` (`.discord_id(..)`).
+
+**Account identity:** exactly one of `accountId`, `accId`, `apiId`, `username`, `discord`, `discordId`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.
 
 Sends a `GET` request to `/v2/community/accounts/search`
 
@@ -19330,6 +19476,20 @@ let response = client.search_accounts()
     }
     /**Set Account Name
 
+<!-- generated from the spec's data -->
+
+**Rate limit:** 22 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+
+**Success:** any 2XX (the docs name 200).
+
+**Required:** path `accountId` (`.account_id(..)`), body `newName` (`.new_name(..)`).
+
+**Optional:** body `accId` (`.acc_id(..)`), body `apiId` (`.api_id(..)`), body `username` (`.username(..)`), body `discord` (`.discord(..)`), body `uniqueId` (`.unique_id(..)`).
+
+**Account identity:** optionally one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.
+
 Sends a `PATCH` request to `/v2/community/accounts/{accountId}/name`
 
 Arguments:
@@ -19346,6 +19506,20 @@ let response = client.set_account_name()
         builder::SetAccountName::new(self)
     }
     /**Get Member Records
+
+<!-- generated from the spec's data -->
+
+**Rate limit:** 27 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+
+**Success:** any 2XX (the docs name 200).
+
+**Required:** path `accountId` (`.account_id(..)`).
+
+**Optional:** query `apiId` (`.api_id(..)`), query `username` (`.username(..)`), query `discordId` (`.discord_id(..)`), query `uniqueId` (`.unique_id(..)`), query `accId` (`.acc_id(..)`).
+
+**Account identity:** optionally one of `accId`, `apiId`, `username`, `discordId`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.
 
 Sends a `GET` request to `/v2/community/disciplinary/accounts/{accountId}/records`
 
@@ -19372,6 +19546,20 @@ let response = client.get_member_records()
     }
     /**Add Member Record
 
+<!-- generated from the spec's data -->
+
+**Rate limit:** 18 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+
+**Success:** any 2XX (the docs name 201).
+
+**Required:** path `accountId` (`.account_id(..)`), body `points` (`.points(..)`), body `reason` (`.reason(..)`).
+
+**Optional:** body `accId` (`.acc_id(..)`), body `apiId` (`.api_id(..)`), body `username` (`.username(..)`), body `discord` (`.discord(..)`), body `uniqueId` (`.unique_id(..)`).
+
+**Account identity:** optionally one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.
+
 Sends a `POST` request to `/v2/community/disciplinary/accounts/{accountId}/records`
 
 Arguments:
@@ -19388,6 +19576,20 @@ let response = client.add_member_record()
         builder::AddMemberRecord::new(self)
     }
     /**Get Member Points
+
+<!-- generated from the spec's data -->
+
+**Rate limit:** 27 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+
+**Success:** any 2XX (the docs name 200).
+
+**Required:** path `accountId` (`.account_id(..)`).
+
+**Optional:** query `apiId` (`.api_id(..)`), query `username` (`.username(..)`), query `discordId` (`.discord_id(..)`), query `uniqueId` (`.unique_id(..)`), query `accId` (`.acc_id(..)`).
+
+**Account identity:** optionally one of `accId`, `apiId`, `username`, `discordId`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.
 
 Sends a `GET` request to `/v2/community/disciplinary/accounts/{accountId}/points`
 
@@ -19414,6 +19616,16 @@ let response = client.get_member_points()
     }
     /**Update Member Record Points
 
+<!-- generated from the spec's data -->
+
+**Rate limit:** 18 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+
+**Success:** any 2XX (the docs name 200).
+
+**Required:** path `recordId` (`.record_id(..)`), body `points` (`.points(..)`).
+
 Sends a `PATCH` request to `/v2/community/disciplinary/records/{recordId}/points`
 
 Arguments:
@@ -19430,6 +19642,16 @@ let response = client.update_member_record_points()
         builder::UpdateMemberRecordPoints::new(self)
     }
     /**Update Member Record Reason
+
+<!-- generated from the spec's data -->
+
+**Rate limit:** 18 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+
+**Success:** any 2XX (the docs name 200).
+
+**Required:** path `recordId` (`.record_id(..)`), body `reason` (`.reason(..)`).
 
 Sends a `PATCH` request to `/v2/community/disciplinary/records/{recordId}/reason`
 
@@ -19448,6 +19670,16 @@ let response = client.update_member_record_reason()
     }
     /**Update Member Record Status
 
+<!-- generated from the spec's data -->
+
+**Rate limit:** 18 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+
+**Success:** any 2XX (the docs name 200).
+
+**Required:** path `recordId` (`.record_id(..)`), body `status` (`.status(..)`).
+
 Sends a `PATCH` request to `/v2/community/disciplinary/records/{recordId}/status`
 
 Arguments:
@@ -19465,6 +19697,20 @@ let response = client.update_member_record_status()
     }
     /**Add Record
 
+<!-- generated from the spec's data -->
+
+**Rate limit:** 18 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+
+**Success:** any 2XX (the docs name 201).
+
+**Required:** body `robloxJoinCode` (`.roblox_join_code(..)`), body `executerDiscordId` (`.executer_discord_id(..)`), body `type` (`.type_(..)`), body `reason` (`.reason(..)`).
+
+**Optional:** body `playerDiscordId` (`.player_discord_id(..)`), body `playerRobloxId` (`.player_roblox_id(..)`), body `points` (`.points(..)`).
+
+**Target player:** optionally one of `playerDiscordId`, `playerRobloxId`; a request that lacks a required one is refused before it is sent.
+
 Sends a `POST` request to `/v2/community/erlc/records`
 
 ```text
@@ -19478,6 +19724,18 @@ let response = client.add_erlc_record()
     }
     /**Execute Command
 
+<!-- generated from the spec's data -->
+
+**Rate limit:** 18 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+
+**Success:** any 2XX (the docs name 200).
+
+**Required:** body `robloxJoinCode` (`.roblox_join_code(..)`), body `discordId` (`.discord_id(..)`), body `type` (`.type_(..)`), body `args` (`.args(..)`).
+
+**Optional:** body `includesPlayerNameOrId` (`.includes_player_name_or_id(..)`).
+
 Sends a `POST` request to `/v2/community/erlc/commands`
 
 ```text
@@ -19490,6 +19748,16 @@ let response = client.execute_erlc_command()
         builder::ExecuteErlcCommand::new(self)
     }
     /**Get Online Players
+
+<!-- generated from the spec's data -->
+
+**Rate limit:** 27 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+
+**Success:** any 2XX (the docs name 200).
+
+**Required:** query `robloxJoinCode` (`.roblox_join_code(..)`).
 
 Sends a `GET` request to `/v2/community/erlc/players/online`
 
@@ -19506,6 +19774,16 @@ let response = client.get_online_players()
     }
     /**Get Player Queue
 
+<!-- generated from the spec's data -->
+
+**Rate limit:** 27 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+
+**Success:** any 2XX (the docs name 200).
+
+**Required:** query `robloxJoinCode` (`.roblox_join_code(..)`).
+
 Sends a `GET` request to `/v2/community/erlc/players/queue`
 
 Arguments:
@@ -19521,6 +19799,16 @@ let response = client.get_player_queue()
     }
     /**Lock Team
 
+<!-- generated from the spec's data -->
+
+**Rate limit:** 18 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+
+**Success:** any 2XX (the docs name 200).
+
+**Required:** body `robloxJoinCode` (`.roblox_join_code(..)`), body `team` (`.team(..)`), body `maxPlayers` (`.max_players(..)`).
+
 Sends a `POST` request to `/v2/community/erlc/teams/lock`
 
 ```text
@@ -19534,6 +19822,16 @@ let response = client.lock_team()
     }
     /**Unlock Team
 
+<!-- generated from the spec's data -->
+
+**Rate limit:** 18 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+
+**Success:** any 2XX (the docs name 200).
+
+**Required:** body `robloxJoinCode` (`.roblox_join_code(..)`), body `team` (`.team(..)`).
+
 Sends a `POST` request to `/v2/community/erlc/teams/unlock`
 
 ```text
@@ -19546,6 +19844,20 @@ let response = client.unlock_team()
         builder::UnlockTeam::new(self)
     }
     /**Rsvp
+
+<!-- generated from the spec's data -->
+
+**Rate limit:** 27 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+
+**Success:** any 2XX (the docs name 200).
+
+**Required:** path `eventId` (`.event_id(..)`).
+
+**Optional:** body `accId` (`.acc_id(..)`), body `apiId` (`.api_id(..)`), body `username` (`.username(..)`), body `discord` (`.discord(..)`), body `uniqueId` (`.unique_id(..)`), body `eventId` (`.event_id(..)`).
+
+**Account identity:** at least one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.
 
 Sends a `POST` request to `/v2/community/events/{eventId}/rsvps`
 
@@ -19564,6 +19876,20 @@ let response = client.create_rsvp()
     }
     /**Change Stage
 
+<!-- generated from the spec's data -->
+
+**Rate limit:** 27 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+
+**Success:** any 2XX (the docs name 200).
+
+**Required:** path `formId` (`.form_id(..)`), body `newStageId` (`.new_stage_id(..)`).
+
+**Optional:** body `accId` (`.acc_id(..)`), body `apiId` (`.api_id(..)`), body `username` (`.username(..)`), body `discord` (`.discord(..)`), body `uniqueId` (`.unique_id(..)`), body `optionalReason` (`.optional_reason(..)`).
+
+**Account identity:** at least one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.
+
 Sends a `PATCH` request to `/v2/community/forms/{formId}/stage`
 
 Arguments:
@@ -19581,6 +19907,16 @@ let response = client.change_form_stage()
     }
     /**Get Lock Status
 
+<!-- generated from the spec's data -->
+
+**Rate limit:** 27 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+
+**Success:** any 2XX (the docs name 200).
+
+**Required:** path `templateId` (`.template_id(..)`).
+
 Sends a `GET` request to `/v2/community/forms/{templateId}/lock`
 
 Arguments:
@@ -19595,6 +19931,16 @@ let response = client.get_form_lock_status()
         builder::GetFormLockStatus::new(self)
     }
     /**Set Lock Status
+
+<!-- generated from the spec's data -->
+
+**Rate limit:** 18 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+
+**Success:** any 2XX (the docs name 200).
+
+**Required:** path `templateId` (`.template_id(..)`), body `state` (`.state(..)`).
 
 Sends a `PATCH` request to `/v2/community/forms/{templateId}/lock`
 
@@ -19613,6 +19959,16 @@ let response = client.set_form_lock_status()
     }
     /**Get Submission
 
+<!-- generated from the spec's data -->
+
+**Rate limit:** 27 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+
+**Success:** any 2XX (the docs name 200).
+
+**Required:** path `submissionId` (`.submission_id(..)`).
+
 Sends a `GET` request to `/v2/community/forms/submissions/{submissionId}`
 
 Arguments:
@@ -19627,6 +19983,20 @@ let response = client.get_form_submission()
         builder::GetFormSubmission::new(self)
     }
     /**Get Template Submissions
+
+<!-- generated from the spec's data -->
+
+**Rate limit:** 13 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+
+**Success:** any 2XX (the docs name 200).
+
+**Required:** path `templateId` (`.template_id(..)`).
+
+**Optional:** query `skip` (`.skip(..)`), query `take` (`.take(..)`).
+
+**Paging:** by `skip` and `take`; the builder's `.items(page_size)` streams every item.
 
 Sends a `GET` request to `/v2/community/forms/{templateId}/submissions`
 
@@ -19649,6 +20019,22 @@ let response = client.get_template_submissions()
 
 Not in Sonoran's v2 docs: Sonoran.js src/managers/CMSManager.ts (submitFormTemplateV2); Sonoran.js history (1b6d0d8); Sonoran.js readme.md
 
+<!-- generated from the spec's data -->
+
+**Rate limit:** 13 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+
+**Success:** any 2XX (the docs name 2XX).
+
+**Required:** path `templateId` (`.template_id(..)`), body `fields` (`.fields(..)`).
+
+**Optional:** body `accId` (`.acc_id(..)`), body `discordId` (`.discord_id(..)`), body `username` (`.username(..)`).
+
+**Submitter:** optionally one of `accId`, `discordId`, `username`; a request that lacks a required one is refused before it is sent.
+
+**Undocumented by Sonoran:** typed from the sources its description names.
+
 Sends a `POST` request to `/v2/community/forms/{templateId}/submissions`
 
 Arguments:
@@ -19666,6 +20052,18 @@ let response = client.submit_form_template()
     }
     /**Create Short Url
 
+<!-- generated from the spec's data -->
+
+**Rate limit:** 13 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+
+**Success:** any 2XX (the docs name 201).
+
+**Required:** body `path` (`.path(..)`).
+
+**Optional:** body `isCustomDomain` (`.is_custom_domain(..)`).
+
 Sends a `POST` request to `/v2/community/short-urls`
 
 ```text
@@ -19679,6 +20077,14 @@ let response = client.create_short_url()
     }
     /**Get Clockin Types
 
+<!-- generated from the spec's data -->
+
+**Rate limit:** 13 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+
+**Success:** any 2XX (the docs name 200).
+
 Sends a `GET` request to `/v2/community/clockin-types`
 
 ```text
@@ -19690,6 +20096,14 @@ let response = client.get_clock_in_types()
         builder::GetClockInTypes::new(self)
     }
     /**Get Community
+
+<!-- generated from the spec's data -->
+
+**Rate limit:** 13 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+
+**Success:** any 2XX (the docs name 200).
 
 Sends a `GET` request to `/v2/community`
 
@@ -19703,6 +20117,14 @@ let response = client.get_community()
     }
     /**Get Custom Log Types
 
+<!-- generated from the spec's data -->
+
+**Rate limit:** 13 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+
+**Success:** any 2XX (the docs name 200).
+
 Sends a `GET` request to `/v2/community/custom-log-types`
 
 ```text
@@ -19714,6 +20136,14 @@ let response = client.get_custom_log_types()
         builder::GetCustomLogTypes::new(self)
     }
     /**Get Departments
+
+<!-- generated from the spec's data -->
+
+**Rate limit:** 13 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+
+**Success:** any 2XX (the docs name 200).
 
 Sends a `GET` request to `/v2/community/departments`
 
@@ -19727,6 +20157,14 @@ let response = client.get_departments()
     }
     /**Get Profile Fields
 
+<!-- generated from the spec's data -->
+
+**Rate limit:** 13 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+
+**Success:** any 2XX (the docs name 200).
+
 Sends a `GET` request to `/v2/community/profile-fields`
 
 ```text
@@ -19738,6 +20176,14 @@ let response = client.get_profile_fields()
         builder::GetProfileFields::new(self)
     }
     /**Get Promotion Flows
+
+<!-- generated from the spec's data -->
+
+**Rate limit:** 13 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+
+**Success:** any 2XX (the docs name 200).
 
 Sends a `GET` request to `/v2/community/promotion-flows`
 
@@ -19751,6 +20197,14 @@ let response = client.get_promotion_flows()
     }
     /**Get Sub Version
 
+<!-- generated from the spec's data -->
+
+**Rate limit:** 13 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+
+**Success:** any 2XX (the docs name 200).
+
 Sends a `GET` request to `/v2/community/sub-version`
 
 ```text
@@ -19762,6 +20216,18 @@ let response = client.get_sub_version()
         builder::GetSubVersion::new(self)
     }
     /**Lookup Community
+
+<!-- generated from the spec's data -->
+
+**Rate limit:** 13 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+
+**Success:** any 2XX (the docs name 200).
+
+**Optional:** query `id` (`.id(..)`), query `uuid` (`.uuid(..)`).
+
+**Community identity:** exactly one of `id`, `uuid`; a request that lacks a required one is refused before it is sent.
 
 Sends a `GET` request to `/v2/community/lookup`
 
@@ -19780,6 +20246,16 @@ let response = client.lookup_community()
     }
     /**Trigger Promotion Flows
 
+<!-- generated from the spec's data -->
+
+**Rate limit:** 13 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+
+**Success:** any 2XX (the docs name 200).
+
+**Required:** body `data` (`.data(..)`).
+
 Sends a `POST` request to `/v2/community/promotion-flows/trigger`
 
 ```text
@@ -19792,6 +20268,18 @@ let response = client.trigger_promotion_flows()
         builder::TriggerPromotionFlows::new(self)
     }
     /**Undo Rank Change
+
+<!-- generated from the spec's data -->
+
+**Rate limit:** 13 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+
+**Success:** any 2XX (the docs name 200).
+
+**Required:** path `undoId` (`.undo_id(..)`).
+
+**Optional:** body `userId` (`.user_id(..)`).
 
 Sends a `POST` request to `/v2/community/rank-changes/{undoId}/undo`
 
@@ -19809,6 +20297,20 @@ let response = client.undo_rank_change()
         builder::UndoRankChange::new(self)
     }
     /**Get Roster Contents
+
+<!-- generated from the spec's data -->
+
+**Rate limit:** 9 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+
+**Success:** any 2XX (the docs name 200).
+
+**Required:** path `rosterId` (`.roster_id(..)`).
+
+**Optional:** query `skip` (`.skip(..)`), query `limit` (`.limit(..)`).
+
+**Paging:** by `skip` and `limit`; the builder's `.items(page_size)` streams every item.
 
 Sends a `GET` request to `/v2/community/rosters/{rosterId}`
 
@@ -19829,6 +20331,16 @@ let response = client.get_roster_contents()
     }
     /**Activity Tracker Server Start
 
+<!-- generated from the spec's data -->
+
+**Rate limit:** 27 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+
+**Success:** any 2XX (the docs name 200).
+
+**Required:** path `serverId` (`.server_id(..)`).
+
 Sends a `POST` request to `/v2/community/servers/{serverId}/activity/start`
 
 Arguments:
@@ -19845,6 +20357,20 @@ let response = client.activity_tracker_server_start()
         builder::ActivityTrackerServerStart::new(self)
     }
     /**Activity Tracker
+
+<!-- generated from the spec's data -->
+
+**Rate limit:** 27 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+
+**Success:** any 2XX (the docs name 200).
+
+**Required:** path `serverId` (`.server_id(..)`).
+
+**Optional:** body `accId` (`.acc_id(..)`), body `apiId` (`.api_id(..)`), body `username` (`.username(..)`), body `discord` (`.discord(..)`), body `uniqueId` (`.unique_id(..)`), body `forceStart` (`.force_start(..)`), body `forceStop` (`.force_stop(..)`), body `forceClear` (`.force_clear(..)`).
+
+**Account identity:** exactly one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.
 
 Sends a `POST` request to `/v2/community/servers/{serverId}/activity`
 
@@ -19863,6 +20389,14 @@ let response = client.activity_tracker()
     }
     /**Get Servers
 
+<!-- generated from the spec's data -->
+
+**Rate limit:** 13 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+
+**Success:** any 2XX (the docs name 200).
+
 Sends a `GET` request to `/v2/community/servers`
 
 ```text
@@ -19874,6 +20408,16 @@ let response = client.get_servers()
         builder::GetServers::new(self)
     }
     /**Set Servers
+
+<!-- generated from the spec's data -->
+
+**Rate limit:** 9 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+
+**Success:** any 2XX (the docs name 200).
+
+**Required:** body `servers` (`.servers(..)`).
 
 Sends a `PUT` request to `/v2/community/servers`
 
@@ -19888,6 +20432,16 @@ let response = client.set_servers()
     }
     /**Add Servers
 
+<!-- generated from the spec's data -->
+
+**Rate limit:** 9 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+
+**Success:** any 2XX (the docs name 200).
+
+**Required:** body `servers` (`.servers(..)`).
+
 Sends a `POST` request to `/v2/community/servers`
 
 ```text
@@ -19900,6 +20454,16 @@ let response = client.add_servers()
         builder::AddServers::new(self)
     }
     /**Full Whitelist
+
+<!-- generated from the spec's data -->
+
+**Rate limit:** 13 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+
+**Success:** any 2XX (the docs name 200).
+
+**Required:** path `serverId` (`.server_id(..)`).
 
 Sends a `GET` request to `/v2/community/servers/{serverId}/whitelist`
 
@@ -19916,6 +20480,16 @@ let response = client.get_full_whitelist()
     }
     /**Get Ace Config
 
+<!-- generated from the spec's data -->
+
+**Rate limit:** 27 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+
+**Success:** any 2XX (the docs name 200).
+
+**Required:** path `serverId` (`.server_id(..)`).
+
 Sends a `GET` request to `/v2/community/servers/{serverId}/ace-config`
 
 Arguments:
@@ -19930,6 +20504,16 @@ let response = client.get_ace_config()
         builder::GetAceConfig::new(self)
     }
     /**Set Ace Config
+
+<!-- generated from the spec's data -->
+
+**Rate limit:** 18 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+
+**Success:** any 2XX (the docs name 200).
+
+**Required:** path `serverId` (`.server_id(..)`), body `mappings` (`.mappings(..)`).
 
 Sends a `PATCH` request to `/v2/community/servers/{serverId}/ace-config`
 
@@ -19948,6 +20532,18 @@ let response = client.set_ace_config()
     }
     /**Set Server Type
 
+<!-- generated from the spec's data -->
+
+**Rate limit:** 18 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+
+**Success:** any 2XX (the docs name 200).
+
+**Required:** path `serverId` (`.server_id(..)`).
+
+**Optional:** body `type` (`.type_(..)`).
+
 Sends a `PATCH` request to `/v2/community/servers/{serverId}/type`
 
 Arguments:
@@ -19964,6 +20560,20 @@ let response = client.set_server_type()
         builder::SetServerType::new(self)
     }
     /**Verify Whitelist
+
+<!-- generated from the spec's data -->
+
+**Rate limit:** 27 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+
+**Success:** any 2XX (the docs name 200).
+
+**Required:** path `serverId` (`.server_id(..)`).
+
+**Optional:** body `accId` (`.acc_id(..)`), body `apiId` (`.api_id(..)`), body `username` (`.username(..)`), body `discord` (`.discord(..)`), body `uniqueId` (`.unique_id(..)`).
+
+**Account identity:** at least one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.
 
 Sends a `POST` request to `/v2/community/servers/{serverId}/whitelist/check`
 
@@ -19982,6 +20592,16 @@ let response = client.verify_whitelist()
     }
     /**Start Session
 
+<!-- generated from the spec's data -->
+
+**Rate limit:** 27 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+
+**Success:** any 2XX (the docs name 201).
+
+**Required:** body `serverId` (`.server_id(..)`), body `accId` (`.acc_id(..)`).
+
 Sends a `POST` request to `/v2/community/sessions`
 
 ```text
@@ -19994,6 +20614,16 @@ let response = client.start_session()
         builder::StartSession::new(self)
     }
     /**Cancel Session
+
+<!-- generated from the spec's data -->
+
+**Rate limit:** 9 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not once it may have run (a 5XX, timeout or reset after sending): repeating it could report a success as a failure.
+
+**Success:** any 2XX (the docs name 204).
+
+**Required:** body `serverId` (`.server_id(..)`), body `accId` (`.acc_id(..)`).
 
 Sends a `DELETE` request to `/v2/community/sessions`
 
@@ -20008,6 +20638,16 @@ let response = client.cancel_session()
     }
     /**Stop Session
 
+<!-- generated from the spec's data -->
+
+**Rate limit:** 27 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+
+**Success:** any 2XX (the docs name 200).
+
+**Required:** body `serverId` (`.server_id(..)`), body `accId` (`.acc_id(..)`).
+
 Sends a `PATCH` request to `/v2/community/sessions`
 
 ```text
@@ -20020,6 +20660,16 @@ let response = client.stop_session()
         builder::StopSession::new(self)
     }
     /**Get Current Session
+
+<!-- generated from the spec's data -->
+
+**Rate limit:** 27 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+
+**Success:** any 2XX (the docs name 200).
+
+**Required:** query `serverId` (`.server_id(..)`).
 
 Sends a `GET` request to `/v2/community/sessions/current`
 
@@ -20038,6 +20688,18 @@ let response = client.get_current_session()
 
 Not in Sonoran's v2 docs: Sonoran.js (src/managers/CMSManager.ts resolveDiscordAccountV2, commit 14e76e6) calls it. What it answers is not documented anywhere, so `data` is open JSON.
 
+<!-- generated from the spec's data -->
+
+**Rate limit:** 22 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+
+**Success:** any 2XX (the docs name 2XX).
+
+**Required:** path `discordId` (`.discord_id(..)`).
+
+**Undocumented by Sonoran:** typed from the sources its description names.
+
 Sends a `GET` request to `/v2/community/accounts/discord/{discordId}`
 
 Arguments:
@@ -20055,6 +20717,16 @@ let response = client.resolve_discord_account()
 
 Not in Sonoran's v2 docs: Sonoran.js src/managers/CMSManager.ts (getFormTemplatesV2); Sonoran.js history (1b6d0d8)
 
+<!-- generated from the spec's data -->
+
+**Rate limit:** 13 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+
+**Success:** any 2XX (the docs name 2XX).
+
+**Undocumented by Sonoran:** typed from the sources its description names.
+
 Sends a `GET` request to `/v2/community/forms`
 
 ```text
@@ -20068,6 +20740,18 @@ let response = client.get_form_templates()
     /**Get one form template (undocumented by Sonoran)
 
 Not in Sonoran's v2 docs: Sonoran.js src/managers/CMSManager.ts (getFormTemplateV2); Sonoran.js history (1b6d0d8)
+
+<!-- generated from the spec's data -->
+
+**Rate limit:** 13 requests per 60 s per API key; a call over it waits for a slot.
+
+**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+
+**Success:** any 2XX (the docs name 2XX).
+
+**Required:** path `templateId` (`.template_id(..)`).
+
+**Undocumented by Sonoran:** typed from the sources its description names.
 
 Sends a `GET` request to `/v2/community/forms/{templateId}`
 
