@@ -49,9 +49,7 @@ pub fn keep_additional_members(value: &mut Value) {
                 );
             }
             for (key, child) in object.iter_mut() {
-                let is_data = matches!(key.as_str(), "example" | "examples" | "default" | "enum")
-                    || key.starts_with("x-");
-                if !is_data {
+                if holds_schemas(key) {
                     keep_additional_members(child);
                 }
             }
@@ -99,11 +97,8 @@ fn walk(value: &mut Value) {
                     }
                 }
             }
-            // Examples, defaults, enums and extensions are data, not schemas.
             for (key, child) in object.iter_mut() {
-                let is_data = matches!(key.as_str(), "example" | "examples" | "default" | "enum")
-                    || key.starts_with("x-");
-                if !is_data {
+                if holds_schemas(key) {
                     walk(child);
                 }
             }
@@ -111,6 +106,12 @@ fn walk(value: &mut Value) {
         Value::Array(items) => items.iter_mut().for_each(walk),
         _ => {}
     }
+}
+
+/// Whether a member may hold schemas: examples, defaults, enums and extensions
+/// are data, and rules about schemas leave them alone.
+fn holds_schemas(key: &str) -> bool {
+    !(matches!(key, "example" | "examples" | "default" | "enum") || key.starts_with("x-"))
 }
 
 /// A list, or an object that is only a map (no fixed properties).

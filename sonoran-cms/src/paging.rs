@@ -22,16 +22,20 @@ type FetchPage<'a> = Box<dyn FnMut(u64, u64) -> PageFuture<'a> + Send + 'a>;
 
 /// A page's answer as JSON, for [`Items`] to read its items from.
 pub(crate) fn to_json(answer: impl serde::Serialize) -> Result<serde_json::Value, Error> {
-    serde_json::to_value(answer).map_err(|error| {
-        Error::InvalidResponse(Box::new(crate::error::InvalidResponse {
-            status: None,
-            request_id: None,
-            decode: None,
-            message: format!("a page could not be read: {error}"),
-            body: Vec::new(),
-            history: crate::error::CallHistory::default(),
-        }))
-    })
+    serde_json::to_value(answer)
+        .map_err(|error| unreadable_page(format!("a page could not be read: {error}")))
+}
+
+/// The error of a page whose answer cannot be read as items.
+fn unreadable_page(message: String) -> Error {
+    Error::InvalidResponse(Box::new(crate::error::InvalidResponse {
+        status: None,
+        request_id: None,
+        decode: None,
+        message,
+        body: Vec::new(),
+        history: crate::error::CallHistory::default(),
+    }))
 }
 
 /// Where a paged operation's answer keeps its items and total (JSON pointers).
@@ -99,14 +103,7 @@ impl<'a, T: DeserializeOwned> Items<'a, T> {
             .cloned()
             .unwrap_or_else(|| serde_json::Value::Array(Vec::new()));
         let items: Vec<T> = serde_json::from_value(items).map_err(|error| {
-            Error::InvalidResponse(Box::new(crate::error::InvalidResponse {
-                status: None,
-                request_id: None,
-                decode: None,
-                message: format!("a page's items do not fit their type: {error}"),
-                body: Vec::new(),
-                history: crate::error::CallHistory::default(),
-            }))
+            unreadable_page(format!("a page's items do not fit their type: {error}"))
         })?;
         let total = self
             .shape
