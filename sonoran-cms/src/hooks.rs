@@ -203,12 +203,11 @@ async fn execute(
             Some(transport) => transport.execute(attempt).await,
             None => http_client.execute(attempt).await,
         };
+        let followed_redirect = sent.as_ref().is_ok_and(|response| {
+            watch_for_followed_redirects && changes_state && followed_elsewhere(response, &sent_url)
+        });
         let result = match sent {
-            Ok(response)
-                if watch_for_followed_redirects
-                    && changes_state
-                    && followed_elsewhere(&response, &sent_url) =>
-            {
+            Ok(response) if followed_redirect => {
                 // Whatever it answered, the answer is to a replayed request.
                 let location = Some(response.url().to_string());
                 Ok(with_verdict_kind(
@@ -233,14 +232,6 @@ async fn execute(
             Err(error) if never_left(error) => AttemptOutcome::ConnectionFailed,
             Err(_) => AttemptOutcome::FailedAfterSending,
         };
-        let followed_redirect = result.as_ref().is_ok_and(|response| {
-            response
-                .extensions()
-                .get::<Verdict>()
-                .is_some_and(|verdict| {
-                    matches!(verdict.kind, VerdictKind::Redirected { followed: true, .. })
-                })
-        });
         let delay = retry_delay(
             &settings.retry_policy,
             &method,
@@ -451,10 +442,18 @@ async fn with_body_checked(
     let version = response.version();
     let headers = response.headers().clone();
     let body = response.bytes().await?;
-    let envelope = serde_json::from_slice::<serde_json::Value>(&body).ok();
-    let kind = if let Some(envelope) =
-        envelope.filter(|envelope| envelope["success"] == serde_json::json!(false))
-    {
+    // Only `success` is read here (the rest is skipped, not built into a tree);
+    // the whole envelope is parsed only when it says `false`.
+    #[derive(serde::Deserialize)]
+    struct Success {
+        success: Option<bool>,
+    }
+    let says_failure = serde_json::from_slice::<Success>(&body)
+        .is_ok_and(|envelope| envelope.success == Some(false));
+    let envelope = says_failure
+        .then(|| serde_json::from_slice::<serde_json::Value>(&body).ok())
+        .flatten();
+    let kind = if let Some(envelope) = envelope {
         Some(VerdictKind::ErrorAnswer {
             problem: problem_from_json(&envelope, status),
             body: body.to_vec(),

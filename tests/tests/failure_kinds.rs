@@ -18,7 +18,7 @@ use serde_json::json;
 use sonoran_cms::uuid::Uuid;
 use sonoran_cms::{Error, RetryPolicy};
 use sonoran_cms_tests::loopback::{CannedResponse, LoopbackServer, RawServer};
-use sonoran_cms_tests::{TEST_ACCOUNT_ID, cancel_body, test_client_builder};
+use sonoran_cms_tests::{TEST_ACCOUNT_ID, test_client_builder};
 
 /// The operations the cases run against: one per method the API uses.
 #[derive(Debug, Clone, Copy)]
@@ -51,7 +51,7 @@ fn account() -> Uuid {
 async fn make(call: Call, client: &sonoran_cms::Client) -> Result<u16, Error> {
     use sonoran_cms::types::{StartSessionRequest, StopSessionRequest};
     Ok(match call {
-        Call::ReadServers => client.get_servers().send().await?.status().as_u16(),
+        Call::ReadServers => return sonoran_cms_tests::read_servers(client).await,
         Call::StartSession => client
             .start_session()
             .body(
@@ -74,13 +74,7 @@ async fn make(call: Call, client: &sonoran_cms::Client) -> Result<u16, Error> {
             .await?
             .status()
             .as_u16(),
-        Call::CancelSession => client
-            .cancel_session()
-            .body(cancel_body())
-            .send()
-            .await?
-            .status()
-            .as_u16(),
+        Call::CancelSession => return sonoran_cms_tests::cancel(client).await,
         Call::SetServers => {
             use sonoran_cms::types::{CommunityServerInput, SetServersRequest};
             let server = CommunityServerInput::builder()
