@@ -438,7 +438,7 @@ impl fmt::Display for ApiError {
 /// The API's own words about an error, as the official FiveM resource reads
 /// them: `detail`, then `message`, then `error` (text, or an object's
 /// `message`), then `reason`, then the body's text when it is not JSON, then
-/// `title`.
+/// `title`, and failing all of these, the texts a JSON body holds anywhere.
 fn explanation(problem: &Problem, body: &[u8]) -> Option<String> {
     let error_text = problem.error.as_ref().and_then(|error| match error {
         serde_json::Value::String(text) => Some(text.clone()),
@@ -449,9 +449,16 @@ fn explanation(problem: &Problem, body: &[u8]) -> Option<String> {
             .map(str::to_owned),
         _ => None,
     });
-    let body_text = serde_json::from_slice::<serde_json::Value>(body)
-        .is_err()
-        .then(|| String::from_utf8_lossy(body).trim().to_owned());
+    let (body_text, json_texts) = match serde_json::from_slice::<serde_json::Value>(body) {
+        Err(_) => (Some(String::from_utf8_lossy(body).trim().to_owned()), None),
+        // A JSON body in a shape none of the fields above names (`{"errors":
+        // [{"message": ..}]}`) still has its texts shown, last of all.
+        Ok(json) => {
+            let mut texts = Vec::new();
+            collect_texts(&json, &mut texts);
+            (None, (!texts.is_empty()).then(|| texts.join("; ")))
+        }
+    };
     [
         problem.detail.clone(),
         problem.message.clone(),
@@ -459,11 +466,27 @@ fn explanation(problem: &Problem, body: &[u8]) -> Option<String> {
         problem.reason.clone(),
         body_text,
         problem.title.clone(),
+        json_texts,
     ]
     .into_iter()
     .flatten()
     .map(|text| text.trim().to_owned())
     .find(|text| !text.is_empty())
+}
+
+/// The non-empty texts of a JSON value, in document order (at most 5).
+fn collect_texts(value: &serde_json::Value, texts: &mut Vec<String>) {
+    const MOST: usize = 5;
+    match value {
+        serde_json::Value::String(text) if !text.trim().is_empty() && texts.len() < MOST => {
+            texts.push(text.trim().to_owned());
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|item| collect_texts(item, texts)),
+        serde_json::Value::Object(object) => object
+            .values()
+            .for_each(|member| collect_texts(member, texts)),
+        _ => {}
+    }
 }
 
 impl std::error::Error for Error {

@@ -154,6 +154,12 @@ async fn an_error_body_of_any_shape_keeps_the_apis_message_and_its_bytes() {
         ("text/plain", message.to_owned(), true),
         ("application/json", json!(message).to_string(), true),
         ("application/json", json!([message]).to_string(), true),
+        // A shape no field above names: its texts still reach the user.
+        (
+            "application/json",
+            json!({"errors": [{"code": 17, "message": message}]}).to_string(),
+            true,
+        ),
         (
             "text/html",
             format!("<html><body><h1>{message}</h1></body></html>"),
@@ -193,7 +199,7 @@ async fn an_error_body_of_any_shape_keeps_the_apis_message_and_its_bytes() {
             }
         }
     }
-    assert_eq!(cases, 5 * 13 * 5);
+    assert_eq!(cases, 5 * 14 * 5);
 }
 
 #[tokio::test]
