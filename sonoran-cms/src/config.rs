@@ -65,6 +65,22 @@ pub enum BuildError {
     /// reqwest could not build its HTTP client (TLS set-up).
     #[error("the HTTP client could not be built: {0}")]
     HttpClient(#[source] reqwest::Error),
+    /// The base URL is `https://` but the crate was built without a TLS feature
+    /// (`rustls`, `rustls-ring` or `native-tls`), so the client's own HTTP client
+    /// could not connect to it.
+    #[error(
+        "the base URL `{url}` is https, but sonoran-cms was built without TLS: enable its feature `rustls`, `rustls-ring` or `native-tls`, or pass a reqwest::Client built with TLS to `http_client`"
+    )]
+    NoTls {
+        /// The URL as given.
+        url: String,
+    },
+    /// Extra root certificates were given together with a caller's own
+    /// `reqwest::Client`, which the client cannot change.
+    #[error(
+        "root certificates were added, but a reqwest::Client was passed to `http_client` as well; add the certificates to that client instead"
+    )]
+    RootCertificatesWithOwnHttpClient,
     /// A required environment variable is not set, or is empty.
     #[error("the environment variable `{variable}` is not set (it should hold {what})")]
     MissingEnvironment {
@@ -98,6 +114,9 @@ pub struct ClientBuilder {
     deadline: Duration,
     extra_headers: Vec<(String, String)>,
     http_client: Option<reqwest::Client>,
+    /// Extra roots the client's own HTTP client trusts (only with a TLS feature).
+    #[cfg(any(feature = "rustls", feature = "rustls-ring", feature = "native-tls"))]
+    root_certificates: Vec<reqwest::Certificate>,
     rate_limits: RateLimits,
     retry_policy: RetryPolicy,
     transport: Option<Arc<dyn Transport>>,
@@ -198,6 +217,8 @@ impl Client {
             deadline: DEFAULT_DEADLINE,
             extra_headers: Vec::new(),
             http_client: None,
+            #[cfg(any(feature = "rustls", feature = "rustls-ring", feature = "native-tls"))]
+            root_certificates: Vec::new(),
             rate_limits: RateLimits::documented(),
             retry_policy: RetryPolicy::default(),
             transport: None,
@@ -249,6 +270,30 @@ impl ClientBuilder {
         self
     }
 
+    /// Trusts `certificate` as a root as well as the platform's own roots: for a
+    /// gateway or proxy with a private certificate authority. May be called more
+    /// than once. Only with a TLS feature, and only for the client's own HTTP
+    /// client (with [`http_client`](Self::http_client), add it there instead;
+    /// `build` refuses both together).
+    ///
+    /// ```no_run
+    /// let pem = std::fs::read("company-root-ca.pem")?;
+    /// let client = sonoran_cms::Client::builder("API_KEY")
+    ///     .base_url("https://sonoran-gateway.internal")
+    ///     .add_root_certificate(reqwest::Certificate::from_pem(&pem)?)
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(any(feature = "rustls", feature = "rustls-ring", feature = "native-tls"))]
+    #[cfg_attr(
+        docsrs,
+        doc(cfg(any(feature = "rustls", feature = "rustls-ring", feature = "native-tls")))
+    )]
+    pub fn add_root_certificate(mut self, certificate: reqwest::Certificate) -> Self {
+        self.root_certificates.push(certificate);
+        self
+    }
+
     /// Which rate limits to enforce before sending (default: the documented ones).
     pub fn rate_limits(mut self, rate_limits: RateLimits) -> Self {
         self.rate_limits = rate_limits;
@@ -277,18 +322,39 @@ impl ClientBuilder {
             }
         }
         let extra_headers = checked_extra_headers(&self.extra_headers)?;
+        #[cfg(any(feature = "rustls", feature = "rustls-ring", feature = "native-tls"))]
+        let root_certificates = self.root_certificates;
         let http_client = match self.http_client {
+            #[cfg(any(feature = "rustls", feature = "rustls-ring", feature = "native-tls"))]
+            Some(_) if !root_certificates.is_empty() => {
+                return Err(BuildError::RootCertificatesWithOwnHttpClient);
+            }
             Some(http_client) => http_client,
-            None => reqwest::Client::builder()
-                // An API client follows no redirect: reqwest would replay a POST
-                // as a GET without its body and report the GET's answer.
-                .redirect(reqwest::redirect::Policy::none())
-                // Kong (on nginx) closes idle connections after 60 to 75 s; a
-                // pooled connection is dropped before that, so no request is
-                // written to a connection the gateway is closing.
-                .pool_idle_timeout(POOL_IDLE_TIMEOUT)
-                .build()
-                .map_err(BuildError::HttpClient)?,
+            None => {
+                #[cfg(not(any(
+                    feature = "rustls",
+                    feature = "rustls-ring",
+                    feature = "native-tls"
+                )))]
+                if self.transport.is_none() && base_url.starts_with("https:") {
+                    return Err(BuildError::NoTls { url: base_url });
+                }
+                #[cfg(feature = "rustls-ring")]
+                install_ring_unless_a_provider_is_installed();
+                let builder = reqwest::Client::builder()
+                    // An API client follows no redirect: reqwest would replay a POST
+                    // as a GET without its body and report the GET's answer.
+                    .redirect(reqwest::redirect::Policy::none())
+                    // Kong (on nginx) closes idle connections after 60 to 75 s; a
+                    // pooled connection is dropped before that, so no request is
+                    // written to a connection the gateway is closing.
+                    .pool_idle_timeout(POOL_IDLE_TIMEOUT);
+                #[cfg(any(feature = "rustls", feature = "rustls-ring", feature = "native-tls"))]
+                let builder = root_certificates
+                    .into_iter()
+                    .fold(builder, reqwest::ClientBuilder::add_root_certificate);
+                builder.build().map_err(BuildError::HttpClient)?
+            }
         };
         let state = ClientState {
             settings: Arc::new(Settings {
@@ -340,6 +406,19 @@ fn checked_base_url(text: &str) -> Result<String, BuildError> {
         .strip_suffix(API_VERSION_PREFIX)
         .unwrap_or(base)
         .to_owned())
+}
+
+/// With `rustls-ring`, reqwest is built without a crypto provider of its own and
+/// panics when it builds a client while none is installed; choosing the feature is
+/// choosing ring for the process, so ring is installed unless the application
+/// installed one first.
+#[cfg(feature = "rustls-ring")]
+fn install_ring_unless_a_provider_is_installed() {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // An error means another thread installed a provider in between, which
+        // serves as well.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
 }
 
 /// How long an idle pooled connection is kept: below the gateway's 60 s.

@@ -102,6 +102,31 @@
 //! # }
 //! ```
 //!
+//! # TLS: the crate's features
+//!
+//! `https://` needs one TLS backend, chosen by a feature; each is reqwest's own.
+//!
+//! | feature | backend | builds |
+//! | --- | --- | --- |
+//! | `rustls` (default) | rustls on aws-lc-rs | C code through cmake: the usual failure on Windows and cross targets |
+//! | `rustls-ring` | rustls on ring | no cmake; the lightest build |
+//! | `native-tls` | the platform's: OpenSSL on Linux, Secure Transport on macOS, SChannel on Windows | OpenSSL's headers and `pkg-config` on Linux |
+//!
+//! ```toml
+//! sonoran-cms = { version = "0.1", default-features = false, features = ["rustls-ring"] }
+//! ```
+//!
+//! With `native-tls` and a rustls feature together, reqwest uses native-tls.
+//! With `rustls-ring`, the client installs ring as rustls' process-wide crypto
+//! provider when it builds its HTTP client, unless one is installed already; an
+//! application that builds its own `reqwest::Client` for
+//! [`ClientBuilder::http_client`] installs one first
+//! (`rustls::crypto::ring::default_provider().install_default()`), or reqwest
+//! panics. Without any TLS feature, only `http://` to this machine works (a local
+//! gateway), and [`ClientBuilder::build`] refuses an `https://` base URL with
+//! [`BuildError::NoTls`]. A private certificate authority (a gateway, a proxy) is
+//! trusted with `ClientBuilder::add_root_certificate`.
+//!
 //! # Testing your own code against the client
 //!
 //! A [`Transport`] replaces HTTP: the client builds, limits and retries requests
@@ -135,6 +160,8 @@
 //! # Ok(())
 //! # }
 //! ```
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod auth;
 mod config;
@@ -170,6 +197,9 @@ pub use generated_bodies::{
     check_success_body, request_body_as_sent,
 };
 pub use rate_limit::{RateLimit, RateLimits};
+/// The HTTP client crate underneath ([`Transport`], [`ClientBuilder::http_client`],
+/// root certificates), so callers use the same version.
+pub use reqwest;
 pub use retry::RetryPolicy;
 pub use transport::{BoxFuture, Transport};
 /// The UUID crate the generated types use, so callers need no version of their own.
