@@ -464,6 +464,17 @@ pub fn derived_overlay(spec: &Value) -> Value {
         // call: its fields are optional, unknown fields are ignored, and a `meta`
         // of another shape is kept as plain JSON.
         meta["description"] = json!("When and where the API answered (the envelope's `meta`).");
+        for (member, description) in [
+            (
+                "timestamp",
+                "When the API answered (ISO 8601, as the docs' README shows it).",
+            ),
+            ("path", "The path of the request answered (`/v2/...`)."),
+        ] {
+            if let Some(schema) = meta["properties"].get_mut(member) {
+                schema["description"] = json!(description);
+            }
+        }
         schemas.insert("MetaFields".to_owned(), meta);
         schemas.insert(
             "ResponseMeta".to_owned(),
@@ -508,6 +519,24 @@ fn response_envelope(example: &Value, shared_meta: &mut Option<Value>) -> Value 
         .collect();
     if !required.is_empty() {
         envelope["required"] = Value::Array(required);
+    }
+    // The docs' README describes the envelope once for every operation; its
+    // members say so on every answer type.
+    for (member, description) in [
+        (
+            "success",
+            "Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).",
+        ),
+        (
+            "data",
+            "What the operation answers (the envelope's `data`).",
+        ),
+    ] {
+        if let Some(schema) = envelope["properties"].get_mut(member)
+            && schema.get("description").is_none()
+        {
+            schema["description"] = json!(description);
+        }
     }
     if let Some(meta) = example.get("meta") {
         let meta_schema = schema_from_example("meta", meta, Side::Response);

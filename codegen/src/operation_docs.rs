@@ -1,10 +1,13 @@
 //! What each operation's rustdoc tells a user beyond the docs' summary, written
 //! from the spec's data so that no operation is documented by hand: its rate
 //! limit, how it is retried, which success statuses it takes, which inputs it
-//! requires and which are optional (with the groups of alternatives), and how it
-//! pages. progenitor renders an operation's `description` into the docs of its
-//! `Client` method, so the text goes there.
+//! requires and which are optional (with the groups of alternatives), how it
+//! pages, and a short example that sets every required input (compiled as a
+//! doctest, so a spec change that breaks it fails `cargo test`). progenitor
+//! renders an operation's `description` into the docs of its `Client` method, so
+//! the text goes there.
 
+use heck::ToPascalCase as _;
 use serde_json::Value;
 
 use crate::naming::rust_snake_name;
@@ -126,7 +129,303 @@ fn operation_text(method: &str, operation: &Value, components: &Value) -> String
             "**Undocumented by Sonoran:** typed from the sources its description names.".to_owned(),
         );
     }
+    lines.push(example(operation, components));
     lines.join("\n\n")
+}
+
+/// The placeholder every example names an account with.
+const EXAMPLE_UUID: &str = "8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11";
+
+/// Where a generated value goes, which decides how it must be written: a
+/// builder's setter takes anything that converts (`TryInto`), so a literal or a
+/// nested builder does; inside a `vec![..]` the value must be of the exact type.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Position {
+    Setter,
+    Exact,
+}
+
+/// A `no_run` doctest that makes the call with every required input set: path
+/// and query parameters, the body's required fields (built with its builder) and
+/// a required group of alternatives (`.identity(..)` for an account). Values come
+/// from the docs' request example where they fit the field's type, otherwise from
+/// the type (the first known value of a value set, a fixed UUID).
+fn example(operation: &Value, components: &Value) -> String {
+    let method = rust_snake_name(operation["operationId"].as_str().unwrap_or_default());
+    let groups: Vec<&Value> = operation["x-sonoran-one-of"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|group| group["required"] == Value::Bool(true))
+        .collect();
+    let mut calls = Vec::new();
+    for parameter in operation["parameters"].as_array().into_iter().flatten() {
+        let name = parameter["name"].as_str().unwrap_or_default();
+        let example = parameter
+            .get("example")
+            .or(parameter["schema"].get("example"));
+        if parameter["required"] == Value::Bool(true) {
+            let value = value_of(
+                &parameter["schema"],
+                components,
+                &name.to_pascal_case(),
+                Position::Setter,
+                example,
+            );
+            calls.push(format!(".{}({value})", rust_snake_name(name)));
+        }
+    }
+    for group in groups.iter().filter(|group| group["in"] == "query") {
+        calls.push(group_setter(group, operation, components));
+    }
+    if let Some(reference) = operation
+        .pointer("/requestBody/content/application~1json/schema/$ref")
+        .and_then(Value::as_str)
+    {
+        let type_name = type_name(reference);
+        let example = operation.pointer("/requestBody/content/application~1json/example");
+        let mut body = builder_expression(&type_name, components, example);
+        for group in groups.iter().filter(|group| group["in"] == "body") {
+            body.push_str(&group_setter(group, operation, components));
+        }
+        calls.push(format!(".body({body})"));
+    }
+    let mut code = vec![
+        "```rust,no_run".to_owned(),
+        "# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {"
+            .to_owned(),
+    ];
+    let uses_types = calls.iter().any(|call| call.contains("types::"));
+    code.push(format!(
+        "{}use sonoran_cms::types;",
+        if uses_types { "" } else { "# " }
+    ));
+    code.push("let response = client".to_owned());
+    code.push(format!("    .{method}()"));
+    code.extend(calls.into_iter().map(|call| format!("    {call}")));
+    code.push("    .send()".to_owned());
+    code.push("    .await".to_owned());
+    code.push("    .map_err(sonoran_cms::Error::from)?;".to_owned());
+    code.push("println!(\"{:?}\", response.into_inner());".to_owned());
+    code.push("# Ok(())".to_owned());
+    code.push("# }".to_owned());
+    code.push("```".to_owned());
+    format!(
+        "**Example** (every required input set; the values are placeholders):\n\n{}",
+        code.join("\n")
+    )
+}
+
+/// The setter call that satisfies a required group: `.identity(..)` for an
+/// account identity, otherwise its first field.
+fn group_setter(group: &Value, operation: &Value, components: &Value) -> String {
+    if group.get("account-identity").is_some() {
+        return ".identity(types::AccountIdentity::Discord(\"123456789012345678\".into()))"
+            .to_owned();
+    }
+    let Some(field) = group["fields"]
+        .as_array()
+        .and_then(|fields| fields.first())
+        .and_then(Value::as_str)
+    else {
+        return String::new();
+    };
+    let schema = if group["in"] == "query" {
+        operation["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|parameter| parameter["name"] == field)
+            .map(|parameter| parameter["schema"].clone())
+    } else {
+        operation
+            .pointer("/requestBody/content/application~1json/schema/$ref")
+            .and_then(Value::as_str)
+            .and_then(|reference| components.get(type_name(reference)))
+            .and_then(|body| body["properties"].get(field))
+            .cloned()
+    }
+    .unwrap_or(Value::Null);
+    let value = value_of(
+        &schema,
+        components,
+        &field.to_pascal_case(),
+        Position::Setter,
+        None,
+    );
+    format!(".{}({value})", rust_snake_name(field))
+}
+
+/// The Rust name typify gives a component: its name, which lint keeps a valid
+/// Rust type name.
+fn type_name(reference: &str) -> String {
+    reference.rsplit('/').next().unwrap_or_default().to_owned()
+}
+
+/// `types::Name::builder()` with every required field of the object set.
+fn builder_expression(type_name: &str, components: &Value, example: Option<&Value>) -> String {
+    let schema = components.get(type_name).unwrap_or(&Value::Null);
+    object_builder(type_name, schema, components, example)
+}
+
+fn object_builder(
+    type_name: &str,
+    schema: &Value,
+    components: &Value,
+    example: Option<&Value>,
+) -> String {
+    let mut text = format!("types::{type_name}::builder()");
+    for field in schema["required"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+    {
+        let field_schema = &schema["properties"][field];
+        // typify names an inline object after its parent and the field.
+        let hint = format!("{type_name}{}", field.to_pascal_case());
+        let value = value_of(
+            field_schema,
+            components,
+            &hint,
+            Position::Setter,
+            example.and_then(|example| example.get(field)),
+        );
+        text.push_str(&format!(".{}({value})", rust_snake_name(field)));
+    }
+    text
+}
+
+/// A Rust expression of the type `schema` generates, for `position`. `hint` is
+/// the name typify gives an inline object there.
+fn value_of(
+    schema: &Value,
+    components: &Value,
+    hint: &str,
+    position: Position,
+    example: Option<&Value>,
+) -> String {
+    if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+        let name = type_name(reference);
+        let target = components.get(&name).unwrap_or(&Value::Null);
+        return named_value(&name, target, components, position, example);
+    }
+    if let Some([single]) = schema
+        .get("allOf")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+    {
+        return value_of(single, components, hint, position, example);
+    }
+    if schema.get("enum").is_some() {
+        // An inline value set: typify names it as it would an inline object.
+        return named_value(hint, schema, components, position, example);
+    }
+    let exact = position == Position::Exact;
+    match schema.get("type").and_then(Value::as_str) {
+        Some("string") => string_value(schema, position, example),
+        Some("integer") => {
+            let number = example
+                .and_then(Value::as_u64)
+                .filter(|&number| number > 0)
+                .unwrap_or(1);
+            if exact {
+                number.to_string()
+            } else {
+                format!("{number}_u64")
+            }
+        }
+        Some("number") => "1.0".to_owned(),
+        Some("boolean") => example.and_then(Value::as_bool).unwrap_or(true).to_string(),
+        Some("array") => {
+            let item = value_of(
+                &schema["items"],
+                components,
+                &format!("{hint}Item"),
+                Position::Exact,
+                example.and_then(|example| example.get(0)),
+            );
+            format!("vec![{item}]")
+        }
+        Some("object") if schema.get("properties").is_some() => {
+            let builder = object_builder(hint, schema, components, example);
+            if exact {
+                format!("types::{hint}::try_from({builder})?")
+            } else {
+                builder
+            }
+        }
+        // An untyped value (`x-untyped-reason`): any JSON.
+        _ => format!(
+            "serde_json::json!({})",
+            example.map_or_else(|| "\"text\"".to_owned(), Value::to_string)
+        ),
+    }
+}
+
+/// A value of the component `name`: an object through its builder, a closed
+/// value set by its first value, an open one (`Known | Other`) by the first known
+/// value.
+fn named_value(
+    name: &str,
+    target: &Value,
+    components: &Value,
+    position: Position,
+    example: Option<&Value>,
+) -> String {
+    if let Some(first) = target["enum"].as_array().and_then(|values| values.first()) {
+        return match position {
+            Position::Setter => first.to_string(),
+            Position::Exact => format!("{first}.parse::<types::{name}>()?"),
+        };
+    }
+    if let Some(known) = target["oneOf"]
+        .as_array()
+        .and_then(|forms| forms.first())
+        .and_then(|form| form["$ref"].as_str())
+        .map(type_name)
+    {
+        let first = components[&known]["enum"]
+            .as_array()
+            .and_then(|values| values.first())
+            .cloned()
+            .unwrap_or(Value::Null);
+        return format!("types::{name}::from({first}.parse::<types::{known}>()?)");
+    }
+    if target.get("properties").is_some() {
+        let builder = object_builder(name, target, components, example);
+        return match position {
+            Position::Setter => builder,
+            Position::Exact => format!("types::{name}::try_from({builder})?"),
+        };
+    }
+    value_of(target, components, name, position, example)
+}
+
+fn string_value(schema: &Value, position: Position, example: Option<&Value>) -> String {
+    let exact = position == Position::Exact;
+    match schema.get("format").and_then(Value::as_str) {
+        Some("uuid") => {
+            if exact {
+                format!("sonoran_cms::uuid::Uuid::parse_str(\"{EXAMPLE_UUID}\")?")
+            } else {
+                format!("\"{EXAMPLE_UUID}\"")
+            }
+        }
+        Some("date-time") => {
+            "\"2026-01-01T00:00:00Z\".parse::<sonoran_cms::chrono::DateTime<sonoran_cms::chrono::Utc>>()?"
+                .to_owned()
+        }
+        _ => {
+            let text = example.and_then(Value::as_str).unwrap_or("text");
+            let literal = Value::String(text.to_owned()).to_string();
+            if exact {
+                format!("{literal}.to_owned()")
+            } else {
+                literal
+            }
+        }
+    }
 }
 
 fn retries(method: &str, operation: &Value) -> String {
@@ -216,7 +515,8 @@ mod tests {
                 "operationId": "setAccountName",
                 "description": "Renames an account.",
                 "x-sonoran-rate-limit": {"requests": 22, "window-seconds": 60, "scope": "credential"},
-                "parameters": [{"name": "accountId", "in": "path", "required": true}],
+                "parameters": [{"name": "accountId", "in": "path", "required": true,
+                                "schema": {"type": "string", "format": "uuid"}}],
                 "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Body"}}}},
                 "x-sonoran-one-of": [{"group": "account identity", "in": "body", "fields": ["apiId"], "required": false,
                                        "account-identity": {}}],
@@ -250,5 +550,58 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("**Account identity:** optionally one of `apiId` (set it with `.identity(AccountIdentity::..)`)"), "{text}");
+        assert!(
+            text.contains(
+                "```rust,no_run\n# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {\nuse sonoran_cms::types;\nlet response = client\n    .set_account_name()\n    .account_id(\"8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11\")\n    .body(types::Body::builder().new_name(\"text\"))\n    .send()"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn an_example_sets_every_required_input_in_the_form_its_type_takes() {
+        let components = json!({
+            "Body": {"type": "object", "required": ["servers", "team", "kind", "when"],
+                "properties": {
+                    "servers": {"type": "array", "items": {"$ref": "#/components/schemas/Server"}},
+                    "team": {"allOf": [{"$ref": "#/components/schemas/Team"}]},
+                    "kind": {"type": "string", "enum": ["note", "ban"]},
+                    "when": {"type": "string", "format": "date-time"},
+                    "optional": {"type": "string"}}},
+            "Server": {"type": "object", "required": ["name", "rows"],
+                "properties": {"name": {"type": "string"},
+                    "rows": {"type": "array", "items": {"type": "object", "required": ["value"],
+                        "properties": {"value": {}}}}}},
+            "Team": {"oneOf": [{"$ref": "#/components/schemas/KnownTeam"}, {"title": "Other", "type": "string"}]},
+            "KnownTeam": {"type": "string", "enum": ["police", "fire"]}
+        });
+        let operation = json!({
+            "operationId": "addThings",
+            "parameters": [{"name": "serverId", "in": "path", "required": true,
+                            "schema": {"type": "integer", "minimum": 1}},
+                           {"name": "skip", "in": "query", "schema": {"type": "integer"}}],
+            "requestBody": {"content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/Body"},
+                "example": {"servers": [{"name": "Main", "rows": [{"value": ["a"]}]}], "kind": "ban"}}}},
+            "x-sonoran-one-of": [{"group": "account identity", "in": "body", "required": true,
+                                   "fields": ["discord"], "account-identity": {}}]
+        });
+        let text = example(&operation, &components);
+        for expected in [
+            ".add_things()",
+            ".server_id(1_u64)",
+            ".servers(vec![types::Server::try_from(types::Server::builder().name(\"Main\").rows(vec![types::ServerRowsItem::try_from(types::ServerRowsItem::builder().value(serde_json::json!([\"a\"])))?]))?])",
+            ".team(types::Team::from(\"police\".parse::<types::KnownTeam>()?))",
+            ".kind(\"note\")",
+            ".when(\"2026-01-01T00:00:00Z\".parse::<sonoran_cms::chrono::DateTime<sonoran_cms::chrono::Utc>>()?)",
+            ".identity(types::AccountIdentity::Discord(\"123456789012345678\".into()))",
+        ] {
+            assert!(text.contains(expected), "{expected} missing from:\n{text}");
+        }
+        assert!(!text.contains(".skip("), "optional inputs stay out: {text}");
+        assert!(
+            !text.contains(".optional("),
+            "optional fields stay out: {text}"
+        );
     }
 }

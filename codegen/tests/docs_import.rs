@@ -227,8 +227,9 @@ fn examples_narrow_the_tables_types_in_the_derived_overlay() {
     assert_eq!(
         schemas["GetWidgetResponse"],
         json!({"type": "object",
-               "properties": {"success": {"type": "boolean"},
+               "properties": {"success": {"type": "boolean", "description": "Whether the API did what was asked: `true` in every success answer (one that says `false` is an error)."},
                               "data": {"type": "object",
+                                       "description": "What the operation answers (the envelope's `data`).",
                                        "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
                                                       "history": {"type": "object",
                                                                   "additionalProperties": {"type": "object", "properties": {

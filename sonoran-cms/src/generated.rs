@@ -235,6 +235,7 @@ pub mod types {
         pub data: ActivityRow,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl ActivityTrackerResponse {
@@ -249,6 +250,7 @@ pub mod types {
         pub data: ::std::vec::Vec<ActivityRow>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl ActivityTrackerServerStartResponse {
@@ -298,6 +300,7 @@ pub mod types {
         pub data: AddErlcRecordResponseData,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl AddErlcRecordResponse {
@@ -374,6 +377,7 @@ pub mod types {
         pub data: MemberRecordList,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl AddMemberRecordResponse {
@@ -399,6 +403,7 @@ pub mod types {
         pub data: AddServersResponseData,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl AddServersResponse {
@@ -482,6 +487,7 @@ pub mod types {
         pub data: ChangeFormStageResponseData,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl ChangeFormStageResponse {
@@ -589,6 +595,7 @@ pub mod types {
         pub data: ClockAccountResponseData,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl ClockAccountResponse {
@@ -1145,6 +1152,7 @@ pub mod types {
         pub data: RsvpResult,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl CreateRsvpResponse {
@@ -1176,6 +1184,7 @@ pub mod types {
         pub data: CreateShortUrlResponseData,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl CreateShortUrlResponse {
@@ -1254,6 +1263,7 @@ pub mod types {
         pub data: ::std::vec::Vec<ProfileFieldValue>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl EditProfileFieldsResponse {
@@ -1331,9 +1341,11 @@ pub mod types {
     ///`ExecuteErlcCommandResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct ExecuteErlcCommandResponse {
+        ///What the operation answers (the envelope's `data`).
         pub data: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl ExecuteErlcCommandResponse {
@@ -1385,6 +1397,7 @@ pub mod types {
         pub data: ForceSyncResponseData,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl ForceSyncResponse {
@@ -1628,6 +1641,7 @@ pub mod types {
         pub data: ::std::vec::Vec<AccountIdentifier>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl GetAccountIdentifiersResponse {
@@ -1638,9 +1652,11 @@ pub mod types {
     ///`GetAccountRanksResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct GetAccountRanksResponse {
+        ///What the operation answers (the envelope's `data`).
         pub data: ::std::vec::Vec<::uuid::Uuid>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl GetAccountRanksResponse {
@@ -1655,6 +1671,7 @@ pub mod types {
         pub data: CommunityAccount,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl GetAccountResponse {
@@ -1668,6 +1685,7 @@ pub mod types {
         pub data: GetAccountsResponseData,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl GetAccountsResponse {
@@ -1702,6 +1720,7 @@ pub mod types {
         pub data: GetAceConfigResponseData,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl GetAceConfigResponse {
@@ -1733,6 +1752,7 @@ pub mod types {
         pub data: ::std::vec::Vec<GetClockInTypesResponseDataItem>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl GetClockInTypesResponse {
@@ -1762,6 +1782,7 @@ pub mod types {
         pub data: CommunitySummary,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl GetCommunityResponse {
@@ -1776,6 +1797,7 @@ pub mod types {
         pub data: GetCurrentClockInResponseData,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl GetCurrentClockInResponse {
@@ -1803,6 +1825,7 @@ pub mod types {
         pub data: ::std::option::Option<CommunityServerSession>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl GetCurrentSessionResponse {
@@ -1813,9 +1836,11 @@ pub mod types {
     ///`GetCustomLogTypesResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct GetCustomLogTypesResponse {
+        ///What the operation answers (the envelope's `data`).
         pub data: ::std::vec::Vec<GetCustomLogTypesResponseDataItem>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl GetCustomLogTypesResponse {
@@ -1849,9 +1874,11 @@ pub mod types {
     ///`GetDepartmentsResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct GetDepartmentsResponse {
+        ///What the operation answers (the envelope's `data`).
         pub data: ::std::vec::Vec<GetDepartmentsResponseDataItem>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl GetDepartmentsResponse {
@@ -1913,6 +1940,7 @@ pub mod types {
         pub data: GetFormLockStatusResponseData,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl GetFormLockStatusResponse {
@@ -1949,6 +1977,7 @@ pub mod types {
         pub data: FormSubmission,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl GetFormSubmissionResponse {
@@ -1989,6 +2018,7 @@ pub mod types {
         pub data: ::std::vec::Vec<GetFullWhitelistResponseDataItem>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl GetFullWhitelistResponse {
@@ -2021,6 +2051,7 @@ pub mod types {
         pub data: GetLatestActivityResponseData,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl GetLatestActivityResponse {
@@ -2054,6 +2085,7 @@ pub mod types {
         pub data: GetMemberPointsResponseData,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl GetMemberPointsResponse {
@@ -2085,6 +2117,7 @@ pub mod types {
         pub data: MemberRecordList,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl GetMemberRecordsResponse {
@@ -2095,9 +2128,11 @@ pub mod types {
     ///`GetOnlinePlayersResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct GetOnlinePlayersResponse {
+        ///What the operation answers (the envelope's `data`).
         pub data: ::std::vec::Vec<GetOnlinePlayersResponseDataItem>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl GetOnlinePlayersResponse {
@@ -2172,6 +2207,7 @@ pub mod types {
         pub data: GetPlayerQueueResponseData,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl GetPlayerQueueResponse {
@@ -2200,9 +2236,11 @@ pub mod types {
     ///`GetProfileFieldsResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct GetProfileFieldsResponse {
+        ///What the operation answers (the envelope's `data`).
         pub data: ::std::vec::Vec<GetProfileFieldsResponseDataItem>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl GetProfileFieldsResponse {
@@ -2247,6 +2285,7 @@ pub mod types {
         pub data: ::std::vec::Vec<PromotionFlow>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl GetPromotionFlowsResponse {
@@ -2260,6 +2299,7 @@ pub mod types {
         pub data: GetRosterContentsResponseData,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl GetRosterContentsResponse {
@@ -2335,6 +2375,7 @@ pub mod types {
         pub data: GetServersResponseData,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl GetServersResponse {
@@ -2359,6 +2400,7 @@ pub mod types {
         pub data: GetSubVersionResponseData,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl GetSubVersionResponse {
@@ -2366,7 +2408,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///`GetSubVersionResponseData`
+    ///What the operation answers (the envelope's `data`).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct GetSubVersionResponseData {
         #[serde(
@@ -2389,6 +2431,7 @@ pub mod types {
         pub data: GetTemplateSubmissionsResponseData,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl GetTemplateSubmissionsResponse {
@@ -2913,9 +2956,11 @@ pub mod types {
     ///`LockTeamResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct LockTeamResponse {
+        ///What the operation answers (the envelope's `data`).
         pub data: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl LockTeamResponse {
@@ -2930,6 +2975,7 @@ pub mod types {
         pub data: CommunitySummary,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl LookupCommunityResponse {
@@ -3106,8 +3152,10 @@ pub mod types {
     ///When and where the API answered (the envelope's `meta`).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct MetaFields {
+        ///The path of the request answered (`/v2/...`).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub path: ::std::option::Option<::std::string::String>,
+        ///When the API answered (ISO 8601, as the docs' README shows it).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub timestamp: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
     }
@@ -3280,6 +3328,7 @@ pub mod types {
         pub data: ::std::vec::Vec<RegisterIdentifiersResponseDataItem>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl RegisterIdentifiersResponse {
@@ -3387,6 +3436,7 @@ pub mod types {
         pub data: SearchAccountsResponseData,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl SearchAccountsResponse {
@@ -3496,6 +3546,7 @@ pub mod types {
         pub data: SetAccountNameResponseData,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl SetAccountNameResponse {
@@ -3572,6 +3623,7 @@ pub mod types {
         pub data: CommunityAccount,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl SetAccountRanksResponse {
@@ -3626,6 +3678,7 @@ pub mod types {
         pub data: AceConfig,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl SetAceConfigResponse {
@@ -3636,6 +3689,7 @@ pub mod types {
     ///`SetFormLockStatusRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct SetFormLockStatusRequest {
+        ///Whether the form template is locked: v1 answers that it set the state to LOCKED or UNLOCKED by it.
         pub state: bool,
     }
     impl SetFormLockStatusRequest {
@@ -3646,9 +3700,11 @@ pub mod types {
     ///`SetFormLockStatusResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct SetFormLockStatusResponse {
+        ///What the operation answers (the envelope's `data`).
         pub data: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl SetFormLockStatusResponse {
@@ -3676,6 +3732,7 @@ pub mod types {
         pub data: CommunityServer,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl SetServerTypeResponse {
@@ -3701,6 +3758,7 @@ pub mod types {
         pub data: SetServersResponseData,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl SetServersResponse {
@@ -3722,8 +3780,10 @@ pub mod types {
     ///`StartSessionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct StartSessionRequest {
+        ///The UUID of the account that starts the session.
         #[serde(rename = "accId")]
         pub acc_id: ::uuid::Uuid,
+        ///The id of the community server the session runs on.
         #[serde(rename = "serverId")]
         pub server_id: ::std::num::NonZeroU64,
     }
@@ -3739,6 +3799,7 @@ pub mod types {
         pub data: CommunityServerSession,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl StartSessionResponse {
@@ -3749,8 +3810,10 @@ pub mod types {
     ///`StopSessionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct StopSessionRequest {
+        ///The UUID of the account that stops the session.
         #[serde(rename = "accId")]
         pub acc_id: ::uuid::Uuid,
+        ///The id of the community server the session runs on.
         #[serde(rename = "serverId")]
         pub server_id: ::std::num::NonZeroU64,
     }
@@ -3766,6 +3829,7 @@ pub mod types {
         pub data: CommunityServerSession,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl StopSessionResponse {
@@ -3882,6 +3946,7 @@ pub mod types {
         pub data: ::std::vec::Vec<TriggerPromotionFlowsResponseDataItem>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl TriggerPromotionFlowsResponse {
@@ -3934,6 +3999,7 @@ pub mod types {
         pub data: UndoRankChangeResponseData,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl UndoRankChangeResponse {
@@ -4001,9 +4067,11 @@ pub mod types {
     ///`UnlockTeamResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct UnlockTeamResponse {
+        ///What the operation answers (the envelope's `data`).
         pub data: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl UnlockTeamResponse {
@@ -4014,6 +4082,7 @@ pub mod types {
     ///`UpdateMemberRecordPointsRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct UpdateMemberRecordPointsRequest {
+        ///The record's new number of points.
         pub points: i64,
     }
     impl UpdateMemberRecordPointsRequest {
@@ -4028,6 +4097,7 @@ pub mod types {
         pub data: MemberRecordList,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl UpdateMemberRecordPointsResponse {
@@ -4038,6 +4108,7 @@ pub mod types {
     ///`UpdateMemberRecordReasonRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct UpdateMemberRecordReasonRequest {
+        ///The record's new reason.
         pub reason: ::std::string::String,
     }
     impl UpdateMemberRecordReasonRequest {
@@ -4052,6 +4123,7 @@ pub mod types {
         pub data: MemberRecordList,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl UpdateMemberRecordReasonResponse {
@@ -4062,6 +4134,7 @@ pub mod types {
     ///`UpdateMemberRecordStatusRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct UpdateMemberRecordStatusRequest {
+        ///The record's new status (a boolean; no source says which value is which).
         pub status: bool,
     }
     impl UpdateMemberRecordStatusRequest {
@@ -4076,6 +4149,7 @@ pub mod types {
         pub data: MemberRecordList,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl UpdateMemberRecordStatusResponse {
@@ -4124,6 +4198,7 @@ pub mod types {
         pub data: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
+        ///Whether the API did what was asked: `true` in every success answer (one that says `false` is an error).
         pub success: bool,
     }
     impl VerifyWhitelistResponse {
@@ -19114,6 +19189,23 @@ impl Client {
 
 **Account identity:** optionally one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.
 
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+use sonoran_cms::types;
+let response = client
+    .clock_account()
+    .account_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11")
+    .body(types::ClockAccountRequest::builder())
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
+
 Sends a `POST` request to `/v2/community/accounts/{accountId}/clock`
 
 Arguments:
@@ -19144,6 +19236,23 @@ let response = client.clock_account()
 **Optional:** body `accId` (`.acc_id(..)`), body `apiId` (`.api_id(..)`), body `username` (`.username(..)`), body `discord` (`.discord(..)`), body `uniqueId` (`.unique_id(..)`).
 
 **Account identity:** optionally one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.
+
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+use sonoran_cms::types;
+let response = client
+    .edit_profile_fields()
+    .account_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11")
+    .body(types::EditProfileFieldsRequest::builder().profile_fields(vec![types::EditProfileFieldsRequestProfileFieldsItem::try_from(types::EditProfileFieldsRequestProfileFieldsItem::builder().id("discord").value(serde_json::json!("1234567890")))?]))
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
 
 Sends a `PATCH` request to `/v2/community/accounts/{accountId}/profile-fields`
 
@@ -19176,6 +19285,23 @@ let response = client.edit_profile_fields()
 
 **Account identity:** optionally one of `accId`, `apiId`, `username`, `discordId`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.
 
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+use sonoran_cms::types;
+let response = client
+    .force_sync()
+    .account_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11")
+    .body(types::ForceSyncRequest::builder())
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
+
 Sends a `POST` request to `/v2/community/accounts/{accountId}/sync`
 
 Arguments:
@@ -19203,6 +19329,22 @@ let response = client.force_sync()
 
 **Required:** path `accountId` (`.account_id(..)`).
 
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+# use sonoran_cms::types;
+let response = client
+    .get_account_identifiers()
+    .account_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11")
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
+
 Sends a `GET` request to `/v2/community/accounts/{accountId}/identifiers`
 
 Arguments:
@@ -19227,6 +19369,23 @@ let response = client.get_account_identifiers()
 **Success:** any 2XX (the docs name 201).
 
 **Required:** path `accountId` (`.account_id(..)`), body `identifiers` (`.identifiers(..)`).
+
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+use sonoran_cms::types;
+let response = client
+    .register_identifiers()
+    .account_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11")
+    .body(types::RegisterIdentifiersRequest::builder().identifiers(vec![types::RegisterIdentifiersRequestIdentifiersItem::try_from(types::RegisterIdentifiersRequestIdentifiersItem::builder().type_(types::IdentifierType::from("hwid".parse::<types::KnownIdentifierType>()?)).value("1234567890"))?]))
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
 
 Sends a `POST` request to `/v2/community/accounts/{accountId}/identifiers`
 
@@ -19254,6 +19413,22 @@ let response = client.register_identifiers()
 **Success:** any 2XX (the docs name 200).
 
 **Required:** path `accountId` (`.account_id(..)`).
+
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+# use sonoran_cms::types;
+let response = client
+    .get_account_ranks()
+    .account_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11")
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
 
 Sends a `GET` request to `/v2/community/accounts/{accountId}/ranks`
 
@@ -19284,6 +19459,23 @@ let response = client.get_account_ranks()
 
 **Account identity:** optionally one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.
 
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+use sonoran_cms::types;
+let response = client
+    .set_account_ranks()
+    .account_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11")
+    .body(types::SetAccountRanksRequest::builder())
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
+
 Sends a `PATCH` request to `/v2/community/accounts/{accountId}/ranks`
 
 Arguments:
@@ -19311,6 +19503,22 @@ let response = client.set_account_ranks()
 
 **Required:** path `accountId` (`.account_id(..)`).
 
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+# use sonoran_cms::types;
+let response = client
+    .get_account()
+    .account_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11")
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
+
 Sends a `GET` request to `/v2/community/accounts/{accountId}`
 
 Arguments:
@@ -19337,6 +19545,21 @@ let response = client.get_account()
 **Optional:** query `skip` (`.skip(..)`), query `take` (`.take(..)`), query `sysStatus` (`.sys_status(..)`), query `comStatus` (`.com_status(..)`), query `banned` (`.banned(..)`), query `archived` (`.archived(..)`).
 
 **Paging:** by `skip` and `take`; the builder's `.items(page_size)` streams every item.
+
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+# use sonoran_cms::types;
+let response = client
+    .get_accounts()
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
 
 Sends a `GET` request to `/v2/community/accounts`
 
@@ -19377,6 +19600,22 @@ let response = client.get_accounts()
 
 **Account identity:** optionally one of `accId`, `apiId`, `username`, `discordId`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.
 
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+# use sonoran_cms::types;
+let response = client
+    .get_current_clock_in()
+    .account_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11")
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
+
 Sends a `GET` request to `/v2/community/accounts/{accountId}/clock/current`
 
 Arguments:
@@ -19414,6 +19653,23 @@ let response = client.get_current_clock_in()
 
 **Optional:** query `serverId` (`.server_id(..)`), query `clockInType` (`.clock_in_type(..)`), query `accId` (`.acc_id(..)`).
 
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+use sonoran_cms::types;
+let response = client
+    .get_latest_activity()
+    .account_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11")
+    .type_(types::LatestActivityType::from("clockin".parse::<types::KnownLatestActivityType>()?))
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
+
 Sends a `GET` request to `/v2/community/accounts/{accountId}/activity/latest`
 
 Arguments:
@@ -19448,6 +19704,22 @@ let response = client.get_latest_activity()
 **Optional:** query `accountId` (`.account_id(..)`), query `apiId` (`.api_id(..)`), query `username` (`.username(..)`), query `accId` (`.acc_id(..)`), query `discord` (`.discord(..)`), query `uniqueId` (`.unique_id(..)`), query `discordId` (`.discord_id(..)`).
 
 **Account identity:** exactly one of `accountId`, `accId`, `apiId`, `username`, `discord`, `discordId`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.
+
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+use sonoran_cms::types;
+let response = client
+    .search_accounts()
+    .identity(types::AccountIdentity::Discord("123456789012345678".into()))
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
 
 Sends a `GET` request to `/v2/community/accounts/search`
 
@@ -19490,6 +19762,23 @@ let response = client.search_accounts()
 
 **Account identity:** optionally one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.
 
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+use sonoran_cms::types;
+let response = client
+    .set_account_name()
+    .account_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11")
+    .body(types::SetAccountNameRequest::builder().new_name("Example Account"))
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
+
 Sends a `PATCH` request to `/v2/community/accounts/{accountId}/name`
 
 Arguments:
@@ -19520,6 +19809,22 @@ let response = client.set_account_name()
 **Optional:** query `apiId` (`.api_id(..)`), query `username` (`.username(..)`), query `discordId` (`.discord_id(..)`), query `uniqueId` (`.unique_id(..)`), query `accId` (`.acc_id(..)`).
 
 **Account identity:** optionally one of `accId`, `apiId`, `username`, `discordId`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.
+
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+# use sonoran_cms::types;
+let response = client
+    .get_member_records()
+    .account_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11")
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
 
 Sends a `GET` request to `/v2/community/disciplinary/accounts/{accountId}/records`
 
@@ -19560,6 +19865,23 @@ let response = client.get_member_records()
 
 **Account identity:** optionally one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.
 
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+use sonoran_cms::types;
+let response = client
+    .add_member_record()
+    .account_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11")
+    .body(types::AddMemberRecordRequest::builder().points(5_u64).reason("Training violation"))
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
+
 Sends a `POST` request to `/v2/community/disciplinary/accounts/{accountId}/records`
 
 Arguments:
@@ -19590,6 +19912,22 @@ let response = client.add_member_record()
 **Optional:** query `apiId` (`.api_id(..)`), query `username` (`.username(..)`), query `discordId` (`.discord_id(..)`), query `uniqueId` (`.unique_id(..)`), query `accId` (`.acc_id(..)`).
 
 **Account identity:** optionally one of `accId`, `apiId`, `username`, `discordId`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.
+
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+# use sonoran_cms::types;
+let response = client
+    .get_member_points()
+    .account_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11")
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
 
 Sends a `GET` request to `/v2/community/disciplinary/accounts/{accountId}/points`
 
@@ -19626,6 +19964,23 @@ let response = client.get_member_points()
 
 **Required:** path `recordId` (`.record_id(..)`), body `points` (`.points(..)`).
 
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+use sonoran_cms::types;
+let response = client
+    .update_member_record_points()
+    .record_id("text")
+    .body(types::UpdateMemberRecordPointsRequest::builder().points(10_u64))
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
+
 Sends a `PATCH` request to `/v2/community/disciplinary/records/{recordId}/points`
 
 Arguments:
@@ -19653,6 +20008,23 @@ let response = client.update_member_record_points()
 
 **Required:** path `recordId` (`.record_id(..)`), body `reason` (`.reason(..)`).
 
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+use sonoran_cms::types;
+let response = client
+    .update_member_record_reason()
+    .record_id("text")
+    .body(types::UpdateMemberRecordReasonRequest::builder().reason("Updated reason"))
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
+
 Sends a `PATCH` request to `/v2/community/disciplinary/records/{recordId}/reason`
 
 Arguments:
@@ -19679,6 +20051,23 @@ let response = client.update_member_record_reason()
 **Success:** any 2XX (the docs name 200).
 
 **Required:** path `recordId` (`.record_id(..)`), body `status` (`.status(..)`).
+
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+use sonoran_cms::types;
+let response = client
+    .update_member_record_status()
+    .record_id("text")
+    .body(types::UpdateMemberRecordStatusRequest::builder().status(true))
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
 
 Sends a `PATCH` request to `/v2/community/disciplinary/records/{recordId}/status`
 
@@ -19711,6 +20100,22 @@ let response = client.update_member_record_status()
 
 **Target player:** optionally one of `playerDiscordId`, `playerRobloxId`; a request that lacks a required one is refused before it is sent.
 
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+use sonoran_cms::types;
+let response = client
+    .add_erlc_record()
+    .body(types::AddErlcRecordRequest::builder().roblox_join_code("ABC123").executer_discord_id("1234567890").type_(types::ErlcRecordType::from("note".parse::<types::KnownErlcRecordType>()?)).reason("Example note"))
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
+
 Sends a `POST` request to `/v2/community/erlc/records`
 
 ```text
@@ -19736,6 +20141,22 @@ let response = client.add_erlc_record()
 
 **Optional:** body `includesPlayerNameOrId` (`.includes_player_name_or_id(..)`).
 
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+use sonoran_cms::types;
+let response = client
+    .execute_erlc_command()
+    .body(types::ExecuteErlcCommandRequest::builder().roblox_join_code("ABC123").discord_id("1234567890").type_("announce").args("Server restart in 10 minutes"))
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
+
 Sends a `POST` request to `/v2/community/erlc/commands`
 
 ```text
@@ -19758,6 +20179,22 @@ let response = client.execute_erlc_command()
 **Success:** any 2XX (the docs name 200).
 
 **Required:** query `robloxJoinCode` (`.roblox_join_code(..)`).
+
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+# use sonoran_cms::types;
+let response = client
+    .get_online_players()
+    .roblox_join_code("ABC123")
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
 
 Sends a `GET` request to `/v2/community/erlc/players/online`
 
@@ -19784,6 +20221,22 @@ let response = client.get_online_players()
 
 **Required:** query `robloxJoinCode` (`.roblox_join_code(..)`).
 
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+# use sonoran_cms::types;
+let response = client
+    .get_player_queue()
+    .roblox_join_code("ABC123")
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
+
 Sends a `GET` request to `/v2/community/erlc/players/queue`
 
 Arguments:
@@ -19809,6 +20262,22 @@ let response = client.get_player_queue()
 
 **Required:** body `robloxJoinCode` (`.roblox_join_code(..)`), body `team` (`.team(..)`), body `maxPlayers` (`.max_players(..)`).
 
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+use sonoran_cms::types;
+let response = client
+    .lock_team()
+    .body(types::LockTeamRequest::builder().roblox_join_code("ABC123").team(types::ErlcTeam::from("police".parse::<types::KnownErlcTeam>()?)).max_players(10_u64))
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
+
 Sends a `POST` request to `/v2/community/erlc/teams/lock`
 
 ```text
@@ -19831,6 +20300,22 @@ let response = client.lock_team()
 **Success:** any 2XX (the docs name 200).
 
 **Required:** body `robloxJoinCode` (`.roblox_join_code(..)`), body `team` (`.team(..)`).
+
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+use sonoran_cms::types;
+let response = client
+    .unlock_team()
+    .body(types::UnlockTeamRequest::builder().roblox_join_code("ABC123").team(types::ErlcTeam::from("police".parse::<types::KnownErlcTeam>()?)))
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
 
 Sends a `POST` request to `/v2/community/erlc/teams/unlock`
 
@@ -19858,6 +20343,23 @@ let response = client.unlock_team()
 **Optional:** body `accId` (`.acc_id(..)`), body `apiId` (`.api_id(..)`), body `username` (`.username(..)`), body `discord` (`.discord(..)`), body `uniqueId` (`.unique_id(..)`), body `eventId` (`.event_id(..)`).
 
 **Account identity:** at least one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.
+
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+use sonoran_cms::types;
+let response = client
+    .create_rsvp()
+    .event_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11")
+    .body(types::CreateRsvpRequest::builder().identity(types::AccountIdentity::Discord("123456789012345678".into())))
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
 
 Sends a `POST` request to `/v2/community/events/{eventId}/rsvps`
 
@@ -19890,6 +20392,23 @@ let response = client.create_rsvp()
 
 **Account identity:** at least one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.
 
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+use sonoran_cms::types;
+let response = client
+    .change_form_stage()
+    .form_id(1_u64)
+    .body(types::ChangeFormStageRequest::builder().new_stage_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11").identity(types::AccountIdentity::Discord("123456789012345678".into())))
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
+
 Sends a `PATCH` request to `/v2/community/forms/{formId}/stage`
 
 Arguments:
@@ -19917,6 +20436,22 @@ let response = client.change_form_stage()
 
 **Required:** path `templateId` (`.template_id(..)`).
 
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+# use sonoran_cms::types;
+let response = client
+    .get_form_lock_status()
+    .template_id(1_u64)
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
+
 Sends a `GET` request to `/v2/community/forms/{templateId}/lock`
 
 Arguments:
@@ -19941,6 +20476,23 @@ let response = client.get_form_lock_status()
 **Success:** any 2XX (the docs name 200).
 
 **Required:** path `templateId` (`.template_id(..)`), body `state` (`.state(..)`).
+
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+use sonoran_cms::types;
+let response = client
+    .set_form_lock_status()
+    .template_id(1_u64)
+    .body(types::SetFormLockStatusRequest::builder().state(true))
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
 
 Sends a `PATCH` request to `/v2/community/forms/{templateId}/lock`
 
@@ -19968,6 +20520,22 @@ let response = client.set_form_lock_status()
 **Success:** any 2XX (the docs name 200).
 
 **Required:** path `submissionId` (`.submission_id(..)`).
+
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+# use sonoran_cms::types;
+let response = client
+    .get_form_submission()
+    .submission_id(1_u64)
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
 
 Sends a `GET` request to `/v2/community/forms/submissions/{submissionId}`
 
@@ -19997,6 +20565,22 @@ let response = client.get_form_submission()
 **Optional:** query `skip` (`.skip(..)`), query `take` (`.take(..)`).
 
 **Paging:** by `skip` and `take`; the builder's `.items(page_size)` streams every item.
+
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+# use sonoran_cms::types;
+let response = client
+    .get_template_submissions()
+    .template_id(1_u64)
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
 
 Sends a `GET` request to `/v2/community/forms/{templateId}/submissions`
 
@@ -20035,6 +20619,23 @@ Not in Sonoran's v2 docs: Sonoran.js src/managers/CMSManager.ts (submitFormTempl
 
 **Undocumented by Sonoran:** typed from the sources its description names.
 
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+use sonoran_cms::types;
+let response = client
+    .submit_form_template()
+    .template_id(1_u64)
+    .body(types::SubmitFormTemplateRequest::builder().fields(vec![types::SubmitFormTemplateRequestFieldsItem::try_from(types::SubmitFormTemplateRequestFieldsItem::builder().field_id("text").value(serde_json::json!("text")))?]))
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
+
 Sends a `POST` request to `/v2/community/forms/{templateId}/submissions`
 
 Arguments:
@@ -20064,6 +20665,22 @@ let response = client.submit_form_template()
 
 **Optional:** body `isCustomDomain` (`.is_custom_domain(..)`).
 
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+use sonoran_cms::types;
+let response = client
+    .create_short_url()
+    .body(types::CreateShortUrlRequest::builder().path("/go/example"))
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
+
 Sends a `POST` request to `/v2/community/short-urls`
 
 ```text
@@ -20085,6 +20702,21 @@ let response = client.create_short_url()
 
 **Success:** any 2XX (the docs name 200).
 
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+# use sonoran_cms::types;
+let response = client
+    .get_clock_in_types()
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
+
 Sends a `GET` request to `/v2/community/clockin-types`
 
 ```text
@@ -20104,6 +20736,21 @@ let response = client.get_clock_in_types()
 **Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
 
 **Success:** any 2XX (the docs name 200).
+
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+# use sonoran_cms::types;
+let response = client
+    .get_community()
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
 
 Sends a `GET` request to `/v2/community`
 
@@ -20125,6 +20772,21 @@ let response = client.get_community()
 
 **Success:** any 2XX (the docs name 200).
 
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+# use sonoran_cms::types;
+let response = client
+    .get_custom_log_types()
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
+
 Sends a `GET` request to `/v2/community/custom-log-types`
 
 ```text
@@ -20144,6 +20806,21 @@ let response = client.get_custom_log_types()
 **Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
 
 **Success:** any 2XX (the docs name 200).
+
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+# use sonoran_cms::types;
+let response = client
+    .get_departments()
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
 
 Sends a `GET` request to `/v2/community/departments`
 
@@ -20165,6 +20842,21 @@ let response = client.get_departments()
 
 **Success:** any 2XX (the docs name 200).
 
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+# use sonoran_cms::types;
+let response = client
+    .get_profile_fields()
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
+
 Sends a `GET` request to `/v2/community/profile-fields`
 
 ```text
@@ -20185,6 +20877,21 @@ let response = client.get_profile_fields()
 
 **Success:** any 2XX (the docs name 200).
 
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+# use sonoran_cms::types;
+let response = client
+    .get_promotion_flows()
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
+
 Sends a `GET` request to `/v2/community/promotion-flows`
 
 ```text
@@ -20204,6 +20911,21 @@ let response = client.get_promotion_flows()
 **Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
 
 **Success:** any 2XX (the docs name 200).
+
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+# use sonoran_cms::types;
+let response = client
+    .get_sub_version()
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
 
 Sends a `GET` request to `/v2/community/sub-version`
 
@@ -20228,6 +20950,22 @@ let response = client.get_sub_version()
 **Optional:** query `id` (`.id(..)`), query `uuid` (`.uuid(..)`).
 
 **Community identity:** exactly one of `id`, `uuid`; a request that lacks a required one is refused before it is sent.
+
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+# use sonoran_cms::types;
+let response = client
+    .lookup_community()
+    .id("text")
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
 
 Sends a `GET` request to `/v2/community/lookup`
 
@@ -20256,6 +20994,22 @@ let response = client.lookup_community()
 
 **Required:** body `data` (`.data(..)`).
 
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+use sonoran_cms::types;
+let response = client
+    .trigger_promotion_flows()
+    .body(types::TriggerPromotionFlowsRequest::builder().data(vec![types::TriggerPromotionFlowsRequestDataItem::try_from(types::TriggerPromotionFlowsRequestDataItem::builder().flow_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11").users(vec![sonoran_cms::uuid::Uuid::parse_str("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11")?]).promote(true))?]))
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
+
 Sends a `POST` request to `/v2/community/promotion-flows/trigger`
 
 ```text
@@ -20280,6 +21034,23 @@ let response = client.trigger_promotion_flows()
 **Required:** path `undoId` (`.undo_id(..)`).
 
 **Optional:** body `userId` (`.user_id(..)`).
+
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+use sonoran_cms::types;
+let response = client
+    .undo_rank_change()
+    .undo_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11")
+    .body(types::UndoRankChangeRequest::builder())
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
 
 Sends a `POST` request to `/v2/community/rank-changes/{undoId}/undo`
 
@@ -20312,6 +21083,22 @@ let response = client.undo_rank_change()
 
 **Paging:** by `skip` and `limit`; the builder's `.items(page_size)` streams every item.
 
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+# use sonoran_cms::types;
+let response = client
+    .get_roster_contents()
+    .roster_id(1_u64)
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
+
 Sends a `GET` request to `/v2/community/rosters/{rosterId}`
 
 Arguments:
@@ -20340,6 +21127,22 @@ let response = client.get_roster_contents()
 **Success:** any 2XX (the docs name 200).
 
 **Required:** path `serverId` (`.server_id(..)`).
+
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+# use sonoran_cms::types;
+let response = client
+    .activity_tracker_server_start()
+    .server_id(1_u64)
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
 
 Sends a `POST` request to `/v2/community/servers/{serverId}/activity/start`
 
@@ -20372,6 +21175,23 @@ let response = client.activity_tracker_server_start()
 
 **Account identity:** exactly one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.
 
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+use sonoran_cms::types;
+let response = client
+    .activity_tracker()
+    .server_id(1_u64)
+    .body(types::ActivityTrackerRequest::builder().identity(types::AccountIdentity::Discord("123456789012345678".into())))
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
+
 Sends a `POST` request to `/v2/community/servers/{serverId}/activity`
 
 Arguments:
@@ -20397,6 +21217,21 @@ let response = client.activity_tracker()
 
 **Success:** any 2XX (the docs name 200).
 
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+# use sonoran_cms::types;
+let response = client
+    .get_servers()
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
+
 Sends a `GET` request to `/v2/community/servers`
 
 ```text
@@ -20418,6 +21253,22 @@ let response = client.get_servers()
 **Success:** any 2XX (the docs name 200).
 
 **Required:** body `servers` (`.servers(..)`).
+
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+use sonoran_cms::types;
+let response = client
+    .set_servers()
+    .body(types::SetServersRequest::builder().servers(vec![types::CommunityServerInput::try_from(types::CommunityServerInput::builder().name("Main Server"))?]))
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
 
 Sends a `PUT` request to `/v2/community/servers`
 
@@ -20442,6 +21293,22 @@ let response = client.set_servers()
 
 **Required:** body `servers` (`.servers(..)`).
 
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+use sonoran_cms::types;
+let response = client
+    .add_servers()
+    .body(types::AddServersRequest::builder().servers(vec![types::CommunityServerInput::try_from(types::CommunityServerInput::builder().name("Main Server"))?]))
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
+
 Sends a `POST` request to `/v2/community/servers`
 
 ```text
@@ -20464,6 +21331,22 @@ let response = client.add_servers()
 **Success:** any 2XX (the docs name 200).
 
 **Required:** path `serverId` (`.server_id(..)`).
+
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+# use sonoran_cms::types;
+let response = client
+    .get_full_whitelist()
+    .server_id(1_u64)
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
 
 Sends a `GET` request to `/v2/community/servers/{serverId}/whitelist`
 
@@ -20490,6 +21373,22 @@ let response = client.get_full_whitelist()
 
 **Required:** path `serverId` (`.server_id(..)`).
 
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+# use sonoran_cms::types;
+let response = client
+    .get_ace_config()
+    .server_id(1_u64)
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
+
 Sends a `GET` request to `/v2/community/servers/{serverId}/ace-config`
 
 Arguments:
@@ -20514,6 +21413,23 @@ let response = client.get_ace_config()
 **Success:** any 2XX (the docs name 200).
 
 **Required:** path `serverId` (`.server_id(..)`), body `mappings` (`.mappings(..)`).
+
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+use sonoran_cms::types;
+let response = client
+    .set_ace_config()
+    .server_id(1_u64)
+    .body(types::SetAceConfigRequest::builder().mappings(vec![types::SetAceConfigRequestMappingsItem::try_from(types::SetAceConfigRequestMappingsItem::builder())?]))
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
 
 Sends a `PATCH` request to `/v2/community/servers/{serverId}/ace-config`
 
@@ -20543,6 +21459,23 @@ let response = client.set_ace_config()
 **Required:** path `serverId` (`.server_id(..)`).
 
 **Optional:** body `type` (`.type_(..)`).
+
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+use sonoran_cms::types;
+let response = client
+    .set_server_type()
+    .server_id(1_u64)
+    .body(types::SetServerTypeRequest::builder())
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
 
 Sends a `PATCH` request to `/v2/community/servers/{serverId}/type`
 
@@ -20575,6 +21508,23 @@ let response = client.set_server_type()
 
 **Account identity:** at least one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.
 
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+use sonoran_cms::types;
+let response = client
+    .verify_whitelist()
+    .server_id(1_u64)
+    .body(types::VerifyWhitelistRequest::builder().identity(types::AccountIdentity::Discord("123456789012345678".into())))
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
+
 Sends a `POST` request to `/v2/community/servers/{serverId}/whitelist/check`
 
 Arguments:
@@ -20602,6 +21552,22 @@ let response = client.verify_whitelist()
 
 **Required:** body `serverId` (`.server_id(..)`), body `accId` (`.acc_id(..)`).
 
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+use sonoran_cms::types;
+let response = client
+    .start_session()
+    .body(types::StartSessionRequest::builder().server_id(1_u64).acc_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11"))
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
+
 Sends a `POST` request to `/v2/community/sessions`
 
 ```text
@@ -20624,6 +21590,22 @@ let response = client.start_session()
 **Success:** any 2XX (the docs name 204).
 
 **Required:** body `serverId` (`.server_id(..)`), body `accId` (`.acc_id(..)`).
+
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+use sonoran_cms::types;
+let response = client
+    .cancel_session()
+    .body(types::CancelSessionRequest::builder().server_id(1_u64).acc_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11"))
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
 
 Sends a `DELETE` request to `/v2/community/sessions`
 
@@ -20648,6 +21630,22 @@ let response = client.cancel_session()
 
 **Required:** body `serverId` (`.server_id(..)`), body `accId` (`.acc_id(..)`).
 
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+use sonoran_cms::types;
+let response = client
+    .stop_session()
+    .body(types::StopSessionRequest::builder().server_id(1_u64).acc_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11"))
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
+
 Sends a `PATCH` request to `/v2/community/sessions`
 
 ```text
@@ -20670,6 +21668,22 @@ let response = client.stop_session()
 **Success:** any 2XX (the docs name 200).
 
 **Required:** query `serverId` (`.server_id(..)`).
+
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+# use sonoran_cms::types;
+let response = client
+    .get_current_session()
+    .server_id(1_u64)
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
 
 Sends a `GET` request to `/v2/community/sessions/current`
 
@@ -20700,6 +21714,22 @@ Not in Sonoran's v2 docs: Sonoran.js (src/managers/CMSManager.ts resolveDiscordA
 
 **Undocumented by Sonoran:** typed from the sources its description names.
 
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+# use sonoran_cms::types;
+let response = client
+    .resolve_discord_account()
+    .discord_id("text")
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
+
 Sends a `GET` request to `/v2/community/accounts/discord/{discordId}`
 
 Arguments:
@@ -20727,6 +21757,21 @@ Not in Sonoran's v2 docs: Sonoran.js src/managers/CMSManager.ts (getFormTemplate
 
 **Undocumented by Sonoran:** typed from the sources its description names.
 
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+# use sonoran_cms::types;
+let response = client
+    .get_form_templates()
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
+
 Sends a `GET` request to `/v2/community/forms`
 
 ```text
@@ -20752,6 +21797,22 @@ Not in Sonoran's v2 docs: Sonoran.js src/managers/CMSManager.ts (getFormTemplate
 **Required:** path `templateId` (`.template_id(..)`).
 
 **Undocumented by Sonoran:** typed from the sources its description names.
+
+**Example** (every required input set; the values are placeholders):
+
+```rust,no_run
+# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {
+# use sonoran_cms::types;
+let response = client
+    .get_form_template()
+    .template_id(1_u64)
+    .send()
+    .await
+    .map_err(sonoran_cms::Error::from)?;
+println!("{:?}", response.into_inner());
+# Ok(())
+# }
+```
 
 Sends a `GET` request to `/v2/community/forms/{templateId}`
 
@@ -23082,7 +24143,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct UpdateMemberRecordPoints<'a> {
         client: &'a super::Client,
-        record_id: Result<::uuid::Uuid, String>,
+        record_id: Result<::std::string::String, String>,
         body: Result<types::builder::UpdateMemberRecordPointsRequest, String>,
     }
     impl<'a> UpdateMemberRecordPoints<'a> {
@@ -23095,12 +24156,13 @@ pub mod builder {
         }
         pub fn record_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::uuid::Uuid>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.record_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for record_id failed".to_string()
+                    "conversion to `:: std :: string :: String` for record_id failed"
+                        .to_string()
                 });
             self
         }
@@ -23216,7 +24278,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct UpdateMemberRecordReason<'a> {
         client: &'a super::Client,
-        record_id: Result<::uuid::Uuid, String>,
+        record_id: Result<::std::string::String, String>,
         body: Result<types::builder::UpdateMemberRecordReasonRequest, String>,
     }
     impl<'a> UpdateMemberRecordReason<'a> {
@@ -23229,12 +24291,13 @@ pub mod builder {
         }
         pub fn record_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::uuid::Uuid>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.record_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for record_id failed".to_string()
+                    "conversion to `:: std :: string :: String` for record_id failed"
+                        .to_string()
                 });
             self
         }
@@ -23350,7 +24413,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct UpdateMemberRecordStatus<'a> {
         client: &'a super::Client,
-        record_id: Result<::uuid::Uuid, String>,
+        record_id: Result<::std::string::String, String>,
         body: Result<types::builder::UpdateMemberRecordStatusRequest, String>,
     }
     impl<'a> UpdateMemberRecordStatus<'a> {
@@ -23363,12 +24426,13 @@ pub mod builder {
         }
         pub fn record_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::uuid::Uuid>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.record_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for record_id failed".to_string()
+                    "conversion to `:: std :: string :: String` for record_id failed"
+                        .to_string()
                 });
             self
         }

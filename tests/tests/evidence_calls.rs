@@ -489,3 +489,46 @@ async fn a_roster_rows_column_values_keyed_by_column_id_are_kept() {
         Some(Some(column))
     );
 }
+
+#[tokio::test]
+async fn a_records_id_is_text_so_a_v1_numeric_id_can_be_sent() {
+    // The v1 docs show numeric record ids; the v2 docs say UUIDs. The id is text,
+    // so both can be written, for each of the three record updates.
+    for record_id in ["123", "11111111-1111-1111-1111-111111111111"] {
+        let (server, client) = serve(ok_answer(json!([]))).await;
+        client
+            .update_member_record_points()
+            .record_id(record_id)
+            .body(types::UpdateMemberRecordPointsRequest::builder().points(10_i64))
+            .send()
+            .await
+            .map_err(sonoran_cms::Error::from)
+            .expect("points updated");
+        client
+            .update_member_record_reason()
+            .record_id(record_id)
+            .body(types::UpdateMemberRecordReasonRequest::builder().reason("Updated"))
+            .send()
+            .await
+            .map_err(sonoran_cms::Error::from)
+            .expect("reason updated");
+        client
+            .update_member_record_status()
+            .record_id(record_id)
+            .body(types::UpdateMemberRecordStatusRequest::builder().status(false))
+            .send()
+            .await
+            .map_err(sonoran_cms::Error::from)
+            .expect("status updated");
+        let paths: Vec<String> = server
+            .requests()
+            .iter()
+            .map(|request| request.uri.path().to_owned())
+            .collect();
+        assert_eq!(
+            paths,
+            ["points", "reason", "status"]
+                .map(|what| format!("/v2/community/disciplinary/records/{record_id}/{what}"))
+        );
+    }
+}

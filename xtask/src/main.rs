@@ -1,5 +1,8 @@
 //! `cargo xtask`: project automation. `regen` rewrites the enriched spec and the
-//! generated client from `openapi/`; `regen --check` only verifies they are fresh.
+//! generated client from `openapi/`; `regen --check` only verifies they are fresh;
+//! `build-times` measures what the crate costs a user's clean build.
+
+mod build_times;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -43,6 +46,15 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Measure the clean debug build of a fresh user crate that depends on
+    /// `sonoran-cms`, per TLS feature, against the same program on reqwest + tokio +
+    /// serde alone, and print a Markdown table of the medians. Slow: two clean
+    /// builds per feature and round.
+    BuildTimes {
+        /// How many times to build each crate (the table gives the medians).
+        #[arg(long, default_value_t = 1)]
+        rounds: usize,
+    },
 }
 
 fn main() -> ExitCode {
@@ -53,6 +65,9 @@ fn main() -> ExitCode {
     let outcome = match arguments.command {
         Command::Regen { check, verbose } => regen(&root, check, verbose),
         Command::ImportDocs { docs_folder, check } => import_docs(&root, &docs_folder, check),
+        Command::BuildTimes { rounds } => {
+            build_times::build_times(&root, rounds).map(|()| ExitCode::SUCCESS)
+        }
     };
     match outcome {
         Ok(code) => code,
