@@ -12,7 +12,7 @@ use crate::error::CodegenError;
 /// Inner attributes that keep the workspace's lints off code we do not write by hand.
 const GENERATED_ALLOWS: &str = "\
 #![allow(clippy::all, clippy::pedantic, clippy::nursery, clippy::restriction)]
-#![allow(missing_docs, unused_imports, unused_qualifications, unreachable_patterns, rust_2018_idioms)]
+#![allow(missing_docs, dead_code, unused_imports, unused_qualifications, unused_variables, unreachable_patterns, rust_2018_idioms)]
 ";
 
 /// The generator settings of the Sonoran client.
@@ -49,6 +49,63 @@ pub fn client_source(
     )))
 }
 
+/// Generates the typed `httpmock` extension (the `sonoran-cms-httpmock` crate's
+/// module) for `spec` with the client's settings, so its types are the client's.
+pub fn httpmock_source(
+    spec_file: &str,
+    spec: &OpenAPI,
+    header: &str,
+) -> Result<String, CodegenError> {
+    let tokens = run_generator(spec_file, |generator| {
+        generator.httpmock(spec, HTTPMOCK_CLIENT_PATH)
+    })?;
+    let body = format_rust(spec_file, tokens)?;
+    Ok(normalize_newlines(&format!(
+        "{header}\n{GENERATED_ALLOWS}\n{body}"
+    )))
+}
+
+/// The path, inside the mock crate, that the mocks name the client's types by.
+const HTTPMOCK_CLIENT_PATH: &str = "sonoran_cms";
+
+/// The path, inside the CLI crate, of the module that gives progenitor's CLI
+/// the names it expects (`Client`, `ResponseValue`, a generic `Error`, `builder`,
+/// `types`): `sonoran_cms::Error` is the client's own error type, not
+/// progenitor's, so the crate root cannot serve.
+const CLI_CLIENT_PATH: &str = "crate::sdk";
+
+/// progenitor's CLI bounds every printed value by `schemars::JsonSchema`, which
+/// the client's types do not derive (schemars would be in every user's build,
+/// and the CLI prints JSON through serde alone); the bound is dropped.
+const CLI_SCHEMA_BOUND: &str = "schemars::JsonSchema + ";
+
+/// How many times progenitor's CLI writes that bound (the `CliConfig` trait's six
+/// methods); another count means progenitor changed, and regen stops rather
+/// than guess.
+const CLI_SCHEMA_BOUNDS: usize = 6;
+
+/// Generates the clap command line (the `sonoran-cms-cli` crate's module) for
+/// `spec` with the client's settings.
+pub fn cli_source(spec_file: &str, spec: &OpenAPI, header: &str) -> Result<String, CodegenError> {
+    let tokens = run_generator(spec_file, |generator| generator.cli(spec, CLI_CLIENT_PATH))?;
+    let body = format_rust(spec_file, tokens)?;
+    let bounds = body.matches(CLI_SCHEMA_BOUND).count();
+    if bounds != CLI_SCHEMA_BOUNDS {
+        return Err(CodegenError::Generator {
+            file: spec_file.to_owned(),
+            message: format!(
+                "progenitor's CLI wrote `{}` {bounds} times, not {CLI_SCHEMA_BOUNDS}: its output changed; \
+                 see CLI_SCHEMA_BOUND in codegen/src/generate.rs",
+                CLI_SCHEMA_BOUND.trim_end_matches(" + ")
+            ),
+        });
+    }
+    let body = body.replace(CLI_SCHEMA_BOUND, "");
+    Ok(normalize_newlines(&format!(
+        "{header}\n{GENERATED_ALLOWS}\n{body}"
+    )))
+}
+
 /// Formats generated tokens as a Rust file with prettyplease (deterministic output).
 pub(crate) fn format_rust(
     spec_file: &str,
@@ -67,8 +124,17 @@ fn run_progenitor(
     spec_file: &str,
     spec: &OpenAPI,
 ) -> Result<proc_macro2::TokenStream, CodegenError> {
+    run_generator(spec_file, |generator| generator.generate_tokens(spec))
+}
+
+/// Runs one of progenitor's generators with the client's settings, turning an
+/// error or a panic into a `CodegenError` naming `spec_file`.
+fn run_generator(
+    spec_file: &str,
+    generate: impl FnOnce(&mut Generator) -> Result<proc_macro2::TokenStream, progenitor::Error>,
+) -> Result<proc_macro2::TokenStream, CodegenError> {
     let outcome = catch_unwind(AssertUnwindSafe(|| {
-        Generator::new(&settings()).generate_tokens(spec)
+        generate(&mut Generator::new(&settings()))
     }));
     match outcome {
         Ok(Ok(tokens)) => Ok(tokens),

@@ -14,6 +14,7 @@
 //! Nothing here panics on input: every problem comes back as a [`CodegenError`].
 
 pub mod bodies;
+pub mod changes;
 pub mod collections;
 pub mod derive;
 pub mod docs_import;
@@ -30,6 +31,7 @@ pub mod operations;
 pub mod outputs;
 pub mod pipeline;
 pub mod rate_limits;
+pub mod value_sets;
 
 pub use error::{CodegenError, LintFinding};
 pub use load::SourceText;

@@ -1005,16 +1005,26 @@ fn parameter_shape_problem(
         kind if is_scalar_kind(kind) => None,
         // An open value set (the known values, or any other text) is still one
         // scalar on the wire: typify makes it an untagged enum that serializes
-        // as its text.
-        SchemaKind::OneOf { one_of }
-            if !one_of.is_empty()
-                && one_of.iter().all(|variant| {
-                    resolve(variant, "schemas", components.map(|c| &c.schemas))
-                        .is_some_and(|variant| is_scalar_kind(&variant.schema_kind))
-                }) =>
-        {
-            None
-        }
+        // as its text, and regen generates its `FromStr`, which the command line
+        // parses arguments with. Any other set of forms has no `FromStr`.
+        SchemaKind::OneOf { one_of } => match one_of.as_slice() {
+            [ReferenceOr::Reference { .. }, ReferenceOr::Item(other)]
+                if resolve(&one_of[0], "schemas", components.map(|c| &c.schemas)).is_some_and(
+                    |known| {
+                        matches!(&known.schema_kind,
+                            SchemaKind::Type(Type::String(text)) if !text.enumeration.is_empty())
+                    },
+                ) && other.schema_data.title.as_deref() == Some("Other")
+                    && matches!(other.schema_kind, SchemaKind::Type(Type::String(_))) =>
+            {
+                None
+            }
+            _ => Some(format!(
+                "a {location} parameter with several forms must be an open value set (a `$ref` to a \
+                 string enum, then a string titled `Other`): the command line reads it from text \
+                 with the `FromStr` regen generates for that shape only"
+            )),
+        },
         SchemaKind::Type(Type::Array(array)) if list_allowed => {
             let items = array
                 .items

@@ -133,6 +133,33 @@ fn operation_text(method: &str, operation: &Value, components: &Value) -> String
     lines.join("\n\n")
 }
 
+/// Where an operation's example starts in its description.
+const EXAMPLE_MARK: &str = "\n\n**Example**";
+
+/// Rewrites every operation's description in `spec` for a terminal: without the
+/// Rust example (it is for the library), the marker comment and Markdown's bold
+/// marks. The command line shows the rest as each subcommand's help.
+pub fn for_command_line(spec: &mut Value) {
+    let Some(paths) = spec.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for operation in paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+    {
+        let Some(description) = operation.get("description").and_then(Value::as_str) else {
+            continue;
+        };
+        let kept = description
+            .split_once(EXAMPLE_MARK)
+            .map_or(description, |(kept, _)| kept)
+            .replace(&format!("{GENERATED_MARK}\n\n"), "")
+            .replace("**", "");
+        operation["description"] = Value::String(kept);
+    }
+}
+
 /// The placeholder every example names an account with.
 const EXAMPLE_UUID: &str = "8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11";
 
@@ -211,7 +238,8 @@ fn example(operation: &Value, components: &Value) -> String {
     code.push("# }".to_owned());
     code.push("```".to_owned());
     format!(
-        "**Example** (every required input set; the values are placeholders):\n\n{}",
+        "{} (every required input set; the values are placeholders):\n\n{}",
+        EXAMPLE_MARK.trim_start(),
         code.join("\n")
     )
 }

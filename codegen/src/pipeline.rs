@@ -7,7 +7,9 @@ use std::path::Path;
 use crate::error::CodegenError;
 use crate::load::{self, SourceText};
 use crate::outputs::GeneratedFile;
-use crate::{bodies, collections, enrich, generate, lint, one_of, operation_docs, rate_limits};
+use crate::{
+    bodies, collections, enrich, generate, lint, one_of, operation_docs, rate_limits, value_sets,
+};
 
 /// The spec exactly as the docs publish it.
 pub const DOCS_SPEC_PATH: &str = "openapi/sonoran-cms-v2.docs.yaml";
@@ -32,6 +34,13 @@ pub const GENERATED_ONE_OF_PATH: &str = "sonoran-cms/src/generated_one_of.rs";
 /// Each operation's request and success body types, for decode errors with a
 /// field path and for checking recorded bodies (generated, checked in).
 pub const GENERATED_BODIES_PATH: &str = "sonoran-cms/src/generated_bodies.rs";
+/// `FromStr` for every open value set (generated, checked in).
+pub const GENERATED_VALUE_SETS_PATH: &str = "sonoran-cms/src/generated_value_sets.rs";
+/// The typed `httpmock` extension, one `MockServer` method per operation
+/// (generated, checked in).
+pub const GENERATED_HTTPMOCK_PATH: &str = "sonoran-cms-httpmock/src/generated.rs";
+/// The clap command line, one subcommand per operation (generated, checked in).
+pub const GENERATED_CLI_PATH: &str = "sonoran-cms-cli/src/generated.rs";
 
 /// The pipeline's inputs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -157,6 +166,19 @@ pub fn generate_files(sources: &Sources) -> Result<Vec<GeneratedFile>, CodegenEr
     // Lint has already refused a malformed paging extension.
     operation_bodies.paged = bodies::paged(&enriched_spec).0;
     let bodies_source = bodies::source(ENRICHED_SPEC_PATH, &operation_bodies, &client_header)?;
+    let value_sets_source = value_sets::source(
+        ENRICHED_SPEC_PATH,
+        &value_sets::read(&enriched_value),
+        &client_header,
+    )?;
+    let httpmock_source =
+        generate::httpmock_source(ENRICHED_SPEC_PATH, &enriched_spec, &client_header)?;
+    // The command line's help shows each operation's docs as plain text,
+    // without the Rust example, which is for the library.
+    let mut cli_value = enriched_value.clone();
+    operation_docs::for_command_line(&mut cli_value);
+    let cli_spec = load::openapi(ENRICHED_SPEC_PATH, &cli_value)?;
+    let cli_source = generate::cli_source(ENRICHED_SPEC_PATH, &cli_spec, &client_header)?;
 
     Ok(vec![
         yaml_file(ENRICHED_SPEC_PATH, &enriched_header, &enriched_value)?,
@@ -175,6 +197,18 @@ pub fn generate_files(sources: &Sources) -> Result<Vec<GeneratedFile>, CodegenEr
         GeneratedFile {
             relative_path: GENERATED_BODIES_PATH.to_owned(),
             contents: bodies_source,
+        },
+        GeneratedFile {
+            relative_path: GENERATED_VALUE_SETS_PATH.to_owned(),
+            contents: value_sets_source,
+        },
+        GeneratedFile {
+            relative_path: GENERATED_HTTPMOCK_PATH.to_owned(),
+            contents: httpmock_source,
+        },
+        GeneratedFile {
+            relative_path: GENERATED_CLI_PATH.to_owned(),
+            contents: cli_source,
         },
     ])
 }

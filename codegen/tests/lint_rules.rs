@@ -664,15 +664,22 @@ fn an_open_value_set_is_a_scalar_query_parameter() {
             json!({"name": "kind", "in": "query", "schema": {"$ref": "#/components/schemas/Kind"}}),
         );
     assert_accepted_and_generates(&spec);
-    // A choice that includes an object is still refused.
-    spec["components"]["schemas"]["Kind"]["oneOf"][1] =
-        json!({"type": "object", "properties": {"a": {"type": "string"}}});
-    assert!(
-        findings(&spec).iter().any(|finding| finding
-            .contains("a query parameter must be a string, integer, number or boolean")),
-        "{:?}",
-        findings(&spec)
-    );
+    // Any other set of forms has no `FromStr` for the command line: refused,
+    // whether it includes an object or only scalars.
+    for other_form in [
+        json!({"$ref": "#/components/schemas/Detail"}),
+        json!({"type": "integer"}),
+    ] {
+        spec["components"]["schemas"]["Detail"] =
+            json!({"type": "object", "properties": {"a": {"type": "string"}}});
+        spec["components"]["schemas"]["Kind"]["oneOf"][1] = other_form;
+        assert!(
+            findings(&spec).iter().any(|finding| finding
+                .contains("a query parameter with several forms must be an open value set")),
+            "{:?}",
+            findings(&spec)
+        );
+    }
 }
 
 #[test]

@@ -2,7 +2,7 @@
 // Do not edit by hand: change the files in openapi/ and run `cargo xtask regen`.
 
 #![allow(clippy::all, clippy::pedantic, clippy::nursery, clippy::restriction)]
-#![allow(missing_docs, unused_imports, unused_qualifications, unreachable_patterns, rust_2018_idioms)]
+#![allow(missing_docs, dead_code, unused_imports, unused_qualifications, unused_variables, unreachable_patterns, rust_2018_idioms)]
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};

@@ -175,6 +175,8 @@ mod generated_one_of;
 mod generated_rate_limits;
 #[rustfmt::skip]
 mod generated_bodies;
+#[rustfmt::skip]
+mod generated_value_sets;
 mod hooks;
 pub mod paging;
 mod rate_limit;

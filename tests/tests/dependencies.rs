@@ -1,5 +1,6 @@
-//! The crate users depend on must not pull in the generator: its dependency tree
-//! holds `progenitor-client` and runtime crates only, so users' builds stay light.
+//! The crates users depend on (the client, its mocks, its command line) must not
+//! pull in the generator: their dependency trees hold `progenitor-client` and
+//! runtime crates only, so users' builds stay light.
 
 use sonoran_cms_tests::workspace_root;
 
@@ -13,13 +14,13 @@ const GENERATOR_CRATES: [&str; 6] = [
     "prettyplease",
 ];
 
-#[test]
-fn sonoran_cms_depends_on_no_generator_crate() {
+/// The crates of `package`'s normal dependency tree, each once.
+fn normal_dependencies(package: &str) -> Vec<String> {
     let output = std::process::Command::new(env!("CARGO"))
         .args([
             "tree",
             "--package",
-            "sonoran-cms",
+            package,
             "--edges",
             "normal",
             "--prefix",
@@ -35,19 +36,28 @@ fn sonoran_cms_depends_on_no_generator_crate() {
         "cargo tree failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let tree = String::from_utf8_lossy(&output.stdout);
-    let crate_names: Vec<&str> = tree
+    String::from_utf8_lossy(&output.stdout)
         .lines()
         .filter_map(|line| line.split_whitespace().next())
-        .collect();
-    assert!(
-        crate_names.contains(&"progenitor-client"),
-        "the runtime half is there: {crate_names:?}"
-    );
-    for generator in GENERATOR_CRATES {
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Every crate users depend on (the client, its mocks, its command line) pulls
+/// in the client's runtime and none of the generator.
+#[test]
+fn no_users_crate_depends_on_a_generator_crate() {
+    for package in ["sonoran-cms", "sonoran-cms-httpmock", "sonoran-cms-cli"] {
+        let crate_names = normal_dependencies(package);
         assert!(
-            !crate_names.contains(&generator),
-            "sonoran-cms depends on the generator crate `{generator}`"
+            crate_names.iter().any(|name| name == "progenitor-client"),
+            "{package}: the runtime half is there: {crate_names:?}"
         );
+        for generator in GENERATOR_CRATES {
+            assert!(
+                !crate_names.iter().any(|name| name == generator),
+                "{package} depends on the generator crate `{generator}`"
+            );
+        }
     }
 }

@@ -317,3 +317,228 @@ fn a_changed_success_status_on_every_operation_is_recorded_for_every_operation()
         "before: {before:?}\nafter: {after:?}"
     );
 }
+
+// The change report (`cargo xtask regen` prints it): each drift case above, and
+// more, classified as a user of the crate sees it. Changes that stop regen at
+// the docs are made on the enriched spec, which is what the report compares.
+
+const CANCEL: &str = "`cancel_session` (cancelSession)";
+
+/// The real enriched spec as regen writes it today.
+fn real_enriched() -> Value {
+    enriched_with_docs_change(|_| {})
+}
+
+/// The report of `after` against `before`, as the changes of `cancelSession`
+/// (asserting no other operation changed) as `(impact, text)` pairs.
+fn cancel_changes(before: &Value, after: &Value) -> Vec<(codegen::changes::Impact, String)> {
+    let report =
+        codegen::changes::compare(("before", before), ("after", after)).expect("both are specs");
+    let operations: Vec<&String> = report.operations.keys().collect();
+    assert!(
+        operations.iter().all(|name| name.as_str() == CANCEL),
+        "only cancelSession changed: {operations:?}"
+    );
+    report
+        .operations
+        .get(CANCEL)
+        .into_iter()
+        .flatten()
+        .map(|change| (change.impact, change.what.clone()))
+        .collect()
+}
+
+fn assert_classified(
+    changes: &[(codegen::changes::Impact, String)],
+    impact: codegen::changes::Impact,
+    text: &str,
+) {
+    assert!(
+        changes
+            .iter()
+            .any(|(found, what)| *found == impact && what.contains(text)),
+        "expected {impact:?} `{text}` among {changes:#?}"
+    );
+}
+
+/// The real enriched spec changed by `change`.
+fn enriched_changed(change: impl FnOnce(&mut Value)) -> (Value, Value) {
+    let before = real_enriched();
+    let mut after = before.clone();
+    change(&mut after);
+    (before, after)
+}
+
+#[test]
+fn unchanged_docs_give_an_empty_change_report() {
+    let before = real_enriched();
+    let report =
+        codegen::changes::compare(("before", &before), ("after", &before.clone())).expect("specs");
+    assert!(report.is_empty(), "{}", report.render("0.1.0"));
+    assert_eq!(report.bump(), codegen::changes::Bump::None);
+}
+
+#[test]
+fn the_report_classifies_docs_changes_that_regenerate() {
+    use codegen::changes::Impact::{Additive, Breaking};
+    let before = real_enriched();
+    let type_changed = enriched_with_docs_change(|docs| {
+        cancel_body(docs)["schema"]["properties"]["serverId"] = json!({"type": "string"});
+    });
+    assert_classified(
+        &cancel_changes(&before, &type_changed),
+        Breaking,
+        "body field `server_id` (`serverId`): type changed from integer to string",
+    );
+    let field_added = enriched_with_docs_change(|docs| {
+        cancel_body(docs)["schema"]["properties"]["reason"] = json!({"type": "string"});
+    });
+    assert_eq!(
+        cancel_changes(&before, &field_added),
+        [(
+            Additive,
+            "new optional body field `reason` (`reason`)".to_owned()
+        )]
+    );
+    let status_changed = enriched_with_docs_change(|docs| {
+        cancel_session_operation(docs)["responses"] = json!({"200": {"description": "No Content"}});
+    });
+    assert_classified(
+        &cancel_changes(&before, &status_changed),
+        Breaking,
+        "documented success status changed from 204 to 200",
+    );
+}
+
+#[test]
+fn the_report_classifies_changes_that_stop_regen_at_the_docs() {
+    use codegen::changes::Impact::Breaking;
+    let (before, renamed) = enriched_changed(|spec| {
+        let body = &mut spec["components"]["schemas"]["CancelSessionRequest"];
+        let properties = body["properties"].as_object_mut().expect("properties");
+        let account = properties.remove("accId").expect("accId");
+        properties.insert("accountId".to_owned(), account);
+        body["required"] = json!(["serverId", "accountId"]);
+    });
+    let changes = cancel_changes(&before, &renamed);
+    assert_classified(&changes, Breaking, "body field `acc_id` (`accId`) removed");
+    assert_classified(
+        &changes,
+        Breaking,
+        "new required body field `account_id` (`accountId`)",
+    );
+
+    let (before, moved) = enriched_changed(|spec| {
+        let cancel = spec["paths"][SESSIONS_PATH]
+            .as_object_mut()
+            .expect("a path item")
+            .remove("delete")
+            .expect("cancelSession");
+        spec["paths"]["/v2/community/sessions/cancel"] = json!({"delete": cancel});
+    });
+    assert_classified(
+        &cancel_changes(&before, &moved),
+        Breaking,
+        "path changed from `/v2/community/sessions` to `/v2/community/sessions/cancel`",
+    );
+
+    let (before, method_changed) = enriched_changed(|spec| {
+        let item = spec["paths"][SESSIONS_PATH]
+            .as_object_mut()
+            .expect("a path item");
+        let cancel = item.remove("delete").expect("cancelSession");
+        item.insert("put".to_owned(), cancel);
+    });
+    assert_eq!(
+        cancel_changes(&before, &method_changed),
+        [(Breaking, "method changed from DELETE to PUT".to_owned())]
+    );
+
+    let (before, removed) = enriched_changed(|spec| {
+        spec["paths"][SESSIONS_PATH]
+            .as_object_mut()
+            .expect("a path item")
+            .remove("delete");
+    });
+    assert_eq!(
+        cancel_changes(&before, &removed),
+        [(
+            Breaking,
+            "operation removed (`DELETE /v2/community/sessions`)".to_owned()
+        )]
+    );
+}
+
+#[test]
+fn the_report_classifies_enum_nullable_and_rate_limit_changes() {
+    use codegen::changes::Impact::{Additive, Breaking};
+    let report_of = |change: &dyn Fn(&mut Value)| {
+        let (before, after) = enriched_changed(change);
+        codegen::changes::compare(("before", &before), ("after", &after)).expect("specs")
+    };
+    let changes_of = |report: &codegen::changes::ChangeReport, operation: &str| {
+        report
+            .operations
+            .get(operation)
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|change| (change.impact, change.what))
+            .collect::<Vec<_>>()
+    };
+    // A value set a request takes: a new value is accepted, a removed one breaks.
+    let clock = "`clock_account` (clockAccount)";
+    let added = report_of(&|spec| {
+        spec["components"]["schemas"]["KnownClockIntention"]["enum"]
+            .as_array_mut()
+            .expect("values")
+            .push(json!("pause"));
+    });
+    assert_classified(
+        &changes_of(&added, clock),
+        Additive,
+        "value \"pause\" accepted",
+    );
+    let removed = report_of(&|spec| {
+        let values = spec["components"]["schemas"]["KnownClockIntention"]["enum"]
+            .as_array_mut()
+            .expect("values");
+        let first = values.remove(0);
+        assert!(first.is_string());
+    });
+    assert_classified(&changes_of(&removed, clock), Breaking, "removed");
+    assert_eq!(removed.bump(), codegen::changes::Bump::Breaking);
+
+    // An answer's field that was never null may now be: its Rust type changes.
+    let nullable = report_of(&|spec| {
+        spec["components"]["schemas"]["CommunityServerSession"]["properties"]["id"]["nullable"] =
+            json!(true);
+    });
+    for operation in [
+        "`start_session` (startSession)",
+        "`stop_session` (stopSession)",
+    ] {
+        assert_classified(
+            &changes_of(&nullable, operation),
+            Breaking,
+            "field `id` (`id`): may now be null",
+        );
+    }
+
+    // A lowered limit changes how calls behave: breaking; a raised one is additive.
+    let lowered = report_of(&|spec| {
+        spec["paths"][SESSIONS_PATH]["delete"]["x-sonoran-rate-limit"]["requests"] = json!(5);
+    });
+    assert_eq!(
+        changes_of(&lowered, CANCEL),
+        [(
+            Breaking,
+            "rate limit changed from 9 per 60 s to 5 per 60 s (lowered: a burst that went through now waits)"
+                .to_owned()
+        )]
+    );
+    let raised = report_of(&|spec| {
+        spec["paths"][SESSIONS_PATH]["delete"]["x-sonoran-rate-limit"]["requests"] = json!(12);
+    });
+    assert_eq!(raised.bump(), codegen::changes::Bump::Additive);
+}

@@ -532,3 +532,14 @@ async fn a_records_id_is_text_so_a_v1_numeric_id_can_be_sent() {
         );
     }
 }
+
+#[test]
+fn an_open_value_set_reads_any_text_as_a_known_value_or_other() {
+    // Generated for every open value set: the command line parses arguments with
+    // it, and users can too.
+    let known: types::LatestActivityType = "clockin".parse().expect("never an error");
+    assert_eq!(known.to_string(), "clockin");
+    assert!(matches!(known, types::LatestActivityType::KnownLatestActivityType(_)));
+    let other: types::ErlcTeam = "Police".parse().expect("never an error");
+    assert!(matches!(other, types::ErlcTeam::Other(ref text) if text == "Police"));
+}

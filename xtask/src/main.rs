@@ -3,6 +3,7 @@
 //! `build-times` measures what the crate costs a user's clean build.
 
 mod build_times;
+mod change_report;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -55,6 +56,14 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         rounds: usize,
     },
+    /// Print what the enriched spec's changes since a commit do to users of the
+    /// crate (breaking or additive, per operation) and the release they need.
+    Changes {
+        /// The commit (any git revision) whose enriched spec is compared with the
+        /// working tree's.
+        #[arg(long, value_name = "REV")]
+        from: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -68,6 +77,7 @@ fn main() -> ExitCode {
         Command::BuildTimes { rounds } => {
             build_times::build_times(&root, rounds).map(|()| ExitCode::SUCCESS)
         }
+        Command::Changes { from } => change_report::since(&root, &from).map(|()| ExitCode::SUCCESS),
     };
     match outcome {
         Ok(code) => code,
@@ -110,6 +120,8 @@ fn regen(workspace_root: &Path, check: bool, verbose: bool) -> anyhow::Result<Ex
             started.elapsed().as_secs_f64() * 1000.0
         );
     }
+
+    change_report::print_against_disk(workspace_root, &files)?;
 
     let mode = if check { Mode::Check } else { Mode::Write };
     let statuses = codegen::ensure_files(workspace_root, &files, mode)
@@ -172,6 +184,7 @@ fn import_docs(workspace_root: &Path, docs_folder: &Path, check: bool) -> anyhow
     for disagreement in &imported.disagreements {
         println!("  disagreement: {disagreement}");
     }
+    change_report::print_for_import(workspace_root, &files)?;
     let mode = if check { Mode::Check } else { Mode::Write };
     let statuses = codegen::ensure_files(workspace_root, &files, mode)
         .map_err(|error| stopped("import", error))?;

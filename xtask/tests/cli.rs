@@ -8,16 +8,19 @@ use std::process::{Command, Output};
 
 use codegen::pipeline::{
     DERIVED_PATH, DOCS_SPEC_PATH, ENRICHED_SPEC_PATH, ENRICHMENT_PATH, EVIDENCE_DIR,
-    GENERATED_BODIES_PATH, GENERATED_CLIENT_PATH, GENERATED_ONE_OF_PATH,
-    GENERATED_RATE_LIMITS_PATH,
+    GENERATED_BODIES_PATH, GENERATED_CLI_PATH, GENERATED_CLIENT_PATH, GENERATED_HTTPMOCK_PATH,
+    GENERATED_ONE_OF_PATH, GENERATED_RATE_LIMITS_PATH, GENERATED_VALUE_SETS_PATH,
 };
 
-const OUTPUTS: [&str; 5] = [
+const OUTPUTS: [&str; 8] = [
     ENRICHED_SPEC_PATH,
     GENERATED_CLIENT_PATH,
     GENERATED_RATE_LIMITS_PATH,
     GENERATED_ONE_OF_PATH,
     GENERATED_BODIES_PATH,
+    GENERATED_VALUE_SETS_PATH,
+    GENERATED_HTTPMOCK_PATH,
+    GENERATED_CLI_PATH,
 ];
 
 /// The pipeline's input files: the docs spec, the derived overlay, every
@@ -139,7 +142,7 @@ fn regen_writes_the_checked_in_files_byte_for_byte_then_changes_nothing() {
     let again = xtask(root.path(), &["regen"]);
     assert!(again.status.success(), "{}", text(&again.stderr));
     assert!(
-        text(&again.stdout).contains("5 generated files: 0 updated, 5 unchanged"),
+        text(&again.stdout).contains("8 generated files: 0 updated, 8 unchanged"),
         "{}",
         text(&again.stdout)
     );

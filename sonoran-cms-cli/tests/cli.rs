@@ -1,0 +1,216 @@
+//! The `sonoran-cms` binary run as a user runs it, against a loopback server
+//! that records what it is sent: a read, a write with a body file, an API error,
+//! and a missing key.
+
+use std::process::{Command, Output};
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::IntoResponse;
+use serde_json::{Value, json};
+
+const API_KEY: &str = "cli-test-key-3f9a";
+const ACCOUNT: &str = "8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11";
+const RANK: &str = "0b7c9a51-2f55-4b7e-9a63-5d1e3c2b1a00";
+
+/// One request as the server saw it.
+#[derive(Debug, Clone)]
+struct Seen {
+    method: Method,
+    path_and_query: String,
+    authorization: Option<String>,
+    body: Vec<u8>,
+}
+
+#[derive(Clone)]
+struct Canned {
+    status: StatusCode,
+    body: Value,
+    seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+async fn answer(
+    State(canned): State<Canned>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> impl IntoResponse {
+    canned.seen.lock().expect("not poisoned").push(Seen {
+        method,
+        path_and_query: uri
+            .path_and_query()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        authorization: headers
+            .get("authorization")
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned),
+        body: body.to_vec(),
+    });
+    (
+        canned.status,
+        [("content-type", "application/json")],
+        canned.body.to_string(),
+    )
+}
+
+/// A server on 127.0.0.1 answering every request with `status` and `body`.
+async fn serve(status: u16, body: Value) -> (String, Arc<Mutex<Vec<Seen>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let canned = Canned {
+        status: StatusCode::from_u16(status).expect("a status"),
+        body,
+        seen: seen.clone(),
+    };
+    let app = Router::new().fallback(answer).with_state(canned);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a loopback port");
+    let address = listener.local_addr().expect("an address");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (format!("http://{address}"), seen)
+}
+
+/// Runs the binary with `arguments`, the key in the environment unless `key` is
+/// `None`, and no base URL from the environment.
+async fn run(arguments: Vec<String>, key: Option<&str>) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sonoran-cms"));
+    command
+        .args(arguments)
+        .env_remove("SONORAN_CMS_API_KEY")
+        .env_remove("SONORAN_CMS_BASE_URL");
+    if let Some(key) = key {
+        command.env("SONORAN_CMS_API_KEY", key);
+    }
+    tokio::task::spawn_blocking(move || command.output().expect("the binary runs"))
+        .await
+        .expect("the run finishes")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn arguments(items: &[&str]) -> Vec<String> {
+    items.iter().map(|item| (*item).to_owned()).collect()
+}
+
+#[tokio::test]
+async fn a_read_prints_the_answer_as_json() {
+    let answer = json!({"success": true, "data": {"servers": [{"id": 1, "name": "Main"}]}});
+    let (base_url, seen) = serve(200, answer).await;
+    let output = run(
+        arguments(&["get-servers", "--base-url", &base_url]),
+        Some(API_KEY),
+    )
+    .await;
+    assert!(output.status.success(), "stderr: {}", text(&output.stderr));
+    let printed: Value = serde_json::from_slice(&output.stdout).expect("JSON on stdout");
+    assert_eq!(printed["data"]["servers"][0]["id"], 1);
+    assert_eq!(printed["data"]["servers"][0]["name"], "Main");
+    let seen = seen.lock().expect("not poisoned").clone();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].method, Method::GET);
+    assert_eq!(seen[0].path_and_query, "/v2/community/servers");
+    assert_eq!(
+        seen[0].authorization.as_deref(),
+        Some(format!("Bearer {API_KEY}").as_str())
+    );
+    assert!(!text(&output.stdout).contains(API_KEY));
+    assert!(!text(&output.stderr).contains(API_KEY));
+}
+
+#[tokio::test]
+async fn a_write_sends_the_body_file_as_written() {
+    let answer = json!({"success": true, "data": {"accId": ACCOUNT, "ranks": []}});
+    let (base_url, seen) = serve(200, answer).await;
+    let folder = tempfile::tempdir().expect("a folder");
+    let body_file = folder.path().join("remove-rank.json");
+    std::fs::write(&body_file, json!({"remove": [RANK]}).to_string()).expect("written");
+    let output = run(
+        arguments(&[
+            "set-account-ranks",
+            "--account-id",
+            ACCOUNT,
+            "--json-body",
+            &body_file.display().to_string(),
+            "--base-url",
+            &base_url,
+        ]),
+        Some(API_KEY),
+    )
+    .await;
+    assert!(output.status.success(), "stderr: {}", text(&output.stderr));
+    let printed: Value = serde_json::from_slice(&output.stdout).expect("JSON on stdout");
+    assert_eq!(printed["data"]["accId"], ACCOUNT);
+    let seen = seen.lock().expect("not poisoned").clone();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].method, Method::PATCH);
+    assert_eq!(
+        seen[0].path_and_query,
+        format!("/v2/community/accounts/{ACCOUNT}/ranks")
+    );
+    assert_eq!(
+        serde_json::from_slice::<Value>(&seen[0].body).expect("a JSON body"),
+        json!({"remove": [RANK]})
+    );
+}
+
+#[tokio::test]
+async fn an_api_error_goes_to_stderr_with_a_failing_exit() {
+    let problem = json!({"success": false, "error": "INVALID_SERVER", "reason": "no such server"});
+    let (base_url, seen) = serve(404, problem).await;
+    let output = run(
+        arguments(&[
+            "get-full-whitelist",
+            "--server-id",
+            "9",
+            "--base-url",
+            &base_url,
+        ]),
+        Some(API_KEY),
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty(), "stdout: {}", text(&output.stdout));
+    let stderr = text(&output.stderr);
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert!(stderr.contains("404"), "{stderr}");
+    assert!(stderr.contains("INVALID_SERVER"), "{stderr}");
+    assert!(!stderr.contains(API_KEY), "{stderr}");
+    assert_eq!(
+        seen.lock().expect("not poisoned").len(),
+        1,
+        "a 404 is not retried"
+    );
+}
+
+#[tokio::test]
+async fn a_missing_key_is_refused_before_anything_is_sent() {
+    let (base_url, seen) = serve(200, json!({"success": true, "data": {"servers": []}})).await;
+    let output = run(arguments(&["get-servers", "--base-url", &base_url]), None).await;
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("SONORAN_CMS_API_KEY"), "{stderr}");
+    assert!(
+        seen.lock().expect("not poisoned").is_empty(),
+        "nothing was sent"
+    );
+}
+
+#[tokio::test]
+async fn a_missing_required_argument_is_a_usage_error_naming_it() {
+    let output = run(arguments(&["get-full-whitelist"]), Some(API_KEY)).await;
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).contains("--server-id"),
+        "{}",
+        text(&output.stderr)
+    );
+}
