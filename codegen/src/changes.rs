@@ -236,6 +236,79 @@ enum Side {
     Output,
 }
 
+/// Where a change is, as users see it: the body, the answer or a parameter, and
+/// the path of fields below it by their Rust names beside the API's
+/// (`answer field `data.server_id` (`data.serverId`)`).
+#[derive(Clone)]
+struct Place {
+    /// `body`, `answer`, or `query parameter` and the like.
+    noun: String,
+    /// Whether a path below the noun is a field (not for parameters).
+    of_fields: bool,
+    rust: String,
+    api: String,
+}
+
+impl Place {
+    fn root(noun: &str) -> Self {
+        Self {
+            noun: noun.to_owned(),
+            of_fields: true,
+            rust: String::new(),
+            api: String::new(),
+        }
+    }
+
+    fn parameter(location: &str, name: &str) -> Self {
+        Self {
+            noun: format!("{location} parameter"),
+            of_fields: false,
+            rust: rust_snake_name(name),
+            api: name.to_owned(),
+        }
+    }
+
+    /// The place of the member `name` of the object here.
+    fn field(&self, name: &str) -> Self {
+        let join = |path: &str, segment: &str| {
+            if path.is_empty() {
+                segment.to_owned()
+            } else {
+                format!("{path}.{segment}")
+            }
+        };
+        Self {
+            rust: join(&self.rust, &rust_snake_name(name)),
+            api: join(&self.api, name),
+            ..self.clone()
+        }
+    }
+
+    /// The same place read one level down (`[]` for items, `{}` for map values,
+    /// `(Form)` for one form of several).
+    fn suffixed(&self, suffix: &str) -> Self {
+        Self {
+            rust: format!("{}{suffix}", self.rust),
+            api: format!("{}{suffix}", self.api),
+            ..self.clone()
+        }
+    }
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.rust.is_empty() {
+            return formatter.write_str(&self.noun);
+        }
+        let field = if self.of_fields { " field" } else { "" };
+        write!(formatter, "{}{field} `{}`", self.noun, self.rust)?;
+        if self.api != self.rust {
+            write!(formatter, " (`{}`)", self.api)?;
+        }
+        Ok(())
+    }
+}
+
 struct Comparison<'a, 'c> {
     old_spec: &'a Value,
     new_spec: &'a Value,
@@ -297,13 +370,17 @@ impl Comparison<'_, '_> {
                 .cloned()
         };
         match (body(old), body(new)) {
-            (Some(before), Some(after)) => self.schema(&before, &after, "body", Side::Input),
+            (Some(before), Some(after)) => {
+                self.schema(&before, &after, &Place::root("body"), Side::Input);
+            }
             (None, Some(_)) => self.push(Impact::Breaking, "now takes a request body".to_owned()),
             (Some(_), None) => self.push(Impact::Breaking, "request body removed".to_owned()),
             (None, None) => {}
         }
         match (success_schema(old), success_schema(new)) {
-            (Some(before), Some(after)) => self.schema(before, after, "answer", Side::Output),
+            (Some(before), Some(after)) => {
+                self.schema(before, after, &Place::root("answer"), Side::Output);
+            }
             (None, Some(_)) => self.push(Impact::Breaking, "now answers with a body".to_owned()),
             (Some(_), None) => self.push(Impact::Breaking, "answer body removed".to_owned()),
             (None, None) => {}
@@ -368,8 +445,8 @@ impl Comparison<'_, '_> {
         let (before, after) = (index(old), index(new));
         let keys: BTreeSet<&(String, String)> = before.keys().chain(after.keys()).collect();
         for key in keys {
-            let (place, name) = key;
-            let label = format!("{place} parameter `{}` (`{name}`)", rust_snake_name(name));
+            let (location, name) = key;
+            let label = Place::parameter(location, name);
             let required = |parameter: &Value| parameter["required"] == Value::Bool(true);
             match (before.get(key), after.get(key)) {
                 (Some(_), None) => self.push(Impact::Breaking, format!("{label} removed")),
@@ -431,7 +508,7 @@ impl Comparison<'_, '_> {
 
     /// Compares two schemas at `place` (a parameter, `body`, `answer` or a field
     /// path below them).
-    fn schema(&mut self, old: &Value, new: &Value, place: &str, side: Side) {
+    fn schema(&mut self, old: &Value, new: &Value, place: &Place, side: Side) {
         let (old_name, old) = resolve(self.old_spec, old);
         let (new_name, new) = resolve(self.new_spec, new);
         if let (Some(old_name), Some(new_name)) = (&old_name, &new_name) {
@@ -446,7 +523,7 @@ impl Comparison<'_, '_> {
         }
     }
 
-    fn schema_resolved(&mut self, old: &Value, new: &Value, place: &str, side: Side) {
+    fn schema_resolved(&mut self, old: &Value, new: &Value, place: &Place, side: Side) {
         let (old_kind, new_kind) = (kind(self.old_spec, old), kind(self.new_spec, new));
         if old_kind != new_kind {
             self.push(
@@ -479,7 +556,7 @@ impl Comparison<'_, '_> {
         self.enum_values(old, new, place, side);
         self.alternatives(old, new, place, side);
         if old.get("items").is_some() || new.get("items").is_some() {
-            self.schema(&old["items"], &new["items"], &format!("{place}[]"), side);
+            self.schema(&old["items"], &new["items"], &place.suffixed("[]"), side);
         }
         if let (Some(old_values), Some(new_values)) = (
             old.get("additionalProperties")
@@ -487,12 +564,12 @@ impl Comparison<'_, '_> {
             new.get("additionalProperties")
                 .filter(|value| value.is_object()),
         ) {
-            self.schema(old_values, new_values, &format!("{place}{{}}"), side);
+            self.schema(old_values, new_values, &place.suffixed("{}"), side);
         }
         self.properties(old, new, place, side);
     }
 
-    fn enum_values(&mut self, old: &Value, new: &Value, place: &str, side: Side) {
+    fn enum_values(&mut self, old: &Value, new: &Value, place: &Place, side: Side) {
         let values = |schema: &Value| -> BTreeSet<String> {
             schema["enum"]
                 .as_array()
@@ -521,7 +598,7 @@ impl Comparison<'_, '_> {
         }
     }
 
-    fn alternatives(&mut self, old: &Value, new: &Value, place: &str, side: Side) {
+    fn alternatives(&mut self, old: &Value, new: &Value, place: &Place, side: Side) {
         let forms = |schema: &Value| -> BTreeMap<String, Value> {
             schema["oneOf"]
                 .as_array()
@@ -534,24 +611,26 @@ impl Comparison<'_, '_> {
         let (before, after) = (forms(old), forms(new));
         for (name, form) in &before {
             match after.get(name) {
-                None => self.push(Impact::Breaking, format!("{place}: form {name} removed")),
-                Some(new_form) => self.schema(form, new_form, &format!("{place} ({name})"), side),
+                None => self.push(Impact::Breaking, format!("{place}: form `{name}` removed")),
+                Some(new_form) => {
+                    self.schema(form, new_form, &place.suffixed(&format!("({name})")), side);
+                }
             }
         }
         for name in after.keys().filter(|name| !before.contains_key(*name)) {
             match side {
                 Side::Input => {
-                    self.push(Impact::Additive, format!("{place}: form {name} accepted"));
+                    self.push(Impact::Additive, format!("{place}: form `{name}` accepted"));
                 }
                 Side::Output => self.push(
                     Impact::Breaking,
-                    format!("{place}: new form {name} (a new variant breaks exhaustive matches)"),
+                    format!("{place}: new form `{name}` (a new variant breaks exhaustive matches)"),
                 ),
             }
         }
     }
 
-    fn properties(&mut self, old: &Value, new: &Value, place: &str, side: Side) {
+    fn properties(&mut self, old: &Value, new: &Value, place: &Place, side: Side) {
         let required = |schema: &Value| -> BTreeSet<String> {
             schema["required"]
                 .as_array()
@@ -567,7 +646,7 @@ impl Comparison<'_, '_> {
         let new_properties = new["properties"].as_object().unwrap_or(&empty);
         let names: BTreeSet<&String> = old_properties.keys().chain(new_properties.keys()).collect();
         for name in names {
-            let field = format!("{place} field `{}` (`{name}`)", rust_snake_name(name));
+            let field = place.field(name);
             let (was_required, is_required) =
                 (old_required.contains(name), new_required.contains(name));
             match (old_properties.get(name), new_properties.get(name)) {
@@ -692,7 +771,7 @@ fn form_name(form: &Value, position: usize) -> String {
         .and_then(Value::as_str)
         .and_then(|reference| reference.rsplit('/').next())
         .or_else(|| form.get("title").and_then(Value::as_str))
-        .map_or_else(|| format!("#{}", position + 1), |name| format!("`{name}`"))
+        .map_or_else(|| format!("#{}", position + 1), str::to_owned)
 }
 
 #[cfg(test)]
@@ -807,7 +886,7 @@ mod tests {
                         .expect("fields")["reason"] = json!({"type": "string"});
                 }),
                 Impact::Additive,
-                "new optional body field `reason` (`reason`)",
+                "new optional body field `reason`",
             ),
             (
                 "an output field added",
@@ -816,7 +895,7 @@ mod tests {
                         .expect("fields")["rank"] = json!({"type": "string"});
                 }),
                 Impact::Additive,
-                "new answer field `data` (`data`) field `rank` (`rank`)",
+                "new answer field `data.rank`",
             ),
             (
                 "an output made optional",
@@ -826,7 +905,7 @@ mod tests {
                         .expect("a list") = json!([]);
                 }),
                 Impact::Breaking,
-                "answer field `data` (`data`) field `acc_id` (`accId`) may now be absent",
+                "answer field `data.acc_id` (`data.accId`) may now be absent",
             ),
             (
                 "an output made nullable",
@@ -835,7 +914,7 @@ mod tests {
                         .expect("a field")["nullable"] = json!(true);
                 }),
                 Impact::Breaking,
-                "field `acc_name` (`accName`): may now be null",
+                "answer field `data.acc_name` (`data.accName`): may now be null",
             ),
             (
                 "an optional input made required",

@@ -395,10 +395,7 @@ fn the_report_classifies_docs_changes_that_regenerate() {
     });
     assert_eq!(
         cancel_changes(&before, &field_added),
-        [(
-            Additive,
-            "new optional body field `reason` (`reason`)".to_owned()
-        )]
+        [(Additive, "new optional body field `reason`".to_owned())]
     );
     let status_changed = enriched_with_docs_change(|docs| {
         cancel_session_operation(docs)["responses"] = json!({"200": {"description": "No Content"}});
@@ -521,7 +518,7 @@ fn the_report_classifies_enum_nullable_and_rate_limit_changes() {
         assert_classified(
             &changes_of(&nullable, operation),
             Breaking,
-            "field `id` (`id`): may now be null",
+            "answer field `data.id`: may now be null",
         );
     }
 

@@ -539,7 +539,10 @@ fn an_open_value_set_reads_any_text_as_a_known_value_or_other() {
     // it, and users can too.
     let known: types::LatestActivityType = "clockin".parse().expect("never an error");
     assert_eq!(known.to_string(), "clockin");
-    assert!(matches!(known, types::LatestActivityType::KnownLatestActivityType(_)));
+    assert!(matches!(
+        known,
+        types::LatestActivityType::KnownLatestActivityType(_)
+    ));
     let other: types::ErlcTeam = "Police".parse().expect("never an error");
     assert!(matches!(other, types::ErlcTeam::Other(ref text) if text == "Police"));
 }
