@@ -9,7 +9,9 @@ use std::time::Duration;
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 
 use crate::auth::{ApiKey, InvalidApiKey};
-use crate::rate_limit::RateLimits;
+use crate::rate_limit::{
+    InProcessRateLimiter, RateLimitBackend, RateLimits, credential_fingerprint,
+};
 use crate::retry::RetryPolicy;
 use crate::transport::Transport;
 use crate::{Client, PRODUCTION_BASE_URL};
@@ -118,6 +120,7 @@ pub struct ClientBuilder {
     #[cfg(any(feature = "rustls", feature = "rustls-ring", feature = "native-tls"))]
     root_certificates: Vec<reqwest::Certificate>,
     rate_limits: RateLimits,
+    rate_limit_backend: Arc<dyn RateLimitBackend>,
     retry_policy: RetryPolicy,
     transport: Option<Arc<dyn Transport>>,
 }
@@ -139,6 +142,7 @@ impl fmt::Debug for ClientBuilder {
                     .collect::<Vec<_>>(),
             )
             .field("rate_limits", &self.rate_limits)
+            .field("rate_limit_backend", &self.rate_limit_backend)
             .field("retry_policy", &self.retry_policy)
             .finish_non_exhaustive()
     }
@@ -220,6 +224,7 @@ impl Client {
             #[cfg(any(feature = "rustls", feature = "rustls-ring", feature = "native-tls"))]
             root_certificates: Vec::new(),
             rate_limits: RateLimits::documented(),
+            rate_limit_backend: Arc::new(InProcessRateLimiter),
             retry_policy: RetryPolicy::default(),
             transport: None,
         }
@@ -300,6 +305,15 @@ impl ClientBuilder {
         self
     }
 
+    /// Where rate-limit slots are kept (default: [`InProcessRateLimiter`], this
+    /// process's memory). Processes that share one API key (several game
+    /// servers and a bot) keep the limit together only with a shared backend:
+    /// `RedisRateLimiter` (feature `redis`).
+    pub fn rate_limit_backend(mut self, backend: impl RateLimitBackend) -> Self {
+        self.rate_limit_backend = Arc::new(backend);
+        self
+    }
+
     /// How to retry (default: [`RetryPolicy::default`]).
     pub fn retry_policy(mut self, retry_policy: RetryPolicy) -> Self {
         self.retry_policy = retry_policy;
@@ -356,14 +370,17 @@ impl ClientBuilder {
                 builder.build().map_err(BuildError::HttpClient)?
             }
         };
+        let credential = credential_fingerprint(api_key.authorization().as_bytes());
         let state = ClientState {
             settings: Arc::new(Settings {
+                credential,
                 api_key,
                 base_url: base_url.clone(),
                 timeout: self.timeout,
                 deadline: self.deadline,
                 extra_headers,
                 rate_limits: self.rate_limits,
+                rate_limit_backend: self.rate_limit_backend,
                 retry_policy: self.retry_policy,
                 transport: self.transport,
             }),
@@ -474,11 +491,14 @@ pub struct ClientState {
 
 pub(crate) struct Settings {
     pub(crate) api_key: ApiKey,
+    /// The key's fingerprint, for rate-limit backends (never the key).
+    pub(crate) credential: String,
     pub(crate) base_url: String,
     pub(crate) timeout: Duration,
     pub(crate) deadline: Duration,
     pub(crate) extra_headers: HeaderMap,
     pub(crate) rate_limits: RateLimits,
+    pub(crate) rate_limit_backend: Arc<dyn RateLimitBackend>,
     pub(crate) retry_policy: RetryPolicy,
     pub(crate) transport: Option<Arc<dyn Transport>>,
 }

@@ -30,6 +30,14 @@ pub enum Error {
     },
     /// The API answered with an error status.
     Api(Box<ApiError>),
+    /// The shared rate limiter (Redis) could not be asked before the call's
+    /// deadline, so the call was not sent (the client never sends without a slot).
+    RateLimiterUnavailable {
+        /// What failed, without secrets.
+        message: String,
+        /// How the call went: every attempt before the last, and how far the last got.
+        history: CallHistory,
+    },
     /// The call did not finish within its timeout or its overall deadline.
     Timeout {
         /// What ran out.
@@ -236,6 +244,7 @@ impl Error {
         match self {
             Error::Api(api) => &api.history,
             Error::Timeout { history, .. }
+            | Error::RateLimiterUnavailable { history, .. }
             | Error::Connect { history, .. }
             | Error::Transport { history, .. } => history,
             Error::Redirect(redirect) => &redirect.history,
@@ -264,7 +273,10 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Api(api) => matches!(api.status.as_u16(), 408 | 429 | 502 | 503 | 504),
-            Error::Timeout { .. } | Error::Connect { .. } | Error::Transport { .. } => true,
+            Error::Timeout { .. }
+            | Error::RateLimiterUnavailable { .. }
+            | Error::Connect { .. }
+            | Error::Transport { .. } => true,
             Error::InvalidRequest { .. } | Error::InvalidResponse(_) | Error::Redirect(_) => false,
         }
     }
@@ -295,6 +307,12 @@ impl fmt::Display for Error {
             Error::Api(api) => api.fmt(formatter)?,
             Error::Timeout { message, .. } => {
                 write!(formatter, "the Sonoran CMS API call timed out: {message}")?;
+            }
+            Error::RateLimiterUnavailable { message, .. } => {
+                write!(
+                    formatter,
+                    "the request was not sent: the shared rate limiter could not be asked before the deadline: {message}"
+                )?;
             }
             Error::Connect { source, .. } => {
                 write!(
@@ -573,6 +591,10 @@ fn from_verdict(status: StatusCode, headers: &HeaderMap, verdict: Verdict) -> Er
     let Verdict { kind, history } = verdict;
     match kind {
         VerdictKind::EndedEarly { reason } => Error::Timeout {
+            message: reason,
+            history,
+        },
+        VerdictKind::LimiterUnavailable { reason } => Error::RateLimiterUnavailable {
             message: reason,
             history,
         },

@@ -22,7 +22,7 @@ use tokio::time::Instant;
 use crate::Client;
 use crate::config::{ClientState, USER_AGENT};
 use crate::error::{Attempt, AttemptReach, CallHistory};
-use crate::rate_limit::shared_limiter;
+use crate::rate_limit::{AcquireError, SlotRequest};
 use crate::retry::{AttemptOutcome, requested_delay, retry_delay};
 use crate::types::Problem;
 
@@ -41,6 +41,9 @@ pub(crate) struct Verdict {
 pub(crate) enum VerdictKind {
     /// The call ended before an answer: the deadline, or no rate-limit slot in time.
     EndedEarly { reason: String },
+    /// The rate-limit backend (Redis) could not be asked before the deadline;
+    /// nothing was sent.
+    LimiterUnavailable { reason: String },
     /// An error status, with the body as received and as a problem.
     ErrorAnswer { problem: Problem, body: Vec<u8> },
     /// A success whose body does not fit the operation's type.
@@ -132,14 +135,7 @@ async fn execute(
 ) -> reqwest::Result<reqwest::Response> {
     let settings = &state.settings;
     let deadline = Instant::now() + settings.deadline;
-    let limiter = settings.rate_limits.limit_for(operation).map(|limit| {
-        shared_limiter(
-            settings.api_key.authorization().as_bytes(),
-            &settings.base_url,
-            operation,
-            limit,
-        )
-    });
+    let limit = settings.rate_limits.limit_for(operation);
     let method = request.method().clone();
     let changes_state = !matches!(method, reqwest::Method::GET | reqwest::Method::HEAD);
     let retried_after_sending =
@@ -155,22 +151,39 @@ async fn execute(
     };
 
     loop {
-        let mut permit = match &limiter {
-            Some(limiter) => match limiter.acquire(Some(deadline)).await {
-                Ok(permit) => Some(permit),
-                Err(refused) => {
-                    let when = refused.opens_in.map_or_else(
-                        || "later".to_owned(),
-                        |opens_in| format!("in {:.1} s", opens_in.as_secs_f64()),
-                    );
-                    return Ok(ended_early(
-                        format!(
-                            "the rate limit of `{operation}` has no free slot before the deadline (next slot {when})"
-                        ),
-                        history,
-                    ));
+        let mut permit = match limit {
+            Some(limit) => {
+                let request = SlotRequest {
+                    credential: &settings.credential,
+                    base_url: &settings.base_url,
+                    operation,
+                    limit,
+                    deadline,
+                    longest_attempt: settings.timeout,
+                };
+                match settings.rate_limit_backend.acquire(request).await {
+                    Ok(permit) => Some(permit),
+                    Err(AcquireError::NoSlotBeforeDeadline { opens_in }) => {
+                        let when = opens_in.map_or_else(
+                            || "later".to_owned(),
+                            |opens_in| format!("in {:.1} s", opens_in.as_secs_f64()),
+                        );
+                        return Ok(ended_early(
+                            format!(
+                                "the rate limit of `{operation}` has no free slot before the deadline (next slot {when})"
+                            ),
+                            history,
+                        ));
+                    }
+                    Err(AcquireError::Unavailable { message }) => {
+                        tracing::warn!(operation, %message, "the rate limiter is unavailable");
+                        return Ok(made_up_response(Verdict {
+                            kind: VerdictKind::LimiterUnavailable { reason: message },
+                            history,
+                        }));
+                    }
                 }
-            },
+            }
             None => None,
         };
         let remaining = deadline.saturating_duration_since(Instant::now());

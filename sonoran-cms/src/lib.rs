@@ -82,6 +82,14 @@
 //! `cancel_session`). No redirect is followed. Every call ends within its
 //! deadline (300 s by default; 30 s per attempt).
 //!
+//! Processes that share one API key (several game servers and a bot) keep the
+//! limit together only with a shared backend: [`ClientBuilder::rate_limit_backend`]
+//! with `RedisRateLimiter` (feature `redis`) keeps every process's slots in one
+//! Redis, under the same rules. When Redis cannot be asked, a call waits for it
+//! until its deadline and then fails with [`Error::RateLimiterUnavailable`]
+//! (nothing is sent without a slot), or, if chosen, uses this process's own
+//! limiter with a logged warning.
+//!
 //! # Paging
 //!
 //! The paged operations (`get_accounts`, `get_template_submissions`,
@@ -180,6 +188,8 @@ mod generated_value_sets;
 mod hooks;
 pub mod paging;
 mod rate_limit;
+#[cfg(feature = "redis")]
+mod redis_limiter;
 mod requirements;
 mod retry;
 mod transport;
@@ -198,7 +208,13 @@ pub use generated_bodies::{
     OPERATIONS_WITH_REQUEST_BODY, OPERATIONS_WITH_SUCCESS_BODY, check_request_body,
     check_success_body, request_body_as_sent,
 };
-pub use rate_limit::{RateLimit, RateLimits};
+pub use rate_limit::{
+    AcquireError, HeldSlot, InProcessRateLimiter, RateLimit, RateLimitBackend, RateLimits,
+    SlotRequest,
+};
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use redis_limiter::RedisRateLimiter;
 /// The HTTP client crate underneath ([`Transport`], [`ClientBuilder::http_client`],
 /// root certificates), so callers use the same version.
 pub use reqwest;

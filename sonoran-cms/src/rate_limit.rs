@@ -7,14 +7,138 @@
 //! send and our completion, so counting from completion is the only choice that
 //! stays under the limit however the latency of each request varies. A call that
 //! is dropped before its request went out gives its slot back.
+//!
+//! Where the slots are kept is a [`RateLimitBackend`]: this process's memory by
+//! default ([`InProcessRateLimiter`]), or Redis, shared by every process that
+//! uses the key (`RedisRateLimiter`, feature `redis`). The hooks see only the
+//! trait.
 
 use std::collections::{HashMap, VecDeque};
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use tokio::sync::Notify;
 use tokio::time::Instant;
+
+use crate::transport::BoxFuture;
+
+/// Where rate-limit slots are kept. [`InProcessRateLimiter`] is the default;
+/// `RedisRateLimiter` (feature `redis`) shares them across processes. Set one
+/// with [`ClientBuilder::rate_limit_backend`](crate::ClientBuilder::rate_limit_backend).
+///
+/// A backend must keep the guarantee: never more than `limit` requests of one
+/// credential and operation in any sliding window, a request counting from the
+/// moment it is admitted until a window after it completed ([`HeldSlot`] is
+/// dropped), and an admitted request that was never sent giving its slot back.
+pub trait RateLimitBackend: Send + Sync + std::fmt::Debug + 'static {
+    /// Waits for a slot and holds it. Cancel-safe: dropping the future takes no
+    /// slot. Fails at once with [`AcquireError::NoSlotBeforeDeadline`] when the
+    /// next slot opens only after `request.deadline`, and with
+    /// [`AcquireError::Unavailable`] when the backend cannot be asked before it.
+    fn acquire<'a>(
+        &'a self,
+        request: SlotRequest<'a>,
+    ) -> BoxFuture<'a, Result<Box<dyn HeldSlot>, AcquireError>>;
+}
+
+/// A slot held for one request. Dropping it releases the slot: a request that was
+/// sent keeps counting for a window from then; one never sent gives it back.
+pub trait HeldSlot: Send {
+    /// Records that the request is about to go out: from here on it counts.
+    fn mark_sent(&mut self);
+}
+
+/// One request for a slot: whose budget, under which limit, until when.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct SlotRequest<'a> {
+    /// The API key's fingerprint (hex SHA-1 of its `Authorization` value), never
+    /// the key: every process with the same key has the same fingerprint.
+    pub credential: &'a str,
+    /// Where the API is (two APIs do not share a budget).
+    pub base_url: &'a str,
+    /// The operation's Rust name (`cancel_session`).
+    pub operation: &'a str,
+    /// Its limit.
+    pub limit: RateLimit,
+    /// The call's deadline: no slot that opens later is waited for.
+    pub deadline: Instant,
+    /// The longest one attempt may take (the client's timeout): a slot whose
+    /// release never arrives stops counting a window after that.
+    pub longest_attempt: Duration,
+}
+
+impl<'a> SlotRequest<'a> {
+    /// A request for a slot, for testing or benchmarking a backend directly (the
+    /// client makes its own).
+    pub fn new(
+        credential: &'a str,
+        base_url: &'a str,
+        operation: &'a str,
+        limit: RateLimit,
+        deadline: Instant,
+        longest_attempt: Duration,
+    ) -> Self {
+        Self {
+            credential,
+            base_url,
+            operation,
+            limit,
+            deadline,
+            longest_attempt,
+        }
+    }
+}
+
+/// Why no slot was held.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AcquireError {
+    /// Every slot is used and none opens before the call's deadline.
+    NoSlotBeforeDeadline {
+        /// When the next slot opens, when that is known.
+        opens_in: Option<Duration>,
+    },
+    /// The backend could not be asked before the deadline (Redis down, slow or
+    /// restarting); the message says what failed last, without secrets.
+    Unavailable {
+        /// What failed.
+        message: String,
+    },
+}
+
+/// The API key's fingerprint for [`SlotRequest::credential`]: hex SHA-1 of its
+/// `Authorization` value, stable across processes and Rust versions.
+pub(crate) fn credential_fingerprint(authorization: &[u8]) -> String {
+    sha1_smol::Sha1::from(authorization).digest().to_string()
+}
+
+/// Slots kept in this process's memory: clients in one process with the same key
+/// share them; other processes do not see them. The default backend.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct InProcessRateLimiter;
+
+impl RateLimitBackend for InProcessRateLimiter {
+    fn acquire<'a>(
+        &'a self,
+        request: SlotRequest<'a>,
+    ) -> BoxFuture<'a, Result<Box<dyn HeldSlot>, AcquireError>> {
+        Box::pin(async move {
+            let limiter = shared_limiter(
+                request.credential,
+                request.base_url,
+                request.operation,
+                request.limit,
+            );
+            match limiter.acquire(Some(request.deadline)).await {
+                Ok(permit) => Ok(Box::new(permit) as Box<dyn HeldSlot>),
+                Err(refused) => Err(AcquireError::NoSlotBeforeDeadline {
+                    opens_in: refused.opens_in,
+                }),
+            }
+        })
+    }
+}
 
 /// At most `requests` requests in any window of `window`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -119,8 +243,8 @@ impl RateLimits {
 /// operation, under the same limit.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct LimiterKey {
-    /// A hash of the API key: the registry never holds the key itself.
-    credential: u64,
+    /// The key's fingerprint: the registry never holds the key itself.
+    credential: String,
     base_url: String,
     operation: String,
     limit: RateLimit,
@@ -129,17 +253,15 @@ struct LimiterKey {
 /// The limiter every client in this process uses for `operation` with this key
 /// and base URL, so two clients built with the same key share one budget.
 pub(crate) fn shared_limiter(
-    credential: &[u8],
+    credential: &str,
     base_url: &str,
     operation: &str,
     limit: RateLimit,
 ) -> Arc<SlidingWindowLimiter> {
     static REGISTRY: OnceLock<Mutex<HashMap<LimiterKey, Arc<SlidingWindowLimiter>>>> =
         OnceLock::new();
-    let mut hasher = DefaultHasher::new();
-    credential.hash(&mut hasher);
     let key = LimiterKey {
-        credential: hasher.finish(),
+        credential: credential.to_owned(),
         base_url: base_url.to_owned(),
         operation: operation.to_owned(),
         limit,
@@ -264,9 +386,8 @@ pub(crate) struct SlotPermit {
     sent: bool,
 }
 
-impl SlotPermit {
-    /// Records that the request is about to go out: from here on it counts.
-    pub(crate) fn mark_sent(&mut self) {
+impl HeldSlot for SlotPermit {
+    fn mark_sent(&mut self) {
         self.sent = true;
     }
 }

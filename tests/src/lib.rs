@@ -3,6 +3,7 @@
 
 pub mod generated_code;
 pub mod loopback;
+pub mod redis_server;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -124,4 +125,36 @@ pub fn spec_operations(spec: &serde_json::Value) -> Vec<SpecOperation> {
         }
     }
     operations
+}
+
+/// A `tracing` writer that keeps everything written, for tests that read logs:
+/// `tracing_subscriber::fmt().with_writer(move || logs.clone())`.
+#[derive(Clone, Default)]
+pub struct CapturedLogs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for CapturedLogs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl CapturedLogs {
+    /// Everything logged so far.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(
+            &self
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+        .into_owned()
+    }
 }

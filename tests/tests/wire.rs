@@ -2,12 +2,9 @@
 //! exactly the official SDKs' headers plus `User-Agent`, and the API key appears in
 //! no `Debug`, `Display`, error message or `tracing` output.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex, PoisonError};
-
 use sonoran_cms::Client;
 use sonoran_cms_tests::loopback::{CannedResponse, LoopbackServer, refusing_base_url};
-use sonoran_cms_tests::{TEST_API_KEY, cancel, serve, test_client_builder};
+use sonoran_cms_tests::{CapturedLogs, TEST_API_KEY, cancel, serve, test_client_builder};
 
 #[tokio::test]
 async fn each_request_carries_exactly_the_documented_headers() {
@@ -68,30 +65,6 @@ async fn extra_headers_are_sent_and_a_custom_http_client_still_gets_the_api_head
     );
     assert!(request.headers.get("authorization").is_some());
     assert!(request.headers.get("api-version").is_none());
-}
-
-/// A `tracing` subscriber that writes everything, at every level, to a buffer.
-#[derive(Clone, Default)]
-struct CapturedLogs(Arc<Mutex<Vec<u8>>>);
-
-impl Write for CapturedLogs {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl CapturedLogs {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(PoisonError::into_inner)).into_owned()
-    }
 }
 
 #[tokio::test]
