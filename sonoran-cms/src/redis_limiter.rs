@@ -32,7 +32,8 @@ use crate::transport::BoxFuture;
 
 /// Admits a request if fewer than the limit count, else says when the earliest
 /// finished request stops counting (-1 when every counted request is still in
-/// flight: their end is not known yet).
+/// flight: their end is not known yet). Asking again with the same id after a
+/// lost answer admits once, not twice.
 ///
 /// KEYS[1]: the set. ARGV: limit, window ms, reservation ms, id.
 const ACQUIRE_SCRIPT: &str = r"
@@ -41,6 +42,10 @@ local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local limit = tonumber(ARGV[1])
 local reservation = tonumber(ARGV[3])
+-- Asked again after an answer was lost (a timeout): already admitted.
+if redis.call('ZSCORE', KEYS[1], 'r:' .. ARGV[4]) then
+  return {1, 0}
+end
 if redis.call('ZCARD', KEYS[1]) < limit then
   redis.call('ZADD', KEYS[1], now + reservation, 'r:' .. ARGV[4])
   if redis.call('PTTL', KEYS[1]) < reservation then
@@ -80,8 +85,14 @@ return 1
 ";
 
 /// How long a waiter sleeps before asking again when every counted request is
-/// still in flight (their completion, and so the next free slot, is not known).
+/// still in flight (their completion, and so the next free slot, is not known),
+/// give or take a quarter so waiters in many processes do not ask in step.
 const IN_FLIGHT_POLL: Duration = Duration::from_millis(20);
+
+/// The longest attempt a reservation allows for: a client timeout beyond it
+/// (up to `Duration::MAX`) counts as this, so no arithmetic overflows and no
+/// reservation outlives a day.
+const LONGEST_ATTEMPT: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// The first pause after Redis failed to answer; it doubles up to a quarter of a
 /// second, so calls go on soon after Redis is back (at most a few connection
@@ -107,9 +118,10 @@ const LONGEST_BACKOFF: Duration = Duration::from_millis(250);
 /// cannot reach Redis uses this process's own limiter instead, with a logged
 /// warning: the call goes through, but the processes no longer share the limit.
 /// Keys are `<prefix>:<fingerprint of the key>:<API>:<operation>:<limit>`, never
-/// the key itself. Run Redis with persistence (`appendonly yes`) so a restart
-/// keeps the windows; a Redis that forgets them lets one window's worth through
-/// again.
+/// the key itself. Run Redis 5 or later with `appendonly yes` and `appendfsync
+/// always`, and no asynchronous failover, so a restart keeps every admission; a
+/// Redis that forgets some (a crash with `everysec`, a failover to a lagging
+/// replica) lets up to a window's worth through again.
 #[derive(Clone)]
 pub struct RedisRateLimiter {
     inner: Arc<Inner>,
@@ -188,7 +200,9 @@ impl RedisRateLimiter {
     }
 
     fn with(self, change: impl FnOnce(&mut Inner)) -> Self {
-        let mut inner = Arc::try_unwrap(self.inner).unwrap_or_else(|shared| Inner {
+        let shared = &self.inner;
+        // A fresh connection cell: one made with the old settings is not kept.
+        let mut inner = Inner {
             client: shared.client.clone(),
             connection: OnceCell::new(),
             acquire: redis::Script::new(ACQUIRE_SCRIPT),
@@ -197,7 +211,7 @@ impl RedisRateLimiter {
             key_prefix: shared.key_prefix.clone(),
             command_timeout: shared.command_timeout,
             address: shared.address.clone(),
-        });
+        };
         change(&mut inner);
         Self {
             inner: Arc::new(inner),
@@ -236,7 +250,19 @@ impl Inner {
         )
     }
 
-    /// One attempt at a slot: admitted, or how long until one may open.
+    /// How long a reservation counts when its release never arrives: the reply
+    /// may reach the process up to a command timeout after Redis admitted it,
+    /// then the attempt may take its longest, and it counts a window after that.
+    fn reservation(&self, request: &SlotRequest<'_>) -> Duration {
+        request
+            .longest_attempt
+            .min(LONGEST_ATTEMPT)
+            .saturating_add(self.command_timeout)
+            .saturating_add(request.limit.window())
+    }
+
+    /// One attempt at a slot: admitted, or how long until one may open. Never
+    /// waits past `deadline`.
     async fn try_acquire(
         &self,
         key: &str,
@@ -244,7 +270,7 @@ impl Inner {
         request: &SlotRequest<'_>,
     ) -> Result<Option<Option<Duration>>, String> {
         let window = millis(request.limit.window());
-        let reservation = millis(request.longest_attempt) + window;
+        let reservation = millis(self.reservation(request));
         let asked = async {
             let mut connection = self.connection().await?;
             self.acquire
@@ -256,14 +282,18 @@ impl Inner {
                 .invoke_async::<(i64, i64)>(&mut connection)
                 .await
         };
-        match tokio::time::timeout(self.command_timeout, asked).await {
+        let started = Instant::now();
+        let give_up_at = started
+            .checked_add(self.command_timeout)
+            .map_or(request.deadline, |at| at.min(request.deadline));
+        match tokio::time::timeout_at(give_up_at, asked).await {
             Ok(Ok((1, _))) => Ok(None),
             Ok(Ok((_, wait))) => Ok(Some(u64::try_from(wait).ok().map(Duration::from_millis))),
             Ok(Err(error)) => Err(format!("Redis at {}: {error}", self.address)),
             Err(_) => Err(format!(
                 "Redis at {} did not answer within {} ms",
                 self.address,
-                self.command_timeout.as_millis()
+                give_up_at.saturating_duration_since(started).as_millis()
             )),
         }
     }
@@ -282,40 +312,50 @@ impl RateLimitBackend for RedisRateLimiter {
             let inner = &self.inner;
             let key = inner.key(&request);
             let id = format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
+            // The slot exists from the first ask: Redis may admit it although
+            // the answer is lost (a timeout, this future dropped mid-script, a
+            // fallback). Every way out but success drops it unsent, which
+            // gives a reservation that was made back at once.
+            let mut slot: Option<RedisSlot> = None;
             let mut backoff = FIRST_BACKOFF;
             let mut last_failure: Option<String> = None;
             loop {
-                let now = Instant::now();
-                if now >= request.deadline {
+                if Instant::now() >= request.deadline {
                     return Err(match last_failure {
                         Some(message) => AcquireError::Unavailable { message },
                         None => AcquireError::NoSlotBeforeDeadline { opens_in: None },
                     });
                 }
-                match inner.try_acquire(&key, &id, &request).await {
+                let held = slot.get_or_insert_with(|| RedisSlot {
+                    inner: Arc::clone(inner),
+                    key: key.clone(),
+                    id: id.clone(),
+                    window: millis(request.limit.window()),
+                    reservation: inner.reservation(&request),
+                    sent: false,
+                });
+                match inner.try_acquire(&held.key, &held.id, &request).await {
                     Ok(None) => {
-                        return Ok(Box::new(RedisSlot {
-                            inner: Arc::clone(inner),
-                            key,
-                            id,
-                            window: millis(request.limit.window()),
-                            reservation: request.longest_attempt + request.limit.window(),
-                            sent: false,
-                        }) as Box<dyn HeldSlot>);
+                        if let Some(admitted) = slot.take() {
+                            return Ok(Box::new(admitted) as Box<dyn HeldSlot>);
+                        }
                     }
                     Ok(Some(opens_in)) => {
                         last_failure = None;
                         backoff = FIRST_BACKOFF;
                         if let Some(opens_in) = opens_in
-                            && Instant::now() + opens_in > request.deadline
+                            && Instant::now()
+                                .checked_add(opens_in)
+                                .is_none_or(|opening| opening > request.deadline)
                         {
                             return Err(AcquireError::NoSlotBeforeDeadline {
                                 opens_in: Some(opens_in),
                             });
                         }
-                        let pause = opens_in.unwrap_or(IN_FLIGHT_POLL);
-                        tokio::time::sleep_until((Instant::now() + pause).min(request.deadline))
-                            .await;
+                        let pause = opens_in.unwrap_or_else(|| {
+                            IN_FLIGHT_POLL.mul_f64(0.75 + fastrand::f64() / 2.0)
+                        });
+                        sleep_until_or(pause, request.deadline).await;
                     }
                     Err(message) => {
                         if let Some(fallback) = &inner.fallback {
@@ -324,18 +364,26 @@ impl RateLimitBackend for RedisRateLimiter {
                                 %message,
                                 "the shared rate limiter is unavailable; this call uses this process's own limiter"
                             );
+                            drop(slot.take());
                             return fallback.acquire(request).await;
                         }
                         tracing::debug!(operation = request.operation, %message, "asking Redis again");
                         last_failure = Some(message);
-                        tokio::time::sleep_until((Instant::now() + backoff).min(request.deadline))
-                            .await;
+                        sleep_until_or(backoff, request.deadline).await;
                         backoff = (backoff * 2).min(LONGEST_BACKOFF);
                     }
                 }
             }
         })
     }
+}
+
+/// Sleeps for `pause`, or until `deadline` if that comes first.
+async fn sleep_until_or(pause: Duration, deadline: Instant) {
+    let wake = Instant::now()
+        .checked_add(pause)
+        .map_or(deadline, |wake| wake.min(deadline));
+    tokio::time::sleep_until(wake).await;
 }
 
 /// A slot held in Redis. Dropping it releases it in the background, asking again
@@ -371,7 +419,7 @@ impl Drop for RedisSlot {
             self.sent,
         );
         let completed = Instant::now();
-        let give_up_at = completed + self.reservation;
+        let give_up_at = completed.checked_add(self.reservation).unwrap_or(completed);
         runtime.spawn(async move {
             let mut backoff = FIRST_BACKOFF;
             loop {
@@ -394,7 +442,10 @@ impl Drop for RedisSlot {
                     }
                     Err(_) => tracing::debug!("a rate-limit slot release timed out"),
                 }
-                if Instant::now() + backoff >= give_up_at {
+                if Instant::now()
+                    .checked_add(backoff)
+                    .is_none_or(|next| next >= give_up_at)
+                {
                     tracing::debug!("giving up releasing a rate-limit slot; it expires on its own");
                     return;
                 }

@@ -355,3 +355,26 @@ async fn redis_keys_carry_a_fingerprint_of_the_key_never_the_key() {
     assert!(keys.contains(":cancel_session:"), "{keys}");
     assert!(!keys.contains(sonoran_cms_tests::TEST_API_KEY), "{keys}");
 }
+
+#[tokio::test]
+async fn an_unbounded_attempt_timeout_neither_overflows_nor_loses_a_slot() {
+    // A reservation allows for the longest attempt; an attempt timeout of
+    // `Duration::MAX` must not overflow its arithmetic (a panic, or a wrapped,
+    // too short reservation).
+    let redis = RedisServer::start();
+    let server = LoopbackServer::start(CannedResponse::empty(204))
+        .await
+        .expect("a server");
+    let client = test_client_builder(&server.base_url())
+        .timeout(Duration::MAX)
+        .rate_limit_backend(RedisRateLimiter::new(&redis.url()).expect("a URL"))
+        .build()
+        .expect("a client");
+    for _ in 0..3 {
+        assert_eq!(
+            sonoran_cms_tests::cancel(&client).await.expect("a slot"),
+            204
+        );
+    }
+    assert_eq!(server.requests().len(), 3);
+}
