@@ -25,6 +25,7 @@ use openapiv3::OpenAPI;
 use serde_json::Value;
 
 use crate::error::CodegenError;
+use crate::json_pointer::schema_component;
 use crate::naming::rust_snake_name;
 use crate::{load, operations};
 
@@ -716,9 +717,12 @@ fn resolve<'a>(spec: &'a Value, schema: &'a Value) -> (Option<String>, &'a Value
     let mut name = None;
     for _ in 0..32 {
         if let Some(reference) = current.get("$ref").and_then(Value::as_str) {
-            let component = reference.rsplit('/').next().unwrap_or_default();
-            name = Some(component.to_owned());
-            match spec["components"]["schemas"].get(component) {
+            let Some(component) = schema_component(reference) else {
+                break;
+            };
+            let target = spec["components"]["schemas"].get(&component);
+            name = Some(component);
+            match target {
                 Some(target) => current = target,
                 None => break,
             }
@@ -769,9 +773,9 @@ fn kind(spec: &Value, schema: &Value) -> String {
 fn form_name(form: &Value, position: usize) -> String {
     form.get("$ref")
         .and_then(Value::as_str)
-        .and_then(|reference| reference.rsplit('/').next())
-        .or_else(|| form.get("title").and_then(Value::as_str))
-        .map_or_else(|| format!("#{}", position + 1), str::to_owned)
+        .and_then(schema_component)
+        .or_else(|| form.get("title").and_then(Value::as_str).map(str::to_owned))
+        .unwrap_or_else(|| format!("#{}", position + 1))
 }
 
 #[cfg(test)]

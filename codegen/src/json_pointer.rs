@@ -22,6 +22,14 @@ pub fn from_tokens<'a>(tokens: impl IntoIterator<Item = &'a str>) -> String {
         .fold(String::new(), |pointer, token| child(&pointer, token))
 }
 
+/// The component a schema `$ref` names: `#/components/schemas/Name` gives
+/// `Name` (its token unescaped); any other reference gives `None`.
+pub fn schema_component(reference: &str) -> Option<String> {
+    reference
+        .strip_prefix("#/components/schemas/")
+        .map(unescape_token)
+}
+
 /// Shows the document root, whose pointer is the empty string, as `/` in messages.
 pub fn display(pointer: &str) -> &str {
     if pointer.is_empty() { "/" } else { pointer }

@@ -10,6 +10,7 @@
 use heck::ToPascalCase as _;
 use serde_json::Value;
 
+use crate::json_pointer::schema_component;
 use crate::naming::rust_snake_name;
 
 /// Where the generated part of a description starts (an HTML comment, which
@@ -287,7 +288,7 @@ fn group_setter(group: &Value, operation: &Value, components: &Value) -> String 
 /// The Rust name typify gives a component: its name, which lint keeps a valid
 /// Rust type name.
 fn type_name(reference: &str) -> String {
-    reference.rsplit('/').next().unwrap_or_default().to_owned()
+    schema_component(reference).unwrap_or_default()
 }
 
 /// `types::Name::builder()` with every required field of the object set.

@@ -7,6 +7,7 @@ use quote::{format_ident, quote};
 use serde_json::Value;
 
 use crate::error::CodegenError;
+use crate::json_pointer::schema_component;
 
 /// One open value set: its component and the component of its known values.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,17 +30,15 @@ pub fn read(spec: &Value) -> Vec<OpenValueSet> {
             let [known, other] = schema["oneOf"].as_array()?.as_slice() else {
                 return None;
             };
-            let known = known["$ref"]
-                .as_str()?
-                .strip_prefix("#/components/schemas/")?;
-            let known_values = schemas[known]["enum"].as_array()?;
-            let is_text_set = schemas[known]["type"] == "string"
+            let known = schema_component(known["$ref"].as_str()?)?;
+            let known_values = schemas[&known]["enum"].as_array()?;
+            let is_text_set = schemas[&known]["type"] == "string"
                 && known_values.iter().all(Value::is_string)
                 && other["type"] == "string"
                 && other["title"] == "Other";
             is_text_set.then(|| OpenValueSet {
                 name: name.clone(),
-                known: known.to_owned(),
+                known,
             })
         })
         .collect();
