@@ -347,7 +347,7 @@ pub fn source(spec_file: &str, bodies: &Bodies, header: &str) -> Result<String, 
                         move |offset, size| {
                             let page = self.clone().#offset(offset).#size(size);
                             Box::pin(async move {
-                                let answer = page.send().await.map_err(crate::Error::from)?;
+                                let answer = page.await?;
                                 crate::paging::to_json(answer.into_inner())
                             })
                         },

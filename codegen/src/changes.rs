@@ -349,17 +349,29 @@ impl Comparison<'_, '_> {
             );
         }
         self.rate_limit(old, new);
-        let retried = |operation: &Value| {
-            operation.get("x-sonoran-retry-after-sending") != Some(&Value::Bool(false))
+        let semantics = |method: &str, operation: &Value| {
+            let empty = serde_json::Map::new();
+            crate::rate_limits::semantics_of(method, operation.as_object().unwrap_or(&empty))
         };
-        if retried(old) != retried(new) {
+        let (old_safe, old_idempotent) = semantics(&before.method.to_lowercase(), old);
+        let (new_safe, new_idempotent) = semantics(&after.method.to_lowercase(), new);
+        if old_idempotent != new_idempotent {
             self.push(
                 Impact::Breaking,
-                if retried(new) {
-                    "retry rule changed: now repeated after a 5XX, timeout or reset when idempotent"
-                        .to_owned()
+                if new_idempotent {
+                    "retry rule changed: now repeated after a 5XX, timeout or reset (idempotent)".to_owned()
                 } else {
-                    "retry rule changed: no longer repeated once it may have run".to_owned()
+                    "retry rule changed: no longer repeated once it may have run (not idempotent)".to_owned()
+                },
+            );
+        }
+        if old_safe != new_safe {
+            self.push(
+                Impact::Breaking,
+                if new_safe {
+                    "now safe (changes nothing): a failed call never may have taken effect".to_owned()
+                } else {
+                    "no longer safe: a failed call may have taken effect".to_owned()
                 },
             );
         }
@@ -984,11 +996,11 @@ mod tests {
             (
                 "a retry rule changed",
                 Box::new(move |spec: &mut Value| {
-                    spec.pointer_mut(operation).expect("the operation")["x-sonoran-retry-after-sending"] =
-                        json!(false);
+                    spec.pointer_mut(operation).expect("the operation")["x-sonoran-idempotent"] =
+                        json!(true);
                 }),
                 Impact::Breaking,
-                "no longer repeated once it may have run",
+                "now repeated after a 5XX, timeout or reset (idempotent)",
             ),
             (
                 "the success status changed",

@@ -40,10 +40,20 @@ pub fn client_source(
     header: &str,
 ) -> Result<String, CodegenError> {
     let tokens = run_progenitor(spec_file, spec)?;
+    let mut file = parse_rust(spec_file, tokens)?;
+    let builders = sends_the_client_error(&mut file);
+    if builders == 0 {
+        return Err(CodegenError::Generator {
+            file: spec_file.to_owned(),
+            message: "progenitor's builders have no `send` to wrap: its output changed; see \
+                      sends_the_client_error in codegen/src/generate.rs"
+                .to_owned(),
+        });
+    }
     // progenitor documents each operation with a usage sketch marked `ignore`; it
     // is not compilable on its own, and an ignored doctest is noise in every test
     // run, so it is shown as text instead.
-    let body = format_rust(spec_file, tokens)?.replace("\n```ignore\n", "\n```text\n");
+    let body = prettyplease::unparse(&file).replace("\n```ignore\n", "\n```text\n");
     Ok(normalize_newlines(&format!(
         "{header}\n{GENERATED_ALLOWS}\n{body}"
     )))
@@ -84,6 +94,9 @@ const CLI_SCHEMA_BOUND: &str = "schemars::JsonSchema + ";
 /// than guess.
 const CLI_SCHEMA_BOUNDS: usize = 6;
 
+/// How progenitor's CLI sends each request.
+const CLI_SEND: &str = "request.send().await";
+
 /// Generates the clap command line (the `sonoran-cms-cli` crate's module) for
 /// `spec` with the client's settings.
 pub fn cli_source(spec_file: &str, spec: &OpenAPI, header: &str) -> Result<String, CodegenError> {
@@ -101,6 +114,19 @@ pub fn cli_source(spec_file: &str, spec: &OpenAPI, header: &str) -> Result<Strin
         });
     }
     let body = body.replace(CLI_SCHEMA_BOUND, "");
+    // Its command handlers read progenitor's generic error; the builders' own
+    // `send` is the client's, so they call the one kept under another name.
+    let sends = body.matches(CLI_SEND).count();
+    if sends == 0 {
+        return Err(CodegenError::Generator {
+            file: spec_file.to_owned(),
+            message: format!(
+                "progenitor's CLI no longer writes `{CLI_SEND}`: its output changed; see CLI_SEND in \
+                 codegen/src/generate.rs"
+            ),
+        });
+    }
+    let body = body.replace(CLI_SEND, &format!("request.{GENERATED_SEND}().await"));
     Ok(normalize_newlines(&format!(
         "{header}\n{GENERATED_ALLOWS}\n{body}"
     )))
@@ -111,11 +137,127 @@ pub(crate) fn format_rust(
     spec_file: &str,
     tokens: proc_macro2::TokenStream,
 ) -> Result<String, CodegenError> {
-    let file = syn::parse2::<syn::File>(tokens).map_err(|error| CodegenError::Format {
+    Ok(prettyplease::unparse(&parse_rust(spec_file, tokens)?))
+}
+
+fn parse_rust(spec_file: &str, tokens: proc_macro2::TokenStream) -> Result<syn::File, CodegenError> {
+    syn::parse2::<syn::File>(tokens).map_err(|error| CodegenError::Format {
         file: spec_file.to_owned(),
         message: error.to_string(),
-    })?;
-    Ok(prettyplease::unparse(&file))
+    })
+}
+
+/// The name progenitor's own `send` gets: it returns progenitor's generic error,
+/// which the generated command line handles; users call `send` or `.await`.
+pub const GENERATED_SEND: &str = "send_generated";
+
+/// Makes every operation's builder answer with the client's own error, so the
+/// natural code is right: `client.get_servers().await?` and `.send().await?`
+/// give `sonoran_cms::Error` (the API's message, the status, the history) into
+/// `anyhow::Result`, `Box<dyn Error>` or a panic message, never progenitor's
+/// placeholder. In the `builder` module, each builder's `send` is renamed
+/// [`GENERATED_SEND`] (hidden), a `send` returning `crate::Result` takes its
+/// place, and the builder implements `IntoFuture` with the same output.
+/// Returns how many builders were changed.
+fn sends_the_client_error(file: &mut syn::File) -> usize {
+    let Some((_, items)) = file.items.iter_mut().find_map(|item| match item {
+        syn::Item::Mod(module) if module.ident == "builder" => module.content.as_mut(),
+        _ => None,
+    }) else {
+        return 0;
+    };
+    let mut futures = Vec::new();
+    for item in items.iter_mut() {
+        let syn::Item::Impl(implementation) = item else {
+            continue;
+        };
+        if implementation.trait_.is_some() {
+            continue;
+        }
+        let syn::Type::Path(self_type) = implementation.self_ty.as_ref() else {
+            continue;
+        };
+        let Some(builder) = self_type.path.segments.last().map(|segment| segment.ident.clone()) else {
+            continue;
+        };
+        let mut wrapper = None;
+        for member in &mut implementation.items {
+            let syn::ImplItem::Fn(function) = member else {
+                continue;
+            };
+            if function.sig.ident != "send" {
+                continue;
+            }
+            let Some(answer) = success_type(&function.sig.output) else {
+                continue;
+            };
+            let docs: Vec<syn::Attribute> = function
+                .attrs
+                .iter()
+                .filter(|attribute| attribute.path().is_ident("doc"))
+                .cloned()
+                .collect();
+            function.sig.ident = syn::Ident::new(GENERATED_SEND, function.sig.ident.span());
+            function.attrs.retain(|attribute| !attribute.path().is_ident("doc"));
+            function.attrs.push(syn::parse_quote! {
+                #[doc = " progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead."]
+            });
+            function.attrs.push(syn::parse_quote!(#[doc(hidden)]));
+            let generated_send = syn::Ident::new(GENERATED_SEND, proc_macro2::Span::call_site());
+            wrapper = Some(syn::parse_quote! {
+                #(#docs)*
+                ///
+                /// The builder is a future as well: `.await` it for the same
+                /// result. The error is [`crate::Error`], with the API's message.
+                pub async fn send(self) -> crate::Result<ResponseValue<#answer>> {
+                    self.#generated_send().await.map_err(crate::Error::from)
+                }
+            });
+            futures.push(syn::parse_quote! {
+                impl<'a> ::std::future::IntoFuture for #builder<'a> {
+                    type Output = crate::Result<ResponseValue<#answer>>;
+                    type IntoFuture = ::std::pin::Pin<
+                        ::std::boxed::Box<dyn ::std::future::Future<Output = Self::Output> + Send + 'a>,
+                    >;
+                    /// Sends the request, as [`send`](Self::send) does.
+                    fn into_future(self) -> Self::IntoFuture {
+                        ::std::boxed::Box::pin(self.send())
+                    }
+                }
+            });
+        }
+        if let Some(wrapper) = wrapper {
+            implementation.items.push(syn::ImplItem::Fn(wrapper));
+        }
+    }
+    let changed = futures.len();
+    items.extend(futures);
+    changed
+}
+
+/// `T` of a `send` that returns `Result<ResponseValue<T>, Error<..>>`.
+fn success_type(output: &syn::ReturnType) -> Option<syn::Type> {
+    let syn::ReturnType::Type(_, output) = output else {
+        return None;
+    };
+    let generic_argument = |ty: &syn::Type, name: &str| -> Option<syn::Type> {
+        let syn::Type::Path(path) = ty else {
+            return None;
+        };
+        let segment = path.path.segments.last()?;
+        if segment.ident != name {
+            return None;
+        }
+        let syn::PathArguments::AngleBracketed(arguments) = &segment.arguments else {
+            return None;
+        };
+        arguments.args.iter().find_map(|argument| match argument {
+            syn::GenericArgument::Type(ty) => Some(ty.clone()),
+            _ => None,
+        })
+    };
+    let response = generic_argument(output, "Result")?;
+    generic_argument(&response, "ResponseValue")
 }
 
 /// Runs progenitor. Lint should make a panic impossible; if one happens anyway it is

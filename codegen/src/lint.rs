@@ -55,7 +55,7 @@ pub fn lint(value: &Value, spec: &OpenAPI) -> Vec<LintFinding> {
     linter.findings.extend(crate::one_of::read(spec).1);
     linter
         .findings
-        .extend(crate::rate_limits::not_retried_after_sending(spec).1);
+        .extend(crate::rate_limits::semantics(spec).1);
     linter.findings.extend(crate::bodies::paged(spec).1);
     linter.findings
 }

@@ -231,9 +231,9 @@ fn example(operation: &Value, components: &Value) -> String {
     code.push("let response = client".to_owned());
     code.push(format!("    .{method}()"));
     code.extend(calls.into_iter().map(|call| format!("    {call}")));
-    code.push("    .send()".to_owned());
-    code.push("    .await".to_owned());
-    code.push("    .map_err(sonoran_cms::Error::from)?;".to_owned());
+    // A builder is a future (`IntoFuture`) whose error is `sonoran_cms::Error`:
+    // `.await?` is all, into any error type.
+    code.push("    .await?;".to_owned());
     code.push("println!(\"{:?}\", response.into_inner());".to_owned());
     code.push("# Ok(())".to_owned());
     code.push("# }".to_owned());
@@ -458,20 +458,29 @@ fn string_value(schema: &Value, position: Position, example: Option<&Value>) -> 
 }
 
 fn retries(method: &str, operation: &Value) -> String {
-    let idempotent = matches!(method, "get" | "head" | "put" | "delete" | "options");
-    let safe_to_repeat =
-        operation.get("x-sonoran-retry-after-sending") != Some(&Value::Bool(false));
-    let base = "429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written";
-    match (idempotent, safe_to_repeat) {
+    let empty = serde_json::Map::new();
+    let (safe, idempotent) =
+        crate::rate_limits::semantics_of(method, operation.as_object().unwrap_or(&empty));
+    let (method_safe, method_idempotent) = crate::rate_limits::method_semantics(method);
+    let base = "429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written";
+    let mut text = match (idempotent, method_idempotent) {
         (true, true) => format!("{base}; and a 5XX, timeout or reset after sending (idempotent)."),
         (true, false) => format!(
+            "{base}; and a 5XX, timeout or reset after sending: although a {}, it is idempotent.",
+            method.to_uppercase()
+        ),
+        (false, true) => format!(
             "{base}; not once it may have run (a 5XX, timeout or reset after sending): repeating it could report a \
              success as a failure."
         ),
-        (false, _) => {
+        (false, false) => {
             format!("{base}; not after a 5XX, timeout or reset after sending (not idempotent).")
         }
+    };
+    if safe && !method_safe {
+        text.push_str(" It changes nothing, so a failed call never may have taken effect.");
     }
+    text
 }
 
 /// The operation's required and optional inputs, as `place name` (`path
@@ -581,7 +590,7 @@ mod tests {
         assert!(text.contains("**Account identity:** optionally one of `apiId` (set it with `.identity(AccountIdentity::..)`)"), "{text}");
         assert!(
             text.contains(
-                "```rust,no_run\n# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {\nuse sonoran_cms::types;\nlet response = client\n    .set_account_name()\n    .account_id(\"8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11\")\n    .body(types::Body::builder().new_name(\"text\"))\n    .send()"
+                "```rust,no_run\n# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {\nuse sonoran_cms::types;\nlet response = client\n    .set_account_name()\n    .account_id(\"8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11\")\n    .body(types::Body::builder().new_name(\"text\"))\n    .await?;"
             ),
             "{text}"
         );

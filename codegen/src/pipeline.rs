@@ -155,9 +155,9 @@ pub fn generate_files(sources: &Sources) -> Result<Vec<GeneratedFile>, CodegenEr
     let client = generate::client_source(ENRICHED_SPEC_PATH, &enriched_spec, &client_header)?;
     // Lint has already refused an operation without a valid limit.
     let (limits, _) = rate_limits::read(&enriched_spec);
-    let (not_retried, _) = rate_limits::not_retried_after_sending(&enriched_spec);
+    let (semantics, _) = rate_limits::semantics(&enriched_spec);
     let rate_limit_table =
-        rate_limits::table_source(ENRICHED_SPEC_PATH, &limits, &not_retried, &client_header)?;
+        rate_limits::table_source(ENRICHED_SPEC_PATH, &limits, &semantics, &client_header)?;
     // Lint has already refused a malformed group.
     let (groups, _) = one_of::read(&enriched_spec);
     let one_of_source = one_of::source(ENRICHED_SPEC_PATH, &groups, &client_header)?;

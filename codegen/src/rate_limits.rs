@@ -1,8 +1,8 @@
 //! The per-operation limits recorded in the spec: the rate limit
-//! (`x-sonoran-rate-limit`) and whether a request may be repeated once it may
-//! have run (`x-sonoran-retry-after-sending: false`). Reading and checking them,
-//! and generating the tables the client's limiter and retry loop read, so a limit
-//! is data in `openapi/` rather than code.
+//! (`x-sonoran-rate-limit`) and what repeating a request does
+//! (`x-sonoran-safe`, `x-sonoran-idempotent`, defaulting from the method).
+//! Reading and checking them, and generating the tables the client's limiter
+//! and retry loop read, so a limit is data in `openapi/` rather than code.
 
 use openapiv3::OpenAPI;
 use quote::quote;
@@ -16,35 +16,111 @@ use crate::operations::SpecOperation;
 /// The operation extension that carries the documented rate limit.
 pub const RATE_LIMIT_EXTENSION: &str = "x-sonoran-rate-limit";
 
-/// The operation extension that, set to `false`, keeps the client from repeating
-/// a request that may have run (after a 5XX, a timeout or a reset), although
-/// its method is idempotent.
-pub const RETRY_AFTER_SENDING_EXTENSION: &str = "x-sonoran-retry-after-sending";
+/// The operation extension that says the operation changes nothing on the
+/// server (default: true for GET and HEAD), so a failed call never "may have
+/// taken effect": `verifyWhitelist` is a POST that only reads.
+pub const SAFE_EXTENSION: &str = "x-sonoran-safe";
 
-/// The operations (by Rust name, sorted) not repeated once they may have run,
-/// or a finding for each extension that is not `true` or `false`.
-pub fn not_retried_after_sending(spec: &OpenAPI) -> (Vec<String>, Vec<LintFinding>) {
-    let mut operations = Vec::new();
+/// The operation extension that says running the operation twice has the
+/// effect, and the answer, of running it once (default: true for safe
+/// operations, PUT and DELETE), so the client may repeat it after an attempt
+/// whose outcome is unknown (a 5XX, a timeout or a reset after sending).
+/// `cancelSession` is a DELETE whose repeat answers "no session": `false`.
+pub const IDEMPOTENT_EXTENSION: &str = "x-sonoran-idempotent";
+
+/// The extension [`IDEMPOTENT_EXTENSION`] replaced; lint names its successor.
+pub const REPLACED_RETRY_EXTENSION: &str = "x-sonoran-retry-after-sending";
+
+/// What repeating one operation does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperationSemantics {
+    /// The operation's Rust name, as progenitor reports it to hooks.
+    pub rust_name: String,
+    /// It changes nothing on the server.
+    pub safe: bool,
+    /// Repeating it has the effect and answer of running it once.
+    pub idempotent: bool,
+}
+
+/// What the HTTP specification says of a method (lower case, as in the spec):
+/// (safe, idempotent).
+pub fn method_semantics(method: &str) -> (bool, bool) {
+    let safe = matches!(method, "get" | "head" | "options" | "trace");
+    (safe, safe || matches!(method, "put" | "delete"))
+}
+
+/// One operation's (safe, idempotent) from its extensions, else its method:
+/// the one reading the generated table, the operation docs and the change
+/// report share. Malformed values count as absent here; lint reports them.
+pub fn semantics_of(method: &str, operation: &serde_json::Map<String, Value>) -> (bool, bool) {
+    let (method_safe, method_idempotent) = method_semantics(method);
+    let safe = operation
+        .get(SAFE_EXTENSION)
+        .and_then(Value::as_bool)
+        .unwrap_or(method_safe);
+    // A spec from before `x-sonoran-idempotent` (the change report reads old
+    // commits) said "not idempotent" with the extension it replaced.
+    let replaced = operation
+        .get(REPLACED_RETRY_EXTENSION)
+        .and_then(Value::as_bool)
+        .map(|retried| retried && (safe || method_idempotent));
+    let idempotent = operation
+        .get(IDEMPOTENT_EXTENSION)
+        .and_then(Value::as_bool)
+        .or(replaced)
+        .unwrap_or(safe || method_idempotent);
+    (safe, idempotent)
+}
+
+/// Every operation's semantics, sorted by Rust name, or a finding for each
+/// extension that is not `true` or `false`, a safe operation marked not
+/// idempotent (reading twice reads twice), and the replaced extension.
+pub fn semantics(spec: &OpenAPI) -> (Vec<OperationSemantics>, Vec<LintFinding>) {
+    let mut table = Vec::new();
     let mut findings = Vec::new();
     for spec_operation in crate::operations::with_ids(spec) {
-        match spec_operation
-            .operation
-            .extensions
-            .get(RETRY_AFTER_SENDING_EXTENSION)
-        {
-            None | Some(Value::Bool(true)) => {}
-            Some(Value::Bool(false)) => {
-                operations.push(rust_snake_name(spec_operation.operation_id))
-            }
-            Some(_) => findings.push(LintFinding {
+        let extensions = &spec_operation.operation.extensions;
+        let pointer = spec_operation.pointer();
+        let mut report = |key: &str, message: String| {
+            findings.push(LintFinding {
                 operation: Some(spec_operation.operation_id.to_owned()),
-                pointer: child(&spec_operation.pointer(), RETRY_AFTER_SENDING_EXTENSION),
-                message: format!("`{RETRY_AFTER_SENDING_EXTENSION}` must be true or false"),
-            }),
+                pointer: child(&pointer, key),
+                message,
+            });
+        };
+        if extensions.contains_key(REPLACED_RETRY_EXTENSION) {
+            report(
+                REPLACED_RETRY_EXTENSION,
+                format!(
+                    "`{REPLACED_RETRY_EXTENSION}` is replaced by `{IDEMPOTENT_EXTENSION}`: an operation not repeated \
+                     once it may have run is `{IDEMPOTENT_EXTENSION}: false`"
+                ),
+            );
         }
+        for key in [SAFE_EXTENSION, IDEMPOTENT_EXTENSION] {
+            if extensions.get(key).is_some_and(|value| !value.is_boolean()) {
+                report(key, format!("`{key}` must be true or false"));
+            }
+        }
+        let object: serde_json::Map<String, Value> = extensions
+            .iter()
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect();
+        let (safe, idempotent) = semantics_of(spec_operation.method, &object);
+        if safe && !idempotent {
+            report(
+                IDEMPOTENT_EXTENSION,
+                format!("a safe operation (`{SAFE_EXTENSION}`) is idempotent: it cannot be `{IDEMPOTENT_EXTENSION}: false`"),
+            );
+        }
+        table.push(OperationSemantics {
+            rust_name: rust_snake_name(spec_operation.operation_id),
+            safe,
+            idempotent,
+        });
     }
-    operations.sort();
-    (operations, findings)
+    table.sort_by(|left, right| left.rust_name.cmp(&right.rust_name));
+    (table, findings)
 }
 
 /// One operation's documented limit: `requests` per `window_seconds`, per credential.
@@ -133,26 +209,32 @@ pub fn read(spec: &OpenAPI) -> (Vec<OperationRateLimit>, Vec<LintFinding>) {
 pub fn table_source(
     spec_file: &str,
     limits: &[OperationRateLimit],
-    not_retried_after_sending: &[String],
+    semantics: &[OperationSemantics],
     header: &str,
 ) -> Result<String, CodegenError> {
     let entries = limits.iter().map(|limit| {
         let name = &limit.rust_name;
         let requests = limit.requests;
         let window_seconds = limit.window_seconds;
-        quote! { (#name, RateLimit::new(#requests, #window_seconds)) }
+        quote! { (#name, RateLimit::documented(#requests, #window_seconds)) }
+    });
+    let semantics = semantics.iter().map(|operation| {
+        let name = &operation.rust_name;
+        let safe = operation.safe;
+        let idempotent = operation.idempotent;
+        quote! { (#name, OperationSemantics { safe: #safe, idempotent: #idempotent }) }
     });
     let tokens = quote! {
         use crate::rate_limit::RateLimit;
+        use crate::retry::OperationSemantics;
 
         /// The rate limit the docs give each operation, per credential, keyed by the
         /// operation's Rust name (the `operation_id` progenitor reports to hooks).
         pub(crate) const DOCUMENTED_RATE_LIMITS: &[(&str, RateLimit)] = &[#(#entries),*];
 
-        /// The operations not repeated once a request may have run (a 5XX, a
-        /// timeout or a reset after sending), by Rust name: repeating them could
-        /// report a success as a failure.
-        pub(crate) const NOT_RETRIED_AFTER_SENDING: &[&str] = &[#(#not_retried_after_sending),*];
+        /// What repeating each operation does (`x-sonoran-safe`,
+        /// `x-sonoran-idempotent`, else its method), keyed by Rust name.
+        pub(crate) const OPERATION_SEMANTICS: &[(&str, OperationSemantics)] = &[#(#semantics),*];
     };
     let body = crate::generate::format_rust(spec_file, tokens)?;
     Ok(crate::generate::normalize_newlines(&format!(

@@ -697,22 +697,45 @@ fn an_inline_object_alternative_is_refused() {
 }
 
 #[test]
-fn retry_after_sending_must_be_a_boolean() {
+fn safety_and_idempotency_are_booleans_and_agree() {
+    for key in ["x-sonoran-safe", "x-sonoran-idempotent"] {
+        check(
+            |spec| operation(spec)[key] = json!("no"),
+            &format!("operation `cancelThing` at {OPERATION}/{key}: `{key}` must be true or false"),
+        );
+    }
     check(
-        |spec| operation(spec)["x-sonoran-retry-after-sending"] = json!("no"),
+        |spec| {
+            operation(spec)["x-sonoran-safe"] = json!(true);
+            operation(spec)["x-sonoran-idempotent"] = json!(false);
+        },
         &format!(
-            "operation `cancelThing` at {OPERATION}/x-sonoran-retry-after-sending: \
-             `x-sonoran-retry-after-sending` must be true or false"
+            "operation `cancelThing` at {OPERATION}/x-sonoran-idempotent: a safe operation (`x-sonoran-safe`) is \
+             idempotent: it cannot be `x-sonoran-idempotent: false`"
         ),
     );
-    let mut spec = valid_spec();
-    operation(&mut spec)["x-sonoran-retry-after-sending"] = json!(false);
-    assert_accepted_and_generates(&spec);
-    let typed = codegen::load::openapi("spec.yaml", &spec).expect("typed");
-    assert_eq!(
-        codegen::rate_limits::not_retried_after_sending(&typed).0,
-        vec!["cancel_thing".to_owned()]
+    check(
+        |spec| operation(spec)["x-sonoran-retry-after-sending"] = json!(false),
+        &format!(
+            "operation `cancelThing` at {OPERATION}/x-sonoran-retry-after-sending: `x-sonoran-retry-after-sending` \
+             is replaced by `x-sonoran-idempotent`: an operation not repeated once it may have run is \
+             `x-sonoran-idempotent: false`"
+        ),
     );
+    let semantics = |spec: &Value| {
+        let typed = codegen::load::openapi("spec.yaml", spec).expect("typed");
+        let table = codegen::rate_limits::semantics(&typed).0;
+        (table[0].safe, table[0].idempotent)
+    };
+    let mut spec = valid_spec();
+    assert_eq!(semantics(&spec), (false, true), "a DELETE: idempotent by its method");
+    operation(&mut spec)["x-sonoran-idempotent"] = json!(false);
+    assert_accepted_and_generates(&spec);
+    assert_eq!(semantics(&spec), (false, false));
+    operation(&mut spec)["x-sonoran-idempotent"] = json!(true);
+    operation(&mut spec)["x-sonoran-safe"] = json!(true);
+    assert_accepted_and_generates(&spec);
+    assert_eq!(semantics(&spec), (true, true));
 }
 
 #[test]

@@ -183,7 +183,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Clock Account\n\nRate limit: 22 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`.account_id(..)`).\n\nOptional: body `accId` (`.acc_id(..)`), body `apiId` (`.api_id(..)`), body `username` (`.username(..)`), body `discord` (`.discord(..)`), body `uniqueId` (`.unique_id(..)`), body `forceClockIn` (`.force_clock_in(..)`), body `forceClockOut` (`.force_clock_out(..)`), body `intention` (`.intention(..)`), body `type` (`.type_(..)`).\n\nAccount identity: optionally one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.",
+                "Clock Account\n\nRate limit: 22 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`.account_id(..)`).\n\nOptional: body `accId` (`.acc_id(..)`), body `apiId` (`.api_id(..)`), body `username` (`.username(..)`), body `discord` (`.discord(..)`), body `uniqueId` (`.unique_id(..)`), body `forceClockIn` (`.force_clock_in(..)`), body `forceClockOut` (`.force_clock_out(..)`), body `intention` (`.intention(..)`), body `type` (`.type_(..)`).\n\nAccount identity: optionally one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.",
             )
     }
     pub fn cli_edit_profile_fields() -> ::clap::Command {
@@ -255,7 +255,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Edit Profile Fields\n\nRate limit: 22 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`.account_id(..)`), body `profileFields` (`.profile_fields(..)`).\n\nOptional: body `accId` (`.acc_id(..)`), body `apiId` (`.api_id(..)`), body `username` (`.username(..)`), body `discord` (`.discord(..)`), body `uniqueId` (`.unique_id(..)`).\n\nAccount identity: optionally one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.",
+                "Edit Profile Fields\n\nRate limit: 22 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`.account_id(..)`), body `profileFields` (`.profile_fields(..)`).\n\nOptional: body `accId` (`.acc_id(..)`), body `apiId` (`.api_id(..)`), body `username` (`.username(..)`), body `discord` (`.discord(..)`), body `uniqueId` (`.unique_id(..)`).\n\nAccount identity: optionally one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.",
             )
     }
     pub fn cli_force_sync() -> ::clap::Command {
@@ -327,7 +327,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Force Sync\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`.account_id(..)`).\n\nOptional: body `accId` (`.acc_id(..)`), body `apiId` (`.api_id(..)`), body `username` (`.username(..)`), body `discordId` (`.discord_id(..)`), body `uniqueId` (`.unique_id(..)`).\n\nAccount identity: optionally one of `accId`, `apiId`, `username`, `discordId`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.",
+                "Force Sync\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`.account_id(..)`).\n\nOptional: body `accId` (`.acc_id(..)`), body `apiId` (`.api_id(..)`), body `username` (`.username(..)`), body `discordId` (`.discord_id(..)`), body `uniqueId` (`.unique_id(..)`).\n\nAccount identity: optionally one of `accId`, `apiId`, `username`, `discordId`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.",
             )
     }
     pub fn cli_get_account_identifiers() -> ::clap::Command {
@@ -340,7 +340,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("Target account UUID."),
             )
             .about(
-                "Get Account Identifiers\n\nRate limit: 22 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`.account_id(..)`).",
+                "Get Account Identifiers\n\nRate limit: 22 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`.account_id(..)`).",
             )
     }
     pub fn cli_register_identifiers() -> ::clap::Command {
@@ -367,7 +367,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Register Identifiers\n\nRate limit: 22 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 201).\n\nRequired: path `accountId` (`.account_id(..)`), body `identifiers` (`.identifiers(..)`).",
+                "Register Identifiers\n\nRate limit: 22 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 201).\n\nRequired: path `accountId` (`.account_id(..)`), body `identifiers` (`.identifiers(..)`).",
             )
     }
     pub fn cli_get_account_ranks() -> ::clap::Command {
@@ -380,7 +380,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("Target account UUID."),
             )
             .about(
-                "Get Account Ranks\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`.account_id(..)`).",
+                "Get Account Ranks\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`.account_id(..)`).",
             )
     }
     pub fn cli_set_account_ranks() -> ::clap::Command {
@@ -461,7 +461,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Set Account Ranks\n\nRate limit: 22 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`.account_id(..)`).\n\nOptional: body `accId` (`.acc_id(..)`), body `apiId` (`.api_id(..)`), body `username` (`.username(..)`), body `discord` (`.discord(..)`), body `uniqueId` (`.unique_id(..)`), body `set` (`.set(..)`), body `add` (`.add(..)`), body `remove` (`.remove(..)`), body `active` (`.active(..)`).\n\nAccount identity: optionally one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.",
+                "Set Account Ranks\n\nRate limit: 22 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`.account_id(..)`).\n\nOptional: body `accId` (`.acc_id(..)`), body `apiId` (`.api_id(..)`), body `username` (`.username(..)`), body `discord` (`.discord(..)`), body `uniqueId` (`.unique_id(..)`), body `set` (`.set(..)`), body `add` (`.add(..)`), body `remove` (`.remove(..)`), body `active` (`.active(..)`).\n\nAccount identity: optionally one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.",
             )
     }
     pub fn cli_get_account() -> ::clap::Command {
@@ -474,7 +474,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("Target account UUID."),
             )
             .about(
-                "Get Account\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`.account_id(..)`).",
+                "Get Account\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`.account_id(..)`).",
             )
     }
     pub fn cli_get_accounts() -> ::clap::Command {
@@ -528,7 +528,7 @@ impl<T: CliConfig> Cli<T> {
                     ),
             )
             .about(
-                "Get Accounts\n\nRate limit: 22 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nOptional: query `skip` (`.skip(..)`), query `take` (`.take(..)`), query `sysStatus` (`.sys_status(..)`), query `comStatus` (`.com_status(..)`), query `banned` (`.banned(..)`), query `archived` (`.archived(..)`).\n\nPaging: by `skip` and `take`; the builder's `.items(page_size)` streams every item.",
+                "Get Accounts\n\nRate limit: 22 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nOptional: query `skip` (`.skip(..)`), query `take` (`.take(..)`), query `sysStatus` (`.sys_status(..)`), query `comStatus` (`.com_status(..)`), query `banned` (`.banned(..)`), query `archived` (`.archived(..)`).\n\nPaging: by `skip` and `take`; the builder's `.items(page_size)` streams every item.",
             )
     }
     pub fn cli_get_current_clock_in() -> ::clap::Command {
@@ -578,7 +578,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("Target username. Provide exactly one identifier."),
             )
             .about(
-                "Get Current Clock In\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`.account_id(..)`).\n\nOptional: query `apiId` (`.api_id(..)`), query `username` (`.username(..)`), query `discordId` (`.discord_id(..)`), query `uniqueId` (`.unique_id(..)`), query `accId` (`.acc_id(..)`).\n\nAccount identity: optionally one of `accId`, `apiId`, `username`, `discordId`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.",
+                "Get Current Clock In\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`.account_id(..)`).\n\nOptional: query `apiId` (`.api_id(..)`), query `username` (`.username(..)`), query `discordId` (`.discord_id(..)`), query `uniqueId` (`.unique_id(..)`), query `accId` (`.acc_id(..)`).\n\nAccount identity: optionally one of `accId`, `apiId`, `username`, `discordId`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.",
             )
     }
     pub fn cli_get_latest_activity() -> ::clap::Command {
@@ -625,7 +625,7 @@ impl<T: CliConfig> Cli<T> {
                     ),
             )
             .about(
-                "Get Latest Activity\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`.account_id(..)`), query `type` (`.type_(..)`).\n\nOptional: query `serverId` (`.server_id(..)`), query `clockInType` (`.clock_in_type(..)`), query `accId` (`.acc_id(..)`).",
+                "Get Latest Activity\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`.account_id(..)`), query `type` (`.type_(..)`).\n\nOptional: query `serverId` (`.server_id(..)`), query `clockInType` (`.clock_in_type(..)`), query `accId` (`.acc_id(..)`).",
             )
     }
     pub fn cli_search_accounts() -> ::clap::Command {
@@ -684,7 +684,7 @@ impl<T: CliConfig> Cli<T> {
                     ),
             )
             .about(
-                "Search Accounts\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nOptional: query `accountId` (`.account_id(..)`), query `apiId` (`.api_id(..)`), query `username` (`.username(..)`), query `accId` (`.acc_id(..)`), query `discord` (`.discord(..)`), query `uniqueId` (`.unique_id(..)`), query `discordId` (`.discord_id(..)`).\n\nAccount identity: exactly one of `accountId`, `accId`, `apiId`, `username`, `discord`, `discordId`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.",
+                "Search Accounts\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nOptional: query `accountId` (`.account_id(..)`), query `apiId` (`.api_id(..)`), query `username` (`.username(..)`), query `accId` (`.acc_id(..)`), query `discord` (`.discord(..)`), query `uniqueId` (`.unique_id(..)`), query `discordId` (`.discord_id(..)`).\n\nAccount identity: exactly one of `accountId`, `accId`, `apiId`, `username`, `discord`, `discordId`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.",
             )
     }
     pub fn cli_set_account_name() -> ::clap::Command {
@@ -765,7 +765,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Set Account Name\n\nRate limit: 22 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`.account_id(..)`), body `newName` (`.new_name(..)`).\n\nOptional: body `accId` (`.acc_id(..)`), body `apiId` (`.api_id(..)`), body `username` (`.username(..)`), body `discord` (`.discord(..)`), body `uniqueId` (`.unique_id(..)`).\n\nAccount identity: optionally one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.",
+                "Set Account Name\n\nRate limit: 22 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`.account_id(..)`), body `newName` (`.new_name(..)`).\n\nOptional: body `accId` (`.acc_id(..)`), body `apiId` (`.api_id(..)`), body `username` (`.username(..)`), body `discord` (`.discord(..)`), body `uniqueId` (`.unique_id(..)`).\n\nAccount identity: optionally one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.",
             )
     }
     pub fn cli_get_member_records() -> ::clap::Command {
@@ -815,7 +815,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("Target username. Provide exactly one identifier."),
             )
             .about(
-                "Get Member Records\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`.account_id(..)`).\n\nOptional: query `apiId` (`.api_id(..)`), query `username` (`.username(..)`), query `discordId` (`.discord_id(..)`), query `uniqueId` (`.unique_id(..)`), query `accId` (`.acc_id(..)`).\n\nAccount identity: optionally one of `accId`, `apiId`, `username`, `discordId`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.",
+                "Get Member Records\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`.account_id(..)`).\n\nOptional: query `apiId` (`.api_id(..)`), query `username` (`.username(..)`), query `discordId` (`.discord_id(..)`), query `uniqueId` (`.unique_id(..)`), query `accId` (`.acc_id(..)`).\n\nAccount identity: optionally one of `accId`, `apiId`, `username`, `discordId`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.",
             )
     }
     pub fn cli_add_member_record() -> ::clap::Command {
@@ -905,7 +905,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Add Member Record\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 201).\n\nRequired: path `accountId` (`.account_id(..)`), body `points` (`.points(..)`), body `reason` (`.reason(..)`).\n\nOptional: body `accId` (`.acc_id(..)`), body `apiId` (`.api_id(..)`), body `username` (`.username(..)`), body `discord` (`.discord(..)`), body `uniqueId` (`.unique_id(..)`).\n\nAccount identity: optionally one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.",
+                "Add Member Record\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 201).\n\nRequired: path `accountId` (`.account_id(..)`), body `points` (`.points(..)`), body `reason` (`.reason(..)`).\n\nOptional: body `accId` (`.acc_id(..)`), body `apiId` (`.api_id(..)`), body `username` (`.username(..)`), body `discord` (`.discord(..)`), body `uniqueId` (`.unique_id(..)`).\n\nAccount identity: optionally one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.",
             )
     }
     pub fn cli_get_member_points() -> ::clap::Command {
@@ -955,7 +955,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("Target username. Provide exactly one identifier."),
             )
             .about(
-                "Get Member Points\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`.account_id(..)`).\n\nOptional: query `apiId` (`.api_id(..)`), query `username` (`.username(..)`), query `discordId` (`.discord_id(..)`), query `uniqueId` (`.unique_id(..)`), query `accId` (`.acc_id(..)`).\n\nAccount identity: optionally one of `accId`, `apiId`, `username`, `discordId`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.",
+                "Get Member Points\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`.account_id(..)`).\n\nOptional: query `apiId` (`.api_id(..)`), query `username` (`.username(..)`), query `discordId` (`.discord_id(..)`), query `uniqueId` (`.unique_id(..)`), query `accId` (`.acc_id(..)`).\n\nAccount identity: optionally one of `accId`, `apiId`, `username`, `discordId`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.",
             )
     }
     pub fn cli_update_member_record_points() -> ::clap::Command {
@@ -991,7 +991,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Update Member Record Points\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `recordId` (`.record_id(..)`), body `points` (`.points(..)`).",
+                "Update Member Record Points\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `recordId` (`.record_id(..)`), body `points` (`.points(..)`).",
             )
     }
     pub fn cli_update_member_record_reason() -> ::clap::Command {
@@ -1027,7 +1027,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Update Member Record Reason\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `recordId` (`.record_id(..)`), body `reason` (`.reason(..)`).",
+                "Update Member Record Reason\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `recordId` (`.record_id(..)`), body `reason` (`.reason(..)`).",
             )
     }
     pub fn cli_update_member_record_status() -> ::clap::Command {
@@ -1065,7 +1065,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Update Member Record Status\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `recordId` (`.record_id(..)`), body `status` (`.status(..)`).",
+                "Update Member Record Status\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `recordId` (`.record_id(..)`), body `status` (`.status(..)`).",
             )
     }
     pub fn cli_add_erlc_record() -> ::clap::Command {
@@ -1139,7 +1139,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Add Record\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 201).\n\nRequired: body `robloxJoinCode` (`.roblox_join_code(..)`), body `executerDiscordId` (`.executer_discord_id(..)`), body `type` (`.type_(..)`), body `reason` (`.reason(..)`).\n\nOptional: body `playerDiscordId` (`.player_discord_id(..)`), body `playerRobloxId` (`.player_roblox_id(..)`), body `points` (`.points(..)`).\n\nTarget player: optionally one of `playerDiscordId`, `playerRobloxId`; a request that lacks a required one is refused before it is sent.",
+                "Add Record\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 201).\n\nRequired: body `robloxJoinCode` (`.roblox_join_code(..)`), body `executerDiscordId` (`.executer_discord_id(..)`), body `type` (`.type_(..)`), body `reason` (`.reason(..)`).\n\nOptional: body `playerDiscordId` (`.player_discord_id(..)`), body `playerRobloxId` (`.player_roblox_id(..)`), body `points` (`.points(..)`).\n\nTarget player: optionally one of `playerDiscordId`, `playerRobloxId`; a request that lacks a required one is refused before it is sent.",
             )
     }
     pub fn cli_execute_erlc_command() -> ::clap::Command {
@@ -1204,7 +1204,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Execute Command\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: body `robloxJoinCode` (`.roblox_join_code(..)`), body `discordId` (`.discord_id(..)`), body `type` (`.type_(..)`), body `args` (`.args(..)`).\n\nOptional: body `includesPlayerNameOrId` (`.includes_player_name_or_id(..)`).",
+                "Execute Command\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: body `robloxJoinCode` (`.roblox_join_code(..)`), body `discordId` (`.discord_id(..)`), body `type` (`.type_(..)`), body `args` (`.args(..)`).\n\nOptional: body `includesPlayerNameOrId` (`.includes_player_name_or_id(..)`).",
             )
     }
     pub fn cli_get_online_players() -> ::clap::Command {
@@ -1217,7 +1217,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("Target Roblox join code."),
             )
             .about(
-                "Get Online Players\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: query `robloxJoinCode` (`.roblox_join_code(..)`).",
+                "Get Online Players\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: query `robloxJoinCode` (`.roblox_join_code(..)`).",
             )
     }
     pub fn cli_get_player_queue() -> ::clap::Command {
@@ -1230,7 +1230,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("Target Roblox join code."),
             )
             .about(
-                "Get Player Queue\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: query `robloxJoinCode` (`.roblox_join_code(..)`).",
+                "Get Player Queue\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: query `robloxJoinCode` (`.roblox_join_code(..)`).",
             )
     }
     pub fn cli_lock_team() -> ::clap::Command {
@@ -1268,7 +1268,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Lock Team\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: body `robloxJoinCode` (`.roblox_join_code(..)`), body `team` (`.team(..)`), body `maxPlayers` (`.max_players(..)`).",
+                "Lock Team\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: body `robloxJoinCode` (`.roblox_join_code(..)`), body `team` (`.team(..)`), body `maxPlayers` (`.max_players(..)`).",
             )
     }
     pub fn cli_unlock_team() -> ::clap::Command {
@@ -1297,7 +1297,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Unlock Team\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: body `robloxJoinCode` (`.roblox_join_code(..)`), body `team` (`.team(..)`).",
+                "Unlock Team\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: body `robloxJoinCode` (`.roblox_join_code(..)`), body `team` (`.team(..)`).",
             )
     }
     pub fn cli_create_rsvp() -> ::clap::Command {
@@ -1369,7 +1369,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Rsvp\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `eventId` (`.event_id(..)`).\n\nOptional: body `accId` (`.acc_id(..)`), body `apiId` (`.api_id(..)`), body `username` (`.username(..)`), body `discord` (`.discord(..)`), body `uniqueId` (`.unique_id(..)`), body `eventId` (`.event_id(..)`).\n\nAccount identity: at least one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.",
+                "Rsvp\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `eventId` (`.event_id(..)`).\n\nOptional: body `accId` (`.acc_id(..)`), body `apiId` (`.api_id(..)`), body `username` (`.username(..)`), body `discord` (`.discord(..)`), body `uniqueId` (`.unique_id(..)`), body `eventId` (`.event_id(..)`).\n\nAccount identity: at least one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.",
             )
     }
     pub fn cli_change_form_stage() -> ::clap::Command {
@@ -1459,7 +1459,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Change Stage\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `formId` (`.form_id(..)`), body `newStageId` (`.new_stage_id(..)`).\n\nOptional: body `accId` (`.acc_id(..)`), body `apiId` (`.api_id(..)`), body `username` (`.username(..)`), body `discord` (`.discord(..)`), body `uniqueId` (`.unique_id(..)`), body `optionalReason` (`.optional_reason(..)`).\n\nAccount identity: at least one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.",
+                "Change Stage\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `formId` (`.form_id(..)`), body `newStageId` (`.new_stage_id(..)`).\n\nOptional: body `accId` (`.acc_id(..)`), body `apiId` (`.api_id(..)`), body `username` (`.username(..)`), body `discord` (`.discord(..)`), body `uniqueId` (`.unique_id(..)`), body `optionalReason` (`.optional_reason(..)`).\n\nAccount identity: at least one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.",
             )
     }
     pub fn cli_get_form_lock_status() -> ::clap::Command {
@@ -1472,7 +1472,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("Target form template id."),
             )
             .about(
-                "Get Lock Status\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `templateId` (`.template_id(..)`).",
+                "Get Lock Status\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `templateId` (`.template_id(..)`).",
             )
     }
     pub fn cli_set_form_lock_status() -> ::clap::Command {
@@ -1508,7 +1508,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Set Lock Status\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `templateId` (`.template_id(..)`), body `state` (`.state(..)`).",
+                "Set Lock Status\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `templateId` (`.template_id(..)`), body `state` (`.state(..)`).",
             )
     }
     pub fn cli_get_form_submission() -> ::clap::Command {
@@ -1521,7 +1521,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("Target form submission id."),
             )
             .about(
-                "Get Submission\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `submissionId` (`.submission_id(..)`).",
+                "Get Submission\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `submissionId` (`.submission_id(..)`).",
             )
     }
     pub fn cli_get_template_submissions() -> ::clap::Command {
@@ -1552,7 +1552,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("Target form template id."),
             )
             .about(
-                "Get Template Submissions\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `templateId` (`.template_id(..)`).\n\nOptional: query `skip` (`.skip(..)`), query `take` (`.take(..)`).\n\nPaging: by `skip` and `take`; the builder's `.items(page_size)` streams every item.",
+                "Get Template Submissions\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `templateId` (`.template_id(..)`).\n\nOptional: query `skip` (`.skip(..)`), query `take` (`.take(..)`).\n\nPaging: by `skip` and `take`; the builder's `.items(page_size)` streams every item.",
             )
     }
     pub fn cli_submit_form_template() -> ::clap::Command {
@@ -1606,7 +1606,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Submit a form template (undocumented by Sonoran)\n\nNot in Sonoran's v2 docs: Sonoran.js src/managers/CMSManager.ts (submitFormTemplateV2); Sonoran.js history (1b6d0d8); Sonoran.js readme.md\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 2XX).\n\nRequired: path `templateId` (`.template_id(..)`), body `fields` (`.fields(..)`).\n\nOptional: body `accId` (`.acc_id(..)`), body `discordId` (`.discord_id(..)`), body `username` (`.username(..)`).\n\nSubmitter: optionally one of `accId`, `discordId`, `username`; a request that lacks a required one is refused before it is sent.\n\nUndocumented by Sonoran: typed from the sources its description names.",
+                "Submit a form template (undocumented by Sonoran)\n\nNot in Sonoran's v2 docs: Sonoran.js src/managers/CMSManager.ts (submitFormTemplateV2); Sonoran.js history (1b6d0d8); Sonoran.js readme.md\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 2XX).\n\nRequired: path `templateId` (`.template_id(..)`), body `fields` (`.fields(..)`).\n\nOptional: body `accId` (`.acc_id(..)`), body `discordId` (`.discord_id(..)`), body `username` (`.username(..)`).\n\nSubmitter: optionally one of `accId`, `discordId`, `username`; a request that lacks a required one is refused before it is sent.\n\nUndocumented by Sonoran: typed from the sources its description names.",
             )
     }
     pub fn cli_create_short_url() -> ::clap::Command {
@@ -1644,49 +1644,49 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Create Short Url\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 201).\n\nRequired: body `path` (`.path(..)`).\n\nOptional: body `isCustomDomain` (`.is_custom_domain(..)`).",
+                "Create Short Url\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 201).\n\nRequired: body `path` (`.path(..)`).\n\nOptional: body `isCustomDomain` (`.is_custom_domain(..)`).",
             )
     }
     pub fn cli_get_clock_in_types() -> ::clap::Command {
         ::clap::Command::new("")
             .about(
-                "Get Clockin Types\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).",
+                "Get Clockin Types\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).",
             )
     }
     pub fn cli_get_community() -> ::clap::Command {
         ::clap::Command::new("")
             .about(
-                "Get Community\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).",
+                "Get Community\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).",
             )
     }
     pub fn cli_get_custom_log_types() -> ::clap::Command {
         ::clap::Command::new("")
             .about(
-                "Get Custom Log Types\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).",
+                "Get Custom Log Types\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).",
             )
     }
     pub fn cli_get_departments() -> ::clap::Command {
         ::clap::Command::new("")
             .about(
-                "Get Departments\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).",
+                "Get Departments\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).",
             )
     }
     pub fn cli_get_profile_fields() -> ::clap::Command {
         ::clap::Command::new("")
             .about(
-                "Get Profile Fields\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).",
+                "Get Profile Fields\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).",
             )
     }
     pub fn cli_get_promotion_flows() -> ::clap::Command {
         ::clap::Command::new("")
             .about(
-                "Get Promotion Flows\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).",
+                "Get Promotion Flows\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).",
             )
     }
     pub fn cli_get_sub_version() -> ::clap::Command {
         ::clap::Command::new("")
             .about(
-                "Get Sub Version\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).",
+                "Get Sub Version\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).",
             )
     }
     pub fn cli_lookup_community() -> ::clap::Command {
@@ -1708,7 +1708,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("Community UUID. Provide exactly one identifier."),
             )
             .about(
-                "Lookup Community\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nOptional: query `id` (`.id(..)`), query `uuid` (`.uuid(..)`).\n\nCommunity identity: exactly one of `id`, `uuid`; a request that lacks a required one is refused before it is sent.",
+                "Lookup Community\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nOptional: query `id` (`.id(..)`), query `uuid` (`.uuid(..)`).\n\nCommunity identity: exactly one of `id`, `uuid`; a request that lacks a required one is refused before it is sent.",
             )
     }
     pub fn cli_trigger_promotion_flows() -> ::clap::Command {
@@ -1728,7 +1728,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Trigger Promotion Flows\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: body `data` (`.data(..)`).",
+                "Trigger Promotion Flows\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: body `data` (`.data(..)`).",
             )
     }
     pub fn cli_undo_rank_change() -> ::clap::Command {
@@ -1764,7 +1764,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Undo Rank Change\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `undoId` (`.undo_id(..)`).\n\nOptional: body `userId` (`.user_id(..)`).",
+                "Undo Rank Change\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `undoId` (`.undo_id(..)`).\n\nOptional: body `userId` (`.user_id(..)`).",
             )
     }
     pub fn cli_get_roster_contents() -> ::clap::Command {
@@ -1795,7 +1795,7 @@ impl<T: CliConfig> Cli<T> {
                     ),
             )
             .about(
-                "Get Roster Contents\n\nRate limit: 9 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `rosterId` (`.roster_id(..)`).\n\nOptional: query `skip` (`.skip(..)`), query `limit` (`.limit(..)`).\n\nPaging: by `skip` and `limit`; the builder's `.items(page_size)` streams every item.",
+                "Get Roster Contents\n\nRate limit: 9 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `rosterId` (`.roster_id(..)`).\n\nOptional: query `skip` (`.skip(..)`), query `limit` (`.limit(..)`).\n\nPaging: by `skip` and `limit`; the builder's `.items(page_size)` streams every item.",
             )
     }
     pub fn cli_activity_tracker_server_start() -> ::clap::Command {
@@ -1808,7 +1808,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("Target server id."),
             )
             .about(
-                "Activity Tracker Server Start\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `serverId` (`.server_id(..)`).",
+                "Activity Tracker Server Start\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `serverId` (`.server_id(..)`).",
             )
     }
     pub fn cli_activity_tracker() -> ::clap::Command {
@@ -1907,13 +1907,13 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Activity Tracker\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `serverId` (`.server_id(..)`).\n\nOptional: body `accId` (`.acc_id(..)`), body `apiId` (`.api_id(..)`), body `username` (`.username(..)`), body `discord` (`.discord(..)`), body `uniqueId` (`.unique_id(..)`), body `forceStart` (`.force_start(..)`), body `forceStop` (`.force_stop(..)`), body `forceClear` (`.force_clear(..)`).\n\nAccount identity: exactly one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.",
+                "Activity Tracker\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `serverId` (`.server_id(..)`).\n\nOptional: body `accId` (`.acc_id(..)`), body `apiId` (`.api_id(..)`), body `username` (`.username(..)`), body `discord` (`.discord(..)`), body `uniqueId` (`.unique_id(..)`), body `forceStart` (`.force_start(..)`), body `forceStop` (`.force_stop(..)`), body `forceClear` (`.force_clear(..)`).\n\nAccount identity: exactly one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.",
             )
     }
     pub fn cli_get_servers() -> ::clap::Command {
         ::clap::Command::new("")
             .about(
-                "Get Servers\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).",
+                "Get Servers\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).",
             )
     }
     pub fn cli_set_servers() -> ::clap::Command {
@@ -1933,7 +1933,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Set Servers\n\nRate limit: 9 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: body `servers` (`.servers(..)`).",
+                "Set Servers\n\nRate limit: 9 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: body `servers` (`.servers(..)`).",
             )
     }
     pub fn cli_add_servers() -> ::clap::Command {
@@ -1953,7 +1953,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Add Servers\n\nRate limit: 9 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: body `servers` (`.servers(..)`).",
+                "Add Servers\n\nRate limit: 9 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: body `servers` (`.servers(..)`).",
             )
     }
     pub fn cli_get_full_whitelist() -> ::clap::Command {
@@ -1966,7 +1966,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("Target server id."),
             )
             .about(
-                "Full Whitelist\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `serverId` (`.server_id(..)`).",
+                "Full Whitelist\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `serverId` (`.server_id(..)`).",
             )
     }
     pub fn cli_get_ace_config() -> ::clap::Command {
@@ -1979,7 +1979,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("Target server id."),
             )
             .about(
-                "Get Ace Config\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `serverId` (`.server_id(..)`).",
+                "Get Ace Config\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `serverId` (`.server_id(..)`).",
             )
     }
     pub fn cli_set_ace_config() -> ::clap::Command {
@@ -2006,7 +2006,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Set Ace Config\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `serverId` (`.server_id(..)`), body `mappings` (`.mappings(..)`).",
+                "Set Ace Config\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `serverId` (`.server_id(..)`), body `mappings` (`.mappings(..)`).",
             )
     }
     pub fn cli_set_server_type() -> ::clap::Command {
@@ -2033,7 +2033,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Set Server Type\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `serverId` (`.server_id(..)`).\n\nOptional: body `type` (`.type_(..)`).",
+                "Set Server Type\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `serverId` (`.server_id(..)`).\n\nOptional: body `type` (`.type_(..)`).",
             )
     }
     pub fn cli_verify_whitelist() -> ::clap::Command {
@@ -2105,7 +2105,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Verify Whitelist\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `serverId` (`.server_id(..)`).\n\nOptional: body `accId` (`.acc_id(..)`), body `apiId` (`.api_id(..)`), body `username` (`.username(..)`), body `discord` (`.discord(..)`), body `uniqueId` (`.unique_id(..)`).\n\nAccount identity: at least one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.",
+                "Verify Whitelist\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending: although a POST, it is idempotent. It changes nothing, so a failed call never may have taken effect.\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `serverId` (`.server_id(..)`).\n\nOptional: body `accId` (`.acc_id(..)`), body `apiId` (`.api_id(..)`), body `username` (`.username(..)`), body `discord` (`.discord(..)`), body `uniqueId` (`.unique_id(..)`).\n\nAccount identity: at least one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.",
             )
     }
     pub fn cli_start_session() -> ::clap::Command {
@@ -2139,7 +2139,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Start Session\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 201).\n\nRequired: body `serverId` (`.server_id(..)`), body `accId` (`.acc_id(..)`).",
+                "Start Session\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 201).\n\nRequired: body `serverId` (`.server_id(..)`), body `accId` (`.acc_id(..)`).",
             )
     }
     pub fn cli_cancel_session() -> ::clap::Command {
@@ -2173,7 +2173,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Cancel Session\n\nRate limit: 9 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not once it may have run (a 5XX, timeout or reset after sending): repeating it could report a success as a failure.\n\nSuccess: any 2XX (the docs name 204).\n\nRequired: body `serverId` (`.server_id(..)`), body `accId` (`.acc_id(..)`).",
+                "Cancel Session\n\nRate limit: 9 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not once it may have run (a 5XX, timeout or reset after sending): repeating it could report a success as a failure.\n\nSuccess: any 2XX (the docs name 204).\n\nRequired: body `serverId` (`.server_id(..)`), body `accId` (`.acc_id(..)`).",
             )
     }
     pub fn cli_stop_session() -> ::clap::Command {
@@ -2207,7 +2207,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Stop Session\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: body `serverId` (`.server_id(..)`), body `accId` (`.acc_id(..)`).",
+                "Stop Session\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: body `serverId` (`.server_id(..)`), body `accId` (`.acc_id(..)`).",
             )
     }
     pub fn cli_get_current_session() -> ::clap::Command {
@@ -2220,7 +2220,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("Query parameter serverId."),
             )
             .about(
-                "Get Current Session\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: query `serverId` (`.server_id(..)`).",
+                "Get Current Session\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: query `serverId` (`.server_id(..)`).",
             )
     }
     pub fn cli_resolve_discord_account() -> ::clap::Command {
@@ -2233,13 +2233,13 @@ impl<T: CliConfig> Cli<T> {
                     .help("The Discord user id (a snowflake, as text)."),
             )
             .about(
-                "Resolve a Discord user id to the linked Sonoran account (undocumented by Sonoran)\n\nNot in Sonoran's v2 docs: Sonoran.js (src/managers/CMSManager.ts resolveDiscordAccountV2, commit 14e76e6) calls it. What it answers is not documented anywhere, so `data` is open JSON.\n\nRate limit: 22 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 2XX).\n\nRequired: path `discordId` (`.discord_id(..)`).\n\nUndocumented by Sonoran: typed from the sources its description names.",
+                "Resolve a Discord user id to the linked Sonoran account (undocumented by Sonoran)\n\nNot in Sonoran's v2 docs: Sonoran.js (src/managers/CMSManager.ts resolveDiscordAccountV2, commit 14e76e6) calls it. What it answers is not documented anywhere, so `data` is open JSON.\n\nRate limit: 22 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 2XX).\n\nRequired: path `discordId` (`.discord_id(..)`).\n\nUndocumented by Sonoran: typed from the sources its description names.",
             )
     }
     pub fn cli_get_form_templates() -> ::clap::Command {
         ::clap::Command::new("")
             .about(
-                "List the community's form templates (undocumented by Sonoran)\n\nNot in Sonoran's v2 docs: Sonoran.js src/managers/CMSManager.ts (getFormTemplatesV2); Sonoran.js history (1b6d0d8)\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 2XX).\n\nUndocumented by Sonoran: typed from the sources its description names.",
+                "List the community's form templates (undocumented by Sonoran)\n\nNot in Sonoran's v2 docs: Sonoran.js src/managers/CMSManager.ts (getFormTemplatesV2); Sonoran.js history (1b6d0d8)\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 2XX).\n\nUndocumented by Sonoran: typed from the sources its description names.",
             )
     }
     pub fn cli_get_form_template() -> ::clap::Command {
@@ -2252,7 +2252,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("The form template's id."),
             )
             .about(
-                "Get one form template (undocumented by Sonoran)\n\nNot in Sonoran's v2 docs: Sonoran.js src/managers/CMSManager.ts (getFormTemplateV2); Sonoran.js history (1b6d0d8)\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 2XX).\n\nRequired: path `templateId` (`.template_id(..)`).\n\nUndocumented by Sonoran: typed from the sources its description names.",
+                "Get one form template (undocumented by Sonoran)\n\nNot in Sonoran's v2 docs: Sonoran.js src/managers/CMSManager.ts (getFormTemplateV2); Sonoran.js history (1b6d0d8)\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 2XX).\n\nRequired: path `templateId` (`.template_id(..)`).\n\nUndocumented by Sonoran: typed from the sources its description names.",
             )
     }
     pub async fn execute(
@@ -2418,7 +2418,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_clock_account(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2463,7 +2463,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_edit_profile_fields(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2506,7 +2506,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_force_sync(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2527,7 +2527,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.account_id(value.clone());
         }
         self.config.execute_get_account_identifiers(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2557,7 +2557,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_register_identifiers(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2578,7 +2578,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.account_id(value.clone());
         }
         self.config.execute_get_account_ranks(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2626,7 +2626,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_set_account_ranks(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2647,7 +2647,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.account_id(value.clone());
         }
         self.config.execute_get_account(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2683,7 +2683,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.take(value.clone());
         }
         self.config.execute_get_accounts(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2719,7 +2719,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.username(value.clone());
         }
         self.config.execute_get_current_clock_in(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2752,7 +2752,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.type_(value.clone());
         }
         self.config.execute_get_latest_activity(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2791,7 +2791,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.username(value.clone());
         }
         self.config.execute_search_accounts(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2839,7 +2839,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_set_account_name(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2875,7 +2875,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.username(value.clone());
         }
         self.config.execute_get_member_records(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2926,7 +2926,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_add_member_record(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2962,7 +2962,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.username(value.clone());
         }
         self.config.execute_get_member_points(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -2995,7 +2995,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_update_member_record_points(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3028,7 +3028,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_update_member_record_reason(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3061,7 +3061,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_update_member_record_status(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3113,7 +3113,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_add_erlc_record(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3157,7 +3157,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_execute_erlc_command(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3179,7 +3179,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.roblox_join_code(value.clone());
         }
         self.config.execute_get_online_players(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3201,7 +3201,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.roblox_join_code(value.clone());
         }
         self.config.execute_get_player_queue(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3233,7 +3233,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_lock_team(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3262,7 +3262,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_unlock_team(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3305,7 +3305,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_create_rsvp(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3357,7 +3357,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_change_form_stage(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3378,7 +3378,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.template_id(value.clone());
         }
         self.config.execute_get_form_lock_status(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3411,7 +3411,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_set_form_lock_status(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3432,7 +3432,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.submission_id(value.clone());
         }
         self.config.execute_get_form_submission(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3459,7 +3459,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.template_id(value.clone());
         }
         self.config.execute_get_template_submissions(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3498,7 +3498,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_submit_form_template(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3531,7 +3531,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_create_short_url(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3549,7 +3549,7 @@ impl<T: CliConfig> Cli<T> {
     ) -> anyhow::Result<()> {
         let mut request = self.client.get_clock_in_types();
         self.config.execute_get_clock_in_types(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3567,7 +3567,7 @@ impl<T: CliConfig> Cli<T> {
     ) -> anyhow::Result<()> {
         let mut request = self.client.get_community();
         self.config.execute_get_community(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3585,7 +3585,7 @@ impl<T: CliConfig> Cli<T> {
     ) -> anyhow::Result<()> {
         let mut request = self.client.get_custom_log_types();
         self.config.execute_get_custom_log_types(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3603,7 +3603,7 @@ impl<T: CliConfig> Cli<T> {
     ) -> anyhow::Result<()> {
         let mut request = self.client.get_departments();
         self.config.execute_get_departments(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3621,7 +3621,7 @@ impl<T: CliConfig> Cli<T> {
     ) -> anyhow::Result<()> {
         let mut request = self.client.get_profile_fields();
         self.config.execute_get_profile_fields(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3639,7 +3639,7 @@ impl<T: CliConfig> Cli<T> {
     ) -> anyhow::Result<()> {
         let mut request = self.client.get_promotion_flows();
         self.config.execute_get_promotion_flows(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3657,7 +3657,7 @@ impl<T: CliConfig> Cli<T> {
     ) -> anyhow::Result<()> {
         let mut request = self.client.get_sub_version();
         self.config.execute_get_sub_version(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3681,7 +3681,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.uuid(value.clone());
         }
         self.config.execute_lookup_community(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3708,7 +3708,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_trigger_promotion_flows(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3741,7 +3741,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_undo_rank_change(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3768,7 +3768,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.skip(value.clone());
         }
         self.config.execute_get_roster_contents(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3789,7 +3789,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.server_id(value.clone());
         }
         self.config.execute_activity_tracker_server_start(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3843,7 +3843,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_activity_tracker(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3861,7 +3861,7 @@ impl<T: CliConfig> Cli<T> {
     ) -> anyhow::Result<()> {
         let mut request = self.client.get_servers();
         self.config.execute_get_servers(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3886,7 +3886,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_set_servers(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3911,7 +3911,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_add_servers(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3932,7 +3932,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.server_id(value.clone());
         }
         self.config.execute_get_full_whitelist(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3953,7 +3953,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.server_id(value.clone());
         }
         self.config.execute_get_ace_config(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -3983,7 +3983,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_set_ace_config(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -4013,7 +4013,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_set_server_type(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -4058,7 +4058,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_verify_whitelist(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -4091,7 +4091,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_start_session(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -4124,7 +4124,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_cancel_session(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_no_item(&r);
@@ -4155,7 +4155,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body(body_value);
         }
         self.config.execute_stop_session(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -4176,7 +4176,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.server_id(value.clone());
         }
         self.config.execute_get_current_session(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -4197,7 +4197,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.discord_id(value.clone());
         }
         self.config.execute_resolve_discord_account(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -4215,7 +4215,7 @@ impl<T: CliConfig> Cli<T> {
     ) -> anyhow::Result<()> {
         let mut request = self.client.get_form_templates();
         self.config.execute_get_form_templates(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);
@@ -4236,7 +4236,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.template_id(value.clone());
         }
         self.config.execute_get_form_template(matches, &mut request)?;
-        let result = request.send().await;
+        let result = request.send_generated().await;
         match result {
             Ok(r) => {
                 self.config.success_item(&r);

@@ -33,7 +33,7 @@
 //!
 //! // The code under test, with the real client pointed at the mock server.
 //! let client = sonoran_cms::Client::builder("test-key").base_url(server.base_url()).build()?;
-//! client.cancel_session().body(body.clone()).send().await.map_err(sonoran_cms::Error::from)?;
+//! client.cancel_session().body(body.clone()).send().await?;
 //!
 //! cancel.assert_async().await;
 //! # Ok(())

@@ -46,7 +46,6 @@ async fn accounts_an_account_is_read_by_its_id() {
         .account_id(account())
         .send()
         .await
-        .map_err(sonoran_cms::Error::from)
         .expect("the account");
     assert_eq!(
         account.into_inner().data.acc_name.as_deref(),
@@ -73,7 +72,6 @@ async fn disciplinary_a_record_is_added_with_the_body_as_built() {
         .body(body.clone())
         .send()
         .await
-        .map_err(sonoran_cms::Error::from)
         .expect("a record added");
     mock.assert_async().await;
 }
@@ -93,7 +91,6 @@ async fn erlc_online_players_are_read_by_join_code() {
         .roblox_join_code("ABC123")
         .send()
         .await
-        .map_err(sonoran_cms::Error::from)
         .expect("the players");
     assert_eq!(players.into_inner().data.len(), 1);
     mock.assert_async().await;
@@ -115,7 +112,6 @@ async fn events_an_rsvp_is_made_for_an_account() {
         )
         .send()
         .await
-        .map_err(sonoran_cms::Error::from)
         .expect("an RSVP");
     mock.assert_async().await;
 }
@@ -132,7 +128,6 @@ async fn forms_a_templates_lock_status_is_read() {
         .template_id(4_u64)
         .send()
         .await
-        .map_err(sonoran_cms::Error::from)
         .expect("the lock status");
     mock.assert_async().await;
 }
@@ -147,7 +142,6 @@ async fn general_the_subscription_version_is_read() {
         .get_sub_version()
         .send()
         .await
-        .map_err(sonoran_cms::Error::from)
         .expect("the version");
     mock.assert_async().await;
 }
@@ -164,7 +158,6 @@ async fn rosters_a_page_of_a_roster_is_read() {
         .roster_id(3_u64)
         .send()
         .await
-        .map_err(sonoran_cms::Error::from)
         .expect("a page");
     assert!(page.into_inner().data.rows.is_empty());
     mock.assert_async().await;
@@ -190,7 +183,6 @@ async fn servers_a_whitelist_is_checked_and_an_api_error_is_the_clients_error() 
         )
         .send()
         .await
-        .map_err(sonoran_cms::Error::from)
         .expect_err("not whitelisted");
     assert_eq!(error.status().map(|status| status.as_u16()), Some(404));
     assert!(error.to_string().contains("NOT_WHITELISTED"), "{error}");
@@ -217,7 +209,6 @@ async fn sessions_a_503_with_retry_after_is_retried_by_the_client() {
         .server_id(1_u64)
         .send()
         .await
-        .map_err(sonoran_cms::Error::from)
         .expect_err("still busy");
     assert_eq!(error.status().map(|status| status.as_u16()), Some(503));
     assert_eq!(busy.calls_async().await, 3);
@@ -241,7 +232,6 @@ async fn sessions_with_the_limiter_off_a_burst_goes_straight_through() {
             .server_id(1_u64)
             .send()
             .await
-            .map_err(sonoran_cms::Error::from)
             .expect("no session");
     }
     assert_eq!(current.calls_async().await, 40);

@@ -57,7 +57,7 @@ async fn cancel(arguments: Arguments) -> Result<String, String> {
         )
         .send()
         .await
-        .map_err(|error| sonoran_cms::Error::from(error).to_string())?;
+        .map_err(|error| error.to_string())?;
     Ok(format!(
         "cancelled the session of account {} on server {} (HTTP {})",
         arguments.acc_id,

@@ -11,8 +11,8 @@ use crate::decode::DecodeFailure;
 use crate::hooks::{Verdict, VerdictKind};
 use crate::types::Problem;
 
-/// Everything a call to the API can fail with. Convert from the generated
-/// operations' error with `?` or [`Error::from`].
+/// Everything a call to the API can fail with: what `.await` on an operation's
+/// builder (or its `.send()`) returns.
 ///
 /// An error after retries keeps what each earlier attempt ended in
 /// ([`Error::earlier_attempts`]); its `Display` says when an earlier attempt
@@ -102,8 +102,13 @@ pub struct CallHistory {
     pub earlier_attempts: Vec<Attempt>,
     /// How far the last attempt got, when it did not end in a clean answer.
     pub last_attempt: Option<AttemptReach>,
-    /// The request changes state (any method but GET and HEAD).
+    /// The operation changes state: it is not safe (`x-sonoran-safe` in the
+    /// spec; by default any method but GET and HEAD).
     pub changes_state: bool,
+    /// The operation may be repeated after an attempt whose outcome is
+    /// unknown (`x-sonoran-idempotent` in the spec; by default GET, HEAD, PUT
+    /// and DELETE).
+    pub idempotent: bool,
 }
 
 impl CallHistory {
@@ -240,6 +245,7 @@ impl Error {
             earlier_attempts: Vec::new(),
             last_attempt: None,
             changes_state: false,
+            idempotent: false,
         };
         match self {
             Error::Api(api) => &api.history,
@@ -267,18 +273,36 @@ impl Error {
         self.history().may_have_taken_effect()
     }
 
-    /// Whether the same call may succeed later: rate limits, gateway failures,
-    /// timeouts and connection problems. The client has already retried these as
-    /// far as its [`RetryPolicy`](crate::RetryPolicy) allows.
+    /// Whether the same call may succeed if made again: what the client's retry
+    /// rule would repeat (the table in [`RetryPolicy`](crate::RetryPolicy)'s
+    /// module), so a call that ended so had its retries already, as far as the
+    /// policy allows. True for 429, 408 and 503 with `Retry-After` (the server
+    /// refused), a failed connection, no rate-limit slot in time, an
+    /// unavailable shared limiter, and for an idempotent operation (`x-sonoran-
+    /// idempotent` in the spec, by default GET, PUT and DELETE) a 5XX, a
+    /// timeout or a reset. False for other errors, and for a 5XX or a failure
+    /// after sending of an operation that is not idempotent: that one may have
+    /// run ([`may_have_taken_effect`](Self::may_have_taken_effect)).
     pub fn is_retryable(&self) -> bool {
-        match self {
-            Error::Api(api) => matches!(api.status.as_u16(), 408 | 429 | 502 | 503 | 504),
-            Error::Timeout { .. }
-            | Error::RateLimiterUnavailable { .. }
-            | Error::Connect { .. }
-            | Error::Transport { .. } => true,
-            Error::InvalidRequest { .. } | Error::InvalidResponse(_) | Error::Redirect(_) => false,
-        }
+        use crate::retry::{AttemptOutcome, retry_rule};
+        let history = self.history();
+        let outcome = match self {
+            Error::Api(api) => AttemptOutcome::Response {
+                status: api.status,
+                requested_delay: api.retry_after,
+            },
+            // Nothing was sent: no slot in time, or the shared limiter down.
+            Error::RateLimiterUnavailable { .. } => return true,
+            Error::Timeout { .. } if history.last_attempt != Some(AttemptReach::OutcomeUnknown) => {
+                return true;
+            }
+            Error::Timeout { .. } | Error::Transport { .. } => AttemptOutcome::FailedAfterSending,
+            Error::Connect { .. } => AttemptOutcome::ConnectionFailed,
+            Error::InvalidRequest { .. } | Error::InvalidResponse(_) | Error::Redirect(_) => {
+                return false;
+            }
+        };
+        retry_rule(outcome, history.idempotent).is_some()
     }
 
     fn from_reqwest(source: reqwest::Error, history: CallHistory) -> Self {

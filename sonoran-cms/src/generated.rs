@@ -19179,7 +19179,7 @@ impl Client {
 
 **Rate limit:** 22 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
 
 **Success:** any 2XX (the docs name 200).
 
@@ -19198,9 +19198,7 @@ let response = client
     .clock_account()
     .account_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11")
     .body(types::ClockAccountRequest::builder())
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -19227,7 +19225,7 @@ let response = client.clock_account()
 
 **Rate limit:** 22 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
 
 **Success:** any 2XX (the docs name 200).
 
@@ -19246,9 +19244,7 @@ let response = client
     .edit_profile_fields()
     .account_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11")
     .body(types::EditProfileFieldsRequest::builder().profile_fields(vec![types::EditProfileFieldsRequestProfileFieldsItem::try_from(types::EditProfileFieldsRequestProfileFieldsItem::builder().id("discord").value(serde_json::json!("1234567890")))?]))
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -19275,7 +19271,7 @@ let response = client.edit_profile_fields()
 
 **Rate limit:** 27 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
 
 **Success:** any 2XX (the docs name 200).
 
@@ -19294,9 +19290,7 @@ let response = client
     .force_sync()
     .account_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11")
     .body(types::ForceSyncRequest::builder())
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -19323,7 +19317,7 @@ let response = client.force_sync()
 
 **Rate limit:** 22 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
 
 **Success:** any 2XX (the docs name 200).
 
@@ -19337,9 +19331,7 @@ let response = client.force_sync()
 let response = client
     .get_account_identifiers()
     .account_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11")
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -19364,7 +19356,7 @@ let response = client.get_account_identifiers()
 
 **Rate limit:** 22 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
 
 **Success:** any 2XX (the docs name 201).
 
@@ -19379,9 +19371,7 @@ let response = client
     .register_identifiers()
     .account_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11")
     .body(types::RegisterIdentifiersRequest::builder().identifiers(vec![types::RegisterIdentifiersRequestIdentifiersItem::try_from(types::RegisterIdentifiersRequestIdentifiersItem::builder().type_(types::IdentifierType::from("hwid".parse::<types::KnownIdentifierType>()?)).value("1234567890"))?]))
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -19408,7 +19398,7 @@ let response = client.register_identifiers()
 
 **Rate limit:** 27 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
 
 **Success:** any 2XX (the docs name 200).
 
@@ -19422,9 +19412,7 @@ let response = client.register_identifiers()
 let response = client
     .get_account_ranks()
     .account_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11")
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -19449,7 +19437,7 @@ let response = client.get_account_ranks()
 
 **Rate limit:** 22 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
 
 **Success:** any 2XX (the docs name 200).
 
@@ -19468,9 +19456,7 @@ let response = client
     .set_account_ranks()
     .account_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11")
     .body(types::SetAccountRanksRequest::builder())
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -19497,7 +19483,7 @@ let response = client.set_account_ranks()
 
 **Rate limit:** 27 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
 
 **Success:** any 2XX (the docs name 200).
 
@@ -19511,9 +19497,7 @@ let response = client.set_account_ranks()
 let response = client
     .get_account()
     .account_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11")
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -19538,7 +19522,7 @@ let response = client.get_account()
 
 **Rate limit:** 22 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
 
 **Success:** any 2XX (the docs name 200).
 
@@ -19553,9 +19537,7 @@ let response = client.get_account()
 # use sonoran_cms::types;
 let response = client
     .get_accounts()
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -19590,7 +19572,7 @@ let response = client.get_accounts()
 
 **Rate limit:** 27 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
 
 **Success:** any 2XX (the docs name 200).
 
@@ -19608,9 +19590,7 @@ let response = client.get_accounts()
 let response = client
     .get_current_clock_in()
     .account_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11")
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -19645,7 +19625,7 @@ let response = client.get_current_clock_in()
 
 **Rate limit:** 27 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
 
 **Success:** any 2XX (the docs name 200).
 
@@ -19662,9 +19642,7 @@ let response = client
     .get_latest_activity()
     .account_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11")
     .type_(types::LatestActivityType::from("clockin".parse::<types::KnownLatestActivityType>()?))
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -19697,7 +19675,7 @@ let response = client.get_latest_activity()
 
 **Rate limit:** 27 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
 
 **Success:** any 2XX (the docs name 200).
 
@@ -19713,9 +19691,7 @@ use sonoran_cms::types;
 let response = client
     .search_accounts()
     .identity(types::AccountIdentity::Discord("123456789012345678".into()))
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -19752,7 +19728,7 @@ let response = client.search_accounts()
 
 **Rate limit:** 22 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
 
 **Success:** any 2XX (the docs name 200).
 
@@ -19771,9 +19747,7 @@ let response = client
     .set_account_name()
     .account_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11")
     .body(types::SetAccountNameRequest::builder().new_name("Example Account"))
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -19800,7 +19774,7 @@ let response = client.set_account_name()
 
 **Rate limit:** 27 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
 
 **Success:** any 2XX (the docs name 200).
 
@@ -19818,9 +19792,7 @@ let response = client.set_account_name()
 let response = client
     .get_member_records()
     .account_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11")
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -19855,7 +19827,7 @@ let response = client.get_member_records()
 
 **Rate limit:** 18 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
 
 **Success:** any 2XX (the docs name 201).
 
@@ -19874,9 +19846,7 @@ let response = client
     .add_member_record()
     .account_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11")
     .body(types::AddMemberRecordRequest::builder().points(5_u64).reason("Training violation"))
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -19903,7 +19873,7 @@ let response = client.add_member_record()
 
 **Rate limit:** 27 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
 
 **Success:** any 2XX (the docs name 200).
 
@@ -19921,9 +19891,7 @@ let response = client.add_member_record()
 let response = client
     .get_member_points()
     .account_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11")
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -19958,7 +19926,7 @@ let response = client.get_member_points()
 
 **Rate limit:** 18 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
 
 **Success:** any 2XX (the docs name 200).
 
@@ -19973,9 +19941,7 @@ let response = client
     .update_member_record_points()
     .record_id("text")
     .body(types::UpdateMemberRecordPointsRequest::builder().points(10_u64))
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -20002,7 +19968,7 @@ let response = client.update_member_record_points()
 
 **Rate limit:** 18 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
 
 **Success:** any 2XX (the docs name 200).
 
@@ -20017,9 +19983,7 @@ let response = client
     .update_member_record_reason()
     .record_id("text")
     .body(types::UpdateMemberRecordReasonRequest::builder().reason("Updated reason"))
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -20046,7 +20010,7 @@ let response = client.update_member_record_reason()
 
 **Rate limit:** 18 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
 
 **Success:** any 2XX (the docs name 200).
 
@@ -20061,9 +20025,7 @@ let response = client
     .update_member_record_status()
     .record_id("text")
     .body(types::UpdateMemberRecordStatusRequest::builder().status(true))
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -20090,7 +20052,7 @@ let response = client.update_member_record_status()
 
 **Rate limit:** 18 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
 
 **Success:** any 2XX (the docs name 201).
 
@@ -20108,9 +20070,7 @@ use sonoran_cms::types;
 let response = client
     .add_erlc_record()
     .body(types::AddErlcRecordRequest::builder().roblox_join_code("ABC123").executer_discord_id("1234567890").type_(types::ErlcRecordType::from("note".parse::<types::KnownErlcRecordType>()?)).reason("Example note"))
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -20133,7 +20093,7 @@ let response = client.add_erlc_record()
 
 **Rate limit:** 18 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
 
 **Success:** any 2XX (the docs name 200).
 
@@ -20149,9 +20109,7 @@ use sonoran_cms::types;
 let response = client
     .execute_erlc_command()
     .body(types::ExecuteErlcCommandRequest::builder().roblox_join_code("ABC123").discord_id("1234567890").type_("announce").args("Server restart in 10 minutes"))
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -20174,7 +20132,7 @@ let response = client.execute_erlc_command()
 
 **Rate limit:** 27 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
 
 **Success:** any 2XX (the docs name 200).
 
@@ -20188,9 +20146,7 @@ let response = client.execute_erlc_command()
 let response = client
     .get_online_players()
     .roblox_join_code("ABC123")
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -20215,7 +20171,7 @@ let response = client.get_online_players()
 
 **Rate limit:** 27 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
 
 **Success:** any 2XX (the docs name 200).
 
@@ -20229,9 +20185,7 @@ let response = client.get_online_players()
 let response = client
     .get_player_queue()
     .roblox_join_code("ABC123")
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -20256,7 +20210,7 @@ let response = client.get_player_queue()
 
 **Rate limit:** 18 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
 
 **Success:** any 2XX (the docs name 200).
 
@@ -20270,9 +20224,7 @@ use sonoran_cms::types;
 let response = client
     .lock_team()
     .body(types::LockTeamRequest::builder().roblox_join_code("ABC123").team(types::ErlcTeam::from("police".parse::<types::KnownErlcTeam>()?)).max_players(10_u64))
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -20295,7 +20247,7 @@ let response = client.lock_team()
 
 **Rate limit:** 18 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
 
 **Success:** any 2XX (the docs name 200).
 
@@ -20309,9 +20261,7 @@ use sonoran_cms::types;
 let response = client
     .unlock_team()
     .body(types::UnlockTeamRequest::builder().roblox_join_code("ABC123").team(types::ErlcTeam::from("police".parse::<types::KnownErlcTeam>()?)))
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -20334,7 +20284,7 @@ let response = client.unlock_team()
 
 **Rate limit:** 27 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
 
 **Success:** any 2XX (the docs name 200).
 
@@ -20353,9 +20303,7 @@ let response = client
     .create_rsvp()
     .event_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11")
     .body(types::CreateRsvpRequest::builder().identity(types::AccountIdentity::Discord("123456789012345678".into())))
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -20382,7 +20330,7 @@ let response = client.create_rsvp()
 
 **Rate limit:** 27 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
 
 **Success:** any 2XX (the docs name 200).
 
@@ -20401,9 +20349,7 @@ let response = client
     .change_form_stage()
     .form_id(1_u64)
     .body(types::ChangeFormStageRequest::builder().new_stage_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11").identity(types::AccountIdentity::Discord("123456789012345678".into())))
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -20430,7 +20376,7 @@ let response = client.change_form_stage()
 
 **Rate limit:** 27 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
 
 **Success:** any 2XX (the docs name 200).
 
@@ -20444,9 +20390,7 @@ let response = client.change_form_stage()
 let response = client
     .get_form_lock_status()
     .template_id(1_u64)
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -20471,7 +20415,7 @@ let response = client.get_form_lock_status()
 
 **Rate limit:** 18 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
 
 **Success:** any 2XX (the docs name 200).
 
@@ -20486,9 +20430,7 @@ let response = client
     .set_form_lock_status()
     .template_id(1_u64)
     .body(types::SetFormLockStatusRequest::builder().state(true))
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -20515,7 +20457,7 @@ let response = client.set_form_lock_status()
 
 **Rate limit:** 27 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
 
 **Success:** any 2XX (the docs name 200).
 
@@ -20529,9 +20471,7 @@ let response = client.set_form_lock_status()
 let response = client
     .get_form_submission()
     .submission_id(1_u64)
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -20556,7 +20496,7 @@ let response = client.get_form_submission()
 
 **Rate limit:** 13 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
 
 **Success:** any 2XX (the docs name 200).
 
@@ -20574,9 +20514,7 @@ let response = client.get_form_submission()
 let response = client
     .get_template_submissions()
     .template_id(1_u64)
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -20607,7 +20545,7 @@ Not in Sonoran's v2 docs: Sonoran.js src/managers/CMSManager.ts (submitFormTempl
 
 **Rate limit:** 13 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
 
 **Success:** any 2XX (the docs name 2XX).
 
@@ -20628,9 +20566,7 @@ let response = client
     .submit_form_template()
     .template_id(1_u64)
     .body(types::SubmitFormTemplateRequest::builder().fields(vec![types::SubmitFormTemplateRequestFieldsItem::try_from(types::SubmitFormTemplateRequestFieldsItem::builder().field_id("text").value(serde_json::json!("text")))?]))
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -20657,7 +20593,7 @@ let response = client.submit_form_template()
 
 **Rate limit:** 13 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
 
 **Success:** any 2XX (the docs name 201).
 
@@ -20673,9 +20609,7 @@ use sonoran_cms::types;
 let response = client
     .create_short_url()
     .body(types::CreateShortUrlRequest::builder().path("/go/example"))
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -20698,7 +20632,7 @@ let response = client.create_short_url()
 
 **Rate limit:** 13 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
 
 **Success:** any 2XX (the docs name 200).
 
@@ -20709,9 +20643,7 @@ let response = client.create_short_url()
 # use sonoran_cms::types;
 let response = client
     .get_clock_in_types()
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -20733,7 +20665,7 @@ let response = client.get_clock_in_types()
 
 **Rate limit:** 13 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
 
 **Success:** any 2XX (the docs name 200).
 
@@ -20744,9 +20676,7 @@ let response = client.get_clock_in_types()
 # use sonoran_cms::types;
 let response = client
     .get_community()
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -20768,7 +20698,7 @@ let response = client.get_community()
 
 **Rate limit:** 13 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
 
 **Success:** any 2XX (the docs name 200).
 
@@ -20779,9 +20709,7 @@ let response = client.get_community()
 # use sonoran_cms::types;
 let response = client
     .get_custom_log_types()
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -20803,7 +20731,7 @@ let response = client.get_custom_log_types()
 
 **Rate limit:** 13 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
 
 **Success:** any 2XX (the docs name 200).
 
@@ -20814,9 +20742,7 @@ let response = client.get_custom_log_types()
 # use sonoran_cms::types;
 let response = client
     .get_departments()
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -20838,7 +20764,7 @@ let response = client.get_departments()
 
 **Rate limit:** 13 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
 
 **Success:** any 2XX (the docs name 200).
 
@@ -20849,9 +20775,7 @@ let response = client.get_departments()
 # use sonoran_cms::types;
 let response = client
     .get_profile_fields()
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -20873,7 +20797,7 @@ let response = client.get_profile_fields()
 
 **Rate limit:** 13 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
 
 **Success:** any 2XX (the docs name 200).
 
@@ -20884,9 +20808,7 @@ let response = client.get_profile_fields()
 # use sonoran_cms::types;
 let response = client
     .get_promotion_flows()
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -20908,7 +20830,7 @@ let response = client.get_promotion_flows()
 
 **Rate limit:** 13 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
 
 **Success:** any 2XX (the docs name 200).
 
@@ -20919,9 +20841,7 @@ let response = client.get_promotion_flows()
 # use sonoran_cms::types;
 let response = client
     .get_sub_version()
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -20943,7 +20863,7 @@ let response = client.get_sub_version()
 
 **Rate limit:** 13 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
 
 **Success:** any 2XX (the docs name 200).
 
@@ -20959,9 +20879,7 @@ let response = client.get_sub_version()
 let response = client
     .lookup_community()
     .id("text")
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -20988,7 +20906,7 @@ let response = client.lookup_community()
 
 **Rate limit:** 13 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
 
 **Success:** any 2XX (the docs name 200).
 
@@ -21002,9 +20920,7 @@ use sonoran_cms::types;
 let response = client
     .trigger_promotion_flows()
     .body(types::TriggerPromotionFlowsRequest::builder().data(vec![types::TriggerPromotionFlowsRequestDataItem::try_from(types::TriggerPromotionFlowsRequestDataItem::builder().flow_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11").users(vec![sonoran_cms::uuid::Uuid::parse_str("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11")?]).promote(true))?]))
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -21027,7 +20943,7 @@ let response = client.trigger_promotion_flows()
 
 **Rate limit:** 13 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
 
 **Success:** any 2XX (the docs name 200).
 
@@ -21044,9 +20960,7 @@ let response = client
     .undo_rank_change()
     .undo_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11")
     .body(types::UndoRankChangeRequest::builder())
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -21073,7 +20987,7 @@ let response = client.undo_rank_change()
 
 **Rate limit:** 9 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
 
 **Success:** any 2XX (the docs name 200).
 
@@ -21091,9 +21005,7 @@ let response = client.undo_rank_change()
 let response = client
     .get_roster_contents()
     .roster_id(1_u64)
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -21122,7 +21034,7 @@ let response = client.get_roster_contents()
 
 **Rate limit:** 27 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
 
 **Success:** any 2XX (the docs name 200).
 
@@ -21136,9 +21048,7 @@ let response = client.get_roster_contents()
 let response = client
     .activity_tracker_server_start()
     .server_id(1_u64)
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -21165,7 +21075,7 @@ let response = client.activity_tracker_server_start()
 
 **Rate limit:** 27 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
 
 **Success:** any 2XX (the docs name 200).
 
@@ -21184,9 +21094,7 @@ let response = client
     .activity_tracker()
     .server_id(1_u64)
     .body(types::ActivityTrackerRequest::builder().identity(types::AccountIdentity::Discord("123456789012345678".into())))
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -21213,7 +21121,7 @@ let response = client.activity_tracker()
 
 **Rate limit:** 13 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
 
 **Success:** any 2XX (the docs name 200).
 
@@ -21224,9 +21132,7 @@ let response = client.activity_tracker()
 # use sonoran_cms::types;
 let response = client
     .get_servers()
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -21248,7 +21154,7 @@ let response = client.get_servers()
 
 **Rate limit:** 9 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
 
 **Success:** any 2XX (the docs name 200).
 
@@ -21262,9 +21168,7 @@ use sonoran_cms::types;
 let response = client
     .set_servers()
     .body(types::SetServersRequest::builder().servers(vec![types::CommunityServerInput::try_from(types::CommunityServerInput::builder().name("Main Server"))?]))
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -21287,7 +21191,7 @@ let response = client.set_servers()
 
 **Rate limit:** 9 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
 
 **Success:** any 2XX (the docs name 200).
 
@@ -21301,9 +21205,7 @@ use sonoran_cms::types;
 let response = client
     .add_servers()
     .body(types::AddServersRequest::builder().servers(vec![types::CommunityServerInput::try_from(types::CommunityServerInput::builder().name("Main Server"))?]))
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -21326,7 +21228,7 @@ let response = client.add_servers()
 
 **Rate limit:** 13 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
 
 **Success:** any 2XX (the docs name 200).
 
@@ -21340,9 +21242,7 @@ let response = client.add_servers()
 let response = client
     .get_full_whitelist()
     .server_id(1_u64)
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -21367,7 +21267,7 @@ let response = client.get_full_whitelist()
 
 **Rate limit:** 27 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
 
 **Success:** any 2XX (the docs name 200).
 
@@ -21381,9 +21281,7 @@ let response = client.get_full_whitelist()
 let response = client
     .get_ace_config()
     .server_id(1_u64)
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -21408,7 +21306,7 @@ let response = client.get_ace_config()
 
 **Rate limit:** 18 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
 
 **Success:** any 2XX (the docs name 200).
 
@@ -21423,9 +21321,7 @@ let response = client
     .set_ace_config()
     .server_id(1_u64)
     .body(types::SetAceConfigRequest::builder().mappings(vec![types::SetAceConfigRequestMappingsItem::try_from(types::SetAceConfigRequestMappingsItem::builder())?]))
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -21452,7 +21348,7 @@ let response = client.set_ace_config()
 
 **Rate limit:** 18 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
 
 **Success:** any 2XX (the docs name 200).
 
@@ -21469,9 +21365,7 @@ let response = client
     .set_server_type()
     .server_id(1_u64)
     .body(types::SetServerTypeRequest::builder())
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -21498,7 +21392,7 @@ let response = client.set_server_type()
 
 **Rate limit:** 27 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending: although a POST, it is idempotent. It changes nothing, so a failed call never may have taken effect.
 
 **Success:** any 2XX (the docs name 200).
 
@@ -21517,9 +21411,7 @@ let response = client
     .verify_whitelist()
     .server_id(1_u64)
     .body(types::VerifyWhitelistRequest::builder().identity(types::AccountIdentity::Discord("123456789012345678".into())))
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -21546,7 +21438,7 @@ let response = client.verify_whitelist()
 
 **Rate limit:** 27 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
 
 **Success:** any 2XX (the docs name 201).
 
@@ -21560,9 +21452,7 @@ use sonoran_cms::types;
 let response = client
     .start_session()
     .body(types::StartSessionRequest::builder().server_id(1_u64).acc_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11"))
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -21585,7 +21475,7 @@ let response = client.start_session()
 
 **Rate limit:** 9 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not once it may have run (a 5XX, timeout or reset after sending): repeating it could report a success as a failure.
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not once it may have run (a 5XX, timeout or reset after sending): repeating it could report a success as a failure.
 
 **Success:** any 2XX (the docs name 204).
 
@@ -21599,9 +21489,7 @@ use sonoran_cms::types;
 let response = client
     .cancel_session()
     .body(types::CancelSessionRequest::builder().server_id(1_u64).acc_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11"))
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -21624,7 +21512,7 @@ let response = client.cancel_session()
 
 **Rate limit:** 27 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).
 
 **Success:** any 2XX (the docs name 200).
 
@@ -21638,9 +21526,7 @@ use sonoran_cms::types;
 let response = client
     .stop_session()
     .body(types::StopSessionRequest::builder().server_id(1_u64).acc_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11"))
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -21663,7 +21549,7 @@ let response = client.stop_session()
 
 **Rate limit:** 27 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
 
 **Success:** any 2XX (the docs name 200).
 
@@ -21677,9 +21563,7 @@ let response = client.stop_session()
 let response = client
     .get_current_session()
     .server_id(1_u64)
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -21706,7 +21590,7 @@ Not in Sonoran's v2 docs: Sonoran.js (src/managers/CMSManager.ts resolveDiscordA
 
 **Rate limit:** 22 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
 
 **Success:** any 2XX (the docs name 2XX).
 
@@ -21722,9 +21606,7 @@ Not in Sonoran's v2 docs: Sonoran.js (src/managers/CMSManager.ts resolveDiscordA
 let response = client
     .resolve_discord_account()
     .discord_id("text")
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -21751,7 +21633,7 @@ Not in Sonoran's v2 docs: Sonoran.js src/managers/CMSManager.ts (getFormTemplate
 
 **Rate limit:** 13 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
 
 **Success:** any 2XX (the docs name 2XX).
 
@@ -21764,9 +21646,7 @@ Not in Sonoran's v2 docs: Sonoran.js src/managers/CMSManager.ts (getFormTemplate
 # use sonoran_cms::types;
 let response = client
     .get_form_templates()
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -21790,7 +21670,7 @@ Not in Sonoran's v2 docs: Sonoran.js src/managers/CMSManager.ts (getFormTemplate
 
 **Rate limit:** 13 requests per 60 s per API key; a call over it waits for a slot.
 
-**Retries:** 429, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
+**Retries:** 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).
 
 **Success:** any 2XX (the docs name 2XX).
 
@@ -21806,9 +21686,7 @@ Not in Sonoran's v2 docs: Sonoran.js src/managers/CMSManager.ts (getFormTemplate
 let response = client
     .get_form_template()
     .template_id(1_u64)
-    .send()
-    .await
-    .map_err(sonoran_cms::Error::from)?;
+    .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
 # }
@@ -21889,8 +21767,9 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/v2/community/accounts/{accountId}/clock`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<ResponseValue<types::ClockAccountResponse>, Error<types::Problem>> {
             let Self { client, account_id, body } = self;
@@ -21963,6 +21842,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/v2/community/accounts/{accountId}/clock`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::ClockAccountResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::edit_profile_fields`]
 
@@ -22018,8 +21906,9 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/v2/community/accounts/{accountId}/profile-fields`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<
             ResponseValue<types::EditProfileFieldsResponse>,
@@ -22096,6 +21985,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `PATCH` request to `/v2/community/accounts/{accountId}/profile-fields`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::EditProfileFieldsResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::force_sync`]
 
@@ -22149,8 +22047,9 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/v2/community/accounts/{accountId}/sync`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<ResponseValue<types::ForceSyncResponse>, Error<types::Problem>> {
             let Self { client, account_id, body } = self;
@@ -22223,6 +22122,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/v2/community/accounts/{accountId}/sync`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::ForceSyncResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::get_account_identifiers`]
 
@@ -22250,8 +22158,9 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/v2/community/accounts/{accountId}/identifiers`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<
             ResponseValue<types::GetAccountIdentifiersResponse>,
@@ -22321,6 +22230,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/v2/community/accounts/{accountId}/identifiers`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::GetAccountIdentifiersResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::register_identifiers`]
 
@@ -22377,8 +22295,9 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/v2/community/accounts/{accountId}/identifiers`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<
             ResponseValue<types::RegisterIdentifiersResponse>,
@@ -22455,6 +22374,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/v2/community/accounts/{accountId}/identifiers`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::RegisterIdentifiersResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::get_account_ranks`]
 
@@ -22482,8 +22410,9 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/v2/community/accounts/{accountId}/ranks`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<
             ResponseValue<types::GetAccountRanksResponse>,
@@ -22553,6 +22482,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/v2/community/accounts/{accountId}/ranks`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::GetAccountRanksResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::set_account_ranks`]
 
@@ -22608,8 +22546,9 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/v2/community/accounts/{accountId}/ranks`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<
             ResponseValue<types::SetAccountRanksResponse>,
@@ -22685,6 +22624,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `PATCH` request to `/v2/community/accounts/{accountId}/ranks`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::SetAccountRanksResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::get_account`]
 
@@ -22712,8 +22660,9 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/v2/community/accounts/{accountId}`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<ResponseValue<types::GetAccountResponse>, Error<types::Problem>> {
             let Self { client, account_id } = self;
@@ -22779,6 +22728,15 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/v2/community/accounts/{accountId}`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::GetAccountResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::get_accounts`]
@@ -22866,8 +22824,9 @@ pub mod builder {
                 .map_err(|_| "conversion to `u64` for take failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/v2/community/accounts`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<ResponseValue<types::GetAccountsResponse>, Error<types::Problem>> {
             let Self { client, archived, banned, com_status, skip, sys_status, take } = self;
@@ -22941,6 +22900,15 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/v2/community/accounts`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::GetAccountsResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::get_current_clock_in`]
@@ -23040,8 +23008,9 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/v2/community/accounts/{accountId}/clock/current`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<
             ResponseValue<types::GetCurrentClockInResponse>,
@@ -23129,6 +23098,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/v2/community/accounts/{accountId}/clock/current`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::GetCurrentClockInResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::get_latest_activity`]
 
@@ -23213,8 +23191,9 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/v2/community/accounts/{accountId}/activity/latest`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<
             ResponseValue<types::GetLatestActivityResponse>,
@@ -23293,6 +23272,15 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/v2/community/accounts/{accountId}/activity/latest`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::GetLatestActivityResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::search_accounts`]
@@ -23408,8 +23396,9 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/v2/community/accounts/search`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<
             ResponseValue<types::SearchAccountsResponse>,
@@ -23498,6 +23487,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/v2/community/accounts/search`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::SearchAccountsResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::set_account_name`]
 
@@ -23553,8 +23551,9 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/v2/community/accounts/{accountId}/name`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<
             ResponseValue<types::SetAccountNameResponse>,
@@ -23629,6 +23628,15 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `PATCH` request to `/v2/community/accounts/{accountId}/name`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::SetAccountNameResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::get_member_records`]
@@ -23728,8 +23736,9 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/v2/community/disciplinary/accounts/{accountId}/records`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<
             ResponseValue<types::GetMemberRecordsResponse>,
@@ -23817,6 +23826,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/v2/community/disciplinary/accounts/{accountId}/records`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::GetMemberRecordsResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::add_member_record`]
 
@@ -23872,8 +23890,9 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/v2/community/disciplinary/accounts/{accountId}/records`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<
             ResponseValue<types::AddMemberRecordResponse>,
@@ -23948,6 +23967,15 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `POST` request to `/v2/community/disciplinary/accounts/{accountId}/records`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::AddMemberRecordResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::get_member_points`]
@@ -24047,8 +24075,9 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/v2/community/disciplinary/accounts/{accountId}/points`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<
             ResponseValue<types::GetMemberPointsResponse>,
@@ -24136,6 +24165,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/v2/community/disciplinary/accounts/{accountId}/points`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::GetMemberPointsResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::update_member_record_points`]
 
@@ -24193,8 +24231,9 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/v2/community/disciplinary/records/{recordId}/points`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<
             ResponseValue<types::UpdateMemberRecordPointsResponse>,
@@ -24271,6 +24310,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `PATCH` request to `/v2/community/disciplinary/records/{recordId}/points`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::UpdateMemberRecordPointsResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::update_member_record_reason`]
 
@@ -24328,8 +24376,9 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/v2/community/disciplinary/records/{recordId}/reason`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<
             ResponseValue<types::UpdateMemberRecordReasonResponse>,
@@ -24406,6 +24455,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `PATCH` request to `/v2/community/disciplinary/records/{recordId}/reason`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::UpdateMemberRecordReasonResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::update_member_record_status`]
 
@@ -24463,8 +24521,9 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/v2/community/disciplinary/records/{recordId}/status`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<
             ResponseValue<types::UpdateMemberRecordStatusResponse>,
@@ -24541,6 +24600,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `PATCH` request to `/v2/community/disciplinary/records/{recordId}/status`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::UpdateMemberRecordStatusResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::add_erlc_record`]
 
@@ -24583,8 +24651,9 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/v2/community/erlc/records`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<ResponseValue<types::AddErlcRecordResponse>, Error<types::Problem>> {
             let Self { client, body } = self;
@@ -24653,6 +24722,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/v2/community/erlc/records`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::AddErlcRecordResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::execute_erlc_command`]
 
@@ -24696,8 +24774,9 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/v2/community/erlc/commands`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<
             ResponseValue<types::ExecuteErlcCommandResponse>,
@@ -24770,6 +24849,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/v2/community/erlc/commands`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::ExecuteErlcCommandResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::get_online_players`]
 
@@ -24798,8 +24886,9 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/v2/community/erlc/players/online`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<
             ResponseValue<types::GetOnlinePlayersResponse>,
@@ -24872,6 +24961,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/v2/community/erlc/players/online`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::GetOnlinePlayersResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::get_player_queue`]
 
@@ -24900,8 +24998,9 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/v2/community/erlc/players/queue`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<
             ResponseValue<types::GetPlayerQueueResponse>,
@@ -24974,6 +25073,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/v2/community/erlc/players/queue`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::GetPlayerQueueResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::lock_team`]
 
@@ -25014,8 +25122,9 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/v2/community/erlc/teams/lock`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<ResponseValue<types::LockTeamResponse>, Error<types::Problem>> {
             let Self { client, body } = self;
@@ -25084,6 +25193,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/v2/community/erlc/teams/lock`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::LockTeamResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::unlock_team`]
 
@@ -25124,8 +25242,9 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/v2/community/erlc/teams/unlock`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<ResponseValue<types::UnlockTeamResponse>, Error<types::Problem>> {
             let Self { client, body } = self;
@@ -25194,6 +25313,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/v2/community/erlc/teams/unlock`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::UnlockTeamResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::create_rsvp`]
 
@@ -25247,8 +25375,9 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/v2/community/events/{eventId}/rsvps`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<ResponseValue<types::CreateRsvpResponse>, Error<types::Problem>> {
             let Self { client, event_id, body } = self;
@@ -25321,6 +25450,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/v2/community/events/{eventId}/rsvps`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::CreateRsvpResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::change_form_stage`]
 
@@ -25377,8 +25515,9 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/v2/community/forms/{formId}/stage`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<
             ResponseValue<types::ChangeFormStageResponse>,
@@ -25454,6 +25593,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `PATCH` request to `/v2/community/forms/{formId}/stage`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::ChangeFormStageResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::get_form_lock_status`]
 
@@ -25482,8 +25630,9 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/v2/community/forms/{templateId}/lock`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<
             ResponseValue<types::GetFormLockStatusResponse>,
@@ -25553,6 +25702,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/v2/community/forms/{templateId}/lock`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::GetFormLockStatusResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::set_form_lock_status`]
 
@@ -25609,8 +25767,9 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/v2/community/forms/{templateId}/lock`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<
             ResponseValue<types::SetFormLockStatusResponse>,
@@ -25687,6 +25846,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `PATCH` request to `/v2/community/forms/{templateId}/lock`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::SetFormLockStatusResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::get_form_submission`]
 
@@ -25715,8 +25883,9 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/v2/community/forms/submissions/{submissionId}`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<
             ResponseValue<types::GetFormSubmissionResponse>,
@@ -25786,6 +25955,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/v2/community/forms/submissions/{submissionId}`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::GetFormSubmissionResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::get_template_submissions`]
 
@@ -25838,8 +26016,9 @@ pub mod builder {
                 .map_err(|_| "conversion to `u64` for take failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/v2/community/forms/{templateId}/submissions`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<
             ResponseValue<types::GetTemplateSubmissionsResponse>,
@@ -25913,6 +26092,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/v2/community/forms/{templateId}/submissions`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::GetTemplateSubmissionsResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::submit_form_template`]
 
@@ -25970,8 +26158,9 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/v2/community/forms/{templateId}/submissions`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<
             ResponseValue<types::SubmitFormTemplateResponse>,
@@ -26048,6 +26237,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/v2/community/forms/{templateId}/submissions`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::SubmitFormTemplateResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::create_short_url`]
 
@@ -26090,8 +26288,9 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/v2/community/short-urls`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<
             ResponseValue<types::CreateShortUrlResponse>,
@@ -26163,6 +26362,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/v2/community/short-urls`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::CreateShortUrlResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::get_clock_in_types`]
 
@@ -26175,8 +26383,9 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self { client: client }
         }
-        ///Sends a `GET` request to `/v2/community/clockin-types`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<
             ResponseValue<types::GetClockInTypesResponse>,
@@ -26242,6 +26451,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/v2/community/clockin-types`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::GetClockInTypesResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::get_community`]
 
@@ -26254,8 +26472,9 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self { client: client }
         }
-        ///Sends a `GET` request to `/v2/community`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<ResponseValue<types::GetCommunityResponse>, Error<types::Problem>> {
             let Self { client } = self;
@@ -26318,6 +26537,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/v2/community`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::GetCommunityResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::get_custom_log_types`]
 
@@ -26330,8 +26558,9 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self { client: client }
         }
-        ///Sends a `GET` request to `/v2/community/custom-log-types`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<
             ResponseValue<types::GetCustomLogTypesResponse>,
@@ -26397,6 +26626,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/v2/community/custom-log-types`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::GetCustomLogTypesResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::get_departments`]
 
@@ -26409,8 +26647,9 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self { client: client }
         }
-        ///Sends a `GET` request to `/v2/community/departments`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<
             ResponseValue<types::GetDepartmentsResponse>,
@@ -26476,6 +26715,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/v2/community/departments`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::GetDepartmentsResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::get_profile_fields`]
 
@@ -26488,8 +26736,9 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self { client: client }
         }
-        ///Sends a `GET` request to `/v2/community/profile-fields`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<
             ResponseValue<types::GetProfileFieldsResponse>,
@@ -26555,6 +26804,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/v2/community/profile-fields`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::GetProfileFieldsResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::get_promotion_flows`]
 
@@ -26567,8 +26825,9 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self { client: client }
         }
-        ///Sends a `GET` request to `/v2/community/promotion-flows`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<
             ResponseValue<types::GetPromotionFlowsResponse>,
@@ -26634,6 +26893,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/v2/community/promotion-flows`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::GetPromotionFlowsResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::get_sub_version`]
 
@@ -26646,8 +26914,9 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self { client: client }
         }
-        ///Sends a `GET` request to `/v2/community/sub-version`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<ResponseValue<types::GetSubVersionResponse>, Error<types::Problem>> {
             let Self { client } = self;
@@ -26710,6 +26979,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/v2/community/sub-version`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::GetSubVersionResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::lookup_community`]
 
@@ -26753,8 +27031,9 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/v2/community/lookup`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<
             ResponseValue<types::LookupCommunityResponse>,
@@ -26824,6 +27103,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/v2/community/lookup`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::LookupCommunityResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::trigger_promotion_flows`]
 
@@ -26867,8 +27155,9 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/v2/community/promotion-flows/trigger`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<
             ResponseValue<types::TriggerPromotionFlowsResponse>,
@@ -26943,6 +27232,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/v2/community/promotion-flows/trigger`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::TriggerPromotionFlowsResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::undo_rank_change`]
 
@@ -26998,8 +27296,9 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/v2/community/rank-changes/{undoId}/undo`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<
             ResponseValue<types::UndoRankChangeResponse>,
@@ -27075,6 +27374,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/v2/community/rank-changes/{undoId}/undo`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::UndoRankChangeResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::get_roster_contents`]
 
@@ -27127,8 +27435,9 @@ pub mod builder {
                 .map_err(|_| "conversion to `u64` for skip failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/v2/community/rosters/{rosterId}`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<
             ResponseValue<types::GetRosterContentsResponse>,
@@ -27202,6 +27511,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/v2/community/rosters/{rosterId}`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::GetRosterContentsResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::activity_tracker_server_start`]
 
@@ -27230,8 +27548,9 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `POST` request to `/v2/community/servers/{serverId}/activity/start`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<
             ResponseValue<types::ActivityTrackerServerStartResponse>,
@@ -27301,6 +27620,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/v2/community/servers/{serverId}/activity/start`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::ActivityTrackerServerStartResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::activity_tracker`]
 
@@ -27357,8 +27685,9 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/v2/community/servers/{serverId}/activity`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<
             ResponseValue<types::ActivityTrackerResponse>,
@@ -27434,6 +27763,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/v2/community/servers/{serverId}/activity`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::ActivityTrackerResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::get_servers`]
 
@@ -27446,8 +27784,9 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self { client: client }
         }
-        ///Sends a `GET` request to `/v2/community/servers`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<ResponseValue<types::GetServersResponse>, Error<types::Problem>> {
             let Self { client } = self;
@@ -27510,6 +27849,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/v2/community/servers`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::GetServersResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::set_servers`]
 
@@ -27550,8 +27898,9 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PUT` request to `/v2/community/servers`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<ResponseValue<types::SetServersResponse>, Error<types::Problem>> {
             let Self { client, body } = self;
@@ -27620,6 +27969,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `PUT` request to `/v2/community/servers`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::SetServersResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::add_servers`]
 
@@ -27660,8 +28018,9 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/v2/community/servers`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<ResponseValue<types::AddServersResponse>, Error<types::Problem>> {
             let Self { client, body } = self;
@@ -27730,6 +28089,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/v2/community/servers`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::AddServersResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::get_full_whitelist`]
 
@@ -27758,8 +28126,9 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/v2/community/servers/{serverId}/whitelist`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<
             ResponseValue<types::GetFullWhitelistResponse>,
@@ -27829,6 +28198,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/v2/community/servers/{serverId}/whitelist`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::GetFullWhitelistResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::get_ace_config`]
 
@@ -27857,8 +28235,9 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/v2/community/servers/{serverId}/ace-config`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<ResponseValue<types::GetAceConfigResponse>, Error<types::Problem>> {
             let Self { client, server_id } = self;
@@ -27925,6 +28304,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/v2/community/servers/{serverId}/ace-config`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::GetAceConfigResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::set_ace_config`]
 
@@ -27979,8 +28367,9 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/v2/community/servers/{serverId}/ace-config`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<ResponseValue<types::SetAceConfigResponse>, Error<types::Problem>> {
             let Self { client, server_id, body } = self;
@@ -28053,6 +28442,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `PATCH` request to `/v2/community/servers/{serverId}/ace-config`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::SetAceConfigResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::set_server_type`]
 
@@ -28109,8 +28507,9 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/v2/community/servers/{serverId}/type`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<ResponseValue<types::SetServerTypeResponse>, Error<types::Problem>> {
             let Self { client, server_id, body } = self;
@@ -28183,6 +28582,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `PATCH` request to `/v2/community/servers/{serverId}/type`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::SetServerTypeResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::verify_whitelist`]
 
@@ -28239,8 +28647,9 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/v2/community/servers/{serverId}/whitelist/check`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<
             ResponseValue<types::VerifyWhitelistResponse>,
@@ -28316,6 +28725,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/v2/community/servers/{serverId}/whitelist/check`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::VerifyWhitelistResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::start_session`]
 
@@ -28356,8 +28774,9 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/v2/community/sessions`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<ResponseValue<types::StartSessionResponse>, Error<types::Problem>> {
             let Self { client, body } = self;
@@ -28426,6 +28845,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/v2/community/sessions`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::StartSessionResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::cancel_session`]
 
@@ -28468,8 +28896,11 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `DELETE` request to `/v2/community/sessions`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::Problem>> {
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
+            self,
+        ) -> Result<ResponseValue<()>, Error<types::Problem>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -28543,6 +28974,13 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `DELETE` request to `/v2/community/sessions`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(self) -> crate::Result<ResponseValue<()>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::stop_session`]
 
@@ -28583,8 +29021,9 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/v2/community/sessions`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<ResponseValue<types::StopSessionResponse>, Error<types::Problem>> {
             let Self { client, body } = self;
@@ -28653,6 +29092,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `PATCH` request to `/v2/community/sessions`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::StopSessionResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::get_current_session`]
 
@@ -28681,8 +29129,9 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/v2/community/sessions/current`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<
             ResponseValue<types::GetCurrentSessionResponse>,
@@ -28750,6 +29199,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/v2/community/sessions/current`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::GetCurrentSessionResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::resolve_discord_account`]
 
@@ -28778,8 +29236,9 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/v2/community/accounts/discord/{discordId}`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<
             ResponseValue<types::ResolveDiscordAccountResponse>,
@@ -28849,6 +29308,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/v2/community/accounts/discord/{discordId}`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::ResolveDiscordAccountResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::get_form_templates`]
 
@@ -28861,8 +29329,9 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self { client: client }
         }
-        ///Sends a `GET` request to `/v2/community/forms`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<
             ResponseValue<types::GetFormTemplatesResponse>,
@@ -28928,6 +29397,15 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/v2/community/forms`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::GetFormTemplatesResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::get_form_template`]
 
@@ -28956,8 +29434,9 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/v2/community/forms/{templateId}`
-        pub async fn send(
+        /// progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead.
+        #[doc(hidden)]
+        pub async fn send_generated(
             self,
         ) -> Result<
             ResponseValue<types::GetFormTemplateResponse>,
@@ -29026,6 +29505,757 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/v2/community/forms/{templateId}`
+        ///
+        /// The builder is a future as well: `.await` it for the same
+        /// result. The error is [`crate::Error`], with the API's message.
+        pub async fn send(
+            self,
+        ) -> crate::Result<ResponseValue<types::GetFormTemplateResponse>> {
+            self.send_generated().await.map_err(crate::Error::from)
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for ClockAccount<'a> {
+        type Output = crate::Result<ResponseValue<types::ClockAccountResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for EditProfileFields<'a> {
+        type Output = crate::Result<ResponseValue<types::EditProfileFieldsResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for ForceSync<'a> {
+        type Output = crate::Result<ResponseValue<types::ForceSyncResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for GetAccountIdentifiers<'a> {
+        type Output = crate::Result<ResponseValue<types::GetAccountIdentifiersResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for RegisterIdentifiers<'a> {
+        type Output = crate::Result<ResponseValue<types::RegisterIdentifiersResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for GetAccountRanks<'a> {
+        type Output = crate::Result<ResponseValue<types::GetAccountRanksResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for SetAccountRanks<'a> {
+        type Output = crate::Result<ResponseValue<types::SetAccountRanksResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for GetAccount<'a> {
+        type Output = crate::Result<ResponseValue<types::GetAccountResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for GetAccounts<'a> {
+        type Output = crate::Result<ResponseValue<types::GetAccountsResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for GetCurrentClockIn<'a> {
+        type Output = crate::Result<ResponseValue<types::GetCurrentClockInResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for GetLatestActivity<'a> {
+        type Output = crate::Result<ResponseValue<types::GetLatestActivityResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for SearchAccounts<'a> {
+        type Output = crate::Result<ResponseValue<types::SearchAccountsResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for SetAccountName<'a> {
+        type Output = crate::Result<ResponseValue<types::SetAccountNameResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for GetMemberRecords<'a> {
+        type Output = crate::Result<ResponseValue<types::GetMemberRecordsResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for AddMemberRecord<'a> {
+        type Output = crate::Result<ResponseValue<types::AddMemberRecordResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for GetMemberPoints<'a> {
+        type Output = crate::Result<ResponseValue<types::GetMemberPointsResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for UpdateMemberRecordPoints<'a> {
+        type Output = crate::Result<
+            ResponseValue<types::UpdateMemberRecordPointsResponse>,
+        >;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for UpdateMemberRecordReason<'a> {
+        type Output = crate::Result<
+            ResponseValue<types::UpdateMemberRecordReasonResponse>,
+        >;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for UpdateMemberRecordStatus<'a> {
+        type Output = crate::Result<
+            ResponseValue<types::UpdateMemberRecordStatusResponse>,
+        >;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for AddErlcRecord<'a> {
+        type Output = crate::Result<ResponseValue<types::AddErlcRecordResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for ExecuteErlcCommand<'a> {
+        type Output = crate::Result<ResponseValue<types::ExecuteErlcCommandResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for GetOnlinePlayers<'a> {
+        type Output = crate::Result<ResponseValue<types::GetOnlinePlayersResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for GetPlayerQueue<'a> {
+        type Output = crate::Result<ResponseValue<types::GetPlayerQueueResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for LockTeam<'a> {
+        type Output = crate::Result<ResponseValue<types::LockTeamResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for UnlockTeam<'a> {
+        type Output = crate::Result<ResponseValue<types::UnlockTeamResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for CreateRsvp<'a> {
+        type Output = crate::Result<ResponseValue<types::CreateRsvpResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for ChangeFormStage<'a> {
+        type Output = crate::Result<ResponseValue<types::ChangeFormStageResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for GetFormLockStatus<'a> {
+        type Output = crate::Result<ResponseValue<types::GetFormLockStatusResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for SetFormLockStatus<'a> {
+        type Output = crate::Result<ResponseValue<types::SetFormLockStatusResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for GetFormSubmission<'a> {
+        type Output = crate::Result<ResponseValue<types::GetFormSubmissionResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for GetTemplateSubmissions<'a> {
+        type Output = crate::Result<
+            ResponseValue<types::GetTemplateSubmissionsResponse>,
+        >;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for SubmitFormTemplate<'a> {
+        type Output = crate::Result<ResponseValue<types::SubmitFormTemplateResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for CreateShortUrl<'a> {
+        type Output = crate::Result<ResponseValue<types::CreateShortUrlResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for GetClockInTypes<'a> {
+        type Output = crate::Result<ResponseValue<types::GetClockInTypesResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for GetCommunity<'a> {
+        type Output = crate::Result<ResponseValue<types::GetCommunityResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for GetCustomLogTypes<'a> {
+        type Output = crate::Result<ResponseValue<types::GetCustomLogTypesResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for GetDepartments<'a> {
+        type Output = crate::Result<ResponseValue<types::GetDepartmentsResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for GetProfileFields<'a> {
+        type Output = crate::Result<ResponseValue<types::GetProfileFieldsResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for GetPromotionFlows<'a> {
+        type Output = crate::Result<ResponseValue<types::GetPromotionFlowsResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for GetSubVersion<'a> {
+        type Output = crate::Result<ResponseValue<types::GetSubVersionResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for LookupCommunity<'a> {
+        type Output = crate::Result<ResponseValue<types::LookupCommunityResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for TriggerPromotionFlows<'a> {
+        type Output = crate::Result<ResponseValue<types::TriggerPromotionFlowsResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for UndoRankChange<'a> {
+        type Output = crate::Result<ResponseValue<types::UndoRankChangeResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for GetRosterContents<'a> {
+        type Output = crate::Result<ResponseValue<types::GetRosterContentsResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for ActivityTrackerServerStart<'a> {
+        type Output = crate::Result<
+            ResponseValue<types::ActivityTrackerServerStartResponse>,
+        >;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for ActivityTracker<'a> {
+        type Output = crate::Result<ResponseValue<types::ActivityTrackerResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for GetServers<'a> {
+        type Output = crate::Result<ResponseValue<types::GetServersResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for SetServers<'a> {
+        type Output = crate::Result<ResponseValue<types::SetServersResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for AddServers<'a> {
+        type Output = crate::Result<ResponseValue<types::AddServersResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for GetFullWhitelist<'a> {
+        type Output = crate::Result<ResponseValue<types::GetFullWhitelistResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for GetAceConfig<'a> {
+        type Output = crate::Result<ResponseValue<types::GetAceConfigResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for SetAceConfig<'a> {
+        type Output = crate::Result<ResponseValue<types::SetAceConfigResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for SetServerType<'a> {
+        type Output = crate::Result<ResponseValue<types::SetServerTypeResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for VerifyWhitelist<'a> {
+        type Output = crate::Result<ResponseValue<types::VerifyWhitelistResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for StartSession<'a> {
+        type Output = crate::Result<ResponseValue<types::StartSessionResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for CancelSession<'a> {
+        type Output = crate::Result<ResponseValue<()>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for StopSession<'a> {
+        type Output = crate::Result<ResponseValue<types::StopSessionResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for GetCurrentSession<'a> {
+        type Output = crate::Result<ResponseValue<types::GetCurrentSessionResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for ResolveDiscordAccount<'a> {
+        type Output = crate::Result<ResponseValue<types::ResolveDiscordAccountResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for GetFormTemplates<'a> {
+        type Output = crate::Result<ResponseValue<types::GetFormTemplatesResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for GetFormTemplate<'a> {
+        type Output = crate::Result<ResponseValue<types::GetFormTemplateResponse>>;
+        type IntoFuture = ::std::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
+            >,
+        >;
+        /// Sends the request, as [`send`](Self::send) does.
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::boxed::Box::pin(self.send())
         }
     }
 }

@@ -849,7 +849,7 @@ impl<'a> crate::builder::GetAccounts<'a> {
             move |offset, size| {
                 let page = self.clone().skip(offset).take(size);
                 Box::pin(async move {
-                    let answer = page.send().await.map_err(crate::Error::from)?;
+                    let answer = page.await?;
                     crate::paging::to_json(answer.into_inner())
                 })
             },
@@ -871,7 +871,7 @@ impl<'a> crate::builder::GetTemplateSubmissions<'a> {
             move |offset, size| {
                 let page = self.clone().skip(offset).take(size);
                 Box::pin(async move {
-                    let answer = page.send().await.map_err(crate::Error::from)?;
+                    let answer = page.await?;
                     crate::paging::to_json(answer.into_inner())
                 })
             },
@@ -893,7 +893,7 @@ impl<'a> crate::builder::GetRosterContents<'a> {
             move |offset, size| {
                 let page = self.clone().skip(offset).limit(size);
                 Box::pin(async move {
-                    let answer = page.send().await.map_err(crate::Error::from)?;
+                    let answer = page.await?;
                     crate::paging::to_json(answer.into_inner())
                 })
             },

@@ -2,72 +2,500 @@
 // Do not edit by hand: change the files in openapi/ and run `cargo xtask regen`.
 
 use crate::rate_limit::RateLimit;
+use crate::retry::OperationSemantics;
 /// The rate limit the docs give each operation, per credential, keyed by the
 /// operation's Rust name (the `operation_id` progenitor reports to hooks).
 pub(crate) const DOCUMENTED_RATE_LIMITS: &[(&str, RateLimit)] = &[
-    ("activity_tracker", RateLimit::new(27u32, 60u32)),
-    ("activity_tracker_server_start", RateLimit::new(27u32, 60u32)),
-    ("add_erlc_record", RateLimit::new(18u32, 60u32)),
-    ("add_member_record", RateLimit::new(18u32, 60u32)),
-    ("add_servers", RateLimit::new(9u32, 60u32)),
-    ("cancel_session", RateLimit::new(9u32, 60u32)),
-    ("change_form_stage", RateLimit::new(27u32, 60u32)),
-    ("clock_account", RateLimit::new(22u32, 60u32)),
-    ("create_rsvp", RateLimit::new(27u32, 60u32)),
-    ("create_short_url", RateLimit::new(13u32, 60u32)),
-    ("edit_profile_fields", RateLimit::new(22u32, 60u32)),
-    ("execute_erlc_command", RateLimit::new(18u32, 60u32)),
-    ("force_sync", RateLimit::new(27u32, 60u32)),
-    ("get_account", RateLimit::new(27u32, 60u32)),
-    ("get_account_identifiers", RateLimit::new(22u32, 60u32)),
-    ("get_account_ranks", RateLimit::new(27u32, 60u32)),
-    ("get_accounts", RateLimit::new(22u32, 60u32)),
-    ("get_ace_config", RateLimit::new(27u32, 60u32)),
-    ("get_clock_in_types", RateLimit::new(13u32, 60u32)),
-    ("get_community", RateLimit::new(13u32, 60u32)),
-    ("get_current_clock_in", RateLimit::new(27u32, 60u32)),
-    ("get_current_session", RateLimit::new(27u32, 60u32)),
-    ("get_custom_log_types", RateLimit::new(13u32, 60u32)),
-    ("get_departments", RateLimit::new(13u32, 60u32)),
-    ("get_form_lock_status", RateLimit::new(27u32, 60u32)),
-    ("get_form_submission", RateLimit::new(27u32, 60u32)),
-    ("get_form_template", RateLimit::new(13u32, 60u32)),
-    ("get_form_templates", RateLimit::new(13u32, 60u32)),
-    ("get_full_whitelist", RateLimit::new(13u32, 60u32)),
-    ("get_latest_activity", RateLimit::new(27u32, 60u32)),
-    ("get_member_points", RateLimit::new(27u32, 60u32)),
-    ("get_member_records", RateLimit::new(27u32, 60u32)),
-    ("get_online_players", RateLimit::new(27u32, 60u32)),
-    ("get_player_queue", RateLimit::new(27u32, 60u32)),
-    ("get_profile_fields", RateLimit::new(13u32, 60u32)),
-    ("get_promotion_flows", RateLimit::new(13u32, 60u32)),
-    ("get_roster_contents", RateLimit::new(9u32, 60u32)),
-    ("get_servers", RateLimit::new(13u32, 60u32)),
-    ("get_sub_version", RateLimit::new(13u32, 60u32)),
-    ("get_template_submissions", RateLimit::new(13u32, 60u32)),
-    ("lock_team", RateLimit::new(18u32, 60u32)),
-    ("lookup_community", RateLimit::new(13u32, 60u32)),
-    ("register_identifiers", RateLimit::new(22u32, 60u32)),
-    ("resolve_discord_account", RateLimit::new(22u32, 60u32)),
-    ("search_accounts", RateLimit::new(27u32, 60u32)),
-    ("set_account_name", RateLimit::new(22u32, 60u32)),
-    ("set_account_ranks", RateLimit::new(22u32, 60u32)),
-    ("set_ace_config", RateLimit::new(18u32, 60u32)),
-    ("set_form_lock_status", RateLimit::new(18u32, 60u32)),
-    ("set_server_type", RateLimit::new(18u32, 60u32)),
-    ("set_servers", RateLimit::new(9u32, 60u32)),
-    ("start_session", RateLimit::new(27u32, 60u32)),
-    ("stop_session", RateLimit::new(27u32, 60u32)),
-    ("submit_form_template", RateLimit::new(13u32, 60u32)),
-    ("trigger_promotion_flows", RateLimit::new(13u32, 60u32)),
-    ("undo_rank_change", RateLimit::new(13u32, 60u32)),
-    ("unlock_team", RateLimit::new(18u32, 60u32)),
-    ("update_member_record_points", RateLimit::new(18u32, 60u32)),
-    ("update_member_record_reason", RateLimit::new(18u32, 60u32)),
-    ("update_member_record_status", RateLimit::new(18u32, 60u32)),
-    ("verify_whitelist", RateLimit::new(27u32, 60u32)),
+    ("activity_tracker", RateLimit::documented(27u32, 60u32)),
+    ("activity_tracker_server_start", RateLimit::documented(27u32, 60u32)),
+    ("add_erlc_record", RateLimit::documented(18u32, 60u32)),
+    ("add_member_record", RateLimit::documented(18u32, 60u32)),
+    ("add_servers", RateLimit::documented(9u32, 60u32)),
+    ("cancel_session", RateLimit::documented(9u32, 60u32)),
+    ("change_form_stage", RateLimit::documented(27u32, 60u32)),
+    ("clock_account", RateLimit::documented(22u32, 60u32)),
+    ("create_rsvp", RateLimit::documented(27u32, 60u32)),
+    ("create_short_url", RateLimit::documented(13u32, 60u32)),
+    ("edit_profile_fields", RateLimit::documented(22u32, 60u32)),
+    ("execute_erlc_command", RateLimit::documented(18u32, 60u32)),
+    ("force_sync", RateLimit::documented(27u32, 60u32)),
+    ("get_account", RateLimit::documented(27u32, 60u32)),
+    ("get_account_identifiers", RateLimit::documented(22u32, 60u32)),
+    ("get_account_ranks", RateLimit::documented(27u32, 60u32)),
+    ("get_accounts", RateLimit::documented(22u32, 60u32)),
+    ("get_ace_config", RateLimit::documented(27u32, 60u32)),
+    ("get_clock_in_types", RateLimit::documented(13u32, 60u32)),
+    ("get_community", RateLimit::documented(13u32, 60u32)),
+    ("get_current_clock_in", RateLimit::documented(27u32, 60u32)),
+    ("get_current_session", RateLimit::documented(27u32, 60u32)),
+    ("get_custom_log_types", RateLimit::documented(13u32, 60u32)),
+    ("get_departments", RateLimit::documented(13u32, 60u32)),
+    ("get_form_lock_status", RateLimit::documented(27u32, 60u32)),
+    ("get_form_submission", RateLimit::documented(27u32, 60u32)),
+    ("get_form_template", RateLimit::documented(13u32, 60u32)),
+    ("get_form_templates", RateLimit::documented(13u32, 60u32)),
+    ("get_full_whitelist", RateLimit::documented(13u32, 60u32)),
+    ("get_latest_activity", RateLimit::documented(27u32, 60u32)),
+    ("get_member_points", RateLimit::documented(27u32, 60u32)),
+    ("get_member_records", RateLimit::documented(27u32, 60u32)),
+    ("get_online_players", RateLimit::documented(27u32, 60u32)),
+    ("get_player_queue", RateLimit::documented(27u32, 60u32)),
+    ("get_profile_fields", RateLimit::documented(13u32, 60u32)),
+    ("get_promotion_flows", RateLimit::documented(13u32, 60u32)),
+    ("get_roster_contents", RateLimit::documented(9u32, 60u32)),
+    ("get_servers", RateLimit::documented(13u32, 60u32)),
+    ("get_sub_version", RateLimit::documented(13u32, 60u32)),
+    ("get_template_submissions", RateLimit::documented(13u32, 60u32)),
+    ("lock_team", RateLimit::documented(18u32, 60u32)),
+    ("lookup_community", RateLimit::documented(13u32, 60u32)),
+    ("register_identifiers", RateLimit::documented(22u32, 60u32)),
+    ("resolve_discord_account", RateLimit::documented(22u32, 60u32)),
+    ("search_accounts", RateLimit::documented(27u32, 60u32)),
+    ("set_account_name", RateLimit::documented(22u32, 60u32)),
+    ("set_account_ranks", RateLimit::documented(22u32, 60u32)),
+    ("set_ace_config", RateLimit::documented(18u32, 60u32)),
+    ("set_form_lock_status", RateLimit::documented(18u32, 60u32)),
+    ("set_server_type", RateLimit::documented(18u32, 60u32)),
+    ("set_servers", RateLimit::documented(9u32, 60u32)),
+    ("start_session", RateLimit::documented(27u32, 60u32)),
+    ("stop_session", RateLimit::documented(27u32, 60u32)),
+    ("submit_form_template", RateLimit::documented(13u32, 60u32)),
+    ("trigger_promotion_flows", RateLimit::documented(13u32, 60u32)),
+    ("undo_rank_change", RateLimit::documented(13u32, 60u32)),
+    ("unlock_team", RateLimit::documented(18u32, 60u32)),
+    ("update_member_record_points", RateLimit::documented(18u32, 60u32)),
+    ("update_member_record_reason", RateLimit::documented(18u32, 60u32)),
+    ("update_member_record_status", RateLimit::documented(18u32, 60u32)),
+    ("verify_whitelist", RateLimit::documented(27u32, 60u32)),
 ];
-/// The operations not repeated once a request may have run (a 5XX, a
-/// timeout or a reset after sending), by Rust name: repeating them could
-/// report a success as a failure.
-pub(crate) const NOT_RETRIED_AFTER_SENDING: &[&str] = &["cancel_session"];
+/// What repeating each operation does (`x-sonoran-safe`,
+/// `x-sonoran-idempotent`, else its method), keyed by Rust name.
+pub(crate) const OPERATION_SEMANTICS: &[(&str, OperationSemantics)] = &[
+    (
+        "activity_tracker",
+        OperationSemantics {
+            safe: false,
+            idempotent: false,
+        },
+    ),
+    (
+        "activity_tracker_server_start",
+        OperationSemantics {
+            safe: false,
+            idempotent: false,
+        },
+    ),
+    (
+        "add_erlc_record",
+        OperationSemantics {
+            safe: false,
+            idempotent: false,
+        },
+    ),
+    (
+        "add_member_record",
+        OperationSemantics {
+            safe: false,
+            idempotent: false,
+        },
+    ),
+    (
+        "add_servers",
+        OperationSemantics {
+            safe: false,
+            idempotent: false,
+        },
+    ),
+    (
+        "cancel_session",
+        OperationSemantics {
+            safe: false,
+            idempotent: false,
+        },
+    ),
+    (
+        "change_form_stage",
+        OperationSemantics {
+            safe: false,
+            idempotent: false,
+        },
+    ),
+    (
+        "clock_account",
+        OperationSemantics {
+            safe: false,
+            idempotent: false,
+        },
+    ),
+    (
+        "create_rsvp",
+        OperationSemantics {
+            safe: false,
+            idempotent: false,
+        },
+    ),
+    (
+        "create_short_url",
+        OperationSemantics {
+            safe: false,
+            idempotent: false,
+        },
+    ),
+    (
+        "edit_profile_fields",
+        OperationSemantics {
+            safe: false,
+            idempotent: false,
+        },
+    ),
+    (
+        "execute_erlc_command",
+        OperationSemantics {
+            safe: false,
+            idempotent: false,
+        },
+    ),
+    (
+        "force_sync",
+        OperationSemantics {
+            safe: false,
+            idempotent: false,
+        },
+    ),
+    (
+        "get_account",
+        OperationSemantics {
+            safe: true,
+            idempotent: true,
+        },
+    ),
+    (
+        "get_account_identifiers",
+        OperationSemantics {
+            safe: true,
+            idempotent: true,
+        },
+    ),
+    (
+        "get_account_ranks",
+        OperationSemantics {
+            safe: true,
+            idempotent: true,
+        },
+    ),
+    (
+        "get_accounts",
+        OperationSemantics {
+            safe: true,
+            idempotent: true,
+        },
+    ),
+    (
+        "get_ace_config",
+        OperationSemantics {
+            safe: true,
+            idempotent: true,
+        },
+    ),
+    (
+        "get_clock_in_types",
+        OperationSemantics {
+            safe: true,
+            idempotent: true,
+        },
+    ),
+    (
+        "get_community",
+        OperationSemantics {
+            safe: true,
+            idempotent: true,
+        },
+    ),
+    (
+        "get_current_clock_in",
+        OperationSemantics {
+            safe: true,
+            idempotent: true,
+        },
+    ),
+    (
+        "get_current_session",
+        OperationSemantics {
+            safe: true,
+            idempotent: true,
+        },
+    ),
+    (
+        "get_custom_log_types",
+        OperationSemantics {
+            safe: true,
+            idempotent: true,
+        },
+    ),
+    (
+        "get_departments",
+        OperationSemantics {
+            safe: true,
+            idempotent: true,
+        },
+    ),
+    (
+        "get_form_lock_status",
+        OperationSemantics {
+            safe: true,
+            idempotent: true,
+        },
+    ),
+    (
+        "get_form_submission",
+        OperationSemantics {
+            safe: true,
+            idempotent: true,
+        },
+    ),
+    (
+        "get_form_template",
+        OperationSemantics {
+            safe: true,
+            idempotent: true,
+        },
+    ),
+    (
+        "get_form_templates",
+        OperationSemantics {
+            safe: true,
+            idempotent: true,
+        },
+    ),
+    (
+        "get_full_whitelist",
+        OperationSemantics {
+            safe: true,
+            idempotent: true,
+        },
+    ),
+    (
+        "get_latest_activity",
+        OperationSemantics {
+            safe: true,
+            idempotent: true,
+        },
+    ),
+    (
+        "get_member_points",
+        OperationSemantics {
+            safe: true,
+            idempotent: true,
+        },
+    ),
+    (
+        "get_member_records",
+        OperationSemantics {
+            safe: true,
+            idempotent: true,
+        },
+    ),
+    (
+        "get_online_players",
+        OperationSemantics {
+            safe: true,
+            idempotent: true,
+        },
+    ),
+    (
+        "get_player_queue",
+        OperationSemantics {
+            safe: true,
+            idempotent: true,
+        },
+    ),
+    (
+        "get_profile_fields",
+        OperationSemantics {
+            safe: true,
+            idempotent: true,
+        },
+    ),
+    (
+        "get_promotion_flows",
+        OperationSemantics {
+            safe: true,
+            idempotent: true,
+        },
+    ),
+    (
+        "get_roster_contents",
+        OperationSemantics {
+            safe: true,
+            idempotent: true,
+        },
+    ),
+    (
+        "get_servers",
+        OperationSemantics {
+            safe: true,
+            idempotent: true,
+        },
+    ),
+    (
+        "get_sub_version",
+        OperationSemantics {
+            safe: true,
+            idempotent: true,
+        },
+    ),
+    (
+        "get_template_submissions",
+        OperationSemantics {
+            safe: true,
+            idempotent: true,
+        },
+    ),
+    (
+        "lock_team",
+        OperationSemantics {
+            safe: false,
+            idempotent: false,
+        },
+    ),
+    (
+        "lookup_community",
+        OperationSemantics {
+            safe: true,
+            idempotent: true,
+        },
+    ),
+    (
+        "register_identifiers",
+        OperationSemantics {
+            safe: false,
+            idempotent: false,
+        },
+    ),
+    (
+        "resolve_discord_account",
+        OperationSemantics {
+            safe: true,
+            idempotent: true,
+        },
+    ),
+    (
+        "search_accounts",
+        OperationSemantics {
+            safe: true,
+            idempotent: true,
+        },
+    ),
+    (
+        "set_account_name",
+        OperationSemantics {
+            safe: false,
+            idempotent: false,
+        },
+    ),
+    (
+        "set_account_ranks",
+        OperationSemantics {
+            safe: false,
+            idempotent: false,
+        },
+    ),
+    (
+        "set_ace_config",
+        OperationSemantics {
+            safe: false,
+            idempotent: false,
+        },
+    ),
+    (
+        "set_form_lock_status",
+        OperationSemantics {
+            safe: false,
+            idempotent: false,
+        },
+    ),
+    (
+        "set_server_type",
+        OperationSemantics {
+            safe: false,
+            idempotent: false,
+        },
+    ),
+    (
+        "set_servers",
+        OperationSemantics {
+            safe: false,
+            idempotent: true,
+        },
+    ),
+    (
+        "start_session",
+        OperationSemantics {
+            safe: false,
+            idempotent: false,
+        },
+    ),
+    (
+        "stop_session",
+        OperationSemantics {
+            safe: false,
+            idempotent: false,
+        },
+    ),
+    (
+        "submit_form_template",
+        OperationSemantics {
+            safe: false,
+            idempotent: false,
+        },
+    ),
+    (
+        "trigger_promotion_flows",
+        OperationSemantics {
+            safe: false,
+            idempotent: false,
+        },
+    ),
+    (
+        "undo_rank_change",
+        OperationSemantics {
+            safe: false,
+            idempotent: false,
+        },
+    ),
+    (
+        "unlock_team",
+        OperationSemantics {
+            safe: false,
+            idempotent: false,
+        },
+    ),
+    (
+        "update_member_record_points",
+        OperationSemantics {
+            safe: false,
+            idempotent: false,
+        },
+    ),
+    (
+        "update_member_record_reason",
+        OperationSemantics {
+            safe: false,
+            idempotent: false,
+        },
+    ),
+    (
+        "update_member_record_status",
+        OperationSemantics {
+            safe: false,
+            idempotent: false,
+        },
+    ),
+    (
+        "verify_whitelist",
+        OperationSemantics {
+            safe: true,
+            idempotent: true,
+        },
+    ),
+];

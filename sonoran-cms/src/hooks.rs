@@ -23,7 +23,7 @@ use crate::Client;
 use crate::config::{ClientState, USER_AGENT};
 use crate::error::{Attempt, AttemptReach, CallHistory};
 use crate::rate_limit::{AcquireError, SlotRequest};
-use crate::retry::{AttemptOutcome, requested_delay, retry_delay};
+use crate::retry::{AttemptOutcome, OperationSemantics, requested_delay, retry_delay};
 use crate::types::Problem;
 
 /// How a call ended, when that is an error: decided in `exec`, carried on the
@@ -124,9 +124,23 @@ impl ClientHooks<ClientState> for Client {
     }
 }
 
+/// Why an attempt ended without an answer.
+enum AttemptError {
+    /// The HTTP client or the caller's transport failed.
+    Http(reqwest::Error),
+    /// No whole answer (status and body) within the attempt's time: its
+    /// timeout, or what remained of the call's deadline.
+    TimedOut { after: std::time::Duration },
+}
+
 /// Sends one call: waits for a rate-limit slot, sends, retries as the policy
 /// allows, keeps the whole call within its deadline, and puts a [`Verdict`] on
 /// the response it ends with when that is an error.
+///
+/// Every wait is bounded by the deadline: the rate limiter (whatever backend),
+/// the transport (the HTTP client or a caller's [`Transport`](crate::Transport))
+/// and every body read, each attempt by the shorter of its timeout and what
+/// remains of the call.
 async fn execute(
     state: &ClientState,
     http_client: &reqwest::Client,
@@ -134,23 +148,26 @@ async fn execute(
     operation: &'static str,
 ) -> reqwest::Result<reqwest::Response> {
     let settings = &state.settings;
-    let deadline = Instant::now() + settings.deadline;
+    let deadline = crate::time::after(Instant::now(), settings.deadline);
     let limit = settings.rate_limits.limit_for(operation);
-    let method = request.method().clone();
-    let changes_state = !matches!(method, reqwest::Method::GET | reqwest::Method::HEAD);
-    let retried_after_sending =
-        !crate::generated_rate_limits::NOT_RETRIED_AFTER_SENDING.contains(&operation);
+    let semantics = OperationSemantics::of(operation, request.method());
     // A caller's `Transport` may rewrite URLs (a proxy, a recorder): a changed
     // URL then says nothing about redirects.
     let watch_for_followed_redirects = settings.transport.is_none();
     let mut original = Some(request);
     let mut retries_done = 0;
     let mut history = CallHistory {
-        changes_state,
+        changes_state: !semantics.safe,
+        idempotent: semantics.idempotent,
         ..CallHistory::default()
     };
 
     loop {
+        // The longest this attempt may take once admitted: the backend keeps
+        // its reservation at least that long, and the attempt is cut off there.
+        let longest_attempt = settings
+            .timeout
+            .min(deadline.saturating_duration_since(Instant::now()));
         let mut permit = match limit {
             Some(limit) => {
                 let request = SlotRequest {
@@ -159,9 +176,17 @@ async fn execute(
                     operation,
                     limit,
                     deadline,
-                    longest_attempt: settings.timeout,
+                    longest_attempt,
                 };
-                match settings.rate_limit_backend.acquire(request).await {
+                // A backend must give up at the deadline; one that does not
+                // (a caller's own) is cut off there all the same.
+                let acquired = tokio::time::timeout_at(
+                    deadline,
+                    settings.rate_limit_backend.acquire(request),
+                )
+                .await
+                .unwrap_or(Err(AcquireError::NoSlotBeforeDeadline { opens_in: None }));
+                match acquired {
                     Ok(permit) => Some(permit),
                     Err(AcquireError::NoSlotBeforeDeadline { opens_in }) => {
                         let when = opens_in.map_or_else(
@@ -186,7 +211,8 @@ async fn execute(
             }
             None => None,
         };
-        let remaining = deadline.saturating_duration_since(Instant::now());
+        let now = Instant::now();
+        let remaining = deadline.saturating_duration_since(now);
         if remaining.is_zero() {
             return Ok(ended_early(
                 format!("{:.1} s passed", settings.deadline.as_secs_f64()),
@@ -205,60 +231,80 @@ async fn execute(
             }
             None => current,
         };
-        *attempt.timeout_mut() = Some(settings.timeout.min(remaining));
+        let attempt_time = settings.timeout.min(remaining);
+        let attempt_deadline = crate::time::after(now, attempt_time);
+        *attempt.timeout_mut() = Some(attempt_time);
         let sent_url = attempt.url().clone();
 
         if let Some(permit) = &mut permit {
             permit.mark_sent();
         }
         tracing::debug!(operation, attempt = retries_done + 1, "sending request");
-        let sent = match &settings.transport {
-            Some(transport) => transport.execute(attempt).await,
-            None => http_client.execute(attempt).await,
-        };
-        let followed_redirect = sent.as_ref().is_ok_and(|response| {
-            watch_for_followed_redirects && changes_state && followed_elsewhere(response, &sent_url)
-        });
-        let result = match sent {
-            Ok(response) if followed_redirect => {
+        // The exchange, from sending to the end of what is read of the body,
+        // within the attempt's time whoever sends it.
+        let exchange = async {
+            let response = match &settings.transport {
+                Some(transport) => transport.execute(attempt).await,
+                None => http_client.execute(attempt).await,
+            }?;
+            let followed_redirect = watch_for_followed_redirects
+                && !semantics.safe
+                && followed_elsewhere(&response, &sent_url);
+            if followed_redirect {
                 // Whatever it answered, the answer is to a replayed request.
                 let location = Some(response.url().to_string());
-                Ok(with_verdict_kind(
-                    response,
-                    VerdictKind::Redirected {
-                        location,
-                        followed: true,
-                    },
-                ))
+                return Ok((
+                    with_verdict_kind(
+                        response,
+                        VerdictKind::Redirected {
+                            location,
+                            followed: true,
+                        },
+                    ),
+                    true,
+                ));
             }
-            Ok(response) => read_answer(response, operation).await,
-            Err(error) => Err(error),
+            Ok((read_answer(response, operation).await?, false))
         };
-        // The request is over (its body read): from here it counts for a window.
-        drop(permit);
+        let (result, followed_redirect) =
+            match tokio::time::timeout_at(attempt_deadline, exchange).await {
+                Ok(Ok((response, followed))) => (Ok(response), followed),
+                Ok(Err(error)) => (Err(AttemptError::Http(error)), false),
+                Err(_) => (
+                    Err(AttemptError::TimedOut {
+                        after: attempt_time,
+                    }),
+                    false,
+                ),
+            };
 
         let outcome = match &result {
             Ok(response) => AttemptOutcome::Response {
                 status: response.status(),
                 requested_delay: requested_delay(response.headers(), SystemTime::now()),
             },
-            Err(error) if never_left(error) => AttemptOutcome::ConnectionFailed,
+            Err(AttemptError::Http(error)) if never_left(error) => {
+                // The server saw nothing: the slot is given back.
+                if let Some(permit) = &mut permit {
+                    permit.mark_not_sent();
+                }
+                AttemptOutcome::ConnectionFailed
+            }
             Err(_) => AttemptOutcome::FailedAfterSending,
         };
+        // The request is over (its body read): from here it counts for a window.
+        drop(permit);
+
         let delay = retry_delay(
             &settings.retry_policy,
-            &method,
+            semantics.idempotent,
             outcome,
             retries_done,
             fastrand::f64(),
         )
         .filter(|_| original.is_some())
         .filter(|_| !followed_redirect)
-        // An operation marked as not safe to repeat once it may have run
-        // (`x-sonoran-retry-after-sending: false`) is retried only when nothing
-        // can have happened: no connection, or the gateway's 429/503 refusal.
-        .filter(|_| retried_after_sending || !may_have_taken_effect(outcome))
-        .filter(|delay| Instant::now() + *delay < deadline);
+        .filter(|delay| crate::time::after(Instant::now(), *delay) < deadline);
         let Some(delay) = delay else {
             history.last_attempt = Some(if followed_redirect {
                 AttemptReach::OutcomeUnknown
@@ -306,7 +352,7 @@ fn reach(outcome: AttemptOutcome) -> AttemptReach {
         AttemptOutcome::ConnectionFailed => AttemptReach::NotSent,
         outcome if may_have_taken_effect(outcome) => AttemptReach::OutcomeUnknown,
         AttemptOutcome::Response { status, .. }
-            if status.as_u16() == 429 || status.as_u16() == 503 =>
+            if matches!(status.as_u16(), 408 | 429 | 503) =>
         {
             AttemptReach::Refused
         }
@@ -316,6 +362,7 @@ fn reach(outcome: AttemptOutcome) -> AttemptReach {
 
 /// Whether an attempt that ended so may have run the operation on the server: a
 /// 5XX (other than a 503 asking to retry later), a timeout or reset after sending.
+/// (Whether that matters is the operation's: a safe one changes nothing.)
 fn may_have_taken_effect(outcome: AttemptOutcome) -> bool {
     match outcome {
         AttemptOutcome::Response {
@@ -328,17 +375,22 @@ fn may_have_taken_effect(outcome: AttemptOutcome) -> bool {
 }
 
 /// What an attempt that is about to be retried ended in, for the final error.
-fn attempt_record(result: &reqwest::Result<reqwest::Response>, outcome: AttemptOutcome) -> Attempt {
+fn attempt_record(result: &Result<reqwest::Response, AttemptError>, outcome: AttemptOutcome) -> Attempt {
+    let not_sent = matches!(outcome, AttemptOutcome::ConnectionFailed);
     let (status, description) = match result {
         Ok(response) => (Some(response.status()), response.status().to_string()),
-        Err(error) if matches!(outcome, AttemptOutcome::ConnectionFailed) && error.is_timeout() => {
+        Err(AttemptError::Http(error)) if not_sent && error.is_timeout() => {
             (None, "could not connect in time".to_owned())
         }
-        Err(_) if matches!(outcome, AttemptOutcome::ConnectionFailed) => {
-            (None, "could not connect".to_owned())
+        Err(AttemptError::Http(_)) if not_sent => (None, "could not connect".to_owned()),
+        Err(AttemptError::Http(error)) if error.is_timeout() => {
+            (None, "timed out after sending".to_owned())
         }
-        Err(error) if error.is_timeout() => (None, "timed out after sending".to_owned()),
-        Err(_) => (None, "the connection failed after sending".to_owned()),
+        Err(AttemptError::Http(_)) => (None, "the connection failed after sending".to_owned()),
+        Err(AttemptError::TimedOut { after }) => (
+            None,
+            format!("no whole answer within {:.1} s", after.as_secs_f64()),
+        ),
     };
     Attempt {
         status,
@@ -350,12 +402,27 @@ fn attempt_record(result: &reqwest::Result<reqwest::Response>, outcome: AttemptO
 /// The call's last result, with its history on the verdict: a response that
 /// carries a verdict gets it; one without (a success) is returned as it is; a
 /// failure without an answer becomes a made-up response carrying the error
-/// when the history matters (after retries, or on a request that changes
-/// state, which may have taken effect).
+/// and the history (whether it may have taken effect, whether the operation
+/// is idempotent, what earlier attempts ended in).
 fn with_verdict(
-    result: reqwest::Result<reqwest::Response>,
+    result: Result<reqwest::Response, AttemptError>,
     history: CallHistory,
 ) -> reqwest::Result<reqwest::Response> {
+    let result = match result {
+        Err(AttemptError::TimedOut { after }) => {
+            return Ok(made_up_response(Verdict {
+                kind: VerdictKind::EndedEarly {
+                    reason: format!(
+                        "no whole answer within {:.1} s (the attempt's timeout, or what remained of the call's deadline)",
+                        after.as_secs_f64()
+                    ),
+                },
+                history,
+            }));
+        }
+        Err(AttemptError::Http(error)) => Err(error),
+        Ok(response) => Ok(response),
+    };
     match result {
         Ok(mut response) => {
             if let Some(verdict) = response.extensions_mut().get_mut::<Verdict>() {
@@ -363,7 +430,6 @@ fn with_verdict(
             }
             Ok(response)
         }
-        Err(error) if history.earlier_attempts.is_empty() && !history.changes_state => Err(error),
         Err(error) => Ok(made_up_response(Verdict {
             kind: VerdictKind::TransportFailed {
                 error: Arc::new(Mutex::new(Some(error))),

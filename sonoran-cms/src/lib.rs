@@ -13,7 +13,7 @@
 //! # async fn start() -> Result<(), Box<dyn std::error::Error>> {
 //! // The key from SONORAN_CMS_API_KEY (and a base URL from SONORAN_CMS_BASE_URL, if set).
 //! let client = sonoran_cms::Client::from_env()?;
-//! let servers = client.get_servers().send().await.map_err(sonoran_cms::Error::from)?;
+//! let servers = client.get_servers().await?;
 //! for server in servers.into_inner().data.servers {
 //!     println!("{} {:?}", server.id, server.name);
 //! }
@@ -24,7 +24,9 @@
 //! Each operation's builder takes its path and query parameters by name and its
 //! body with `.body(..)`, itself built field by field (`Type::builder()`); a
 //! missing required field, an id of 0 or a malformed UUID is refused before
-//! anything is sent. Convert a `send()` error with `?` or [`Error::from`].
+//! anything is sent. A builder is a future: `.await` it (or call `.send()`) for
+//! a [`Result`] whose error is [`Error`], so `?` into `anyhow::Result`,
+//! `Box<dyn Error>` or an `unwrap` message shows the API's own message.
 //!
 //! # Naming an account
 //!
@@ -46,7 +48,6 @@
 //!             .identity(AccountIdentity::Discord("123456789012345678".into()))
 //!             .force_start(true),
 //!     )
-//!     .send()
 //!     .await?;
 //! # Ok(())
 //! # }
@@ -64,7 +65,7 @@
 //!
 //! ```no_run
 //! # async fn cancel(client: &sonoran_cms::Client, body: sonoran_cms::types::CancelSessionRequest) {
-//! match client.cancel_session().body(body).send().await.map_err(sonoran_cms::Error::from) {
+//! match client.cancel_session().body(body).await {
 //!     Ok(_) => println!("cancelled"),
 //!     Err(error) if error.may_have_taken_effect() => println!("check before trying again: {error}"),
 //!     Err(error) => println!("not cancelled: {error}"),
@@ -158,7 +159,7 @@
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> sonoran_cms::Result<()> {
 //! let client = sonoran_cms::Client::builder("test-key").transport(NoSession).build().expect("a client");
-//! let current = client.get_current_session().server_id(1_u64).send().await?;
+//! let current = client.get_current_session().server_id(1_u64).await?;
 //! assert!(current.into_inner().data.is_none());
 //!
 //! // A recorded answer, checked against the operation's type.
@@ -192,6 +193,7 @@ mod rate_limit;
 mod redis_limiter;
 mod requirements;
 mod retry;
+mod time;
 mod transport;
 
 pub use auth::{ApiKey, InvalidApiKey};
@@ -209,12 +211,20 @@ pub use generated_bodies::{
     check_success_body, request_body_as_sent,
 };
 pub use rate_limit::{
-    AcquireError, HeldSlot, InProcessRateLimiter, RateLimit, RateLimitBackend, RateLimits,
-    SlotRequest,
+    AcquireError, HeldSlot, InProcessRateLimiter, InvalidRateLimit, RateLimit, RateLimitBackend,
+    RateLimits, SlotRequest,
 };
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use redis_limiter::RedisRateLimiter;
+
+/// The shared limiter's Lua scripts and key names, for tests that run them
+/// directly against a real Redis; not a stable interface.
+#[cfg(feature = "redis")]
+#[doc(hidden)]
+pub mod redis_scripts {
+    pub use crate::redis_limiter::{ACQUIRE_SCRIPT, RELEASE_SCRIPT, keys};
+}
 /// The HTTP client crate underneath ([`Transport`], [`ClientBuilder::http_client`],
 /// root certificates), so callers use the same version.
 pub use reqwest;
@@ -223,12 +233,12 @@ pub use transport::{BoxFuture, Transport};
 /// The UUID crate the generated types use, so callers need no version of their own.
 pub use uuid;
 
-/// The error the generated operations' `send()` returns; convert it to [`Error`]
-/// with `?` or [`Error::from`], always: the client's hooks decide most errors
-/// (error statuses, redirects, bodies that do not fit, deadlines, failures after
-/// retries) and hand them on inside this type's `UnexpectedResponse`, whose own
-/// status and body are placeholders; only [`Error`] reads them back with the
-/// API's message, the raw body and the call's history.
+/// The error of each builder's hidden `send_generated`, progenitor's own send,
+/// which the generated command line uses. `send()` and `.await` return
+/// [`Error`]; [`Error::from`] reads this one back the same way: the client's
+/// hooks carry their verdict inside its `UnexpectedResponse`, whose own status
+/// and body are placeholders.
+#[doc(hidden)]
 pub type OperationError = progenitor_client::Error<types::Problem>;
 
 /// A result whose error is [`Error`].

@@ -46,6 +46,12 @@ pub trait RateLimitBackend: Send + Sync + std::fmt::Debug + 'static {
 pub trait HeldSlot: Send {
     /// Records that the request is about to go out: from here on it counts.
     fn mark_sent(&mut self);
+
+    /// Records that the request provably never left (no connection could be
+    /// made, or the connection closed before the request was written), so the
+    /// server saw nothing: dropping the slot then gives it back, as if it had
+    /// never been sent. The default keeps counting it, which is safe but slower.
+    fn mark_not_sent(&mut self) {}
 }
 
 /// One request for a slot: whose budget, under which limit, until when.
@@ -59,12 +65,17 @@ pub struct SlotRequest<'a> {
     pub base_url: &'a str,
     /// The operation's Rust name (`cancel_session`).
     pub operation: &'a str,
-    /// Its limit.
+    /// The limit this caller admits against. The count is shared by every
+    /// caller with the same credential, API and operation, whatever limit each
+    /// one has (during a rolling upgrade from 9 to 10 a minute, the fleet never
+    /// sends more than 10).
     pub limit: RateLimit,
     /// The call's deadline: no slot that opens later is waited for.
     pub deadline: Instant,
-    /// The longest one attempt may take (the client's timeout): a slot whose
-    /// release never arrives stops counting a window after that.
+    /// The longest one attempt may take (the client's timeout, or what remains
+    /// of the call's deadline when that is shorter; the client cuts every
+    /// attempt off there): a slot whose release never arrives stops counting a
+    /// window after that.
     pub longest_attempt: Duration,
 }
 
@@ -124,13 +135,8 @@ impl RateLimitBackend for InProcessRateLimiter {
         request: SlotRequest<'a>,
     ) -> BoxFuture<'a, Result<Box<dyn HeldSlot>, AcquireError>> {
         Box::pin(async move {
-            let limiter = shared_limiter(
-                request.credential,
-                request.base_url,
-                request.operation,
-                request.limit,
-            );
-            match limiter.acquire(Some(request.deadline)).await {
+            let limiter = shared_limiter(request.credential, request.base_url, request.operation);
+            match limiter.acquire(request.limit, Some(request.deadline)).await {
                 Ok(permit) => Ok(Box::new(permit) as Box<dyn HeldSlot>),
                 Err(refused) => Err(AcquireError::NoSlotBeforeDeadline {
                     opens_in: refused.opens_in,
@@ -140,33 +146,84 @@ impl RateLimitBackend for InProcessRateLimiter {
     }
 }
 
-/// At most `requests` requests in any window of `window`.
+/// At most `requests` requests in any window of `window`: at least one request,
+/// in a window longer than zero and at most [`RateLimit::LONGEST_WINDOW`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RateLimit {
     requests: u32,
     window: Duration,
 }
 
+/// Why a [`RateLimit`] cannot be made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InvalidRateLimit {
+    /// Zero requests per window would refuse every call.
+    #[error(
+        "a rate limit of 0 requests would refuse every call; to turn client-side limiting off, use RateLimits::disabled()"
+    )]
+    NoRequests,
+    /// A window of zero length limits nothing.
+    #[error("a rate limit's window must be longer than zero")]
+    EmptyWindow,
+}
+
 impl RateLimit {
+    /// The longest window a limit keeps (100 years): a longer one, up to
+    /// `Duration::MAX`, counts as this, so no time arithmetic can overflow.
+    pub const LONGEST_WINDOW: Duration = crate::time::FAR_FUTURE;
+
     /// `requests` per `window_seconds` seconds, as the docs state limits.
-    pub const fn new(requests: u32, window_seconds: u32) -> Self {
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidRateLimit::NoRequests`] for 0 requests,
+    /// [`InvalidRateLimit::EmptyWindow`] for 0 seconds.
+    pub const fn new(requests: u32, window_seconds: u32) -> Result<Self, InvalidRateLimit> {
+        Self::per_window(requests, Duration::from_secs(window_seconds as u64))
+    }
+
+    /// `requests` per `window`, for overrides such as a scaled-down test
+    /// gateway. A window longer than [`RateLimit::LONGEST_WINDOW`] counts as that.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidRateLimit::NoRequests`] for 0 requests,
+    /// [`InvalidRateLimit::EmptyWindow`] for a zero window.
+    pub const fn per_window(requests: u32, window: Duration) -> Result<Self, InvalidRateLimit> {
+        if requests == 0 {
+            return Err(InvalidRateLimit::NoRequests);
+        }
+        if window.is_zero() {
+            return Err(InvalidRateLimit::EmptyWindow);
+        }
+        let window = if window.as_secs() >= Self::LONGEST_WINDOW.as_secs() {
+            Self::LONGEST_WINDOW
+        } else {
+            window
+        };
+        Ok(Self { requests, window })
+    }
+
+    /// A documented limit of the generated table, which lint has checked
+    /// (1 to 100,000 requests, 1 to 86,400 seconds).
+    pub(crate) const fn documented(requests: u32, window_seconds: u32) -> Self {
         Self {
-            requests,
-            window: Duration::from_secs(window_seconds as u64),
+            requests: if requests == 0 { 1 } else { requests },
+            window: Duration::from_secs(if window_seconds == 0 {
+                1
+            } else {
+                window_seconds as u64
+            }),
         }
     }
 
-    /// `requests` per `window`, for overrides such as a scaled-down test gateway.
-    pub const fn per_window(requests: u32, window: Duration) -> Self {
-        Self { requests, window }
-    }
-
-    /// The most requests allowed in any window.
+    /// The most requests allowed in any window (at least 1).
     pub const fn requests(&self) -> u32 {
         self.requests
     }
 
-    /// The window's length.
+    /// The window's length (longer than zero).
     pub const fn window(&self) -> Duration {
         self.window
     }
@@ -239,15 +296,16 @@ impl RateLimits {
     }
 }
 
-/// Who shares a limiter: the same credential, against the same API, for the same
-/// operation, under the same limit.
+/// Who shares a count: the same credential, against the same API, for the same
+/// operation. The limit is not part of it: callers with different limits for
+/// one operation (two versions of a program during an upgrade) count together,
+/// each admitting against its own limit.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct LimiterKey {
     /// The key's fingerprint: the registry never holds the key itself.
     credential: String,
     base_url: String,
     operation: String,
-    limit: RateLimit,
 }
 
 /// The limiter every client in this process uses for `operation` with this key
@@ -256,7 +314,6 @@ pub(crate) fn shared_limiter(
     credential: &str,
     base_url: &str,
     operation: &str,
-    limit: RateLimit,
 ) -> Arc<SlidingWindowLimiter> {
     static REGISTRY: OnceLock<Mutex<HashMap<LimiterKey, Arc<SlidingWindowLimiter>>>> =
         OnceLock::new();
@@ -264,24 +321,19 @@ pub(crate) fn shared_limiter(
         credential: credential.to_owned(),
         base_url: base_url.to_owned(),
         operation: operation.to_owned(),
-        limit,
     };
     let mut registry = REGISTRY
         .get_or_init(Mutex::default)
         .lock()
         .unwrap_or_else(PoisonError::into_inner);
-    Arc::clone(
-        registry
-            .entry(key)
-            .or_insert_with(|| Arc::new(SlidingWindowLimiter::new(limit))),
-    )
+    Arc::clone(registry.entry(key).or_default())
 }
 
-/// A sliding-window limiter: admits a request only while fewer than `requests`
-/// are in flight or completed within the last `window`.
-#[derive(Debug)]
+/// A sliding-window count of one credential's requests for one operation:
+/// admits a request only while fewer than the caller's limit are in flight or
+/// completed within the caller's window.
+#[derive(Debug, Default)]
 pub(crate) struct SlidingWindowLimiter {
-    limit: RateLimit,
     state: Mutex<WindowState>,
     released: Notify,
 }
@@ -291,6 +343,10 @@ struct WindowState {
     in_flight: u32,
     /// Completion times of the most recent requests, oldest first.
     completed: VecDeque<Instant>,
+    /// The most completions any caller's limit needs to see (its `requests`).
+    keep: usize,
+    /// The longest window any caller counted over.
+    longest_window: Duration,
 }
 
 /// No slot opens before the deadline.
@@ -300,19 +356,58 @@ pub(crate) struct NoSlotBeforeDeadline {
     pub(crate) opens_in: Option<Duration>,
 }
 
-impl SlidingWindowLimiter {
-    pub(crate) fn new(limit: RateLimit) -> Self {
-        Self {
-            limit,
-            state: Mutex::new(WindowState::default()),
-            released: Notify::new(),
+impl WindowState {
+    /// Admits a request under `limit` now, or says when a slot opens for it
+    /// (`None` inside when that depends on requests still in flight).
+    fn admit(&mut self, limit: RateLimit, now: Instant) -> Result<(), Option<Instant>> {
+        self.keep = self
+            .keep
+            .max(usize::try_from(limit.requests).unwrap_or(usize::MAX));
+        self.longest_window = self.longest_window.max(limit.window);
+        let longest_window = self.longest_window;
+        while self
+            .completed
+            .front()
+            .is_some_and(|completed| crate::time::after(*completed, longest_window) <= now)
+        {
+            self.completed.pop_front();
         }
+        // Completions are in time order: those within this caller's window are
+        // the newest ones.
+        let in_window = self
+            .completed
+            .iter()
+            .rev()
+            .take_while(|completed| crate::time::after(**completed, limit.window) > now)
+            .count();
+        let used = self
+            .in_flight
+            .saturating_add(u32::try_from(in_window).unwrap_or(u32::MAX));
+        if used < limit.requests {
+            self.in_flight += 1;
+            return Ok(());
+        }
+        // `must_leave` of the counted requests have to stop counting first: the
+        // oldest completions within the window, if there are that many.
+        let must_leave = usize::try_from(used - limit.requests + 1).unwrap_or(usize::MAX);
+        if must_leave > in_window {
+            return Err(None);
+        }
+        let oldest_counted = self.completed.len() - in_window;
+        Err(self
+            .completed
+            .get(oldest_counted + must_leave - 1)
+            .map(|completed| crate::time::after(*completed, limit.window)))
     }
+}
 
-    /// Waits for a slot. Cancel-safe: dropping the future while it waits changes
-    /// nothing. Fails at once when the slot would open only after `deadline`.
+impl SlidingWindowLimiter {
+    /// Waits for a slot under `limit`. Cancel-safe: dropping the future while
+    /// it waits changes nothing. Fails at once when the slot would open only
+    /// after `deadline`.
     pub(crate) async fn acquire(
         self: &Arc<Self>,
+        limit: RateLimit,
         deadline: Option<Instant>,
     ) -> Result<SlotPermit, NoSlotBeforeDeadline> {
         loop {
@@ -324,30 +419,15 @@ impl SlidingWindowLimiter {
 
             let next_opening = {
                 let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-                let now = Instant::now();
-                while state
-                    .completed
-                    .front()
-                    .is_some_and(|completed| *completed + self.limit.window <= now)
-                {
-                    state.completed.pop_front();
+                match state.admit(limit, Instant::now()) {
+                    Ok(()) => {
+                        return Ok(SlotPermit {
+                            limiter: Arc::clone(self),
+                            sent: false,
+                        });
+                    }
+                    Err(next_opening) => next_opening,
                 }
-                let used = state
-                    .in_flight
-                    .saturating_add(u32::try_from(state.completed.len()).unwrap_or(u32::MAX));
-                if used < self.limit.requests {
-                    state.in_flight += 1;
-                    return Ok(SlotPermit {
-                        limiter: Arc::clone(self),
-                        sent: false,
-                    });
-                }
-                // Every slot is used. One opens when the oldest completed request
-                // leaves the window, or when an in-flight one fails unsent.
-                state
-                    .completed
-                    .front()
-                    .map(|oldest| *oldest + self.limit.window)
             };
 
             if let Some(deadline) = deadline
@@ -390,6 +470,10 @@ impl HeldSlot for SlotPermit {
     fn mark_sent(&mut self) {
         self.sent = true;
     }
+
+    fn mark_not_sent(&mut self) {
+        self.sent = false;
+    }
 }
 
 impl Drop for SlotPermit {
@@ -403,8 +487,7 @@ impl Drop for SlotPermit {
             state.in_flight = state.in_flight.saturating_sub(1);
             if self.sent {
                 state.completed.push_back(Instant::now());
-                let keep = usize::try_from(self.limiter.limit.requests).unwrap_or(usize::MAX);
-                while state.completed.len() > keep {
+                while state.completed.len() > state.keep {
                     state.completed.pop_front();
                 }
             }
@@ -417,28 +500,29 @@ impl Drop for SlotPermit {
 mod tests {
     use super::*;
 
-    fn limiter(requests: u32, window_seconds: u32) -> Arc<SlidingWindowLimiter> {
-        Arc::new(SlidingWindowLimiter::new(RateLimit::new(
-            requests,
-            window_seconds,
-        )))
+    fn per_minute(requests: u32) -> RateLimit {
+        RateLimit::new(requests, 60).expect("a valid limit")
     }
 
-    /// Takes a slot and completes a request in it, now.
-    async fn complete_one_request(limiter: &Arc<SlidingWindowLimiter>) {
-        let mut permit = limiter.acquire(None).await.expect("a free slot");
+    fn limiter() -> Arc<SlidingWindowLimiter> {
+        Arc::new(SlidingWindowLimiter::default())
+    }
+
+    /// Takes a slot under `limit` and completes a request in it, now.
+    async fn complete_one_request(limiter: &Arc<SlidingWindowLimiter>, limit: RateLimit) {
+        let mut permit = limiter.acquire(limit, None).await.expect("a free slot");
         permit.mark_sent();
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_full_window_waits_until_the_oldest_completion_leaves_it() {
-        let limiter = limiter(2, 60);
+        let limiter = limiter();
         let start = Instant::now();
         for _ in 0..2 {
-            complete_one_request(&limiter).await;
+            complete_one_request(&limiter, per_minute(2)).await;
         }
         let _third = limiter
-            .acquire(None)
+            .acquire(per_minute(2), None)
             .await
             .expect("a slot after the window");
         assert_eq!(start.elapsed(), Duration::from_secs(60));
@@ -446,19 +530,39 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn an_unsent_permit_gives_its_slot_back_at_once() {
-        let limiter = limiter(1, 60);
+        let limiter = limiter();
         let start = Instant::now();
-        drop(limiter.acquire(None).await.expect("a free slot"));
-        let _again = limiter.acquire(None).await.expect("the slot came back");
+        drop(limiter.acquire(per_minute(1), None).await.expect("a free slot"));
+        let _again = limiter
+            .acquire(per_minute(1), None)
+            .await
+            .expect("the slot came back");
+        assert_eq!(start.elapsed(), Duration::ZERO);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_that_never_left_gives_its_slot_back() {
+        let limiter = limiter();
+        let mut permit = limiter.acquire(per_minute(1), None).await.expect("a free slot");
+        permit.mark_sent();
+        // The connection failed before the request was written.
+        permit.mark_not_sent();
+        drop(permit);
+        let start = Instant::now();
+        let deadline = start + Duration::from_secs(1);
+        let _again = limiter
+            .acquire(per_minute(1), Some(deadline))
+            .await
+            .expect("the slot came back at once");
         assert_eq!(start.elapsed(), Duration::ZERO);
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_dropped_waiter_takes_no_slot() {
-        let limiter = limiter(1, 60);
-        complete_one_request(&limiter).await;
+        let limiter = limiter();
+        complete_one_request(&limiter, per_minute(1)).await;
         // A waiter that gives up (its call was cancelled) must not consume the slot.
-        let waiting = limiter.acquire(None);
+        let waiting = limiter.acquire(per_minute(1), None);
         assert!(
             tokio::time::timeout(Duration::from_secs(10), waiting)
                 .await
@@ -466,7 +570,7 @@ mod tests {
         );
         let start = Instant::now();
         let _next = limiter
-            .acquire(None)
+            .acquire(per_minute(1), None)
             .await
             .expect("a slot after the window");
         assert_eq!(start.elapsed(), Duration::from_secs(50));
@@ -474,24 +578,76 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_slot_beyond_the_deadline_fails_at_once() {
-        let limiter = limiter(1, 60);
-        complete_one_request(&limiter).await;
+        let limiter = limiter();
+        complete_one_request(&limiter, per_minute(1)).await;
         let deadline = Instant::now() + Duration::from_secs(30);
         let refused = limiter
-            .acquire(Some(deadline))
+            .acquire(per_minute(1), Some(deadline))
             .await
             .expect_err("opens after the deadline");
         assert_eq!(refused.opens_in, Some(Duration::from_secs(60)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn callers_with_different_limits_share_one_count() {
+        // A rolling upgrade: the old version allows 9 a minute, the new one 10.
+        let limiter = limiter();
+        for _ in 0..9 {
+            complete_one_request(&limiter, per_minute(9)).await;
+        }
+        let deadline = Instant::now() + Duration::from_secs(1);
+        assert!(
+            limiter.acquire(per_minute(9), Some(deadline)).await.is_err(),
+            "the old limit is spent"
+        );
+        complete_one_request(&limiter, per_minute(10)).await;
+        let refused = limiter
+            .acquire(per_minute(10), Some(deadline))
+            .await
+            .expect_err("10 in the window: the new limit is spent as well");
+        assert_eq!(refused.opens_in, Some(Duration::from_secs(60)));
+        let refused = limiter
+            .acquire(per_minute(9), Some(deadline))
+            .await
+            .expect_err("the old limit needs two to leave");
+        assert_eq!(refused.opens_in, Some(Duration::from_secs(60)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_longest_window_neither_panics_nor_admits_twice() {
+        let once = RateLimit::per_window(1, Duration::MAX).expect("a valid limit");
+        assert_eq!(once.window(), RateLimit::LONGEST_WINDOW);
+        let limiter = limiter();
+        complete_one_request(&limiter, once).await;
+        let refused = limiter
+            .acquire(once, Some(crate::time::after(Instant::now(), Duration::MAX)))
+            .await
+            .expect_err("one request per hundred years");
+        assert!(refused.opens_in.is_some());
+    }
+
+    #[test]
+    fn a_limit_of_nothing_is_refused_with_a_reason() {
+        assert_eq!(RateLimit::new(0, 60), Err(InvalidRateLimit::NoRequests));
+        assert_eq!(
+            RateLimit::per_window(5, Duration::ZERO),
+            Err(InvalidRateLimit::EmptyWindow)
+        );
+        assert!(
+            InvalidRateLimit::NoRequests
+                .to_string()
+                .contains("RateLimits::disabled()")
+        );
     }
 
     #[test]
     fn documented_limits_come_from_the_generated_table() {
         assert_eq!(
             RateLimits::documented().limit_for("cancel_session"),
-            Some(RateLimit::new(9, 60))
+            Some(per_minute(9))
         );
         assert_eq!(RateLimits::disabled().limit_for("cancel_session"), None);
-        let scaled = RateLimit::per_window(3, Duration::from_secs(1));
+        let scaled = RateLimit::per_window(3, Duration::from_secs(1)).expect("a valid limit");
         assert_eq!(
             RateLimits::documented()
                 .with_override("cancel_session", scaled)

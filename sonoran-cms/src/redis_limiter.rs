@@ -2,23 +2,34 @@
 //! process that uses one API key (several game servers and a bot), with the same
 //! rules as the in-process limiter.
 //!
-//! Each credential, API and operation has one sorted set. A member is a request
-//! that counts; its score is the time (Redis's clock, in milliseconds) when it
-//! stops counting:
+//! Each credential, API and operation has one count, whatever limit each caller
+//! has (during a rolling upgrade from 9 to 10 a minute the fleet never sends
+//! more than 10): three keys with one hash tag, so they live on one Redis
+//! Cluster slot:
 //!
-//! - `r:<id>`, admitted and not yet finished: it counts until the longest an
-//!   attempt may take plus a window, so a reservation whose release never
-//!   arrives (a process killed mid-request) expires on its own, never early;
-//! - `c:<id>`, finished: it counts until a window after it *completed*.
+//! - `…:r`, the reservations: a sorted set of admitted requests not yet
+//!   finished, each scored with when it stops counting if its release never
+//!   arrives (a process killed mid-request): the longest an attempt may take
+//!   plus a window, so it expires on its own, never early;
+//! - `…:c`, the completions: a sorted set of finished requests scored with when
+//!   they completed; a caller counts those within its own window;
+//! - `…:w`, the longest window any caller counted over lately, so a caller with
+//!   a short window does not drop completions that a longer one still counts.
 //!
 //! Admitting is one Lua script (drop what stopped counting, count, admit or say
 //! how long to wait), so two processes can never both take the last slot, and
 //! every time is Redis's own: the processes' clocks never matter. A release is a
-//! second script: an unsent request's reservation is removed, a sent one's is
-//! replaced by its completion.
+//! second script: the reservation is removed, and a sent request is recorded as
+//! a completion.
+//!
+//! When Redis cannot be asked, a call waits for it at most
+//! `max_unavailable_wait` (never past its deadline), asking again with
+//! exponential backoff; after several failures in a row the circuit opens and
+//! calls fail (or fall back) at once until it has cooled down.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -28,77 +39,106 @@ use tokio::time::Instant;
 use crate::rate_limit::{
     AcquireError, HeldSlot, InProcessRateLimiter, RateLimitBackend, SlotRequest,
 };
+use crate::time::millis;
 use crate::transport::BoxFuture;
 
-/// Admits a request if fewer than the limit count, else says when the earliest
-/// finished request stops counting (-1 when every counted request is still in
-/// flight: their end is not known yet). Asking again with the same id after a
-/// lost answer admits once, not twice.
+/// Admits a request if fewer than the caller's limit count within the caller's
+/// window, else says how long until enough counted requests stop counting (-1
+/// when that depends on requests still in flight: their end is not known yet).
+/// Asking again with the same id after a lost answer admits once, not twice.
 ///
-/// KEYS[1]: the set. ARGV: limit, window ms, reservation ms, id.
-const ACQUIRE_SCRIPT: &str = r"
+/// KEYS: reservations, completions, longest window. ARGV: limit, window ms,
+/// reservation ms, id.
+#[doc(hidden)]
+pub const ACQUIRE_SCRIPT: &str = r"
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
 local reservation = tonumber(ARGV[3])
+local id = ARGV[4]
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 -- Asked again after an answer was lost (a timeout): already admitted.
-if redis.call('ZSCORE', KEYS[1], 'r:' .. ARGV[4]) then
+if redis.call('ZSCORE', KEYS[1], id) then
   return {1, 0}
 end
-if redis.call('ZCARD', KEYS[1]) < limit then
-  redis.call('ZADD', KEYS[1], now + reservation, 'r:' .. ARGV[4])
+local longest = tonumber(redis.call('GET', KEYS[3]) or '0')
+if window >= longest then
+  longest = window
+  redis.call('SET', KEYS[3], window, 'PX', window + reservation)
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - longest)
+local reserved = redis.call('ZCARD', KEYS[1])
+local recent = redis.call('ZCOUNT', KEYS[2], '(' .. (now - window), '+inf')
+local used = reserved + recent
+if used < limit then
+  redis.call('ZADD', KEYS[1], now + reservation, id)
   if redis.call('PTTL', KEYS[1]) < reservation then
     redis.call('PEXPIRE', KEYS[1], reservation)
   end
   return {1, 0}
 end
-local counted = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
-for i = 1, #counted, 2 do
-  if string.sub(counted[i], 1, 2) == 'c:' then
-    return {0, tonumber(counted[i + 1]) - now}
-  end
+local must_leave = used - limit + 1
+if must_leave > recent then
+  return {0, -1}
 end
-return {0, -1}
+local leaving = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. (now - window), '+inf', 'WITHSCORES', 'LIMIT', must_leave - 1, 1)
+return {0, tonumber(leaving[2]) + window - now}
 ";
 
-/// Releases a slot: removes the reservation; a sent request then counts for a
-/// window from when it completed, which was `age` ms before this script runs (a
-/// duration the process measured, not a time of its clock: a release that lands
-/// late, after Redis restarted, still counts from the real completion).
+/// Releases a slot: removes the reservation; a sent request is then recorded
+/// as completed `age` ms before this script runs (a duration the process
+/// measured, not a time of its clock: a release that lands late, after Redis
+/// restarted, still counts from the real completion), if that is within the
+/// window.
 ///
-/// KEYS[1]: the set. ARGV: id, 1 if sent, window ms, age ms.
-const RELEASE_SCRIPT: &str = r"
-redis.call('ZREM', KEYS[1], 'r:' .. ARGV[1])
+/// KEYS: reservations, completions. ARGV: id, 1 if sent, age ms, window ms.
+#[doc(hidden)]
+pub const RELEASE_SCRIPT: &str = r"
+redis.call('ZREM', KEYS[1], ARGV[1])
 if ARGV[2] == '1' then
   local time = redis.call('TIME')
   local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-  local remaining = tonumber(ARGV[3]) - tonumber(ARGV[4])
+  local age = tonumber(ARGV[3])
+  local remaining = tonumber(ARGV[4]) - age
   if remaining > 0 then
-    redis.call('ZADD', KEYS[1], now + remaining, 'c:' .. ARGV[1])
-    if redis.call('PTTL', KEYS[1]) < remaining then
-      redis.call('PEXPIRE', KEYS[1], remaining)
+    redis.call('ZADD', KEYS[2], now - age, ARGV[1])
+    if redis.call('PTTL', KEYS[2]) < remaining then
+      redis.call('PEXPIRE', KEYS[2], remaining)
     end
   end
 end
 return 1
 ";
 
-/// How long a waiter sleeps before asking again when every counted request is
-/// still in flight (their completion, and so the next free slot, is not known),
+/// The three keys of one credential, API and operation: reservations,
+/// completions and the longest window, under one hash tag. `api` is any
+/// stable name of the API (the client uses a hash of its base URL).
+#[doc(hidden)]
+pub fn keys(prefix: &str, credential: &str, api: &str, operation: &str) -> [String; 3] {
+    let tag = format!("{prefix}:{{{credential}:{api}:{operation}}}");
+    [format!("{tag}:r"), format!("{tag}:c"), format!("{tag}:w")]
+}
+
+/// How long a waiter first sleeps before asking again when every counted
+/// request is still in flight (their completion, and so the next free slot, is
+/// not known); it doubles while that lasts, up to [`LONGEST_IN_FLIGHT_POLL`],
 /// give or take a quarter so waiters in many processes do not ask in step.
-const IN_FLIGHT_POLL: Duration = Duration::from_millis(20);
+const FIRST_IN_FLIGHT_POLL: Duration = Duration::from_millis(20);
+const LONGEST_IN_FLIGHT_POLL: Duration = Duration::from_millis(640);
 
-/// The longest attempt a reservation allows for: a client timeout beyond it
-/// (up to `Duration::MAX`) counts as this, so no arithmetic overflows and no
-/// reservation outlives a day.
-const LONGEST_ATTEMPT: Duration = Duration::from_secs(24 * 60 * 60);
+/// The first pause after Redis failed to answer; it doubles up to a second, so
+/// a call goes on soon after Redis is back without asking it often while down.
+const FIRST_BACKOFF: Duration = Duration::from_millis(50);
+const LONGEST_BACKOFF: Duration = Duration::from_secs(1);
 
-/// The first pause after Redis failed to answer; it doubles up to a quarter of a
-/// second, so calls go on soon after Redis is back (at most a few connection
-/// attempts a second per waiting call while it is down).
-const FIRST_BACKOFF: Duration = Duration::from_millis(25);
-const LONGEST_BACKOFF: Duration = Duration::from_millis(250);
+/// The default of [`RedisRateLimiter::max_unavailable_wait`].
+const DEFAULT_MAX_UNAVAILABLE_WAIT: Duration = Duration::from_secs(3);
+
+/// The defaults of [`RedisRateLimiter::circuit_breaker`]: after this many failed
+/// asks in a row, Redis is not asked for this long.
+const DEFAULT_BREAKER_FAILURES: u32 = 5;
+const DEFAULT_BREAKER_OPEN_FOR: Duration = Duration::from_secs(10);
 
 /// Rate-limit slots kept in Redis, shared by every process that uses the same
 /// API key against the same API: never more than an operation's limit in any
@@ -110,15 +150,19 @@ const LONGEST_BACKOFF: Duration = Duration::from_millis(250);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
-/// When Redis is down, slow or restarting, a call waits and asks again (with
-/// backoff) until its deadline, then fails with
+/// When Redis is down, slow or restarting, a call asks again with exponential
+/// backoff for at most [`max_unavailable_wait`](Self::max_unavailable_wait)
+/// (3 s by default, never past the call's deadline), then fails with
 /// [`Error::RateLimiterUnavailable`](crate::Error::RateLimiterUnavailable);
-/// nothing is sent without a slot. With
+/// nothing is sent without a slot. After 5 failed asks in a row the circuit
+/// opens ([`circuit_breaker`](Self::circuit_breaker)): for 10 s calls fail at
+/// once without asking Redis, then Redis is asked again. With
 /// [`fall_back_to_in_process`](Self::fall_back_to_in_process), a call that
 /// cannot reach Redis uses this process's own limiter instead, with a logged
 /// warning: the call goes through, but the processes no longer share the limit.
-/// Keys are `<prefix>:<fingerprint of the key>:<API>:<operation>:<limit>`, never
-/// the key itself. Run Redis 5 or later with `appendonly yes` and `appendfsync
+/// Keys are `<prefix>:{<fingerprint of the key>:<API>:<operation>}:r|c|w`,
+/// never the key itself, and not the limit: callers with different limits for
+/// one operation share one count, each admitting against its own limit. Run Redis 5 or later with `appendonly yes` and `appendfsync
 /// always`, and no asynchronous failover, so a restart keeps every admission; a
 /// Redis that forgets some (a crash with `everysec`, a failover to a lagging
 /// replica) lets up to a window's worth through again.
@@ -135,8 +179,53 @@ struct Inner {
     fallback: Option<InProcessRateLimiter>,
     key_prefix: String,
     command_timeout: Duration,
+    max_unavailable_wait: Duration,
+    breaker: Breaker,
     /// Where Redis is, for messages: host and port only, never a password.
     address: String,
+}
+
+/// The circuit breaker: failed asks in a row, and until when Redis is not asked.
+struct Breaker {
+    opens_after: u32,
+    open_for: Duration,
+    failures_in_a_row: AtomicU32,
+    open_until: Mutex<Option<Instant>>,
+}
+
+impl Breaker {
+    fn new(opens_after: u32, open_for: Duration) -> Self {
+        Self {
+            opens_after: opens_after.max(1),
+            open_for,
+            failures_in_a_row: AtomicU32::new(0),
+            open_until: Mutex::new(None),
+        }
+    }
+
+    /// How long the circuit stays open, if it is.
+    fn open_for(&self, now: Instant) -> Option<Duration> {
+        let open_until = *self.open_until.lock().unwrap_or_else(PoisonError::into_inner);
+        open_until
+            .filter(|until| *until > now)
+            .map(|until| until - now)
+    }
+
+    fn succeeded(&self) {
+        self.failures_in_a_row.store(0, Ordering::Relaxed);
+        *self.open_until.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+
+    fn failed(&self, now: Instant) {
+        let failures = self
+            .failures_in_a_row
+            .fetch_add(1, Ordering::Relaxed)
+            .saturating_add(1);
+        if failures >= self.opens_after {
+            *self.open_until.lock().unwrap_or_else(PoisonError::into_inner) =
+                Some(crate::time::after(now, self.open_for));
+        }
+    }
 }
 
 impl fmt::Debug for RedisRateLimiter {
@@ -146,6 +235,9 @@ impl fmt::Debug for RedisRateLimiter {
             .field("address", &self.inner.address)
             .field("key_prefix", &self.inner.key_prefix)
             .field("command_timeout", &self.inner.command_timeout)
+            .field("max_unavailable_wait", &self.inner.max_unavailable_wait)
+            .field("breaker_opens_after", &self.inner.breaker.opens_after)
+            .field("breaker_open_for", &self.inner.breaker.open_for)
             .field("falls_back", &self.inner.fallback.is_some())
             .finish()
     }
@@ -173,6 +265,8 @@ impl RedisRateLimiter {
                 fallback: None,
                 key_prefix: "sonoran-cms:rate-limit".to_owned(),
                 command_timeout: DEFAULT_COMMAND_TIMEOUT,
+                max_unavailable_wait: DEFAULT_MAX_UNAVAILABLE_WAIT,
+                breaker: Breaker::new(DEFAULT_BREAKER_FAILURES, DEFAULT_BREAKER_OPEN_FOR),
                 address,
             }),
         })
@@ -199,6 +293,24 @@ impl RedisRateLimiter {
         self.with(|inner| inner.command_timeout = timeout)
     }
 
+    /// The longest a call waits for Redis to answer, from its first failed ask
+    /// (default 3 s; never past the call's deadline): then it fails with
+    /// [`Error::RateLimiterUnavailable`](crate::Error::RateLimiterUnavailable),
+    /// or falls back. A player's whitelist check during a Redis outage fails in
+    /// seconds, not at its deadline.
+    #[must_use]
+    pub fn max_unavailable_wait(self, wait: Duration) -> Self {
+        self.with(|inner| inner.max_unavailable_wait = wait)
+    }
+
+    /// After `failures` failed asks in a row (default 5; at least 1), Redis is
+    /// not asked for `open_for` (default 10 s): calls fail, or fall back, at
+    /// once. The next ask after that closes the circuit if Redis answers.
+    #[must_use]
+    pub fn circuit_breaker(self, failures: u32, open_for: Duration) -> Self {
+        self.with(|inner| inner.breaker = Breaker::new(failures, open_for))
+    }
+
     fn with(self, change: impl FnOnce(&mut Inner)) -> Self {
         let shared = &self.inner;
         // A fresh connection cell: one made with the old settings is not kept.
@@ -210,6 +322,8 @@ impl RedisRateLimiter {
             fallback: shared.fallback,
             key_prefix: shared.key_prefix.clone(),
             command_timeout: shared.command_timeout,
+            max_unavailable_wait: shared.max_unavailable_wait,
+            breaker: Breaker::new(shared.breaker.opens_after, shared.breaker.open_for),
             address: shared.address.clone(),
         };
         change(&mut inner);
@@ -237,55 +351,51 @@ impl Inner {
         Ok(manager.clone())
     }
 
-    fn key(&self, request: &SlotRequest<'_>) -> String {
+    fn keys(&self, request: &SlotRequest<'_>) -> [String; 3] {
         let api = sha1_smol::Sha1::from(request.base_url).digest().to_string();
-        format!(
-            "{}:{}:{}:{}:{}/{}ms",
-            self.key_prefix,
+        keys(
+            &self.key_prefix,
             request.credential,
             &api[..12],
             request.operation,
-            request.limit.requests(),
-            request.limit.window().as_millis()
         )
     }
 
     /// How long a reservation counts when its release never arrives: the reply
     /// may reach the process up to a command timeout after Redis admitted it,
-    /// then the attempt may take its longest, and it counts a window after that.
+    /// then the attempt may take its longest (the client cuts it off there),
+    /// and it counts a window after that.
     fn reservation(&self, request: &SlotRequest<'_>) -> Duration {
         request
             .longest_attempt
-            .min(LONGEST_ATTEMPT)
             .saturating_add(self.command_timeout)
             .saturating_add(request.limit.window())
+            .min(crate::time::FAR_FUTURE)
     }
 
     /// One attempt at a slot: admitted, or how long until one may open. Never
     /// waits past `deadline`.
     async fn try_acquire(
         &self,
-        key: &str,
+        keys: &[String; 3],
         id: &str,
         request: &SlotRequest<'_>,
     ) -> Result<Option<Option<Duration>>, String> {
-        let window = millis(request.limit.window());
-        let reservation = millis(self.reservation(request));
         let asked = async {
             let mut connection = self.connection().await?;
             self.acquire
-                .key(key)
+                .key(&keys[0])
+                .key(&keys[1])
+                .key(&keys[2])
                 .arg(request.limit.requests())
-                .arg(window)
-                .arg(reservation)
+                .arg(millis(request.limit.window()))
+                .arg(millis(self.reservation(request)))
                 .arg(id)
                 .invoke_async::<(i64, i64)>(&mut connection)
                 .await
         };
         let started = Instant::now();
-        let give_up_at = started
-            .checked_add(self.command_timeout)
-            .map_or(request.deadline, |at| at.min(request.deadline));
+        let give_up_at = crate::time::after(started, self.command_timeout).min(request.deadline);
         match tokio::time::timeout_at(give_up_at, asked).await {
             Ok(Ok((1, _))) => Ok(None),
             Ok(Ok((_, wait))) => Ok(Some(u64::try_from(wait).ok().map(Duration::from_millis))),
@@ -299,10 +409,6 @@ impl Inner {
     }
 }
 
-fn millis(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
-}
-
 impl RateLimitBackend for RedisRateLimiter {
     fn acquire<'a>(
         &'a self,
@@ -310,69 +416,104 @@ impl RateLimitBackend for RedisRateLimiter {
     ) -> BoxFuture<'a, Result<Box<dyn HeldSlot>, AcquireError>> {
         Box::pin(async move {
             let inner = &self.inner;
-            let key = inner.key(&request);
+            let keys = inner.keys(&request);
             let id = format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
             // The slot exists from the first ask: Redis may admit it although
             // the answer is lost (a timeout, this future dropped mid-script, a
             // fallback). Every way out but success drops it unsent, which
             // gives a reservation that was made back at once.
             let mut slot: Option<RedisSlot> = None;
+            let mut in_flight_poll = FIRST_IN_FLIGHT_POLL;
             let mut backoff = FIRST_BACKOFF;
+            // When the first ask of a run of failed ones failed.
+            let mut unavailable_since: Option<Instant> = None;
             let mut last_failure: Option<String> = None;
             loop {
-                if Instant::now() >= request.deadline {
+                let now = Instant::now();
+                let failure = if let Some(open_for) = inner.breaker.open_for(now) {
+                    Some(format!(
+                        "Redis at {} failed {} times in a row; not asked again for {:.1} s (circuit open): {}",
+                        inner.address,
+                        inner.breaker.failures_in_a_row.load(Ordering::Relaxed),
+                        open_for.as_secs_f64(),
+                        last_failure.as_deref().unwrap_or("it did not answer")
+                    ))
+                } else if now >= request.deadline {
                     return Err(match last_failure {
                         Some(message) => AcquireError::Unavailable { message },
                         None => AcquireError::NoSlotBeforeDeadline { opens_in: None },
                     });
+                } else {
+                    let held = slot.get_or_insert_with(|| RedisSlot {
+                        inner: Arc::clone(inner),
+                        keys: [keys[0].clone(), keys[1].clone()],
+                        id: id.clone(),
+                        window: millis(request.limit.window()),
+                        reservation: inner.reservation(&request),
+                        sent: false,
+                    });
+                    match inner.try_acquire(&keys, &held.id, &request).await {
+                        Ok(None) => {
+                            inner.breaker.succeeded();
+                            if let Some(admitted) = slot.take() {
+                                return Ok(Box::new(admitted) as Box<dyn HeldSlot>);
+                            }
+                            None
+                        }
+                        Ok(Some(opens_in)) => {
+                            inner.breaker.succeeded();
+                            unavailable_since = None;
+                            last_failure = None;
+                            backoff = FIRST_BACKOFF;
+                            if let Some(opens_in) = opens_in
+                                && crate::time::after(Instant::now(), opens_in) > request.deadline
+                            {
+                                return Err(AcquireError::NoSlotBeforeDeadline {
+                                    opens_in: Some(opens_in),
+                                });
+                            }
+                            let pause = match opens_in {
+                                Some(opens_in) => {
+                                    in_flight_poll = FIRST_IN_FLIGHT_POLL;
+                                    opens_in
+                                }
+                                None => {
+                                    let pause = in_flight_poll.mul_f64(0.75 + fastrand::f64() / 2.0);
+                                    in_flight_poll = (in_flight_poll * 2).min(LONGEST_IN_FLIGHT_POLL);
+                                    pause
+                                }
+                            };
+                            sleep_until_or(pause, request.deadline).await;
+                            None
+                        }
+                        Err(message) => {
+                            inner.breaker.failed(Instant::now());
+                            Some(message)
+                        }
+                    }
+                };
+                let Some(message) = failure else {
+                    continue;
+                };
+                if let Some(fallback) = &inner.fallback {
+                    tracing::warn!(
+                        operation = request.operation,
+                        %message,
+                        "the shared rate limiter is unavailable; this call uses this process's own limiter"
+                    );
+                    drop(slot.take());
+                    return fallback.acquire(request).await;
                 }
-                let held = slot.get_or_insert_with(|| RedisSlot {
-                    inner: Arc::clone(inner),
-                    key: key.clone(),
-                    id: id.clone(),
-                    window: millis(request.limit.window()),
-                    reservation: inner.reservation(&request),
-                    sent: false,
-                });
-                match inner.try_acquire(&held.key, &held.id, &request).await {
-                    Ok(None) => {
-                        if let Some(admitted) = slot.take() {
-                            return Ok(Box::new(admitted) as Box<dyn HeldSlot>);
-                        }
-                    }
-                    Ok(Some(opens_in)) => {
-                        last_failure = None;
-                        backoff = FIRST_BACKOFF;
-                        if let Some(opens_in) = opens_in
-                            && Instant::now()
-                                .checked_add(opens_in)
-                                .is_none_or(|opening| opening > request.deadline)
-                        {
-                            return Err(AcquireError::NoSlotBeforeDeadline {
-                                opens_in: Some(opens_in),
-                            });
-                        }
-                        let pause = opens_in.unwrap_or_else(|| {
-                            IN_FLIGHT_POLL.mul_f64(0.75 + fastrand::f64() / 2.0)
-                        });
-                        sleep_until_or(pause, request.deadline).await;
-                    }
-                    Err(message) => {
-                        if let Some(fallback) = &inner.fallback {
-                            tracing::warn!(
-                                operation = request.operation,
-                                %message,
-                                "the shared rate limiter is unavailable; this call uses this process's own limiter"
-                            );
-                            drop(slot.take());
-                            return fallback.acquire(request).await;
-                        }
-                        tracing::debug!(operation = request.operation, %message, "asking Redis again");
-                        last_failure = Some(message);
-                        sleep_until_or(backoff, request.deadline).await;
-                        backoff = (backoff * 2).min(LONGEST_BACKOFF);
-                    }
+                let since = *unavailable_since.get_or_insert(now);
+                let give_up_at = crate::time::after(since, inner.max_unavailable_wait).min(request.deadline);
+                if inner.breaker.open_for(Instant::now()).is_some() || Instant::now() >= give_up_at {
+                    drop(slot.take());
+                    return Err(AcquireError::Unavailable { message });
                 }
+                tracing::debug!(operation = request.operation, %message, "asking Redis again");
+                last_failure = Some(message);
+                sleep_until_or(backoff.mul_f64(0.75 + fastrand::f64() / 2.0), give_up_at).await;
+                backoff = (backoff * 2).min(LONGEST_BACKOFF);
             }
         })
     }
@@ -380,10 +521,7 @@ impl RateLimitBackend for RedisRateLimiter {
 
 /// Sleeps for `pause`, or until `deadline` if that comes first.
 async fn sleep_until_or(pause: Duration, deadline: Instant) {
-    let wake = Instant::now()
-        .checked_add(pause)
-        .map_or(deadline, |wake| wake.min(deadline));
-    tokio::time::sleep_until(wake).await;
+    tokio::time::sleep_until(crate::time::after(Instant::now(), pause).min(deadline)).await;
 }
 
 /// A slot held in Redis. Dropping it releases it in the background, asking again
@@ -392,7 +530,8 @@ async fn sleep_until_or(pause: Duration, deadline: Instant) {
 /// on its own, counting a little longer, never less.
 struct RedisSlot {
     inner: Arc<Inner>,
-    key: String,
+    /// Its reservations and completions keys.
+    keys: [String; 2],
     id: String,
     window: u64,
     /// How long the reservation counts if never released.
@@ -404,6 +543,10 @@ impl HeldSlot for RedisSlot {
     fn mark_sent(&mut self) {
         self.sent = true;
     }
+
+    fn mark_not_sent(&mut self) {
+        self.sent = false;
+    }
 }
 
 impl Drop for RedisSlot {
@@ -412,14 +555,14 @@ impl Drop for RedisSlot {
             return;
         };
         let inner = Arc::clone(&self.inner);
-        let (key, id, window, sent) = (
-            std::mem::take(&mut self.key),
+        let (keys, id, window, sent) = (
+            std::mem::take(&mut self.keys),
             std::mem::take(&mut self.id),
             self.window,
             self.sent,
         );
         let completed = Instant::now();
-        let give_up_at = completed.checked_add(self.reservation).unwrap_or(completed);
+        let give_up_at = crate::time::after(completed, self.reservation);
         runtime.spawn(async move {
             let mut backoff = FIRST_BACKOFF;
             loop {
@@ -427,11 +570,12 @@ impl Drop for RedisSlot {
                     let mut connection = inner.connection().await?;
                     inner
                         .release
-                        .key(&key)
+                        .key(&keys[0])
+                        .key(&keys[1])
                         .arg(&id)
                         .arg(u8::from(sent))
-                        .arg(window)
                         .arg(millis(completed.elapsed()))
+                        .arg(window)
                         .invoke_async::<i64>(&mut connection)
                         .await
                 };
@@ -442,10 +586,7 @@ impl Drop for RedisSlot {
                     }
                     Err(_) => tracing::debug!("a rate-limit slot release timed out"),
                 }
-                if Instant::now()
-                    .checked_add(backoff)
-                    .is_none_or(|next| next >= give_up_at)
-                {
+                if crate::time::after(Instant::now(), backoff) >= give_up_at {
                     tracing::debug!("giving up releasing a rate-limit slot; it expires on its own");
                     return;
                 }

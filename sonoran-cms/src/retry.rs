@@ -2,11 +2,18 @@
 //!
 //! | what happened | retried | wait |
 //! | --- | --- | --- |
-//! | 429, or 503 with a retry header | any method | the header's delay |
-//! | 429 without a usable header | any method | exponential backoff with jitter |
-//! | connection failed before the request was sent | any method | backoff |
-//! | timeout, reset, or 5XX after the request was sent | idempotent methods only | backoff (or the header's delay) |
+//! | 429, or 503 with a retry header | any operation | the header's delay |
+//! | 429 or 408 without a usable header | any operation | exponential backoff with jitter |
+//! | connection failed before the request was sent | any operation | backoff |
+//! | timeout, reset, or 5XX after the request was sent | idempotent operations only | backoff (or the header's delay) |
 //! | anything else | no | |
+//!
+//! Whether an operation is idempotent (and whether it is safe, changing
+//! nothing) is data in the spec (`x-sonoran-idempotent`, `x-sonoran-safe`),
+//! defaulting from its method: `verifyWhitelist` is a POST that only reads, and
+//! `cancelSession` a DELETE whose repeat answers "no session". One function,
+//! [`retry_rule`], says what is retried; [`retry_delay`] adds the policy's
+//! counts and waits, and `Error::is_retryable` asks the same rule.
 //!
 //! A wait longer than `max_retry_wait`, or one that would end past the call's
 //! deadline, is not taken: the call ends with what it has.
@@ -18,7 +25,9 @@ use reqwest::{Method, StatusCode};
 
 /// How a client retries failed requests. The defaults match the official SDKs'
 /// 429 handling (2 retries, at most 10 s per wait) and add safe retries of
-/// connection failures and, for idempotent methods, of timeouts and 5XX.
+/// connection failures and, for idempotent operations, of timeouts and 5XX.
+/// Every duration may be as long as `Duration::MAX`: waits saturate, and a wait
+/// past the call's deadline is not taken.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Retries after the first attempt (0 turns retrying off).
@@ -29,7 +38,8 @@ pub struct RetryPolicy {
     pub initial_backoff: Duration,
     /// Retry a request whose connection failed before it was sent.
     pub retry_connection_failures: bool,
-    /// Retry timeouts, resets and 5XX of idempotent methods (GET, PUT, DELETE, ...).
+    /// Retry timeouts, resets and 5XX of idempotent operations (see the
+    /// module's table).
     pub retry_idempotent_failures: bool,
 }
 
@@ -55,6 +65,40 @@ impl RetryPolicy {
     }
 }
 
+/// What repeating an operation does, from the spec (`x-sonoran-safe`,
+/// `x-sonoran-idempotent`) or, where it says nothing, from the method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct OperationSemantics {
+    /// It changes nothing on the server: a failed call never "may have taken effect".
+    pub(crate) safe: bool,
+    /// Running it twice has the effect of running it once, with the same answer:
+    /// it may be repeated after an attempt whose outcome is unknown.
+    pub(crate) idempotent: bool,
+}
+
+impl OperationSemantics {
+    /// What the HTTP specification says of `method`.
+    pub(crate) fn of_method(method: &Method) -> Self {
+        let safe = matches!(
+            *method,
+            Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+        );
+        Self {
+            safe,
+            idempotent: safe || matches!(*method, Method::PUT | Method::DELETE),
+        }
+    }
+
+    /// The operation's semantics as the spec records them (the generated
+    /// table), else its method's.
+    pub(crate) fn of(operation: &str, method: &Method) -> Self {
+        crate::generated_rate_limits::OPERATION_SEMANTICS
+            .iter()
+            .find(|(name, _)| *name == operation)
+            .map_or_else(|| Self::of_method(method), |(_, semantics)| *semantics)
+    }
+}
+
 /// What one attempt ended with, as far as retrying is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum AttemptOutcome {
@@ -69,10 +113,58 @@ pub(crate) enum AttemptOutcome {
     FailedAfterSending,
 }
 
-/// Whether to try again, and after how long. `retries_done` counts retries so far.
+/// How long to wait before repeating, when the rule says to repeat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Wait {
+    /// What the server asked for (`Retry-After` and its kin).
+    Requested(Duration),
+    /// Exponential backoff with jitter.
+    Backoff,
+}
+
+/// Which kind of failure a rule admits, for the policy's switches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Because {
+    /// The server refused without running it (429, 408, 503 with a delay).
+    Refused,
+    /// Nothing was sent.
+    NotSent,
+    /// It may have run, and the operation is idempotent.
+    Idempotent,
+}
+
+/// The one retry rule: whether an attempt that ended in `outcome` is repeated
+/// (before counting retries and waits), and why.
+pub(crate) fn retry_rule(outcome: AttemptOutcome, idempotent: bool) -> Option<(Wait, Because)> {
+    let requested_or_backoff = |requested: Option<Duration>| requested.map_or(Wait::Backoff, Wait::Requested);
+    match outcome {
+        AttemptOutcome::Response {
+            status,
+            requested_delay,
+        } => match (status.as_u16(), requested_delay) {
+            // The gateway refused it, or the server says it did not get all of it
+            // in time (408): it did not run.
+            (429 | 408, requested) => Some((requested_or_backoff(requested), Because::Refused)),
+            (503, Some(requested)) => Some((Wait::Requested(requested), Because::Refused)),
+            (500..=599, requested) if idempotent => {
+                Some((requested_or_backoff(requested), Because::Idempotent))
+            }
+            _ => None,
+        },
+        AttemptOutcome::ConnectionFailed => Some((Wait::Backoff, Because::NotSent)),
+        AttemptOutcome::FailedAfterSending if idempotent => {
+            Some((Wait::Backoff, Because::Idempotent))
+        }
+        AttemptOutcome::FailedAfterSending => None,
+    }
+}
+
+/// Whether to try again, and after how long: [`retry_rule`], within the
+/// policy's switches, retry count and longest wait. `retries_done` counts
+/// retries so far.
 pub(crate) fn retry_delay(
     policy: &RetryPolicy,
-    method: &Method,
+    idempotent: bool,
     outcome: AttemptOutcome,
     retries_done: u32,
     jitter_fraction: f64,
@@ -80,42 +172,34 @@ pub(crate) fn retry_delay(
     if retries_done >= policy.max_retries {
         return None;
     }
-    let backoff = || backoff(policy, retries_done, jitter_fraction);
-    let idempotent = policy.retry_idempotent_failures && is_idempotent(method);
-    let delay = match outcome {
-        AttemptOutcome::Response {
-            status,
-            requested_delay,
-        } => match (status.as_u16(), requested_delay) {
-            (429, requested) => requested.unwrap_or_else(backoff),
-            (503, Some(requested)) => requested,
-            (500..=599, requested) if idempotent => requested.unwrap_or_else(backoff),
-            _ => return None,
-        },
-        AttemptOutcome::ConnectionFailed if policy.retry_connection_failures => backoff(),
-        AttemptOutcome::FailedAfterSending if idempotent => backoff(),
-        AttemptOutcome::ConnectionFailed | AttemptOutcome::FailedAfterSending => return None,
+    let (wait, because) = retry_rule(outcome, idempotent)?;
+    let allowed = match because {
+        Because::Refused => true,
+        Because::NotSent => policy.retry_connection_failures,
+        Because::Idempotent => policy.retry_idempotent_failures,
+    };
+    if !allowed {
+        return None;
+    }
+    let delay = match wait {
+        Wait::Requested(delay) => delay,
+        Wait::Backoff => backoff(policy, retries_done, jitter_fraction),
     };
     (delay <= policy.max_retry_wait).then_some(delay)
 }
 
 /// `initial_backoff × 2^retries`, capped at `max_retry_wait`, then scaled into
 /// [50 %, 100 %] by `jitter_fraction` (0..1) so clients that failed together do
-/// not retry together.
+/// not retry together. Saturates instead of overflowing for any durations.
 fn backoff(policy: &RetryPolicy, retries_done: u32, jitter_fraction: f64) -> Duration {
     let exponential = policy
         .initial_backoff
         .saturating_mul(2_u32.saturating_pow(retries_done))
-        .min(policy.max_retry_wait);
-    exponential.mul_f64(0.5 + 0.5 * jitter_fraction.clamp(0.0, 1.0))
-}
-
-/// Methods that the HTTP specification makes safe to repeat.
-pub(crate) fn is_idempotent(method: &Method) -> bool {
-    matches!(
-        *method,
-        Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS | Method::TRACE
-    )
+        .min(policy.max_retry_wait)
+        .min(crate::time::FAR_FUTURE);
+    // Within FAR_FUTURE, the product of a fraction of at most 1 always fits.
+    Duration::try_from_secs_f64(exponential.as_secs_f64() * (0.5 + 0.5 * jitter_fraction.clamp(0.0, 1.0)))
+        .unwrap_or(exponential)
 }
 
 /// The delay a response asks for: `Retry-After` (seconds or an HTTP date), else
@@ -235,43 +319,71 @@ mod tests {
     #[test]
     fn what_is_retried_and_after_how_long() {
         let policy = RetryPolicy::default();
-        let check = |method: Method, outcome, expected: Option<u64>| {
+        // `true`: an idempotent operation (a GET, a PUT, verifyWhitelist).
+        let check = |idempotent: bool, outcome, expected: Option<u64>| {
             assert_eq!(
-                retry_delay(&policy, &method, outcome, 0, 1.0),
+                retry_delay(&policy, idempotent, outcome, 0, 1.0),
                 expected.map(Duration::from_secs),
-                "{method} {outcome:?}"
+                "idempotent {idempotent}, {outcome:?}"
             );
         };
-        check(Method::POST, response(429, Some(3)), Some(3));
-        check(Method::POST, response(429, None), Some(1));
-        check(Method::POST, response(429, Some(11)), None);
-        check(Method::POST, response(503, Some(2)), Some(2));
-        check(Method::POST, response(503, None), None);
-        check(Method::DELETE, response(503, None), Some(1));
-        check(Method::DELETE, response(502, None), Some(1));
-        check(Method::POST, response(502, None), None);
-        check(Method::DELETE, response(404, None), None);
-        check(Method::POST, AttemptOutcome::ConnectionFailed, Some(1));
-        check(Method::DELETE, AttemptOutcome::FailedAfterSending, Some(1));
-        check(Method::POST, AttemptOutcome::FailedAfterSending, None);
+        check(false, response(429, Some(3)), Some(3));
+        check(false, response(429, None), Some(1));
+        check(false, response(429, Some(11)), None);
+        check(false, response(408, None), Some(1));
+        check(false, response(503, Some(2)), Some(2));
+        check(false, response(503, None), None);
+        check(true, response(503, None), Some(1));
+        check(true, response(502, None), Some(1));
+        check(false, response(502, None), None);
+        check(true, response(404, None), None);
+        check(false, AttemptOutcome::ConnectionFailed, Some(1));
+        check(true, AttemptOutcome::FailedAfterSending, Some(1));
+        check(false, AttemptOutcome::FailedAfterSending, None);
+    }
+
+    #[test]
+    fn semantics_default_from_the_method_and_the_spec_overrides_them() {
+        let get = OperationSemantics::of_method(&Method::GET);
+        assert!(get.safe && get.idempotent);
+        let delete = OperationSemantics::of_method(&Method::DELETE);
+        assert!(!delete.safe && delete.idempotent);
+        let post = OperationSemantics::of_method(&Method::POST);
+        assert!(!post.safe && !post.idempotent);
+        // A POST that only reads (the FiveM join check).
+        let verify = OperationSemantics::of("verify_whitelist", &Method::POST);
+        assert!(verify.safe && verify.idempotent);
+        // A DELETE whose repeat answers "no session".
+        let cancel = OperationSemantics::of("cancel_session", &Method::DELETE);
+        assert!(!cancel.safe && !cancel.idempotent);
+    }
+
+    #[test]
+    fn the_longest_durations_saturate_instead_of_panicking() {
+        let policy = RetryPolicy {
+            max_retries: u32::MAX,
+            max_retry_wait: Duration::MAX,
+            initial_backoff: Duration::MAX,
+            ..RetryPolicy::default()
+        };
+        for retries_done in [0, 1, 40, u32::MAX - 1] {
+            for jitter in [0.0, 0.5, 1.0] {
+                let delay = retry_delay(&policy, true, response(502, None), retries_done, jitter)
+                    .expect("retried");
+                assert!(delay <= crate::time::FAR_FUTURE);
+            }
+        }
     }
 
     #[test]
     fn retries_stop_at_the_limit_and_back_off_exponentially_with_jitter() {
         let policy = RetryPolicy::default();
-        let retry =
-            |done, jitter| retry_delay(&policy, &Method::DELETE, response(503, None), done, jitter);
+        let retry = |done, jitter| retry_delay(&policy, true, response(503, None), done, jitter);
         assert_eq!(retry(1, 1.0), Some(Duration::from_secs(2)));
         assert_eq!(retry(1, 0.0), Some(Duration::from_secs(1)));
         assert_eq!(retry(2, 1.0), None);
         assert_eq!(
-            retry_delay(
-                &RetryPolicy::none(),
-                &Method::DELETE,
-                response(503, None),
-                0,
-                1.0
-            ),
+            retry_delay(&RetryPolicy::none(), true, response(503, None), 0, 1.0),
             None
         );
     }

@@ -176,7 +176,6 @@ async fn a_read_goes_over_tls_to_a_server_whose_authority_was_added() {
         .get_servers()
         .send()
         .await
-        .map_err(sonoran_cms::Error::from)
         .expect("the call succeeds over TLS");
     assert_eq!(servers.into_inner().data.servers[0].id, 1);
     let seen = server.seen();
@@ -216,7 +215,6 @@ async fn a_body_goes_over_tls_and_an_api_error_comes_back_with_its_message() {
         )
         .send()
         .await
-        .map_err(sonoran_cms::Error::from)
         .expect_err("the API refused");
     assert_eq!(
         error.status().map(|status| status.as_u16()),
@@ -246,7 +244,6 @@ async fn a_server_whose_certificate_is_not_trusted_is_refused_and_nothing_is_sen
         .get_servers()
         .send()
         .await
-        .map_err(sonoran_cms::Error::from)
         .expect_err("the certificate is refused");
     assert!(
         matches!(error, sonoran_cms::Error::Connect { .. }),

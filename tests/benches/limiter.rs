@@ -18,7 +18,7 @@ fn acquire_and_release(criterion: &mut Criterion) {
     let redis = RedisServer::start();
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     let shared = RedisRateLimiter::new(&redis.url()).expect("a Redis URL");
-    let limit = RateLimit::per_window(u32::MAX, Duration::from_secs(1));
+    let limit = RateLimit::per_window(u32::MAX, Duration::from_secs(1)).expect("a valid limit");
     let backends: [(&str, &dyn RateLimitBackend); 2] = [
         ("in_process", &InProcessRateLimiter),
         ("redis_loopback", &shared),

@@ -4,7 +4,7 @@
 
 use serde_json::json;
 use sonoran_cms::types::{CancelSessionRequest, Problem};
-use sonoran_cms::{Client, OperationError as Error};
+use sonoran_cms::{Client, Error};
 use sonoran_cms_tests::loopback::{CannedResponse, LoopbackServer};
 use sonoran_cms_tests::{TEST_ACCOUNT_ID as ACCOUNT_ID, cancel_body, test_client_builder};
 
@@ -66,9 +66,9 @@ async fn a_cancel_puts_exactly_the_documented_request_on_the_wire() {
 /// (what `?` gives), with the raw body kept beside the parsed problem.
 #[track_caller]
 fn assert_problem(outcome: Result<sonoran_cms::ResponseValue<()>, Error>, status: u16) -> Problem {
-    let error = sonoran_cms::Error::from(outcome.expect_err("an error status"));
+    let error = outcome.expect_err("an error status");
     match &error {
-        sonoran_cms::Error::Api(api) => {
+        Error::Api(api) => {
             assert_eq!(api.status.as_u16(), status);
             let raw: serde_json::Value =
                 serde_json::from_slice(&api.body).expect("the raw body is kept");
@@ -130,7 +130,7 @@ async fn a_429_carries_the_gateway_body() {
         .build()
         .expect("a client");
     let outcome = client.cancel_session().body(cancel_body()).send().await;
-    let error = sonoran_cms::Error::from(outcome.expect_err("429 is an error"));
+    let error = outcome.expect_err("429 is an error");
     assert_eq!(error.status().map(|status| status.as_u16()), Some(429));
     assert_eq!(error.retry_after(), Some(std::time::Duration::from_secs(7)));
     assert_eq!(error.request_id(), Some("r-9"));
@@ -155,7 +155,7 @@ async fn assert_refused_before_sending(
         .send()
         .await;
     assert!(
-        matches!(&outcome, Err(Error::InvalidRequest(message)) if message.contains(field)),
+        matches!(&outcome, Err(Error::InvalidRequest { message }) if message.contains(field)),
         "{outcome:?}"
     );
     assert!(server.requests().is_empty(), "nothing may reach the server");

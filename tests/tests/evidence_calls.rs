@@ -48,7 +48,6 @@ async fn the_whitelist_is_checked_by_discord_id_as_the_fivem_resource_does() {
         )
         .send()
         .await
-        .map_err(sonoran_cms::Error::from)
         .expect("a whitelisted account");
     assert_eq!(response.into_inner().data, "Jordan");
     assert_eq!(
@@ -69,7 +68,6 @@ async fn a_rank_is_taken_away_and_an_empty_set_is_sent_as_one() {
         .body(types::SetAccountRanksRequest::builder().remove(vec![rank]))
         .send()
         .await
-        .map_err(sonoran_cms::Error::from)
         .expect("the rank is removed");
     assert_eq!(sent_body(&server), json!({"remove": [RANK]}));
 
@@ -80,7 +78,6 @@ async fn a_rank_is_taken_away_and_an_empty_set_is_sent_as_one() {
         .body(types::SetAccountRanksRequest::builder().set(Vec::<Uuid>::new()))
         .send()
         .await
-        .map_err(sonoran_cms::Error::from)
         .expect("every rank is removed");
     assert_eq!(
         sent_body(&server),
@@ -98,7 +95,6 @@ async fn a_clock_toggle_sends_an_empty_body_and_a_no_op_answer_is_true() {
         .body(types::ClockAccountRequest::builder())
         .send()
         .await
-        .map_err(sonoran_cms::Error::from)
         .expect("202 is a success too");
     assert_eq!(response.status().as_u16(), 202);
     assert!(matches!(
@@ -119,7 +115,6 @@ async fn an_account_is_searched_by_api_id_through_the_identity_type() {
         .identity(AccountIdentity::ApiId("license:0123".to_owned()))
         .send()
         .await
-        .map_err(sonoran_cms::Error::from)
         .expect("one account");
     let types::SearchAccountsResponseData::AccountSearchResult(found) = response.into_inner().data
     else {
@@ -139,10 +134,10 @@ async fn an_account_is_searched_by_api_id_through_the_identity_type() {
 /// before sending, saying which fields would do.
 async fn assert_refused_before_sending(
     server: &LoopbackServer,
-    outcome: Result<impl std::fmt::Debug, sonoran_cms::OperationError>,
+    outcome: Result<impl std::fmt::Debug, sonoran_cms::Error>,
     expected: &[&str],
 ) {
-    let error = sonoran_cms::Error::from(outcome.expect_err("the call is refused"));
+    let error = outcome.expect_err("the call is refused");
     assert!(
         matches!(error, sonoran_cms::Error::InvalidRequest { .. }),
         "{error:?}"
@@ -246,7 +241,6 @@ async fn an_identity_in_the_path_makes_the_body_identity_optional() {
         .body(types::ForceSyncRequest::builder())
         .send()
         .await
-        .map_err(sonoran_cms::Error::from)
         .expect("an empty body is what the official SDKs send");
     assert_eq!(sent_body(&server), json!({}));
 }
@@ -269,7 +263,6 @@ async fn any_2xx_is_success_for_every_kind_of_operation() {
             )
             .send()
             .await
-            .map_err(sonoran_cms::Error::from)
             .unwrap_or_else(|error| panic!("{status}: {error}"));
         assert_eq!(response.status().as_u16(), status);
     }
@@ -502,7 +495,6 @@ async fn a_records_id_is_text_so_a_v1_numeric_id_can_be_sent() {
             .body(types::UpdateMemberRecordPointsRequest::builder().points(10_i64))
             .send()
             .await
-            .map_err(sonoran_cms::Error::from)
             .expect("points updated");
         client
             .update_member_record_reason()
@@ -510,7 +502,6 @@ async fn a_records_id_is_text_so_a_v1_numeric_id_can_be_sent() {
             .body(types::UpdateMemberRecordReasonRequest::builder().reason("Updated"))
             .send()
             .await
-            .map_err(sonoran_cms::Error::from)
             .expect("reason updated");
         client
             .update_member_record_status()
@@ -518,7 +509,6 @@ async fn a_records_id_is_text_so_a_v1_numeric_id_can_be_sent() {
             .body(types::UpdateMemberRecordStatusRequest::builder().status(false))
             .send()
             .await
-            .map_err(sonoran_cms::Error::from)
             .expect("status updated");
         let paths: Vec<String> = server
             .requests()

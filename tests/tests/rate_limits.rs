@@ -222,7 +222,8 @@ async fn a_real_loopback_server_with_a_scaled_window_rejects_nothing() {
         .rate_limits(RateLimits::uniform(RateLimit::per_window(
             3,
             Duration::from_secs(1),
-        )))
+        )
+        .expect("a valid limit")))
         .build()
         .expect("a client");
     let succeeded = burst(&[client], 12).await;

@@ -115,7 +115,6 @@ async fn stop_session_patches_and_decodes_the_ended_row() {
         )
         .send()
         .await
-        .map_err(sonoran_cms::Error::from)
         .expect("200 is success");
     let envelope = response.into_inner();
     assert!(envelope.success);
@@ -139,7 +138,6 @@ async fn current_session_sends_the_server_id_as_a_query_parameter() {
         .server_id(2_u64)
         .send()
         .await
-        .map_err(sonoran_cms::Error::from)
         .expect("200 is success");
     assert_eq!(
         response
@@ -165,8 +163,7 @@ async fn current_session_without_a_server_id_is_refused_before_sending() {
     let outcome = client
         .get_current_session()
         .send()
-        .await
-        .map_err(sonoran_cms::Error::from);
+        .await;
     assert!(
         matches!(&outcome, Err(sonoran_cms::Error::InvalidRequest { message }) if message.contains("server_id")),
         "{outcome:?}"

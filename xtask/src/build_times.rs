@@ -83,7 +83,7 @@ fn program(side: Side, backend: &TlsBackend) -> String {
         Side::Client => "#[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let client = sonoran_cms::Client::from_env()?;
-    let servers = client.get_servers().send().await.map_err(sonoran_cms::Error::from)?;
+    let servers = client.get_servers().send().await?;
     println!(\"{}\", servers.into_inner().data.servers.len());
     Ok(())
 }

@@ -161,16 +161,16 @@ fn check_verbose_prints_the_difference() {
     let root = workspace(true);
     let limits = root.path().join(GENERATED_RATE_LIMITS_PATH);
     let edited = std::fs::read_to_string(&limits).expect("reads").replace(
-        r#"("cancel_session", RateLimit::new(9u32, 60u32))"#,
-        r#"("cancel_session", RateLimit::new(10u32, 60u32))"#,
+        r#"("cancel_session", RateLimit::documented(9u32, 60u32))"#,
+        r#"("cancel_session", RateLimit::documented(10u32, 60u32))"#,
     );
     std::fs::write(&limits, edited).expect("writes");
     let output = xtask(root.path(), &["regen", "--check", "-v"]);
     assert_eq!(output.status.code(), Some(1));
     let stderr = text(&output.stderr);
     assert!(
-        stderr.contains(r#"-    ("cancel_session", RateLimit::new(10u32, 60u32)),"#)
-            && stderr.contains(r#"+    ("cancel_session", RateLimit::new(9u32, 60u32)),"#),
+        stderr.contains(r#"-    ("cancel_session", RateLimit::documented(10u32, 60u32)),"#)
+            && stderr.contains(r#"+    ("cancel_session", RateLimit::documented(9u32, 60u32)),"#),
         "the diff goes from disk to the expected contents:\n{stderr}"
     );
 }

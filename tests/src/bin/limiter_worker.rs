@@ -32,7 +32,8 @@ fn main() {
     let limit = RateLimit::per_window(
         u32::try_from(number(&arguments, "--limit")).expect("a small limit"),
         Duration::from_millis(number(&arguments, "--window-ms")),
-    );
+    )
+    .expect("--limit and --window-ms above zero");
     let mut builder = sonoran_cms::Client::builder(SHARED_KEY)
         .base_url(base_url)
         .timeout(Duration::from_secs(5))
@@ -51,7 +52,6 @@ fn main() {
                 .body(sonoran_cms_tests::cancel_body())
                 .send()
                 .await
-                .map_err(sonoran_cms::Error::from)
         }
     })));
     let failures: Vec<String> = outcomes
