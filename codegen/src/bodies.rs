@@ -53,6 +53,9 @@ pub struct Paged {
     pub item: String,
     /// Where the total count is, when the API sends one.
     pub total: Option<String>,
+    /// The most items the API returns in one page (`max-size`): the client
+    /// never asks for more, and a shorter page never ends the stream early.
+    pub max_size: u64,
 }
 
 /// Every paged operation, or a finding for each malformed extension.
@@ -94,8 +97,16 @@ pub fn paged(spec: &OpenAPI) -> (Vec<Paged>, Vec<crate::error::LintFinding>) {
                     .collect()
             })
             .unwrap_or_default();
-        let problem = match (text("offset"), text("size"), text("item")) {
-            (Some(offset), Some(size), Some(item)) => {
+        let max_size = extension
+            .get("max-size")
+            .and_then(Value::as_u64)
+            .filter(|size| (1..=10_000).contains(size));
+        let problem = match (text("offset"), text("size"), text("item"), max_size) {
+            (_, _, _, None) => Some(
+                "`max-size` must be a whole number from 1 to 10000: the most items the API returns in one page"
+                    .to_owned(),
+            ),
+            (Some(offset), Some(size), Some(item), Some(max_size)) => {
                 let component_exists = spec
                     .components
                     .as_ref()
@@ -118,11 +129,12 @@ pub fn paged(spec: &OpenAPI) -> (Vec<Paged>, Vec<crate::error::LintFinding>) {
                         items: items.clone(),
                         item,
                         total: text("total"),
+                        max_size,
                     });
                     None
                 }
             }
-            _ => Some("needs `offset`, `size`, `items` and `item`".to_owned()),
+            _ => Some("needs `offset`, `size`, `items`, `item` and `max-size`".to_owned()),
         };
         if let Some(message) = problem {
             findings.push(crate::error::LintFinding {
@@ -331,10 +343,12 @@ pub fn source(spec_file: &str, bodies: &Bodies, header: &str) -> Result<String, 
             Some(total) => quote!(Some(#total)),
             None => quote!(None),
         };
+        let max_size = paged.max_size;
         let doc = format!(
             " Every item this operation lists, as a stream that fetches pages of `page_size` items lazily \
-             (`{}`/`{}`), through the client's rate limiter and retries; it ends after the last page, and an \
-             error ends it after the items already yielded. See [`Items`](crate::paging::Items).",
+             (`{}`/`{}`; at most {max_size}, the most the API returns in a page), through the client's rate \
+             limiter and retries; it ends when the total is reached or a page is empty, and an error ends it \
+             after the items already yielded. See [`Items`](crate::paging::Items).",
             paged.offset, paged.size
         );
         quote! {
@@ -343,7 +357,7 @@ pub fn source(spec_file: &str, bodies: &Bodies, header: &str) -> Result<String, 
                 pub fn items(self, page_size: u64) -> crate::paging::Items<'a, crate::types::#item> {
                     crate::paging::Items::new(
                         page_size,
-                        crate::paging::PageShape { items: &[#(#items),*], total: #total },
+                        crate::paging::PageShape { items: &[#(#items),*], total: #total, max_size: #max_size },
                         move |offset, size| {
                             let page = self.clone().#offset(offset).#size(size);
                             Box::pin(async move {

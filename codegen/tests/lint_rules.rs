@@ -739,11 +739,11 @@ fn safety_and_idempotency_are_booleans_and_agree() {
 }
 
 #[test]
-fn a_paging_extension_must_name_query_parameters_and_a_component() {
+fn a_paging_extension_must_name_query_parameters_a_component_and_the_largest_page() {
     check(
         |spec| {
-            operation(spec)["x-sonoran-paging"] =
-                json!({"offset": "skip", "size": "take", "items": ["/data"], "item": "Body"})
+            operation(spec)["x-sonoran-paging"] = json!({"offset": "skip", "size": "take", "items": ["/data"],
+                "item": "Body", "max-size": 100})
         },
         &format!(
             "operation `cancelThing` at {OPERATION}/x-sonoran-paging: `offset` and `size` must be query parameters \
@@ -751,9 +751,22 @@ fn a_paging_extension_must_name_query_parameters_and_a_component() {
         ),
     );
     check(
-        |spec| operation(spec)["x-sonoran-paging"] = json!({"offset": "skip"}),
+        |spec| operation(spec)["x-sonoran-paging"] = json!({"offset": "skip", "max-size": 100}),
         &format!(
-            "operation `cancelThing` at {OPERATION}/x-sonoran-paging: needs `offset`, `size`, `items` and `item`"
+            "operation `cancelThing` at {OPERATION}/x-sonoran-paging: needs `offset`, `size`, `items`, `item` and \
+             `max-size`"
         ),
     );
+    for max_size in [json!(null), json!(0), json!("100"), json!(10_001)] {
+        check(
+            |spec| {
+                operation(spec)["x-sonoran-paging"] = json!({"offset": "skip", "size": "take",
+                    "items": ["/data"], "item": "Body", "max-size": max_size})
+            },
+            &format!(
+                "operation `cancelThing` at {OPERATION}/x-sonoran-paging: `max-size` must be a whole number from 1 \
+                 to 10000: the most items the API returns in one page"
+            ),
+        );
+    }
 }

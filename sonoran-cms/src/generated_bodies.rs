@@ -835,7 +835,7 @@ pub const OPERATIONS_WITH_REQUEST_BODY: &[&str] = &[
     "verify_whitelist",
 ];
 impl<'a> crate::builder::GetAccounts<'a> {
-    /// Every item this operation lists, as a stream that fetches pages of `page_size` items lazily (`skip`/`take`), through the client's rate limiter and retries; it ends after the last page, and an error ends it after the items already yielded. See [`Items`](crate::paging::Items).
+    /// Every item this operation lists, as a stream that fetches pages of `page_size` items lazily (`skip`/`take`; at most 100, the most the API returns in a page), through the client's rate limiter and retries; it ends when the total is reached or a page is empty, and an error ends it after the items already yielded. See [`Items`](crate::paging::Items).
     pub fn items(
         self,
         page_size: u64,
@@ -845,6 +845,7 @@ impl<'a> crate::builder::GetAccounts<'a> {
             crate::paging::PageShape {
                 items: &["/data/items"],
                 total: Some("/data/total"),
+                max_size: 100u64,
             },
             move |offset, size| {
                 let page = self.clone().skip(offset).take(size);
@@ -857,7 +858,7 @@ impl<'a> crate::builder::GetAccounts<'a> {
     }
 }
 impl<'a> crate::builder::GetTemplateSubmissions<'a> {
-    /// Every item this operation lists, as a stream that fetches pages of `page_size` items lazily (`skip`/`take`), through the client's rate limiter and retries; it ends after the last page, and an error ends it after the items already yielded. See [`Items`](crate::paging::Items).
+    /// Every item this operation lists, as a stream that fetches pages of `page_size` items lazily (`skip`/`take`; at most 50, the most the API returns in a page), through the client's rate limiter and retries; it ends when the total is reached or a page is empty, and an error ends it after the items already yielded. See [`Items`](crate::paging::Items).
     pub fn items(
         self,
         page_size: u64,
@@ -867,6 +868,7 @@ impl<'a> crate::builder::GetTemplateSubmissions<'a> {
             crate::paging::PageShape {
                 items: &["/data/forms", "/data"],
                 total: Some("/data/count"),
+                max_size: 50u64,
             },
             move |offset, size| {
                 let page = self.clone().skip(offset).take(size);
@@ -879,7 +881,7 @@ impl<'a> crate::builder::GetTemplateSubmissions<'a> {
     }
 }
 impl<'a> crate::builder::GetRosterContents<'a> {
-    /// Every item this operation lists, as a stream that fetches pages of `page_size` items lazily (`skip`/`limit`), through the client's rate limiter and retries; it ends after the last page, and an error ends it after the items already yielded. See [`Items`](crate::paging::Items).
+    /// Every item this operation lists, as a stream that fetches pages of `page_size` items lazily (`skip`/`limit`; at most 50, the most the API returns in a page), through the client's rate limiter and retries; it ends when the total is reached or a page is empty, and an error ends it after the items already yielded. See [`Items`](crate::paging::Items).
     pub fn items(
         self,
         page_size: u64,
@@ -889,6 +891,7 @@ impl<'a> crate::builder::GetRosterContents<'a> {
             crate::paging::PageShape {
                 items: &["/data/rows"],
                 total: Some("/data/total"),
+                max_size: 50u64,
             },
             move |offset, size| {
                 let page = self.clone().skip(offset).limit(size);

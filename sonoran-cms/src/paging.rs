@@ -45,20 +45,30 @@ pub(crate) struct PageShape {
     pub(crate) items: &'static [&'static str],
     /// Where the total count is, when the API sends one.
     pub(crate) total: Option<&'static str>,
+    /// The most items the API returns in one page (`max-size` in the spec).
+    pub(crate) max_size: u64,
 }
 
 /// The items of a paged operation, as a [`Stream`](futures_core::Stream):
-/// pages are fetched lazily as items are read, it ends after the last page (a
-/// page shorter than asked for, an empty page, or the total reached), and an
-/// error ends it after the items already yielded. Build it with the paged
-/// operation's `.items(page_size)` (`get_accounts`, `get_template_submissions`,
+/// pages are fetched lazily as items are read, and an error ends it after the
+/// items already yielded. Build it with the paged operation's
+/// `.items(page_size)` (`get_accounts`, `get_template_submissions`,
 /// `get_roster_contents`), and read it with `futures::StreamExt::next`.
+///
+/// It ends when as many items as the answer's total have been fetched, or at
+/// an empty page: never at a page merely shorter than asked for, because a
+/// server may cap its pages below what was asked (every item comes, however
+/// the server pages). The page size asked for is at most the API's largest
+/// page (`max-size` in the spec: 100 accounts, 50 submissions or roster rows).
 pub struct Items<'a, T> {
     fetch: FetchPage<'a>,
     shape: PageShape,
     page_size: u64,
     offset: u64,
     limit: Option<u64>,
+    /// The total the last page that had one gave (a list may come in a form
+    /// with a total on one page and without on the next).
+    total: Option<u64>,
     yielded: u64,
     buffered: VecDeque<T>,
     pending: Option<PageFuture<'a>>,
@@ -67,7 +77,8 @@ pub struct Items<'a, T> {
 }
 
 impl<'a, T: DeserializeOwned> Items<'a, T> {
-    /// A stream that fetches pages of `page_size` items (at least 1) with `fetch`.
+    /// A stream that fetches pages of `page_size` items (1 to the API's
+    /// largest page) with `fetch`.
     pub(crate) fn new(
         page_size: u64,
         shape: PageShape,
@@ -76,9 +87,10 @@ impl<'a, T: DeserializeOwned> Items<'a, T> {
         Self {
             fetch: Box::new(fetch),
             shape,
-            page_size: page_size.max(1),
+            page_size: page_size.clamp(1, shape.max_size.max(1)),
             offset: 0,
             limit: None,
+            total: None,
             yielded: 0,
             buffered: VecDeque::new(),
             pending: None,
@@ -93,8 +105,13 @@ impl<'a, T: DeserializeOwned> Items<'a, T> {
         self
     }
 
+    /// The page size asked for, after clamping to the API's largest page.
+    pub fn page_size(&self) -> u64 {
+        self.page_size
+    }
+
     /// Takes a page's items (and whether it was the last) from its answer.
-    fn read_page(&self, page: &serde_json::Value) -> Result<(Vec<T>, bool), Error> {
+    fn read_page(&mut self, page: &serde_json::Value) -> Result<(Vec<T>, bool), Error> {
         let items = self
             .shape
             .items
@@ -109,10 +126,13 @@ impl<'a, T: DeserializeOwned> Items<'a, T> {
             .shape
             .total
             .and_then(|pointer| page.pointer(pointer))
-            .and_then(serde_json::Value::as_u64);
-        let fetched = self.offset + items.len() as u64;
-        let last =
-            (items.len() as u64) < self.page_size || total.is_some_and(|total| fetched >= total);
+            .and_then(serde_json::Value::as_u64)
+            .or(self.total);
+        self.total = total;
+        let fetched = self.offset.saturating_add(items.len() as u64);
+        // A short page is not the last: a server may cap pages below what was
+        // asked. Only the total, or an empty page, says the list is over.
+        let last = items.is_empty() || total.is_some_and(|total| fetched >= total);
         Ok((items, last))
     }
 }

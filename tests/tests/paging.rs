@@ -29,10 +29,15 @@ fn query_number(request: &RecordedRequest, name: &str) -> Option<usize> {
 /// A server paging `items` by `skip`/`take` as getAccounts does; the page
 /// starting at `fail_at` (when given) answers 404.
 async fn paging_server(items: Vec<Value>, fail_at: Option<usize>) -> LoopbackServer {
+    capping_server(items, fail_at, usize::MAX).await
+}
+
+/// [`paging_server`], answering at most `cap` items a page whatever `take` asks.
+async fn capping_server(items: Vec<Value>, fail_at: Option<usize>, cap: usize) -> LoopbackServer {
     let items = Arc::new(items);
     LoopbackServer::start_scripted(Arc::new(move |_, request| {
         let skip = query_number(request, "skip").unwrap_or(0);
-        let take = query_number(request, "take").unwrap_or(25);
+        let take = query_number(request, "take").unwrap_or(25).min(cap);
         if fail_at == Some(skip) {
             return CannedResponse::with_body(404, "application/json", r#"{"detail":"page is gone"}"#);
         }
@@ -100,6 +105,86 @@ async fn every_item_comes_once_and_in_order_for_any_page_size() {
             "{takes:?}"
         );
     }
+}
+
+/// The `take` of every request the server saw.
+fn takes(server: &LoopbackServer) -> Vec<Option<usize>> {
+    server
+        .requests()
+        .iter()
+        .map(|request| query_number(request, "take"))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_server_that_caps_its_pages_still_gives_every_item() {
+    // Asked for 250 a page, the client asks for the API's largest page (100,
+    // from the spec); a server capping below that (30, 7) gives short pages,
+    // and the total, not the short page, ends the stream.
+    for (count, page_size, cap, expected_take, expected_pages) in [
+        (250, 250, 100, 100, 3),
+        (75, 100, 30, 100, 3),
+        (15, 10, 7, 10, 3),
+        (100, 100, 100, 100, 1),
+    ] {
+        let server = capping_server(accounts(count), None, cap).await;
+        let client = client_for(&server);
+        let stream = client.get_accounts().items(page_size);
+        assert_eq!(stream.page_size(), expected_take as u64);
+        let items: Vec<_> = stream
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect::<Result<_, _>>()
+            .expect("no error");
+        assert_eq!(
+            unique_ids(&items),
+            (0..count as i64).collect::<Vec<_>>(),
+            "{count} items, asked {page_size}, capped at {cap}"
+        );
+        assert_eq!(server.requests().len(), expected_pages, "{count}/{page_size}/{cap}");
+        assert!(
+            takes(&server).iter().all(|take| *take == Some(expected_take)),
+            "{:?}",
+            takes(&server)
+        );
+    }
+}
+
+#[tokio::test]
+async fn without_a_total_only_an_empty_page_ends_the_stream() {
+    // Submissions as bare lists (no count), from a server capping pages at 2:
+    // every short page is followed by the next, until an empty one.
+    let server = LoopbackServer::start_scripted(Arc::new(|_, request| {
+        let skip = query_number(request, "skip").unwrap_or(0);
+        let forms: Vec<Value> = (skip..(skip + 2).min(5))
+            .map(|id| json!({"formId": id}))
+            .collect();
+        CannedResponse::with_body(
+            200,
+            "application/json",
+            &json!({"success": true, "data": forms}).to_string(),
+        )
+    }))
+    .await
+    .expect("the server starts");
+    let client = client_for(&server);
+    let forms: Vec<_> = client
+        .get_template_submissions()
+        .template_id(5_u64)
+        .items(20)
+        .collect()
+        .await;
+    let ids: Vec<i64> = forms
+        .into_iter()
+        .map(|form| form.expect("a form").form_id.expect("an id"))
+        .collect();
+    assert_eq!(ids, [0, 1, 2, 3, 4]);
+    assert_eq!(
+        takes(&server),
+        [Some(20); 4],
+        "pages of 2, 2, 1, then an empty one"
+    );
 }
 
 #[tokio::test]
