@@ -152,26 +152,85 @@ pub fn paged(spec: &OpenAPI) -> (Vec<Paged>, Vec<crate::error::LintFinding>) {
 pub struct Union {
     /// The enum's name.
     pub name: String,
-    /// Each form: the variant's name and the type it holds, as a path from the
-    /// crate root.
-    pub forms: Vec<(String, syn::Type)>,
+    /// Each form, in the order serde tries them.
+    pub forms: Vec<UnionForm>,
+}
+
+/// One form of a [`Union`].
+#[derive(Debug, Clone)]
+pub struct UnionForm {
+    /// The variant's name.
+    pub variant: String,
+    /// The type it holds, as a path from the crate root.
+    pub payload: syn::Type,
+    /// The JSON members the form knows, when it is an object or a list of
+    /// objects.
+    pub members: FormMembers,
+}
+
+/// What JSON members a form names, so that a form is never chosen for a value
+/// whose members another form names (it would drop them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FormMembers {
+    /// An object with these members (a generated struct).
+    Object(Vec<String>),
+    /// A list of objects with these members.
+    ListOf(Vec<String>),
+    /// Anything else: a scalar, a map keyed by data, open JSON, another union.
+    Other,
+}
+
+impl FormMembers {
+    /// Whether two forms are read from the same kind of JSON value and so can
+    /// be confused.
+    pub fn same_kind(&self, other: &FormMembers) -> bool {
+        matches!(
+            (self, other),
+            (FormMembers::Object(_), FormMembers::Object(_))
+                | (FormMembers::ListOf(_), FormMembers::ListOf(_))
+        )
+    }
+}
+
+impl Union {
+    /// Whether two of its forms read the same kind of value with members (two
+    /// object forms, or two lists of objects), so that one could take a value
+    /// the other means.
+    pub fn has_forms_of_one_kind(&self) -> bool {
+        self.forms.iter().enumerate().any(|(index, form)| {
+            self.forms[index + 1..]
+                .iter()
+                .any(|other| form.members.same_kind(&other.members))
+        })
+    }
 }
 
 /// The untagged enums of the generated client's `types` module (`client` is
 /// its source), so a decode error inside one can say which form came closest.
 pub fn unions_of(client: &str) -> Vec<Union> {
-    let Ok(file) = syn::parse_file(client) else {
-        return Vec::new();
-    };
+    syn::parse_file(client)
+        .map(|file| unions_in(&file))
+        .unwrap_or_default()
+}
+
+/// The untagged enums of a generated client's `types` module, with what each
+/// form names, sorted by name.
+pub fn unions_in(file: &syn::File) -> Vec<Union> {
     let types_module = file.items.iter().find_map(|item| match item {
         syn::Item::Mod(module) if module.ident == "types" => module.content.as_ref(),
         _ => None,
     });
-    let mut unions = Vec::new();
-    for item in types_module
+    let items = types_module
         .map(|(_, items)| items.as_slice())
-        .unwrap_or_default()
-    {
+        .unwrap_or_default();
+    let struct_members = |name: &str| -> Option<Vec<String>> {
+        items.iter().find_map(|item| match item {
+            syn::Item::Struct(structure) if structure.ident == name => Some(json_members(structure)),
+            _ => None,
+        })
+    };
+    let mut unions = Vec::new();
+    for item in items {
         let syn::Item::Enum(enumeration) = item else {
             continue;
         };
@@ -187,9 +246,20 @@ pub fn unions_of(client: &str) -> Vec<Union> {
             .iter()
             .filter_map(|variant| match &variant.fields {
                 syn::Fields::Unnamed(fields) if fields.unnamed.len() == 1 => {
-                    let mut payload = fields.unnamed[0].ty.clone();
+                    let written = &fields.unnamed[0].ty;
+                    let members = match (single_name(written), list_item_name(written)) {
+                        (Some(name), _) => struct_members(&name).map(FormMembers::Object),
+                        (None, Some(name)) => struct_members(&name).map(FormMembers::ListOf),
+                        (None, None) => None,
+                    }
+                    .unwrap_or(FormMembers::Other);
+                    let mut payload = written.clone();
                     qualify(&mut payload);
-                    Some((variant.ident.to_string(), payload))
+                    Some(UnionForm {
+                        variant: variant.ident.to_string(),
+                        payload,
+                        members,
+                    })
                 }
                 _ => None,
             })
@@ -201,6 +271,66 @@ pub fn unions_of(client: &str) -> Vec<Union> {
     }
     unions.sort_by(|left, right| left.name.cmp(&right.name));
     unions
+}
+
+/// The JSON names of a generated struct's fields (`#[serde(rename)]`, else the
+/// field's name); a flattened field (the rest of the members) names none.
+fn json_members(structure: &syn::ItemStruct) -> Vec<String> {
+    let mut names = Vec::new();
+    for field in &structure.fields {
+        let Some(ident) = &field.ident else {
+            continue;
+        };
+        let mut rename = None;
+        let mut flatten = false;
+        for attribute in field.attrs.iter().filter(|attribute| attribute.path().is_ident("serde")) {
+            let _ = attribute.parse_nested_meta(|meta| {
+                if meta.path.is_ident("rename") {
+                    let value: syn::LitStr = meta.value()?.parse()?;
+                    rename = Some(value.value());
+                } else if meta.path.is_ident("flatten") {
+                    flatten = true;
+                } else if meta.input.peek(syn::Token![=]) {
+                    // Another `key = value` (default, skip_serializing_if): skip its value.
+                    let _: syn::Expr = meta.value()?.parse()?;
+                }
+                Ok(())
+            });
+        }
+        if !flatten {
+            names.push(rename.unwrap_or_else(|| ident.to_string().trim_start_matches("r#").to_owned()));
+        }
+    }
+    names.sort();
+    names
+}
+
+/// `X` of a type written as a bare name `X`.
+fn single_name(ty: &syn::Type) -> Option<String> {
+    let syn::Type::Path(path) = ty else {
+        return None;
+    };
+    (path.qself.is_none() && path.path.leading_colon.is_none() && path.path.segments.len() == 1)
+        .then(|| path.path.segments[0].ident.to_string())
+        .filter(|_| path.path.segments[0].arguments.is_empty())
+}
+
+/// `X` of a type written as `Vec<X>` (any path to `Vec`).
+fn list_item_name(ty: &syn::Type) -> Option<String> {
+    let syn::Type::Path(path) = ty else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    if last.ident != "Vec" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(arguments) = &last.arguments else {
+        return None;
+    };
+    arguments.args.iter().find_map(|argument| match argument {
+        syn::GenericArgument::Type(item) => single_name(item),
+        _ => None,
+    })
 }
 
 /// Makes a type written inside the `types` module (`ClockInRow`,
@@ -323,13 +453,38 @@ pub fn source(spec_file: &str, bodies: &Bodies, header: &str) -> Result<String, 
     });
     let union_arms = bodies.unions.iter().map(|union| {
         let name = &union.name;
-        let forms = union.forms.iter().map(|(variant, payload)| {
+        let forms = union.forms.iter().map(|form| {
+            let variant = &form.variant;
+            let payload = &form.payload;
             quote! { (#variant, crate::decode::check::<#payload> as CheckForm) }
         });
         quote! {
             #name => {
                 const FORMS: &[(&str, CheckForm)] = &[#(#forms),*];
                 Some(FORMS)
+            }
+        }
+    });
+    // Every value of several forms, decoded and encoded again, with the
+    // members each form names: tests check that no form drops members another
+    // one names.
+    let union_shapes = bodies.unions.iter().map(|union| {
+        let name = &union.name;
+        let type_name = format_ident!("{}", union.name);
+        let forms = union.forms.iter().map(|form| {
+            let variant = &form.variant;
+            let members = match &form.members {
+                FormMembers::Object(names) => quote! { crate::several_forms::Members::Object(&[#(#names),*]) },
+                FormMembers::ListOf(names) => quote! { crate::several_forms::Members::ListOf(&[#(#names),*]) },
+                FormMembers::Other => quote! { crate::several_forms::Members::Other },
+            };
+            quote! { (#variant, #members) }
+        });
+        quote! {
+            UnionShape {
+                name: #name,
+                forms: &[#(#forms),*],
+                read_and_write: crate::decode::as_sent::<crate::types::#type_name>,
             }
         }
     });
@@ -426,6 +581,19 @@ pub fn source(spec_file: &str, bodies: &Bodies, header: &str) -> Result<String, 
                 _ => None,
             }
         }
+
+        /// A value of several forms: its forms with the members each names, and
+        /// a function that reads it from JSON and writes it back.
+        #[cfg(test)]
+        pub(crate) struct UnionShape {
+            pub(crate) name: &'static str,
+            pub(crate) forms: &'static [(&'static str, crate::several_forms::Members)],
+            pub(crate) read_and_write: fn(&[u8]) -> Result<::serde_json::Value, crate::decode::DecodeFailure>,
+        }
+
+        /// Every value of several forms (untagged enum) of the generated types.
+        #[cfg(test)]
+        pub(crate) const UNION_SHAPES: &[UnionShape] = &[#(#union_shapes),*];
 
         /// The operations (by Rust name) whose success answer has a JSON body, sorted.
         pub const OPERATIONS_WITH_SUCCESS_BODY: &[&str] = &[#(#success_operations),*];

@@ -42,6 +42,7 @@ pub fn client_source(
     let tokens = run_progenitor(spec_file, spec)?;
     let mut file = parse_rust(spec_file, tokens)?;
     let builders = sends_the_client_error(&mut file);
+    keeps_every_member(&mut file);
     if builders == 0 {
         return Err(CodegenError::Generator {
             file: spec_file.to_owned(),
@@ -233,6 +234,88 @@ fn sends_the_client_error(file: &mut syn::File) -> usize {
     let changed = futures.len();
     items.extend(futures);
     changed
+}
+
+/// Makes every value of several forms that has two forms of one kind (two
+/// objects, two lists of objects) choose a form only when it keeps every
+/// member the body has that some form names: serde's untagged derive takes the
+/// first form that decodes, and a form whose members are all optional decodes
+/// anything, silently dropping what another form means (a clock-in list with
+/// one odd field read as activity rows, its `startTime` gone). The derived
+/// `Deserialize` is replaced by one that tries the forms in the same order
+/// under that rule (`crate::several_forms`), and fails as serde does when none
+/// fits, so the decode error names the closest form's field.
+fn keeps_every_member(file: &mut syn::File) {
+    let unions: Vec<crate::bodies::Union> = crate::bodies::unions_in(file)
+        .into_iter()
+        .filter(crate::bodies::Union::has_forms_of_one_kind)
+        .collect();
+    let Some((_, items)) = file.items.iter_mut().find_map(|item| match item {
+        syn::Item::Mod(module) if module.ident == "types" => module.content.as_mut(),
+        _ => None,
+    }) else {
+        return;
+    };
+    let mut readers: Vec<syn::Item> = Vec::new();
+    for item in items.iter_mut() {
+        let syn::Item::Enum(enumeration) = item else {
+            continue;
+        };
+        let Some(union) = unions.iter().find(|union| enumeration.ident == union.name) else {
+            continue;
+        };
+        for attribute in &mut enumeration.attrs {
+            if !attribute.path().is_ident("derive") {
+                continue;
+            }
+            let Ok(derived) = attribute.parse_args_with(
+                syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
+            ) else {
+                continue;
+            };
+            let kept = derived.iter().filter(|path| {
+                path.segments.last().is_none_or(|segment| segment.ident != "Deserialize")
+            });
+            *attribute = syn::parse_quote!(#[derive(#(#kept),*)]);
+        }
+        let name = &enumeration.ident;
+        let shapes = union.forms.iter().map(|form| match &form.members {
+            crate::bodies::FormMembers::Object(names) => {
+                quote!(crate::several_forms::Members::Object(&[#(#names),*]))
+            }
+            crate::bodies::FormMembers::ListOf(names) => {
+                quote!(crate::several_forms::Members::ListOf(&[#(#names),*]))
+            }
+            crate::bodies::FormMembers::Other => quote!(crate::several_forms::Members::Other),
+        });
+        let attempts = union.forms.iter().enumerate().map(|(index, form)| {
+            let variant = syn::Ident::new(&form.variant, proc_macro2::Span::call_site());
+            let payload = &form.payload;
+            quote! {
+                if crate::several_forms::keeps_every_member(&value, FORMS, #index) {
+                    if let Ok(form) = <#payload as ::serde::Deserialize>::deserialize(&value) {
+                        return Ok(Self::#variant(form));
+                    }
+                }
+            }
+        });
+        let no_form = format!("data did not match any variant of untagged enum {name}");
+        readers.push(syn::parse_quote! {
+            impl<'de> ::serde::Deserialize<'de> for #name {
+                fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+                where
+                    D: ::serde::Deserializer<'de>,
+                {
+                    /// What each form names, in the order they are tried.
+                    const FORMS: &[crate::several_forms::Members] = &[#(#shapes),*];
+                    let value = <::serde_json::Value as ::serde::Deserialize>::deserialize(deserializer)?;
+                    #(#attempts)*
+                    Err(<D::Error as ::serde::de::Error>::custom(#no_form))
+                }
+            }
+        });
+    }
+    items.extend(readers);
 }
 
 /// `T` of a `send` that returns `Result<ResponseValue<T>, Error<..>>`.

@@ -2060,7 +2060,7 @@ pub mod types {
         }
     }
     ///The newest clock-ins (`type=clockin`) or activity rows (`type=activity`). Clock-ins always carry `completed`, which tells them apart. Source: current v2 docs page; Sonoran.js src/constants.ts.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone, Debug)]
     #[serde(untagged)]
     pub enum GetLatestActivityResponseData {
         ClockIns(::std::vec::Vec<ClockInRow>),
@@ -19103,6 +19103,62 @@ pub mod types {
             fn from(value: String) -> Self {
                 Self(value.into())
             }
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetLatestActivityResponseData {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            /// What each form names, in the order they are tried.
+            const FORMS: &[crate::several_forms::Members] = &[
+                crate::several_forms::Members::ListOf(
+                    &[
+                        "completed",
+                        "endTime",
+                        "id",
+                        "notes",
+                        "objKey",
+                        "startTime",
+                        "type",
+                    ],
+                ),
+                crate::several_forms::Members::ListOf(
+                    &[
+                        "accId",
+                        "clearReason",
+                        "end",
+                        "id",
+                        "metadata",
+                        "objKey",
+                        "serverId",
+                        "start",
+                        "status",
+                    ],
+                ),
+            ];
+            let value = <::serde_json::Value as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            if crate::several_forms::keeps_every_member(&value, FORMS, 0usize) {
+                if let Ok(form) = <::std::vec::Vec<
+                    crate::types::ClockInRow,
+                > as ::serde::Deserialize>::deserialize(&value) {
+                    return Ok(Self::ClockIns(form));
+                }
+            }
+            if crate::several_forms::keeps_every_member(&value, FORMS, 1usize) {
+                if let Ok(form) = <::std::vec::Vec<
+                    crate::types::ActivityRow,
+                > as ::serde::Deserialize>::deserialize(&value) {
+                    return Ok(Self::Activities(form));
+                }
+            }
+            Err(
+                <D::Error as ::serde::de::Error>::custom(
+                    "data did not match any variant of untagged enum GetLatestActivityResponseData",
+                ),
+            )
         }
     }
 }

@@ -738,6 +738,388 @@ pub(crate) fn union_forms(name: &str) -> Option<&'static [(&'static str, CheckFo
         _ => None,
     }
 }
+/// A value of several forms: its forms with the members each names, and
+/// a function that reads it from JSON and writes it back.
+#[cfg(test)]
+pub(crate) struct UnionShape {
+    pub(crate) name: &'static str,
+    pub(crate) forms: &'static [(&'static str, crate::several_forms::Members)],
+    pub(crate) read_and_write: fn(
+        &[u8],
+    ) -> Result<::serde_json::Value, crate::decode::DecodeFailure>,
+}
+/// Every value of several forms (untagged enum) of the generated types.
+#[cfg(test)]
+pub(crate) const UNION_SHAPES: &[UnionShape] = &[
+    UnionShape {
+        name: "ClockAccountResponseData",
+        forms: &[
+            (
+                "ClockInRow",
+                crate::several_forms::Members::Object(
+                    &[
+                        "completed",
+                        "endTime",
+                        "id",
+                        "notes",
+                        "objKey",
+                        "startTime",
+                        "type",
+                    ],
+                ),
+            ),
+            ("NoChange", crate::several_forms::Members::Other),
+        ],
+        read_and_write: crate::decode::as_sent::<crate::types::ClockAccountResponseData>,
+    },
+    UnionShape {
+        name: "ClockIntention",
+        forms: &[
+            ("KnownClockIntention", crate::several_forms::Members::Other),
+            ("Other", crate::several_forms::Members::Other),
+        ],
+        read_and_write: crate::decode::as_sent::<crate::types::ClockIntention>,
+    },
+    UnionShape {
+        name: "ErlcRecordType",
+        forms: &[
+            ("KnownErlcRecordType", crate::several_forms::Members::Other),
+            ("Other", crate::several_forms::Members::Other),
+        ],
+        read_and_write: crate::decode::as_sent::<crate::types::ErlcRecordType>,
+    },
+    UnionShape {
+        name: "ErlcTeam",
+        forms: &[
+            ("KnownErlcTeam", crate::several_forms::Members::Other),
+            ("Other", crate::several_forms::Members::Other),
+        ],
+        read_and_write: crate::decode::as_sent::<crate::types::ErlcTeam>,
+    },
+    UnionShape {
+        name: "ForceSyncResponseData",
+        forms: &[
+            ("Message", crate::several_forms::Members::Other),
+            ("Details", crate::several_forms::Members::Other),
+        ],
+        read_and_write: crate::decode::as_sent::<crate::types::ForceSyncResponseData>,
+    },
+    UnionShape {
+        name: "GetAceConfigResponseData",
+        forms: &[
+            ("Mappings", crate::several_forms::Members::ListOf(&["principal", "ranks"])),
+            ("AceConfig", crate::several_forms::Members::Object(&["mappings"])),
+        ],
+        read_and_write: crate::decode::as_sent::<crate::types::GetAceConfigResponseData>,
+    },
+    UnionShape {
+        name: "GetCurrentClockInResponseData",
+        forms: &[
+            (
+                "ClockInRow",
+                crate::several_forms::Members::Object(
+                    &[
+                        "completed",
+                        "endTime",
+                        "id",
+                        "notes",
+                        "objKey",
+                        "startTime",
+                        "type",
+                    ],
+                ),
+            ),
+            ("NotClockedIn", crate::several_forms::Members::Other),
+        ],
+        read_and_write: crate::decode::as_sent::<
+            crate::types::GetCurrentClockInResponseData,
+        >,
+    },
+    UnionShape {
+        name: "GetFormLockStatusResponseData",
+        forms: &[
+            ("Locked", crate::several_forms::Members::Other),
+            ("Text", crate::several_forms::Members::Other),
+            ("Details", crate::several_forms::Members::Other),
+        ],
+        read_and_write: crate::decode::as_sent::<
+            crate::types::GetFormLockStatusResponseData,
+        >,
+    },
+    UnionShape {
+        name: "GetLatestActivityResponseData",
+        forms: &[
+            (
+                "ClockIns",
+                crate::several_forms::Members::ListOf(
+                    &[
+                        "completed",
+                        "endTime",
+                        "id",
+                        "notes",
+                        "objKey",
+                        "startTime",
+                        "type",
+                    ],
+                ),
+            ),
+            (
+                "Activities",
+                crate::several_forms::Members::ListOf(
+                    &[
+                        "accId",
+                        "clearReason",
+                        "end",
+                        "id",
+                        "metadata",
+                        "objKey",
+                        "serverId",
+                        "start",
+                        "status",
+                    ],
+                ),
+            ),
+        ],
+        read_and_write: crate::decode::as_sent::<
+            crate::types::GetLatestActivityResponseData,
+        >,
+    },
+    UnionShape {
+        name: "GetMemberPointsResponseData",
+        forms: &[
+            ("Total", crate::several_forms::Members::Other),
+            ("MemberPointsDetails", crate::several_forms::Members::Object(&["points"])),
+        ],
+        read_and_write: crate::decode::as_sent::<
+            crate::types::GetMemberPointsResponseData,
+        >,
+    },
+    UnionShape {
+        name: "GetPlayerQueueResponseData",
+        forms: &[
+            ("Length", crate::several_forms::Members::Other),
+            ("Players", crate::several_forms::Members::Other),
+        ],
+        read_and_write: crate::decode::as_sent::<
+            crate::types::GetPlayerQueueResponseData,
+        >,
+    },
+    UnionShape {
+        name: "GetTemplateSubmissionsResponseData",
+        forms: &[
+            (
+                "TemplateSubmissionsPage",
+                crate::several_forms::Members::Object(&["count", "forms"]),
+            ),
+            (
+                "List",
+                crate::several_forms::Members::ListOf(
+                    &[
+                        "formComments",
+                        "formContextUser",
+                        "formId",
+                        "formReplySettings",
+                        "formStructure",
+                        "formSubmitter",
+                        "formTemplateId",
+                        "formType",
+                        "lastActionTime",
+                        "relatedUsers",
+                        "showInProfile",
+                        "stageGroupId",
+                        "stageId",
+                        "stageInfoBackup",
+                        "stages",
+                        "submissionTime",
+                        "sysStatus",
+                    ],
+                ),
+            ),
+        ],
+        read_and_write: crate::decode::as_sent::<
+            crate::types::GetTemplateSubmissionsResponseData,
+        >,
+    },
+    UnionShape {
+        name: "IdentifierType",
+        forms: &[
+            ("KnownIdentifierType", crate::several_forms::Members::Other),
+            ("Other", crate::several_forms::Members::Other),
+        ],
+        read_and_write: crate::decode::as_sent::<crate::types::IdentifierType>,
+    },
+    UnionShape {
+        name: "LatestActivityType",
+        forms: &[
+            ("KnownLatestActivityType", crate::several_forms::Members::Other),
+            ("Other", crate::several_forms::Members::Other),
+        ],
+        read_and_write: crate::decode::as_sent::<crate::types::LatestActivityType>,
+    },
+    UnionShape {
+        name: "MemberRecordHistory",
+        forms: &[
+            ("ByTimestamp", crate::several_forms::Members::Other),
+            (
+                "List",
+                crate::several_forms::Members::ListOf(
+                    &[
+                        "action",
+                        "metadata",
+                        "points",
+                        "reason",
+                        "source",
+                        "sourceId",
+                        "timestamp",
+                    ],
+                ),
+            ),
+        ],
+        read_and_write: crate::decode::as_sent::<crate::types::MemberRecordHistory>,
+    },
+    UnionShape {
+        name: "MemberRecordList",
+        forms: &[
+            (
+                "List",
+                crate::several_forms::Members::ListOf(
+                    &[
+                        "accId",
+                        "createdAt",
+                        "expired",
+                        "history",
+                        "id",
+                        "metadata",
+                        "points",
+                        "reason",
+                        "source",
+                        "sourceId",
+                        "status",
+                        "updatedAt",
+                    ],
+                ),
+            ),
+            (
+                "MemberRecord",
+                crate::several_forms::Members::Object(
+                    &[
+                        "accId",
+                        "createdAt",
+                        "expired",
+                        "history",
+                        "id",
+                        "metadata",
+                        "points",
+                        "reason",
+                        "source",
+                        "sourceId",
+                        "status",
+                        "updatedAt",
+                    ],
+                ),
+            ),
+        ],
+        read_and_write: crate::decode::as_sent::<crate::types::MemberRecordList>,
+    },
+    UnionShape {
+        name: "RecordId",
+        forms: &[
+            ("Text", crate::several_forms::Members::Other),
+            ("Number", crate::several_forms::Members::Other),
+        ],
+        read_and_write: crate::decode::as_sent::<crate::types::RecordId>,
+    },
+    UnionShape {
+        name: "ResponseMeta",
+        forms: &[
+            (
+                "MetaFields",
+                crate::several_forms::Members::Object(&["path", "timestamp"]),
+            ),
+            ("Unrecognized", crate::several_forms::Members::Other),
+        ],
+        read_and_write: crate::decode::as_sent::<crate::types::ResponseMeta>,
+    },
+    UnionShape {
+        name: "RsvpResult",
+        forms: &[
+            ("KnownRsvpResult", crate::several_forms::Members::Other),
+            ("Other", crate::several_forms::Members::Other),
+        ],
+        read_and_write: crate::decode::as_sent::<crate::types::RsvpResult>,
+    },
+    UnionShape {
+        name: "SearchAccountsResponseData",
+        forms: &[
+            (
+                "AccountSearchResult",
+                crate::several_forms::Members::Object(&["items", "total"]),
+            ),
+            (
+                "List",
+                crate::several_forms::Members::ListOf(
+                    &[
+                        "accId",
+                        "accName",
+                        "activeApiIds",
+                        "apiIdPreference",
+                        "apiIds",
+                        "archived",
+                        "banExpiration",
+                        "banInfo",
+                        "banned",
+                        "bio",
+                        "clockData",
+                        "comName",
+                        "comStatus",
+                        "customUniqueId",
+                        "discordId",
+                        "identifiers",
+                        "joinDate",
+                        "lastLogin",
+                        "notificationPreferences",
+                        "owner",
+                        "profileFields",
+                        "ranks",
+                        "robloxId",
+                        "sysStatus",
+                        "teamspeakId",
+                        "uniqueId",
+                    ],
+                ),
+            ),
+        ],
+        read_and_write: crate::decode::as_sent::<
+            crate::types::SearchAccountsResponseData,
+        >,
+    },
+    UnionShape {
+        name: "ServerFramework",
+        forms: &[
+            ("KnownServerFramework", crate::several_forms::Members::Other),
+            ("Other", crate::several_forms::Members::Other),
+        ],
+        read_and_write: crate::decode::as_sent::<crate::types::ServerFramework>,
+    },
+    UnionShape {
+        name: "ServerPort",
+        forms: &[
+            ("Text", crate::several_forms::Members::Other),
+            ("Number", crate::several_forms::Members::Other),
+        ],
+        read_and_write: crate::decode::as_sent::<crate::types::ServerPort>,
+    },
+    UnionShape {
+        name: "SetAccountNameResponseData",
+        forms: &[
+            ("Message", crate::several_forms::Members::Other),
+            ("Details", crate::several_forms::Members::Other),
+        ],
+        read_and_write: crate::decode::as_sent::<
+            crate::types::SetAccountNameResponseData,
+        >,
+    },
+];
 /// The operations (by Rust name) whose success answer has a JSON body, sorted.
 pub const OPERATIONS_WITH_SUCCESS_BODY: &[&str] = &[
     "activity_tracker",

@@ -193,6 +193,7 @@ mod rate_limit;
 mod redis_limiter;
 mod requirements;
 mod retry;
+mod several_forms;
 mod time;
 mod transport;
 
