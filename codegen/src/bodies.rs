@@ -225,7 +225,9 @@ pub fn unions_in(file: &syn::File) -> Vec<Union> {
         .unwrap_or_default();
     let struct_members = |name: &str| -> Option<Vec<String>> {
         items.iter().find_map(|item| match item {
-            syn::Item::Struct(structure) if structure.ident == name => Some(json_members(structure)),
+            syn::Item::Struct(structure) if structure.ident == name => {
+                Some(json_members(structure))
+            }
             _ => None,
         })
     };
@@ -283,7 +285,11 @@ fn json_members(structure: &syn::ItemStruct) -> Vec<String> {
         };
         let mut rename = None;
         let mut flatten = false;
-        for attribute in field.attrs.iter().filter(|attribute| attribute.path().is_ident("serde")) {
+        for attribute in field
+            .attrs
+            .iter()
+            .filter(|attribute| attribute.path().is_ident("serde"))
+        {
             let _ = attribute.parse_nested_meta(|meta| {
                 if meta.path.is_ident("rename") {
                     let value: syn::LitStr = meta.value()?.parse()?;
@@ -298,7 +304,9 @@ fn json_members(structure: &syn::ItemStruct) -> Vec<String> {
             });
         }
         if !flatten {
-            names.push(rename.unwrap_or_else(|| ident.to_string().trim_start_matches("r#").to_owned()));
+            names.push(
+                rename.unwrap_or_else(|| ident.to_string().trim_start_matches("r#").to_owned()),
+            );
         }
     }
     names.sort();
@@ -474,8 +482,12 @@ pub fn source(spec_file: &str, bodies: &Bodies, header: &str) -> Result<String, 
         let forms = union.forms.iter().map(|form| {
             let variant = &form.variant;
             let members = match &form.members {
-                FormMembers::Object(names) => quote! { crate::several_forms::Members::Object(&[#(#names),*]) },
-                FormMembers::ListOf(names) => quote! { crate::several_forms::Members::ListOf(&[#(#names),*]) },
+                FormMembers::Object(names) => {
+                    quote! { crate::several_forms::Members::Object(&[#(#names),*]) }
+                }
+                FormMembers::ListOf(names) => {
+                    quote! { crate::several_forms::Members::ListOf(&[#(#names),*]) }
+                }
                 FormMembers::Other => quote! { crate::several_forms::Members::Other },
             };
             quote! { (#variant, #members) }

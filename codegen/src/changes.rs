@@ -359,9 +359,11 @@ impl Comparison<'_, '_> {
             self.push(
                 Impact::Breaking,
                 if new_idempotent {
-                    "retry rule changed: now repeated after a 5XX, timeout or reset (idempotent)".to_owned()
+                    "retry rule changed: now repeated after a 5XX, timeout or reset (idempotent)"
+                        .to_owned()
                 } else {
-                    "retry rule changed: no longer repeated once it may have run (not idempotent)".to_owned()
+                    "retry rule changed: no longer repeated once it may have run (not idempotent)"
+                        .to_owned()
                 },
             );
         }
@@ -369,7 +371,8 @@ impl Comparison<'_, '_> {
             self.push(
                 Impact::Breaking,
                 if new_safe {
-                    "now safe (changes nothing): a failed call never may have taken effect".to_owned()
+                    "now safe (changes nothing): a failed call never may have taken effect"
+                        .to_owned()
                 } else {
                     "no longer safe: a failed call may have taken effect".to_owned()
                 },

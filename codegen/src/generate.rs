@@ -141,7 +141,10 @@ pub(crate) fn format_rust(
     Ok(prettyplease::unparse(&parse_rust(spec_file, tokens)?))
 }
 
-fn parse_rust(spec_file: &str, tokens: proc_macro2::TokenStream) -> Result<syn::File, CodegenError> {
+fn parse_rust(
+    spec_file: &str,
+    tokens: proc_macro2::TokenStream,
+) -> Result<syn::File, CodegenError> {
     syn::parse2::<syn::File>(tokens).map_err(|error| CodegenError::Format {
         file: spec_file.to_owned(),
         message: error.to_string(),
@@ -178,7 +181,12 @@ fn sends_the_client_error(file: &mut syn::File) -> usize {
         let syn::Type::Path(self_type) = implementation.self_ty.as_ref() else {
             continue;
         };
-        let Some(builder) = self_type.path.segments.last().map(|segment| segment.ident.clone()) else {
+        let Some(builder) = self_type
+            .path
+            .segments
+            .last()
+            .map(|segment| segment.ident.clone())
+        else {
             continue;
         };
         let mut wrapper = None;
@@ -199,7 +207,9 @@ fn sends_the_client_error(file: &mut syn::File) -> usize {
                 .cloned()
                 .collect();
             function.sig.ident = syn::Ident::new(GENERATED_SEND, function.sig.ident.span());
-            function.attrs.retain(|attribute| !attribute.path().is_ident("doc"));
+            function
+                .attrs
+                .retain(|attribute| !attribute.path().is_ident("doc"));
             function.attrs.push(syn::parse_quote! {
                 #[doc = " progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead."]
             });
@@ -274,7 +284,9 @@ fn keeps_every_member(file: &mut syn::File) {
                 continue;
             };
             let kept = derived.iter().filter(|path| {
-                path.segments.last().is_none_or(|segment| segment.ident != "Deserialize")
+                path.segments
+                    .last()
+                    .is_none_or(|segment| segment.ident != "Deserialize")
             });
             *attribute = syn::parse_quote!(#[derive(#(#kept),*)]);
         }

@@ -110,7 +110,9 @@ pub fn semantics(spec: &OpenAPI) -> (Vec<OperationSemantics>, Vec<LintFinding>) 
         if safe && !idempotent {
             report(
                 IDEMPOTENT_EXTENSION,
-                format!("a safe operation (`{SAFE_EXTENSION}`) is idempotent: it cannot be `{IDEMPOTENT_EXTENSION}: false`"),
+                format!(
+                    "a safe operation (`{SAFE_EXTENSION}`) is idempotent: it cannot be `{IDEMPOTENT_EXTENSION}: false`"
+                ),
             );
         }
         table.push(OperationSemantics {

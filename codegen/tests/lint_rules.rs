@@ -728,7 +728,11 @@ fn safety_and_idempotency_are_booleans_and_agree() {
         (table[0].safe, table[0].idempotent)
     };
     let mut spec = valid_spec();
-    assert_eq!(semantics(&spec), (false, true), "a DELETE: idempotent by its method");
+    assert_eq!(
+        semantics(&spec),
+        (false, true),
+        "a DELETE: idempotent by its method"
+    );
     operation(&mut spec)["x-sonoran-idempotent"] = json!(false);
     assert_accepted_and_generates(&spec);
     assert_eq!(semantics(&spec), (false, false));

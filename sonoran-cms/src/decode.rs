@@ -101,6 +101,9 @@ fn closest_form(body: &[u8], path: &serde_path_to_error::Path, found: &mut Decod
         if inner.path != "." {
             found.path = if found.path == "." {
                 inner.path.clone()
+            } else if inner.path.starts_with('[') {
+                // A list's item: `data[1].completed`, not `data.[1].completed`.
+                format!("{}{}", found.path, inner.path)
             } else {
                 format!("{}.{}", found.path, inner.path)
             };

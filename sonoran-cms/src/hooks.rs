@@ -180,12 +180,10 @@ async fn execute(
                 };
                 // A backend must give up at the deadline; one that does not
                 // (a caller's own) is cut off there all the same.
-                let acquired = tokio::time::timeout_at(
-                    deadline,
-                    settings.rate_limit_backend.acquire(request),
-                )
-                .await
-                .unwrap_or(Err(AcquireError::NoSlotBeforeDeadline { opens_in: None }));
+                let acquired =
+                    tokio::time::timeout_at(deadline, settings.rate_limit_backend.acquire(request))
+                        .await
+                        .unwrap_or(Err(AcquireError::NoSlotBeforeDeadline { opens_in: None }));
                 match acquired {
                     Ok(permit) => Some(permit),
                     Err(AcquireError::NoSlotBeforeDeadline { opens_in }) => {
@@ -351,9 +349,7 @@ fn reach(outcome: AttemptOutcome) -> AttemptReach {
     match outcome {
         AttemptOutcome::ConnectionFailed => AttemptReach::NotSent,
         outcome if may_have_taken_effect(outcome) => AttemptReach::OutcomeUnknown,
-        AttemptOutcome::Response { status, .. }
-            if matches!(status.as_u16(), 408 | 429 | 503) =>
-        {
+        AttemptOutcome::Response { status, .. } if matches!(status.as_u16(), 408 | 429 | 503) => {
             AttemptReach::Refused
         }
         _ => AttemptReach::Answered,
@@ -375,7 +371,10 @@ fn may_have_taken_effect(outcome: AttemptOutcome) -> bool {
 }
 
 /// What an attempt that is about to be retried ended in, for the final error.
-fn attempt_record(result: &Result<reqwest::Response, AttemptError>, outcome: AttemptOutcome) -> Attempt {
+fn attempt_record(
+    result: &Result<reqwest::Response, AttemptError>,
+    outcome: AttemptOutcome,
+) -> Attempt {
     let not_sent = matches!(outcome, AttemptOutcome::ConnectionFailed);
     let (status, description) = match result {
         Ok(response) => (Some(response.status()), response.status().to_string()),

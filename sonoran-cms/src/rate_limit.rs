@@ -532,7 +532,12 @@ mod tests {
     async fn an_unsent_permit_gives_its_slot_back_at_once() {
         let limiter = limiter();
         let start = Instant::now();
-        drop(limiter.acquire(per_minute(1), None).await.expect("a free slot"));
+        drop(
+            limiter
+                .acquire(per_minute(1), None)
+                .await
+                .expect("a free slot"),
+        );
         let _again = limiter
             .acquire(per_minute(1), None)
             .await
@@ -543,7 +548,10 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_request_that_never_left_gives_its_slot_back() {
         let limiter = limiter();
-        let mut permit = limiter.acquire(per_minute(1), None).await.expect("a free slot");
+        let mut permit = limiter
+            .acquire(per_minute(1), None)
+            .await
+            .expect("a free slot");
         permit.mark_sent();
         // The connection failed before the request was written.
         permit.mark_not_sent();
@@ -597,7 +605,10 @@ mod tests {
         }
         let deadline = Instant::now() + Duration::from_secs(1);
         assert!(
-            limiter.acquire(per_minute(9), Some(deadline)).await.is_err(),
+            limiter
+                .acquire(per_minute(9), Some(deadline))
+                .await
+                .is_err(),
             "the old limit is spent"
         );
         complete_one_request(&limiter, per_minute(10)).await;

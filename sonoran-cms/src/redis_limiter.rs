@@ -154,9 +154,11 @@ const DEFAULT_BREAKER_OPEN_FOR: Duration = Duration::from_secs(10);
 /// backoff for at most [`max_unavailable_wait`](Self::max_unavailable_wait)
 /// (3 s by default, never past the call's deadline), then fails with
 /// [`Error::RateLimiterUnavailable`](crate::Error::RateLimiterUnavailable);
-/// nothing is sent without a slot. After 5 failed asks in a row the circuit
-/// opens ([`circuit_breaker`](Self::circuit_breaker)): for 10 s calls fail at
-/// once without asking Redis, then Redis is asked again. With
+/// nothing is sent without a slot. Once asks have failed 5 times in a row for
+/// longer than that wait, the circuit opens
+/// ([`circuit_breaker`](Self::circuit_breaker)): for 10 s calls fail at once
+/// without asking Redis, then Redis is asked again. A restart shorter than the
+/// wait only delays calls. With
 /// [`fall_back_to_in_process`](Self::fall_back_to_in_process), a call that
 /// cannot reach Redis uses this process's own limiter instead, with a logged
 /// warning: the call goes through, but the processes no longer share the limit.
@@ -185,11 +187,13 @@ struct Inner {
     address: String,
 }
 
-/// The circuit breaker: failed asks in a row, and until when Redis is not asked.
+/// The circuit breaker: failed asks in a row, since when Redis has been
+/// failing, and until when it is not asked.
 struct Breaker {
     opens_after: u32,
     open_for: Duration,
     failures_in_a_row: AtomicU32,
+    failing_since: Mutex<Option<Instant>>,
     open_until: Mutex<Option<Instant>>,
 }
 
@@ -199,13 +203,17 @@ impl Breaker {
             opens_after: opens_after.max(1),
             open_for,
             failures_in_a_row: AtomicU32::new(0),
+            failing_since: Mutex::new(None),
             open_until: Mutex::new(None),
         }
     }
 
     /// How long the circuit stays open, if it is.
     fn open_for(&self, now: Instant) -> Option<Duration> {
-        let open_until = *self.open_until.lock().unwrap_or_else(PoisonError::into_inner);
+        let open_until = *self
+            .open_until
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         open_until
             .filter(|until| *until > now)
             .map(|until| until - now)
@@ -213,16 +221,35 @@ impl Breaker {
 
     fn succeeded(&self) {
         self.failures_in_a_row.store(0, Ordering::Relaxed);
-        *self.open_until.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        *self
+            .failing_since
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = None;
+        *self
+            .open_until
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = None;
     }
 
-    fn failed(&self, now: Instant) {
+    /// Records a failed ask. The circuit opens once asks have failed
+    /// `opens_after` times in a row for at least `outage`: a restart shorter
+    /// than a call's wait for Redis delays calls, a longer outage fails them
+    /// fast (many waiting calls fail many asks in the first milliseconds).
+    fn failed(&self, now: Instant, outage: Duration) {
         let failures = self
             .failures_in_a_row
             .fetch_add(1, Ordering::Relaxed)
             .saturating_add(1);
-        if failures >= self.opens_after {
-            *self.open_until.lock().unwrap_or_else(PoisonError::into_inner) =
+        let since = *self
+            .failing_since
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get_or_insert(now);
+        if failures >= self.opens_after && now.saturating_duration_since(since) >= outage {
+            *self
+                .open_until
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) =
                 Some(crate::time::after(now, self.open_for));
         }
     }
@@ -303,9 +330,10 @@ impl RedisRateLimiter {
         self.with(|inner| inner.max_unavailable_wait = wait)
     }
 
-    /// After `failures` failed asks in a row (default 5; at least 1), Redis is
-    /// not asked for `open_for` (default 10 s): calls fail, or fall back, at
-    /// once. The next ask after that closes the circuit if Redis answers.
+    /// After `failures` failed asks in a row (default 5; at least 1) over at
+    /// least [`max_unavailable_wait`](Self::max_unavailable_wait), Redis is not
+    /// asked for `open_for` (default 10 s): calls fail, or fall back, at once.
+    /// The next ask after that closes the circuit if Redis answers.
     #[must_use]
     pub fn circuit_breaker(self, failures: u32, open_for: Duration) -> Self {
         self.with(|inner| inner.breaker = Breaker::new(failures, open_for))
@@ -478,8 +506,10 @@ impl RateLimitBackend for RedisRateLimiter {
                                     opens_in
                                 }
                                 None => {
-                                    let pause = in_flight_poll.mul_f64(0.75 + fastrand::f64() / 2.0);
-                                    in_flight_poll = (in_flight_poll * 2).min(LONGEST_IN_FLIGHT_POLL);
+                                    let pause =
+                                        in_flight_poll.mul_f64(0.75 + fastrand::f64() / 2.0);
+                                    in_flight_poll =
+                                        (in_flight_poll * 2).min(LONGEST_IN_FLIGHT_POLL);
                                     pause
                                 }
                             };
@@ -487,7 +517,9 @@ impl RateLimitBackend for RedisRateLimiter {
                             None
                         }
                         Err(message) => {
-                            inner.breaker.failed(Instant::now());
+                            inner
+                                .breaker
+                                .failed(Instant::now(), inner.max_unavailable_wait);
                             Some(message)
                         }
                     }
@@ -505,8 +537,10 @@ impl RateLimitBackend for RedisRateLimiter {
                     return fallback.acquire(request).await;
                 }
                 let since = *unavailable_since.get_or_insert(now);
-                let give_up_at = crate::time::after(since, inner.max_unavailable_wait).min(request.deadline);
-                if inner.breaker.open_for(Instant::now()).is_some() || Instant::now() >= give_up_at {
+                let give_up_at =
+                    crate::time::after(since, inner.max_unavailable_wait).min(request.deadline);
+                if inner.breaker.open_for(Instant::now()).is_some() || Instant::now() >= give_up_at
+                {
                     drop(slot.take());
                     return Err(AcquireError::Unavailable { message });
                 }

@@ -136,7 +136,8 @@ pub(crate) enum Because {
 /// The one retry rule: whether an attempt that ended in `outcome` is repeated
 /// (before counting retries and waits), and why.
 pub(crate) fn retry_rule(outcome: AttemptOutcome, idempotent: bool) -> Option<(Wait, Because)> {
-    let requested_or_backoff = |requested: Option<Duration>| requested.map_or(Wait::Backoff, Wait::Requested);
+    let requested_or_backoff =
+        |requested: Option<Duration>| requested.map_or(Wait::Backoff, Wait::Requested);
     match outcome {
         AttemptOutcome::Response {
             status,
@@ -198,8 +199,10 @@ fn backoff(policy: &RetryPolicy, retries_done: u32, jitter_fraction: f64) -> Dur
         .min(policy.max_retry_wait)
         .min(crate::time::FAR_FUTURE);
     // Within FAR_FUTURE, the product of a fraction of at most 1 always fits.
-    Duration::try_from_secs_f64(exponential.as_secs_f64() * (0.5 + 0.5 * jitter_fraction.clamp(0.0, 1.0)))
-        .unwrap_or(exponential)
+    Duration::try_from_secs_f64(
+        exponential.as_secs_f64() * (0.5 + 0.5 * jitter_fraction.clamp(0.0, 1.0)),
+    )
+    .unwrap_or(exponential)
 }
 
 /// The delay a response asks for: `Retry-After` (seconds or an HTTP date), else

@@ -33,7 +33,10 @@ mod tests {
     fn the_longest_durations_saturate() {
         let now = Instant::now();
         assert_eq!(after(now, Duration::MAX), now + FAR_FUTURE);
-        assert_eq!(after(now, Duration::from_secs(5)), now + Duration::from_secs(5));
+        assert_eq!(
+            after(now, Duration::from_secs(5)),
+            now + Duration::from_secs(5)
+        );
         assert_eq!(millis(Duration::MAX), millis(FAR_FUTURE));
         assert_eq!(millis(Duration::from_millis(1_500)), 1_500);
     }

@@ -142,9 +142,15 @@ async fn a_server_that_caps_its_pages_still_gives_every_item() {
             (0..count as i64).collect::<Vec<_>>(),
             "{count} items, asked {page_size}, capped at {cap}"
         );
-        assert_eq!(server.requests().len(), expected_pages, "{count}/{page_size}/{cap}");
+        assert_eq!(
+            server.requests().len(),
+            expected_pages,
+            "{count}/{page_size}/{cap}"
+        );
         assert!(
-            takes(&server).iter().all(|take| *take == Some(expected_take)),
+            takes(&server)
+                .iter()
+                .all(|take| *take == Some(expected_take)),
             "{:?}",
             takes(&server)
         );

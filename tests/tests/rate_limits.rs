@@ -219,11 +219,9 @@ async fn a_real_loopback_server_with_a_scaled_window_rejects_nothing() {
     let client = Client::builder("scaled-window-key")
         .base_url(server.base_url())
         .retry_policy(RetryPolicy::none())
-        .rate_limits(RateLimits::uniform(RateLimit::per_window(
-            3,
-            Duration::from_secs(1),
-        )
-        .expect("a valid limit")))
+        .rate_limits(RateLimits::uniform(
+            RateLimit::per_window(3, Duration::from_secs(1)).expect("a valid limit"),
+        ))
         .build()
         .expect("a client");
     let succeeded = burst(&[client], 12).await;

@@ -160,10 +160,7 @@ async fn current_session_sends_the_server_id_as_a_query_parameter() {
 #[tokio::test]
 async fn current_session_without_a_server_id_is_refused_before_sending() {
     let (server, client) = serve(CannedResponse::empty(200)).await;
-    let outcome = client
-        .get_current_session()
-        .send()
-        .await;
+    let outcome = client.get_current_session().send().await;
     assert!(
         matches!(&outcome, Err(sonoran_cms::Error::InvalidRequest { message }) if message.contains("server_id")),
         "{outcome:?}"

@@ -1,0 +1,544 @@
+//! The runtime's promises, each tested as a kind on loopback (or, with paused
+//! time, through a [`Transport`]): the API's message through `?` into any
+//! error type; no panic on the longest durations; one budget per key and
+//! operation whatever each client's limit; every call ends by its deadline
+//! whoever sends it and however slowly the body comes; a request that never
+//! left gives its slot back; an answer of several forms never loses members;
+//! retries follow the operation's safety and idempotency, not its method.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use serde_json::json;
+use sonoran_cms::types::{
+    AccountIdentity, KnownLatestActivityType, LatestActivityType, StartSessionRequest,
+    VerifyWhitelistRequest,
+};
+use sonoran_cms::{
+    BoxFuture, Client, Error, RateLimit, RateLimits, RetryPolicy, Transport, reqwest,
+};
+use sonoran_cms_tests::loopback::{CannedResponse, LoopbackServer, refusing_base_url};
+use sonoran_cms_tests::{TEST_ACCOUNT_ID, TEST_API_KEY, test_client_builder};
+
+fn account() -> uuid::Uuid {
+    TEST_ACCOUNT_ID.parse().expect("a UUID")
+}
+
+// 1. The natural code (`?` into anyhow, Box<dyn Error>, `unwrap`) shows the API's
+//    message, never progenitor's placeholder.
+
+async fn read_account_with_anyhow(client: &Client) -> anyhow::Result<()> {
+    client.get_account().account_id(account()).await?;
+    Ok(())
+}
+
+async fn read_account_boxed(client: &Client) -> Result<(), Box<dyn std::error::Error>> {
+    let answer = client.get_account().account_id(account()).send().await?;
+    drop(answer);
+    Ok(())
+}
+
+#[tokio::test]
+async fn question_mark_into_any_error_type_keeps_the_apis_message() {
+    let (server, client) = sonoran_cms_tests::serve(CannedResponse::with_body(
+        404,
+        "application/problem+json",
+        r#"{"title": "Not Found", "status": 404, "detail": "ACCOUNT_NOT_FOUND"}"#,
+    ))
+    .await;
+    let through_anyhow = read_account_with_anyhow(&client)
+        .await
+        .expect_err("404")
+        .to_string();
+    let boxed = read_account_boxed(&client)
+        .await
+        .expect_err("404")
+        .to_string();
+    for message in [&through_anyhow, &boxed] {
+        assert!(message.contains("ACCOUNT_NOT_FOUND"), "{message}");
+        assert!(message.contains("404"), "{message}");
+        assert!(!message.contains("Unexpected Response"), "{message}");
+        assert!(!message.contains("no.url.provided"), "{message}");
+        assert!(!message.contains(TEST_API_KEY), "{message}");
+    }
+    // What `unwrap` prints is the error's `Debug`: the status and the detail.
+    let debug = format!(
+        "{:?}",
+        client
+            .get_account()
+            .account_id(account())
+            .await
+            .expect_err("404")
+    );
+    assert!(debug.contains("ACCOUNT_NOT_FOUND"), "{debug}");
+    assert_eq!(server.requests().len(), 3);
+}
+
+#[tokio::test]
+async fn an_unavailable_shared_limiter_reads_as_such_through_anyhow() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .expect("a free port");
+    let limiter = sonoran_cms::RedisRateLimiter::new(&format!("redis://127.0.0.1:{port}/"))
+        .expect("a URL")
+        .max_unavailable_wait(Duration::from_millis(100));
+    let server = LoopbackServer::start(CannedResponse::empty(200))
+        .await
+        .expect("the server starts");
+    let client = test_client_builder(&server.base_url())
+        .rate_limit_backend(limiter)
+        .build()
+        .expect("a client");
+    let message = read_account_with_anyhow(&client)
+        .await
+        .expect_err("no slot")
+        .to_string();
+    assert!(message.contains("shared rate limiter"), "{message}");
+    assert!(
+        !message.contains("504"),
+        "not a made-up gateway timeout: {message}"
+    );
+    assert!(server.requests().is_empty());
+}
+
+// 3. The longest durations saturate: no overflow panic anywhere.
+
+#[tokio::test]
+async fn the_longest_durations_never_panic() {
+    let servers = LoopbackServer::start(CannedResponse::with_body(
+        200,
+        "application/json",
+        r#"{"success": true, "data": {"servers": []}}"#,
+    ))
+    .await
+    .expect("the server starts");
+    let once_ever = RateLimit::per_window(1, Duration::MAX).expect("a valid limit");
+    let unbounded = |base_url: String, deadline: Duration, rate_limits: RateLimits| {
+        Client::builder(TEST_API_KEY)
+            .base_url(base_url)
+            .timeout(Duration::MAX)
+            .deadline(deadline)
+            .retry_policy(RetryPolicy {
+                max_retries: u32::MAX,
+                max_retry_wait: Duration::MAX,
+                initial_backoff: Duration::MAX,
+                ..RetryPolicy::default()
+            })
+            .rate_limits(rate_limits)
+            .build()
+            .expect("a client")
+    };
+    // No deadline, no attempt timeout, one request a hundred years.
+    unbounded(
+        servers.base_url(),
+        Duration::MAX,
+        RateLimits::uniform(once_ever),
+    )
+    .get_servers()
+    .await
+    .expect("the one request");
+    // That request is spent: a second call fails at once (no slot before its
+    // deadline), and says so.
+    let error = unbounded(
+        servers.base_url(),
+        Duration::from_secs(5),
+        RateLimits::uniform(once_ever),
+    )
+    .get_servers()
+    .await
+    .expect_err("no slot");
+    assert!(matches!(error, Error::Timeout { .. }), "{error:?}");
+    assert!(error.to_string().contains("no free slot"), "{error}");
+    assert_eq!(servers.requests().len(), 1);
+
+    // A 429 without a delay asks for backoff: a backoff of `Duration::MAX` ends
+    // past the deadline, so the call ends with the 429 at once.
+    let refusing = LoopbackServer::start(CannedResponse::with_body(
+        429,
+        "application/json",
+        r#"{"message": "API rate limit exceeded"}"#,
+    ))
+    .await
+    .expect("the server starts");
+    let error = unbounded(
+        refusing.base_url(),
+        Duration::from_secs(5),
+        RateLimits::disabled(),
+    )
+    .get_servers()
+    .await
+    .expect_err("429");
+    assert_eq!(error.status().map(|status| status.as_u16()), Some(429));
+    assert_eq!(refusing.requests().len(), 1);
+    assert!(matches!(
+        RateLimit::new(0, 60),
+        Err(sonoran_cms::InvalidRateLimit::NoRequests)
+    ));
+}
+
+// 4. One budget per credential, API and operation, whatever each client's limit.
+
+#[tokio::test]
+async fn clients_with_different_limits_for_one_key_share_one_budget() {
+    let server = LoopbackServer::start(CannedResponse::with_body(
+        200,
+        "application/json",
+        r#"{"success": true, "data": {"servers": []}}"#,
+    ))
+    .await
+    .expect("the server starts");
+    // A rolling upgrade: the old build allows 2 a minute, the new one 3, one key.
+    let key = "rolling-upgrade-key";
+    let with_limit = |requests| {
+        Client::builder(key)
+            .base_url(server.base_url())
+            .deadline(Duration::from_secs(2))
+            .rate_limits(RateLimits::documented().with_override(
+                "get_servers",
+                RateLimit::new(requests, 60).expect("a valid limit"),
+            ))
+            .build()
+            .expect("a client")
+    };
+    let (old, new) = (with_limit(2), with_limit(3));
+    let mut sent = 0;
+    for client in [&old, &new, &old, &new, &old, &new] {
+        if client.get_servers().await.is_ok() {
+            sent += 1;
+        }
+    }
+    assert_eq!(sent, 3, "the larger limit, never the sum");
+    assert_eq!(server.requests().len(), 3);
+}
+
+// 5. The deadline holds whoever sends and however slowly the answer comes.
+
+/// A transport that answers after `delay`, with a body that never ends when
+/// `endless_body`.
+struct Slow {
+    delay: Duration,
+    endless_body: bool,
+    status: u16,
+}
+
+impl Transport for Slow {
+    fn execute(
+        &self,
+        _request: reqwest::Request,
+    ) -> BoxFuture<'_, reqwest::Result<reqwest::Response>> {
+        Box::pin(async move {
+            tokio::time::sleep(self.delay).await;
+            let body = if self.endless_body {
+                let endless = futures_util::stream::pending::<Result<Vec<u8>, std::io::Error>>();
+                reqwest::Body::wrap_stream(endless)
+            } else {
+                reqwest::Body::from(r#"{"success": true, "data": {"servers": []}}"#)
+            };
+            let mut response = http::Response::new(body);
+            *response.status_mut() = http::StatusCode::from_u16(self.status).expect("a status");
+            Ok(reqwest::Response::from(response))
+        })
+    }
+}
+
+/// A call through `transport` with a 5 s deadline, on paused time: whether it
+/// ended, and how much (virtual) time it took.
+async fn call_through(transport: impl Transport) -> (Error, Duration) {
+    let client = Client::builder(TEST_API_KEY)
+        .base_url("http://127.0.0.1:9")
+        .deadline(Duration::from_secs(5))
+        .retry_policy(RetryPolicy::none())
+        .transport(transport)
+        .build()
+        .expect("a client");
+    let started = tokio::time::Instant::now();
+    let error = client.get_servers().await.expect_err("no answer in time");
+    (error, started.elapsed())
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_transport_that_takes_an_hour_ends_at_the_deadline() {
+    let (error, took) = call_through(Slow {
+        delay: Duration::from_secs(3_600),
+        endless_body: false,
+        status: 200,
+    })
+    .await;
+    assert!(matches!(error, Error::Timeout { .. }), "{error:?}");
+    assert!(
+        error.to_string().contains("no whole answer within 5.0 s"),
+        "{error}"
+    );
+    assert_eq!(took, Duration::from_secs(5));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_body_that_never_ends_ends_at_the_deadline() {
+    for status in [200, 503] {
+        let (error, took) = call_through(Slow {
+            delay: Duration::ZERO,
+            endless_body: true,
+            status,
+        })
+        .await;
+        assert!(
+            matches!(error, Error::Timeout { .. }),
+            "{status}: {error:?}"
+        );
+        assert_eq!(took, Duration::from_secs(5), "{status}");
+    }
+}
+
+/// A rate-limit backend that never answers (one that ignores the deadline).
+#[derive(Debug)]
+struct NeverAnswers;
+
+impl sonoran_cms::RateLimitBackend for NeverAnswers {
+    fn acquire<'a>(
+        &'a self,
+        _request: sonoran_cms::SlotRequest<'a>,
+    ) -> BoxFuture<'a, Result<Box<dyn sonoran_cms::HeldSlot>, sonoran_cms::AcquireError>> {
+        Box::pin(std::future::pending())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_rate_limit_backend_that_never_answers_ends_at_the_deadline() {
+    let client = Client::builder(TEST_API_KEY)
+        .base_url("http://127.0.0.1:9")
+        .deadline(Duration::from_secs(5))
+        .rate_limit_backend(NeverAnswers)
+        .transport(Slow {
+            delay: Duration::ZERO,
+            endless_body: false,
+            status: 200,
+        })
+        .build()
+        .expect("a client");
+    let started = tokio::time::Instant::now();
+    let error = client.get_servers().await.expect_err("no slot");
+    assert!(matches!(error, Error::Timeout { .. }), "{error:?}");
+    assert_eq!(started.elapsed(), Duration::from_secs(5));
+}
+
+// 6. A request that never left gives its slot back.
+
+#[tokio::test]
+async fn a_connection_that_failed_before_sending_does_not_spend_the_budget() {
+    let base_url = refusing_base_url().await.expect("a refusing port");
+    let client = Client::builder("never-left-key")
+        .base_url(&base_url)
+        .deadline(Duration::from_secs(2))
+        .retry_policy(RetryPolicy::none())
+        .rate_limits(RateLimits::uniform(
+            RateLimit::new(1, 60).expect("a valid limit"),
+        ))
+        .build()
+        .expect("a client");
+    for attempt in 0..3 {
+        let error = client.get_servers().await.expect_err("nothing listens");
+        // Had the first attempt counted, the next would find no slot for 60 s
+        // and end as a timeout before connecting.
+        assert!(
+            matches!(error, Error::Connect { .. }),
+            "call {attempt}: {error:?}"
+        );
+        assert!(!error.may_have_taken_effect());
+    }
+}
+
+// 7. An answer of several forms never loses members: a clock-in list with one
+//    odd field fails, naming the field, instead of becoming activity rows.
+
+#[tokio::test]
+async fn a_clock_in_list_with_an_odd_field_fails_at_that_field() {
+    let row = json!({"id": "55555555-5555-5555-5555-555555555555", "startTime": "2026-04-15T00:00:00.000Z",
+        "endTime": null, "completed": false, "notes": [], "type": "patrol"});
+    let mut odd_completed = row.clone();
+    odd_completed["completed"] = json!(0);
+    let mut no_offset = row.clone();
+    no_offset["startTime"] = json!("2026-04-15T00:00:00");
+    for (rows, path) in [
+        (json!([row.clone(), odd_completed]), "data[1].completed"),
+        (json!([no_offset]), "data[0].startTime"),
+    ] {
+        let body = json!({"success": true, "data": rows}).to_string();
+        let (_server, client) =
+            sonoran_cms_tests::serve(CannedResponse::with_body(200, "application/json", &body))
+                .await;
+        let outcome = client
+            .get_latest_activity()
+            .account_id(account())
+            .type_(LatestActivityType::KnownLatestActivityType(
+                KnownLatestActivityType::Clockin,
+            ))
+            .await;
+        let error = outcome.expect_err("no form keeps every member");
+        let failure = error.decode_failure().expect("a decode failure");
+        assert_eq!(failure.path, path, "{error}");
+        assert!(
+            failure.message.contains("the closest, `ClockIns`"),
+            "{error}"
+        );
+    }
+    // Well-formed rows of either form are read as that form.
+    for (rows, clock_ins) in [
+        (json!([row]), true),
+        (
+            json!([{"id": 7, "accId": TEST_ACCOUNT_ID, "start": "2026-04-15T00:00:00.000Z", "status": true}]),
+            false,
+        ),
+    ] {
+        let body = json!({"success": true, "data": rows}).to_string();
+        let (_server, client) =
+            sonoran_cms_tests::serve(CannedResponse::with_body(200, "application/json", &body))
+                .await;
+        let data = client
+            .get_latest_activity()
+            .account_id(account())
+            .type_(LatestActivityType::KnownLatestActivityType(
+                KnownLatestActivityType::Activity,
+            ))
+            .await
+            .expect("a well-formed answer")
+            .into_inner()
+            .data;
+        assert_eq!(
+            matches!(
+                data,
+                sonoran_cms::types::GetLatestActivityResponseData::ClockIns(_)
+            ),
+            clock_ins,
+            "{data:?}"
+        );
+    }
+}
+
+// 9. Retries follow what the operation does, not its method.
+
+/// A server answering 502 to the first `failures` requests, then `then`.
+async fn failing_then(failures: usize, then: CannedResponse) -> LoopbackServer {
+    let seen = Arc::new(AtomicUsize::new(0));
+    LoopbackServer::start_scripted(Arc::new(move |_, _| {
+        if seen.fetch_add(1, Ordering::SeqCst) < failures {
+            CannedResponse::with_body(502, "text/html", "<html>Bad Gateway</html>")
+        } else {
+            then.clone()
+        }
+    }))
+    .await
+    .expect("the server starts")
+}
+
+fn whitelist_check(client: &Client) -> sonoran_cms::builder::VerifyWhitelist<'_> {
+    client.verify_whitelist().server_id(1_u64).body(
+        VerifyWhitelistRequest::builder()
+            .identity(AccountIdentity::Discord("123456789012345678".into())),
+    )
+}
+
+#[tokio::test]
+async fn a_post_that_only_reads_is_retried_and_never_may_have_taken_effect() {
+    let allowed = CannedResponse::with_body(
+        200,
+        "application/json",
+        r#"{"success": true, "data": "Jane"}"#,
+    );
+    let server = failing_then(2, allowed).await;
+    let client = test_client_builder(&server.base_url())
+        .build()
+        .expect("a client");
+    let answer = whitelist_check(&client)
+        .await
+        .expect("retried after the 502s");
+    assert_eq!(answer.into_inner().data, "Jane");
+    assert_eq!(server.requests().len(), 3);
+
+    let server = failing_then(usize::MAX, CannedResponse::empty(200)).await;
+    let client = test_client_builder(&server.base_url())
+        .build()
+        .expect("a client");
+    let error = whitelist_check(&client).await.expect_err("always 502");
+    assert_eq!(
+        server.requests().len(),
+        3,
+        "retried as far as the policy allows"
+    );
+    assert!(!error.may_have_taken_effect(), "{error}");
+    assert!(
+        !error.to_string().contains("may have taken effect"),
+        "{error}"
+    );
+    assert!(error.is_retryable());
+}
+
+#[tokio::test]
+async fn a_post_that_changes_state_is_not_repeated_once_it_may_have_run() {
+    let server = failing_then(usize::MAX, CannedResponse::empty(201)).await;
+    let client = test_client_builder(&server.base_url())
+        .build()
+        .expect("a client");
+    let error = client
+        .start_session()
+        .body(
+            StartSessionRequest::builder()
+                .server_id(1_u64)
+                .acc_id(account()),
+        )
+        .await
+        .expect_err("502");
+    assert_eq!(server.requests().len(), 1);
+    assert!(error.may_have_taken_effect());
+    // The one rule: what is not retried is not "retryable" either.
+    assert!(!error.is_retryable(), "{error}");
+}
+
+#[tokio::test]
+async fn a_408_is_retried_for_any_operation_and_called_retryable() {
+    let started = CannedResponse::with_body(
+        201,
+        "application/json",
+        r#"{"success": true, "data": {"id": "0b7c9a51-2f55-4b7e-9a63-5d1e3c2b1a00", "serverId": 1}}"#,
+    );
+    let seen = Arc::new(AtomicUsize::new(0));
+    let server = LoopbackServer::start_scripted(Arc::new(move |_, _| {
+        if seen.fetch_add(1, Ordering::SeqCst) == 0 {
+            CannedResponse::empty(408)
+        } else {
+            started.clone()
+        }
+    }))
+    .await
+    .expect("the server starts");
+    let client = test_client_builder(&server.base_url())
+        .build()
+        .expect("a client");
+    client
+        .start_session()
+        .body(
+            StartSessionRequest::builder()
+                .server_id(1_u64)
+                .acc_id(account()),
+        )
+        .await
+        .expect("retried after the 408");
+    assert_eq!(server.requests().len(), 2);
+
+    let (_server, client) = sonoran_cms_tests::serve(CannedResponse::empty(408)).await;
+    let error = client
+        .start_session()
+        .body(
+            StartSessionRequest::builder()
+                .server_id(1_u64)
+                .acc_id(account()),
+        )
+        .await
+        .expect_err("408");
+    assert!(error.is_retryable(), "{error}");
+    assert!(
+        !error.may_have_taken_effect(),
+        "the server did not get it whole"
+    );
+}
