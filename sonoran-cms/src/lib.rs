@@ -77,26 +77,35 @@
 //!
 //! Each operation has its documented limit per API key ([`RateLimits`]): a call
 //! over it waits for a slot, and clients with the same key in one process share
-//! it. [`RetryPolicy`] retries 429 and 503 after `Retry-After`, connection
-//! failures, and idempotent requests after a 5XX, a timeout or a reset (except an
-//! operation the spec marks as not safe to repeat once it may have run,
-//! `cancel_session`). No redirect is followed. Every call ends within its
-//! deadline (300 s by default; 30 s per attempt).
+//! one count per operation, each admitting against its own limit. An attempt
+//! that provably never left (no connection) gives its slot back.
+//! [`RetryPolicy`] retries 429, 408 and 503 after `Retry-After`, connection
+//! failures, and idempotent operations after a 5XX, a timeout or a reset.
+//! Whether an operation is safe and idempotent is data in the spec, defaulting
+//! from its method: `verify_whitelist` is a POST that only reads, and
+//! `cancel_session` a DELETE that is not repeated once it may have run.
+//! [`Error::is_retryable`] asks the same rule. No redirect is followed. Every
+//! call ends within its deadline (300 s by default; 30 s per attempt),
+//! whatever it waits for: a slot, the transport, a slow body. Every duration
+//! may be as long as `Duration::MAX`.
 //!
 //! Processes that share one API key (several game servers and a bot) keep the
 //! limit together only with a shared backend: [`ClientBuilder::rate_limit_backend`]
 //! with `RedisRateLimiter` (feature `redis`) keeps every process's slots in one
 //! Redis, under the same rules. When Redis cannot be asked, a call waits for it
-//! until its deadline and then fails with [`Error::RateLimiterUnavailable`]
-//! (nothing is sent without a slot), or, if chosen, uses this process's own
-//! limiter with a logged warning.
+//! a few seconds at most (never past its deadline) and then fails with
+//! [`Error::RateLimiterUnavailable`] (nothing is sent without a slot), or, if
+//! chosen, uses this process's own limiter with a logged warning; after an
+//! outage a circuit breaker fails calls at once for a while.
 //!
 //! # Paging
 //!
 //! The paged operations (`get_accounts`, `get_template_submissions`,
 //! `get_roster_contents`) stream their items with `.items(page_size)`: pages
-//! are fetched lazily through the limiter, the stream ends after the last page,
-//! `.max_items(n)` caps it, and an error ends it after the items already yielded
+//! are fetched lazily through the limiter, each asks for at most the API's
+//! largest page, the stream ends when the total is reached or a page is empty
+//! (never at a short page: a server may cap its pages), `.max_items(n)` caps
+//! it, and an error ends it after the items already yielded
 //! ([`paging::Items`]).
 //!
 //! ```no_run
