@@ -373,14 +373,12 @@ async fn an_answer_that_does_not_fit_names_the_field_the_status_the_request_id_a
     let body = json!({"success": true, "data": {"accId": 12}});
     let answer = json_answer(200, body.clone()).header("x-kong-request-id", "kong-7");
     let (_, client) = serve(answer).await;
-    let error = sonoran_cms::Error::from(
-        client
-            .get_account()
-            .account_id(account())
-            .send()
-            .await
-            .expect_err("accId is not a UUID"),
-    );
+    let error = client
+        .get_account()
+        .account_id(account())
+        .send()
+        .await
+        .expect_err("accId is not a UUID");
     assert_eq!(error.status().map(|status| status.as_u16()), Some(200));
     assert_eq!(error.request_id(), Some("kong-7"));
     let failure = error.decode_failure().expect("where it failed");
@@ -411,15 +409,13 @@ async fn a_field_that_does_not_fit_inside_a_value_of_several_forms_is_named() {
     // text here, so neither form fits, and the error names the field.
     let body = json!({"success": true, "data": {"id": 1, "completed": "yes"}});
     let (_, client) = serve(json_answer(200, body.clone())).await;
-    let error = sonoran_cms::Error::from(
-        client
-            .clock_account()
-            .account_id(account())
-            .body(types::ClockAccountRequest::builder())
-            .send()
-            .await
-            .expect_err("`completed` is not a boolean"),
-    );
+    let error = client
+        .clock_account()
+        .account_id(account())
+        .body(types::ClockAccountRequest::builder())
+        .send()
+        .await
+        .expect_err("`completed` is not a boolean");
     let failure = error.decode_failure().expect("where it failed");
     assert_eq!(failure.path, "data.completed");
     assert!(

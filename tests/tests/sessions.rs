@@ -64,15 +64,14 @@ async fn serve_session_row(
 async fn start_session(
     client: &sonoran_cms::Client,
 ) -> sonoran_cms::Result<sonoran_cms::ResponseValue<StartSessionResponse>> {
-    Ok(client
+    client
         .start_session()
         .body(
             StartSessionRequest::builder()
                 .server_id(2_u64)
                 .acc_id(TEST_ACCOUNT_ID),
         )
-        .send()
-        .await?)
+        .await
 }
 
 #[tokio::test]
