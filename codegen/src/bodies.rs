@@ -5,7 +5,7 @@
 //! only serde's line and column), and tests, the project's and users', use both
 //! to check recorded bodies against the types.
 
-use heck::ToUpperCamelCase;
+use heck::{ToSnakeCase, ToUpperCamelCase};
 use openapiv3::{OpenAPI, ReferenceOr, StatusCode};
 use quote::{ToTokens, format_ident, quote};
 
@@ -154,6 +154,9 @@ pub struct Union {
     pub name: String,
     /// Each form, in the order serde tries them.
     pub forms: Vec<UnionForm>,
+    /// How many variants the enum has (a variant that holds no one value is
+    /// not a form).
+    pub variants: usize,
 }
 
 /// One form of a [`Union`].
@@ -269,6 +272,7 @@ pub fn unions_in(file: &syn::File) -> Vec<Union> {
         unions.push(Union {
             name: enumeration.ident.to_string(),
             forms,
+            variants: enumeration.variants.len(),
         });
     }
     unions.sort_by(|left, right| left.name.cmp(&right.name));
@@ -459,12 +463,41 @@ pub fn source(spec_file: &str, bodies: &Bodies, header: &str) -> Result<String, 
         let type_name = format_ident!("{}", body.type_name);
         quote! { #operation => Some(crate::decode::as_sent::<crate::types::#type_name>(body)) }
     });
+    // A union whose `Deserialize` keeps every member checks each form the same
+    // way (`several_forms::check_form`), so its decode error names a member a
+    // form would drop as well as a field that does not fit.
+    let form_checks = bodies
+        .unions
+        .iter()
+        .filter(|union| union.has_forms_of_one_kind())
+        .flat_map(|union| {
+            let type_name = format_ident!("{}", union.name);
+            union.forms.iter().enumerate().map(move |(index, form)| {
+                let function = format_ident!("check_{}_{}", union.name.to_snake_case(), form.variant.to_snake_case());
+                let payload = &form.payload;
+                quote! {
+                    fn #function(body: &[u8]) -> Result<(), crate::decode::DecodeFailure> {
+                        crate::several_forms::check_form::<#payload>(body, crate::types::#type_name::FORMS, #index)
+                    }
+                }
+            })
+        });
     let union_arms = bodies.unions.iter().map(|union| {
         let name = &union.name;
+        let keeps_members = union.has_forms_of_one_kind();
         let forms = union.forms.iter().map(|form| {
             let variant = &form.variant;
             let payload = &form.payload;
-            quote! { (#variant, crate::decode::check::<#payload> as CheckForm) }
+            if keeps_members {
+                let function = format_ident!(
+                    "check_{}_{}",
+                    union.name.to_snake_case(),
+                    form.variant.to_snake_case()
+                );
+                quote! { (#variant, #function as CheckForm) }
+            } else {
+                quote! { (#variant, crate::decode::check::<#payload> as CheckForm) }
+            }
         });
         quote! {
             #name => {
@@ -584,6 +617,8 @@ pub fn source(spec_file: &str, bodies: &Bodies, header: &str) -> Result<String, 
 
         /// Checks a body as one form of a value of several forms.
         pub(crate) type CheckForm = fn(&[u8]) -> Result<(), crate::decode::DecodeFailure>;
+
+        #(#form_checks)*
 
         /// The forms of the value of several forms (untagged enum) named `name`,
         /// each with its check, so a decode error can say which form came closest.

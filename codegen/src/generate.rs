@@ -42,7 +42,10 @@ pub fn client_source(
     let tokens = run_progenitor(spec_file, spec)?;
     let mut file = parse_rust(spec_file, tokens)?;
     let builders = sends_the_client_error(&mut file);
-    keeps_every_member(&mut file);
+    keeps_every_member(&mut file).map_err(|message| CodegenError::Generator {
+        file: spec_file.to_owned(),
+        message,
+    })?;
     if builders == 0 {
         return Err(CodegenError::Generator {
             file: spec_file.to_owned(),
@@ -255,16 +258,28 @@ fn sends_the_client_error(file: &mut syn::File) -> usize {
 /// `Deserialize` is replaced by one that tries the forms in the same order
 /// under that rule (`crate::several_forms`), and fails as serde does when none
 /// fits, so the decode error names the closest form's field.
-fn keeps_every_member(file: &mut syn::File) {
+fn keeps_every_member(file: &mut syn::File) -> Result<(), String> {
     let unions: Vec<crate::bodies::Union> = crate::bodies::unions_in(file)
         .into_iter()
         .filter(crate::bodies::Union::has_forms_of_one_kind)
         .collect();
+    if let Some(union) = unions
+        .iter()
+        .find(|union| union.forms.len() != union.variants)
+    {
+        // The replacement reads forms only: a variant that holds no one value
+        // could never be produced, so regen stops rather than drop it.
+        return Err(format!(
+            "the value of several forms `{}` has a variant that is not one value; its members cannot be kept \
+             (see keeps_every_member in codegen/src/generate.rs)",
+            union.name
+        ));
+    }
     let Some((_, items)) = file.items.iter_mut().find_map(|item| match item {
         syn::Item::Mod(module) if module.ident == "types" => module.content.as_mut(),
         _ => None,
     }) else {
-        return;
+        return Ok(());
     };
     let mut readers: Vec<syn::Item> = Vec::new();
     for item in items.iter_mut() {
@@ -304,7 +319,7 @@ fn keeps_every_member(file: &mut syn::File) {
             let variant = syn::Ident::new(&form.variant, proc_macro2::Span::call_site());
             let payload = &form.payload;
             quote! {
-                if crate::several_forms::keeps_every_member(&value, FORMS, #index) {
+                if crate::several_forms::keeps_every_member(&value, Self::FORMS, #index) {
                     if let Ok(form) = <#payload as ::serde::Deserialize>::deserialize(&value) {
                         return Ok(Self::#variant(form));
                     }
@@ -313,13 +328,17 @@ fn keeps_every_member(file: &mut syn::File) {
         });
         let no_form = format!("data did not match any variant of untagged enum {name}");
         readers.push(syn::parse_quote! {
+            impl #name {
+                /// What each form names, in the order they are tried.
+                pub(crate) const FORMS: &'static [crate::several_forms::Members] = &[#(#shapes),*];
+            }
+        });
+        readers.push(syn::parse_quote! {
             impl<'de> ::serde::Deserialize<'de> for #name {
                 fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
                 where
                     D: ::serde::Deserializer<'de>,
                 {
-                    /// What each form names, in the order they are tried.
-                    const FORMS: &[crate::several_forms::Members] = &[#(#shapes),*];
                     let value = <::serde_json::Value as ::serde::Deserialize>::deserialize(deserializer)?;
                     #(#attempts)*
                     Err(<D::Error as ::serde::de::Error>::custom(#no_form))
@@ -328,6 +347,7 @@ fn keeps_every_member(file: &mut syn::File) {
         });
     }
     items.extend(readers);
+    Ok(())
 }
 
 /// `T` of a `send` that returns `Result<ResponseValue<T>, Error<..>>`.

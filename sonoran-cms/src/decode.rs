@@ -89,11 +89,15 @@ fn closest_form(body: &[u8], path: &serde_path_to_error::Path, found: &mut Decod
         .iter()
         .filter_map(|(form, check)| check(&bytes).err().map(|failure| (*form, failure)))
         // A form of the value's own kind (an object for an object) beats one of
-        // another kind; among those, the one that got furthest in.
+        // another kind; among those, the one that got furthest in; at the same
+        // depth, one whose fields do not fit beats one that would drop a
+        // member another form names (it knows every member of the value).
         .max_by_key(|(_, failure)| {
+            let depth = depth(&failure.path);
             (
-                !failure.message.starts_with("invalid type"),
-                depth(&failure.path),
+                !(failure.message.starts_with("invalid type") && depth == 0),
+                depth,
+                !failure.message.ends_with(crate::several_forms::WOULD_DROP),
             )
         });
     if let Some((form, inner)) = closest {

@@ -296,6 +296,14 @@ impl Error {
             Error::Timeout { .. } if history.last_attempt != Some(AttemptReach::OutcomeUnknown) => {
                 return true;
             }
+            // The retry loop's own verdict on the last attempt: nothing was sent
+            // (no connection, or a pooled connection that closed before the
+            // request was written), whatever kind of error reqwest gave.
+            Error::Connect { .. } | Error::Transport { .. }
+                if history.last_attempt == Some(AttemptReach::NotSent) =>
+            {
+                AttemptOutcome::ConnectionFailed
+            }
             Error::Timeout { .. } | Error::Transport { .. } => AttemptOutcome::FailedAfterSending,
             Error::Connect { .. } => AttemptOutcome::ConnectionFailed,
             Error::InvalidRequest { .. } | Error::InvalidResponse(_) | Error::Redirect(_) => {

@@ -19105,49 +19105,43 @@ pub mod types {
             }
         }
     }
+    impl GetLatestActivityResponseData {
+        /// What each form names, in the order they are tried.
+        pub(crate) const FORMS: &'static [crate::several_forms::Members] = &[
+            crate::several_forms::Members::ListOf(
+                &["completed", "endTime", "id", "notes", "objKey", "startTime", "type"],
+            ),
+            crate::several_forms::Members::ListOf(
+                &[
+                    "accId",
+                    "clearReason",
+                    "end",
+                    "id",
+                    "metadata",
+                    "objKey",
+                    "serverId",
+                    "start",
+                    "status",
+                ],
+            ),
+        ];
+    }
     impl<'de> ::serde::Deserialize<'de> for GetLatestActivityResponseData {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::serde::Deserializer<'de>,
         {
-            /// What each form names, in the order they are tried.
-            const FORMS: &[crate::several_forms::Members] = &[
-                crate::several_forms::Members::ListOf(
-                    &[
-                        "completed",
-                        "endTime",
-                        "id",
-                        "notes",
-                        "objKey",
-                        "startTime",
-                        "type",
-                    ],
-                ),
-                crate::several_forms::Members::ListOf(
-                    &[
-                        "accId",
-                        "clearReason",
-                        "end",
-                        "id",
-                        "metadata",
-                        "objKey",
-                        "serverId",
-                        "start",
-                        "status",
-                    ],
-                ),
-            ];
             let value = <::serde_json::Value as ::serde::Deserialize>::deserialize(
                 deserializer,
             )?;
-            if crate::several_forms::keeps_every_member(&value, FORMS, 0usize) {
+            if crate::several_forms::keeps_every_member(&value, Self::FORMS, 0usize) {
                 if let Ok(form) = <::std::vec::Vec<
                     crate::types::ClockInRow,
                 > as ::serde::Deserialize>::deserialize(&value) {
                     return Ok(Self::ClockIns(form));
                 }
             }
-            if crate::several_forms::keeps_every_member(&value, FORMS, 1usize) {
+            if crate::several_forms::keeps_every_member(&value, Self::FORMS, 1usize) {
                 if let Ok(form) = <::std::vec::Vec<
                     crate::types::ActivityRow,
                 > as ::serde::Deserialize>::deserialize(&value) {

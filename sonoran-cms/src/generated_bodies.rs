@@ -453,6 +453,20 @@ pub fn request_body_as_sent(
 }
 /// Checks a body as one form of a value of several forms.
 pub(crate) type CheckForm = fn(&[u8]) -> Result<(), crate::decode::DecodeFailure>;
+fn check_get_latest_activity_response_data_clock_ins(
+    body: &[u8],
+) -> Result<(), crate::decode::DecodeFailure> {
+    crate::several_forms::check_form::<
+        ::std::vec::Vec<crate::types::ClockInRow>,
+    >(body, crate::types::GetLatestActivityResponseData::FORMS, 0usize)
+}
+fn check_get_latest_activity_response_data_activities(
+    body: &[u8],
+) -> Result<(), crate::decode::DecodeFailure> {
+    crate::several_forms::check_form::<
+        ::std::vec::Vec<crate::types::ActivityRow>,
+    >(body, crate::types::GetLatestActivityResponseData::FORMS, 1usize)
+}
 /// The forms of the value of several forms (untagged enum) named `name`,
 /// each with its check, so a decode error can say which form came closest.
 pub(crate) fn union_forms(name: &str) -> Option<&'static [(&'static str, CheckForm)]> {
@@ -555,13 +569,11 @@ pub(crate) fn union_forms(name: &str) -> Option<&'static [(&'static str, CheckFo
             const FORMS: &[(&str, CheckForm)] = &[
                 (
                     "ClockIns",
-                    crate::decode::check::<::std::vec::Vec<crate::types::ClockInRow>>
-                        as CheckForm,
+                    check_get_latest_activity_response_data_clock_ins as CheckForm,
                 ),
                 (
                     "Activities",
-                    crate::decode::check::<::std::vec::Vec<crate::types::ActivityRow>>
-                        as CheckForm,
+                    check_get_latest_activity_response_data_activities as CheckForm,
                 ),
             ];
             Some(FORMS)

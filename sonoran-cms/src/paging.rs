@@ -69,6 +69,9 @@ pub struct Items<'a, T> {
     /// The total the last page that had one gave (a list may come in a form
     /// with a total on one page and without on the next).
     total: Option<u64>,
+    /// The previous page's items as received: a server that ignores the
+    /// offset answers the same page again, which would loop forever.
+    previous_page: Option<serde_json::Value>,
     yielded: u64,
     buffered: VecDeque<T>,
     pending: Option<PageFuture<'a>>,
@@ -91,6 +94,7 @@ impl<'a, T: DeserializeOwned> Items<'a, T> {
             offset: 0,
             limit: None,
             total: None,
+            previous_page: None,
             yielded: 0,
             buffered: VecDeque::new(),
             pending: None,
@@ -112,16 +116,6 @@ impl<'a, T: DeserializeOwned> Items<'a, T> {
 
     /// Takes a page's items (and whether it was the last) from its answer.
     fn read_page(&mut self, page: &serde_json::Value) -> Result<(Vec<T>, bool), Error> {
-        let items = self
-            .shape
-            .items
-            .iter()
-            .find_map(|pointer| page.pointer(pointer).filter(|items| items.is_array()))
-            .cloned()
-            .unwrap_or_else(|| serde_json::Value::Array(Vec::new()));
-        let items: Vec<T> = serde_json::from_value(items).map_err(|error| {
-            unreadable_page(format!("a page's items do not fit their type: {error}"))
-        })?;
         let total = self
             .shape
             .total
@@ -129,6 +123,35 @@ impl<'a, T: DeserializeOwned> Items<'a, T> {
             .and_then(serde_json::Value::as_u64)
             .or(self.total);
         self.total = total;
+        let found = self
+            .shape
+            .items
+            .iter()
+            .find_map(|pointer| page.pointer(pointer).filter(|items| items.is_array()));
+        let Some(found) = found else {
+            // No list at all: the end, unless the total says more remain.
+            if let Some(total) = total.filter(|total| self.offset < *total) {
+                return Err(unreadable_page(format!(
+                    "a page has no list of items (at {}) although {} of {total} were fetched",
+                    self.shape.items.join(" or "),
+                    self.offset
+                )));
+            }
+            return Ok((Vec::new(), true));
+        };
+        if found.as_array().is_some_and(|items| !items.is_empty())
+            && self.previous_page.as_ref() == Some(found)
+        {
+            return Err(unreadable_page(format!(
+                "the server answered the same page again for offset {} (it may ignore the offset); \
+                 the stream stops rather than repeat items",
+                self.offset
+            )));
+        }
+        let items: Vec<T> = serde_json::from_value(found.clone()).map_err(|error| {
+            unreadable_page(format!("a page's items do not fit their type: {error}"))
+        })?;
+        self.previous_page = Some(found.clone());
         let fetched = self.offset.saturating_add(items.len() as u64);
         // A short page is not the last: a server may cap pages below what was
         // asked. Only the total, or an empty page, says the list is over.

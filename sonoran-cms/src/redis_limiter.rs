@@ -58,15 +58,19 @@ local window = tonumber(ARGV[2])
 local reservation = tonumber(ARGV[3])
 local id = ARGV[4]
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
--- Asked again after an answer was lost (a timeout): already admitted.
+-- Asked again after an answer was lost (a timeout): already admitted. The
+-- reservation counts from now, as the process holds the slot from now.
 if redis.call('ZSCORE', KEYS[1], id) then
+  redis.call('ZADD', KEYS[1], 'XX', now + reservation, id)
+  if redis.call('PTTL', KEYS[1]) < reservation then
+    redis.call('PEXPIRE', KEYS[1], reservation)
+  end
   return {1, 0}
 end
-local longest = tonumber(redis.call('GET', KEYS[3]) or '0')
-if window >= longest then
-  longest = window
-  redis.call('SET', KEYS[3], window, 'PX', window + reservation)
-end
+-- The longest window any caller counts over: kept while anyone acquires, so
+-- no completion a caller may count is trimmed.
+local longest = math.max(window, tonumber(redis.call('GET', KEYS[3]) or '0'))
+redis.call('SET', KEYS[3], longest, 'PX', longest + reservation)
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - longest)
 local reserved = redis.call('ZCARD', KEYS[1])
 local recent = redis.call('ZCOUNT', KEYS[2], '(' .. (now - window), '+inf')
@@ -90,9 +94,10 @@ return {0, tonumber(leaving[2]) + window - now}
 /// as completed `age` ms before this script runs (a duration the process
 /// measured, not a time of its clock: a release that lands late, after Redis
 /// restarted, still counts from the real completion), if that is within the
-/// window.
+/// longest window any caller counts over.
 ///
-/// KEYS: reservations, completions. ARGV: id, 1 if sent, age ms, window ms.
+/// KEYS: reservations, completions, longest window. ARGV: id, 1 if sent, age
+/// ms, window ms.
 #[doc(hidden)]
 pub const RELEASE_SCRIPT: &str = r"
 redis.call('ZREM', KEYS[1], ARGV[1])
@@ -100,7 +105,8 @@ if ARGV[2] == '1' then
   local time = redis.call('TIME')
   local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
   local age = tonumber(ARGV[3])
-  local remaining = tonumber(ARGV[4]) - age
+  local longest = math.max(tonumber(ARGV[4]), tonumber(redis.call('GET', KEYS[3]) or '0'))
+  local remaining = longest - age
   if remaining > 0 then
     redis.call('ZADD', KEYS[2], now - age, ARGV[1])
     if redis.call('PTTL', KEYS[2]) < remaining then
@@ -131,6 +137,9 @@ const LONGEST_IN_FLIGHT_POLL: Duration = Duration::from_millis(640);
 /// a call goes on soon after Redis is back without asking it often while down.
 const FIRST_BACKOFF: Duration = Duration::from_millis(50);
 const LONGEST_BACKOFF: Duration = Duration::from_secs(1);
+
+/// The longest a dropped slot's release is asked again for.
+const LONGEST_RELEASE: Duration = Duration::from_secs(60);
 
 /// The default of [`RedisRateLimiter::max_unavailable_wait`].
 const DEFAULT_MAX_UNAVAILABLE_WAIT: Duration = Duration::from_secs(3);
@@ -320,8 +329,9 @@ impl RedisRateLimiter {
         self.with(|inner| inner.command_timeout = timeout)
     }
 
-    /// The longest a call waits for Redis to answer, from its first failed ask
-    /// (default 3 s; never past the call's deadline): then it fails with
+    /// The longest a call waits for Redis to answer, counted from the start of
+    /// its first failed ask (default 3 s; never past the call's deadline; that
+    /// first ask may take its whole command timeout): then it fails with
     /// [`Error::RateLimiterUnavailable`](crate::Error::RateLimiterUnavailable),
     /// or falls back. A player's whitelist check during a Redis outage fails in
     /// seconds, not at its deadline.
@@ -403,12 +413,18 @@ impl Inner {
 
     /// One attempt at a slot: admitted, or how long until one may open. Never
     /// waits past `deadline`.
+    ///
+    /// `stop_at` bounds the ask as well (the end of the wait for an
+    /// unavailable Redis). A failure is `(message, counts)`: `counts` is false
+    /// when the ask was cut short by the call's own time rather than given a
+    /// whole command timeout, so it says nothing of Redis's health.
     async fn try_acquire(
         &self,
         keys: &[String; 3],
         id: &str,
         request: &SlotRequest<'_>,
-    ) -> Result<Option<Option<Duration>>, String> {
+        stop_at: Instant,
+    ) -> Result<Option<Option<Duration>>, (String, bool)> {
         let asked = async {
             let mut connection = self.connection().await?;
             self.acquire
@@ -423,15 +439,19 @@ impl Inner {
                 .await
         };
         let started = Instant::now();
-        let give_up_at = crate::time::after(started, self.command_timeout).min(request.deadline);
+        let whole = crate::time::after(started, self.command_timeout);
+        let give_up_at = whole.min(request.deadline).min(stop_at);
         match tokio::time::timeout_at(give_up_at, asked).await {
             Ok(Ok((1, _))) => Ok(None),
             Ok(Ok((_, wait))) => Ok(Some(u64::try_from(wait).ok().map(Duration::from_millis))),
-            Ok(Err(error)) => Err(format!("Redis at {}: {error}", self.address)),
-            Err(_) => Err(format!(
-                "Redis at {} did not answer within {} ms",
-                self.address,
-                give_up_at.saturating_duration_since(started).as_millis()
+            Ok(Err(error)) => Err((format!("Redis at {}: {error}", self.address), true)),
+            Err(_) => Err((
+                format!(
+                    "Redis at {} did not answer within {} ms",
+                    self.address,
+                    give_up_at.saturating_duration_since(started).as_millis()
+                ),
+                give_up_at >= whole,
             )),
         }
     }
@@ -474,13 +494,16 @@ impl RateLimitBackend for RedisRateLimiter {
                 } else {
                     let held = slot.get_or_insert_with(|| RedisSlot {
                         inner: Arc::clone(inner),
-                        keys: [keys[0].clone(), keys[1].clone()],
+                        keys: keys.clone(),
                         id: id.clone(),
                         window: millis(request.limit.window()),
                         reservation: inner.reservation(&request),
                         sent: false,
                     });
-                    match inner.try_acquire(&keys, &held.id, &request).await {
+                    let stop_at = unavailable_since.map_or(request.deadline, |since| {
+                        crate::time::after(since, inner.max_unavailable_wait)
+                    });
+                    match inner.try_acquire(&keys, &held.id, &request, stop_at).await {
                         Ok(None) => {
                             inner.breaker.succeeded();
                             if let Some(admitted) = slot.take() {
@@ -516,10 +539,12 @@ impl RateLimitBackend for RedisRateLimiter {
                             sleep_until_or(pause, request.deadline).await;
                             None
                         }
-                        Err(message) => {
-                            inner
-                                .breaker
-                                .failed(Instant::now(), inner.max_unavailable_wait);
+                        Err((message, counts)) => {
+                            if counts {
+                                inner
+                                    .breaker
+                                    .failed(Instant::now(), inner.max_unavailable_wait);
+                            }
                             Some(message)
                         }
                     }
@@ -564,8 +589,8 @@ async fn sleep_until_or(pause: Duration, deadline: Instant) {
 /// on its own, counting a little longer, never less.
 struct RedisSlot {
     inner: Arc<Inner>,
-    /// Its reservations and completions keys.
-    keys: [String; 2],
+    /// Its reservations, completions and longest-window keys.
+    keys: [String; 3],
     id: String,
     window: u64,
     /// How long the reservation counts if never released.
@@ -596,7 +621,11 @@ impl Drop for RedisSlot {
             self.sent,
         );
         let completed = Instant::now();
-        let give_up_at = crate::time::after(completed, self.reservation);
+        // A release that cannot land leaves the reservation to expire on its
+        // own (counting longer, never less): asking for longer than that, or
+        // than a minute, or while the circuit is open, would only load a Redis
+        // that is down.
+        let give_up_at = crate::time::after(completed, self.reservation.min(LONGEST_RELEASE));
         runtime.spawn(async move {
             let mut backoff = FIRST_BACKOFF;
             loop {
@@ -606,6 +635,7 @@ impl Drop for RedisSlot {
                         .release
                         .key(&keys[0])
                         .key(&keys[1])
+                        .key(&keys[2])
                         .arg(&id)
                         .arg(u8::from(sent))
                         .arg(millis(completed.elapsed()))
@@ -620,7 +650,9 @@ impl Drop for RedisSlot {
                     }
                     Err(_) => tracing::debug!("a rate-limit slot release timed out"),
                 }
-                if crate::time::after(Instant::now(), backoff) >= give_up_at {
+                if crate::time::after(Instant::now(), backoff) >= give_up_at
+                    || inner.breaker.open_for(Instant::now()).is_some()
+                {
                     tracing::debug!("giving up releasing a rate-limit slot; it expires on its own");
                     return;
                 }

@@ -13,6 +13,8 @@
 
 use serde_json::{Map, Value};
 
+use crate::decode::DecodeFailure;
+
 /// The JSON members one form names (from the generated type's fields).
 // Each generated union uses the variants its forms need; the tests' table of
 // every union uses all of them.
@@ -32,42 +34,94 @@ pub(crate) enum Members {
 /// by this one. A member no form names is unknown to all and may be ignored,
 /// as everywhere (answers are read tolerantly).
 pub(crate) fn keeps_every_member(value: &Value, forms: &[Members], index: usize) -> bool {
+    dropped_member(value, forms, index).is_none()
+}
+
+/// The path (below `value`) of the first member form `index` would drop
+/// although another form names it (`[0].startTime`), if any.
+fn dropped_member(value: &Value, forms: &[Members], index: usize) -> Option<String> {
     let Some(own) = forms.get(index) else {
-        return false;
+        return Some(String::new());
     };
     match (own, value) {
         (Members::Object(names), Value::Object(object)) => {
-            keeps_members(object, names, forms, |form| match form {
+            dropped(object, names, forms, |form| match form {
                 Members::Object(names) => names,
                 _ => &[],
             })
         }
-        (Members::ListOf(names), Value::Array(items)) => items.iter().all(|item| match item {
-            Value::Object(object) => keeps_members(object, names, forms, |form| match form {
-                Members::ListOf(names) => names,
-                _ => &[],
-            }),
-            _ => true,
-        }),
-        _ => true,
+        (Members::ListOf(names), Value::Array(items)) => {
+            items
+                .iter()
+                .enumerate()
+                .find_map(|(position, item)| match item {
+                    Value::Object(object) => dropped(object, names, forms, |form| match form {
+                        Members::ListOf(names) => names,
+                        _ => &[],
+                    })
+                    .map(|member| format!("[{position}]{member}")),
+                    _ => None,
+                })
+        }
+        _ => None,
     }
 }
 
-fn keeps_members(
+/// `.member` of the first member of `object` that `own` does not name and
+/// another form does.
+fn dropped(
     object: &Map<String, Value>,
     own: &[&str],
     forms: &[Members],
     names_of: impl Fn(&Members) -> &'static [&'static str],
-) -> bool {
+) -> Option<String> {
     object
         .iter()
         .filter(|(_, value)| !value.is_null())
-        .all(|(member, _)| {
-            own.contains(&member.as_str())
-                || !forms
+        .find(|(member, _)| {
+            !own.contains(&member.as_str())
+                && forms
                     .iter()
                     .any(|form| names_of(form).contains(&member.as_str()))
         })
+        .map(|(member, _)| format!(".{member}"))
+}
+
+/// How the message of a member a form would drop ends.
+pub(crate) const WOULD_DROP: &str = "this form would drop it";
+
+/// Checks `body` as form `index` of `forms` (its type `T`) the way the union's
+/// `Deserialize` chooses it: it must decode, and keep every member another
+/// form names. A decode error says where the form differs by the path of the
+/// field; a member it would drop by the member's path. The decode error of a
+/// union (which form came closest) is built from these.
+pub(crate) fn check_form<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+    forms: &[Members],
+    index: usize,
+) -> Result<(), DecodeFailure> {
+    crate::decode::check::<T>(body)?;
+    let Ok(value) = serde_json::from_slice::<Value>(body) else {
+        return Ok(());
+    };
+    match dropped_member(&value, forms, index) {
+        None => Ok(()),
+        Some(path) => {
+            let path = path.trim_start_matches('.').to_owned();
+            let member = path.rsplit('.').next().unwrap_or_default().to_owned();
+            Err(DecodeFailure {
+                path: if path.is_empty() {
+                    ".".to_owned()
+                } else {
+                    path
+                },
+                message: format!("`{member}` is a member another form names; {WOULD_DROP}"),
+                line: 0,
+                column: 0,
+                context: String::new(),
+            })
+        }
+    }
 }
 
 #[cfg(test)]

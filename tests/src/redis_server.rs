@@ -69,7 +69,10 @@ impl RedisServer {
              (apt-get install redis-server)",
             program()
         );
-        println!(
+        // Straight to the process's stderr: the test harness captures `println!`
+        // and `eprintln!`, and this line is meant to be seen.
+        let _ = writeln!(
+            std::io::stderr(),
             "skipped: {test} did not run: `{}` is not installed (apt-get install redis-server, or set \
              {PROGRAM_VARIABLE}); set {REQUIRE_VARIABLE}=1 to make this a failure",
             program()

@@ -194,6 +194,59 @@ async fn without_a_total_only_an_empty_page_ends_the_stream() {
 }
 
 #[tokio::test]
+async fn a_server_that_ignores_the_offset_or_loses_the_list_ends_the_stream_with_an_error() {
+    // Bare lists (no total) from a server that ignores `skip`: the same page
+    // again would repeat its items forever.
+    let server = LoopbackServer::start_scripted(Arc::new(|_, _| {
+        CannedResponse::with_body(
+            200,
+            "application/json",
+            &json!({"success": true, "data": [{"formId": 1}, {"formId": 2}]}).to_string(),
+        )
+    }))
+    .await
+    .expect("the server starts");
+    let client = client_for(&server);
+    let results: Vec<_> = client
+        .get_template_submissions()
+        .template_id(5_u64)
+        .items(20)
+        .collect()
+        .await;
+    assert_eq!(results.len(), 3, "two items, then the error");
+    let error = results[2].as_ref().expect_err("the same page again");
+    assert!(error.to_string().contains("the same page again"), "{error}");
+    assert_eq!(server.requests().len(), 2);
+
+    // A page without its list although the total says more remain.
+    let server = LoopbackServer::start_scripted(Arc::new(|_, request| {
+        let data = if query_number(request, "skip") == Some(0) {
+            json!({"items": accounts(2), "total": 5})
+        } else {
+            json!({"items": null, "total": 5})
+        };
+        CannedResponse::with_body(
+            200,
+            "application/json",
+            &json!({"success": true, "data": data}).to_string(),
+        )
+    }))
+    .await
+    .expect("the server starts");
+    let client = client_for(&server);
+    let results: Vec<_> = client.get_accounts().items(2).collect().await;
+    assert_eq!(results.len(), 3, "two items, then the error");
+    // Never a silent end: the page's type says the list is always sent, so the
+    // answer fails at `data.items`.
+    let error = results[2].as_ref().expect_err("no list on page 2");
+    assert_eq!(
+        error.decode_failure().map(|failure| failure.path.as_str()),
+        Some("data.items"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
 async fn pages_are_fetched_lazily_and_a_cap_fetches_nothing_beyond_it() {
     let server = paging_server(accounts(10), None).await;
     let client = client_for(&server);

@@ -383,6 +383,23 @@ async fn a_clock_in_list_with_an_odd_field_fails_at_that_field() {
             "{error}"
         );
     }
+    // A row that both forms would take but each would drop a member of (an
+    // activity row carrying a clock-in's `type`) fails, naming that member.
+    let activity_with_type = json!([{"id": 7, "accId": TEST_ACCOUNT_ID, "start": "2026-04-15T00:00:00.000Z", "type": "patrol"}]);
+    let body = json!({"success": true, "data": activity_with_type}).to_string();
+    let (_server, client) =
+        sonoran_cms_tests::serve(CannedResponse::with_body(200, "application/json", &body)).await;
+    let error = client
+        .get_latest_activity()
+        .account_id(account())
+        .type_(LatestActivityType::KnownLatestActivityType(
+            KnownLatestActivityType::Activity,
+        ))
+        .await
+        .expect_err("either form would drop a member");
+    let failure = error.decode_failure().expect("a decode failure");
+    assert_eq!(failure.path, "data[0].type", "{error}");
+    assert!(failure.message.contains("would drop it"), "{error}");
     // Well-formed rows of either form are read as that form.
     for (rows, clock_ins) in [
         (json!([row]), true),

@@ -31,13 +31,24 @@ fn acquire(
     limit: u32,
     id: &str,
 ) -> (i64, i64) {
+    acquire_reserving(connection, keys, limit, id, 120_000)
+}
+
+/// [`acquire`], with a reservation of `reservation_ms`.
+fn acquire_reserving(
+    connection: &mut redis::Connection,
+    keys: &[String; 3],
+    limit: u32,
+    id: &str,
+    reservation_ms: u64,
+) -> (i64, i64) {
     redis::Script::new(ACQUIRE_SCRIPT)
         .key(&keys[0])
         .key(&keys[1])
         .key(&keys[2])
         .arg(limit)
         .arg(60_000)
-        .arg(120_000)
+        .arg(reservation_ms)
         .arg(id)
         .invoke(connection)
         .expect("the acquire script runs")
@@ -48,6 +59,7 @@ fn release(connection: &mut redis::Connection, keys: &[String; 3], id: &str, sen
     let _: i64 = redis::Script::new(RELEASE_SCRIPT)
         .key(&keys[0])
         .key(&keys[1])
+        .key(&keys[2])
         .arg(id)
         .arg(u8::from(sent))
         .arg(0)
@@ -78,14 +90,30 @@ fn an_admission_asked_again_after_a_lost_answer_counts_once() {
     };
     let mut connection = connect(&redis);
     let keys = test_keys("lost-answer");
-    assert_eq!(acquire(&mut connection, &keys, 1, "a"), (1, 0));
+    let expiry = |connection: &mut redis::Connection| -> f64 {
+        redis::cmd("ZSCORE")
+            .arg(&keys[0])
+            .arg("a")
+            .query(connection)
+            .expect("the reservation's expiry")
+    };
+    assert_eq!(
+        acquire_reserving(&mut connection, &keys, 1, "a", 1_000),
+        (1, 0)
+    );
+    let first = expiry(&mut connection);
     // The answer was lost (a timeout, a dropped connection): the limiter asks
-    // again with the same id.
+    // again with the same id. It is admitted once, and the reservation counts
+    // from this ask, since the process holds the slot from now on.
     assert_eq!(acquire(&mut connection, &keys, 1, "a"), (1, 0));
     assert_eq!(
         count(&mut connection, &keys[0]),
         1,
         "one reservation, not two"
+    );
+    assert!(
+        expiry(&mut connection) >= first + 100_000.0,
+        "the reservation was renewed"
     );
     assert_eq!(
         acquire(&mut connection, &keys, 1, "b"),
@@ -98,7 +126,7 @@ fn an_admission_asked_again_after_a_lost_answer_counts_once() {
     let (admitted, wait) = acquire(&mut connection, &keys, 1, "b");
     assert_eq!(admitted, 0);
     assert!(
-        (59_000..=60_000).contains(&wait),
+        (50_000..=60_000).contains(&wait),
         "a window after completing: {wait}"
     );
 }
@@ -143,7 +171,7 @@ fn callers_with_different_limits_share_one_count_in_redis() {
     for (limit, id) in [(3, "new-2"), (2, "old-4")] {
         let (admitted, wait) = acquire(&mut connection, &keys, limit, id);
         assert_eq!(admitted, 0, "{id}");
-        assert!((59_000..=60_000).contains(&wait), "{id}: {wait}");
+        assert!((50_000..=60_000).contains(&wait), "{id}: {wait}");
     }
     assert_eq!(
         count(&mut connection, &keys[0]),
@@ -161,8 +189,8 @@ async fn delaying_proxy(target: String, delay: Duration) -> String {
             let Ok(server) = TcpStream::connect(&target).await else {
                 continue;
             };
-            let (mut from_client, mut to_server) = client.into_split();
-            let (mut from_server, mut to_client) = server.into_split();
+            let (mut from_client, mut to_client) = client.into_split();
+            let (mut from_server, mut to_server) = server.into_split();
             tokio::spawn(async move {
                 let _ = tokio::io::copy(&mut from_client, &mut to_server).await;
             });
@@ -211,29 +239,57 @@ async fn a_call_dropped_while_its_script_runs_gives_its_slot_back() {
         .command_timeout(Duration::from_secs(5));
     let direct = RedisRateLimiter::new(&redis.url()).expect("a URL");
     let deadline = Instant::now() + Duration::from_secs(10);
-    // Redis has the scripts cached (another operation's call loaded them), so
-    // the slow client's first ask runs the script at once.
+    // Both connections are set up and Redis has the scripts cached (another
+    // operation's calls loaded them), so the slow client's next ask runs the
+    // script at once and only its answer is late.
     let warm_up = SlotRequest::new(
         "fingerprint",
         "http://127.0.0.1:1",
         "warm_up",
-        RateLimit::new(1, 60).expect("a valid limit"),
+        RateLimit::new(100, 60).expect("a valid limit"),
         deadline,
         Duration::from_secs(1),
     );
     drop(direct.acquire(warm_up).await.expect("a slot"));
-    // The script reaches Redis and runs; its answer is on its way when the
-    // call is dropped (its caller gave up).
-    let dropped = tokio::time::timeout(
-        Duration::from_millis(200),
-        slow.acquire(slot_request(deadline)),
-    )
+    drop(slow.acquire(warm_up).await.expect("a slot"));
+    let mut redis_view = connect(&redis);
+    let reservations = keys(
+        "sonoran-cms:rate-limit",
+        "fingerprint",
+        &api_hash("http://127.0.0.1:1"),
+        "cancel_session",
+    );
+    // A boxed future: dropping it drops the call.
+    let mut asking = slow.acquire(slot_request(deadline));
+    // Drive the call until Redis holds its reservation, then drop it.
+    let held = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            tokio::select! {
+                _ = &mut asking => return false,
+                () = tokio::time::sleep(Duration::from_millis(10)) => {
+                    if count(&mut redis_view, &reservations[0]) == 1 {
+                        return true;
+                    }
+                }
+            }
+        }
+    })
     .await;
-    assert!(dropped.is_err(), "the answer is still delayed");
+    assert_eq!(
+        held,
+        Ok(true),
+        "the script ran and its answer is still on its way"
+    );
+    drop(asking);
     // The only slot of the window was reserved by Redis for the dropped call;
     // it must come back, or this waits for its deadline in vain.
     let admitted = direct.acquire(slot_request(deadline)).await;
     assert!(admitted.is_ok(), "{:?}", admitted.err());
+}
+
+/// The API part of the client's Redis keys for `base_url`.
+fn api_hash(base_url: &str) -> String {
+    sha1_smol::Sha1::from(base_url).digest().to_string()[..12].to_owned()
 }
 
 /// A port that accepts connections and closes them at once, counting them:
