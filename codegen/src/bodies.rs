@@ -5,7 +5,7 @@
 //! only serde's line and column), and tests, the project's and users', use both
 //! to check recorded bodies against the types.
 
-use heck::{ToSnakeCase, ToUpperCamelCase};
+use heck::ToUpperCamelCase;
 use openapiv3::{OpenAPI, ReferenceOr, StatusCode};
 use quote::{ToTokens, format_ident, quote};
 
@@ -445,91 +445,81 @@ fn component_name(schema: &ReferenceOr<openapiv3::Schema>) -> Option<&str> {
     }
 }
 
-/// The Rust source of the generated tables, headed by `header`.
-pub fn source(spec_file: &str, bodies: &Bodies, header: &str) -> Result<String, CodegenError> {
-    let arms = |list: &[OperationBody]| -> Vec<proc_macro2::TokenStream> {
-        list.iter()
-            .map(|body| {
-                let operation = &body.rust_name;
-                let type_name = format_ident!("{}", body.type_name);
-                quote! { #operation => Some(crate::decode::check::<crate::types::#type_name>(body)) }
-            })
-            .collect()
+/// Every builder's hidden `send_generated` in the generated client (`client`
+/// is its source): the builder's name and its answer's type, for the `send`
+/// and `IntoFuture` generated beside it.
+pub fn sends_of(client: &str) -> Vec<(String, syn::Type)> {
+    let Ok(file) = syn::parse_file(client) else {
+        return Vec::new();
     };
-    let success_arms = arms(&bodies.successes);
-    let request_arms = arms(&bodies.requests);
-    let as_sent_arms = bodies.requests.iter().map(|body| {
-        let operation = &body.rust_name;
-        let type_name = format_ident!("{}", body.type_name);
-        quote! { #operation => Some(crate::decode::as_sent::<crate::types::#type_name>(body)) }
-    });
-    // A union whose `Deserialize` keeps every member checks each form the same
-    // way (`several_forms::check_form`), so its decode error names a member a
-    // form would drop as well as a field that does not fit.
-    let form_checks = bodies
-        .unions
-        .iter()
-        .filter(|union| union.has_forms_of_one_kind())
-        .flat_map(|union| {
-            let type_name = format_ident!("{}", union.name);
-            union.forms.iter().enumerate().map(move |(index, form)| {
-                let function = format_ident!("check_{}_{}", union.name.to_snake_case(), form.variant.to_snake_case());
-                let payload = &form.payload;
-                quote! {
-                    fn #function(body: &[u8]) -> Result<(), crate::decode::DecodeFailure> {
-                        crate::several_forms::check_form::<#payload>(body, crate::types::#type_name::FORMS, #index)
-                    }
+    let Some((_, items)) = file.items.iter().find_map(|item| match item {
+        syn::Item::Mod(module) if module.ident == "builder" => module.content.as_ref(),
+        _ => None,
+    }) else {
+        return Vec::new();
+    };
+    let mut sends = Vec::new();
+    for item in items {
+        let syn::Item::Impl(implementation) = item else {
+            continue;
+        };
+        let syn::Type::Path(self_type) = implementation.self_ty.as_ref() else {
+            continue;
+        };
+        let Some(builder) = self_type.path.segments.last().map(|segment| segment.ident.to_string()) else {
+            continue;
+        };
+        for member in &implementation.items {
+            if let syn::ImplItem::Fn(function) = member
+                && function.sig.ident == crate::generate::GENERATED_SEND
+                && let Some(mut answer) = crate::generate::success_type(&function.sig.output)
+            {
+                // Written from the client's root (`types::X`): from the crate's.
+                if let syn::Type::Path(path) = &mut answer
+                    && path.qself.is_none()
+                    && path.path.leading_colon.is_none()
+                    && path.path.segments.first().is_some_and(|segment| segment.ident == "types")
+                {
+                    path.path.segments.insert(0, syn::parse_quote!(crate));
                 }
-            })
-        });
-    let union_arms = bodies.unions.iter().map(|union| {
-        let name = &union.name;
-        let keeps_members = union.has_forms_of_one_kind();
-        let forms = union.forms.iter().map(|form| {
-            let variant = &form.variant;
-            let payload = &form.payload;
-            if keeps_members {
-                let function = format_ident!(
-                    "check_{}_{}",
-                    union.name.to_snake_case(),
-                    form.variant.to_snake_case()
-                );
-                quote! { (#variant, #function as CheckForm) }
-            } else {
-                quote! { (#variant, crate::decode::check::<#payload> as CheckForm) }
-            }
-        });
-        quote! {
-            #name => {
-                const FORMS: &[(&str, CheckForm)] = &[#(#forms),*];
-                Some(FORMS)
+                sends.push((builder.clone(), answer));
             }
         }
-    });
-    // Every value of several forms, decoded and encoded again, with the
-    // members each form names: tests check that no form drops members another
-    // one names.
-    let union_shapes = bodies.unions.iter().map(|union| {
-        let name = &union.name;
-        let type_name = format_ident!("{}", union.name);
-        let forms = union.forms.iter().map(|form| {
-            let variant = &form.variant;
-            let members = match &form.members {
-                FormMembers::Object(names) => {
-                    quote! { crate::several_forms::Members::Object(&[#(#names),*]) }
-                }
-                FormMembers::ListOf(names) => {
-                    quote! { crate::several_forms::Members::ListOf(&[#(#names),*]) }
-                }
-                FormMembers::Other => quote! { crate::several_forms::Members::Other },
-            };
-            quote! { (#variant, #members) }
-        });
+    }
+    sends
+}
+
+/// The Rust source of `generated_calls.rs`, headed by `header`: each builder's
+/// `send` and `IntoFuture` (the client's error), and `.items(page_size)` of
+/// each paged operation.
+pub fn source(
+    spec_file: &str,
+    sends: &[(String, syn::Type)],
+    bodies: &Bodies,
+    header: &str,
+) -> Result<String, CodegenError> {
+    let calls = sends.iter().map(|(builder, answer)| {
+        let builder = format_ident!("{builder}");
+        let generated_send = format_ident!("{}", crate::generate::GENERATED_SEND);
         quote! {
-            UnionShape {
-                name: #name,
-                forms: &[#(#forms),*],
-                read_and_write: crate::decode::as_sent::<crate::types::#type_name>,
+            impl<'a> crate::builder::#builder<'a> {
+                /// Sends the request: through the client's rate limiter, retries and
+                /// deadline. The builder is a future as well: `.await` it for the
+                /// same result. The error is [`crate::Error`], with the API's message.
+                pub async fn send(self) -> crate::Result<crate::ResponseValue<#answer>> {
+                    self.#generated_send().await.map_err(crate::Error::from)
+                }
+            }
+
+            impl<'a> ::std::future::IntoFuture for crate::builder::#builder<'a> {
+                type Output = crate::Result<crate::ResponseValue<#answer>>;
+                type IntoFuture = ::std::pin::Pin<
+                    ::std::boxed::Box<dyn ::std::future::Future<Output = Self::Output> + Send + 'a>,
+                >;
+                /// Sends the request, as [`send`](Self::send) does.
+                fn into_future(self) -> Self::IntoFuture {
+                    ::std::boxed::Box::pin(self.send())
+                }
             }
         }
     });
@@ -538,11 +528,6 @@ pub fn source(spec_file: &str, bodies: &Bodies, header: &str) -> Result<String, 
         let item = format_ident!("{}", paged.item.to_upper_camel_case());
         let offset = format_ident!("{}", rust_snake_name(&paged.offset));
         let size = format_ident!("{}", rust_snake_name(&paged.size));
-        let items = &paged.items;
-        let total = match &paged.total {
-            Some(total) => quote!(Some(#total)),
-            None => quote!(None),
-        };
         let max_size = paged.max_size;
         let doc = format!(
             " Every item this operation lists, as a stream that fetches pages of `page_size` items lazily \
@@ -557,7 +542,7 @@ pub fn source(spec_file: &str, bodies: &Bodies, header: &str) -> Result<String, 
                 pub fn items(self, page_size: u64) -> crate::paging::Items<'a, crate::types::#item> {
                     crate::paging::Items::new(
                         page_size,
-                        crate::paging::PageShape { items: &[#(#items),*], total: #total, max_size: #max_size },
+                        crate::Operation::#builder,
                         move |offset, size| {
                             let page = self.clone().#offset(offset).#size(size);
                             Box::pin(async move {
@@ -570,84 +555,8 @@ pub fn source(spec_file: &str, bodies: &Bodies, header: &str) -> Result<String, 
             }
         }
     });
-    let success_operations = bodies.successes.iter().map(|body| &body.rust_name);
-    let request_operations = bodies.requests.iter().map(|body| &body.rust_name);
     let tokens = quote! {
-        /// Decodes `body`, a success answer of `operation` (its Rust name, such as
-        /// `"get_account"`), as the operation's generated type, and says where it does
-        /// not fit. `None` for an operation without a JSON success body. The client
-        /// runs this on every success answer; your tests can run it on recorded ones.
-        pub fn check_success_body(
-            operation: &str,
-            body: &[u8],
-        ) -> Option<Result<(), crate::decode::DecodeFailure>> {
-            match operation {
-                #(#success_arms,)*
-                _ => None,
-            }
-        }
-
-        /// Decodes `body` as the request body type of `operation` (its Rust name), and
-        /// says where it does not fit: a field the type does not have, a missing
-        /// required field, a value of the wrong kind. `None` for an operation without
-        /// a JSON request body.
-        pub fn check_request_body(
-            operation: &str,
-            body: &[u8],
-        ) -> Option<Result<(), crate::decode::DecodeFailure>> {
-            match operation {
-                #(#request_arms,)*
-                _ => None,
-            }
-        }
-
-        /// What the client sends for `body` as `operation`'s request (its Rust name):
-        /// the body decoded as the request type and encoded again. Fields the type
-        /// leaves out when unset (`null` and absent are one `None`) are not sent.
-        /// `None` for an operation without a JSON request body.
-        pub fn request_body_as_sent(
-            operation: &str,
-            body: &[u8],
-        ) -> Option<Result<::serde_json::Value, crate::decode::DecodeFailure>> {
-            match operation {
-                #(#as_sent_arms,)*
-                _ => None,
-            }
-        }
-
-        /// Checks a body as one form of a value of several forms.
-        pub(crate) type CheckForm = fn(&[u8]) -> Result<(), crate::decode::DecodeFailure>;
-
-        #(#form_checks)*
-
-        /// The forms of the value of several forms (untagged enum) named `name`,
-        /// each with its check, so a decode error can say which form came closest.
-        pub(crate) fn union_forms(name: &str) -> Option<&'static [(&'static str, CheckForm)]> {
-            match name {
-                #(#union_arms)*
-                _ => None,
-            }
-        }
-
-        /// A value of several forms: its forms with the members each names, and
-        /// a function that reads it from JSON and writes it back.
-        #[cfg(test)]
-        pub(crate) struct UnionShape {
-            pub(crate) name: &'static str,
-            pub(crate) forms: &'static [(&'static str, crate::several_forms::Members)],
-            pub(crate) read_and_write: fn(&[u8]) -> Result<::serde_json::Value, crate::decode::DecodeFailure>,
-        }
-
-        /// Every value of several forms (untagged enum) of the generated types.
-        #[cfg(test)]
-        pub(crate) const UNION_SHAPES: &[UnionShape] = &[#(#union_shapes),*];
-
-        /// The operations (by Rust name) whose success answer has a JSON body, sorted.
-        pub const OPERATIONS_WITH_SUCCESS_BODY: &[&str] = &[#(#success_operations),*];
-
-        /// The operations (by Rust name) that send a JSON request body, sorted.
-        pub const OPERATIONS_WITH_REQUEST_BODY: &[&str] = &[#(#request_operations),*];
-
+        #(#calls)*
         #(#pagers)*
     };
     let body = crate::generate::format_rust(spec_file, tokens)?;

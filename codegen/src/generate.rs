@@ -58,6 +58,19 @@ pub fn client_source(
     // is not compilable on its own, and an ignored doctest is noise in every test
     // run, so it is shown as text instead.
     let body = prettyplease::unparse(&file).replace("\n```ignore\n", "\n```text\n");
+    let success_bodies = crate::bodies::read(spec).successes.len();
+    let arms = body.matches(DECODED_ARM.0).count();
+    if arms != success_bodies {
+        return Err(CodegenError::Generator {
+            file: spec_file.to_owned(),
+            message: format!(
+                "progenitor wrote `{}` {arms} times for {success_bodies} JSON success bodies: its output \
+                 changed; see DECODED_ARM in codegen/src/generate.rs",
+                DECODED_ARM.0
+            ),
+        });
+    }
+    let body = body.replace(DECODED_ARM.0, DECODED_ARM.1);
     Ok(normalize_newlines(&format!(
         "{header}\n{GENERATED_ALLOWS}\n{body}"
     )))
@@ -158,14 +171,13 @@ fn parse_rust(
 /// which the generated command line handles; users call `send` or `.await`.
 pub const GENERATED_SEND: &str = "send_generated";
 
-/// Makes every operation's builder answer with the client's own error, so the
-/// natural code is right: `client.get_servers().await?` and `.send().await?`
-/// give `sonoran_cms::Error` (the API's message, the status, the history) into
-/// `anyhow::Result`, `Box<dyn Error>` or a panic message, never progenitor's
-/// placeholder. In the `builder` module, each builder's `send` is renamed
-/// [`GENERATED_SEND`] (hidden), a `send` returning `crate::Result` takes its
-/// place, and the builder implements `IntoFuture` with the same output.
-/// Returns how many builders were changed.
+/// Keeps progenitor's `send` of every builder under another name, hidden: the
+/// `send` users call, returning the client's own error, and the builder's
+/// `IntoFuture` are generated beside it (`generated_calls.rs`) from the same
+/// spec, so `client.get_servers().await?` into `anyhow::Result` or
+/// `Box<dyn Error>` shows the API's message, never progenitor's placeholder.
+/// Adds `take_decoded`, which each `send_generated` uses for a success answer:
+/// the hooks decoded it already, once. Returns how many builders were changed.
 fn sends_the_client_error(file: &mut syn::File) -> usize {
     let Some((_, items)) = file.items.iter_mut().find_map(|item| match item {
         syn::Item::Mod(module) if module.ident == "builder" => module.content.as_mut(),
@@ -173,7 +185,7 @@ fn sends_the_client_error(file: &mut syn::File) -> usize {
     }) else {
         return 0;
     };
-    let mut futures = Vec::new();
+    let mut changed = 0;
     for item in items.iter_mut() {
         let syn::Item::Impl(implementation) = item else {
             continue;
@@ -181,73 +193,46 @@ fn sends_the_client_error(file: &mut syn::File) -> usize {
         if implementation.trait_.is_some() {
             continue;
         }
-        let syn::Type::Path(self_type) = implementation.self_ty.as_ref() else {
-            continue;
-        };
-        let Some(builder) = self_type
-            .path
-            .segments
-            .last()
-            .map(|segment| segment.ident.clone())
-        else {
-            continue;
-        };
-        let mut wrapper = None;
         for member in &mut implementation.items {
             let syn::ImplItem::Fn(function) = member else {
                 continue;
             };
-            if function.sig.ident != "send" {
+            if function.sig.ident != "send" || success_type(&function.sig.output).is_none() {
                 continue;
             }
-            let Some(answer) = success_type(&function.sig.output) else {
-                continue;
-            };
-            let docs: Vec<syn::Attribute> = function
-                .attrs
-                .iter()
-                .filter(|attribute| attribute.path().is_ident("doc"))
-                .cloned()
-                .collect();
             function.sig.ident = syn::Ident::new(GENERATED_SEND, function.sig.ident.span());
-            function
-                .attrs
-                .retain(|attribute| !attribute.path().is_ident("doc"));
+            function.attrs.retain(|attribute| !attribute.path().is_ident("doc"));
             function.attrs.push(syn::parse_quote! {
                 #[doc = " progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead."]
             });
             function.attrs.push(syn::parse_quote!(#[doc(hidden)]));
-            let generated_send = syn::Ident::new(GENERATED_SEND, proc_macro2::Span::call_site());
-            wrapper = Some(syn::parse_quote! {
-                #(#docs)*
-                ///
-                /// The builder is a future as well: `.await` it for the same
-                /// result. The error is [`crate::Error`], with the API's message.
-                pub async fn send(self) -> crate::Result<ResponseValue<#answer>> {
-                    self.#generated_send().await.map_err(crate::Error::from)
-                }
-            });
-            futures.push(syn::parse_quote! {
-                impl<'a> ::std::future::IntoFuture for #builder<'a> {
-                    type Output = crate::Result<ResponseValue<#answer>>;
-                    type IntoFuture = ::std::pin::Pin<
-                        ::std::boxed::Box<dyn ::std::future::Future<Output = Self::Output> + Send + 'a>,
-                    >;
-                    /// Sends the request, as [`send`](Self::send) does.
-                    fn into_future(self) -> Self::IntoFuture {
-                        ::std::boxed::Box::pin(self.send())
-                    }
-                }
-            });
-        }
-        if let Some(wrapper) = wrapper {
-            implementation.items.push(syn::ImplItem::Fn(wrapper));
+            changed += 1;
         }
     }
-    let changed = futures.len();
-    items.extend(futures);
+    file.items.push(syn::parse_quote! {
+        /// A success answer as its type: the one the hooks decoded (once, on the
+        /// happy path) when the response carries it, else decoded here.
+        async fn take_decoded<T: ::serde::de::DeserializeOwned + 'static>(
+            response: reqwest::Response,
+        ) -> Result<ResponseValue<T>, Error<types::Problem>> {
+            let decoded = response
+                .extensions()
+                .get::<crate::spec::DecodedAnswer>()
+                .and_then(crate::spec::DecodedAnswer::take::<T>);
+            match decoded {
+                Some(value) => Ok(ResponseValue::new(value, response.status(), response.headers().clone())),
+                None => ResponseValue::from_response(response).await,
+            }
+        }
+    });
     changed
 }
+
+/// The arm progenitor writes for a JSON success answer, and what it becomes.
+const DECODED_ARM: (&str, &str) = (
+    "200..=299 => ResponseValue::from_response(response).await,",
+    "200..=299 => super::take_decoded(response).await,",
+);
 
 /// Makes every value of several forms that has two forms of one kind (two
 /// objects, two lists of objects) choose a form only when it keeps every
@@ -351,7 +336,7 @@ fn keeps_every_member(file: &mut syn::File) -> Result<(), String> {
 }
 
 /// `T` of a `send` that returns `Result<ResponseValue<T>, Error<..>>`.
-fn success_type(output: &syn::ReturnType) -> Option<syn::Type> {
+pub(crate) fn success_type(output: &syn::ReturnType) -> Option<syn::Type> {
     let syn::ReturnType::Type(_, output) = output else {
         return None;
     };

@@ -27,6 +27,7 @@ pub mod load;
 pub mod naming;
 pub mod one_of;
 pub mod operation_docs;
+pub mod operation_table;
 pub mod operations;
 pub mod outputs;
 pub mod pipeline;

@@ -1,8 +1,9 @@
 //! Groups of alternative fields, recorded in the spec as the `x-sonoran-one-of`
 //! operation extension: "name the account by one of `accId`, `apiId`, `username`,
 //! `discord`, `uniqueId`". Reading and checking them, and generating what the
-//! client does with them: a table the `pre` hook reads to refuse a request that
-//! names none of a required group (before any byte is sent), and an
+//! client does with them: the operation table's groups, which the `pre` hook
+//! reads to refuse a request that names none of a required group (before any
+//! byte is sent), and an
 //! `.identity(AccountIdentity)` setter on the builder of every operation whose
 //! group maps onto the `AccountIdentity` type. Nothing here is written per
 //! operation: a new operation with the extension gets both.
@@ -287,33 +288,13 @@ fn body_properties(spec: &OpenAPI, operation: &Operation) -> Option<(String, Vec
     Some((name.to_owned(), object.properties.keys().cloned().collect()))
 }
 
-/// The Rust source of the generated groups table and identity setters.
+/// The Rust source of the identity setters (the groups themselves are in the
+/// operation table).
 pub fn source(
     spec_file: &str,
     groups: &[OneOfGroup],
     header: &str,
 ) -> Result<String, CodegenError> {
-    let entries = groups.iter().map(|group| {
-        let operation = &group.rust_name;
-        let name = &group.group;
-        let location = match group.location {
-            Location::Body => quote!(FieldLocation::Body),
-            Location::Query => quote!(FieldLocation::Query),
-        };
-        let fields = &group.fields;
-        let required = group.required;
-        let at_most_one = group.at_most_one;
-        quote! {
-            OneOfGroup {
-                operation: #operation,
-                group: #name,
-                location: #location,
-                fields: &[#(#fields),*],
-                required: #required,
-                at_most_one: #at_most_one,
-            }
-        }
-    });
     let setters = groups.iter().filter_map(|group| {
         let pairs = group.account_identity.as_ref()?;
         let arms = pairs.iter().map(|(kind, field)| {
@@ -374,12 +355,6 @@ pub fn source(
         })
     });
     let tokens = quote! {
-        use crate::requirements::{FieldLocation, OneOfGroup};
-
-        /// The groups of alternative fields each operation takes (`x-sonoran-one-of`),
-        /// sorted by operation.
-        pub(crate) const ONE_OF_GROUPS: &[OneOfGroup] = &[#(#entries),*];
-
         #(#setters)*
     };
     let body = crate::generate::format_rust(spec_file, tokens)?;

@@ -8,7 +8,8 @@ use crate::error::CodegenError;
 use crate::load::{self, SourceText};
 use crate::outputs::GeneratedFile;
 use crate::{
-    bodies, collections, enrich, generate, lint, one_of, operation_docs, rate_limits, value_sets,
+    bodies, collections, enrich, generate, lint, one_of, operation_docs, operation_table,
+    rate_limits, value_sets,
 };
 
 /// The spec exactly as the docs publish it.
@@ -26,14 +27,16 @@ pub const ENRICHMENT_PATH: &str = "openapi/enrichment.overlay.yaml";
 pub const ENRICHED_SPEC_PATH: &str = "openapi/sonoran-cms-v2.enriched.yaml";
 /// The progenitor client (generated, checked in).
 pub const GENERATED_CLIENT_PATH: &str = "sonoran-cms/src/generated.rs";
-/// The per-operation rate-limit table (generated, checked in).
-pub const GENERATED_RATE_LIMITS_PATH: &str = "sonoran-cms/src/generated_rate_limits.rs";
-/// The per-operation groups of alternative fields and the identity setters
-/// (generated, checked in).
+/// The `Operation` enum and the one table of what the spec says of each
+/// operation: rate limit, safety and idempotency, groups of alternative fields,
+/// body checks and decoders, paging (generated, checked in).
+pub const GENERATED_OPERATIONS_PATH: &str = "sonoran-cms/src/generated_operations.rs";
+/// The identity setters of the operations that name an account (generated,
+/// checked in).
 pub const GENERATED_ONE_OF_PATH: &str = "sonoran-cms/src/generated_one_of.rs";
-/// Each operation's request and success body types, for decode errors with a
-/// field path and for checking recorded bodies (generated, checked in).
-pub const GENERATED_BODIES_PATH: &str = "sonoran-cms/src/generated_bodies.rs";
+/// Each builder's `send` and `IntoFuture` with the client's error, and
+/// `.items(..)` of each paged operation (generated, checked in).
+pub const GENERATED_CALLS_PATH: &str = "sonoran-cms/src/generated_calls.rs";
 /// `FromStr` for every open value set (generated, checked in).
 pub const GENERATED_VALUE_SETS_PATH: &str = "sonoran-cms/src/generated_value_sets.rs";
 /// The typed `httpmock` extension, one `MockServer` method per operation
@@ -153,19 +156,30 @@ pub fn generate_files(sources: &Sources) -> Result<Vec<GeneratedFile>, CodegenEr
          // Do not edit by hand: change the files in openapi/ and run `cargo xtask regen`.\n"
     );
     let client = generate::client_source(ENRICHED_SPEC_PATH, &enriched_spec, &client_header)?;
-    // Lint has already refused an operation without a valid limit.
+    // Lint has already refused an operation without a valid limit, a malformed
+    // group or paging extension.
     let (limits, _) = rate_limits::read(&enriched_spec);
     let (semantics, _) = rate_limits::semantics(&enriched_spec);
-    let rate_limit_table =
-        rate_limits::table_source(ENRICHED_SPEC_PATH, &limits, &semantics, &client_header)?;
-    // Lint has already refused a malformed group.
     let (groups, _) = one_of::read(&enriched_spec);
-    let one_of_source = one_of::source(ENRICHED_SPEC_PATH, &groups, &client_header)?;
     let mut operation_bodies = bodies::read(&enriched_spec);
     operation_bodies.unions = bodies::unions_of(&client);
-    // Lint has already refused a malformed paging extension.
     operation_bodies.paged = bodies::paged(&enriched_spec).0;
-    let bodies_source = bodies::source(ENRICHED_SPEC_PATH, &operation_bodies, &client_header)?;
+    let operations_source = operation_table::source(
+        ENRICHED_SPEC_PATH,
+        &enriched_spec,
+        &limits,
+        &semantics,
+        &groups,
+        &operation_bodies,
+        &client_header,
+    )?;
+    let one_of_source = one_of::source(ENRICHED_SPEC_PATH, &groups, &client_header)?;
+    let calls_source = bodies::source(
+        ENRICHED_SPEC_PATH,
+        &bodies::sends_of(&client),
+        &operation_bodies,
+        &client_header,
+    )?;
     let value_sets_source = value_sets::source(
         ENRICHED_SPEC_PATH,
         &value_sets::read(&enriched_value),
@@ -187,16 +201,16 @@ pub fn generate_files(sources: &Sources) -> Result<Vec<GeneratedFile>, CodegenEr
             contents: client,
         },
         GeneratedFile {
-            relative_path: GENERATED_RATE_LIMITS_PATH.to_owned(),
-            contents: rate_limit_table,
+            relative_path: GENERATED_OPERATIONS_PATH.to_owned(),
+            contents: operations_source,
         },
         GeneratedFile {
             relative_path: GENERATED_ONE_OF_PATH.to_owned(),
             contents: one_of_source,
         },
         GeneratedFile {
-            relative_path: GENERATED_BODIES_PATH.to_owned(),
-            contents: bodies_source,
+            relative_path: GENERATED_CALLS_PATH.to_owned(),
+            contents: calls_source,
         },
         GeneratedFile {
             relative_path: GENERATED_VALUE_SETS_PATH.to_owned(),

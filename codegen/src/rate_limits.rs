@@ -1,14 +1,14 @@
 //! The per-operation limits recorded in the spec: the rate limit
 //! (`x-sonoran-rate-limit`) and what repeating a request does
 //! (`x-sonoran-safe`, `x-sonoran-idempotent`, defaulting from the method).
-//! Reading and checking them, and generating the tables the client's limiter
-//! and retry loop read, so a limit is data in `openapi/` rather than code.
+//! Reading and checking them; `operation_table` puts them in the one table the
+//! client's limiter and retry loop read, so a limit is data in `openapi/`
+//! rather than code.
 
 use openapiv3::OpenAPI;
-use quote::quote;
 use serde_json::Value;
 
-use crate::error::{CodegenError, LintFinding};
+use crate::error::LintFinding;
 use crate::json_pointer::child;
 use crate::naming::rust_snake_name;
 use crate::operations::SpecOperation;
@@ -205,41 +205,4 @@ pub fn read(spec: &OpenAPI) -> (Vec<OperationRateLimit>, Vec<LintFinding>) {
     }
     limits.sort_by(|left, right| left.rust_name.cmp(&right.rust_name));
     (limits, findings)
-}
-
-/// The Rust source of the generated rate-limit and retry tables, headed by `header`.
-pub fn table_source(
-    spec_file: &str,
-    limits: &[OperationRateLimit],
-    semantics: &[OperationSemantics],
-    header: &str,
-) -> Result<String, CodegenError> {
-    let entries = limits.iter().map(|limit| {
-        let name = &limit.rust_name;
-        let requests = limit.requests;
-        let window_seconds = limit.window_seconds;
-        quote! { (#name, RateLimit::documented(#requests, #window_seconds)) }
-    });
-    let semantics = semantics.iter().map(|operation| {
-        let name = &operation.rust_name;
-        let safe = operation.safe;
-        let idempotent = operation.idempotent;
-        quote! { (#name, OperationSemantics { safe: #safe, idempotent: #idempotent }) }
-    });
-    let tokens = quote! {
-        use crate::rate_limit::RateLimit;
-        use crate::retry::OperationSemantics;
-
-        /// The rate limit the docs give each operation, per credential, keyed by the
-        /// operation's Rust name (the `operation_id` progenitor reports to hooks).
-        pub(crate) const DOCUMENTED_RATE_LIMITS: &[(&str, RateLimit)] = &[#(#entries),*];
-
-        /// What repeating each operation does (`x-sonoran-safe`,
-        /// `x-sonoran-idempotent`, else its method), keyed by Rust name.
-        pub(crate) const OPERATION_SEMANTICS: &[(&str, OperationSemantics)] = &[#(#semantics),*];
-    };
-    let body = crate::generate::format_rust(spec_file, tokens)?;
-    Ok(crate::generate::normalize_newlines(&format!(
-        "{header}\n{body}"
-    )))
 }

@@ -13,11 +13,11 @@ use crate::rate_limit::{
     InProcessRateLimiter, RateLimitBackend, RateLimits, credential_fingerprint,
 };
 use crate::retry::RetryPolicy;
+use crate::state::{ClientState, Settings};
 use crate::transport::Transport;
 use crate::{Client, PRODUCTION_BASE_URL};
 
-/// The `User-Agent` every request carries.
-pub const USER_AGENT: &str = concat!("sonoran-cms/", env!("CARGO_PKG_VERSION"));
+pub use crate::state::USER_AGENT;
 
 /// The default timeout of one attempt, as the official SDKs use.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -480,47 +480,6 @@ fn checked_extra_headers(headers: &[(String, String)]) -> Result<HeaderMap, Buil
         map.append(header_name, header_value);
     }
     Ok(map)
-}
-
-/// What every generated operation carries to the hooks: the key, the policies and
-/// where requests go. Cheap to clone; shared by clones of a [`Client`].
-#[derive(Clone)]
-pub struct ClientState {
-    pub(crate) settings: Arc<Settings>,
-}
-
-pub(crate) struct Settings {
-    pub(crate) api_key: ApiKey,
-    /// The key's fingerprint, for rate-limit backends (never the key).
-    pub(crate) credential: String,
-    pub(crate) base_url: String,
-    pub(crate) timeout: Duration,
-    pub(crate) deadline: Duration,
-    pub(crate) extra_headers: HeaderMap,
-    pub(crate) rate_limits: RateLimits,
-    pub(crate) rate_limit_backend: Arc<dyn RateLimitBackend>,
-    pub(crate) retry_policy: RetryPolicy,
-    pub(crate) transport: Option<Arc<dyn Transport>>,
-}
-
-impl fmt::Debug for ClientState {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let settings = &self.settings;
-        formatter
-            .debug_struct("ClientState")
-            .field("api_key", &settings.api_key)
-            .field("base_url", &settings.base_url)
-            .field("timeout", &settings.timeout)
-            .field("deadline", &settings.deadline)
-            .field(
-                "extra_headers",
-                &settings.extra_headers.keys().collect::<Vec<_>>(),
-            )
-            .field("rate_limits", &settings.rate_limits)
-            .field("retry_policy", &settings.retry_policy)
-            .field("custom_transport", &settings.transport.is_some())
-            .finish()
-    }
 }
 
 #[cfg(test)]

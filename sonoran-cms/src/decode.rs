@@ -1,11 +1,38 @@
-//! Where an answer does not fit its type: every success body is decoded once more
-//! with serde_path_to_error against the operation's generated type (the table in
-//! `generated_bodies.rs`), so a decode error names the JSON path of the field,
-//! quotes the text around it and keeps the raw body.
+//! Reading bodies as their types. On the happy path a success body is decoded
+//! once, plainly ([`decode`]); only when that fails is it read again with
+//! serde_path_to_error ([`check`]), so the error names the JSON path of the
+//! field, quotes the text around it, and inside a value of several forms says
+//! which form came closest. The forms of each union are the generated table's,
+//! passed in: this module depends on nothing of the client.
 
 use std::fmt;
 
+use std::any::Any;
+
 use serde::de::DeserializeOwned;
+
+/// A success answer decoded as its operation's type, type-erased so the one
+/// operation table can hold every operation's decoder; the generated code
+/// takes it back out.
+pub(crate) type Decoded = Box<dyn Any + Send + Sync>;
+
+/// Why a success body was not decoded on the happy path: it does not fit the
+/// type, or its envelope says `"success": false`. The caller then reads the
+/// body again, slowly, to say why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NotDecoded {
+    /// serde could not read it as the type.
+    DoesNotFit,
+    /// It fits, and says the call failed.
+    SaysFailure,
+}
+
+/// An answer envelope (`{success, data, meta}`): whether it says the call
+/// succeeded. Generated for every operation's success type.
+pub(crate) trait Envelope {
+    /// The envelope's `success`.
+    fn success(&self) -> bool;
+}
 
 /// Why a body did not decode as its operation's type.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,8 +62,32 @@ impl fmt::Display for DecodeFailure {
     }
 }
 
-/// Decodes `body` as `T`, and on failure says where (see [`DecodeFailure`]).
-pub(crate) fn check<T: DeserializeOwned>(body: &[u8]) -> Result<(), DecodeFailure> {
+/// Checks a body as one form of a value of several forms.
+pub(crate) type CheckForm = fn(&[u8]) -> Result<(), DecodeFailure>;
+
+/// The forms of the union named by its argument, each with its check.
+pub(crate) type UnionForms = fn(&str) -> Option<&'static [(&'static str, CheckForm)]>;
+
+/// How the message of a member a form would drop ends (see
+/// `crate::several_forms`); such a form ranks below one whose fields do not fit.
+pub(crate) const WOULD_DROP: &str = "this form would drop it";
+
+/// Decodes a success body as `T` plainly (no path tracking: the happy path),
+/// and reads its envelope's `success`.
+pub(crate) fn decode<T: DeserializeOwned + Envelope + Send + Sync + 'static>(
+    body: &[u8],
+) -> Result<Decoded, NotDecoded> {
+    let value: T = serde_json::from_slice(body).map_err(|_| NotDecoded::DoesNotFit)?;
+    if value.success() {
+        Ok(Box::new(value))
+    } else {
+        Err(NotDecoded::SaysFailure)
+    }
+}
+
+/// Decodes `body` as `T`, and on failure says where (see [`DecodeFailure`]);
+/// `unions` gives the forms of each value of several forms.
+pub(crate) fn check<T: DeserializeOwned>(body: &[u8], unions: UnionForms) -> Result<(), DecodeFailure> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
         // Trailing characters after the value are an error of the body as a whole.
@@ -45,7 +96,7 @@ pub(crate) fn check<T: DeserializeOwned>(body: &[u8]) -> Result<(), DecodeFailur
             .map_err(|error| failure(body, ".".to_owned(), &error)),
         Err(error) => {
             let mut found = failure(body, error.path().to_string(), error.inner());
-            closest_form(body, error.path(), &mut found);
+            closest_form(body, error.path(), &mut found, unions);
             Err(found)
         }
     }
@@ -60,11 +111,16 @@ const NO_FORM_FITS: &str = "data did not match any variant of untagged enum ";
 /// deepest): its path
 /// below the value and its message, so the error names the field that is wrong
 /// rather than only the value that holds it.
-fn closest_form(body: &[u8], path: &serde_path_to_error::Path, found: &mut DecodeFailure) {
+fn closest_form(
+    body: &[u8],
+    path: &serde_path_to_error::Path,
+    found: &mut DecodeFailure,
+    unions: UnionForms,
+) {
     let Some(name) = found.message.strip_prefix(NO_FORM_FITS) else {
         return;
     };
-    let Some(forms) = crate::generated_bodies::union_forms(name.trim()) else {
+    let Some(forms) = unions(name.trim()) else {
         return;
     };
     let Ok(whole) = serde_json::from_slice::<serde_json::Value>(body) else {
@@ -97,7 +153,7 @@ fn closest_form(body: &[u8], path: &serde_path_to_error::Path, found: &mut Decod
             (
                 !(failure.message.starts_with("invalid type") && depth == 0),
                 depth,
-                !failure.message.ends_with(crate::several_forms::WOULD_DROP),
+                !failure.message.ends_with(WOULD_DROP),
             )
         });
     if let Some((form, inner)) = closest {
@@ -201,6 +257,10 @@ fn floor_char_boundary(text: &str, mut index: usize) -> usize {
 mod tests {
     use super::*;
 
+    fn no_unions(_: &str) -> Option<&'static [(&'static str, CheckForm)]> {
+        None
+    }
+
     #[derive(serde::Deserialize)]
     struct Page {
         #[allow(dead_code)]
@@ -215,7 +275,7 @@ mod tests {
     #[test]
     fn a_failure_names_the_path_the_place_and_the_text_around_it() {
         let body = br#"{"items": [{"id": 1}, {"id": "two"}]}"#;
-        let failure = check::<Page>(body).expect_err("a text id does not fit");
+        let failure = check::<Page>(body, no_unions).expect_err("a text id does not fit");
         assert_eq!(failure.path, "items[1].id");
         assert_eq!(
             failure.message,
@@ -234,7 +294,8 @@ mod tests {
         // clockAccount answers a clock-in row or `true`; a row whose `completed`
         // is text fits neither, and the error says where the row went wrong.
         let body = br#"{"success": true, "data": {"id": 1, "completed": "yes"}}"#;
-        let failure = check::<crate::types::ClockAccountResponse>(body)
+        let failure = crate::check_success_body(crate::Operation::ClockAccount, body)
+            .expect("a JSON answer")
             .expect_err("`completed` is not a boolean");
         assert_eq!(failure.path, "data.completed");
         assert!(
@@ -247,7 +308,7 @@ mod tests {
     #[test]
     fn the_context_counts_characters_not_bytes() {
         let body = format!(r#"{{"items": [{{"id": "{}"}}]}}"#, "ж".repeat(60));
-        let failure = check::<Page>(body.as_bytes()).expect_err("text is not a u32");
+        let failure = check::<Page>(body.as_bytes(), no_unions).expect_err("text is not a u32");
         assert_eq!(failure.path, "items[0].id");
         // 40 characters before where decoding stopped (after the text's closing
         // quote), whatever their byte length, and the rest of the body after.
@@ -257,7 +318,7 @@ mod tests {
 
     #[test]
     fn a_body_that_is_not_json_fails_at_the_root() {
-        let failure = check::<Page>(b"Not Clocked In").expect_err("not JSON");
+        let failure = check::<Page>(b"Not Clocked In", no_unions).expect_err("not JSON");
         assert_eq!(failure.path, ".");
         assert!(
             failure.message.starts_with("expected value"),
@@ -265,7 +326,7 @@ mod tests {
             failure.message
         );
         assert_eq!(
-            check::<Page>(b"{\"items\": []} trailing").map_err(|f| f.path),
+            check::<Page>(b"{\"items\": []} trailing", no_unions).map_err(|f| f.path),
             Err(".".to_owned())
         );
     }

@@ -2,14 +2,50 @@
 //! API's problem body, the request id and `Retry-After` where the API gave them.
 
 use std::fmt;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
+use bytes::Bytes;
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 
 use crate::decode::DecodeFailure;
-use crate::hooks::{Verdict, VerdictKind};
 use crate::types::Problem;
+
+/// How a call ended, when that is an error: decided in `exec`, carried on the
+/// final response, turned into `sonoran_cms::Error` by `post` and `From`.
+#[derive(Debug, Clone)]
+pub(crate) struct Verdict {
+    /// What went wrong.
+    pub(crate) kind: VerdictKind,
+    /// Every attempt before the last, and how far the last got.
+    pub(crate) history: CallHistory,
+}
+
+/// See [`Verdict`].
+#[derive(Debug, Clone)]
+pub(crate) enum VerdictKind {
+    /// The call ended before an answer: the deadline, or no rate-limit slot in time.
+    EndedEarly { reason: String },
+    /// The rate-limit backend (Redis) could not be asked before the deadline;
+    /// nothing was sent.
+    LimiterUnavailable { reason: String },
+    /// An error status, with the body as received and as a problem.
+    ErrorAnswer { problem: Problem, body: Bytes },
+    /// A success whose body does not fit the operation's type.
+    BodyDidNotFit { failure: DecodeFailure, body: Bytes },
+    /// A redirect: answered (3XX, not followed), or followed by a caller's
+    /// `reqwest::Client` on a request that changes state.
+    Redirected {
+        location: Option<String>,
+        followed: bool,
+    },
+    /// The last attempt failed without an answer, after earlier attempts (the
+    /// error is taken out once, by `From`).
+    TransportFailed {
+        error: Arc<Mutex<Option<reqwest::Error>>>,
+    },
+}
 
 /// Everything a call to the API can fail with: what `.await` on an operation's
 /// builder (or its `.send()`) returns.
@@ -155,8 +191,9 @@ pub struct InvalidResponse {
     pub decode: Option<DecodeFailure>,
     /// What was wrong, in one line.
     pub message: String,
-    /// The raw body, as received (empty when there was none).
-    pub body: Vec<u8>,
+    /// The raw body, as received (empty when there was none), shared with
+    /// the response it came in, not copied.
+    pub body: Bytes,
     /// How the call went: every attempt before the last, and how far the last got.
     pub history: CallHistory,
 }
@@ -174,8 +211,9 @@ pub struct ApiError {
     pub request_id: Option<String>,
     /// How long the API asked us to wait before trying again, if it said.
     pub retry_after: Option<Duration>,
-    /// The error body as received, whatever its shape.
-    pub body: Vec<u8>,
+    /// The error body as received, whatever its shape, shared with the
+    /// response it came in, not copied.
+    pub body: Bytes,
     /// How the call went: every attempt before the last, and how far the last got.
     pub history: CallHistory,
 }
@@ -563,7 +601,7 @@ fn without_url(error: &reqwest::Error) -> String {
 impl From<progenitor_client::Error<Problem>> for Error {
     fn from(error: progenitor_client::Error<Problem>) -> Self {
         use progenitor_client::Error as Generated;
-        let invalid = |status, request_id, message: String, body: Vec<u8>| {
+        let invalid = |status, request_id, message: String, body: Bytes| {
             Error::InvalidResponse(Box::new(InvalidResponse {
                 status,
                 request_id,
@@ -575,7 +613,7 @@ impl From<progenitor_client::Error<Problem>> for Error {
         };
         match error {
             Generated::InvalidRequest(message) => Error::InvalidRequest { message },
-            Generated::Custom(message) => invalid(None, None, message, Vec::new()),
+            Generated::Custom(message) => invalid(None, None, message, Bytes::new()),
             Generated::CommunicationError(source)
             | Generated::ResponseBodyError(source)
             | Generated::InvalidUpgrade(source) => {
@@ -591,7 +629,7 @@ impl From<progenitor_client::Error<Problem>> for Error {
                     status,
                     &headers,
                     problem,
-                    Vec::new(),
+                    Bytes::new(),
                     CallHistory::default(),
                 )
             }
@@ -599,7 +637,7 @@ impl From<progenitor_client::Error<Problem>> for Error {
                 None,
                 None,
                 format!("{source} in {}", excerpt(&body)),
-                body.to_vec(),
+                body,
             ),
             Generated::UnexpectedResponse(response) => {
                 let status = response.status();
@@ -610,7 +648,7 @@ impl From<progenitor_client::Error<Problem>> for Error {
                         Some(status),
                         header_request_id(&headers),
                         "a status the spec does not declare".to_owned(),
-                        Vec::new(),
+                        Bytes::new(),
                     ),
                 }
             }
@@ -666,7 +704,7 @@ fn api_error(
     status: StatusCode,
     headers: &HeaderMap,
     problem: Problem,
-    body: Vec<u8>,
+    body: Bytes,
     history: CallHistory,
 ) -> Error {
     Error::Api(Box::new(ApiError {

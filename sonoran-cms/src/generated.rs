@@ -21860,7 +21860,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -21891,15 +21891,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `POST` request to `/v2/community/accounts/{accountId}/clock`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::ClockAccountResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::edit_profile_fields`]
@@ -22003,7 +21994,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -22034,15 +22025,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `PATCH` request to `/v2/community/accounts/{accountId}/profile-fields`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::EditProfileFieldsResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::force_sync`]
@@ -22140,7 +22122,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -22171,15 +22153,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `POST` request to `/v2/community/accounts/{accountId}/sync`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::ForceSyncResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::get_account_identifiers`]
@@ -22248,7 +22221,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -22279,15 +22252,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `GET` request to `/v2/community/accounts/{accountId}/identifiers`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::GetAccountIdentifiersResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::register_identifiers`]
@@ -22392,7 +22356,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -22423,15 +22387,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `POST` request to `/v2/community/accounts/{accountId}/identifiers`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::RegisterIdentifiersResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::get_account_ranks`]
@@ -22500,7 +22455,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -22531,15 +22486,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `GET` request to `/v2/community/accounts/{accountId}/ranks`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::GetAccountRanksResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::set_account_ranks`]
@@ -22642,7 +22588,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -22673,15 +22619,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `PATCH` request to `/v2/community/accounts/{accountId}/ranks`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::SetAccountRanksResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::get_account`]
@@ -22747,7 +22684,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -22778,15 +22715,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `GET` request to `/v2/community/accounts/{accountId}`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::GetAccountResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::get_accounts`]
@@ -22919,7 +22847,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -22950,15 +22878,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `GET` request to `/v2/community/accounts`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::GetAccountsResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::get_current_clock_in`]
@@ -23116,7 +23035,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -23147,15 +23066,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `GET` request to `/v2/community/accounts/{accountId}/clock/current`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::GetCurrentClockInResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::get_latest_activity`]
@@ -23291,7 +23201,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -23322,15 +23232,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `GET` request to `/v2/community/accounts/{accountId}/activity/latest`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::GetLatestActivityResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::search_accounts`]
@@ -23505,7 +23406,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -23536,15 +23437,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `GET` request to `/v2/community/accounts/search`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::SearchAccountsResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::set_account_name`]
@@ -23647,7 +23539,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -23678,15 +23570,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `PATCH` request to `/v2/community/accounts/{accountId}/name`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::SetAccountNameResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::get_member_records`]
@@ -23844,7 +23727,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -23875,15 +23758,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `GET` request to `/v2/community/disciplinary/accounts/{accountId}/records`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::GetMemberRecordsResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::add_member_record`]
@@ -23986,7 +23860,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -24017,15 +23891,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `POST` request to `/v2/community/disciplinary/accounts/{accountId}/records`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::AddMemberRecordResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::get_member_points`]
@@ -24183,7 +24048,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -24214,15 +24079,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `GET` request to `/v2/community/disciplinary/accounts/{accountId}/points`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::GetMemberPointsResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::update_member_record_points`]
@@ -24328,7 +24184,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -24359,15 +24215,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `PATCH` request to `/v2/community/disciplinary/records/{recordId}/points`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::UpdateMemberRecordPointsResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::update_member_record_reason`]
@@ -24473,7 +24320,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -24504,15 +24351,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `PATCH` request to `/v2/community/disciplinary/records/{recordId}/reason`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::UpdateMemberRecordReasonResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::update_member_record_status`]
@@ -24618,7 +24456,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -24649,15 +24487,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `PATCH` request to `/v2/community/disciplinary/records/{recordId}/status`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::UpdateMemberRecordStatusResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::add_erlc_record`]
@@ -24740,7 +24569,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -24771,15 +24600,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `POST` request to `/v2/community/erlc/records`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::AddErlcRecordResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::execute_erlc_command`]
@@ -24867,7 +24687,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -24898,15 +24718,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `POST` request to `/v2/community/erlc/commands`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::ExecuteErlcCommandResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::get_online_players`]
@@ -24979,7 +24790,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -25010,15 +24821,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `GET` request to `/v2/community/erlc/players/online`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::GetOnlinePlayersResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::get_player_queue`]
@@ -25091,7 +24893,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -25122,15 +24924,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `GET` request to `/v2/community/erlc/players/queue`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::GetPlayerQueueResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::lock_team`]
@@ -25211,7 +25004,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -25242,15 +25035,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `POST` request to `/v2/community/erlc/teams/lock`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::LockTeamResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::unlock_team`]
@@ -25331,7 +25115,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -25362,15 +25146,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `POST` request to `/v2/community/erlc/teams/unlock`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::UnlockTeamResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::create_rsvp`]
@@ -25468,7 +25243,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -25499,15 +25274,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `POST` request to `/v2/community/events/{eventId}/rsvps`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::CreateRsvpResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::change_form_stage`]
@@ -25611,7 +25377,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -25642,15 +25408,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `PATCH` request to `/v2/community/forms/{formId}/stage`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::ChangeFormStageResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::get_form_lock_status`]
@@ -25720,7 +25477,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -25751,15 +25508,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `GET` request to `/v2/community/forms/{templateId}/lock`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::GetFormLockStatusResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::set_form_lock_status`]
@@ -25864,7 +25612,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -25895,15 +25643,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `PATCH` request to `/v2/community/forms/{templateId}/lock`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::SetFormLockStatusResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::get_form_submission`]
@@ -25973,7 +25712,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -26004,15 +25743,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `GET` request to `/v2/community/forms/submissions/{submissionId}`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::GetFormSubmissionResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::get_template_submissions`]
@@ -26110,7 +25840,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -26141,15 +25871,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `GET` request to `/v2/community/forms/{templateId}/submissions`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::GetTemplateSubmissionsResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::submit_form_template`]
@@ -26255,7 +25976,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -26286,15 +26007,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `POST` request to `/v2/community/forms/{templateId}/submissions`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::SubmitFormTemplateResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::create_short_url`]
@@ -26380,7 +26092,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -26411,15 +26123,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `POST` request to `/v2/community/short-urls`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::CreateShortUrlResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::get_clock_in_types`]
@@ -26469,7 +26172,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -26500,15 +26203,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `GET` request to `/v2/community/clockin-types`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::GetClockInTypesResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::get_community`]
@@ -26555,7 +26249,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -26586,15 +26280,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `GET` request to `/v2/community`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::GetCommunityResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::get_custom_log_types`]
@@ -26644,7 +26329,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -26675,15 +26360,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `GET` request to `/v2/community/custom-log-types`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::GetCustomLogTypesResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::get_departments`]
@@ -26733,7 +26409,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -26764,15 +26440,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `GET` request to `/v2/community/departments`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::GetDepartmentsResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::get_profile_fields`]
@@ -26822,7 +26489,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -26853,15 +26520,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `GET` request to `/v2/community/profile-fields`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::GetProfileFieldsResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::get_promotion_flows`]
@@ -26911,7 +26569,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -26942,15 +26600,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `GET` request to `/v2/community/promotion-flows`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::GetPromotionFlowsResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::get_sub_version`]
@@ -26997,7 +26646,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -27028,15 +26677,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `GET` request to `/v2/community/sub-version`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::GetSubVersionResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::lookup_community`]
@@ -27121,7 +26761,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -27152,15 +26792,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `GET` request to `/v2/community/lookup`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::LookupCommunityResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::trigger_promotion_flows`]
@@ -27250,7 +26881,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -27281,15 +26912,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `POST` request to `/v2/community/promotion-flows/trigger`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::TriggerPromotionFlowsResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::undo_rank_change`]
@@ -27392,7 +27014,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -27423,15 +27045,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `POST` request to `/v2/community/rank-changes/{undoId}/undo`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::UndoRankChangeResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::get_roster_contents`]
@@ -27529,7 +27142,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -27560,15 +27173,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `GET` request to `/v2/community/rosters/{rosterId}`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::GetRosterContentsResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::activity_tracker_server_start`]
@@ -27638,7 +27242,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -27669,15 +27273,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `POST` request to `/v2/community/servers/{serverId}/activity/start`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::ActivityTrackerServerStartResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::activity_tracker`]
@@ -27781,7 +27376,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -27812,15 +27407,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `POST` request to `/v2/community/servers/{serverId}/activity`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::ActivityTrackerResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::get_servers`]
@@ -27867,7 +27453,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -27898,15 +27484,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `GET` request to `/v2/community/servers`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::GetServersResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::set_servers`]
@@ -27987,7 +27564,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -28018,15 +27595,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `PUT` request to `/v2/community/servers`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::SetServersResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::add_servers`]
@@ -28107,7 +27675,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -28138,15 +27706,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `POST` request to `/v2/community/servers`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::AddServersResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::get_full_whitelist`]
@@ -28216,7 +27775,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -28247,15 +27806,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `GET` request to `/v2/community/servers/{serverId}/whitelist`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::GetFullWhitelistResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::get_ace_config`]
@@ -28322,7 +27872,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -28353,15 +27903,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `GET` request to `/v2/community/servers/{serverId}/ace-config`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::GetAceConfigResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::set_ace_config`]
@@ -28460,7 +28001,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -28491,15 +28032,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `PATCH` request to `/v2/community/servers/{serverId}/ace-config`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::SetAceConfigResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::set_server_type`]
@@ -28600,7 +28132,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -28631,15 +28163,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `PATCH` request to `/v2/community/servers/{serverId}/type`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::SetServerTypeResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::verify_whitelist`]
@@ -28743,7 +28266,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -28774,15 +28297,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `POST` request to `/v2/community/servers/{serverId}/whitelist/check`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::VerifyWhitelistResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::start_session`]
@@ -28863,7 +28377,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -28894,15 +28408,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `POST` request to `/v2/community/sessions`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::StartSessionResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::cancel_session`]
@@ -29024,13 +28529,6 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        ///Sends a `DELETE` request to `/v2/community/sessions`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(self) -> crate::Result<ResponseValue<()>> {
-            self.send_generated().await.map_err(crate::Error::from)
-        }
     }
     /**Builder for [`Client::stop_session`]
 
@@ -29110,7 +28608,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -29141,15 +28639,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `PATCH` request to `/v2/community/sessions`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::StopSessionResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::get_current_session`]
@@ -29217,7 +28706,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -29248,15 +28737,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `GET` request to `/v2/community/sessions/current`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::GetCurrentSessionResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::resolve_discord_account`]
@@ -29326,7 +28806,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -29357,15 +28837,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `GET` request to `/v2/community/accounts/discord/{discordId}`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::ResolveDiscordAccountResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::get_form_templates`]
@@ -29415,7 +28886,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -29446,15 +28917,6 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
-        }
-        ///Sends a `GET` request to `/v2/community/forms`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::GetFormTemplatesResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::get_form_template`]
@@ -29524,7 +28986,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => super::take_decoded(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -29556,760 +29018,25 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
-        ///Sends a `GET` request to `/v2/community/forms/{templateId}`
-        ///
-        /// The builder is a future as well: `.await` it for the same
-        /// result. The error is [`crate::Error`], with the API's message.
-        pub async fn send(
-            self,
-        ) -> crate::Result<ResponseValue<types::GetFormTemplateResponse>> {
-            self.send_generated().await.map_err(crate::Error::from)
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for ClockAccount<'a> {
-        type Output = crate::Result<ResponseValue<types::ClockAccountResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for EditProfileFields<'a> {
-        type Output = crate::Result<ResponseValue<types::EditProfileFieldsResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for ForceSync<'a> {
-        type Output = crate::Result<ResponseValue<types::ForceSyncResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for GetAccountIdentifiers<'a> {
-        type Output = crate::Result<ResponseValue<types::GetAccountIdentifiersResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for RegisterIdentifiers<'a> {
-        type Output = crate::Result<ResponseValue<types::RegisterIdentifiersResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for GetAccountRanks<'a> {
-        type Output = crate::Result<ResponseValue<types::GetAccountRanksResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for SetAccountRanks<'a> {
-        type Output = crate::Result<ResponseValue<types::SetAccountRanksResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for GetAccount<'a> {
-        type Output = crate::Result<ResponseValue<types::GetAccountResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for GetAccounts<'a> {
-        type Output = crate::Result<ResponseValue<types::GetAccountsResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for GetCurrentClockIn<'a> {
-        type Output = crate::Result<ResponseValue<types::GetCurrentClockInResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for GetLatestActivity<'a> {
-        type Output = crate::Result<ResponseValue<types::GetLatestActivityResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for SearchAccounts<'a> {
-        type Output = crate::Result<ResponseValue<types::SearchAccountsResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for SetAccountName<'a> {
-        type Output = crate::Result<ResponseValue<types::SetAccountNameResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for GetMemberRecords<'a> {
-        type Output = crate::Result<ResponseValue<types::GetMemberRecordsResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for AddMemberRecord<'a> {
-        type Output = crate::Result<ResponseValue<types::AddMemberRecordResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for GetMemberPoints<'a> {
-        type Output = crate::Result<ResponseValue<types::GetMemberPointsResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for UpdateMemberRecordPoints<'a> {
-        type Output = crate::Result<
-            ResponseValue<types::UpdateMemberRecordPointsResponse>,
-        >;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for UpdateMemberRecordReason<'a> {
-        type Output = crate::Result<
-            ResponseValue<types::UpdateMemberRecordReasonResponse>,
-        >;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for UpdateMemberRecordStatus<'a> {
-        type Output = crate::Result<
-            ResponseValue<types::UpdateMemberRecordStatusResponse>,
-        >;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for AddErlcRecord<'a> {
-        type Output = crate::Result<ResponseValue<types::AddErlcRecordResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for ExecuteErlcCommand<'a> {
-        type Output = crate::Result<ResponseValue<types::ExecuteErlcCommandResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for GetOnlinePlayers<'a> {
-        type Output = crate::Result<ResponseValue<types::GetOnlinePlayersResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for GetPlayerQueue<'a> {
-        type Output = crate::Result<ResponseValue<types::GetPlayerQueueResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for LockTeam<'a> {
-        type Output = crate::Result<ResponseValue<types::LockTeamResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for UnlockTeam<'a> {
-        type Output = crate::Result<ResponseValue<types::UnlockTeamResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for CreateRsvp<'a> {
-        type Output = crate::Result<ResponseValue<types::CreateRsvpResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for ChangeFormStage<'a> {
-        type Output = crate::Result<ResponseValue<types::ChangeFormStageResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for GetFormLockStatus<'a> {
-        type Output = crate::Result<ResponseValue<types::GetFormLockStatusResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for SetFormLockStatus<'a> {
-        type Output = crate::Result<ResponseValue<types::SetFormLockStatusResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for GetFormSubmission<'a> {
-        type Output = crate::Result<ResponseValue<types::GetFormSubmissionResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for GetTemplateSubmissions<'a> {
-        type Output = crate::Result<
-            ResponseValue<types::GetTemplateSubmissionsResponse>,
-        >;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for SubmitFormTemplate<'a> {
-        type Output = crate::Result<ResponseValue<types::SubmitFormTemplateResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for CreateShortUrl<'a> {
-        type Output = crate::Result<ResponseValue<types::CreateShortUrlResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for GetClockInTypes<'a> {
-        type Output = crate::Result<ResponseValue<types::GetClockInTypesResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for GetCommunity<'a> {
-        type Output = crate::Result<ResponseValue<types::GetCommunityResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for GetCustomLogTypes<'a> {
-        type Output = crate::Result<ResponseValue<types::GetCustomLogTypesResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for GetDepartments<'a> {
-        type Output = crate::Result<ResponseValue<types::GetDepartmentsResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for GetProfileFields<'a> {
-        type Output = crate::Result<ResponseValue<types::GetProfileFieldsResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for GetPromotionFlows<'a> {
-        type Output = crate::Result<ResponseValue<types::GetPromotionFlowsResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for GetSubVersion<'a> {
-        type Output = crate::Result<ResponseValue<types::GetSubVersionResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for LookupCommunity<'a> {
-        type Output = crate::Result<ResponseValue<types::LookupCommunityResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for TriggerPromotionFlows<'a> {
-        type Output = crate::Result<ResponseValue<types::TriggerPromotionFlowsResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for UndoRankChange<'a> {
-        type Output = crate::Result<ResponseValue<types::UndoRankChangeResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for GetRosterContents<'a> {
-        type Output = crate::Result<ResponseValue<types::GetRosterContentsResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for ActivityTrackerServerStart<'a> {
-        type Output = crate::Result<
-            ResponseValue<types::ActivityTrackerServerStartResponse>,
-        >;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for ActivityTracker<'a> {
-        type Output = crate::Result<ResponseValue<types::ActivityTrackerResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for GetServers<'a> {
-        type Output = crate::Result<ResponseValue<types::GetServersResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for SetServers<'a> {
-        type Output = crate::Result<ResponseValue<types::SetServersResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for AddServers<'a> {
-        type Output = crate::Result<ResponseValue<types::AddServersResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for GetFullWhitelist<'a> {
-        type Output = crate::Result<ResponseValue<types::GetFullWhitelistResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for GetAceConfig<'a> {
-        type Output = crate::Result<ResponseValue<types::GetAceConfigResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for SetAceConfig<'a> {
-        type Output = crate::Result<ResponseValue<types::SetAceConfigResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for SetServerType<'a> {
-        type Output = crate::Result<ResponseValue<types::SetServerTypeResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for VerifyWhitelist<'a> {
-        type Output = crate::Result<ResponseValue<types::VerifyWhitelistResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for StartSession<'a> {
-        type Output = crate::Result<ResponseValue<types::StartSessionResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for CancelSession<'a> {
-        type Output = crate::Result<ResponseValue<()>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for StopSession<'a> {
-        type Output = crate::Result<ResponseValue<types::StopSessionResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for GetCurrentSession<'a> {
-        type Output = crate::Result<ResponseValue<types::GetCurrentSessionResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for ResolveDiscordAccount<'a> {
-        type Output = crate::Result<ResponseValue<types::ResolveDiscordAccountResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for GetFormTemplates<'a> {
-        type Output = crate::Result<ResponseValue<types::GetFormTemplatesResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
-    }
-    impl<'a> ::std::future::IntoFuture for GetFormTemplate<'a> {
-        type Output = crate::Result<ResponseValue<types::GetFormTemplateResponse>>;
-        type IntoFuture = ::std::pin::Pin<
-            ::std::boxed::Box<
-                dyn ::std::future::Future<Output = Self::Output> + Send + 'a,
-            >,
-        >;
-        /// Sends the request, as [`send`](Self::send) does.
-        fn into_future(self) -> Self::IntoFuture {
-            ::std::boxed::Box::pin(self.send())
-        }
     }
 }
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
     pub use self::super::Client;
+}
+/// A success answer as its type: the one the hooks decoded (once, on the
+/// happy path) when the response carries it, else decoded here.
+async fn take_decoded<T: ::serde::de::DeserializeOwned + 'static>(
+    response: reqwest::Response,
+) -> Result<ResponseValue<T>, Error<types::Problem>> {
+    let decoded = response
+        .extensions()
+        .get::<crate::spec::DecodedAnswer>()
+        .and_then(crate::spec::DecodedAnswer::take::<T>);
+    match decoded {
+        Some(value) => {
+            Ok(ResponseValue::new(value, response.status(), response.headers().clone()))
+        }
+        None => ResponseValue::from_response(response).await,
+    }
 }

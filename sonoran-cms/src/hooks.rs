@@ -20,49 +20,14 @@ use reqwest::header::{self, HeaderValue};
 use tokio::time::Instant;
 
 use crate::Client;
-use crate::config::{ClientState, USER_AGENT};
-use crate::error::{Attempt, AttemptReach, CallHistory};
+use crate::Operation;
+use crate::decode::NotDecoded;
+use crate::spec::DecodedAnswer;
+use crate::state::{ClientState, USER_AGENT};
+use crate::error::{Attempt, AttemptReach, CallHistory, Verdict, VerdictKind};
 use crate::rate_limit::{AcquireError, SlotRequest};
-use crate::retry::{AttemptOutcome, OperationSemantics, requested_delay, retry_delay};
+use crate::retry::{AttemptOutcome, requested_delay, retry_delay};
 use crate::types::Problem;
-
-/// How a call ended, when that is an error: decided in `exec`, carried on the
-/// final response, turned into `sonoran_cms::Error` by `post` and `From`.
-#[derive(Debug, Clone)]
-pub(crate) struct Verdict {
-    /// What went wrong.
-    pub(crate) kind: VerdictKind,
-    /// Every attempt before the last, and how far the last got.
-    pub(crate) history: CallHistory,
-}
-
-/// See [`Verdict`].
-#[derive(Debug, Clone)]
-pub(crate) enum VerdictKind {
-    /// The call ended before an answer: the deadline, or no rate-limit slot in time.
-    EndedEarly { reason: String },
-    /// The rate-limit backend (Redis) could not be asked before the deadline;
-    /// nothing was sent.
-    LimiterUnavailable { reason: String },
-    /// An error status, with the body as received and as a problem.
-    ErrorAnswer { problem: Problem, body: Vec<u8> },
-    /// A success whose body does not fit the operation's type.
-    BodyDidNotFit {
-        failure: crate::decode::DecodeFailure,
-        body: Vec<u8>,
-    },
-    /// A redirect: answered (3XX, not followed), or followed by a caller's
-    /// `reqwest::Client` on a request that changes state.
-    Redirected {
-        location: Option<String>,
-        followed: bool,
-    },
-    /// The last attempt failed without an answer, after earlier attempts (the
-    /// error is taken out once, by `From`).
-    TransportFailed {
-        error: Arc<Mutex<Option<reqwest::Error>>>,
-    },
-}
 
 impl ClientHooks<ClientState> for Client {
     /// Refuses a request that names none of a required group of fields, then sets
@@ -75,7 +40,9 @@ impl ClientHooks<ClientState> for Client {
     ) -> Result<(), Error<E>> {
         // A request that lacks what the API needs (one of a group of alternative
         // fields) is refused here, before the limiter or the network see it.
-        crate::requirements::check(info.operation_id, request).map_err(Error::InvalidRequest)?;
+        let operation = operation_of(info).map_err(Error::InvalidRequest)?;
+        crate::requirements::check(operation.as_str(), operation.spec().one_of, request)
+            .map_err(Error::InvalidRequest)?;
         let settings = &self.inner().settings;
         let headers = request.headers_mut();
         headers.remove("api-version");
@@ -98,7 +65,11 @@ impl ClientHooks<ClientState> for Client {
         request: reqwest::Request,
         info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
-        execute(self.inner(), self.client(), request, info.operation_id).await
+        match operation_of(info) {
+            Ok(operation) => execute(self.inner(), self.client(), request, operation).await,
+            // `pre` refused it already; never sent.
+            Err(reason) => Ok(ended_early(reason, CallHistory::default())),
+        }
     }
 
     async fn post<E>(
@@ -124,6 +95,17 @@ impl ClientHooks<ClientState> for Client {
     }
 }
 
+/// The operation progenitor's generated code reports, mapped to [`Operation`]
+/// by the one generated function that knows progenitor's names.
+fn operation_of(info: &OperationInfo) -> Result<Operation, String> {
+    Operation::from_generated_id(info.operation_id).ok_or_else(|| {
+        format!(
+            "`{}` is not an operation of the generated table; nothing was sent",
+            info.operation_id
+        )
+    })
+}
+
 /// Why an attempt ended without an answer.
 enum AttemptError {
     /// The HTTP client or the caller's transport failed.
@@ -145,12 +127,12 @@ async fn execute(
     state: &ClientState,
     http_client: &reqwest::Client,
     request: reqwest::Request,
-    operation: &'static str,
+    operation: Operation,
 ) -> reqwest::Result<reqwest::Response> {
     let settings = &state.settings;
     let deadline = crate::time::after(Instant::now(), settings.deadline);
     let limit = settings.rate_limits.limit_for(operation);
-    let semantics = OperationSemantics::of(operation, request.method());
+    let semantics = operation.spec().semantics;
     // A caller's `Transport` may rewrite URLs (a proxy, a recorder): a changed
     // URL then says nothing about redirects.
     let watch_for_followed_redirects = settings.transport.is_none();
@@ -173,7 +155,7 @@ async fn execute(
                 let request = SlotRequest {
                     credential: &settings.credential,
                     base_url: &settings.base_url,
-                    operation,
+                    operation: operation.as_str(),
                     limit,
                     deadline,
                     longest_attempt,
@@ -199,7 +181,7 @@ async fn execute(
                         ));
                     }
                     Err(AcquireError::Unavailable { message }) => {
-                        tracing::warn!(operation, %message, "the rate limiter is unavailable");
+                        tracing::warn!(operation = operation.as_str(), %message, "the rate limiter is unavailable");
                         return Ok(made_up_response(Verdict {
                             kind: VerdictKind::LimiterUnavailable { reason: message },
                             history,
@@ -237,7 +219,7 @@ async fn execute(
         if let Some(permit) = &mut permit {
             permit.mark_sent();
         }
-        tracing::debug!(operation, attempt = retries_done + 1, "sending request");
+        tracing::debug!(operation = operation.as_str(), attempt = retries_done + 1, "sending request");
         // The exchange, from sending to the end of what is read of the body,
         // within the attempt's time whoever sends it.
         let exchange = async {
@@ -316,7 +298,7 @@ async fn execute(
             .earlier_attempts
             .push(attempt_record(&result, outcome));
         tracing::info!(
-            operation,
+            operation = operation.as_str(),
             ?outcome,
             delay_seconds = delay.as_secs_f64(),
             "retrying"
@@ -460,7 +442,7 @@ fn ended_early(reason: String, history: CallHistory) -> reqwest::Response {
 /// against the operation's type.
 async fn read_answer(
     response: reqwest::Response,
-    operation: &str,
+    operation: Operation,
 ) -> reqwest::Result<reqwest::Response> {
     let status = response.status();
     if status.is_client_error() || status.is_server_error() {
@@ -502,55 +484,65 @@ fn with_verdict_kind(mut response: reqwest::Response, kind: VerdictKind) -> reqw
     response
 }
 
-/// Reads a success answer's body: an envelope that says `"success": false` is
-/// an error whatever the status (the official clients read `data` only when
-/// `success` is true), and a body that does not fit the operation's type gets a
-/// verdict. Operations without a JSON success body pass untouched.
+/// Reads a success answer's body and decodes it once, plainly, as the
+/// operation's type (the decoded value rides on the response for the generated
+/// code to take). Only when that fails is the body read again: an envelope
+/// that says `"success": false` is an error whatever the status (the official
+/// clients read `data` only when `success` is true), and a body that does not
+/// fit gets a verdict naming the JSON path of what does not fit. Operations
+/// without a JSON success body pass untouched.
 async fn with_body_checked(
     response: reqwest::Response,
-    operation: &str,
+    operation: Operation,
 ) -> reqwest::Result<reqwest::Response> {
-    if crate::generated_bodies::OPERATIONS_WITH_SUCCESS_BODY
-        .binary_search(&operation)
-        .is_err()
-    {
+    let Some(success_body) = operation.spec().success_body else {
         return Ok(response);
-    }
+    };
     let status = response.status();
     let version = response.version();
     let headers = response.headers().clone();
     let body = response.bytes().await?;
-    // Only `success` is read here (the rest is skipped, not built into a tree);
-    // the whole envelope is parsed only when it says `false`.
-    #[derive(serde::Deserialize)]
-    struct Success {
-        success: Option<bool>,
-    }
-    let says_failure = serde_json::from_slice::<Success>(&body)
-        .is_ok_and(|envelope| envelope.success == Some(false));
-    let envelope = says_failure
-        .then(|| serde_json::from_slice::<serde_json::Value>(&body).ok())
-        .flatten();
-    let kind = if let Some(envelope) = envelope {
-        Some(VerdictKind::ErrorAnswer {
-            problem: problem_from_json(&envelope, status),
-            body: body.to_vec(),
-        })
-    } else {
-        crate::generated_bodies::check_success_body(operation, &body)
-            .and_then(Result::err)
-            .map(|failure| {
-                tracing::warn!(operation, %status, %failure, "the answer does not fit the operation's type");
-                VerdictKind::BodyDidNotFit {
-                    failure,
-                    body: body.to_vec(),
+    let (kind, decoded) = match (success_body.decode)(&body) {
+        Ok(decoded) => (None, Some(decoded)),
+        Err(not_decoded) => {
+            let envelope = serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .filter(|json| {
+                    not_decoded == NotDecoded::SaysFailure
+                        || json.get("success") == Some(&serde_json::Value::Bool(false))
+                });
+            let kind = match envelope {
+                Some(envelope) => VerdictKind::ErrorAnswer {
+                    problem: problem_from_json(&envelope, status),
+                    body: body.clone(),
+                },
+                None => {
+                    let failure = (success_body.check)(&body).err().unwrap_or_else(|| {
+                        crate::decode::DecodeFailure {
+                            path: ".".to_owned(),
+                            message: "serde could not read it as the operation's type".to_owned(),
+                            line: 0,
+                            column: 0,
+                            context: String::new(),
+                        }
+                    });
+                    tracing::warn!(operation = operation.as_str(), %status, %failure, "the answer does not fit the operation's type");
+                    VerdictKind::BodyDidNotFit {
+                        failure,
+                        body: body.clone(),
+                    }
                 }
-            })
+            };
+            (Some(kind), None)
+        }
     };
     let mut rebuilt = http::Response::new(body);
     *rebuilt.status_mut() = status;
     *rebuilt.version_mut() = version;
     *rebuilt.headers_mut() = headers;
+    if let Some(decoded) = decoded {
+        rebuilt.extensions_mut().insert(DecodedAnswer::new(decoded));
+    }
     if let Some(kind) = kind {
         rebuilt.extensions_mut().insert(Verdict {
             kind,
@@ -587,10 +579,7 @@ async fn with_problem_body(response: reqwest::Response) -> reqwest::Result<reqwe
     *rebuilt.version_mut() = version;
     *rebuilt.headers_mut() = headers;
     rebuilt.extensions_mut().insert(Verdict {
-        kind: VerdictKind::ErrorAnswer {
-            problem,
-            body: body.to_vec(),
-        },
+        kind: VerdictKind::ErrorAnswer { problem, body },
         history: CallHistory::default(),
     });
     Ok(reqwest::Response::from(rebuilt))

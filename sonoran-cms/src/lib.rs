@@ -172,7 +172,7 @@
 //! assert!(current.into_inner().data.is_none());
 //!
 //! // A recorded answer, checked against the operation's type.
-//! assert!(sonoran_cms::check_success_body("get_current_session", br#"{"success": true, "data": null}"#)
+//! assert!(sonoran_cms::check_success_body(sonoran_cms::Operation::GetCurrentSession, br#"{"success": true, "data": null}"#)
 //!     .expect("a JSON answer")
 //!     .is_ok());
 //! # Ok(())
@@ -181,45 +181,48 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+// The runtime, bottom up: each module uses only those listed before it (and
+// the generated code below it); the README's layout draws the same layers.
+mod time;
+mod transport;
 mod auth;
-mod config;
 mod decode;
-mod error;
-#[rustfmt::skip]
-mod generated;
-#[rustfmt::skip]
-mod generated_one_of;
-#[rustfmt::skip]
-mod generated_rate_limits;
-#[rustfmt::skip]
-mod generated_bodies;
-#[rustfmt::skip]
-mod generated_value_sets;
-mod hooks;
-pub mod paging;
+mod several_forms;
+mod spec;
+mod retry;
+mod requirements;
 mod rate_limit;
 #[cfg(feature = "redis")]
 mod redis_limiter;
-mod requirements;
-mod retry;
-mod several_forms;
-mod time;
-mod transport;
+mod state;
+#[rustfmt::skip]
+mod generated;
+#[rustfmt::skip]
+mod generated_value_sets;
+#[rustfmt::skip]
+mod generated_one_of;
+#[rustfmt::skip]
+mod generated_operations;
+mod operation;
+mod error;
+pub mod paging;
+#[rustfmt::skip]
+mod generated_calls;
+mod hooks;
+mod config;
 
 pub use auth::{ApiKey, InvalidApiKey};
 /// The date-time crate the generated types use for timestamps.
 pub use chrono;
 pub use config::{
-    API_KEY_VARIABLE, BASE_URL_VARIABLE, BuildError, ClientBuilder, ClientState, DEFAULT_DEADLINE,
+    API_KEY_VARIABLE, BASE_URL_VARIABLE, BuildError, ClientBuilder, DEFAULT_DEADLINE,
     DEFAULT_TIMEOUT, POOL_IDLE_TIMEOUT, USER_AGENT,
 };
 pub use decode::DecodeFailure;
 pub use error::{ApiError, Attempt, AttemptReach, CallHistory, Error, InvalidResponse, Redirect};
 pub use generated::{Client, ResponseValue, builder, types};
-pub use generated_bodies::{
-    OPERATIONS_WITH_REQUEST_BODY, OPERATIONS_WITH_SUCCESS_BODY, check_request_body,
-    check_success_body, request_body_as_sent,
-};
+pub use generated_operations::Operation;
+pub use operation::{UnknownOperation, check_request_body, check_success_body, request_body_as_sent};
 pub use rate_limit::{
     AcquireError, HeldSlot, InProcessRateLimiter, InvalidRateLimit, RateLimit, RateLimitBackend,
     RateLimits, SlotRequest,
@@ -239,6 +242,7 @@ pub mod redis_scripts {
 /// root certificates), so callers use the same version.
 pub use reqwest;
 pub use retry::RetryPolicy;
+pub use state::ClientState;
 pub use transport::{BoxFuture, Transport};
 /// The UUID crate the generated types use, so callers need no version of their own.
 pub use uuid;

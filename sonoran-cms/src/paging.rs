@@ -13,6 +13,7 @@ use std::task::{Context, Poll};
 use serde::de::DeserializeOwned;
 
 use crate::Error;
+pub(crate) use crate::spec::PageShape;
 
 /// One page's answer, as JSON.
 type PageFuture<'a> = Pin<Box<dyn Future<Output = Result<serde_json::Value, Error>> + Send + 'a>>;
@@ -33,20 +34,9 @@ fn unreadable_page(message: String) -> Error {
         request_id: None,
         decode: None,
         message,
-        body: Vec::new(),
+        body: bytes::Bytes::new(),
         history: crate::error::CallHistory::default(),
     }))
-}
-
-/// Where a paged operation's answer keeps its items and total (JSON pointers).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct PageShape {
-    /// Where the items are, tried in order (a page can come in more than one form).
-    pub(crate) items: &'static [&'static str],
-    /// Where the total count is, when the API sends one.
-    pub(crate) total: Option<&'static str>,
-    /// The most items the API returns in one page (`max-size` in the spec).
-    pub(crate) max_size: u64,
 }
 
 /// The items of a paged operation, as a [`Stream`](futures_core::Stream):
@@ -84,9 +74,15 @@ impl<'a, T: DeserializeOwned> Items<'a, T> {
     /// largest page) with `fetch`.
     pub(crate) fn new(
         page_size: u64,
-        shape: PageShape,
+        operation: crate::Operation,
         fetch: impl FnMut(u64, u64) -> PageFuture<'a> + Send + 'a,
     ) -> Self {
+        // The generated `.items(..)` exists only on operations the spec pages.
+        let shape = operation.spec().paging.unwrap_or(PageShape {
+            items: &[],
+            total: None,
+            max_size: u64::MAX,
+        });
         Self {
             fetch: Box::new(fetch),
             shape,

@@ -20,6 +20,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
+pub use crate::spec::{InvalidRateLimit, RateLimit};
 use crate::transport::BoxFuture;
 
 /// Where rate-limit slots are kept. [`InProcessRateLimiter`] is the default;
@@ -63,7 +64,8 @@ pub struct SlotRequest<'a> {
     pub credential: &'a str,
     /// Where the API is (two APIs do not share a budget).
     pub base_url: &'a str,
-    /// The operation's Rust name (`cancel_session`).
+    /// The operation's Rust name ([`Operation::as_str`](crate::Operation::as_str),
+    /// `cancel_session`): the key of its count.
     pub operation: &'a str,
     /// The limit this caller admits against. The count is shared by every
     /// caller with the same credential, API and operation, whatever limit each
@@ -77,28 +79,6 @@ pub struct SlotRequest<'a> {
     /// attempt off there): a slot whose release never arrives stops counting a
     /// window after that.
     pub longest_attempt: Duration,
-}
-
-impl<'a> SlotRequest<'a> {
-    /// A request for a slot, for testing or benchmarking a backend directly (the
-    /// client makes its own).
-    pub fn new(
-        credential: &'a str,
-        base_url: &'a str,
-        operation: &'a str,
-        limit: RateLimit,
-        deadline: Instant,
-        longest_attempt: Duration,
-    ) -> Self {
-        Self {
-            credential,
-            base_url,
-            operation,
-            limit,
-            deadline,
-            longest_attempt,
-        }
-    }
 }
 
 /// Why no slot was held.
@@ -146,95 +126,15 @@ impl RateLimitBackend for InProcessRateLimiter {
     }
 }
 
-/// At most `requests` requests in any window of `window`: at least one request,
-/// in a window longer than zero and at most [`RateLimit::LONGEST_WINDOW`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct RateLimit {
-    requests: u32,
-    window: Duration,
-}
-
-/// Why a [`RateLimit`] cannot be made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum InvalidRateLimit {
-    /// Zero requests per window would refuse every call.
-    #[error(
-        "a rate limit of 0 requests would refuse every call; to turn client-side limiting off, use RateLimits::disabled()"
-    )]
-    NoRequests,
-    /// A window of zero length limits nothing.
-    #[error("a rate limit's window must be longer than zero")]
-    EmptyWindow,
-}
-
-impl RateLimit {
-    /// The longest window a limit keeps (100 years): a longer one, up to
-    /// `Duration::MAX`, counts as this, so no time arithmetic can overflow.
-    pub const LONGEST_WINDOW: Duration = crate::time::FAR_FUTURE;
-
-    /// `requests` per `window_seconds` seconds, as the docs state limits.
-    ///
-    /// # Errors
-    ///
-    /// [`InvalidRateLimit::NoRequests`] for 0 requests,
-    /// [`InvalidRateLimit::EmptyWindow`] for 0 seconds.
-    pub const fn new(requests: u32, window_seconds: u32) -> Result<Self, InvalidRateLimit> {
-        Self::per_window(requests, Duration::from_secs(window_seconds as u64))
-    }
-
-    /// `requests` per `window`, for overrides such as a scaled-down test
-    /// gateway. A window longer than [`RateLimit::LONGEST_WINDOW`] counts as that.
-    ///
-    /// # Errors
-    ///
-    /// [`InvalidRateLimit::NoRequests`] for 0 requests,
-    /// [`InvalidRateLimit::EmptyWindow`] for a zero window.
-    pub const fn per_window(requests: u32, window: Duration) -> Result<Self, InvalidRateLimit> {
-        if requests == 0 {
-            return Err(InvalidRateLimit::NoRequests);
-        }
-        if window.is_zero() {
-            return Err(InvalidRateLimit::EmptyWindow);
-        }
-        let window = if window.as_secs() >= Self::LONGEST_WINDOW.as_secs() {
-            Self::LONGEST_WINDOW
-        } else {
-            window
-        };
-        Ok(Self { requests, window })
-    }
-
-    /// A documented limit of the generated table, which lint has checked
-    /// (1 to 100,000 requests, 1 to 86,400 seconds).
-    pub(crate) const fn documented(requests: u32, window_seconds: u32) -> Self {
-        Self {
-            requests: if requests == 0 { 1 } else { requests },
-            window: Duration::from_secs(if window_seconds == 0 {
-                1
-            } else {
-                window_seconds as u64
-            }),
-        }
-    }
-
-    /// The most requests allowed in any window (at least 1).
-    pub const fn requests(&self) -> u32 {
-        self.requests
-    }
-
-    /// The window's length (longer than zero).
-    pub const fn window(&self) -> Duration {
-        self.window
-    }
-}
-
-/// Which limits a client enforces before sending.
+/// Which limits a client enforces before sending: the documented ones (the
+/// default), one for all, none, and overrides per [`Operation`](crate::Operation)
+/// (`with_override` and `limit_for` are beside `Operation`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RateLimits {
-    enabled: bool,
-    uniform: Option<RateLimit>,
-    overrides: HashMap<String, RateLimit>,
+    pub(crate) enabled: bool,
+    pub(crate) uniform: Option<RateLimit>,
+    /// By the operation's Rust name (`Operation::as_str`).
+    pub(crate) overrides: HashMap<&'static str, RateLimit>,
 }
 
 impl Default for RateLimits {
@@ -269,30 +169,6 @@ impl RateLimits {
             uniform: Some(limit),
             overrides: HashMap::new(),
         }
-    }
-
-    /// Replaces one operation's limit; `operation` is its Rust method name, such as
-    /// `cancel_session`.
-    pub fn with_override(mut self, operation: impl Into<String>, limit: RateLimit) -> Self {
-        self.overrides.insert(operation.into(), limit);
-        self
-    }
-
-    /// The limit this policy applies to `operation`, if any.
-    pub fn limit_for(&self, operation: &str) -> Option<RateLimit> {
-        if !self.enabled {
-            return None;
-        }
-        self.overrides
-            .get(operation)
-            .copied()
-            .or(self.uniform)
-            .or_else(|| {
-                crate::generated_rate_limits::DOCUMENTED_RATE_LIMITS
-                    .iter()
-                    .find(|(name, _)| *name == operation)
-                    .map(|(_, limit)| *limit)
-            })
     }
 }
 
@@ -362,8 +238,8 @@ impl WindowState {
     fn admit(&mut self, limit: RateLimit, now: Instant) -> Result<(), Option<Instant>> {
         self.keep = self
             .keep
-            .max(usize::try_from(limit.requests).unwrap_or(usize::MAX));
-        self.longest_window = self.longest_window.max(limit.window);
+            .max(usize::try_from(limit.requests()).unwrap_or(usize::MAX));
+        self.longest_window = self.longest_window.max(limit.window());
         let longest_window = self.longest_window;
         while self
             .completed
@@ -378,18 +254,18 @@ impl WindowState {
             .completed
             .iter()
             .rev()
-            .take_while(|completed| crate::time::after(**completed, limit.window) > now)
+            .take_while(|completed| crate::time::after(**completed, limit.window()) > now)
             .count();
         let used = self
             .in_flight
             .saturating_add(u32::try_from(in_window).unwrap_or(u32::MAX));
-        if used < limit.requests {
+        if used < limit.requests() {
             self.in_flight += 1;
             return Ok(());
         }
         // `must_leave` of the counted requests have to stop counting first: the
         // oldest completions within the window, if there are that many.
-        let must_leave = usize::try_from(used - limit.requests + 1).unwrap_or(usize::MAX);
+        let must_leave = usize::try_from(used - limit.requests() + 1).unwrap_or(usize::MAX);
         if must_leave > in_window {
             return Err(None);
         }
@@ -397,7 +273,7 @@ impl WindowState {
         Err(self
             .completed
             .get(oldest_counted + must_leave - 1)
-            .map(|completed| crate::time::after(*completed, limit.window)))
+            .map(|completed| crate::time::after(*completed, limit.window())))
     }
 }
 
@@ -651,23 +527,4 @@ mod tests {
         );
     }
 
-    #[test]
-    fn documented_limits_come_from_the_generated_table() {
-        assert_eq!(
-            RateLimits::documented().limit_for("cancel_session"),
-            Some(per_minute(9))
-        );
-        assert_eq!(RateLimits::disabled().limit_for("cancel_session"), None);
-        let scaled = RateLimit::per_window(3, Duration::from_secs(1)).expect("a valid limit");
-        assert_eq!(
-            RateLimits::documented()
-                .with_override("cancel_session", scaled)
-                .limit_for("cancel_session"),
-            Some(scaled)
-        );
-        assert_eq!(
-            RateLimits::uniform(scaled).limit_for("cancel_session"),
-            Some(scaled)
-        );
-    }
 }

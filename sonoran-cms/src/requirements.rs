@@ -1,43 +1,22 @@
 //! What a request must contain beyond its types: the groups of alternative fields
 //! the spec records per operation (`x-sonoran-one-of`, e.g. "one of `accId`,
-//! `apiId`, `username`, `discord`, `uniqueId`"). The generated table lists them;
-//! the `pre` hook checks every request against it before anything is sent.
+//! `apiId`, `username`, `discord`, `uniqueId`"), listed in the operation's entry
+//! of the generated table; the `pre` hook checks every request against them
+//! before anything is sent.
 
-use crate::generated_one_of::ONE_OF_GROUPS;
+use crate::spec::{FieldLocation, OneOfGroup};
 
-/// Where a group's fields travel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum FieldLocation {
-    /// Top-level fields of the JSON body.
-    Body,
-    /// Query parameters.
-    Query,
-}
-
-/// One operation's group of alternative fields.
-#[derive(Debug)]
-pub(crate) struct OneOfGroup {
-    /// The operation's Rust name, as progenitor reports it to hooks.
-    pub(crate) operation: &'static str,
-    /// What the fields name, for messages ("account identity").
-    pub(crate) group: &'static str,
-    /// Where the fields travel.
-    pub(crate) location: FieldLocation,
-    /// The API's names of the fields.
-    pub(crate) fields: &'static [&'static str],
-    /// A request must name at least one.
-    pub(crate) required: bool,
-    /// A request may name at most one.
-    pub(crate) at_most_one: bool,
-}
-
-/// Checks `request` (about to be sent for `operation`) against the operation's
-/// groups. `Err` says what is missing or too much and which fields are allowed;
+/// Checks `request` (about to be sent for `operation`, named in messages)
+/// against the operation's `groups`. `Err` says what is missing or too much and which fields are allowed;
 /// the request must then not be sent.
-pub(crate) fn check(operation: &str, request: &reqwest::Request) -> Result<(), String> {
-    let groups = ONE_OF_GROUPS
+pub(crate) fn check(
+    operation: &str,
+    groups: &[OneOfGroup],
+    request: &reqwest::Request,
+) -> Result<(), String> {
+    let groups = groups
         .iter()
-        .filter(|group| group.operation == operation && (group.required || group.at_most_one));
+        .filter(|group| group.required || group.at_most_one);
     let mut body: Option<Option<serde_json::Map<String, serde_json::Value>>> = None;
     for group in groups {
         let named: Vec<&str> = match group.location {
@@ -139,12 +118,21 @@ mod tests {
         request
     }
 
+    /// Every group of the spec, with its operation.
+    fn groups() -> Vec<(crate::Operation, &'static OneOfGroup)> {
+        crate::Operation::ALL
+            .iter()
+            .flat_map(|operation| operation.spec().one_of.iter().map(move |group| (*operation, group)))
+            .collect()
+    }
+
     #[test]
     fn every_group_of_the_spec_is_enforced_as_it_says() {
-        assert!(!ONE_OF_GROUPS.is_empty());
-        let mut checked = 0;
-        for group in ONE_OF_GROUPS {
-            let none = check(group.operation, &request_naming(group, &[]));
+        let groups = groups();
+        assert!(!groups.is_empty());
+        for (operation, group) in &groups {
+            let check = |request: &reqwest::Request| check(operation.as_str(), operation.spec().one_of, request);
+            let none = check(&request_naming(group, &[]));
             if group.required {
                 let message = none.expect_err("a required group names nothing");
                 for field in group.fields {
@@ -154,27 +142,25 @@ mod tests {
             }
             for field in group.fields {
                 assert_eq!(
-                    check(group.operation, &request_naming(group, &[field])),
+                    check(&request_naming(group, &[field])),
                     Ok(()),
                     "{group:?} with {field}"
                 );
             }
-            let two = check(group.operation, &request_naming(group, &group.fields[..2]));
+            let two = check(&request_naming(group, &group.fields[..2]));
             assert_eq!(
                 two.is_err(),
                 group.at_most_one,
                 "{group:?} with two fields: {two:?}"
             );
-            checked += 1;
         }
-        assert_eq!(checked, ONE_OF_GROUPS.len());
     }
 
     #[test]
     fn a_null_member_names_nothing_and_other_operations_are_not_checked() {
-        let group = ONE_OF_GROUPS
-            .iter()
-            .find(|group| group.required && group.location == FieldLocation::Body)
+        let (operation, group) = groups()
+            .into_iter()
+            .find(|(_, group)| group.required && group.location == FieldLocation::Body)
             .expect("a required body group");
         let mut request = request_naming(group, &[]);
         *request.body_mut() = Some(
@@ -182,7 +168,7 @@ mod tests {
                 .into_bytes()
                 .into(),
         );
-        assert!(check(group.operation, &request).is_err());
-        assert_eq!(check("no_such_operation", &request), Ok(()));
+        assert!(check(operation.as_str(), operation.spec().one_of, &request).is_err());
+        assert_eq!(check("no_groups", &[], &request), Ok(()));
     }
 }

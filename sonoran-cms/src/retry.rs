@@ -21,7 +21,7 @@
 use std::time::{Duration, SystemTime};
 
 use reqwest::header::HeaderMap;
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 
 /// How a client retries failed requests. The defaults match the official SDKs'
 /// 429 handling (2 retries, at most 10 s per wait) and add safe retries of
@@ -62,40 +62,6 @@ impl RetryPolicy {
             max_retries: 0,
             ..Self::default()
         }
-    }
-}
-
-/// What repeating an operation does, from the spec (`x-sonoran-safe`,
-/// `x-sonoran-idempotent`) or, where it says nothing, from the method.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct OperationSemantics {
-    /// It changes nothing on the server: a failed call never "may have taken effect".
-    pub(crate) safe: bool,
-    /// Running it twice has the effect of running it once, with the same answer:
-    /// it may be repeated after an attempt whose outcome is unknown.
-    pub(crate) idempotent: bool,
-}
-
-impl OperationSemantics {
-    /// What the HTTP specification says of `method`.
-    pub(crate) fn of_method(method: &Method) -> Self {
-        let safe = matches!(
-            *method,
-            Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
-        );
-        Self {
-            safe,
-            idempotent: safe || matches!(*method, Method::PUT | Method::DELETE),
-        }
-    }
-
-    /// The operation's semantics as the spec records them (the generated
-    /// table), else its method's.
-    pub(crate) fn of(operation: &str, method: &Method) -> Self {
-        crate::generated_rate_limits::OPERATION_SEMANTICS
-            .iter()
-            .find(|(name, _)| *name == operation)
-            .map_or_else(|| Self::of_method(method), |(_, semantics)| *semantics)
     }
 }
 
@@ -347,17 +313,17 @@ mod tests {
 
     #[test]
     fn semantics_default_from_the_method_and_the_spec_overrides_them() {
-        let get = OperationSemantics::of_method(&Method::GET);
+        let get = crate::Operation::GetServers.spec().semantics;
         assert!(get.safe && get.idempotent);
-        let delete = OperationSemantics::of_method(&Method::DELETE);
-        assert!(!delete.safe && delete.idempotent);
-        let post = OperationSemantics::of_method(&Method::POST);
+        let put = crate::Operation::SetServers.spec().semantics;
+        assert!(!put.safe && put.idempotent);
+        let post = crate::Operation::StartSession.spec().semantics;
         assert!(!post.safe && !post.idempotent);
         // A POST that only reads (the FiveM join check).
-        let verify = OperationSemantics::of("verify_whitelist", &Method::POST);
+        let verify = crate::Operation::VerifyWhitelist.spec().semantics;
         assert!(verify.safe && verify.idempotent);
         // A DELETE whose repeat answers "no session".
-        let cancel = OperationSemantics::of("cancel_session", &Method::DELETE);
+        let cancel = crate::Operation::CancelSession.spec().semantics;
         assert!(!cancel.safe && !cancel.idempotent);
     }
 

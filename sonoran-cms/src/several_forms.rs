@@ -87,20 +87,19 @@ fn dropped(
         .map(|(member, _)| format!(".{member}"))
 }
 
-/// How the message of a member a form would drop ends.
-pub(crate) const WOULD_DROP: &str = "this form would drop it";
-
-/// Checks `body` as form `index` of `forms` (its type `T`) the way the union's
-/// `Deserialize` chooses it: it must decode, and keep every member another
-/// form names. A decode error says where the form differs by the path of the
-/// field; a member it would drop by the member's path. The decode error of a
-/// union (which form came closest) is built from these.
-pub(crate) fn check_form<T: serde::de::DeserializeOwned>(
+/// Checks `body` as form `index` of `forms` the way the union's `Deserialize`
+/// chooses it: it must decode (`check`, the form type's own check), and keep
+/// every member another form names. A decode error says where the form
+/// differs by the path of the field; a member it would drop, by the member's
+/// path. The decode error of a union (which form came closest) is built from
+/// these.
+pub(crate) fn check_form(
     body: &[u8],
     forms: &[Members],
     index: usize,
+    check: crate::decode::CheckForm,
 ) -> Result<(), DecodeFailure> {
-    crate::decode::check::<T>(body)?;
+    check(body)?;
     let Ok(value) = serde_json::from_slice::<Value>(body) else {
         return Ok(());
     };
@@ -115,7 +114,10 @@ pub(crate) fn check_form<T: serde::de::DeserializeOwned>(
                 } else {
                     path
                 },
-                message: format!("`{member}` is a member another form names; {WOULD_DROP}"),
+                message: format!(
+                    "`{member}` is a member another form names; {}",
+                    crate::decode::WOULD_DROP
+                ),
                 line: 0,
                 column: 0,
                 context: String::new(),
@@ -172,7 +174,7 @@ mod tests {
     #[test]
     fn no_value_of_several_forms_loses_a_member_that_a_form_names() {
         let mut checked = 0;
-        for union in crate::generated_bodies::UNION_SHAPES {
+        for union in crate::generated_operations::UNION_SHAPES {
             for (index, (variant, members)) in union.forms.iter().enumerate() {
                 let Some((own, list)) = names(*members) else {
                     continue;

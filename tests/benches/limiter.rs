@@ -30,7 +30,7 @@ fn acquire_and_release(criterion: &mut Criterion) {
                 let request = SlotRequest::new(
                     "0123456789abcdef0123456789abcdef01234567",
                     "http://127.0.0.1:1",
-                    "cancel_session",
+                    sonoran_cms::Operation::CancelSession,
                     limit,
                     tokio::time::Instant::now() + Duration::from_secs(10),
                     Duration::from_secs(30),

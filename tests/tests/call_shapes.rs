@@ -125,7 +125,9 @@ fn every_call_shape_is_expressible_and_sent_as_written() {
         if let Some(body) = shape.get("body") {
             bodies += 1;
             let bytes = serde_json::to_vec(body).expect("serializes");
-            match sonoran_cms::request_body_as_sent(&operation.rust_name, &bytes) {
+            let typed: sonoran_cms::Operation =
+                operation.rust_name.parse().expect("an operation of the client");
+            match sonoran_cms::request_body_as_sent(typed, &bytes) {
                 None => problem("the operation takes no JSON body".to_owned()),
                 Some(Err(failure)) => {
                     problem(format!("the body does not fit the request type {failure}"))
@@ -204,7 +206,7 @@ fn a_body_with_a_field_the_type_lacks_is_refused_with_its_path() {
     // The request types refuse unknown fields, so the check above cannot pass a
     // shape by dropping what it does not know.
     let failure = sonoran_cms::check_request_body(
-        "set_account_ranks",
+        sonoran_cms::Operation::SetAccountRanks,
         br#"{"remove": [], "accountId": "x"}"#,
     )
     .expect("set_account_ranks has a body")
@@ -225,7 +227,11 @@ fn every_operation_with_a_request_body_is_listed_and_checked() {
         .filter(|operation| operation.operation.get("requestBody").is_some())
         .map(|operation| operation.rust_name)
         .collect();
-    let mut listed: Vec<&str> = sonoran_cms::OPERATIONS_WITH_REQUEST_BODY.to_vec();
+    let mut listed: Vec<&str> = sonoran_cms::Operation::ALL
+        .iter()
+        .filter(|operation| operation.has_request_body())
+        .map(|operation| operation.as_str())
+        .collect();
     listed.sort_unstable();
     let mut expected: Vec<&str> = with_body.iter().map(String::as_str).collect();
     expected.sort_unstable();

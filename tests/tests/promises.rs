@@ -196,7 +196,7 @@ async fn clients_with_different_limits_for_one_key_share_one_budget() {
             .base_url(server.base_url())
             .deadline(Duration::from_secs(2))
             .rate_limits(RateLimits::documented().with_override(
-                "get_servers",
+                sonoran_cms::Operation::GetServers,
                 RateLimit::new(requests, 60).expect("a valid limit"),
             ))
             .build()

@@ -215,7 +215,7 @@ fn slot_request(deadline: Instant) -> SlotRequest<'static> {
     SlotRequest::new(
         "fingerprint",
         "http://127.0.0.1:1",
-        "cancel_session",
+        sonoran_cms::Operation::CancelSession,
         RateLimit::new(1, 60).expect("a valid limit"),
         deadline,
         Duration::from_secs(1),
@@ -245,7 +245,7 @@ async fn a_call_dropped_while_its_script_runs_gives_its_slot_back() {
     let warm_up = SlotRequest::new(
         "fingerprint",
         "http://127.0.0.1:1",
-        "warm_up",
+        sonoran_cms::Operation::GetServers,
         RateLimit::new(100, 60).expect("a valid limit"),
         deadline,
         Duration::from_secs(1),

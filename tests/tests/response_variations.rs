@@ -216,7 +216,7 @@ fn success_schema(operation: &SpecOperation) -> Option<(&Value, Option<&Value>)>
 
 fn decode(operation: &str, body: &Value) -> Result<(), sonoran_cms::DecodeFailure> {
     let bytes = serde_json::to_vec(body).expect("serializes");
-    sonoran_cms::check_success_body(operation, &bytes)
+    sonoran_cms::check_success_body(operation.parse().expect("an operation of the client"), &bytes)
         .unwrap_or_else(|| panic!("`{operation}` has a success body"))
 }
 
@@ -461,10 +461,12 @@ fn every_operation_with_a_json_answer_is_checked_by_the_client() {
         .map(|operation| operation.rust_name.clone())
         .collect();
     expected.sort();
-    assert_eq!(
-        sonoran_cms::OPERATIONS_WITH_SUCCESS_BODY,
-        expected.as_slice()
-    );
+    let checked: Vec<&str> = sonoran_cms::Operation::ALL
+        .iter()
+        .filter(|operation| operation.has_success_body())
+        .map(|operation| operation.as_str())
+        .collect();
+    assert_eq!(checked, expected);
 }
 
 #[test]

@@ -8,16 +8,16 @@ use std::process::{Command, Output};
 
 use codegen::pipeline::{
     DERIVED_PATH, DOCS_SPEC_PATH, ENRICHED_SPEC_PATH, ENRICHMENT_PATH, EVIDENCE_DIR,
-    GENERATED_BODIES_PATH, GENERATED_CLI_PATH, GENERATED_CLIENT_PATH, GENERATED_HTTPMOCK_PATH,
-    GENERATED_ONE_OF_PATH, GENERATED_RATE_LIMITS_PATH, GENERATED_VALUE_SETS_PATH,
+    GENERATED_CALLS_PATH, GENERATED_CLI_PATH, GENERATED_CLIENT_PATH, GENERATED_HTTPMOCK_PATH,
+    GENERATED_ONE_OF_PATH, GENERATED_OPERATIONS_PATH, GENERATED_VALUE_SETS_PATH,
 };
 
 const OUTPUTS: [&str; 8] = [
     ENRICHED_SPEC_PATH,
     GENERATED_CLIENT_PATH,
-    GENERATED_RATE_LIMITS_PATH,
+    GENERATED_OPERATIONS_PATH,
     GENERATED_ONE_OF_PATH,
-    GENERATED_BODIES_PATH,
+    GENERATED_CALLS_PATH,
     GENERATED_VALUE_SETS_PATH,
     GENERATED_HTTPMOCK_PATH,
     GENERATED_CLI_PATH,
@@ -159,18 +159,19 @@ fn regen_writes_the_checked_in_files_byte_for_byte_then_changes_nothing() {
 #[test]
 fn check_verbose_prints_the_difference() {
     let root = workspace(true);
-    let limits = root.path().join(GENERATED_RATE_LIMITS_PATH);
-    let edited = std::fs::read_to_string(&limits).expect("reads").replace(
-        r#"("cancel_session", RateLimit::documented(9u32, 60u32))"#,
-        r#"("cancel_session", RateLimit::documented(10u32, 60u32))"#,
+    let table = root.path().join(GENERATED_OPERATIONS_PATH);
+    let edited = std::fs::read_to_string(&table).expect("reads").replacen(
+        r#"Operation::CancelSession => "cancel_session","#,
+        r#"Operation::CancelSession => "cancel_sesion","#,
+        1,
     );
-    std::fs::write(&limits, edited).expect("writes");
+    std::fs::write(&table, edited).expect("writes");
     let output = xtask(root.path(), &["regen", "--check", "-v"]);
     assert_eq!(output.status.code(), Some(1));
     let stderr = text(&output.stderr);
     assert!(
-        stderr.contains(r#"-    ("cancel_session", RateLimit::documented(10u32, 60u32)),"#)
-            && stderr.contains(r#"+    ("cancel_session", RateLimit::documented(9u32, 60u32)),"#),
+        stderr.contains(r#"-            Operation::CancelSession => "cancel_sesion","#)
+            && stderr.contains(r#"+            Operation::CancelSession => "cancel_session","#),
         "the diff goes from disk to the expected contents:\n{stderr}"
     );
 }

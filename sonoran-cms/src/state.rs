@@ -1,0 +1,60 @@
+//! What a client carries to every call: the key, the base URL, the timeouts,
+//! the limits and retry policy, the rate-limit backend and the transport,
+//! checked once by the builder (`config`) and read by the hooks. The generated
+//! client holds it as its inner state.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::HeaderMap;
+
+use crate::auth::ApiKey;
+use crate::rate_limit::{RateLimitBackend, RateLimits};
+use crate::retry::RetryPolicy;
+use crate::transport::Transport;
+
+/// The `User-Agent` every request carries.
+pub const USER_AGENT: &str = concat!("sonoran-cms/", env!("CARGO_PKG_VERSION"));
+
+/// What every generated operation carries to the hooks: the key, the policies and
+/// where requests go. Cheap to clone; shared by clones of a [`Client`].
+#[derive(Clone)]
+pub struct ClientState {
+    pub(crate) settings: Arc<Settings>,
+}
+
+pub(crate) struct Settings {
+    pub(crate) api_key: ApiKey,
+    /// The key's fingerprint, for rate-limit backends (never the key).
+    pub(crate) credential: String,
+    pub(crate) base_url: String,
+    pub(crate) timeout: Duration,
+    pub(crate) deadline: Duration,
+    pub(crate) extra_headers: HeaderMap,
+    pub(crate) rate_limits: RateLimits,
+    pub(crate) rate_limit_backend: Arc<dyn RateLimitBackend>,
+    pub(crate) retry_policy: RetryPolicy,
+    pub(crate) transport: Option<Arc<dyn Transport>>,
+}
+
+impl fmt::Debug for ClientState {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let settings = &self.settings;
+        formatter
+            .debug_struct("ClientState")
+            .field("api_key", &settings.api_key)
+            .field("base_url", &settings.base_url)
+            .field("timeout", &settings.timeout)
+            .field("deadline", &settings.deadline)
+            .field(
+                "extra_headers",
+                &settings.extra_headers.keys().collect::<Vec<_>>(),
+            )
+            .field("rate_limits", &settings.rate_limits)
+            .field("retry_policy", &settings.retry_policy)
+            .field("custom_transport", &settings.transport.is_some())
+            .finish()
+    }
+}
+
