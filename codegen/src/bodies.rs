@@ -466,7 +466,12 @@ pub fn sends_of(client: &str) -> Vec<(String, syn::Type)> {
         let syn::Type::Path(self_type) = implementation.self_ty.as_ref() else {
             continue;
         };
-        let Some(builder) = self_type.path.segments.last().map(|segment| segment.ident.to_string()) else {
+        let Some(builder) = self_type
+            .path
+            .segments
+            .last()
+            .map(|segment| segment.ident.to_string())
+        else {
             continue;
         };
         for member in &implementation.items {
@@ -478,7 +483,11 @@ pub fn sends_of(client: &str) -> Vec<(String, syn::Type)> {
                 if let syn::Type::Path(path) = &mut answer
                     && path.qself.is_none()
                     && path.path.leading_colon.is_none()
-                    && path.path.segments.first().is_some_and(|segment| segment.ident == "types")
+                    && path
+                        .path
+                        .segments
+                        .first()
+                        .is_some_and(|segment| segment.ident == "types")
                 {
                     path.path.segments.insert(0, syn::parse_quote!(crate));
                 }

@@ -201,7 +201,9 @@ fn sends_the_client_error(file: &mut syn::File) -> usize {
                 continue;
             }
             function.sig.ident = syn::Ident::new(GENERATED_SEND, function.sig.ident.span());
-            function.attrs.retain(|attribute| !attribute.path().is_ident("doc"));
+            function
+                .attrs
+                .retain(|attribute| !attribute.path().is_ident("doc"));
             function.attrs.push(syn::parse_quote! {
                 #[doc = " progenitor's own send, whose error is progenitor's generic one; call `send` or `.await` the builder instead."]
             });

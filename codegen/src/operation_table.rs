@@ -155,7 +155,11 @@ pub fn source(
     // way (`several_forms::check_form`), so its decode error names a member a
     // form would drop as well as a field that does not fit.
     let form_check_name = |union: &crate::bodies::Union, variant: &str| {
-        format_ident!("check_{}_{}", union.name.to_snake_case(), variant.to_snake_case())
+        format_ident!(
+            "check_{}_{}",
+            union.name.to_snake_case(),
+            variant.to_snake_case()
+        )
     };
     let form_checks = bodies
         .unions
@@ -195,7 +199,11 @@ pub fn source(
         }
     });
     // Every success answer is an envelope whose `success` the plain decode reads.
-    let mut envelope_types: Vec<&str> = bodies.successes.iter().map(|body| body.type_name.as_str()).collect();
+    let mut envelope_types: Vec<&str> = bodies
+        .successes
+        .iter()
+        .map(|body| body.type_name.as_str())
+        .collect();
     envelope_types.sort_unstable();
     envelope_types.dedup();
     let envelopes = envelope_types.iter().map(|type_name| {
@@ -214,8 +222,12 @@ pub fn source(
         let forms = union.forms.iter().map(|form| {
             let variant = &form.variant;
             let members = match &form.members {
-                FormMembers::Object(names) => quote! { crate::several_forms::Members::Object(&[#(#names),*]) },
-                FormMembers::ListOf(names) => quote! { crate::several_forms::Members::ListOf(&[#(#names),*]) },
+                FormMembers::Object(names) => {
+                    quote! { crate::several_forms::Members::Object(&[#(#names),*]) }
+                }
+                FormMembers::ListOf(names) => {
+                    quote! { crate::several_forms::Members::ListOf(&[#(#names),*]) }
+                }
                 FormMembers::Other => quote! { crate::several_forms::Members::Other },
             };
             quote! { (#variant, #members) }

@@ -87,7 +87,10 @@ pub(crate) fn decode<T: DeserializeOwned + Envelope + Send + Sync + 'static>(
 
 /// Decodes `body` as `T`, and on failure says where (see [`DecodeFailure`]);
 /// `unions` gives the forms of each value of several forms.
-pub(crate) fn check<T: DeserializeOwned>(body: &[u8], unions: UnionForms) -> Result<(), DecodeFailure> {
+pub(crate) fn check<T: DeserializeOwned>(
+    body: &[u8],
+    unions: UnionForms,
+) -> Result<(), DecodeFailure> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
         // Trailing characters after the value are an error of the body as a whole.

@@ -633,12 +633,9 @@ impl From<progenitor_client::Error<Problem>> for Error {
                     CallHistory::default(),
                 )
             }
-            Generated::InvalidResponsePayload(body, source) => invalid(
-                None,
-                None,
-                format!("{source} in {}", excerpt(&body)),
-                body,
-            ),
+            Generated::InvalidResponsePayload(body, source) => {
+                invalid(None, None, format!("{source} in {}", excerpt(&body)), body)
+            }
             Generated::UnexpectedResponse(response) => {
                 let status = response.status();
                 let headers = response.headers().clone();

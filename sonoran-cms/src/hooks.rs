@@ -22,11 +22,11 @@ use tokio::time::Instant;
 use crate::Client;
 use crate::Operation;
 use crate::decode::NotDecoded;
-use crate::spec::DecodedAnswer;
-use crate::state::{ClientState, USER_AGENT};
 use crate::error::{Attempt, AttemptReach, CallHistory, Verdict, VerdictKind};
 use crate::rate_limit::{AcquireError, SlotRequest};
 use crate::retry::{AttemptOutcome, requested_delay, retry_delay};
+use crate::spec::DecodedAnswer;
+use crate::state::{ClientState, USER_AGENT};
 use crate::types::Problem;
 
 impl ClientHooks<ClientState> for Client {
@@ -219,7 +219,11 @@ async fn execute(
         if let Some(permit) = &mut permit {
             permit.mark_sent();
         }
-        tracing::debug!(operation = operation.as_str(), attempt = retries_done + 1, "sending request");
+        tracing::debug!(
+            operation = operation.as_str(),
+            attempt = retries_done + 1,
+            "sending request"
+        );
         // The exchange, from sending to the end of what is read of the body,
         // within the attempt's time whoever sends it.
         let exchange = async {

@@ -183,18 +183,18 @@
 
 // The runtime, bottom up: each module uses only those listed before it (and
 // the generated code below it); the README's layout draws the same layers.
-mod time;
-mod transport;
 mod auth;
 mod decode;
-mod several_forms;
-mod spec;
-mod retry;
-mod requirements;
 mod rate_limit;
 #[cfg(feature = "redis")]
 mod redis_limiter;
+mod requirements;
+mod retry;
+mod several_forms;
+mod spec;
 mod state;
+mod time;
+mod transport;
 #[rustfmt::skip]
 mod generated;
 #[rustfmt::skip]
@@ -203,13 +203,13 @@ mod generated_value_sets;
 mod generated_one_of;
 #[rustfmt::skip]
 mod generated_operations;
-mod operation;
 mod error;
+mod operation;
 pub mod paging;
 #[rustfmt::skip]
 mod generated_calls;
-mod hooks;
 mod config;
+mod hooks;
 
 pub use auth::{ApiKey, InvalidApiKey};
 /// The date-time crate the generated types use for timestamps.
@@ -222,7 +222,9 @@ pub use decode::DecodeFailure;
 pub use error::{ApiError, Attempt, AttemptReach, CallHistory, Error, InvalidResponse, Redirect};
 pub use generated::{Client, ResponseValue, builder, types};
 pub use generated_operations::Operation;
-pub use operation::{UnknownOperation, check_request_body, check_success_body, request_body_as_sent};
+pub use operation::{
+    UnknownOperation, check_request_body, check_success_body, request_body_as_sent,
+};
 pub use rate_limit::{
     AcquireError, HeldSlot, InProcessRateLimiter, InvalidRateLimit, RateLimit, RateLimitBackend,
     RateLimits, SlotRequest,

@@ -59,7 +59,11 @@ fn edit_distance(left: &str, right: &str) -> usize {
         let mut current = vec![row + 1];
         for (column, right_char) in right.iter().enumerate() {
             let substitution = previous[column] + usize::from(left_char != *right_char);
-            current.push(substitution.min(previous[column + 1] + 1).min(current[column] + 1));
+            current.push(
+                substitution
+                    .min(previous[column + 1] + 1)
+                    .min(current[column] + 1),
+            );
         }
         previous = current;
     }
@@ -101,14 +105,20 @@ impl Operation {
 /// success body. The client checks every success answer the same way; your
 /// tests can check recorded ones.
 pub fn check_success_body(operation: Operation, body: &[u8]) -> Option<Result<(), DecodeFailure>> {
-    operation.spec().success_body.map(|success| (success.check)(body))
+    operation
+        .spec()
+        .success_body
+        .map(|success| (success.check)(body))
 }
 
 /// Decodes `body` as the request body type of `operation`, and says where it
 /// does not fit: a field the type does not have, a missing required field, a
 /// value of the wrong kind. `None` for an operation without a JSON request body.
 pub fn check_request_body(operation: Operation, body: &[u8]) -> Option<Result<(), DecodeFailure>> {
-    operation.spec().request_body.map(|request| (request.check)(body))
+    operation
+        .spec()
+        .request_body
+        .map(|request| (request.check)(body))
 }
 
 /// What the client sends for `body` as `operation`'s request: the body decoded
@@ -119,7 +129,10 @@ pub fn request_body_as_sent(
     operation: Operation,
     body: &[u8],
 ) -> Option<Result<serde_json::Value, DecodeFailure>> {
-    operation.spec().request_body.map(|request| (request.as_sent)(body))
+    operation
+        .spec()
+        .request_body
+        .map(|request| (request.as_sent)(body))
 }
 
 impl RateLimits {
@@ -175,8 +188,14 @@ mod tests {
         assert_eq!(Operation::ALL.len(), 61);
         for operation in Operation::ALL {
             assert_eq!(operation.as_str().parse::<Operation>(), Ok(*operation));
-            assert_eq!(operation.operation_id().parse::<Operation>(), Ok(*operation));
-            assert_eq!(Operation::from_generated_id(operation.as_str()), Some(*operation));
+            assert_eq!(
+                operation.operation_id().parse::<Operation>(),
+                Ok(*operation)
+            );
+            assert_eq!(
+                Operation::from_generated_id(operation.as_str()),
+                Some(*operation)
+            );
             assert_eq!(operation.to_string(), operation.as_str());
         }
         assert_eq!(Operation::CancelSession.method(), "DELETE");
@@ -191,7 +210,13 @@ mod tests {
             unknown.to_string(),
             "`cancel_sesion` is not an operation of the Sonoran CMS client (did you mean `cancel_session`?)"
         );
-        assert_eq!("launch_rocket".parse::<Operation>().expect_err("unknown").suggestion, None);
+        assert_eq!(
+            "launch_rocket"
+                .parse::<Operation>()
+                .expect_err("unknown")
+                .suggestion,
+            None
+        );
     }
 
     #[test]
@@ -201,7 +226,10 @@ mod tests {
             RateLimits::documented().limit_for(Operation::CancelSession),
             Some(per_minute(9))
         );
-        assert_eq!(RateLimits::disabled().limit_for(Operation::CancelSession), None);
+        assert_eq!(
+            RateLimits::disabled().limit_for(Operation::CancelSession),
+            None
+        );
         let scaled = RateLimit::per_window(3, Duration::from_secs(1)).expect("a valid limit");
         assert_eq!(
             RateLimits::documented()

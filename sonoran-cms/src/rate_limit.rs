@@ -526,5 +526,4 @@ mod tests {
                 .contains("RateLimits::disabled()")
         );
     }
-
 }

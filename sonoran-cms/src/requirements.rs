@@ -122,7 +122,13 @@ mod tests {
     fn groups() -> Vec<(crate::Operation, &'static OneOfGroup)> {
         crate::Operation::ALL
             .iter()
-            .flat_map(|operation| operation.spec().one_of.iter().map(move |group| (*operation, group)))
+            .flat_map(|operation| {
+                operation
+                    .spec()
+                    .one_of
+                    .iter()
+                    .map(move |group| (*operation, group))
+            })
             .collect()
     }
 
@@ -131,7 +137,9 @@ mod tests {
         let groups = groups();
         assert!(!groups.is_empty());
         for (operation, group) in &groups {
-            let check = |request: &reqwest::Request| check(operation.as_str(), operation.spec().one_of, request);
+            let check = |request: &reqwest::Request| {
+                check(operation.as_str(), operation.spec().one_of, request)
+            };
             let none = check(&request_naming(group, &[]));
             if group.required {
                 let message = none.expect_err("a required group names nothing");

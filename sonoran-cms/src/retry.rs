@@ -20,8 +20,8 @@
 
 use std::time::{Duration, SystemTime};
 
-use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
 
 /// How a client retries failed requests. The defaults match the official SDKs'
 /// 429 handling (2 retries, at most 10 s per wait) and add safe retries of

@@ -188,7 +188,11 @@ impl DecodedAnswer {
 
     /// The value, if it is a `T` and was not taken yet.
     pub(crate) fn take<T: 'static>(&self) -> Option<T> {
-        let decoded = self.0.lock().unwrap_or_else(PoisonError::into_inner).take()?;
+        let decoded = self
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()?;
         decoded.downcast::<T>().ok().map(|value| *value)
     }
 }

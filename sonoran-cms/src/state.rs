@@ -57,4 +57,3 @@ impl fmt::Debug for ClientState {
             .finish()
     }
 }
-

@@ -116,12 +116,11 @@ fn every_fact_the_evidence_gives_about_an_answer_holds_for_its_type() {
                 }
             }
             let bytes = serde_json::to_vec(&body).expect("serializes");
-            let outcome =
-                sonoran_cms::check_success_body(
-                    rust_name.parse().expect("an operation of the client"),
-                    &bytes,
-                )
-                .expect("a JSON answer");
+            let outcome = sonoran_cms::check_success_body(
+                rust_name.parse().expect("an operation of the client"),
+                &bytes,
+            )
+            .expect("a JSON answer");
             let holds = match (kind, &outcome) {
                 ("may be null" | "may be absent", Ok(())) => true,
                 ("always sent", Err(failure)) => failure

@@ -125,8 +125,10 @@ fn every_call_shape_is_expressible_and_sent_as_written() {
         if let Some(body) = shape.get("body") {
             bodies += 1;
             let bytes = serde_json::to_vec(body).expect("serializes");
-            let typed: sonoran_cms::Operation =
-                operation.rust_name.parse().expect("an operation of the client");
+            let typed: sonoran_cms::Operation = operation
+                .rust_name
+                .parse()
+                .expect("an operation of the client");
             match sonoran_cms::request_body_as_sent(typed, &bytes) {
                 None => problem("the operation takes no JSON body".to_owned()),
                 Some(Err(failure)) => {

@@ -216,8 +216,11 @@ fn success_schema(operation: &SpecOperation) -> Option<(&Value, Option<&Value>)>
 
 fn decode(operation: &str, body: &Value) -> Result<(), sonoran_cms::DecodeFailure> {
     let bytes = serde_json::to_vec(body).expect("serializes");
-    sonoran_cms::check_success_body(operation.parse().expect("an operation of the client"), &bytes)
-        .unwrap_or_else(|| panic!("`{operation}` has a success body"))
+    sonoran_cms::check_success_body(
+        operation.parse().expect("an operation of the client"),
+        &bytes,
+    )
+    .unwrap_or_else(|| panic!("`{operation}` has a success body"))
 }
 
 fn with_member(body: &Value, pointer: &str, change: Option<Value>) -> Value {

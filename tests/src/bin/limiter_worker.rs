@@ -38,7 +38,9 @@ fn main() {
         .base_url(base_url)
         .timeout(Duration::from_secs(5))
         .deadline(Duration::from_secs(120))
-        .rate_limits(RateLimits::documented().with_override(sonoran_cms::Operation::CancelSession, limit));
+        .rate_limits(
+            RateLimits::documented().with_override(sonoran_cms::Operation::CancelSession, limit),
+        );
     if let Some(redis) = argument(&arguments, "--redis") {
         builder = builder.rate_limit_backend(RedisRateLimiter::new(&redis).expect("a Redis URL"));
     }
