@@ -505,6 +505,7 @@ pub fn source(
     spec_file: &str,
     sends: &[(String, syn::Type)],
     bodies: &Bodies,
+    client: &syn::File,
     header: &str,
 ) -> Result<String, CodegenError> {
     let calls = sends.iter().map(|(builder, answer)| {
@@ -532,7 +533,23 @@ pub fn source(
             }
         }
     });
-    let pagers = bodies.paged.iter().map(|paged| {
+    let mut pagers = Vec::new();
+    for paged in &bodies.paged {
+        let rust_name = rust_snake_name(&paged.operation_id);
+        let reader = bodies
+            .successes
+            .iter()
+            .find(|body| body.rust_name == rust_name)
+            .and_then(|body| page_reader(client, &body.type_name, paged))
+            .ok_or_else(|| CodegenError::Generator {
+                file: spec_file.to_owned(),
+                message: format!(
+                    "the paging of `{}` ({}) reaches no list of `{}` in its answer's type",
+                    paged.operation_id,
+                    paged.items.join(", "),
+                    paged.item
+                ),
+            })?;
         let builder = format_ident!("{}", paged.operation_id.to_upper_camel_case());
         let item = format_ident!("{}", paged.item.to_upper_camel_case());
         let offset = format_ident!("{}", rust_snake_name(&paged.offset));
@@ -545,7 +562,7 @@ pub fn source(
              after the items already yielded. See [`Items`](crate::paging::Items).",
             paged.offset, paged.size
         );
-        quote! {
+        pagers.push(quote! {
             impl<'a> crate::builder::#builder<'a> {
                 #[doc = #doc]
                 pub fn items(self, page_size: u64) -> crate::paging::Items<'a, crate::types::#item> {
@@ -555,16 +572,20 @@ pub fn source(
                         move |offset, size| {
                             let page = self.clone().#offset(offset).#size(size);
                             Box::pin(async move {
-                                let answer = page.await?;
-                                crate::paging::to_json(answer.into_inner())
+                                let mut answer = page.await?.into_inner();
+                                let (items, total) = (#reader)(&mut answer);
+                                Ok(crate::paging::Page { items, total })
                             })
                         },
                     )
                 }
             }
-        }
-    });
+        });
+    }
     let tokens = quote! {
+        // A page reader walks every place the spec says the items may be, and
+        // some walks end in an unconditional `return`.
+        #![allow(unreachable_code, clippy::needless_return)]
         #(#calls)*
         #(#pagers)*
     };
@@ -572,4 +593,267 @@ pub fn source(
     Ok(crate::generate::normalize_newlines(&format!(
         "{header}\n{body}"
     )))
+}
+
+/// One step from a value of a generated type to a value inside it.
+#[derive(Debug, Clone)]
+enum Step {
+    /// A struct's field (its Rust name).
+    Field(syn::Ident),
+    /// The value inside an `Option`.
+    Some,
+    /// A union's variant (`crate::types::Union::Variant`), whose payload continues.
+    Variant(syn::Path),
+}
+
+/// The generated types, by name: each struct's fields (JSON name, Rust name,
+/// type) and each enum's one-value variants.
+struct GeneratedTypes {
+    structs: Vec<(String, Vec<(String, syn::Ident, syn::Type)>)>,
+    enums: Vec<(String, Vec<(syn::Ident, syn::Type)>)>,
+}
+
+impl GeneratedTypes {
+    fn of(file: &syn::File) -> Self {
+        let items = file
+            .items
+            .iter()
+            .find_map(|item| match item {
+                syn::Item::Mod(module) if module.ident == "types" => module.content.as_ref(),
+                _ => None,
+            })
+            .map(|(_, items)| items.as_slice())
+            .unwrap_or_default();
+        let mut types = Self {
+            structs: Vec::new(),
+            enums: Vec::new(),
+        };
+        for item in items {
+            match item {
+                syn::Item::Struct(structure) => {
+                    let names = json_members_with_fields(structure);
+                    types.structs.push((structure.ident.to_string(), names));
+                }
+                syn::Item::Enum(enumeration) => {
+                    let variants = enumeration
+                        .variants
+                        .iter()
+                        .filter_map(|variant| match &variant.fields {
+                            syn::Fields::Unnamed(fields) if fields.unnamed.len() == 1 => {
+                                Some((variant.ident.clone(), fields.unnamed[0].ty.clone()))
+                            }
+                            _ => None,
+                        })
+                        .collect();
+                    types.enums.push((enumeration.ident.to_string(), variants));
+                }
+                _ => {}
+            }
+        }
+        types
+    }
+
+    /// Every way to reach the value at `segments` (a JSON pointer's tokens)
+    /// from a value of type `ty`: the steps and the type reached.
+    fn resolve(&self, ty: &syn::Type, segments: &[String]) -> Vec<(Vec<Step>, syn::Type)> {
+        let syn::Type::Path(path) = ty else {
+            return Vec::new();
+        };
+        let Some(last) = path.path.segments.last() else {
+            return Vec::new();
+        };
+        let inner = |name: &str| -> Option<syn::Type> {
+            if last.ident != name {
+                return None;
+            }
+            let syn::PathArguments::AngleBracketed(arguments) = &last.arguments else {
+                return None;
+            };
+            arguments.args.iter().find_map(|argument| match argument {
+                syn::GenericArgument::Type(inner) => Some(inner.clone()),
+                _ => None,
+            })
+        };
+        if let Some(inner) = inner("Option") {
+            return self
+                .resolve(&inner, segments)
+                .into_iter()
+                .map(|(mut steps, reached)| {
+                    steps.insert(0, Step::Some);
+                    (steps, reached)
+                })
+                .collect();
+        }
+        let name = last.ident.to_string();
+        let Some((segment, rest)) = segments.split_first() else {
+            // Here, or inside one of the forms of a union here.
+            let mut reached = vec![(Vec::new(), ty.clone())];
+            if let Some((_, variants)) = self.enums.iter().find(|(known, _)| *known == name) {
+                let enum_ident = format_ident!("{name}");
+                for (variant, payload) in variants {
+                    let pattern: syn::Path = syn::parse_quote!(crate::types::#enum_ident::#variant);
+                    reached.extend(self.resolve(payload, &[]).into_iter().map(
+                        |(mut steps, inner)| {
+                            steps.insert(0, Step::Variant(pattern.clone()));
+                            (steps, inner)
+                        },
+                    ));
+                }
+            }
+            return reached;
+        };
+        if let Some((_, fields)) = self.structs.iter().find(|(known, _)| *known == name) {
+            return fields
+                .iter()
+                .filter(|(json, _, _)| json == segment)
+                .flat_map(|(_, ident, field_type)| {
+                    self.resolve(field_type, rest)
+                        .into_iter()
+                        .map(move |(mut steps, reached)| {
+                            steps.insert(0, Step::Field(ident.clone()));
+                            (steps, reached)
+                        })
+                })
+                .collect();
+        }
+        if let Some((_, variants)) = self.enums.iter().find(|(known, _)| *known == name) {
+            let enum_ident = format_ident!("{name}");
+            return variants
+                .iter()
+                .flat_map(|(variant, payload)| {
+                    let pattern: syn::Path = syn::parse_quote!(crate::types::#enum_ident::#variant);
+                    self.resolve(payload, segments)
+                        .into_iter()
+                        .map(move |(mut steps, reached)| {
+                            steps.insert(0, Step::Variant(pattern.clone()));
+                            (steps, reached)
+                        })
+                })
+                .collect();
+        }
+        Vec::new()
+    }
+}
+
+/// A struct's fields: JSON name (`#[serde(rename)]`, else the field's name),
+/// Rust name and type; flattened fields are left out.
+fn json_members_with_fields(structure: &syn::ItemStruct) -> Vec<(String, syn::Ident, syn::Type)> {
+    let mut fields = Vec::new();
+    for field in &structure.fields {
+        let Some(ident) = &field.ident else {
+            continue;
+        };
+        let mut rename = None;
+        let mut flatten = false;
+        for attribute in field
+            .attrs
+            .iter()
+            .filter(|attribute| attribute.path().is_ident("serde"))
+        {
+            let _ = attribute.parse_nested_meta(|meta| {
+                if meta.path.is_ident("rename") {
+                    let value: syn::LitStr = meta.value()?.parse()?;
+                    rename = Some(value.value());
+                } else if meta.path.is_ident("flatten") {
+                    flatten = true;
+                } else if meta.input.peek(syn::Token![=]) {
+                    let _: syn::Expr = meta.value()?.parse()?;
+                }
+                Ok(())
+            });
+        }
+        if !flatten {
+            let json =
+                rename.unwrap_or_else(|| ident.to_string().trim_start_matches("r#").to_owned());
+            fields.push((json, ident.clone(), field.ty.clone()));
+        }
+    }
+    fields
+}
+
+/// Nested `if let`s that walk `steps` from `place` (a reference, `&mut` when
+/// `mutable`) and end in `leaf`, given the reached place's binding.
+fn walk(
+    steps: &[Step],
+    place: proc_macro2::TokenStream,
+    depth: usize,
+    mutable: bool,
+    leaf: &dyn Fn(proc_macro2::TokenStream) -> proc_macro2::TokenStream,
+) -> proc_macro2::TokenStream {
+    let Some((step, rest)) = steps.split_first() else {
+        return leaf(place);
+    };
+    let next = format_ident!("value{depth}");
+    let inner = walk(rest, quote!(#next), depth + 1, mutable, leaf);
+    match step {
+        Step::Field(field) if mutable => quote! { let #next = &mut #place.#field; #inner },
+        Step::Field(field) => quote! { let #next = &#place.#field; #inner },
+        Step::Some => quote! { if let Some(#next) = #place { #inner } },
+        Step::Variant(pattern) => quote! { if let #pattern(#next) = #place { #inner } },
+    }
+}
+
+/// The function that takes a paged operation's items and total out of its
+/// typed answer, from the paging extension's JSON pointers resolved against
+/// the generated types (`client` is the generated client's source): no trip
+/// through JSON. `None` when a pointer reaches no list of the item type.
+pub fn page_reader(
+    client: &syn::File,
+    answer_type: &str,
+    paged: &Paged,
+) -> Option<proc_macro2::TokenStream> {
+    let types = GeneratedTypes::of(client);
+    let answer_ident = format_ident!("{answer_type}");
+    let answer: syn::Type = syn::parse_quote!(#answer_ident);
+    let item = format_ident!("{}", paged.item.to_upper_camel_case());
+    let tokens_of = |pointer: &str| -> Vec<String> {
+        pointer
+            .trim_start_matches('/')
+            .split('/')
+            .filter(|token| !token.is_empty())
+            .map(|token| token.replace("~1", "/").replace("~0", "~"))
+            .collect()
+    };
+    let mut item_walks = Vec::new();
+    for pointer in &paged.items {
+        let found = types.resolve(&answer, &tokens_of(pointer));
+        let lists: Vec<_> = found
+            .into_iter()
+            .filter(|(_, reached)| list_item_name(reached).as_deref() == Some(&item.to_string()))
+            .collect();
+        if lists.is_empty() {
+            return None;
+        }
+        for (steps, _) in lists {
+            let walked = walk(&steps, quote!(answer), 0, true, &|place| {
+                quote! { return Some(::std::mem::take(#place)); }
+            });
+            item_walks.push(quote! { { #walked } });
+        }
+    }
+    let total_walks: Vec<_> = paged
+        .total
+        .iter()
+        .flat_map(|pointer| types.resolve(&answer, &tokens_of(pointer)))
+        .map(|(steps, _)| {
+            let walked = walk(&steps, quote!(answer), 0, false, &|place| {
+                quote! { return u64::try_from(*#place).ok(); }
+            });
+            quote! { { #walked } }
+        })
+        .collect();
+    let type_path = quote!(crate::types::#answer_ident);
+    Some(quote! {
+        |answer: &mut #type_path| -> (Option<::std::vec::Vec<crate::types::#item>>, Option<u64>) {
+            let total = (|answer: &#type_path| -> Option<u64> {
+                #(#total_walks)*
+                None
+            })(answer);
+            let items = (|answer: &mut #type_path| -> Option<::std::vec::Vec<crate::types::#item>> {
+                #(#item_walks)*
+                None
+            })(answer);
+            (items, total)
+        }
+    })
 }

@@ -130,13 +130,8 @@ pub fn source(
             .find(|paged| rust_snake_name(&paged.operation_id) == row.rust_name)
         {
             Some(paged) => {
-                let items = &paged.items;
-                let total = match &paged.total {
-                    Some(total) => quote!(Some(#total)),
-                    None => quote!(None),
-                };
                 let max_size = paged.max_size;
-                quote!(Some(PageShape { items: &[#(#items),*], total: #total, max_size: #max_size }))
+                quote!(Some(PageShape { max_size: #max_size }))
             }
             None => quote!(None),
         };

@@ -174,10 +174,15 @@ pub fn generate_files(sources: &Sources) -> Result<Vec<GeneratedFile>, CodegenEr
         &client_header,
     )?;
     let one_of_source = one_of::source(ENRICHED_SPEC_PATH, &groups, &client_header)?;
+    let client_file = syn::parse_file(&client).map_err(|error| CodegenError::Format {
+        file: GENERATED_CLIENT_PATH.to_owned(),
+        message: error.to_string(),
+    })?;
     let calls_source = bodies::source(
         ENRICHED_SPEC_PATH,
         &bodies::sends_of(&client),
         &operation_bodies,
+        &client_file,
         &client_header,
     )?;
     let value_sets_source = value_sets::source(

@@ -907,11 +907,7 @@ static SPECS: [OperationSpec; 61usize] = [
             decode: decode::<crate::types::GetAccountsResponse>,
         }),
         request_body: None,
-        paging: Some(PageShape {
-            items: &["/data/items"],
-            total: Some("/data/total"),
-            max_size: 100u64,
-        }),
+        paging: Some(PageShape { max_size: 100u64 }),
     },
     OperationSpec {
         rate_limit: RateLimit::documented(27u32, 60u32),
@@ -1215,11 +1211,7 @@ static SPECS: [OperationSpec; 61usize] = [
             decode: decode::<crate::types::GetRosterContentsResponse>,
         }),
         request_body: None,
-        paging: Some(PageShape {
-            items: &["/data/rows"],
-            total: Some("/data/total"),
-            max_size: 50u64,
-        }),
+        paging: Some(PageShape { max_size: 50u64 }),
     },
     OperationSpec {
         rate_limit: RateLimit::documented(13u32, 60u32),
@@ -1261,11 +1253,7 @@ static SPECS: [OperationSpec; 61usize] = [
             decode: decode::<crate::types::GetTemplateSubmissionsResponse>,
         }),
         request_body: None,
-        paging: Some(PageShape {
-            items: &["/data/forms", "/data"],
-            total: Some("/data/count"),
-            max_size: 50u64,
-        }),
+        paging: Some(PageShape { max_size: 50u64 }),
     },
     OperationSpec {
         rate_limit: RateLimit::documented(18u32, 60u32),

@@ -181,20 +181,31 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-// The runtime, bottom up: each module uses only those listed before it (and
-// the generated code below it); the README's layout draws the same layers.
-mod auth;
-mod decode;
-mod rate_limit;
-#[cfg(feature = "redis")]
-mod redis_limiter;
-mod requirements;
-mod retry;
-mod several_forms;
-mod spec;
-mod state;
+// The runtime, bottom up: each module uses only those declared before it
+// (tests/tests/layers.rs holds it; the README's layout draws the layers).
+// Leaves.
 mod time;
 mod transport;
+
+mod auth;
+mod decode;
+
+mod several_forms;
+
+// The operation table's types, and the policies built on them.
+mod spec;
+
+mod requirements;
+mod retry;
+
+mod rate_limit;
+
+#[cfg(feature = "redis")]
+mod redis_limiter;
+
+mod state;
+
+// Generated code (progenitor's client, then the tables from the spec).
 #[rustfmt::skip]
 mod generated;
 #[rustfmt::skip]
@@ -203,11 +214,17 @@ mod generated_value_sets;
 mod generated_one_of;
 #[rustfmt::skip]
 mod generated_operations;
+
+// On top: the operation's public face, errors, paging, the calls, the call
+// engine and the builder.
 mod error;
 mod operation;
+
 pub mod paging;
+
 #[rustfmt::skip]
 mod generated_calls;
+
 mod config;
 mod hooks;
 

@@ -1,6 +1,7 @@
 //! Paged operations as a stream of items, written once: which query parameters
 //! page and where a page's items are is data in the spec (`x-sonoran-paging`),
-//! turned into a generated `.items(page_size)` on each paged operation's builder.
+//! turned into a generated `.items(page_size)` on each paged operation's builder
+//! that takes the typed items out of the typed answer.
 //! Pages are fetched lazily, one at a time, through the client (so through the
 //! rate limiter and the retry policy).
 
@@ -10,22 +11,25 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 use crate::Error;
 pub(crate) use crate::spec::PageShape;
 
-/// One page's answer, as JSON.
-type PageFuture<'a> = Pin<Box<dyn Future<Output = Result<serde_json::Value, Error>> + Send + 'a>>;
+/// One page's items and total, taken from the typed answer by the generated
+/// `.items(..)` (no trip through JSON).
+pub(crate) struct Page<T> {
+    /// The items, or `None` when the answer holds no list where the spec says.
+    pub(crate) items: Option<Vec<T>>,
+    /// The total count, when the answer gives one.
+    pub(crate) total: Option<u64>,
+}
+
+/// One page's answer.
+type PageFuture<'a, T> = Pin<Box<dyn Future<Output = Result<Page<T>, Error>> + Send + 'a>>;
 
 /// Fetches the page at `offset` of `size` items.
-type FetchPage<'a> = Box<dyn FnMut(u64, u64) -> PageFuture<'a> + Send + 'a>;
-
-/// A page's answer as JSON, for [`Items`] to read its items from.
-pub(crate) fn to_json(answer: impl serde::Serialize) -> Result<serde_json::Value, Error> {
-    serde_json::to_value(answer)
-        .map_err(|error| unreadable_page(format!("a page could not be read: {error}")))
-}
+type FetchPage<'a, T> = Box<dyn FnMut(u64, u64) -> PageFuture<'a, T> + Send + 'a>;
 
 /// The error of a page whose answer cannot be read as items.
 fn unreadable_page(message: String) -> Error {
@@ -51,41 +55,39 @@ fn unreadable_page(message: String) -> Error {
 /// the server pages). The page size asked for is at most the API's largest
 /// page (`max-size` in the spec: 100 accounts, 50 submissions or roster rows).
 pub struct Items<'a, T> {
-    fetch: FetchPage<'a>,
-    shape: PageShape,
+    fetch: FetchPage<'a, T>,
     page_size: u64,
     offset: u64,
     limit: Option<u64>,
     /// The total the last page that had one gave (a list may come in a form
     /// with a total on one page and without on the next).
     total: Option<u64>,
-    /// The previous page's items as received: a server that ignores the
-    /// offset answers the same page again, which would loop forever.
-    previous_page: Option<serde_json::Value>,
+    /// The previous page's first and last item and length, as JSON: a server
+    /// that ignores the offset answers the same page again, which would loop
+    /// forever.
+    previous_page: Option<String>,
     yielded: u64,
     buffered: VecDeque<T>,
-    pending: Option<PageFuture<'a>>,
+    pending: Option<PageFuture<'a, T>>,
     finished: bool,
     item: PhantomData<fn() -> T>,
 }
 
-impl<'a, T: DeserializeOwned> Items<'a, T> {
+impl<'a, T: Serialize> Items<'a, T> {
     /// A stream that fetches pages of `page_size` items (1 to the API's
     /// largest page) with `fetch`.
     pub(crate) fn new(
         page_size: u64,
         operation: crate::Operation,
-        fetch: impl FnMut(u64, u64) -> PageFuture<'a> + Send + 'a,
+        fetch: impl FnMut(u64, u64) -> PageFuture<'a, T> + Send + 'a,
     ) -> Self {
         // The generated `.items(..)` exists only on operations the spec pages.
-        let shape = operation.spec().paging.unwrap_or(PageShape {
-            items: &[],
-            total: None,
-            max_size: u64::MAX,
-        });
+        let shape = operation
+            .spec()
+            .paging
+            .unwrap_or(PageShape { max_size: u64::MAX });
         Self {
             fetch: Box::new(fetch),
-            shape,
             page_size: page_size.clamp(1, shape.max_size.max(1)),
             offset: 0,
             limit: None,
@@ -111,43 +113,30 @@ impl<'a, T: DeserializeOwned> Items<'a, T> {
     }
 
     /// Takes a page's items (and whether it was the last) from its answer.
-    fn read_page(&mut self, page: &serde_json::Value) -> Result<(Vec<T>, bool), Error> {
-        let total = self
-            .shape
-            .total
-            .and_then(|pointer| page.pointer(pointer))
-            .and_then(serde_json::Value::as_u64)
-            .or(self.total);
+    fn read_page(&mut self, page: Page<T>) -> Result<(Vec<T>, bool), Error> {
+        let total = page.total.or(self.total);
         self.total = total;
-        let found = self
-            .shape
-            .items
-            .iter()
-            .find_map(|pointer| page.pointer(pointer).filter(|items| items.is_array()));
-        let Some(found) = found else {
+        let Some(items) = page.items else {
             // No list at all: the end, unless the total says more remain.
             if let Some(total) = total.filter(|total| self.offset < *total) {
                 return Err(unreadable_page(format!(
-                    "a page has no list of items (at {}) although {} of {total} were fetched",
-                    self.shape.items.join(" or "),
+                    "a page has no list of items although {} of {total} were fetched",
                     self.offset
                 )));
             }
             return Ok((Vec::new(), true));
         };
-        if found.as_array().is_some_and(|items| !items.is_empty())
-            && self.previous_page.as_ref() == Some(found)
-        {
+        let fingerprint = (!items.is_empty())
+            .then(|| serde_json::to_string(&(items.first(), items.last(), items.len())).ok())
+            .flatten();
+        if fingerprint.is_some() && fingerprint == self.previous_page {
             return Err(unreadable_page(format!(
                 "the server answered the same page again for offset {} (it may ignore the offset); \
                  the stream stops rather than repeat items",
                 self.offset
             )));
         }
-        let items: Vec<T> = serde_json::from_value(found.clone()).map_err(|error| {
-            unreadable_page(format!("a page's items do not fit their type: {error}"))
-        })?;
-        self.previous_page = Some(found.clone());
+        self.previous_page = fingerprint;
         let fetched = self.offset.saturating_add(items.len() as u64);
         // A short page is not the last: a server may cap pages below what was
         // asked. Only the total, or an empty page, says the list is over.
@@ -160,7 +149,7 @@ impl<'a, T: DeserializeOwned> Items<'a, T> {
 // are moved out of the buffer, so it may move whatever `T` is.
 impl<T> Unpin for Items<'_, T> {}
 
-impl<T: DeserializeOwned> futures_core::Stream for Items<'_, T> {
+impl<T: Serialize> futures_core::Stream for Items<'_, T> {
     type Item = Result<T, Error>;
 
     fn poll_next(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Option<Self::Item>> {
@@ -191,7 +180,7 @@ impl<T: DeserializeOwned> futures_core::Stream for Items<'_, T> {
                 Poll::Ready(page) => page,
             };
             this.pending = None;
-            let read = page.and_then(|page| this.read_page(&page));
+            let read = page.and_then(|page| this.read_page(page));
             match read {
                 Err(error) => {
                     this.finished = true;

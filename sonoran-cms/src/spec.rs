@@ -128,14 +128,10 @@ pub(crate) struct OneOfGroup {
     pub(crate) at_most_one: bool,
 }
 
-/// Where a paged operation's answer keeps its items and total (JSON pointers),
-/// and its largest page (`x-sonoran-paging`).
+/// How a paged operation pages, beyond what its generated `.items(..)` reads
+/// from the typed answer (`x-sonoran-paging`).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct PageShape {
-    /// Where the items are, tried in order (a page can come in more than one form).
-    pub(crate) items: &'static [&'static str],
-    /// Where the total count is, when the API sends one.
-    pub(crate) total: Option<&'static str>,
     /// The most items the API returns in one page (`max-size` in the spec).
     pub(crate) max_size: u64,
 }
