@@ -282,37 +282,10 @@ pub fn unions_in(file: &syn::File) -> Vec<Union> {
 /// The JSON names of a generated struct's fields (`#[serde(rename)]`, else the
 /// field's name); a flattened field (the rest of the members) names none.
 fn json_members(structure: &syn::ItemStruct) -> Vec<String> {
-    let mut names = Vec::new();
-    for field in &structure.fields {
-        let Some(ident) = &field.ident else {
-            continue;
-        };
-        let mut rename = None;
-        let mut flatten = false;
-        for attribute in field
-            .attrs
-            .iter()
-            .filter(|attribute| attribute.path().is_ident("serde"))
-        {
-            let _ = attribute.parse_nested_meta(|meta| {
-                if meta.path.is_ident("rename") {
-                    let value: syn::LitStr = meta.value()?.parse()?;
-                    rename = Some(value.value());
-                } else if meta.path.is_ident("flatten") {
-                    flatten = true;
-                } else if meta.input.peek(syn::Token![=]) {
-                    // Another `key = value` (default, skip_serializing_if): skip its value.
-                    let _: syn::Expr = meta.value()?.parse()?;
-                }
-                Ok(())
-            });
-        }
-        if !flatten {
-            names.push(
-                rename.unwrap_or_else(|| ident.to_string().trim_start_matches("r#").to_owned()),
-            );
-        }
-    }
+    let mut names: Vec<String> = json_members_with_fields(structure)
+        .into_iter()
+        .map(|(json, _, _)| json)
+        .collect();
     names.sort();
     names
 }
@@ -550,6 +523,7 @@ pub fn source(
                     paged.item
                 ),
             })?;
+        let reader_name = format_ident!("read_{}_page", rust_name);
         let builder = format_ident!("{}", paged.operation_id.to_upper_camel_case());
         let item = format_ident!("{}", paged.item.to_upper_camel_case());
         let offset = format_ident!("{}", rust_snake_name(&paged.offset));
@@ -563,6 +537,8 @@ pub fn source(
             paged.offset, paged.size
         );
         pagers.push(quote! {
+            #reader
+
             impl<'a> crate::builder::#builder<'a> {
                 #[doc = #doc]
                 pub fn items(self, page_size: u64) -> crate::paging::Items<'a, crate::types::#item> {
@@ -573,7 +549,7 @@ pub fn source(
                             let page = self.clone().#offset(offset).#size(size);
                             Box::pin(async move {
                                 let mut answer = page.await?.into_inner();
-                                let (items, total) = (#reader)(&mut answer);
+                                let (items, total) = #reader_name(&mut answer);
                                 Ok(crate::paging::Page { items, total })
                             })
                         },
@@ -584,8 +560,8 @@ pub fn source(
     }
     let tokens = quote! {
         // A page reader walks every place the spec says the items may be, and
-        // some walks end in an unconditional `return`.
-        #![allow(unreachable_code, clippy::needless_return)]
+        // some walks end in an unconditional `break`.
+        #![allow(unreachable_code)]
         #(#calls)*
         #(#pagers)*
     };
@@ -606,10 +582,13 @@ enum Step {
     Variant(syn::Path),
 }
 
+/// A generated struct's field: its JSON name, Rust name and type.
+type StructField = (String, syn::Ident, syn::Type);
+
 /// The generated types, by name: each struct's fields (JSON name, Rust name,
 /// type) and each enum's one-value variants.
 struct GeneratedTypes {
-    structs: Vec<(String, Vec<(String, syn::Ident, syn::Type)>)>,
+    structs: Vec<(String, Vec<StructField>)>,
     enums: Vec<(String, Vec<(syn::Ident, syn::Type)>)>,
 }
 
@@ -737,7 +716,7 @@ impl GeneratedTypes {
 
 /// A struct's fields: JSON name (`#[serde(rename)]`, else the field's name),
 /// Rust name and type; flattened fields are left out.
-fn json_members_with_fields(structure: &syn::ItemStruct) -> Vec<(String, syn::Ident, syn::Type)> {
+fn json_members_with_fields(structure: &syn::ItemStruct) -> Vec<StructField> {
     let mut fields = Vec::new();
     for field in &structure.fields {
         let Some(ident) = &field.ident else {
@@ -826,7 +805,7 @@ pub fn page_reader(
         }
         for (steps, _) in lists {
             let walked = walk(&steps, quote!(answer), 0, true, &|place| {
-                quote! { return Some(::std::mem::take(#place)); }
+                quote! { break 'items Some(::std::mem::take(#place)); }
             });
             item_walks.push(quote! { { #walked } });
         }
@@ -837,22 +816,25 @@ pub fn page_reader(
         .flat_map(|pointer| types.resolve(&answer, &tokens_of(pointer)))
         .map(|(steps, _)| {
             let walked = walk(&steps, quote!(answer), 0, false, &|place| {
-                quote! { return u64::try_from(*#place).ok(); }
+                quote! { break 'total u64::try_from(*#place).ok(); }
             });
             quote! { { #walked } }
         })
         .collect();
     let type_path = quote!(crate::types::#answer_ident);
+    let function = format_ident!("read_{}_page", rust_snake_name(&paged.operation_id));
     Some(quote! {
-        |answer: &mut #type_path| -> (Option<::std::vec::Vec<crate::types::#item>>, Option<u64>) {
-            let total = (|answer: &#type_path| -> Option<u64> {
+        /// Takes a page's items and total out of its typed answer, wherever
+        /// the spec says they may be.
+        fn #function(answer: &mut #type_path) -> (Option<::std::vec::Vec<crate::types::#item>>, Option<u64>) {
+            let total = 'total: {
                 #(#total_walks)*
                 None
-            })(answer);
-            let items = (|answer: &mut #type_path| -> Option<::std::vec::Vec<crate::types::#item>> {
+            };
+            let items = 'items: {
                 #(#item_walks)*
                 None
-            })(answer);
+            };
             (items, total)
         }
     })
