@@ -302,20 +302,7 @@ fn single_name(ty: &syn::Type) -> Option<String> {
 
 /// `X` of a type written as `Vec<X>` (any path to `Vec`).
 fn list_item_name(ty: &syn::Type) -> Option<String> {
-    let syn::Type::Path(path) = ty else {
-        return None;
-    };
-    let last = path.path.segments.last()?;
-    if last.ident != "Vec" {
-        return None;
-    }
-    let syn::PathArguments::AngleBracketed(arguments) = &last.arguments else {
-        return None;
-    };
-    arguments.args.iter().find_map(|argument| match argument {
-        syn::GenericArgument::Type(item) => single_name(item),
-        _ => None,
-    })
+    single_name(&crate::generate::generic_argument(ty, "Vec")?)
 }
 
 /// Makes a type written inside the `types` module (`ClockInRow`,
@@ -641,19 +628,7 @@ impl GeneratedTypes {
         let Some(last) = path.path.segments.last() else {
             return Vec::new();
         };
-        let inner = |name: &str| -> Option<syn::Type> {
-            if last.ident != name {
-                return None;
-            }
-            let syn::PathArguments::AngleBracketed(arguments) = &last.arguments else {
-                return None;
-            };
-            arguments.args.iter().find_map(|argument| match argument {
-                syn::GenericArgument::Type(inner) => Some(inner.clone()),
-                _ => None,
-            })
-        };
-        if let Some(inner) = inner("Option") {
+        if let Some(inner) = crate::generate::generic_argument(ty, "Option") {
             return self
                 .resolve(&inner, segments)
                 .into_iter()

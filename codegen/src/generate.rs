@@ -342,22 +342,6 @@ pub(crate) fn success_type(output: &syn::ReturnType) -> Option<syn::Type> {
     let syn::ReturnType::Type(_, output) = output else {
         return None;
     };
-    let generic_argument = |ty: &syn::Type, name: &str| -> Option<syn::Type> {
-        let syn::Type::Path(path) = ty else {
-            return None;
-        };
-        let segment = path.path.segments.last()?;
-        if segment.ident != name {
-            return None;
-        }
-        let syn::PathArguments::AngleBracketed(arguments) = &segment.arguments else {
-            return None;
-        };
-        arguments.args.iter().find_map(|argument| match argument {
-            syn::GenericArgument::Type(ty) => Some(ty.clone()),
-            _ => None,
-        })
-    };
     let response = generic_argument(output, "Result")?;
     generic_argument(&response, "ResponseValue")
 }
@@ -411,6 +395,24 @@ pub fn normalize_newlines(text: &str) -> String {
         normalized.push('\n');
     }
     normalized
+}
+
+/// `T` of a type written as `Name<T>` (any path to `Name`).
+pub(crate) fn generic_argument(ty: &syn::Type, name: &str) -> Option<syn::Type> {
+    let syn::Type::Path(path) = ty else {
+        return None;
+    };
+    let segment = path.path.segments.last()?;
+    if segment.ident != name {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(arguments) = &segment.arguments else {
+        return None;
+    };
+    arguments.args.iter().find_map(|argument| match argument {
+        syn::GenericArgument::Type(ty) => Some(ty.clone()),
+        _ => None,
+    })
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ use crate::transport::Transport;
 pub const USER_AGENT: &str = concat!("sonoran-cms/", env!("CARGO_PKG_VERSION"));
 
 /// What every generated operation carries to the hooks: the key, the policies and
-/// where requests go. Cheap to clone; shared by clones of a [`Client`].
+/// where requests go. Cheap to clone; shared by clones of a [`Client`](crate::Client).
 #[derive(Clone)]
 pub struct ClientState {
     pub(crate) settings: Arc<Settings>,

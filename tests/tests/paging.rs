@@ -107,6 +107,20 @@ async fn every_item_comes_once_and_in_order_for_any_page_size() {
     }
 }
 
+/// The ids of every submission `server` lists for template 5, in pages of
+/// `page_size`.
+async fn submission_ids(server: &LoopbackServer, page_size: u64) -> Vec<i64> {
+    client_for(server)
+        .get_template_submissions()
+        .template_id(5_u64)
+        .items(page_size)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .map(|form| form.expect("a form").form_id.expect("an id"))
+        .collect()
+}
+
 /// The `take` of every request the server saw.
 fn takes(server: &LoopbackServer) -> Vec<Option<usize>> {
     server
@@ -174,17 +188,7 @@ async fn without_a_total_only_an_empty_page_ends_the_stream() {
     }))
     .await
     .expect("the server starts");
-    let client = client_for(&server);
-    let forms: Vec<_> = client
-        .get_template_submissions()
-        .template_id(5_u64)
-        .items(20)
-        .collect()
-        .await;
-    let ids: Vec<i64> = forms
-        .into_iter()
-        .map(|form| form.expect("a form").form_id.expect("an id"))
-        .collect();
+    let ids = submission_ids(&server, 20).await;
     assert_eq!(ids, [0, 1, 2, 3, 4]);
     assert_eq!(
         takes(&server),
@@ -303,17 +307,7 @@ async fn submissions_and_roster_rows_page_the_same_way() {
     }))
     .await
     .expect("the server starts");
-    let client = client_for(&server);
-    let forms: Vec<_> = client
-        .get_template_submissions()
-        .template_id(5_u64)
-        .items(2)
-        .collect()
-        .await;
-    let ids: Vec<i64> = forms
-        .into_iter()
-        .map(|form| form.expect("a form").form_id.expect("an id"))
-        .collect();
+    let ids = submission_ids(&server, 2).await;
     assert_eq!(ids, [0, 1, 2]);
 
     // Roster rows page by skip/limit, and keep their column values.

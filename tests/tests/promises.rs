@@ -105,15 +105,20 @@ async fn an_unavailable_shared_limiter_reads_as_such_through_anyhow() {
 
 // 3. The longest durations saturate: no overflow panic anywhere.
 
-#[tokio::test]
-async fn the_longest_durations_never_panic() {
-    let servers = LoopbackServer::start(CannedResponse::with_body(
+/// A server answering every request with an empty list of servers.
+async fn servers_server() -> LoopbackServer {
+    LoopbackServer::start(CannedResponse::with_body(
         200,
         "application/json",
         r#"{"success": true, "data": {"servers": []}}"#,
     ))
     .await
-    .expect("the server starts");
+    .expect("the server starts")
+}
+
+#[tokio::test]
+async fn the_longest_durations_never_panic() {
+    let servers = servers_server().await;
     let once_ever = RateLimit::per_window(1, Duration::MAX).expect("a valid limit");
     let unbounded = |base_url: String, deadline: Duration, rate_limits: RateLimits| {
         Client::builder(TEST_API_KEY)
@@ -182,13 +187,7 @@ async fn the_longest_durations_never_panic() {
 
 #[tokio::test]
 async fn clients_with_different_limits_for_one_key_share_one_budget() {
-    let server = LoopbackServer::start(CannedResponse::with_body(
-        200,
-        "application/json",
-        r#"{"success": true, "data": {"servers": []}}"#,
-    ))
-    .await
-    .expect("the server starts");
+    let server = servers_server().await;
     // A rolling upgrade: the old build allows 2 a minute, the new one 3, one key.
     let key = "rolling-upgrade-key";
     let with_limit = |requests| {
