@@ -1,38 +1,42 @@
 //! The Sonoran CMS code generator: turns the docs' OpenAPI spec and our enrichment
 //! into the checked-in Rust client.
 //!
-//! The pipeline runs in five steps, each in its own module:
+//! The pipeline runs in five stages, each a folder of its own:
 //!
-//! 1. [`load`]: read YAML (errors carry file, line and column) into JSON values.
-//! 2. [`enrich`]: apply the OpenAPI Overlay that adds what the docs leave out.
-//! 3. [`lint`]: reject, by operation and JSON pointer, whatever would give users an
+//! 1. [`import`]: the docs' pages into an OpenAPI document; YAML read into JSON
+//!    (errors carry file, line and column) and typed OpenAPI.
+//! 2. [`transform`]: the overlays that correct and complete the docs, the rules
+//!    for lists and maps, each operation's docs.
+//! 3. [`check`]: the `x-sonoran-*` extensions read once into one typed model;
+//!    lint refuses, by operation and JSON pointer, whatever would give users an
 //!    untyped or broken client, including every construct progenitor panics on.
-//! 4. [`generate`]: run progenitor (Builder interface) and format with prettyplease.
-//! 5. [`outputs`]: compare the generated files with the tree, or write them all or none.
+//! 4. [`generate`]: progenitor (Builder interface) formatted with prettyplease,
+//!    and the client's tables and calls from the model.
+//! 5. [`report`]: the change report, for users of the crate.
 //!
-//! [`pipeline`] ties them together; `cargo xtask regen` is a thin command line over it.
-//! Nothing here panics on input: every problem comes back as a [`CodegenError`].
+//! [`pipeline`] ties them together and [`outputs`] writes the files all or none;
+//! `cargo xtask regen` is a thin command line over it. Nothing here panics on
+//! input: every problem comes back as a [`CodegenError`].
 
-pub mod bodies;
-pub mod changes;
-pub mod collections;
-pub mod derive;
-pub mod docs_import;
-pub mod enrich;
-pub mod error;
+pub mod check;
 pub mod generate;
+pub mod import;
+pub mod report;
+pub mod transform;
+
+pub mod error;
 pub mod json_pointer;
-pub mod lint;
-pub mod load;
 pub mod naming;
-pub mod one_of;
-pub mod operation_docs;
-pub mod operation_table;
 pub mod operations;
 pub mod outputs;
 pub mod pipeline;
-pub mod rate_limits;
-pub mod value_sets;
+
+// Each stage's modules by their plain names as well (`codegen::load`).
+pub use check::{lint, model, one_of, paging, rate_limits};
+pub use generate::{bodies, operation_table, value_sets};
+pub use import::{derive, docs_import, load};
+pub use report::changes;
+pub use transform::{collections, enrich, operation_docs};
 
 pub use error::{CodegenError, LintFinding};
 pub use load::SourceText;

@@ -8,8 +8,8 @@ use crate::error::CodegenError;
 use crate::load::{self, SourceText};
 use crate::outputs::GeneratedFile;
 use crate::{
-    bodies, collections, enrich, generate, lint, one_of, operation_docs, operation_table,
-    rate_limits, value_sets,
+    bodies, collections, enrich, generate, lint, model, one_of, operation_docs, operation_table,
+    value_sets,
 };
 
 /// The spec exactly as the docs publish it.
@@ -156,24 +156,18 @@ pub fn generate_files(sources: &Sources) -> Result<Vec<GeneratedFile>, CodegenEr
          // Do not edit by hand: change the files in openapi/ and run `cargo xtask regen`.\n"
     );
     let client = generate::client_source(ENRICHED_SPEC_PATH, &enriched_spec, &client_header)?;
-    // Lint has already refused an operation without a valid limit, a malformed
-    // group or paging extension.
-    let (limits, _) = rate_limits::read(&enriched_spec);
-    let (semantics, _) = rate_limits::semantics(&enriched_spec);
-    let (groups, _) = one_of::read(&enriched_spec);
+    // Every extension, read once; lint has refused a malformed one already.
+    let model = model::read(&enriched_spec);
     let mut operation_bodies = bodies::read(&enriched_spec);
     operation_bodies.unions = bodies::unions_of(&client);
-    operation_bodies.paged = bodies::paged(&enriched_spec).0;
+    operation_bodies.paged = model.paged();
     let operations_source = operation_table::source(
         ENRICHED_SPEC_PATH,
-        &enriched_spec,
-        &limits,
-        &semantics,
-        &groups,
+        &model,
         &operation_bodies,
         &client_header,
     )?;
-    let one_of_source = one_of::source(ENRICHED_SPEC_PATH, &groups, &client_header)?;
+    let one_of_source = one_of::source(ENRICHED_SPEC_PATH, &model.groups(), &client_header)?;
     let client_file = syn::parse_file(&client).map_err(|error| CodegenError::Format {
         file: GENERATED_CLIENT_PATH.to_owned(),
         message: error.to_string(),

@@ -1386,6 +1386,54 @@ impl<'a> crate::builder::GetAccounts<'a> {
 }
 /// Takes a page's items and total out of its typed answer, wherever
 /// the spec says they may be.
+fn read_get_roster_contents_page(
+    answer: &mut crate::types::GetRosterContentsResponse,
+) -> (Option<::std::vec::Vec<crate::types::RosterRow>>, Option<u64>) {
+    let total = 'total: {
+        {
+            let value0 = &answer.data;
+            let value1 = &value0.total;
+            if let Some(value2) = value1 {
+                break 'total u64::try_from(*value2).ok();
+            }
+        }
+        None
+    };
+    let items = 'items: {
+        {
+            let value0 = &mut answer.data;
+            let value1 = &mut value0.rows;
+            break 'items Some(::std::mem::take(value1));
+        }
+        None
+    };
+    (items, total)
+}
+impl<'a> crate::builder::GetRosterContents<'a> {
+    /// Every item this operation lists, as a stream that fetches pages of `page_size` items lazily (`skip`/`limit`; at most 50, the most the API returns in a page), through the client's rate limiter and retries; it ends when the total is reached or a page is empty, and an error ends it after the items already yielded. See [`Items`](crate::paging::Items).
+    pub fn items(
+        self,
+        page_size: u64,
+    ) -> crate::paging::Items<'a, crate::types::RosterRow> {
+        crate::paging::Items::new(
+            page_size,
+            crate::Operation::GetRosterContents,
+            move |offset, size| {
+                let page = self.clone().skip(offset).limit(size);
+                Box::pin(async move {
+                    let mut answer = page.await?.into_inner();
+                    let (items, total) = read_get_roster_contents_page(&mut answer);
+                    Ok(crate::paging::Page {
+                        items,
+                        total,
+                    })
+                })
+            },
+        )
+    }
+}
+/// Takes a page's items and total out of its typed answer, wherever
+/// the spec says they may be.
 fn read_get_template_submissions_page(
     answer: &mut crate::types::GetTemplateSubmissionsResponse,
 ) -> (Option<::std::vec::Vec<crate::types::FormSubmission>>, Option<u64>) {
@@ -1435,54 +1483,6 @@ impl<'a> crate::builder::GetTemplateSubmissions<'a> {
                 Box::pin(async move {
                     let mut answer = page.await?.into_inner();
                     let (items, total) = read_get_template_submissions_page(&mut answer);
-                    Ok(crate::paging::Page {
-                        items,
-                        total,
-                    })
-                })
-            },
-        )
-    }
-}
-/// Takes a page's items and total out of its typed answer, wherever
-/// the spec says they may be.
-fn read_get_roster_contents_page(
-    answer: &mut crate::types::GetRosterContentsResponse,
-) -> (Option<::std::vec::Vec<crate::types::RosterRow>>, Option<u64>) {
-    let total = 'total: {
-        {
-            let value0 = &answer.data;
-            let value1 = &value0.total;
-            if let Some(value2) = value1 {
-                break 'total u64::try_from(*value2).ok();
-            }
-        }
-        None
-    };
-    let items = 'items: {
-        {
-            let value0 = &mut answer.data;
-            let value1 = &mut value0.rows;
-            break 'items Some(::std::mem::take(value1));
-        }
-        None
-    };
-    (items, total)
-}
-impl<'a> crate::builder::GetRosterContents<'a> {
-    /// Every item this operation lists, as a stream that fetches pages of `page_size` items lazily (`skip`/`limit`; at most 50, the most the API returns in a page), through the client's rate limiter and retries; it ends when the total is reached or a page is empty, and an error ends it after the items already yielded. See [`Items`](crate::paging::Items).
-    pub fn items(
-        self,
-        page_size: u64,
-    ) -> crate::paging::Items<'a, crate::types::RosterRow> {
-        crate::paging::Items::new(
-            page_size,
-            crate::Operation::GetRosterContents,
-            move |offset, size| {
-                let page = self.clone().skip(offset).limit(size);
-                Box::pin(async move {
-                    let mut answer = page.await?.into_inner();
-                    let (items, total) = read_get_roster_contents_page(&mut answer);
                     Ok(crate::paging::Page {
                         items,
                         total,

@@ -51,12 +51,8 @@ pub fn lint(value: &Value, spec: &OpenAPI) -> Vec<LintFinding> {
     linter.references(value, "");
     linter.paths();
     linter.component_schemas();
-    linter.findings.extend(crate::rate_limits::read(spec).1);
-    linter.findings.extend(crate::one_of::read(spec).1);
-    linter
-        .findings
-        .extend(crate::rate_limits::semantics(spec).1);
-    linter.findings.extend(crate::bodies::paged(spec).1);
+    // Every extension, read once into the model the generators use.
+    linter.findings.extend(crate::model::read(spec).findings);
     linter.findings
 }
 

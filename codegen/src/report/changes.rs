@@ -156,16 +156,19 @@ fn next_version(version: &str, bump: Bump) -> String {
     }
 }
 
-/// One operation of a spec: where it is and its definition.
+/// One operation of a spec: where it is, its definition, and what its
+/// extensions say (the model every generator reads).
 struct OperationView<'a> {
     method: String,
     path: String,
     operation: &'a Value,
+    model: Option<crate::model::OperationModel>,
 }
 
 /// The operations of `spec` by operationId, found by the walk the generated
 /// tables share (`typed` is `spec` as typed OpenAPI).
 fn operations<'a>(typed: &OpenAPI, spec: &'a Value) -> BTreeMap<String, OperationView<'a>> {
+    let model = crate::model::read(typed);
     operations::with_ids(typed)
         .into_iter()
         .filter_map(|found| {
@@ -175,6 +178,9 @@ fn operations<'a>(typed: &OpenAPI, spec: &'a Value) -> BTreeMap<String, Operatio
                     method: found.method.to_uppercase(),
                     path: found.path.to_owned(),
                     operation: spec.pointer(&found.pointer())?,
+                    model: model
+                        .operation(&rust_snake_name(found.operation_id))
+                        .cloned(),
                 },
             ))
         })
@@ -348,35 +354,8 @@ impl Comparison<'_, '_> {
                 ),
             );
         }
-        self.rate_limit(old, new);
-        let semantics = |method: &str, operation: &Value| {
-            let empty = serde_json::Map::new();
-            crate::rate_limits::semantics_of(method, operation.as_object().unwrap_or(&empty))
-        };
-        let (old_safe, old_idempotent) = semantics(&before.method.to_lowercase(), old);
-        let (new_safe, new_idempotent) = semantics(&after.method.to_lowercase(), new);
-        if old_idempotent != new_idempotent {
-            self.push(
-                Impact::Breaking,
-                if new_idempotent {
-                    "retry rule changed: now repeated after a 5XX, timeout or reset (idempotent)"
-                        .to_owned()
-                } else {
-                    "retry rule changed: no longer repeated once it may have run (not idempotent)"
-                        .to_owned()
-                },
-            );
-        }
-        if old_safe != new_safe {
-            self.push(
-                Impact::Breaking,
-                if new_safe {
-                    "now safe (changes nothing): a failed call never may have taken effect"
-                        .to_owned()
-                } else {
-                    "no longer safe: a failed call may have taken effect".to_owned()
-                },
-            );
+        if let (Some(old_model), Some(new_model)) = (&before.model, &after.model) {
+            self.extensions(old_model, new_model);
         }
         self.parameters(old, new);
         self.groups(old, new);
@@ -403,13 +382,49 @@ impl Comparison<'_, '_> {
         }
     }
 
-    fn rate_limit(&mut self, old: &Value, new: &Value) {
-        let limit = |operation: &Value| {
-            let limit = operation.get("x-sonoran-rate-limit")?;
-            Some((
-                limit["requests"].as_u64()?,
-                limit["window-seconds"].as_u64()?,
-            ))
+    /// What the operation's extensions (the model) say changed: its rate limit,
+    /// safety and idempotency.
+    fn extensions(
+        &mut self,
+        old_model: &crate::model::OperationModel,
+        new_model: &crate::model::OperationModel,
+    ) {
+        self.rate_limit(old_model, new_model);
+        let (old_safe, old_idempotent) = (old_model.safe, old_model.idempotent);
+        let (new_safe, new_idempotent) = (new_model.safe, new_model.idempotent);
+        if old_idempotent != new_idempotent {
+            self.push(
+                Impact::Breaking,
+                if new_idempotent {
+                    "retry rule changed: now repeated after a 5XX, timeout or reset (idempotent)"
+                        .to_owned()
+                } else {
+                    "retry rule changed: no longer repeated once it may have run (not idempotent)"
+                        .to_owned()
+                },
+            );
+        }
+        if old_safe != new_safe {
+            self.push(
+                Impact::Breaking,
+                if new_safe {
+                    "now safe (changes nothing): a failed call never may have taken effect"
+                        .to_owned()
+                } else {
+                    "no longer safe: a failed call may have taken effect".to_owned()
+                },
+            );
+        }
+    }
+
+    fn rate_limit(
+        &mut self,
+        old: &crate::model::OperationModel,
+        new: &crate::model::OperationModel,
+    ) {
+        let limit = |operation: &crate::model::OperationModel| {
+            let limit = operation.rate_limit.as_ref()?;
+            Some((u64::from(limit.requests), u64::from(limit.window_seconds)))
         };
         let (Some((old_requests, old_window)), Some((new_requests, new_window))) =
             (limit(old), limit(new))

@@ -7,50 +7,31 @@
 //! no table is searched by name.
 
 use heck::{ToSnakeCase, ToUpperCamelCase};
-use openapiv3::OpenAPI;
 use quote::{format_ident, quote};
 
 use crate::bodies::{Bodies, FormMembers};
 use crate::error::CodegenError;
-use crate::naming::rust_snake_name;
-use crate::one_of::{Location, OneOfGroup};
-use crate::rate_limits::{OperationRateLimit, OperationSemantics};
-
-/// One operation of the table, with what the runtime needs of it.
-struct Row<'a> {
-    rust_name: String,
-    operation_id: &'a str,
-    method: String,
-    path: &'a str,
-}
+use crate::model::SpecModel;
+use crate::one_of::Location;
 
 /// The Rust source of `generated_operations.rs`, headed by `header`. Lint has
 /// checked every input (each operation has a rate limit; extensions are well
 /// formed), so an operation missing from a table here is a generator bug.
 pub fn source(
     spec_file: &str,
-    spec: &OpenAPI,
-    limits: &[OperationRateLimit],
-    semantics: &[OperationSemantics],
-    groups: &[OneOfGroup],
+    model: &SpecModel,
     bodies: &Bodies,
     header: &str,
 ) -> Result<String, CodegenError> {
-    let mut rows: Vec<Row<'_>> = crate::operations::with_ids(spec)
-        .into_iter()
-        .map(|operation| Row {
-            rust_name: rust_snake_name(operation.operation_id),
-            operation_id: operation.operation_id,
-            method: operation.method.to_uppercase(),
-            path: operation.path,
-        })
-        .collect();
-    rows.sort_by(|left, right| left.rust_name.cmp(&right.rust_name));
+    // The model is sorted by Rust name: the enum's order, and the table's.
+    let rows = &model.operations;
     let missing = |what: &str, rust_name: &str| CodegenError::Generator {
         file: spec_file.to_owned(),
         message: format!("the operation table has no {what} for `{rust_name}`"),
     };
-    let variant = |row: &Row<'_>| format_ident!("{}", row.operation_id.to_upper_camel_case());
+    let variant = |row: &crate::model::OperationModel| {
+        format_ident!("{}", row.operation_id.to_upper_camel_case())
+    };
     let variants: Vec<_> = rows.iter().map(variant).collect();
     let docs = rows.iter().map(|row| {
         format!(
@@ -59,43 +40,36 @@ pub fn source(
         )
     });
     let rust_names = rows.iter().map(|row| &row.rust_name);
-    let operation_ids = rows.iter().map(|row| row.operation_id);
+    let operation_ids = rows.iter().map(|row| &row.operation_id);
     let methods = rows.iter().map(|row| &row.method);
-    let paths = rows.iter().map(|row| row.path);
+    let paths = rows.iter().map(|row| &row.path);
     let count = rows.len();
     let mut specs = Vec::new();
-    for row in &rows {
-        let limit = limits
-            .iter()
-            .find(|limit| limit.rust_name == row.rust_name)
+    for row in rows {
+        let limit = row
+            .rate_limit
+            .as_ref()
             .ok_or_else(|| missing("rate limit", &row.rust_name))?;
         let (requests, window_seconds) = (limit.requests, limit.window_seconds);
-        let semantics = semantics
-            .iter()
-            .find(|semantics| semantics.rust_name == row.rust_name)
-            .ok_or_else(|| missing("safety and idempotency", &row.rust_name))?;
-        let (safe, idempotent) = (semantics.safe, semantics.idempotent);
-        let one_of = groups
-            .iter()
-            .filter(|group| group.rust_name == row.rust_name)
-            .map(|group| {
-                let name = &group.group;
-                let location = match group.location {
-                    Location::Body => quote!(FieldLocation::Body),
-                    Location::Query => quote!(FieldLocation::Query),
-                };
-                let fields = &group.fields;
-                let (required, at_most_one) = (group.required, group.at_most_one);
-                quote! {
-                    OneOfGroup {
-                        group: #name,
-                        location: #location,
-                        fields: &[#(#fields),*],
-                        required: #required,
-                        at_most_one: #at_most_one,
-                    }
+        let (safe, idempotent) = (row.safe, row.idempotent);
+        let one_of = row.one_of.iter().map(|group| {
+            let name = &group.group;
+            let location = match group.location {
+                Location::Body => quote!(FieldLocation::Body),
+                Location::Query => quote!(FieldLocation::Query),
+            };
+            let fields = &group.fields;
+            let (required, at_most_one) = (group.required, group.at_most_one);
+            quote! {
+                OneOfGroup {
+                    group: #name,
+                    location: #location,
+                    fields: &[#(#fields),*],
+                    required: #required,
+                    at_most_one: #at_most_one,
                 }
-            });
+            }
+        });
         let success_body = match bodies
             .successes
             .iter()
@@ -124,11 +98,7 @@ pub fn source(
             }
             None => quote!(None),
         };
-        let paging = match bodies
-            .paged
-            .iter()
-            .find(|paged| rust_snake_name(&paged.operation_id) == row.rust_name)
-        {
+        let paging = match &row.paging {
             Some(paged) => {
                 let max_size = paged.max_size;
                 quote!(Some(PageShape { max_size: #max_size }))
