@@ -1,5 +1,5 @@
 //! Stage 1, import: the docs' pages into an OpenAPI document ([`docs_import`]),
-//! schemas derived from their examples ([`derive`]), and YAML read into JSON
+//! schemas derived from their examples ([`derive`](mod@derive)), and YAML read into JSON
 //! and typed OpenAPI with errors that say where ([`load`]).
 
 pub mod derive;
