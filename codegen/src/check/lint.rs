@@ -30,7 +30,18 @@ const JSON_MEDIA_TYPE: &str = "application/json";
 /// Lints the enriched spec: `value` is the document as JSON, `spec` the same
 /// document typed. Returns every finding at once, in document order.
 pub fn check(file: &str, value: &Value, spec: &OpenAPI) -> Result<(), CodegenError> {
-    let findings = lint(value, spec);
+    check_with_model(file, value, spec, &crate::model::read(spec))
+}
+
+/// [`check`], with the extensions already read into `model` (the pipeline
+/// reads them once, for lint, the docs and every generator).
+pub fn check_with_model(
+    file: &str,
+    value: &Value,
+    spec: &OpenAPI,
+    model: &crate::model::SpecModel,
+) -> Result<(), CodegenError> {
+    let findings = lint_with_model(value, spec, model);
     if findings.is_empty() {
         Ok(())
     } else {
@@ -43,6 +54,14 @@ pub fn check(file: &str, value: &Value, spec: &OpenAPI) -> Result<(), CodegenErr
 
 /// Every finding for the document, in document order.
 pub fn lint(value: &Value, spec: &OpenAPI) -> Vec<LintFinding> {
+    lint_with_model(value, spec, &crate::model::read(spec))
+}
+
+fn lint_with_model(
+    value: &Value,
+    spec: &OpenAPI,
+    model: &crate::model::SpecModel,
+) -> Vec<LintFinding> {
     let mut linter = Linter {
         spec,
         findings: Vec::new(),
@@ -51,8 +70,8 @@ pub fn lint(value: &Value, spec: &OpenAPI) -> Vec<LintFinding> {
     linter.references(value, "");
     linter.paths();
     linter.component_schemas();
-    // Every extension, read once into the model the generators use.
-    linter.findings.extend(crate::model::read(spec).findings);
+    // What the model's readers found wrong with the extensions.
+    linter.findings.extend(model.findings.iter().cloned());
     linter.findings
 }
 

@@ -11,7 +11,9 @@ use heck::ToPascalCase as _;
 use serde_json::Value;
 
 use crate::json_pointer::schema_component;
+use crate::model::{OperationModel, SpecModel};
 use crate::naming::rust_snake_name;
+use crate::one_of::{Location, OneOfGroup};
 
 /// Where the generated part of a description starts (an HTML comment, which
 /// rustdoc does not show), so that describing a described spec again replaces
@@ -21,7 +23,9 @@ const GENERATED_MARK: &str = "<!-- generated from the spec's data -->";
 /// Appends the generated part to every operation's `description` in `spec` (the
 /// enriched spec as JSON). The docs' own description, if any, comes first; a
 /// generated part already there is replaced.
-pub fn describe_operations(spec: &mut Value) {
+/// What each operation's extensions say comes from `model`, read once from the
+/// same spec.
+pub fn describe_operations(spec: &mut Value, model: &SpecModel) {
     let components = spec["components"]["schemas"].clone();
     let Some(paths) = spec.get_mut("paths").and_then(Value::as_object_mut) else {
         return;
@@ -36,7 +40,14 @@ pub fn describe_operations(spec: &mut Value) {
             }
             let text = format!(
                 "{GENERATED_MARK}\n\n{}",
-                operation_text(method, operation, &components)
+                operation_text(
+                    method,
+                    operation,
+                    &components,
+                    operation["operationId"]
+                        .as_str()
+                        .and_then(|id| model.operation(&rust_snake_name(id))),
+                )
             );
             let existing = operation
                 .get("description")
@@ -59,15 +70,27 @@ pub fn describe_operations(spec: &mut Value) {
     }
 }
 
-fn operation_text(method: &str, operation: &Value, components: &Value) -> String {
+fn operation_text(
+    method: &str,
+    operation: &Value,
+    components: &Value,
+    extensions: Option<&OperationModel>,
+) -> String {
     let mut lines = Vec::new();
-    if let Some(limit) = operation.get("x-sonoran-rate-limit") {
+    if let Some(limit) = extensions.and_then(|extensions| extensions.rate_limit.as_ref()) {
         lines.push(format!(
             "**Rate limit:** {} requests per {} s per API key; a call over it waits for a slot.",
-            limit["requests"], limit["window-seconds"]
+            limit.requests, limit.window_seconds
         ));
     }
-    lines.push(format!("**Retries:** {}", retries(method, operation)));
+    let (method_safe, method_idempotent) = crate::rate_limits::method_semantics(method);
+    let (safe, idempotent) = extensions.map_or((method_safe, method_idempotent), |extensions| {
+        (extensions.safe, extensions.idempotent)
+    });
+    lines.push(format!(
+        "**Retries:** {}",
+        retries(method, safe, idempotent)
+    ));
     if let Some((status, response)) = operation["responses"]
         .as_object()
         .and_then(|responses| responses.iter().find(|(status, _)| status.starts_with('2')))
@@ -87,42 +110,33 @@ fn operation_text(method: &str, operation: &Value, components: &Value) -> String
     if !optional.is_empty() {
         lines.push(format!("**Optional:** {}.", optional.join(", ")));
     }
-    for group in operation["x-sonoran-one-of"]
-        .as_array()
-        .into_iter()
-        .flatten()
-    {
-        let fields: Vec<String> = group["fields"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
+    let groups: &[OneOfGroup] = extensions.map_or(&[], |extensions| &extensions.one_of);
+    for group in groups {
+        let fields: Vec<String> = group
+            .fields
+            .iter()
             .map(|field| format!("`{field}`"))
             .collect();
-        let how = match (
-            group["required"] == Value::Bool(true),
-            group["at-most-one"] == Value::Bool(true),
-        ) {
+        let how = match (group.required, group.at_most_one) {
             (true, true) => "exactly one of",
             (true, false) => "at least one of",
             (false, _) => "optionally one of",
         };
-        let setter = if group.get("account-identity").is_some() {
+        let setter = if group.account_identity.is_some() {
             " (set it with `.identity(AccountIdentity::..)`)"
         } else {
             ""
         };
         lines.push(format!(
             "**{}:** {how} {}{setter}; a request that lacks a required one is refused before it is sent.",
-            capitalized(group["group"].as_str().unwrap_or("alternatives")),
+            capitalized(&group.group),
             fields.join(", ")
         ));
     }
-    if let Some(paging) = operation.get("x-sonoran-paging") {
+    if let Some(paging) = extensions.and_then(|extensions| extensions.paging.as_ref()) {
         lines.push(format!(
             "**Paging:** by `{}` and `{}`; the builder's `.items(page_size)` streams every item.",
-            paging["offset"].as_str().unwrap_or("skip"),
-            paging["size"].as_str().unwrap_or("take")
+            paging.offset, paging.size
         ));
     }
     if operation.get("x-sonoran-undocumented").is_some() {
@@ -130,7 +144,7 @@ fn operation_text(method: &str, operation: &Value, components: &Value) -> String
             "**Undocumented by Sonoran:** typed from the sources its description names.".to_owned(),
         );
     }
-    lines.push(example(operation, components));
+    lines.push(example(operation, components, groups));
     lines.join("\n\n")
 }
 
@@ -178,14 +192,9 @@ enum Position {
 /// a required group of alternatives (`.identity(..)` for an account). Values come
 /// from the docs' request example where they fit the field's type, otherwise from
 /// the type (the first known value of a value set, a fixed UUID).
-fn example(operation: &Value, components: &Value) -> String {
+fn example(operation: &Value, components: &Value, groups: &[OneOfGroup]) -> String {
     let method = rust_snake_name(operation["operationId"].as_str().unwrap_or_default());
-    let groups: Vec<&Value> = operation["x-sonoran-one-of"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|group| group["required"] == Value::Bool(true))
-        .collect();
+    let groups: Vec<&OneOfGroup> = groups.iter().filter(|group| group.required).collect();
     let mut calls = Vec::new();
     for parameter in operation["parameters"].as_array().into_iter().flatten() {
         let name = parameter["name"].as_str().unwrap_or_default();
@@ -203,7 +212,10 @@ fn example(operation: &Value, components: &Value) -> String {
             calls.push(format!(".{}({value})", rust_snake_name(name)));
         }
     }
-    for group in groups.iter().filter(|group| group["in"] == "query") {
+    for group in groups
+        .iter()
+        .filter(|group| group.location == Location::Query)
+    {
         calls.push(group_setter(group, operation, components));
     }
     if let Some(reference) = operation
@@ -213,7 +225,10 @@ fn example(operation: &Value, components: &Value) -> String {
         let type_name = type_name(reference);
         let example = operation.pointer("/requestBody/content/application~1json/example");
         let mut body = builder_expression(&type_name, components, example);
-        for group in groups.iter().filter(|group| group["in"] == "body") {
+        for group in groups
+            .iter()
+            .filter(|group| group.location == Location::Body)
+        {
             body.push_str(&group_setter(group, operation, components));
         }
         calls.push(format!(".body({body})"));
@@ -247,19 +262,15 @@ fn example(operation: &Value, components: &Value) -> String {
 
 /// The setter call that satisfies a required group: `.identity(..)` for an
 /// account identity, otherwise its first field.
-fn group_setter(group: &Value, operation: &Value, components: &Value) -> String {
-    if group.get("account-identity").is_some() {
+fn group_setter(group: &OneOfGroup, operation: &Value, components: &Value) -> String {
+    if group.account_identity.is_some() {
         return ".identity(types::AccountIdentity::Discord(\"123456789012345678\".into()))"
             .to_owned();
     }
-    let Some(field) = group["fields"]
-        .as_array()
-        .and_then(|fields| fields.first())
-        .and_then(Value::as_str)
-    else {
+    let Some(field) = group.fields.first().map(String::as_str) else {
         return String::new();
     };
-    let schema = if group["in"] == "query" {
+    let schema = if group.location == Location::Query {
         operation["parameters"]
             .as_array()
             .into_iter()
@@ -457,10 +468,7 @@ fn string_value(schema: &Value, position: Position, example: Option<&Value>) -> 
     }
 }
 
-fn retries(method: &str, operation: &Value) -> String {
-    let empty = serde_json::Map::new();
-    let (safe, idempotent) =
-        crate::rate_limits::semantics_of(method, operation.as_object().unwrap_or(&empty));
+fn retries(method: &str, safe: bool, idempotent: bool) -> String {
     let (method_safe, method_idempotent) = crate::rate_limits::method_semantics(method);
     let base = "429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written";
     let mut text = match (idempotent, method_idempotent) {
@@ -547,8 +555,12 @@ mod tests {
     #[test]
     fn an_operation_is_described_from_its_data() {
         let mut spec = json!({
+            "openapi": "3.0.3",
+            "info": {"title": "t", "version": "1"},
             "components": {"schemas": {"Body": {"type": "object", "required": ["newName"],
-                "properties": {"newName": {"type": "string"}, "apiId": {"type": "string"}}}}},
+                "properties": {"newName": {"type": "string"}, "accId": {"type": "string"},
+                    "apiId": {"type": "string"}, "username": {"type": "string"},
+                    "discord": {"type": "string"}, "uniqueId": {"type": "integer"}}}}},
             "paths": {"/v2/x/{accountId}": {"patch": {
                 "operationId": "setAccountName",
                 "description": "Renames an account.",
@@ -556,14 +568,18 @@ mod tests {
                 "parameters": [{"name": "accountId", "in": "path", "required": true,
                                 "schema": {"type": "string", "format": "uuid"}}],
                 "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Body"}}}},
-                "x-sonoran-one-of": [{"group": "account identity", "in": "body", "fields": ["apiId"], "required": false,
-                                       "account-identity": {}}],
-                "responses": {"2XX": {"x-documented-status": "200"}}
+                "x-sonoran-one-of": [{"group": "account identity", "in": "body", "required": false,
+                    "fields": ["accId", "apiId", "username", "discord", "uniqueId"],
+                    "account-identity": {"accId": "accId", "apiId": "apiId", "username": "username",
+                                         "discord": "discord", "uniqueId": "uniqueId"}}],
+                "responses": {"2XX": {"description": "OK", "x-documented-status": "200"}}
             }}}
         });
-        describe_operations(&mut spec);
+        let typed = crate::load::openapi("spec.yaml", &spec).expect("a typed spec");
+        let model = crate::model::read(&typed);
+        describe_operations(&mut spec, &model);
         let once = spec.clone();
-        describe_operations(&mut spec);
+        describe_operations(&mut spec, &model);
         assert_eq!(spec, once, "describing again changes nothing");
         let text = spec["paths"]["/v2/x/{accountId}"]["patch"]["description"]
             .as_str()
@@ -584,10 +600,13 @@ mod tests {
         );
         assert!(text.contains("**Required:** path `accountId` (`.account_id(..)`), body `newName` (`.new_name(..)`)."), "{text}");
         assert!(
-            text.contains("**Optional:** body `apiId` (`.api_id(..)`)."),
+            text.contains(
+                "**Optional:** body `accId` (`.acc_id(..)`), body `apiId` (`.api_id(..)`)"
+            ),
             "{text}"
         );
-        assert!(text.contains("**Account identity:** optionally one of `apiId` (set it with `.identity(AccountIdentity::..)`)"), "{text}");
+        assert!(text.contains("**Account identity:** optionally one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (set it with `.identity(AccountIdentity::..)`)"), "{text}");
+        assert!(model.findings.is_empty(), "{:?}", model.findings);
         assert!(
             text.contains(
                 "```rust,no_run\n# async fn example(client: &sonoran_cms::Client) -> Result<(), Box<dyn std::error::Error>> {\nuse sonoran_cms::types;\nlet response = client\n    .set_account_name()\n    .account_id(\"8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11\")\n    .body(types::Body::builder().new_name(\"text\"))\n    .await?;"
@@ -624,7 +643,18 @@ mod tests {
             "x-sonoran-one-of": [{"group": "account identity", "in": "body", "required": true,
                                    "fields": ["discord"], "account-identity": {}}]
         });
-        let text = example(&operation, &components);
+        let groups = [OneOfGroup {
+            rust_name: "add_things".to_owned(),
+            operation_id: "addThings".to_owned(),
+            group: "account identity".to_owned(),
+            location: Location::Body,
+            fields: vec!["discord".to_owned()],
+            required: true,
+            at_most_one: false,
+            account_identity: Some(vec![("discord".to_owned(), "discord".to_owned())]),
+            body_component: Some("Body".to_owned()),
+        }];
+        let text = example(&operation, &components, &groups);
         for expected in [
             ".add_things()",
             ".server_id(1_u64)",
