@@ -3,8 +3,9 @@
 //! that tracks the JSON path of every value, then progenitor's own decode:
 //! three passes) against the way it reads it now (one plain decode, `success`
 //! read from the typed value; the path-tracking pass only when that fails), in
-//! one run, so the ratio of the two medians is the gain. A third case reads the
-//! same page through the whole client and a transport that answers at once:
+//! one run, so the ratio of the two medians is the gain. Then a page's items
+//! taken out of the decoded answer, through JSON (before) and typed (now). Last,
+//! the same page through the whole client and a transport that answers at once:
 //! the happy path users get, as a stream of 100 items (`.items(100)`).
 //!
 //! Run with `cargo bench -p sonoran-cms --bench decode`.
@@ -94,6 +95,40 @@ fn decode_a_page(criterion: &mut Criterion) {
         .transport(Answers(bytes::Bytes::from(body)))
         .build()
         .expect("a client");
+    // A page's items out of its decoded answer: through `serde_json::Value` as
+    // the stream did before (the answer encoded, the items found by JSON
+    // pointer, decoded again), and moved out of the typed answer as the
+    // generated page reader does now.
+    let decoded: GetAccountsResponse =
+        serde_json::from_slice(&page_of_100_accounts()).expect("fits");
+    let mut group = criterion.benchmark_group("page_items_of_100");
+    group.bench_function("before_through_json", |bencher| {
+        bencher.iter_batched(
+            || decoded.clone(),
+            |answer| {
+                let json = serde_json::to_value(answer).expect("encodes");
+                let items = json.pointer("/data/items").cloned().expect("items");
+                let items: Vec<sonoran_cms::types::CommunityAccount> =
+                    serde_json::from_value(items).expect("fits");
+                assert_eq!(items.len(), 100);
+                items
+            },
+            criterion::BatchSize::SmallInput,
+        );
+    });
+    group.bench_function("after_typed", |bencher| {
+        bencher.iter_batched(
+            || decoded.clone(),
+            |mut answer| {
+                let items = std::mem::take(&mut answer.data.items);
+                assert_eq!(items.len(), 100);
+                items
+            },
+            criterion::BatchSize::SmallInput,
+        );
+    });
+    group.finish();
+
     let mut group = criterion.benchmark_group("paged_stream_100_items");
     group.bench_function("client_items_100", |bencher| {
         bencher.to_async(&runtime).iter(|| async {
