@@ -181,8 +181,10 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-// The runtime, bottom up: each module uses only those declared before it
-// (tests/tests/layers.rs holds it; the README's layout draws the layers).
+// The runtime, bottom up: each module names only those declared before it
+// (tests/tests/layers.rs holds it; the README's layout draws the layers). The
+// generated client reaches the hooks only through progenitor's `ClientHooks`
+// trait, which `hooks` implements for it.
 // Leaves.
 mod time;
 mod transport;

@@ -62,10 +62,9 @@ pub struct Items<'a, T> {
     /// The total the last page that had one gave (a list may come in a form
     /// with a total on one page and without on the next).
     total: Option<u64>,
-    /// The previous page's first and last item and length, as JSON: a server
-    /// that ignores the offset answers the same page again, which would loop
-    /// forever.
-    previous_page: Option<String>,
+    /// A hash of the previous page's items as JSON: a server that ignores the
+    /// offset answers the same page again, which would loop forever.
+    previous_page: Option<u64>,
     yielded: u64,
     buffered: VecDeque<T>,
     pending: Option<PageFuture<'a, T>>,
@@ -126,9 +125,7 @@ impl<'a, T: Serialize> Items<'a, T> {
             }
             return Ok((Vec::new(), true));
         };
-        let fingerprint = (!items.is_empty())
-            .then(|| serde_json::to_string(&(items.first(), items.last(), items.len())).ok())
-            .flatten();
+        let fingerprint = (!items.is_empty()).then(|| fingerprint(&items)).flatten();
         if fingerprint.is_some() && fingerprint == self.previous_page {
             return Err(unreadable_page(format!(
                 "the server answered the same page again for offset {} (it may ignore the offset); \
@@ -143,6 +140,25 @@ impl<'a, T: Serialize> Items<'a, T> {
         let last = items.is_empty() || total.is_some_and(|total| fetched >= total);
         Ok((items, last))
     }
+}
+
+/// A hash of every item as JSON, written straight into the hasher (no text
+/// kept): two pages are the same page when their hashes are.
+fn fingerprint<T: Serialize>(items: &[T]) -> Option<u64> {
+    use std::hash::Hasher;
+    struct HashWriter(std::collections::hash_map::DefaultHasher);
+    impl std::io::Write for HashWriter {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.write(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut writer = HashWriter(std::collections::hash_map::DefaultHasher::new());
+    serde_json::to_writer(&mut writer, items).ok()?;
+    Some(writer.0.finish())
 }
 
 // Nothing of an `Items` is pinned in place: its page future is boxed, and items

@@ -182,13 +182,13 @@ impl DecodedAnswer {
         Self(Arc::new(Mutex::new(Some(decoded))))
     }
 
-    /// The value, if it is a `T` and was not taken yet.
+    /// The value, if it is a `T` and was not taken yet (a value of another
+    /// type stays).
     pub(crate) fn take<T: 'static>(&self) -> Option<T> {
-        let decoded = self
-            .0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()?;
-        decoded.downcast::<T>().ok().map(|value| *value)
+        let mut slot = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if !slot.as_ref().is_some_and(|decoded| decoded.is::<T>()) {
+            return None;
+        }
+        slot.take()?.downcast::<T>().ok().map(|value| *value)
     }
 }

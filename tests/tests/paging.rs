@@ -251,6 +251,44 @@ async fn a_server_that_ignores_the_offset_or_loses_the_list_ends_the_stream_with
 }
 
 #[tokio::test]
+async fn pages_that_only_look_alike_are_not_taken_for_a_repeat() {
+    // Roster rows without ids: divider rows repeat. Pages [D, a, D] and
+    // [D, b, D] start and end alike, and both are read.
+    let rows = [
+        json!({"type": "divider"}),
+        json!({"type": "member", "c-1": "a"}),
+        json!({"type": "divider"}),
+        json!({"type": "divider"}),
+        json!({"type": "member", "c-1": "b"}),
+        json!({"type": "divider"}),
+    ];
+    let server = LoopbackServer::start_scripted(Arc::new(move |_, request| {
+        let skip = query_number(request, "skip").unwrap_or(0);
+        let limit = query_number(request, "limit").unwrap_or(50);
+        let page: Vec<Value> = rows.iter().skip(skip).take(limit).cloned().collect();
+        CannedResponse::with_body(
+            200,
+            "application/json",
+            &json!({"success": true, "data": {"rows": page, "total": rows.len()}}).to_string(),
+        )
+    }))
+    .await
+    .expect("the server starts");
+    let rows: Vec<_> = client_for(&server)
+        .get_roster_contents()
+        .roster_id(1_u64)
+        .items(3)
+        .collect()
+        .await;
+    let rows: Vec<_> = rows
+        .into_iter()
+        .collect::<Result<_, _>>()
+        .expect("no error");
+    assert_eq!(rows.len(), 6);
+    assert_eq!(rows[4].extra.get("c-1"), Some(&json!("b")));
+}
+
+#[tokio::test]
 async fn pages_are_fetched_lazily_and_a_cap_fetches_nothing_beyond_it() {
     let server = paging_server(accounts(10), None).await;
     let client = client_for(&server);

@@ -432,6 +432,30 @@ async fn a_clock_in_list_with_an_odd_field_fails_at_that_field() {
     }
 }
 
+// Decode once: a success answer that fits its type but says it failed.
+
+#[tokio::test]
+async fn an_answer_that_fits_and_says_it_failed_is_the_apis_error() {
+    let (_server, client) = sonoran_cms_tests::serve(CannedResponse::with_body(
+        200,
+        "application/json",
+        r#"{"success": false, "data": null, "message": "SESSION_ERROR"}"#,
+    ))
+    .await;
+    let error = client
+        .get_current_session()
+        .server_id(1_u64)
+        .await
+        .expect_err("success is false");
+    assert!(matches!(error, Error::Api(_)), "{error:?}");
+    assert_eq!(error.status().map(|status| status.as_u16()), Some(200));
+    assert!(error.to_string().contains("SESSION_ERROR"), "{error}");
+    assert_eq!(
+        error.raw_body(),
+        Some(&br#"{"success": false, "data": null, "message": "SESSION_ERROR"}"#[..])
+    );
+}
+
 // 9. Retries follow what the operation does, not its method.
 
 /// A server answering 502 to the first `failures` requests, then `then`.

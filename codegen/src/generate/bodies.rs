@@ -394,10 +394,12 @@ pub fn source(
             .ok_or_else(|| CodegenError::Generator {
                 file: spec_file.to_owned(),
                 message: format!(
-                    "the paging of `{}` ({}) reaches no list of `{}` in its answer's type",
+                    "the paging of `{}` ({}) reaches no list of `{}` in its answer's type, or its total ({}) \
+                     no whole number",
                     paged.operation_id,
                     paged.items.join(", "),
-                    paged.item
+                    paged.item,
+                    paged.total.as_deref().unwrap_or("none")
                 ),
             })?;
         let reader_name = format_ident!("read_{}_page", rust_name);
@@ -675,10 +677,26 @@ pub fn page_reader(
             item_walks.push(quote! { { #walked } });
         }
     }
-    let total_walks: Vec<_> = paged
+    let integer = |reached: &syn::Type| {
+        single_name(reached).is_some_and(|name| {
+            [
+                "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "usize", "isize",
+            ]
+            .contains(&name.as_str())
+        })
+    };
+    let totals: Vec<_> = paged
         .total
         .iter()
         .flat_map(|pointer| types.resolve(&answer, &tokens_of(pointer)))
+        .filter(|(_, reached)| integer(reached))
+        .collect();
+    if paged.total.is_some() && totals.is_empty() {
+        // A total the reader cannot count by would end streams late, or not compile.
+        return None;
+    }
+    let total_walks: Vec<_> = totals
+        .into_iter()
         .map(|(steps, _)| {
             let walked = walk(&steps, quote!(answer), 0, false, &|place| {
                 quote! { break 'total u64::try_from(*#place).ok(); }

@@ -50,7 +50,7 @@ pub fn client_source(
         return Err(CodegenError::Generator {
             file: spec_file.to_owned(),
             message: "progenitor's builders have no `send` to wrap: its output changed; see \
-                      sends_the_client_error in codegen/src/generate.rs"
+                      sends_the_client_error in codegen/src/generate/progenitor.rs"
                 .to_owned(),
         });
     }
@@ -60,12 +60,14 @@ pub fn client_source(
     let body = prettyplease::unparse(&file).replace("\n```ignore\n", "\n```text\n");
     let success_bodies = crate::bodies::read(spec).successes.len();
     let arms = body.matches(DECODED_ARM.0).count();
-    if arms != success_bodies {
+    // An operation whose JSON success body is written inline (not a `$ref`) has
+    // the arm too, without a decoder in the table: `take_decoded` decodes it.
+    if arms < success_bodies || (success_bodies > 0 && arms == 0) {
         return Err(CodegenError::Generator {
             file: spec_file.to_owned(),
             message: format!(
                 "progenitor wrote `{}` {arms} times for {success_bodies} JSON success bodies: its output \
-                 changed; see DECODED_ARM in codegen/src/generate.rs",
+                 changed; see DECODED_ARM in codegen/src/generate/progenitor.rs",
                 DECODED_ARM.0
             ),
         });
@@ -125,7 +127,7 @@ pub fn cli_source(spec_file: &str, spec: &OpenAPI, header: &str) -> Result<Strin
             file: spec_file.to_owned(),
             message: format!(
                 "progenitor's CLI wrote `{}` {bounds} times, not {CLI_SCHEMA_BOUNDS}: its output changed; \
-                 see CLI_SCHEMA_BOUND in codegen/src/generate.rs",
+                 see CLI_SCHEMA_BOUND in codegen/src/generate/progenitor.rs",
                 CLI_SCHEMA_BOUND.trim_end_matches(" + ")
             ),
         });
@@ -139,7 +141,7 @@ pub fn cli_source(spec_file: &str, spec: &OpenAPI, header: &str) -> Result<Strin
             file: spec_file.to_owned(),
             message: format!(
                 "progenitor's CLI no longer writes `{CLI_SEND}`: its output changed; see CLI_SEND in \
-                 codegen/src/generate.rs"
+                 codegen/src/generate/progenitor.rs"
             ),
         });
     }
@@ -258,7 +260,7 @@ fn keeps_every_member(file: &mut syn::File) -> Result<(), String> {
         // could never be produced, so regen stops rather than drop it.
         return Err(format!(
             "the value of several forms `{}` has a variant that is not one value; its members cannot be kept \
-             (see keeps_every_member in codegen/src/generate.rs)",
+             (see keeps_every_member in codegen/src/generate/progenitor.rs)",
             union.name
         ));
     }

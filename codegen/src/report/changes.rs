@@ -429,6 +429,14 @@ impl Comparison<'_, '_> {
         let (Some((old_requests, old_window)), Some((new_requests, new_window))) =
             (limit(old), limit(new))
         else {
+            if limit(old).is_some() != limit(new).is_some() {
+                // One side has no usable limit (missing, or outside what lint
+                // accepts): the client's behaviour changes either way.
+                self.push(
+                    Impact::Breaking,
+                    "rate limit added or removed (or no longer a usable limit)".to_owned(),
+                );
+            }
             return;
         };
         // Compare requests per second without rounding: a/b < c/d ⇔ a·d < c·b.
