@@ -351,6 +351,22 @@ async fn a_connection_that_failed_before_sending_does_not_spend_the_budget() {
 // 7. An answer of several forms never loses members: a clock-in list with one
 //    odd field fails, naming the field, instead of becoming activity rows.
 
+/// `get_latest_activity` of `kind` against a server answering `rows` as its data.
+async fn latest_activity(
+    rows: &serde_json::Value,
+    kind: KnownLatestActivityType,
+) -> Result<sonoran_cms::types::GetLatestActivityResponseData, Error> {
+    let body = json!({"success": true, "data": rows}).to_string();
+    let (_server, client) =
+        sonoran_cms_tests::serve(CannedResponse::with_body(200, "application/json", &body)).await;
+    client
+        .get_latest_activity()
+        .account_id(account())
+        .type_(LatestActivityType::KnownLatestActivityType(kind))
+        .await
+        .map(|answer| answer.into_inner().data)
+}
+
 #[tokio::test]
 async fn a_clock_in_list_with_an_odd_field_fails_at_that_field() {
     let row = json!({"id": "55555555-5555-5555-5555-555555555555", "startTime": "2026-04-15T00:00:00.000Z",
@@ -363,18 +379,9 @@ async fn a_clock_in_list_with_an_odd_field_fails_at_that_field() {
         (json!([row.clone(), odd_completed]), "data[1].completed"),
         (json!([no_offset]), "data[0].startTime"),
     ] {
-        let body = json!({"success": true, "data": rows}).to_string();
-        let (_server, client) =
-            sonoran_cms_tests::serve(CannedResponse::with_body(200, "application/json", &body))
-                .await;
-        let outcome = client
-            .get_latest_activity()
-            .account_id(account())
-            .type_(LatestActivityType::KnownLatestActivityType(
-                KnownLatestActivityType::Clockin,
-            ))
-            .await;
-        let error = outcome.expect_err("no form keeps every member");
+        let error = latest_activity(&rows, KnownLatestActivityType::Clockin)
+            .await
+            .expect_err("no form keeps every member");
         let failure = error.decode_failure().expect("a decode failure");
         assert_eq!(failure.path, path, "{error}");
         assert!(
@@ -385,15 +392,7 @@ async fn a_clock_in_list_with_an_odd_field_fails_at_that_field() {
     // A row that both forms would take but each would drop a member of (an
     // activity row carrying a clock-in's `type`) fails, naming that member.
     let activity_with_type = json!([{"id": 7, "accId": TEST_ACCOUNT_ID, "start": "2026-04-15T00:00:00.000Z", "type": "patrol"}]);
-    let body = json!({"success": true, "data": activity_with_type}).to_string();
-    let (_server, client) =
-        sonoran_cms_tests::serve(CannedResponse::with_body(200, "application/json", &body)).await;
-    let error = client
-        .get_latest_activity()
-        .account_id(account())
-        .type_(LatestActivityType::KnownLatestActivityType(
-            KnownLatestActivityType::Activity,
-        ))
+    let error = latest_activity(&activity_with_type, KnownLatestActivityType::Activity)
         .await
         .expect_err("either form would drop a member");
     let failure = error.decode_failure().expect("a decode failure");
@@ -407,20 +406,9 @@ async fn a_clock_in_list_with_an_odd_field_fails_at_that_field() {
             false,
         ),
     ] {
-        let body = json!({"success": true, "data": rows}).to_string();
-        let (_server, client) =
-            sonoran_cms_tests::serve(CannedResponse::with_body(200, "application/json", &body))
-                .await;
-        let data = client
-            .get_latest_activity()
-            .account_id(account())
-            .type_(LatestActivityType::KnownLatestActivityType(
-                KnownLatestActivityType::Activity,
-            ))
+        let data = latest_activity(&rows, KnownLatestActivityType::Activity)
             .await
-            .expect("a well-formed answer")
-            .into_inner()
-            .data;
+            .expect("a well-formed answer");
         assert_eq!(
             matches!(
                 data,
