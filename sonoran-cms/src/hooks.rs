@@ -296,7 +296,7 @@ async fn execute(
                 reach(outcome)
             })
             .filter(|reach| *reach != AttemptReach::Answered);
-            return with_verdict(result, history);
+            return Ok(with_verdict(result, history));
         };
         history
             .earlier_attempts
@@ -392,35 +392,29 @@ fn attempt_record(
 fn with_verdict(
     result: Result<reqwest::Response, AttemptError>,
     history: CallHistory,
-) -> reqwest::Result<reqwest::Response> {
-    let result = match result {
-        Err(AttemptError::TimedOut { after }) => {
-            return Ok(made_up_response(Verdict {
-                kind: VerdictKind::EndedEarly {
-                    reason: format!(
-                        "no whole answer within {:.1} s (the attempt's timeout, or what remained of the call's deadline)",
-                        after.as_secs_f64()
-                    ),
-                },
-                history,
-            }));
-        }
-        Err(AttemptError::Http(error)) => Err(error),
-        Ok(response) => Ok(response),
-    };
+) -> reqwest::Response {
     match result {
         Ok(mut response) => {
             if let Some(verdict) = response.extensions_mut().get_mut::<Verdict>() {
                 verdict.history = history;
             }
-            Ok(response)
+            response
         }
-        Err(error) => Ok(made_up_response(Verdict {
+        Err(AttemptError::Http(error)) => made_up_response(Verdict {
             kind: VerdictKind::TransportFailed {
                 error: Arc::new(Mutex::new(Some(error))),
             },
             history,
-        })),
+        }),
+        Err(AttemptError::TimedOut { after }) => made_up_response(Verdict {
+            kind: VerdictKind::EndedEarly {
+                reason: format!(
+                    "no whole answer within {:.1} s (the attempt's timeout, or what remained of the call's deadline)",
+                    after.as_secs_f64()
+                ),
+            },
+            history,
+        }),
     }
 }
 
@@ -540,20 +534,33 @@ async fn with_body_checked(
             (Some(kind), None)
         }
     };
-    let mut rebuilt = http::Response::new(body);
-    *rebuilt.status_mut() = status;
-    *rebuilt.version_mut() = version;
-    *rebuilt.headers_mut() = headers;
+    let mut rebuilt = rebuilt(status, version, headers, body, kind);
     if let Some(decoded) = decoded {
         rebuilt.extensions_mut().insert(DecodedAnswer::new(decoded));
     }
+    Ok(rebuilt)
+}
+
+/// A response whose body was read, rebuilt with it (and with a verdict, when
+/// there is one) for the generated code and `post`.
+fn rebuilt(
+    status: reqwest::StatusCode,
+    version: http::Version,
+    headers: header::HeaderMap,
+    body: impl Into<reqwest::Body>,
+    kind: Option<VerdictKind>,
+) -> reqwest::Response {
+    let mut rebuilt = http::Response::new(body.into());
+    *rebuilt.status_mut() = status;
+    *rebuilt.version_mut() = version;
+    *rebuilt.headers_mut() = headers;
     if let Some(kind) = kind {
         rebuilt.extensions_mut().insert(Verdict {
             kind,
             history: CallHistory::default(),
         });
     }
-    Ok(reqwest::Response::from(rebuilt))
+    reqwest::Response::from(rebuilt)
 }
 
 /// Reads an error response's body and gives the response a verdict with the body
@@ -578,15 +585,13 @@ async fn with_problem_body(response: reqwest::Response) -> reqwest::Result<reqwe
             }
         }
     };
-    let mut rebuilt = http::Response::new(Vec::<u8>::new());
-    *rebuilt.status_mut() = status;
-    *rebuilt.version_mut() = version;
-    *rebuilt.headers_mut() = headers;
-    rebuilt.extensions_mut().insert(Verdict {
-        kind: VerdictKind::ErrorAnswer { problem, body },
-        history: CallHistory::default(),
-    });
-    Ok(reqwest::Response::from(rebuilt))
+    Ok(rebuilt(
+        status,
+        version,
+        headers,
+        Vec::<u8>::new(),
+        Some(VerdictKind::ErrorAnswer { problem, body }),
+    ))
 }
 
 /// A problem from any JSON error body, field by field, so one field of an

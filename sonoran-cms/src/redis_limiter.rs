@@ -529,8 +529,7 @@ impl RateLimitBackend for RedisRateLimiter {
                                     opens_in
                                 }
                                 None => {
-                                    let pause =
-                                        in_flight_poll.mul_f64(0.75 + fastrand::f64() / 2.0);
+                                    let pause = jittered(in_flight_poll);
                                     in_flight_poll =
                                         (in_flight_poll * 2).min(LONGEST_IN_FLIGHT_POLL);
                                     pause
@@ -571,11 +570,17 @@ impl RateLimitBackend for RedisRateLimiter {
                 }
                 tracing::debug!(operation = request.operation, %message, "asking Redis again");
                 last_failure = Some(message);
-                sleep_until_or(backoff.mul_f64(0.75 + fastrand::f64() / 2.0), give_up_at).await;
+                sleep_until_or(jittered(backoff), give_up_at).await;
                 backoff = (backoff * 2).min(LONGEST_BACKOFF);
             }
         })
     }
+}
+
+/// `pause`, give or take a quarter, so waiters in many processes do not ask
+/// Redis in step.
+fn jittered(pause: Duration) -> Duration {
+    pause.mul_f64(0.75 + fastrand::f64() / 2.0)
 }
 
 /// Sleeps for `pause`, or until `deadline` if that comes first.
