@@ -133,10 +133,12 @@ pub fn keys(prefix: &str, credential: &str, api: &str, operation: &str) -> [Stri
 const FIRST_IN_FLIGHT_POLL: Duration = Duration::from_millis(20);
 const LONGEST_IN_FLIGHT_POLL: Duration = Duration::from_millis(640);
 
-/// The first pause after Redis failed to answer; it doubles up to a second, so
-/// a call goes on soon after Redis is back without asking it often while down.
+/// The first pause after Redis failed to answer; it doubles up to a quarter of
+/// a second, so a call goes on soon after Redis is back (a restart must not
+/// outlast the wait for it because a waiter slept through the recovery), asking
+/// at most a few times a second while it is down.
 const FIRST_BACKOFF: Duration = Duration::from_millis(50);
-const LONGEST_BACKOFF: Duration = Duration::from_secs(1);
+const LONGEST_BACKOFF: Duration = Duration::from_millis(250);
 
 /// The longest a dropped slot's release is asked again for.
 const LONGEST_RELEASE: Duration = Duration::from_secs(60);
