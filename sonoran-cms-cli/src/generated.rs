@@ -94,9 +94,7 @@ impl<T: CliConfig> Cli<T> {
                     .long("acc-id")
                     .value_parser(::clap::value_parser!(::uuid::Uuid))
                     .required(false)
-                    .help(
-                        "Names the account by its UUID. Source: sonorancms_core server.lua performApiRequest (CLOCK_IN_OUT body); SonoranCMS-Documentation v1 api-endpoints (general/clock-in-out.md); SonoranCMS-Documentation f754281 (first v2 revision).",
-                    ),
+                    .help("Names the account by its UUID."),
             )
             .arg(
                 ::clap::Arg::new("account-id")
@@ -110,9 +108,7 @@ impl<T: CliConfig> Cli<T> {
                     .long("api-id")
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
-                    .help(
-                        "Names the account by a linked API id (a game identifier). Source: sonorancms_core server.lua performApiRequest (CLOCK_IN_OUT body); SonoranCMS-Documentation v1 api-endpoints (general/clock-in-out.md); SonoranCMS-Documentation f754281 (first v2 revision).",
-                    ),
+                    .help("Names the account by a linked API id (a game identifier)."),
             )
             .arg(
                 ::clap::Arg::new("discord")
@@ -120,7 +116,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help(
-                        "Names the account by its linked Discord user id (a snowflake, as text). Source: sonorancms_core server.lua performApiRequest (CLOCK_IN_OUT body); SonoranCMS-Documentation v1 api-endpoints (general/clock-in-out.md); SonoranCMS-Documentation f754281 (first v2 revision).",
+                        "Names the account by its linked Discord user id (a snowflake, as text).",
                     ),
             )
             .arg(
@@ -128,18 +124,14 @@ impl<T: CliConfig> Cli<T> {
                     .long("force-clock-in")
                     .value_parser(::clap::value_parser!(bool))
                     .required(false)
-                    .help(
-                        "Start a new clock-in, replacing any current one. Source: sonorancms_core modules/clockin/clockin_sv.js (clockPlayerIn); SonoranCMS-Documentation v1 api-endpoints (general/clock-in-out.md); Sonoran.js src/constants.ts (CMSClockInOutParams).",
-                    ),
+                    .help("Start a new clock-in, replacing any current one."),
             )
             .arg(
                 ::clap::Arg::new("force-clock-out")
                     .long("force-clock-out")
                     .value_parser(::clap::value_parser!(bool))
                     .required(false)
-                    .help(
-                        "Clock out whatever is pending. Source: sonorancms_core server.lua performApiRequest (CLOCK_IN_OUT body); SonoranCMS-Documentation v1 api-endpoints (general/clock-in-out.md); Sonoran.js src/constants.ts (CMSClockInOutParams).",
-                    ),
+                    .help("Clock out whatever is pending."),
             )
             .arg(
                 ::clap::Arg::new("type")
@@ -147,7 +139,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help(
-                        "The clock-in type's id (see getClockInTypes); leave it out for the default. Source: Sonoran.js src/constants.ts (CMSClockInOutParams); Sonoran.js src/managers/CMSManager.ts (clockInOut).",
+                        "The clock-in type's id (see getClockInTypes); leave it out for the default.",
                     ),
             )
             .arg(
@@ -155,18 +147,14 @@ impl<T: CliConfig> Cli<T> {
                     .long("unique-id")
                     .value_parser(::clap::value_parser!(i64))
                     .required(false)
-                    .help(
-                        "Names the account by the community's numeric unique id. Source: sonorancms_core server.lua performApiRequest (CLOCK_IN_OUT body); SonoranCMS-Documentation v1 api-endpoints (general/clock-in-out.md); SonoranCMS-Documentation f754281 (first v2 revision).",
-                    ),
+                    .help("Names the account by the community's numeric unique id."),
             )
             .arg(
                 ::clap::Arg::new("username")
                     .long("username")
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
-                    .help(
-                        "Names the account by its username. Source: sonorancms_core server.lua performApiRequest (CLOCK_IN_OUT body); SonoranCMS-Documentation v1 api-endpoints (general/clock-in-out.md); SonoranCMS-Documentation f754281 (first v2 revision).",
-                    ),
+                    .help("Names the account by its username."),
             )
             .arg(
                 ::clap::Arg::new("json-body")
@@ -193,9 +181,7 @@ impl<T: CliConfig> Cli<T> {
                     .long("acc-id")
                     .value_parser(::clap::value_parser!(::uuid::Uuid))
                     .required(false)
-                    .help(
-                        "Names the account by its UUID. Source: SonoranCMS-Documentation v1 api-endpoints (general/ban-account-1.md); Sonoran.js src/managers/CMSManager.ts (editAccountProfileFields).",
-                    ),
+                    .help("Names the account by its UUID."),
             )
             .arg(
                 ::clap::Arg::new("account-id")
@@ -209,9 +195,7 @@ impl<T: CliConfig> Cli<T> {
                     .long("api-id")
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
-                    .help(
-                        "Names the account by a linked API id (a game identifier). Source: SonoranCMS-Documentation v1 api-endpoints (general/ban-account-1.md); Sonoran.js src/managers/CMSManager.ts (editAccountProfileFields).",
-                    ),
+                    .help("Names the account by a linked API id (a game identifier)."),
             )
             .arg(
                 ::clap::Arg::new("discord")
@@ -219,7 +203,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help(
-                        "Names the account by its linked Discord user id (a snowflake, as text). Source: SonoranCMS-Documentation v1 api-endpoints (general/ban-account-1.md); Sonoran.js src/managers/CMSManager.ts (editAccountProfileFields).",
+                        "Names the account by its linked Discord user id (a snowflake, as text).",
                     ),
             )
             .arg(
@@ -227,18 +211,14 @@ impl<T: CliConfig> Cli<T> {
                     .long("unique-id")
                     .value_parser(::clap::value_parser!(i64))
                     .required(false)
-                    .help(
-                        "Names the account by the community's numeric unique id. Source: SonoranCMS-Documentation v1 api-endpoints (general/ban-account-1.md); Sonoran.js src/managers/CMSManager.ts (editAccountProfileFields).",
-                    ),
+                    .help("Names the account by the community's numeric unique id."),
             )
             .arg(
                 ::clap::Arg::new("username")
                     .long("username")
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
-                    .help(
-                        "Names the account by its username. Source: SonoranCMS-Documentation v1 api-endpoints (general/ban-account-1.md); Sonoran.js src/managers/CMSManager.ts (editAccountProfileFields).",
-                    ),
+                    .help("Names the account by its username."),
             )
             .arg(
                 ::clap::Arg::new("json-body")
@@ -265,9 +245,7 @@ impl<T: CliConfig> Cli<T> {
                     .long("acc-id")
                     .value_parser(::clap::value_parser!(::uuid::Uuid))
                     .required(false)
-                    .help(
-                        "Names the account by its UUID. Source: Sonoran.js src/managers/CMSManager.ts (forceSync); Sonoran.js src/libs/rest/src/lib/REST.ts (FORCE_SYNC); SonoranCMS-Documentation f754281 (first v2 revision) (accounts/force-sync.md).",
-                    ),
+                    .help("Names the account by its UUID."),
             )
             .arg(
                 ::clap::Arg::new("account-id")
@@ -281,9 +259,7 @@ impl<T: CliConfig> Cli<T> {
                     .long("api-id")
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
-                    .help(
-                        "Names the account by a linked API id (a game identifier). Source: Sonoran.js src/managers/CMSManager.ts (forceSync); Sonoran.js src/libs/rest/src/lib/REST.ts (FORCE_SYNC); SonoranCMS-Documentation f754281 (first v2 revision) (accounts/force-sync.md).",
-                    ),
+                    .help("Names the account by a linked API id (a game identifier)."),
             )
             .arg(
                 ::clap::Arg::new("discord-id")
@@ -291,7 +267,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help(
-                        "Names the account by its linked Discord user id (a snowflake, as text). Source: Sonoran.js src/managers/CMSManager.ts (forceSync); Sonoran.js src/libs/rest/src/lib/REST.ts (FORCE_SYNC); SonoranCMS-Documentation f754281 (first v2 revision) (accounts/force-sync.md).",
+                        "Names the account by its linked Discord user id (a snowflake, as text).",
                     ),
             )
             .arg(
@@ -299,18 +275,14 @@ impl<T: CliConfig> Cli<T> {
                     .long("unique-id")
                     .value_parser(::clap::value_parser!(i64))
                     .required(false)
-                    .help(
-                        "Names the account by the community's numeric unique id. Source: Sonoran.js src/managers/CMSManager.ts (forceSync); Sonoran.js src/libs/rest/src/lib/REST.ts (FORCE_SYNC); SonoranCMS-Documentation f754281 (first v2 revision) (accounts/force-sync.md).",
-                    ),
+                    .help("Names the account by the community's numeric unique id."),
             )
             .arg(
                 ::clap::Arg::new("username")
                     .long("username")
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
-                    .help(
-                        "Names the account by its username. Source: Sonoran.js src/managers/CMSManager.ts (forceSync); Sonoran.js src/libs/rest/src/lib/REST.ts (FORCE_SYNC); SonoranCMS-Documentation f754281 (first v2 revision) (accounts/force-sync.md).",
-                    ),
+                    .help("Names the account by its username."),
             )
             .arg(
                 ::clap::Arg::new("json-body")
@@ -390,9 +362,7 @@ impl<T: CliConfig> Cli<T> {
                     .long("acc-id")
                     .value_parser(::clap::value_parser!(::uuid::Uuid))
                     .required(false)
-                    .help(
-                        "Names the account by its UUID. Source: sonorancms_core server.lua performApiRequest (SET_ACCOUNT_RANKS); SonoranCMS-Documentation v1 api-endpoints (general/set-account-ranks.md).",
-                    ),
+                    .help("Names the account by its UUID."),
             )
             .arg(
                 ::clap::Arg::new("account-id")
@@ -407,7 +377,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(bool))
                     .required(false)
                     .help(
-                        "Passed through by the FiveM resource; listed in the first v2 docs revision. Source: SonoranCMS-Documentation f754281 (first v2 revision); sonorancms_core server.lua performApiRequest.",
+                        "Passed through by the FiveM resource; listed in the first v2 docs revision.",
                     ),
             )
             .arg(
@@ -415,9 +385,7 @@ impl<T: CliConfig> Cli<T> {
                     .long("api-id")
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
-                    .help(
-                        "Names the account by a linked API id (a game identifier). Source: sonorancms_core server.lua performApiRequest (SET_ACCOUNT_RANKS); SonoranCMS-Documentation v1 api-endpoints (general/set-account-ranks.md).",
-                    ),
+                    .help("Names the account by a linked API id (a game identifier)."),
             )
             .arg(
                 ::clap::Arg::new("discord")
@@ -425,7 +393,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help(
-                        "Names the account by its linked Discord user id (a snowflake, as text). Source: sonorancms_core server.lua performApiRequest (SET_ACCOUNT_RANKS); SonoranCMS-Documentation v1 api-endpoints (general/set-account-ranks.md).",
+                        "Names the account by its linked Discord user id (a snowflake, as text).",
                     ),
             )
             .arg(
@@ -433,18 +401,14 @@ impl<T: CliConfig> Cli<T> {
                     .long("unique-id")
                     .value_parser(::clap::value_parser!(i64))
                     .required(false)
-                    .help(
-                        "Names the account by the community's numeric unique id. Source: sonorancms_core server.lua performApiRequest (SET_ACCOUNT_RANKS); SonoranCMS-Documentation v1 api-endpoints (general/set-account-ranks.md).",
-                    ),
+                    .help("Names the account by the community's numeric unique id."),
             )
             .arg(
                 ::clap::Arg::new("username")
                     .long("username")
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
-                    .help(
-                        "Names the account by its username. Source: sonorancms_core server.lua performApiRequest (SET_ACCOUNT_RANKS); SonoranCMS-Documentation v1 api-endpoints (general/set-account-ranks.md).",
-                    ),
+                    .help("Names the account by its username."),
             )
             .arg(
                 ::clap::Arg::new("json-body")
@@ -505,27 +469,21 @@ impl<T: CliConfig> Cli<T> {
                     .long("skip")
                     .value_parser(::clap::value_parser!(u64))
                     .required(false)
-                    .help(
-                        "How many accounts to skip. Source: SonoranCMS-Documentation v1 api-endpoints (general/get-accounts.md); Sonoran.js src/managers/CMSManager.ts (getAccounts).",
-                    ),
+                    .help("How many accounts to skip."),
             )
             .arg(
                 ::clap::Arg::new("sys-status")
                     .long("sys-status")
                     .value_parser(::clap::value_parser!(bool))
                     .required(false)
-                    .help(
-                        "Only accounts with this system status. Source: SonoranCMS-Documentation v1 api-endpoints; Sonoran.js src/managers/CMSManager.ts (getAccounts); current v2 docs page's OpenAPI block.",
-                    ),
+                    .help("Only accounts with this system status."),
             )
             .arg(
                 ::clap::Arg::new("take")
                     .long("take")
                     .value_parser(::clap::value_parser!(u64))
                     .required(false)
-                    .help(
-                        "How many accounts to return (the v1 docs allow 25 to 100). Source: SonoranCMS-Documentation v1 api-endpoints (general/get-accounts.md); Sonoran.js src/managers/CMSManager.ts (getAccounts).",
-                    ),
+                    .help("How many accounts to return (the v1 docs allow 25 to 100)."),
             )
             .about(
                 "Get Accounts\n\nRate limit: 22 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nOptional: query `skip` (`.skip(..)`), query `take` (`.take(..)`), query `sysStatus` (`.sys_status(..)`), query `comStatus` (`.com_status(..)`), query `banned` (`.banned(..)`), query `archived` (`.archived(..)`).\n\nPaging: by `skip` and `take`; the builder's `.items(page_size)` streams every item.",
@@ -538,9 +496,7 @@ impl<T: CliConfig> Cli<T> {
                     .long("acc-id")
                     .value_parser(::clap::value_parser!(::uuid::Uuid))
                     .required(false)
-                    .help(
-                        "Names the account again by UUID; the path decides. Source: current v2 docs page's OpenAPI block.",
-                    ),
+                    .help("Names the account again by UUID; the path decides."),
             )
             .arg(
                 ::clap::Arg::new("account-id")
@@ -588,9 +544,7 @@ impl<T: CliConfig> Cli<T> {
                     .long("acc-id")
                     .value_parser(::clap::value_parser!(::uuid::Uuid))
                     .required(false)
-                    .help(
-                        "Names the account again by UUID; the path decides. Source: current v2 docs page.",
-                    ),
+                    .help("Names the account again by UUID; the path decides."),
             )
             .arg(
                 ::clap::Arg::new("account-id")
@@ -612,7 +566,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::num::NonZeroU64))
                     .required(false)
                     .help(
-                        "The server. Needed when `type` is `activity` (Sonoran.js refuses the call without it); the client does not check this condition, the API answers it. Source: Sonoran.js src/managers/CMSManager.ts (getLatestActivity); SonoranCMS-Documentation f754281 (first v2 revision).",
+                        "The server. Needed when `type` is `activity` (Sonoran.js refuses the call without it); the client does not check this condition, the API answers it.",
                     ),
             )
             .arg(
@@ -620,9 +574,7 @@ impl<T: CliConfig> Cli<T> {
                     .long("type")
                     .value_parser(::clap::value_parser!(types::LatestActivityType))
                     .required(true)
-                    .help(
-                        "Clock-ins or activity-tracker rows. Source: Sonoran.js src/managers/CMSManager.ts (getLatestActivity); SonoranCMS-Documentation f754281 (first v2 revision).",
-                    ),
+                    .help("Clock-ins or activity-tracker rows."),
             )
             .about(
                 "Get Latest Activity\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`.account_id(..)`), query `type` (`.type_(..)`).\n\nOptional: query `serverId` (`.server_id(..)`), query `clockInType` (`.clock_in_type(..)`), query `accId` (`.acc_id(..)`).",
@@ -664,7 +616,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help(
-                        "Search by linked Discord user id (the first docs revision's name for `discord`). Source: SonoranCMS-Documentation f754281 (first v2 revision).",
+                        "Search by linked Discord user id (the first docs revision's name for `discord`).",
                     ),
             )
             .arg(
@@ -679,9 +631,7 @@ impl<T: CliConfig> Cli<T> {
                     .long("username")
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
-                    .help(
-                        "Search by username. Source: current v2 docs page's OpenAPI block.",
-                    ),
+                    .help("Search by username."),
             )
             .about(
                 "Search Accounts\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nOptional: query `accountId` (`.account_id(..)`), query `apiId` (`.api_id(..)`), query `username` (`.username(..)`), query `accId` (`.acc_id(..)`), query `discord` (`.discord(..)`), query `uniqueId` (`.unique_id(..)`), query `discordId` (`.discord_id(..)`).\n\nAccount identity: exactly one of `accountId`, `accId`, `apiId`, `username`, `discord`, `discordId`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.",
@@ -694,9 +644,7 @@ impl<T: CliConfig> Cli<T> {
                     .long("acc-id")
                     .value_parser(::clap::value_parser!(::uuid::Uuid))
                     .required(false)
-                    .help(
-                        "Names the account by its UUID. Source: SonoranCMS-Documentation v1 api-endpoints.",
-                    ),
+                    .help("Names the account by its UUID."),
             )
             .arg(
                 ::clap::Arg::new("account-id")
@@ -710,9 +658,7 @@ impl<T: CliConfig> Cli<T> {
                     .long("api-id")
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
-                    .help(
-                        "Names the account by a linked API id (a game identifier). Source: SonoranCMS-Documentation v1 api-endpoints.",
-                    ),
+                    .help("Names the account by a linked API id (a game identifier)."),
             )
             .arg(
                 ::clap::Arg::new("discord")
@@ -720,7 +666,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help(
-                        "Names the account by its linked Discord user id (a snowflake, as text). Source: SonoranCMS-Documentation v1 api-endpoints.",
+                        "Names the account by its linked Discord user id (a snowflake, as text).",
                     ),
             )
             .arg(
@@ -728,27 +674,21 @@ impl<T: CliConfig> Cli<T> {
                     .long("new-name")
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body")
-                    .help(
-                        "The new name. Source: current v2 docs page; SonoranCMS-Documentation f754281 (first v2 revision).",
-                    ),
+                    .help("The new name."),
             )
             .arg(
                 ::clap::Arg::new("unique-id")
                     .long("unique-id")
                     .value_parser(::clap::value_parser!(i64))
                     .required(false)
-                    .help(
-                        "Names the account by the community's numeric unique id. Source: SonoranCMS-Documentation v1 api-endpoints.",
-                    ),
+                    .help("Names the account by the community's numeric unique id."),
             )
             .arg(
                 ::clap::Arg::new("username")
                     .long("username")
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
-                    .help(
-                        "Names the account by its username. Source: SonoranCMS-Documentation v1 api-endpoints.",
-                    ),
+                    .help("Names the account by its username."),
             )
             .arg(
                 ::clap::Arg::new("json-body")
@@ -775,9 +715,7 @@ impl<T: CliConfig> Cli<T> {
                     .long("acc-id")
                     .value_parser(::clap::value_parser!(::uuid::Uuid))
                     .required(false)
-                    .help(
-                        "Names the account again by UUID; the path decides. Source: current v2 docs page's OpenAPI block.",
-                    ),
+                    .help("Names the account again by UUID; the path decides."),
             )
             .arg(
                 ::clap::Arg::new("account-id")
@@ -825,9 +763,7 @@ impl<T: CliConfig> Cli<T> {
                     .long("acc-id")
                     .value_parser(::clap::value_parser!(::uuid::Uuid))
                     .required(false)
-                    .help(
-                        "Names the account by its UUID. Source: SonoranCMS-Documentation v1 api-endpoints (disciplinary/add-member-record.md).",
-                    ),
+                    .help("Names the account by its UUID."),
             )
             .arg(
                 ::clap::Arg::new("account-id")
@@ -841,9 +777,7 @@ impl<T: CliConfig> Cli<T> {
                     .long("api-id")
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
-                    .help(
-                        "Names the account by a linked API id (a game identifier). Source: SonoranCMS-Documentation v1 api-endpoints (disciplinary/add-member-record.md).",
-                    ),
+                    .help("Names the account by a linked API id (a game identifier)."),
             )
             .arg(
                 ::clap::Arg::new("discord")
@@ -851,7 +785,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help(
-                        "Names the account by its linked Discord user id (a snowflake, as text). Source: SonoranCMS-Documentation v1 api-endpoints (disciplinary/add-member-record.md).",
+                        "Names the account by its linked Discord user id (a snowflake, as text).",
                     ),
             )
             .arg(
@@ -859,36 +793,28 @@ impl<T: CliConfig> Cli<T> {
                     .long("points")
                     .value_parser(::clap::value_parser!(i64))
                     .required_unless_present("json-body")
-                    .help(
-                        "The record's points. Source: SonoranCMS-Documentation v1 api-endpoints (disciplinary/add-member-record.md); SonoranCMS-Documentation f754281 (first v2 revision).",
-                    ),
+                    .help("The record's points."),
             )
             .arg(
                 ::clap::Arg::new("reason")
                     .long("reason")
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body")
-                    .help(
-                        "The record's reason. Source: SonoranCMS-Documentation v1 api-endpoints; SonoranCMS-Documentation f754281 (first v2 revision).",
-                    ),
+                    .help("The record's reason."),
             )
             .arg(
                 ::clap::Arg::new("unique-id")
                     .long("unique-id")
                     .value_parser(::clap::value_parser!(i64))
                     .required(false)
-                    .help(
-                        "Names the account by the community's numeric unique id. Source: SonoranCMS-Documentation v1 api-endpoints (disciplinary/add-member-record.md).",
-                    ),
+                    .help("Names the account by the community's numeric unique id."),
             )
             .arg(
                 ::clap::Arg::new("username")
                     .long("username")
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
-                    .help(
-                        "Names the account by its username. Source: SonoranCMS-Documentation v1 api-endpoints (disciplinary/add-member-record.md).",
-                    ),
+                    .help("Names the account by its username."),
             )
             .arg(
                 ::clap::Arg::new("json-body")
@@ -915,9 +841,7 @@ impl<T: CliConfig> Cli<T> {
                     .long("acc-id")
                     .value_parser(::clap::value_parser!(::uuid::Uuid))
                     .required(false)
-                    .help(
-                        "Names the account again by UUID; the path decides. Source: current v2 docs page's OpenAPI block.",
-                    ),
+                    .help("Names the account again by UUID; the path decides."),
             )
             .arg(
                 ::clap::Arg::new("account-id")
@@ -973,7 +897,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true)
                     .help(
-                        "The record's id: a UUID in v2, a number in v1 (sent as text). Source: current v2 docs page; SonoranCMS-Documentation v1 api-endpoints.",
+                        "The record's id: a UUID in v2, a number in v1 (sent as text).",
                     ),
             )
             .arg(
@@ -1009,7 +933,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true)
                     .help(
-                        "The record's id: a UUID in v2, a number in v1 (sent as text). Source: current v2 docs page; SonoranCMS-Documentation v1 api-endpoints.",
+                        "The record's id: a UUID in v2, a number in v1 (sent as text).",
                     ),
             )
             .arg(
@@ -1038,7 +962,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(true)
                     .help(
-                        "The record's id: a UUID in v2, a number in v1 (sent as text). Source: current v2 docs page; SonoranCMS-Documentation v1 api-endpoints.",
+                        "The record's id: a UUID in v2, a number in v1 (sent as text).",
                     ),
             )
             .arg(
@@ -1076,7 +1000,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body")
                     .help(
-                        "The Discord user id of who records it, as text: Sonoran.js also takes a number, but a snowflake does not fit a JSON number exactly. Source: Sonoran.js src/managers/CMSManager.ts (erlcAddNewRecord); SonoranCMS-Documentation f754281 (first v2 revision).",
+                        "The Discord user id of who records it, as text: Sonoran.js also takes a number, but a snowflake does not fit a JSON number exactly.",
                     ),
             )
             .arg(
@@ -1085,7 +1009,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help(
-                        "The player's Discord user id, as text (see `executerDiscordId`). Source: Sonoran.js src/managers/CMSManager.ts (erlcAddNewRecord); Sonoran.js src/libs/rest/src/lib/REST.ts (ERLC_ADD_NEW_RECORD); SonoranCMS-Documentation f754281 (first v2 revision).",
+                        "The player's Discord user id, as text (see `executerDiscordId`).",
                     ),
             )
             .arg(
@@ -1093,36 +1017,28 @@ impl<T: CliConfig> Cli<T> {
                     .long("player-roblox-id")
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
-                    .help(
-                        "The player's Roblox id, as text. Source: Sonoran.js src/managers/CMSManager.ts (erlcAddNewRecord); Sonoran.js src/libs/rest/src/lib/REST.ts (ERLC_ADD_NEW_RECORD); SonoranCMS-Documentation f754281 (first v2 revision).",
-                    ),
+                    .help("The player's Roblox id, as text."),
             )
             .arg(
                 ::clap::Arg::new("points")
                     .long("points")
                     .value_parser(::clap::value_parser!(i64))
                     .required(false)
-                    .help(
-                        "Points, for a disciplinary record. Source: Sonoran.js src/managers/CMSManager.ts; SonoranCMS-Documentation f754281 (first v2 revision).",
-                    ),
+                    .help("Points, for a disciplinary record."),
             )
             .arg(
                 ::clap::Arg::new("reason")
                     .long("reason")
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body")
-                    .help(
-                        "The reason. Source: Sonoran.js src/managers/CMSManager.ts; SonoranCMS-Documentation f754281 (first v2 revision).",
-                    ),
+                    .help("The reason."),
             )
             .arg(
                 ::clap::Arg::new("roblox-join-code")
                     .long("roblox-join-code")
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body")
-                    .help(
-                        "The server's join code. Source: Sonoran.js src/managers/CMSManager.ts (erlcAddNewRecord); SonoranCMS-Documentation f754281 (first v2 revision).",
-                    ),
+                    .help("The server's join code."),
             )
             .arg(
                 ::clap::Arg::new("json-body")
@@ -1149,45 +1065,35 @@ impl<T: CliConfig> Cli<T> {
                     .long("args")
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body")
-                    .help(
-                        "The command's arguments. Source: SonoranCMS-Documentation f754281 (first v2 revision).",
-                    ),
+                    .help("The command's arguments."),
             )
             .arg(
                 ::clap::Arg::new("discord-id")
                     .long("discord-id")
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body")
-                    .help(
-                        "The Discord user id of who runs it (a snowflake, as text). Source: SonoranCMS-Documentation f754281 (first v2 revision); Sonoran.js src/managers/CMSManager.ts (erlcExecuteCommand).",
-                    ),
+                    .help("The Discord user id of who runs it (a snowflake, as text)."),
             )
             .arg(
                 ::clap::Arg::new("includes-player-name-or-id")
                     .long("includes-player-name-or-id")
                     .value_parser(::clap::value_parser!(bool))
                     .required(false)
-                    .help(
-                        "Whether the arguments name a player. Source: SonoranCMS-Documentation f754281 (first v2 revision).",
-                    ),
+                    .help("Whether the arguments name a player."),
             )
             .arg(
                 ::clap::Arg::new("roblox-join-code")
                     .long("roblox-join-code")
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body")
-                    .help(
-                        "The server's join code. Source: SonoranCMS-Documentation f754281 (first v2 revision); Sonoran.js src/managers/CMSManager.ts (erlcExecuteCommand).",
-                    ),
+                    .help("The server's join code."),
             )
             .arg(
                 ::clap::Arg::new("type")
                     .long("type")
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body")
-                    .help(
-                        "The command (no source lists the set). Source: SonoranCMS-Documentation f754281 (first v2 revision); current v2 docs page.",
-                    ),
+                    .help("The command (no source lists the set)."),
             )
             .arg(
                 ::clap::Arg::new("json-body")
@@ -1240,18 +1146,14 @@ impl<T: CliConfig> Cli<T> {
                     .long("max-players")
                     .value_parser(::clap::value_parser!(u64))
                     .required_unless_present("json-body")
-                    .help(
-                        "How many players the team may have. Source: Sonoran.js src/managers/CMSManager.ts (erlcTeamsLock); SonoranCMS-Documentation f754281 (first v2 revision).",
-                    ),
+                    .help("How many players the team may have."),
             )
             .arg(
                 ::clap::Arg::new("roblox-join-code")
                     .long("roblox-join-code")
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body")
-                    .help(
-                        "The server's join code. Source: Sonoran.js src/managers/CMSManager.ts; SonoranCMS-Documentation f754281 (first v2 revision).",
-                    ),
+                    .help("The server's join code."),
             )
             .arg(
                 ::clap::Arg::new("json-body")
@@ -1278,9 +1180,7 @@ impl<T: CliConfig> Cli<T> {
                     .long("roblox-join-code")
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body")
-                    .help(
-                        "The server's join code. Source: Sonoran.js src/managers/CMSManager.ts; SonoranCMS-Documentation f754281 (first v2 revision).",
-                    ),
+                    .help("The server's join code."),
             )
             .arg(
                 ::clap::Arg::new("json-body")
@@ -1307,18 +1207,14 @@ impl<T: CliConfig> Cli<T> {
                     .long("acc-id")
                     .value_parser(::clap::value_parser!(::uuid::Uuid))
                     .required(false)
-                    .help(
-                        "Names the account by its UUID. Source: SonoranCMS-Documentation v1 api-endpoints (events/rsvp.md); Sonoran.js src/managers/CMSManager.ts (rsvp).",
-                    ),
+                    .help("Names the account by its UUID."),
             )
             .arg(
                 ::clap::Arg::new("api-id")
                     .long("api-id")
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
-                    .help(
-                        "Names the account by a linked API id (a game identifier). Source: SonoranCMS-Documentation v1 api-endpoints (events/rsvp.md); Sonoran.js src/managers/CMSManager.ts (rsvp).",
-                    ),
+                    .help("Names the account by a linked API id (a game identifier)."),
             )
             .arg(
                 ::clap::Arg::new("discord")
@@ -1326,7 +1222,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help(
-                        "Names the account by its linked Discord user id (a snowflake, as text). Source: SonoranCMS-Documentation v1 api-endpoints (events/rsvp.md); Sonoran.js src/managers/CMSManager.ts (rsvp).",
+                        "Names the account by its linked Discord user id (a snowflake, as text).",
                     ),
             )
             .arg(
@@ -1341,18 +1237,14 @@ impl<T: CliConfig> Cli<T> {
                     .long("unique-id")
                     .value_parser(::clap::value_parser!(i64))
                     .required(false)
-                    .help(
-                        "Names the account by the community's numeric unique id. Source: SonoranCMS-Documentation v1 api-endpoints (events/rsvp.md); Sonoran.js src/managers/CMSManager.ts (rsvp).",
-                    ),
+                    .help("Names the account by the community's numeric unique id."),
             )
             .arg(
                 ::clap::Arg::new("username")
                     .long("username")
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
-                    .help(
-                        "Names the account by its username. Source: SonoranCMS-Documentation v1 api-endpoints (events/rsvp.md); Sonoran.js src/managers/CMSManager.ts (rsvp).",
-                    ),
+                    .help("Names the account by its username."),
             )
             .arg(
                 ::clap::Arg::new("json-body")
@@ -1379,18 +1271,14 @@ impl<T: CliConfig> Cli<T> {
                     .long("acc-id")
                     .value_parser(::clap::value_parser!(::uuid::Uuid))
                     .required(false)
-                    .help(
-                        "Names the account by its UUID. Source: SonoranCMS-Documentation f754281 (first v2 revision); Sonoran.js src/managers/CMSManager.ts (changeFormStage).",
-                    ),
+                    .help("Names the account by its UUID."),
             )
             .arg(
                 ::clap::Arg::new("api-id")
                     .long("api-id")
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
-                    .help(
-                        "Names the account by a linked API id (a game identifier). Source: SonoranCMS-Documentation f754281 (first v2 revision); Sonoran.js src/managers/CMSManager.ts (changeFormStage).",
-                    ),
+                    .help("Names the account by a linked API id (a game identifier)."),
             )
             .arg(
                 ::clap::Arg::new("discord")
@@ -1398,7 +1286,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help(
-                        "Names the account by its linked Discord user id (a snowflake, as text). Source: SonoranCMS-Documentation f754281 (first v2 revision); Sonoran.js src/managers/CMSManager.ts (changeFormStage).",
+                        "Names the account by its linked Discord user id (a snowflake, as text).",
                     ),
             )
             .arg(
@@ -1413,36 +1301,28 @@ impl<T: CliConfig> Cli<T> {
                     .long("new-stage-id")
                     .value_parser(::clap::value_parser!(::uuid::Uuid))
                     .required_unless_present("json-body")
-                    .help(
-                        "The stage to move to. Source: Sonoran.js src/managers/CMSManager.ts (changeFormStage); SonoranCMS-Documentation f754281 (first v2 revision).",
-                    ),
+                    .help("The stage to move to."),
             )
             .arg(
                 ::clap::Arg::new("optional-reason")
                     .long("optional-reason")
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
-                    .help(
-                        "Why; may be left out or null. Source: SonoranCMS-Documentation f754281 (first v2 revision); Sonoran.js history (9a280ce).",
-                    ),
+                    .help("Why; may be left out or null."),
             )
             .arg(
                 ::clap::Arg::new("unique-id")
                     .long("unique-id")
                     .value_parser(::clap::value_parser!(i64))
                     .required(false)
-                    .help(
-                        "Names the account by the community's numeric unique id. Source: SonoranCMS-Documentation f754281 (first v2 revision); Sonoran.js src/managers/CMSManager.ts (changeFormStage).",
-                    ),
+                    .help("Names the account by the community's numeric unique id."),
             )
             .arg(
                 ::clap::Arg::new("username")
                     .long("username")
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
-                    .help(
-                        "Names the account by its username. Source: SonoranCMS-Documentation f754281 (first v2 revision); Sonoran.js src/managers/CMSManager.ts (changeFormStage).",
-                    ),
+                    .help("Names the account by its username."),
             )
             .arg(
                 ::clap::Arg::new("json-body")
@@ -1531,18 +1411,14 @@ impl<T: CliConfig> Cli<T> {
                     .long("skip")
                     .value_parser(::clap::value_parser!(u64))
                     .required(false)
-                    .help(
-                        "How many submissions to skip. Source: current v2 docs page's OpenAPI block; SonoranCMS-Documentation v1 api-endpoints (forms/get-form-submissions.md).",
-                    ),
+                    .help("How many submissions to skip."),
             )
             .arg(
                 ::clap::Arg::new("take")
                     .long("take")
                     .value_parser(::clap::value_parser!(u64))
                     .required(false)
-                    .help(
-                        "How many to return (at most 50 in v1). Source: current v2 docs page's OpenAPI block; SonoranCMS-Documentation v1 api-endpoints (forms/get-form-submissions.md).",
-                    ),
+                    .help("How many to return (at most 50 in v1)."),
             )
             .arg(
                 ::clap::Arg::new("template-id")
@@ -1562,18 +1438,14 @@ impl<T: CliConfig> Cli<T> {
                     .long("acc-id")
                     .value_parser(::clap::value_parser!(::uuid::Uuid))
                     .required(false)
-                    .help(
-                        "The submitting account's UUID. Source: Sonoran.js src/constants.ts (CMSFormTemplateSubmissionAccount).",
-                    ),
+                    .help("The submitting account's UUID."),
             )
             .arg(
                 ::clap::Arg::new("discord-id")
                     .long("discord-id")
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
-                    .help(
-                        "The submitter's Discord user id. Source: Sonoran.js src/constants.ts (CMSFormTemplateSubmissionAccount).",
-                    ),
+                    .help("The submitter's Discord user id."),
             )
             .arg(
                 ::clap::Arg::new("template-id")
@@ -1587,9 +1459,7 @@ impl<T: CliConfig> Cli<T> {
                     .long("username")
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
-                    .help(
-                        "The submitter's username. Source: Sonoran.js src/constants.ts (CMSFormTemplateSubmissionAccount).",
-                    ),
+                    .help("The submitter's username."),
             )
             .arg(
                 ::clap::Arg::new("json-body")
@@ -1616,18 +1486,14 @@ impl<T: CliConfig> Cli<T> {
                     .long("is-custom-domain")
                     .value_parser(::clap::value_parser!(bool))
                     .required(false)
-                    .help(
-                        "Whether it is on the community's custom domain. Source: SonoranCMS-Documentation f754281 (first v2 revision); SonoranCMS-Documentation tutorials/administrative/url-shortener.md.",
-                    ),
+                    .help("Whether it is on the community's custom domain."),
             )
             .arg(
                 ::clap::Arg::new("path")
                     .long("path")
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body")
-                    .help(
-                        "The short URL's path. Source: SonoranCMS-Documentation f754281 (first v2 revision); current v2 docs page.",
-                    ),
+                    .help("The short URL's path."),
             )
             .arg(
                 ::clap::Arg::new("json-body")
@@ -1696,9 +1562,7 @@ impl<T: CliConfig> Cli<T> {
                     .long("id")
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
-                    .help(
-                        "The community's id. Source: current v2 docs page's OpenAPI block; SonoranCMS-Documentation f754281 (first v2 revision).",
-                    ),
+                    .help("The community's id."),
             )
             .arg(
                 ::clap::Arg::new("uuid")
@@ -1745,9 +1609,7 @@ impl<T: CliConfig> Cli<T> {
                     .long("user-id")
                     .value_parser(::clap::value_parser!(::uuid::Uuid))
                     .required(false)
-                    .help(
-                        "The acting account, for the audit log. Source: SonoranCMS-Documentation f754281 (first v2 revision); Sonoran.js src/managers/CMSManager.ts (undoRankChange).",
-                    ),
+                    .help("The acting account, for the audit log."),
             )
             .arg(
                 ::clap::Arg::new("json-body")
@@ -1774,9 +1636,7 @@ impl<T: CliConfig> Cli<T> {
                     .long("limit")
                     .value_parser(::clap::value_parser!(u64))
                     .required(false)
-                    .help(
-                        "How many rows to return (at most 50 in v1). Source: SonoranCMS-Documentation v1 api-endpoints (rosters/get-roster-contents.md).",
-                    ),
+                    .help("How many rows to return (at most 50 in v1)."),
             )
             .arg(
                 ::clap::Arg::new("roster-id")
@@ -1790,9 +1650,7 @@ impl<T: CliConfig> Cli<T> {
                     .long("skip")
                     .value_parser(::clap::value_parser!(u64))
                     .required(false)
-                    .help(
-                        "How many rows to skip. Source: SonoranCMS-Documentation v1 api-endpoints (rosters/get-roster-contents.md).",
-                    ),
+                    .help("How many rows to skip."),
             )
             .about(
                 "Get Roster Contents\n\nRate limit: 9 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `rosterId` (`.roster_id(..)`).\n\nOptional: query `skip` (`.skip(..)`), query `limit` (`.limit(..)`).\n\nPaging: by `skip` and `limit`; the builder's `.items(page_size)` streams every item.",
@@ -1818,18 +1676,14 @@ impl<T: CliConfig> Cli<T> {
                     .long("acc-id")
                     .value_parser(::clap::value_parser!(::uuid::Uuid))
                     .required(false)
-                    .help(
-                        "Names the account by its UUID. Source: sonorancms_core server.lua performApiRequest (ACTIVITY_TRACKER_START_STOP body); SonoranCMS-Documentation v1 api-endpoints (servers/activity-tracker-start-stop.md).",
-                    ),
+                    .help("Names the account by its UUID."),
             )
             .arg(
                 ::clap::Arg::new("api-id")
                     .long("api-id")
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
-                    .help(
-                        "Names the account by a linked API id (a game identifier). Source: sonorancms_core server.lua performApiRequest (ACTIVITY_TRACKER_START_STOP body); SonoranCMS-Documentation v1 api-endpoints (servers/activity-tracker-start-stop.md).",
-                    ),
+                    .help("Names the account by a linked API id (a game identifier)."),
             )
             .arg(
                 ::clap::Arg::new("discord")
@@ -1837,7 +1691,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help(
-                        "Names the account by its linked Discord user id (a snowflake, as text). Source: sonorancms_core server.lua performApiRequest (ACTIVITY_TRACKER_START_STOP body); SonoranCMS-Documentation v1 api-endpoints (servers/activity-tracker-start-stop.md).",
+                        "Names the account by its linked Discord user id (a snowflake, as text).",
                     ),
             )
             .arg(
@@ -1845,27 +1699,21 @@ impl<T: CliConfig> Cli<T> {
                     .long("force-clear")
                     .value_parser(::clap::value_parser!(bool))
                     .required(false)
-                    .help(
-                        "Clear the current tracker to start a new one. Source: sonorancms_core server.lua performApiRequest; SonoranCMS-Documentation v1 api-endpoints.",
-                    ),
+                    .help("Clear the current tracker to start a new one."),
             )
             .arg(
                 ::clap::Arg::new("force-start")
                     .long("force-start")
                     .value_parser(::clap::value_parser!(bool))
                     .required(false)
-                    .help(
-                        "Start tracking (sent when a player joins). Source: sonorancms_core activityTracker.lua (playerJoining); SonoranCMS-Documentation v1 api-endpoints.",
-                    ),
+                    .help("Start tracking (sent when a player joins)."),
             )
             .arg(
                 ::clap::Arg::new("force-stop")
                     .long("force-stop")
                     .value_parser(::clap::value_parser!(bool))
                     .required(false)
-                    .help(
-                        "Stop tracking (sent when a player leaves). Source: sonorancms_core activityTracker.lua (playerDropped).",
-                    ),
+                    .help("Stop tracking (sent when a player leaves)."),
             )
             .arg(
                 ::clap::Arg::new("server-id")
@@ -1879,18 +1727,14 @@ impl<T: CliConfig> Cli<T> {
                     .long("unique-id")
                     .value_parser(::clap::value_parser!(i64))
                     .required(false)
-                    .help(
-                        "Names the account by the community's numeric unique id. Source: sonorancms_core server.lua performApiRequest (ACTIVITY_TRACKER_START_STOP body); SonoranCMS-Documentation v1 api-endpoints (servers/activity-tracker-start-stop.md).",
-                    ),
+                    .help("Names the account by the community's numeric unique id."),
             )
             .arg(
                 ::clap::Arg::new("username")
                     .long("username")
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
-                    .help(
-                        "Names the account by its username. Source: sonorancms_core server.lua performApiRequest (ACTIVITY_TRACKER_START_STOP body); SonoranCMS-Documentation v1 api-endpoints (servers/activity-tracker-start-stop.md).",
-                    ),
+                    .help("Names the account by its username."),
             )
             .arg(
                 ::clap::Arg::new("json-body")
@@ -2043,18 +1887,14 @@ impl<T: CliConfig> Cli<T> {
                     .long("acc-id")
                     .value_parser(::clap::value_parser!(::uuid::Uuid))
                     .required(false)
-                    .help(
-                        "Names the account by its UUID. Source: sonorancms_core server.lua performApiRequest (VERIFY_WHITELIST); SonoranCMS-Documentation v1 api-endpoints; Sonoran.js src/managers/CMSManager.ts (verifyWhitelist).",
-                    ),
+                    .help("Names the account by its UUID."),
             )
             .arg(
                 ::clap::Arg::new("api-id")
                     .long("api-id")
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
-                    .help(
-                        "Names the account by a linked API id (a game identifier). Source: sonorancms_core server.lua performApiRequest (VERIFY_WHITELIST); SonoranCMS-Documentation v1 api-endpoints; Sonoran.js src/managers/CMSManager.ts (verifyWhitelist).",
-                    ),
+                    .help("Names the account by a linked API id (a game identifier)."),
             )
             .arg(
                 ::clap::Arg::new("discord")
@@ -2062,7 +1902,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help(
-                        "Names the account by its linked Discord user id (a snowflake, as text). Source: sonorancms_core server.lua performApiRequest (VERIFY_WHITELIST); SonoranCMS-Documentation v1 api-endpoints; Sonoran.js src/managers/CMSManager.ts (verifyWhitelist).",
+                        "Names the account by its linked Discord user id (a snowflake, as text).",
                     ),
             )
             .arg(
@@ -2077,18 +1917,14 @@ impl<T: CliConfig> Cli<T> {
                     .long("unique-id")
                     .value_parser(::clap::value_parser!(i64))
                     .required(false)
-                    .help(
-                        "Names the account by the community's numeric unique id. Source: sonorancms_core server.lua performApiRequest (VERIFY_WHITELIST); SonoranCMS-Documentation v1 api-endpoints; Sonoran.js src/managers/CMSManager.ts (verifyWhitelist).",
-                    ),
+                    .help("Names the account by the community's numeric unique id."),
             )
             .arg(
                 ::clap::Arg::new("username")
                     .long("username")
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
-                    .help(
-                        "Names the account by its username. Source: sonorancms_core server.lua performApiRequest (VERIFY_WHITELIST); SonoranCMS-Documentation v1 api-endpoints; Sonoran.js src/managers/CMSManager.ts (verifyWhitelist).",
-                    ),
+                    .help("Names the account by its username."),
             )
             .arg(
                 ::clap::Arg::new("json-body")

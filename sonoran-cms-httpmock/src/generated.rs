@@ -1005,7 +1005,7 @@ pub mod operations {
         }
         pub fn server_id<T>(self, value: T) -> Self
         where
-            T: Into<Option<::std::num::NonZeroU64>>,
+            T: Into<Option<u64>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.query_param("serverId", value.to_string()))
@@ -2514,7 +2514,8 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn form_id(self, value: ::std::num::NonZeroU64) -> Self {
+        pub fn form_id<T: ::std::convert::TryInto<u64>>(self, value: T) -> Self {
+let value = crate::matched_id(value);
             let re = regex::Regex::new(
                     &format!("^/v2/community/forms/{}/stage$", value.to_string()),
                 )
@@ -2600,7 +2601,8 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn template_id(self, value: ::std::num::NonZeroU64) -> Self {
+        pub fn template_id<T: ::std::convert::TryInto<u64>>(self, value: T) -> Self {
+let value = crate::matched_id(value);
             let re = regex::Regex::new(
                     &format!("^/v2/community/forms/{}/lock$", value.to_string()),
                 )
@@ -2683,7 +2685,8 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn template_id(self, value: ::std::num::NonZeroU64) -> Self {
+        pub fn template_id<T: ::std::convert::TryInto<u64>>(self, value: T) -> Self {
+let value = crate::matched_id(value);
             let re = regex::Regex::new(
                     &format!("^/v2/community/forms/{}/lock$", value.to_string()),
                 )
@@ -2770,7 +2773,8 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn submission_id(self, value: ::std::num::NonZeroU64) -> Self {
+        pub fn submission_id<T: ::std::convert::TryInto<u64>>(self, value: T) -> Self {
+let value = crate::matched_id(value);
             let re = regex::Regex::new(
                     &format!("^/v2/community/forms/submissions/{}$", value.to_string()),
                 )
@@ -2854,7 +2858,8 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn template_id(self, value: ::std::num::NonZeroU64) -> Self {
+        pub fn template_id<T: ::std::convert::TryInto<u64>>(self, value: T) -> Self {
+let value = crate::matched_id(value);
             let re = regex::Regex::new(
                     &format!("^/v2/community/forms/{}/submissions$", value.to_string()),
                 )
@@ -2958,7 +2963,8 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn template_id(self, value: ::std::num::NonZeroU64) -> Self {
+        pub fn template_id<T: ::std::convert::TryInto<u64>>(self, value: T) -> Self {
+let value = crate::matched_id(value);
             let re = regex::Regex::new(
                     &format!("^/v2/community/forms/{}/submissions$", value.to_string()),
                 )
@@ -3906,7 +3912,8 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn roster_id(self, value: ::std::num::NonZeroU64) -> Self {
+        pub fn roster_id<T: ::std::convert::TryInto<u64>>(self, value: T) -> Self {
+let value = crate::matched_id(value);
             let re = regex::Regex::new(
                     &format!("^/v2/community/rosters/{}$", value.to_string()),
                 )
@@ -4010,7 +4017,8 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn server_id(self, value: ::std::num::NonZeroU64) -> Self {
+        pub fn server_id<T: ::std::convert::TryInto<u64>>(self, value: T) -> Self {
+let value = crate::matched_id(value);
             let re = regex::Regex::new(
                     &format!(
                         "^/v2/community/servers/{}/activity/start$", value.to_string()
@@ -4096,7 +4104,8 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn server_id(self, value: ::std::num::NonZeroU64) -> Self {
+        pub fn server_id<T: ::std::convert::TryInto<u64>>(self, value: T) -> Self {
+let value = crate::matched_id(value);
             let re = regex::Regex::new(
                     &format!("^/v2/community/servers/{}/activity$", value.to_string()),
                 )
@@ -4399,7 +4408,8 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn server_id(self, value: ::std::num::NonZeroU64) -> Self {
+        pub fn server_id<T: ::std::convert::TryInto<u64>>(self, value: T) -> Self {
+let value = crate::matched_id(value);
             let re = regex::Regex::new(
                     &format!("^/v2/community/servers/{}/whitelist$", value.to_string()),
                 )
@@ -4483,7 +4493,8 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn server_id(self, value: ::std::num::NonZeroU64) -> Self {
+        pub fn server_id<T: ::std::convert::TryInto<u64>>(self, value: T) -> Self {
+let value = crate::matched_id(value);
             let re = regex::Regex::new(
                     &format!("^/v2/community/servers/{}/ace-config$", value.to_string()),
                 )
@@ -4563,7 +4574,8 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn server_id(self, value: ::std::num::NonZeroU64) -> Self {
+        pub fn server_id<T: ::std::convert::TryInto<u64>>(self, value: T) -> Self {
+let value = crate::matched_id(value);
             let re = regex::Regex::new(
                     &format!("^/v2/community/servers/{}/ace-config$", value.to_string()),
                 )
@@ -4645,7 +4657,8 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn server_id(self, value: ::std::num::NonZeroU64) -> Self {
+        pub fn server_id<T: ::std::convert::TryInto<u64>>(self, value: T) -> Self {
+let value = crate::matched_id(value);
             let re = regex::Regex::new(
                     &format!("^/v2/community/servers/{}/type$", value.to_string()),
                 )
@@ -4730,7 +4743,8 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn server_id(self, value: ::std::num::NonZeroU64) -> Self {
+        pub fn server_id<T: ::std::convert::TryInto<u64>>(self, value: T) -> Self {
+let value = crate::matched_id(value);
             let re = regex::Regex::new(
                     &format!(
                         "^/v2/community/servers/{}/whitelist/check$", value.to_string()
@@ -5040,7 +5054,8 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn server_id(self, value: ::std::num::NonZeroU64) -> Self {
+        pub fn server_id<T: ::std::convert::TryInto<u64>>(self, value: T) -> Self {
+let value = crate::matched_id(value);
             Self(self.0.query_param("serverId", value.to_string()))
         }
     }
@@ -5277,7 +5292,8 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn template_id(self, value: ::std::num::NonZeroU64) -> Self {
+        pub fn template_id<T: ::std::convert::TryInto<u64>>(self, value: T) -> Self {
+let value = crate::matched_id(value);
             let re = regex::Regex::new(
                     &format!("^/v2/community/forms/{}$", value.to_string()),
                 )

@@ -47,3 +47,22 @@
 mod generated;
 
 pub use generated::*;
+
+/// An id a matcher was given (`when.server_id(1)`), as the client sends it.
+/// The generated matchers take any integer, as the client's setters do.
+///
+/// # Panics
+///
+/// On 0, a negative number or one past `u64::MAX`: the client refuses such an
+/// id before sending, so a mock of it could never match, and a test that
+/// writes one has a bug; the panic says so rather than the mock silently never
+/// matching.
+fn matched_id<T: TryInto<u64>>(value: T) -> std::num::NonZeroU64 {
+    match value.try_into().ok().and_then(std::num::NonZeroU64::new) {
+        Some(id) => id,
+        None => panic!(
+            "a mock's id must be at least 1: the client refuses 0 and negative ids before sending, \
+             so this mock could never match"
+        ),
+    }
+}

@@ -83,7 +83,7 @@ pub enum BuildError {
         "root certificates were added, but a reqwest::Client was passed to `http_client` as well; add the certificates to that client instead"
     )]
     RootCertificatesWithOwnHttpClient,
-    /// A required environment variable is not set, or is empty.
+    /// A required environment variable is not set.
     #[error("the environment variable `{variable}` is not set (it should hold {what})")]
     MissingEnvironment {
         /// The variable's name.
@@ -155,7 +155,7 @@ impl Client {
     ///
     /// # Errors
     ///
-    /// [`BuildError::MissingEnvironment`] when the key is not set or empty,
+    /// [`BuildError::MissingEnvironment`] when the key is not set,
     /// [`BuildError::InvalidEnvironment`] when a variable is not Unicode or its
     /// value is refused (the message never repeats the key), and any error of
     /// [`ClientBuilder::build`].
@@ -189,12 +189,11 @@ impl Client {
                 }
             }
         };
-        let api_key = text(API_KEY_VARIABLE)?
-            .filter(|key| !key.trim().is_empty())
-            .ok_or(BuildError::MissingEnvironment {
-                variable: API_KEY_VARIABLE,
-                what: "the community's Sonoran CMS API key",
-            })?;
+        // Set but empty is not "not set": the message says which it is.
+        let api_key = text(API_KEY_VARIABLE)?.ok_or(BuildError::MissingEnvironment {
+            variable: API_KEY_VARIABLE,
+            what: "the community's Sonoran CMS API key",
+        })?;
         if let Err(error) = ApiKey::new(&api_key) {
             return Err(BuildError::InvalidEnvironment {
                 variable: API_KEY_VARIABLE,
@@ -224,7 +223,7 @@ impl Client {
             #[cfg(any(feature = "rustls", feature = "rustls-ring", feature = "native-tls"))]
             root_certificates: Vec::new(),
             rate_limits: RateLimits::documented(),
-            rate_limit_backend: Arc::new(InProcessRateLimiter),
+            rate_limit_backend: Arc::new(InProcessRateLimiter::shared()),
             retry_policy: RetryPolicy::default(),
             transport: None,
         }
@@ -305,8 +304,9 @@ impl ClientBuilder {
         self
     }
 
-    /// Where rate-limit slots are kept (default: [`InProcessRateLimiter`], this
-    /// process's memory). Processes that share one API key (several game
+    /// Where rate-limit slots are kept (default:
+    /// [`InProcessRateLimiter::shared`], this process's memory, one count per
+    /// key for every client). Processes that share one API key (several game
     /// servers and a bot) keep the limit together only with a shared backend:
     /// `RedisRateLimiter` (feature `redis`).
     pub fn rate_limit_backend(mut self, backend: impl RateLimitBackend) -> Self {
@@ -318,6 +318,27 @@ impl ClientBuilder {
     pub fn retry_policy(mut self, retry_policy: RetryPolicy) -> Self {
         self.retry_policy = retry_policy;
         self
+    }
+
+    /// Settings for testing your own code against a mock server
+    /// (`sonoran-cms-httpmock`) or a [`Transport`]: no rate limits and a
+    /// limiter of the client's own ([`InProcessRateLimiter::new`]), so a test
+    /// never waits for a slot or for another test's calls with the same key;
+    /// and no retries ([`RetryPolicy::none`]), so a test sees each answer its
+    /// mock gives, at once, never a backoff. Settings made after this one win
+    /// (`.for_tests().retry_policy(..)`).
+    ///
+    /// ```
+    /// let client = sonoran_cms::Client::builder("test-key")
+    ///     .base_url("http://127.0.0.1:9")
+    ///     .for_tests()
+    ///     .build()?;
+    /// # Ok::<(), sonoran_cms::BuildError>(())
+    /// ```
+    pub fn for_tests(self) -> Self {
+        self.rate_limits(RateLimits::disabled())
+            .rate_limit_backend(InProcessRateLimiter::new())
+            .retry_policy(RetryPolicy::none())
     }
 
     /// Sends through `transport` instead of HTTP (tests, custom stacks).
@@ -589,10 +610,12 @@ mod tests {
             missing.to_string(),
             "the environment variable `SONORAN_CMS_API_KEY` is not set (it should hold the community's Sonoran CMS API key)"
         );
-        assert!(matches!(
-            Client::builder_from_env_with(environment(&[("SONORAN_CMS_API_KEY", "  ")])),
-            Err(BuildError::MissingEnvironment { .. })
-        ));
+        let empty = Client::builder_from_env_with(environment(&[("SONORAN_CMS_API_KEY", "  ")]))
+            .expect_err("an empty key");
+        assert_eq!(
+            empty.to_string(),
+            "the environment variable `SONORAN_CMS_API_KEY` cannot be used: the API key is empty"
+        );
         let secret = "secret-key\nwith a newline";
         let wrong = Client::builder_from_env_with(move |name: &str| {
             (name == API_KEY_VARIABLE).then(|| OsString::from(secret))

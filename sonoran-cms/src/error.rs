@@ -1,5 +1,6 @@
-//! The one error type of the client: what went wrong, with the HTTP status, the
-//! API's problem body, the request id and `Retry-After` where the API gave them.
+//! The one error type of the client ([`Error`], also at the crate's root): what
+//! went wrong, with the HTTP status, the API's problem body, the request id and
+//! `Retry-After` where the API gave them; and the types of its details.
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -9,7 +10,8 @@ use bytes::Bytes;
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 
-use crate::decode::DecodeFailure;
+pub use crate::auth::InvalidApiKey;
+pub use crate::decode::DecodeFailure;
 use crate::types::Problem;
 
 /// How a call ended, when that is an error: decided in `exec`, carried on the

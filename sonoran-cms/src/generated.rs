@@ -11,8 +11,17 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
-    ///A game identifier registered to an account. Source: current v2 docs page (accounts/get-account-identifiers.md).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    ///A game identifier registered to an account.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        Eq
+    )]
+    #[non_exhaustive]
     pub struct AccountIdentifier {
         ///The account it belongs to.
         #[serde(
@@ -61,8 +70,9 @@ pub mod types {
             Default::default()
         }
     }
-    ///Which account a request is about: exactly one of the identities the API resolves. Operations that take it list it in `x-sonoran-one-of`, and their builders take it through `.identity(..)`; a request that must name an account but names none is refused before anything is sent. Source: SonoranCMS-Documentation v1 api-endpoints (every account-addressed page: 'Optional - must have one'); SonoranCMS-Documentation changelog.md ('API Endpoints - User Variables'); SonoranCMS-Documentation f754281 (first v2 revision) ('Body supports identity fields'); sonorancms_core server.lua performApiRequest.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    ///Which account a request is about: exactly one of the identities the API resolves. Operations that take it list it in `x-sonoran-one-of`, and their builders take it through `.identity(..)`; a request that must name an account but names none is refused before anything is sent.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub enum AccountIdentity {
         #[serde(rename = "accId")]
         AccId(::uuid::Uuid),
@@ -85,8 +95,9 @@ pub mod types {
             Self::UniqueId(value)
         }
     }
-    ///The accounts a search found; `items` is always sent (the FiveM resource reads it). Source: current v2 docs page; sonorancms_core server.lua resolveAccountSearchQuery/parseAccountsFromResponse (parseAccountsFromResponse).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    ///The accounts a search found; `items` is always sent (the FiveM resource reads it).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct AccountSearchResult {
         ///The matching accounts (the FiveM resource treats more than one as ambiguous).
         pub items: ::std::vec::Vec<CommunityAccount>,
@@ -99,8 +110,17 @@ pub mod types {
             Default::default()
         }
     }
-    ///A server's ACE configuration. Source: current v2 docs page; sonorancms_core modules/ace-permissions/ace-permissions_sv.lua.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    ///A server's ACE configuration.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        Eq
+    )]
+    #[non_exhaustive]
     pub struct AceConfig {
         ///The mappings.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -111,8 +131,17 @@ pub mod types {
             Default::default()
         }
     }
-    ///Which ranks get which ACE principal on a server. Source: current v2 docs page; sonorancms_core modules/ace-permissions/ace-permissions_sv.lua.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    ///Which ranks get which ACE principal on a server.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        Eq
+    )]
+    #[non_exhaustive]
     pub struct AceMapping {
         ///The ACE principal (group) they get.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -126,8 +155,17 @@ pub mod types {
             Default::default()
         }
     }
-    ///One activity-tracker row. Stop and clear answer with partial rows, so no field is required. Source: current v2 docs page; SonoranCMS-Documentation v1 api-endpoints (servers/activity-tracker-start-stop.md); Sonoran.js src/constants.ts (AccountActivityLog).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    ///One activity-tracker row. Stop and clear answer with partial rows, so no field is required.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        Eq
+    )]
+    #[non_exhaustive]
     pub struct ActivityRow {
         ///The account.
         #[serde(
@@ -135,13 +173,13 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub acc_id: ::std::option::Option<::uuid::Uuid>,
-        ///Why it was cleared, if it was. Source: SonoranCMS-Documentation v1 api-endpoints.
+        ///Why it was cleared, if it was.
         #[serde(
             rename = "clearReason",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub clear_reason: ::std::option::Option<::std::string::String>,
-        ///When it ended; `null` while running. Source: SonoranCMS-Documentation v1 api-endpoints; current v2 docs page.
+        ///When it ended; `null` while running.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         ///The activity row's id.
@@ -152,7 +190,7 @@ pub mod types {
         pub metadata: ::std::option::Option<
             ::serde_json::Map<::std::string::String, ::serde_json::Value>,
         >,
-        ///A storage key Sonoran.js's type lists. Source: Sonoran.js src/constants.ts (AccountActivityLog).
+        ///A storage key Sonoran.js's type lists.
         #[serde(
             rename = "objKey",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -177,49 +215,58 @@ pub mod types {
         }
     }
     ///Start, stop or clear an account's activity tracker.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        Eq
+    )]
     #[serde(deny_unknown_fields)]
+    #[non_exhaustive]
     pub struct ActivityTrackerRequest {
-        ///Names the account by its UUID. Source: sonorancms_core server.lua performApiRequest (ACTIVITY_TRACKER_START_STOP body); SonoranCMS-Documentation v1 api-endpoints (servers/activity-tracker-start-stop.md).
+        ///Names the account by its UUID.
         #[serde(
             rename = "accId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub acc_id: ::std::option::Option<::uuid::Uuid>,
-        ///Names the account by a linked API id (a game identifier). Source: sonorancms_core server.lua performApiRequest (ACTIVITY_TRACKER_START_STOP body); SonoranCMS-Documentation v1 api-endpoints (servers/activity-tracker-start-stop.md).
+        ///Names the account by a linked API id (a game identifier).
         #[serde(
             rename = "apiId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub api_id: ::std::option::Option<::std::string::String>,
-        ///Names the account by its linked Discord user id (a snowflake, as text). Source: sonorancms_core server.lua performApiRequest (ACTIVITY_TRACKER_START_STOP body); SonoranCMS-Documentation v1 api-endpoints (servers/activity-tracker-start-stop.md).
+        ///Names the account by its linked Discord user id (a snowflake, as text).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub discord: ::std::option::Option<::std::string::String>,
-        ///Clear the current tracker to start a new one. Source: sonorancms_core server.lua performApiRequest; SonoranCMS-Documentation v1 api-endpoints.
+        ///Clear the current tracker to start a new one.
         #[serde(
             rename = "forceClear",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub force_clear: ::std::option::Option<bool>,
-        ///Start tracking (sent when a player joins). Source: sonorancms_core activityTracker.lua (playerJoining); SonoranCMS-Documentation v1 api-endpoints.
+        ///Start tracking (sent when a player joins).
         #[serde(
             rename = "forceStart",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub force_start: ::std::option::Option<bool>,
-        ///Stop tracking (sent when a player leaves). Source: sonorancms_core activityTracker.lua (playerDropped).
+        ///Stop tracking (sent when a player leaves).
         #[serde(
             rename = "forceStop",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub force_stop: ::std::option::Option<bool>,
-        ///Names the account by the community's numeric unique id. Source: sonorancms_core server.lua performApiRequest (ACTIVITY_TRACKER_START_STOP body); SonoranCMS-Documentation v1 api-endpoints (servers/activity-tracker-start-stop.md).
+        ///Names the account by the community's numeric unique id.
         #[serde(
             rename = "uniqueId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub unique_id: ::std::option::Option<i64>,
-        ///Names the account by its username. Source: sonorancms_core server.lua performApiRequest (ACTIVITY_TRACKER_START_STOP body); SonoranCMS-Documentation v1 api-endpoints (servers/activity-tracker-start-stop.md).
+        ///Names the account by its username.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub username: ::std::option::Option<::std::string::String>,
     }
@@ -229,7 +276,8 @@ pub mod types {
         }
     }
     ///`ActivityTrackerResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct ActivityTrackerResponse {
         ///The tracker's row; partial after stop or clear.
         pub data: ActivityRow,
@@ -244,7 +292,8 @@ pub mod types {
         }
     }
     ///`ActivityTrackerServerStartResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct ActivityTrackerServerStartResponse {
         ///The rows that were force-finished.
         pub data: ::std::vec::Vec<ActivityRow>,
@@ -259,33 +308,34 @@ pub mod types {
         }
     }
     ///A new ER:LC record.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(deny_unknown_fields)]
+    #[non_exhaustive]
     pub struct AddErlcRecordRequest {
-        ///The Discord user id of who records it, as text: Sonoran.js also takes a number, but a snowflake does not fit a JSON number exactly. Source: Sonoran.js src/managers/CMSManager.ts (erlcAddNewRecord); SonoranCMS-Documentation f754281 (first v2 revision).
+        ///The Discord user id of who records it, as text: Sonoran.js also takes a number, but a snowflake does not fit a JSON number exactly.
         #[serde(rename = "executerDiscordId")]
         pub executer_discord_id: ::std::string::String,
-        ///The player's Discord user id, as text (see `executerDiscordId`). Source: Sonoran.js src/managers/CMSManager.ts (erlcAddNewRecord); Sonoran.js src/libs/rest/src/lib/REST.ts (ERLC_ADD_NEW_RECORD); SonoranCMS-Documentation f754281 (first v2 revision).
+        ///The player's Discord user id, as text (see `executerDiscordId`).
         #[serde(
             rename = "playerDiscordId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub player_discord_id: ::std::option::Option<::std::string::String>,
-        ///The player's Roblox id, as text. Source: Sonoran.js src/managers/CMSManager.ts (erlcAddNewRecord); Sonoran.js src/libs/rest/src/lib/REST.ts (ERLC_ADD_NEW_RECORD); SonoranCMS-Documentation f754281 (first v2 revision).
+        ///The player's Roblox id, as text.
         #[serde(
             rename = "playerRobloxId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub player_roblox_id: ::std::option::Option<::std::string::String>,
-        ///Points, for a disciplinary record. Source: Sonoran.js src/managers/CMSManager.ts; SonoranCMS-Documentation f754281 (first v2 revision).
+        ///Points, for a disciplinary record.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub points: ::std::option::Option<i64>,
-        ///The reason. Source: Sonoran.js src/managers/CMSManager.ts; SonoranCMS-Documentation f754281 (first v2 revision).
+        ///The reason.
         pub reason: ::std::string::String,
-        ///The server's join code. Source: Sonoran.js src/managers/CMSManager.ts (erlcAddNewRecord); SonoranCMS-Documentation f754281 (first v2 revision).
+        ///The server's join code.
         #[serde(rename = "robloxJoinCode")]
         pub roblox_join_code: ::std::string::String,
-        ///The kind of record: note, kick, ban, disciplinary or a custom log type. Source: current v2 docs page; Sonoran.js src/managers/CMSManager.ts.
+        ///The kind of record: note, kick, ban, disciplinary or a custom log type.
         #[serde(rename = "type")]
         pub type_: ErlcRecordType,
     }
@@ -295,7 +345,8 @@ pub mod types {
         }
     }
     ///`AddErlcRecordResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct AddErlcRecordResponse {
         pub data: AddErlcRecordResponseData,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -308,19 +359,28 @@ pub mod types {
             Default::default()
         }
     }
-    ///What the record did; the shape varies by type. Source: current v2 docs page.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    ///What the record did; the shape varies by type.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        Eq
+    )]
+    #[non_exhaustive]
     pub struct AddErlcRecordResponseData {
-        ///The disciplinary records made, for `type: disciplinary`. Source: current v2 docs page.
+        ///The disciplinary records made, for `type: disciplinary`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data: ::std::option::Option<MemberRecordList>,
-        ///The log entry's id. Source: Sonoran.js src/constants.ts (CMSERLCAddNewRecordPromiseResult).
+        ///The log entry's id.
         #[serde(
             rename = "logId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub log_id: ::std::option::Option<::std::string::String>,
-        ///A message; not sent for a ban. Source: current v2 docs page.
+        ///A message; not sent for a ban.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub message: ::std::option::Option<::std::string::String>,
         ///Whether the record was made.
@@ -333,35 +393,36 @@ pub mod types {
         }
     }
     ///A new disciplinary record.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(deny_unknown_fields)]
+    #[non_exhaustive]
     pub struct AddMemberRecordRequest {
-        ///Names the account by its UUID. Source: SonoranCMS-Documentation v1 api-endpoints (disciplinary/add-member-record.md).
+        ///Names the account by its UUID.
         #[serde(
             rename = "accId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub acc_id: ::std::option::Option<::uuid::Uuid>,
-        ///Names the account by a linked API id (a game identifier). Source: SonoranCMS-Documentation v1 api-endpoints (disciplinary/add-member-record.md).
+        ///Names the account by a linked API id (a game identifier).
         #[serde(
             rename = "apiId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub api_id: ::std::option::Option<::std::string::String>,
-        ///Names the account by its linked Discord user id (a snowflake, as text). Source: SonoranCMS-Documentation v1 api-endpoints (disciplinary/add-member-record.md).
+        ///Names the account by its linked Discord user id (a snowflake, as text).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub discord: ::std::option::Option<::std::string::String>,
-        ///The record's points. Source: SonoranCMS-Documentation v1 api-endpoints (disciplinary/add-member-record.md); SonoranCMS-Documentation f754281 (first v2 revision).
+        ///The record's points.
         pub points: i64,
-        ///The record's reason. Source: SonoranCMS-Documentation v1 api-endpoints; SonoranCMS-Documentation f754281 (first v2 revision).
+        ///The record's reason.
         pub reason: ::std::string::String,
-        ///Names the account by the community's numeric unique id. Source: SonoranCMS-Documentation v1 api-endpoints (disciplinary/add-member-record.md).
+        ///Names the account by the community's numeric unique id.
         #[serde(
             rename = "uniqueId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub unique_id: ::std::option::Option<i64>,
-        ///Names the account by its username. Source: SonoranCMS-Documentation v1 api-endpoints (disciplinary/add-member-record.md).
+        ///Names the account by its username.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub username: ::std::option::Option<::std::string::String>,
     }
@@ -371,7 +432,8 @@ pub mod types {
         }
     }
     ///`AddMemberRecordResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct AddMemberRecordResponse {
         ///The records (v2: a list; v1: one record).
         pub data: MemberRecordList,
@@ -386,8 +448,9 @@ pub mod types {
         }
     }
     ///Game servers.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(deny_unknown_fields)]
+    #[non_exhaustive]
     pub struct AddServersRequest {
         ///The servers.
         pub servers: ::std::vec::Vec<CommunityServerInput>,
@@ -398,7 +461,8 @@ pub mod types {
         }
     }
     ///`AddServersResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct AddServersResponse {
         pub data: AddServersResponseData,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -411,8 +475,9 @@ pub mod types {
             Default::default()
         }
     }
-    ///The servers; `servers` is always sent (the FiveM resource reads it). Source: sonorancms_core server.lua performApiRequest (ensureCmsServerRegistered).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    ///The servers; `servers` is always sent (the FiveM resource reads it).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct AddServersResponseData {
         ///The community's servers.
         pub servers: ::std::vec::Vec<CommunityServer>,
@@ -423,8 +488,9 @@ pub mod types {
         }
     }
     ///Which session to cancel.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(deny_unknown_fields)]
+    #[non_exhaustive]
     pub struct CancelSessionRequest {
         ///The UUID of the account whose session is cancelled.
         #[serde(rename = "accId")]
@@ -439,40 +505,41 @@ pub mod types {
         }
     }
     ///The stage change, and the account making it.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(deny_unknown_fields)]
+    #[non_exhaustive]
     pub struct ChangeFormStageRequest {
-        ///Names the account by its UUID. Source: SonoranCMS-Documentation f754281 (first v2 revision); Sonoran.js src/managers/CMSManager.ts (changeFormStage).
+        ///Names the account by its UUID.
         #[serde(
             rename = "accId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub acc_id: ::std::option::Option<::uuid::Uuid>,
-        ///Names the account by a linked API id (a game identifier). Source: SonoranCMS-Documentation f754281 (first v2 revision); Sonoran.js src/managers/CMSManager.ts (changeFormStage).
+        ///Names the account by a linked API id (a game identifier).
         #[serde(
             rename = "apiId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub api_id: ::std::option::Option<::std::string::String>,
-        ///Names the account by its linked Discord user id (a snowflake, as text). Source: SonoranCMS-Documentation f754281 (first v2 revision); Sonoran.js src/managers/CMSManager.ts (changeFormStage).
+        ///Names the account by its linked Discord user id (a snowflake, as text).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub discord: ::std::option::Option<::std::string::String>,
-        ///The stage to move to. Source: Sonoran.js src/managers/CMSManager.ts (changeFormStage); SonoranCMS-Documentation f754281 (first v2 revision).
+        ///The stage to move to.
         #[serde(rename = "newStageId")]
         pub new_stage_id: ::uuid::Uuid,
-        ///Why; may be left out or null. Source: SonoranCMS-Documentation f754281 (first v2 revision); Sonoran.js history (9a280ce).
+        ///Why; may be left out or null.
         #[serde(
             rename = "optionalReason",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub optional_reason: ::std::option::Option<::std::string::String>,
-        ///Names the account by the community's numeric unique id. Source: SonoranCMS-Documentation f754281 (first v2 revision); Sonoran.js src/managers/CMSManager.ts (changeFormStage).
+        ///Names the account by the community's numeric unique id.
         #[serde(
             rename = "uniqueId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub unique_id: ::std::option::Option<i64>,
-        ///Names the account by its username. Source: SonoranCMS-Documentation f754281 (first v2 revision); Sonoran.js src/managers/CMSManager.ts (changeFormStage).
+        ///Names the account by its username.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub username: ::std::option::Option<::std::string::String>,
     }
@@ -482,7 +549,8 @@ pub mod types {
         }
     }
     ///`ChangeFormStageResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct ChangeFormStageResponse {
         pub data: ChangeFormStageResponseData,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -496,7 +564,16 @@ pub mod types {
         }
     }
     ///The stage change's result.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        Eq
+    )]
+    #[non_exhaustive]
     pub struct ChangeFormStageResponseData {
         ///Whether the account may change the stage.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -513,7 +590,16 @@ pub mod types {
         }
     }
     ///The result.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        Eq
+    )]
+    #[non_exhaustive]
     pub struct ChangeFormStageResponseDataData {
         ///The stages it can move to.
         #[serde(
@@ -536,50 +622,59 @@ pub mod types {
             Default::default()
         }
     }
-    ///What a clock action does. The path names the account; the body may name it again. Source: SonoranCMS-Documentation f754281 (first v2 revision) (accounts/clock-account.md).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    ///What a clock action does. The path names the account; the body may name it again.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        Eq
+    )]
     #[serde(deny_unknown_fields)]
+    #[non_exhaustive]
     pub struct ClockAccountRequest {
-        ///Names the account by its UUID. Source: sonorancms_core server.lua performApiRequest (CLOCK_IN_OUT body); SonoranCMS-Documentation v1 api-endpoints (general/clock-in-out.md); SonoranCMS-Documentation f754281 (first v2 revision).
+        ///Names the account by its UUID.
         #[serde(
             rename = "accId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub acc_id: ::std::option::Option<::uuid::Uuid>,
-        ///Names the account by a linked API id (a game identifier). Source: sonorancms_core server.lua performApiRequest (CLOCK_IN_OUT body); SonoranCMS-Documentation v1 api-endpoints (general/clock-in-out.md); SonoranCMS-Documentation f754281 (first v2 revision).
+        ///Names the account by a linked API id (a game identifier).
         #[serde(
             rename = "apiId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub api_id: ::std::option::Option<::std::string::String>,
-        ///Names the account by its linked Discord user id (a snowflake, as text). Source: sonorancms_core server.lua performApiRequest (CLOCK_IN_OUT body); SonoranCMS-Documentation v1 api-endpoints (general/clock-in-out.md); SonoranCMS-Documentation f754281 (first v2 revision).
+        ///Names the account by its linked Discord user id (a snowflake, as text).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub discord: ::std::option::Option<::std::string::String>,
-        ///Start a new clock-in, replacing any current one. Source: sonorancms_core modules/clockin/clockin_sv.js (clockPlayerIn); SonoranCMS-Documentation v1 api-endpoints (general/clock-in-out.md); Sonoran.js src/constants.ts (CMSClockInOutParams).
+        ///Start a new clock-in, replacing any current one.
         #[serde(
             rename = "forceClockIn",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub force_clock_in: ::std::option::Option<bool>,
-        ///Clock out whatever is pending. Source: sonorancms_core server.lua performApiRequest (CLOCK_IN_OUT body); SonoranCMS-Documentation v1 api-endpoints (general/clock-in-out.md); Sonoran.js src/constants.ts (CMSClockInOutParams).
+        ///Clock out whatever is pending.
         #[serde(
             rename = "forceClockOut",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub force_clock_out: ::std::option::Option<bool>,
-        ///Clock in or out; leave it out to toggle. Source: sonorancms_core modules/clockin/clockin_sv.js (clockPlayerInFromCad); SonoranCMS-Documentation f754281 (first v2 revision); Sonoran.js src/managers/CMSManager.ts (clockInOut).
+        ///Clock in or out; leave it out to toggle.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub intention: ::std::option::Option<ClockIntention>,
-        ///The clock-in type's id (see getClockInTypes); leave it out for the default. Source: Sonoran.js src/constants.ts (CMSClockInOutParams); Sonoran.js src/managers/CMSManager.ts (clockInOut).
+        ///The clock-in type's id (see getClockInTypes); leave it out for the default.
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<::std::string::String>,
-        ///Names the account by the community's numeric unique id. Source: sonorancms_core server.lua performApiRequest (CLOCK_IN_OUT body); SonoranCMS-Documentation v1 api-endpoints (general/clock-in-out.md); SonoranCMS-Documentation f754281 (first v2 revision).
+        ///Names the account by the community's numeric unique id.
         #[serde(
             rename = "uniqueId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub unique_id: ::std::option::Option<i64>,
-        ///Names the account by its username. Source: sonorancms_core server.lua performApiRequest (CLOCK_IN_OUT body); SonoranCMS-Documentation v1 api-endpoints (general/clock-in-out.md); SonoranCMS-Documentation f754281 (first v2 revision).
+        ///Names the account by its username.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub username: ::std::option::Option<::std::string::String>,
     }
@@ -589,9 +684,10 @@ pub mod types {
         }
     }
     ///`ClockAccountResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct ClockAccountResponse {
-        ///The saved clock-in, or `true` when the action changed nothing. Source: current v2 docs page (accounts/clock-account.md).
+        ///The saved clock-in, or `true` when the action changed nothing.
         pub data: ClockAccountResponseData,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
@@ -603,9 +699,10 @@ pub mod types {
             Default::default()
         }
     }
-    ///The saved clock-in, or `true` when the action changed nothing. Source: current v2 docs page (accounts/clock-account.md).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    ///The saved clock-in, or `true` when the action changed nothing.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(untagged)]
+    #[non_exhaustive]
     pub enum ClockAccountResponseData {
         ClockInRow(ClockInRow),
         NoChange(bool),
@@ -620,8 +717,17 @@ pub mod types {
             Self::NoChange(value)
         }
     }
-    ///A note on a clock-in. Source: Sonoran.js src/constants.ts (AccountClockInLog notes).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    ///A note on a clock-in.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        Eq
+    )]
+    #[non_exhaustive]
     pub struct ClockInNote {
         ///The note.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -635,12 +741,13 @@ pub mod types {
             Default::default()
         }
     }
-    ///One clock-in of an account. Source: current v2 docs page; SonoranCMS-Documentation v1 api-endpoints (general/get-current-clock-in.md); Sonoran.js src/constants.ts (AccountClockInLog).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    ///One clock-in of an account.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct ClockInRow {
-        ///Whether the clock-in is over (`true` once clocked out). Always sent: the FiveM resource and Sonoran.js read it. Source: sonorancms_core modules/clockin/clockin_sv.js (clockPlayerIn); Sonoran.js src/managers/CMSManager.ts (clockInOut).
+        ///Whether the clock-in is over (`true` once clocked out). Always sent: the FiveM resource and Sonoran.js read it.
         pub completed: bool,
-        ///When it ended; `null` while clocked in. Source: current v2 docs page; SonoranCMS-Documentation v1 api-endpoints.
+        ///When it ended; `null` while clocked in.
         #[serde(
             rename = "endTime",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -649,22 +756,22 @@ pub mod types {
         ///The clock-in's id.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<RecordId>,
-        ///Notes on the clock-in. Source: Sonoran.js src/constants.ts (AccountClockInLog).
+        ///Notes on the clock-in.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub notes: ::std::option::Option<::std::vec::Vec<ClockInNote>>,
-        ///A storage key Sonoran.js's type lists. Source: Sonoran.js src/constants.ts (AccountClockInLog).
+        ///A storage key Sonoran.js's type lists.
         #[serde(
             rename = "objKey",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub obj_key: ::std::option::Option<::std::string::String>,
-        ///When the clock-in started. Source: Sonoran.js src/constants.ts (AccountClockInLog).
+        ///When the clock-in started.
         #[serde(
             rename = "startTime",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub start_time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-        ///The clock-in type's id (see getClockInTypes). Source: Sonoran.js src/constants.ts (AccountClockInLog); current v2 docs page.
+        ///The clock-in type's id (see getClockInTypes).
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<::std::string::String>,
     }
@@ -673,30 +780,11 @@ pub mod types {
             Default::default()
         }
     }
-    ///Whether a clock action clocks in or out; leave it out to toggle. A value the sources do not list is kept as text (`Other`). Source: sonorancms_core server.lua performApiRequest (CLOCK_IN_OUT body); sonorancms_core modules/clockin/clockin_sv.js (clockPlayerInFromCad); SonoranCMS-Documentation f754281 (first v2 revision); current v2 docs page.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    #[serde(untagged)]
-    pub enum ClockIntention {
-        KnownClockIntention(KnownClockIntention),
-        Other(::std::string::String),
-    }
-    impl ::std::fmt::Display for ClockIntention {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match self {
-                Self::KnownClockIntention(x) => x.fmt(f),
-                Self::Other(x) => x.fmt(f),
-            }
-        }
-    }
-    impl ::std::convert::From<KnownClockIntention> for ClockIntention {
-        fn from(value: KnownClockIntention) -> Self {
-            Self::KnownClockIntention(value)
-        }
-    }
-    ///A community member's account. getAccount, getAccounts, searchAccounts, setAccountRanks and undoRankChange all return it (the list operations with fewer fields), so it is one type; only `accId` is always sent. Source: current v2 docs page; SonoranCMS-Documentation v1 api-endpoints (general/get-com-account.md); Sonoran.js src/constants.ts (CMSAccountSummary).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    ///A community member's account. getAccount, getAccounts, searchAccounts, setAccountRanks and undoRankChange all return it (the list operations with fewer fields), so it is one type; only `accId` is always sent.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct CommunityAccount {
-        ///The account's UUID. Always sent: the FiveM resource resolves accounts by it. Source: sonorancms_core server.lua resolveAccountSearchQuery/parseAccountsFromResponse (resolveAccountId); sonorancms_core modules/whitelist/whitelist_sv.js (addActivePlayer).
+        ///The account's UUID. Always sent: the FiveM resource resolves accounts by it.
         #[serde(rename = "accId")]
         pub acc_id: ::uuid::Uuid,
         ///The account's name.
@@ -705,7 +793,7 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub acc_name: ::std::option::Option<::std::string::String>,
-        ///The API ids in use. Source: sonorancms_core modules/ace-permissions/ace-permissions_sv.lua.
+        ///The API ids in use.
         #[serde(
             rename = "activeApiIds",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -769,7 +857,7 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub custom_unique_id: ::std::option::Option<bool>,
-        ///The linked Discord user id, if any: optional in Sonoran.js's type, so an account without Discord has none. Source: Sonoran.js src/constants.ts (CMSAccountSummary).
+        ///The linked Discord user id, if any: optional in Sonoran.js's type, so an account without Discord has none.
         #[serde(
             rename = "discordId",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -805,7 +893,7 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub profile_fields: ::std::option::Option<CommunityAccountProfileFields>,
-        ///The account's rank ids. The FiveM resource reads them from account objects, search results included. Source: sonorancms_core server.lua performApiRequest (GET_ACCOUNT_RANKS); sonorancms_core modules/ace-permissions/ace-permissions_sv.lua.
+        ///The account's rank ids. The FiveM resource reads them from account objects, search results included.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub ranks: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
         ///The linked Roblox id, if any.
@@ -820,13 +908,13 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub sys_status: ::std::option::Option<bool>,
-        ///The linked TeamSpeak id, if any. Source: SonoranCMS-Documentation changelog.md.
+        ///The linked TeamSpeak id, if any.
         #[serde(
             rename = "teamspeakId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub teamspeak_id: ::std::option::Option<::std::string::String>,
-        ///The community's numeric id of the account. Source: current v2 docs page; SonoranCMS-Documentation changelog.md.
+        ///The community's numeric id of the account.
         #[serde(
             rename = "uniqueId",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -839,7 +927,16 @@ pub mod types {
         }
     }
     ///The account's API ids.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        Eq
+    )]
+    #[non_exhaustive]
     pub struct CommunityAccountApiIds {
         ///The account's API ids.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -851,7 +948,16 @@ pub mod types {
         }
     }
     ///Recent clock-ins.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        Eq
+    )]
+    #[non_exhaustive]
     pub struct CommunityAccountClockData {
         ///The clock-ins.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -863,7 +969,16 @@ pub mod types {
         }
     }
     ///Game identifiers registered to the account.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        Eq
+    )]
+    #[non_exhaustive]
     pub struct CommunityAccountIdentifiers {
         ///The identifiers.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -875,7 +990,16 @@ pub mod types {
         }
     }
     ///Profile field values that are set.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        Eq
+    )]
+    #[non_exhaustive]
     pub struct CommunityAccountProfileFields {
         ///The values.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -886,8 +1010,9 @@ pub mod types {
             Default::default()
         }
     }
-    ///A community game server, as getServers, addServers, setServers and setServerType return it. The v1 docs and Sonoran.js guarantee only id, name and description. Source: current v2 docs page; SonoranCMS-Documentation v1 api-endpoints (servers/get-game-servers.md); Sonoran.js src/constants.ts.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    ///A community game server, as getServers, addServers, setServers and setServerType return it. The v1 docs and Sonoran.js guarantee only id, name and description.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct CommunityServer {
         ///Its ACE configuration.
         #[serde(
@@ -895,13 +1020,13 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub ace_config: ::std::option::Option<AceConfig>,
-        ///Ranks allowed on the server. Source: Sonoran.js src/constants.ts (CMSSetGameServerStruct).
+        ///Ranks allowed on the server.
         #[serde(
             rename = "allowedRanks",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub allowed_ranks: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
-        ///Ranks blocked from the server. Source: Sonoran.js src/constants.ts (CMSSetGameServerStruct).
+        ///Ranks blocked from the server.
         #[serde(
             rename = "blockedRanks",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -910,9 +1035,9 @@ pub mod types {
         ///Its description.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
-        ///The server's id in the community. Always sent: the FiveM resource compares it with its configured id. Source: sonorancms_core server.lua performApiRequest (ensureCmsServerRegistered).
+        ///The server's id in the community. Always sent: the FiveM resource compares it with its configured id.
         pub id: i64,
-        ///Its address; the FiveM resource registers servers with none. Source: sonorancms_core server.lua performApiRequest.
+        ///Its address; the FiveM resource registers servers with none.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub ip: ::std::option::Option<::std::string::String>,
         ///Its name.
@@ -927,7 +1052,7 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub roblox_join_code: ::std::option::Option<::std::string::String>,
-        ///Its framework (see `ServerFramework`); none for a plain server. Source: sonorancms_core server.lua performApiRequest.
+        ///Its framework (see `ServerFramework`); none for a plain server.
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<::std::string::String>,
         ///When the framework was last reported.
@@ -944,55 +1069,56 @@ pub mod types {
             Default::default()
         }
     }
-    ///A game server to add or update. Only the name is required: the FiveM resource registers `{id, name, description, ip: null, port, type}`. Source: sonorancms_core server.lua performApiRequest (ensureCmsServerRegistered); Sonoran.js src/constants.ts (CMSSetGameServerStruct); SonoranCMS-Documentation v1 api-endpoints.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    ///A game server to add or update. Only the name is required: the FiveM resource registers `{id, name, description, ip: null, port, type}`.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(deny_unknown_fields)]
+    #[non_exhaustive]
     pub struct CommunityServerInput {
-        ///Its ACE configuration. Source: current v2 docs page.
+        ///Its ACE configuration.
         #[serde(
             rename = "aceConfig",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub ace_config: ::std::option::Option<AceConfig>,
-        ///Ranks allowed on it; an empty list is sent as one. Source: Sonoran.js src/constants.ts (CMSSetGameServerStruct).
+        ///Ranks allowed on it; an empty list is sent as one.
         #[serde(
             rename = "allowedRanks",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub allowed_ranks: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
-        ///Ranks blocked from it; an empty list is sent as one. Source: Sonoran.js src/constants.ts (CMSSetGameServerStruct).
+        ///Ranks blocked from it; an empty list is sent as one.
         #[serde(
             rename = "blockedRanks",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub blocked_ranks: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
-        ///Its description. Source: Sonoran.js src/constants.ts; sonorancms_core server.lua performApiRequest.
+        ///Its description.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
-        ///The ER:LC API key, for Roblox servers. Source: current v2 docs page.
+        ///The ER:LC API key, for Roblox servers.
         #[serde(
             rename = "erlcApiKey",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub erlc_api_key: ::std::option::Option<::std::string::String>,
-        ///The server's id: give it to update that server, leave it out to add one. Source: SonoranCMS-Documentation v1 api-endpoints (servers/set-game-servers.md); Sonoran.js src/constants.ts (CMSSetGameServerStruct); sonorancms_core server.lua performApiRequest.
+        ///The server's id: give it to update that server, leave it out to add one.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::num::NonZeroU64>,
-        ///Its address; the FiveM resource sends null. Source: sonorancms_core server.lua performApiRequest.
+        ///Its address; the FiveM resource sends null.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub ip: ::std::option::Option<::std::string::String>,
-        ///Its name. Source: Sonoran.js src/constants.ts; sonorancms_core server.lua performApiRequest; SonoranCMS-Documentation v1 api-endpoints.
+        ///Its name.
         pub name: ::std::string::String,
-        ///Its port: the FiveM resource sends a number, the docs text. Source: sonorancms_core server.lua performApiRequest; current v2 docs page.
+        ///Its port: the FiveM resource sends a number, the docs text.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub port: ::std::option::Option<ServerPort>,
-        ///The ER:LC join code, for Roblox servers. Source: current v2 docs page.
+        ///The ER:LC join code, for Roblox servers.
         #[serde(
             rename = "robloxJoinCode",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub roblox_join_code: ::std::option::Option<::std::string::String>,
-        ///Roblox server metadata. Source: current v2 docs page.
+        ///Roblox server metadata.
         #[serde(
             rename = "robloxMetadata",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -1000,7 +1126,7 @@ pub mod types {
         pub roblox_metadata: ::std::option::Option<
             ::serde_json::Map<::std::string::String, ::serde_json::Value>,
         >,
-        ///Its framework; null for none. Source: sonorancms_core server.lua performApiRequest.
+        ///Its framework; null for none.
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<ServerFramework>,
     }
@@ -1009,10 +1135,11 @@ pub mod types {
             Default::default()
         }
     }
-    ///A session of a community server. Source: current v2 docs page.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    ///A session of a community server.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct CommunityServerSession {
-        ///The account that cancelled the session, if it was cancelled. Source: SonoranCMS-Documentation v1 api-endpoints; Sonoran.js src/constants.ts (CMSCurrentSession).
+        ///The account that cancelled the session, if it was cancelled.
         #[serde(
             rename = "cancelledBy",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -1021,13 +1148,13 @@ pub mod types {
         ///The community the session belongs to.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub community: ::std::option::Option<::uuid::Uuid>,
-        ///When the session ended, once it has ended. Source: SonoranCMS-Documentation v1 api-endpoints; Sonoran.js src/constants.ts (CMSCurrentSession).
+        ///When the session ended, once it has ended.
         #[serde(
             rename = "endedAt",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub ended_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-        ///The account that ended the session, once it has ended. Source: SonoranCMS-Documentation v1 api-endpoints; Sonoran.js src/constants.ts (CMSCurrentSession).
+        ///The account that ended the session, once it has ended.
         #[serde(
             rename = "endedBy",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -1075,8 +1202,17 @@ pub mod types {
             Default::default()
         }
     }
-    ///A community's summary (getCommunity and lookupCommunity). Source: current v2 docs page; SonoranCMS-Documentation a5047e6.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    ///A community's summary (getCommunity and lookupCommunity).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        Eq
+    )]
+    #[non_exhaustive]
     pub struct CommunitySummary {
         ///The community's id.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1087,7 +1223,7 @@ pub mod types {
         ///How many servers it has.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub servers: ::std::option::Option<i64>,
-        ///Its subscription level (0 free ... 6). Source: SonoranCMS-Documentation v1 api-endpoints (get-sub-version.md).
+        ///Its subscription level (0 free ... 6).
         #[serde(
             rename = "subVersion",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -1106,37 +1242,46 @@ pub mod types {
         }
     }
     ///Who RSVPs: one account identity.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        Eq
+    )]
     #[serde(deny_unknown_fields)]
+    #[non_exhaustive]
     pub struct CreateRsvpRequest {
-        ///Names the account by its UUID. Source: SonoranCMS-Documentation v1 api-endpoints (events/rsvp.md); Sonoran.js src/managers/CMSManager.ts (rsvp).
+        ///Names the account by its UUID.
         #[serde(
             rename = "accId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub acc_id: ::std::option::Option<::uuid::Uuid>,
-        ///Names the account by a linked API id (a game identifier). Source: SonoranCMS-Documentation v1 api-endpoints (events/rsvp.md); Sonoran.js src/managers/CMSManager.ts (rsvp).
+        ///Names the account by a linked API id (a game identifier).
         #[serde(
             rename = "apiId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub api_id: ::std::option::Option<::std::string::String>,
-        ///Names the account by its linked Discord user id (a snowflake, as text). Source: SonoranCMS-Documentation v1 api-endpoints (events/rsvp.md); Sonoran.js src/managers/CMSManager.ts (rsvp).
+        ///Names the account by its linked Discord user id (a snowflake, as text).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub discord: ::std::option::Option<::std::string::String>,
-        ///The event again; the FiveM resource forwards it in the body. The path decides. Source: sonorancms_core server.lua performApiRequest (RSVP).
+        ///The event again; the FiveM resource forwards it in the body. The path decides.
         #[serde(
             rename = "eventId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub event_id: ::std::option::Option<::uuid::Uuid>,
-        ///Names the account by the community's numeric unique id. Source: SonoranCMS-Documentation v1 api-endpoints (events/rsvp.md); Sonoran.js src/managers/CMSManager.ts (rsvp).
+        ///Names the account by the community's numeric unique id.
         #[serde(
             rename = "uniqueId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub unique_id: ::std::option::Option<i64>,
-        ///Names the account by its username. Source: SonoranCMS-Documentation v1 api-endpoints (events/rsvp.md); Sonoran.js src/managers/CMSManager.ts (rsvp).
+        ///Names the account by its username.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub username: ::std::option::Option<::std::string::String>,
     }
@@ -1146,7 +1291,8 @@ pub mod types {
         }
     }
     ///`CreateRsvpResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct CreateRsvpResponse {
         ///What the RSVP did.
         pub data: RsvpResult,
@@ -1161,16 +1307,17 @@ pub mod types {
         }
     }
     ///The short URL to create or resolve.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(deny_unknown_fields)]
+    #[non_exhaustive]
     pub struct CreateShortUrlRequest {
-        ///Whether it is on the community's custom domain. Source: SonoranCMS-Documentation f754281 (first v2 revision); SonoranCMS-Documentation tutorials/administrative/url-shortener.md.
+        ///Whether it is on the community's custom domain.
         #[serde(
             rename = "isCustomDomain",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub is_custom_domain: ::std::option::Option<bool>,
-        ///The short URL's path. Source: SonoranCMS-Documentation f754281 (first v2 revision); current v2 docs page.
+        ///The short URL's path.
         pub path: ::std::string::String,
     }
     impl CreateShortUrlRequest {
@@ -1179,7 +1326,8 @@ pub mod types {
         }
     }
     ///`CreateShortUrlResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct CreateShortUrlResponse {
         pub data: CreateShortUrlResponseData,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1192,13 +1340,14 @@ pub mod types {
             Default::default()
         }
     }
-    ///The short URL's lookup result. Source: SonoranCMS-Documentation a5047e6; current v2 docs page.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    ///The short URL's lookup result.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct CreateShortUrlResponseData {
-        ///Where the short URL leads; not sent when nothing was found (inferred). Source: current v2 docs page.
+        ///Where the short URL leads; not sent when nothing was found (inferred).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub redirect: ::std::option::Option<::std::string::String>,
-        ///Whether the lookup found the path (always sent). Source: current v2 docs page.
+        ///Whether the lookup found the path (always sent).
         pub success: bool,
     }
     impl CreateShortUrlResponseData {
@@ -1207,34 +1356,35 @@ pub mod types {
         }
     }
     ///Profile field values to set on the account.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(deny_unknown_fields)]
+    #[non_exhaustive]
     pub struct EditProfileFieldsRequest {
-        ///Names the account by its UUID. Source: SonoranCMS-Documentation v1 api-endpoints (general/ban-account-1.md); Sonoran.js src/managers/CMSManager.ts (editAccountProfileFields).
+        ///Names the account by its UUID.
         #[serde(
             rename = "accId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub acc_id: ::std::option::Option<::uuid::Uuid>,
-        ///Names the account by a linked API id (a game identifier). Source: SonoranCMS-Documentation v1 api-endpoints (general/ban-account-1.md); Sonoran.js src/managers/CMSManager.ts (editAccountProfileFields).
+        ///Names the account by a linked API id (a game identifier).
         #[serde(
             rename = "apiId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub api_id: ::std::option::Option<::std::string::String>,
-        ///Names the account by its linked Discord user id (a snowflake, as text). Source: SonoranCMS-Documentation v1 api-endpoints (general/ban-account-1.md); Sonoran.js src/managers/CMSManager.ts (editAccountProfileFields).
+        ///Names the account by its linked Discord user id (a snowflake, as text).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub discord: ::std::option::Option<::std::string::String>,
-        ///The fields to set: at least one. Source: SonoranCMS-Documentation v1 api-endpoints (general/ban-account-1.md); Sonoran.js src/managers/CMSManager.ts (editAccountProfileFields).
+        ///The fields to set: at least one.
         #[serde(rename = "profileFields")]
         pub profile_fields: ::std::vec::Vec<EditProfileFieldsRequestProfileFieldsItem>,
-        ///Names the account by the community's numeric unique id. Source: SonoranCMS-Documentation v1 api-endpoints (general/ban-account-1.md); Sonoran.js src/managers/CMSManager.ts (editAccountProfileFields).
+        ///Names the account by the community's numeric unique id.
         #[serde(
             rename = "uniqueId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub unique_id: ::std::option::Option<i64>,
-        ///Names the account by its username. Source: SonoranCMS-Documentation v1 api-endpoints (general/ban-account-1.md); Sonoran.js src/managers/CMSManager.ts (editAccountProfileFields).
+        ///Names the account by its username.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub username: ::std::option::Option<::std::string::String>,
     }
@@ -1244,8 +1394,9 @@ pub mod types {
         }
     }
     ///`EditProfileFieldsRequestProfileFieldsItem`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(deny_unknown_fields)]
+    #[non_exhaustive]
     pub struct EditProfileFieldsRequestProfileFieldsItem {
         ///The profile field's id (see getProfileFields).
         pub id: ::std::string::String,
@@ -1257,9 +1408,10 @@ pub mod types {
         }
     }
     ///`EditProfileFieldsResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct EditProfileFieldsResponse {
-        ///Every profile field that has a value on the account. Source: SonoranCMS-Documentation v1 api-endpoints; current v2 docs page.
+        ///Every profile field that has a value on the account.
         pub data: ::std::vec::Vec<ProfileFieldValue>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
@@ -1271,65 +1423,26 @@ pub mod types {
             Default::default()
         }
     }
-    ///The kind of ER:LC record; a community's custom log types (getCustomLogTypes) are the other values. A value the sources do not list is kept as text (`Other`). Source: current v2 docs page; Sonoran.js src/managers/CMSManager.ts (erlcAddNewRecord).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    #[serde(untagged)]
-    pub enum ErlcRecordType {
-        KnownErlcRecordType(KnownErlcRecordType),
-        Other(::std::string::String),
-    }
-    impl ::std::fmt::Display for ErlcRecordType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match self {
-                Self::KnownErlcRecordType(x) => x.fmt(f),
-                Self::Other(x) => x.fmt(f),
-            }
-        }
-    }
-    impl ::std::convert::From<KnownErlcRecordType> for ErlcRecordType {
-        fn from(value: KnownErlcRecordType) -> Self {
-            Self::KnownErlcRecordType(value)
-        }
-    }
-    ///An ER:LC team. The docs' example capitalises it (`Police`), which reads as `Other`. A value the sources do not list is kept as text (`Other`). Source: Sonoran.js src/constants.ts (ERLCTeams); current v2 docs page.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    #[serde(untagged)]
-    pub enum ErlcTeam {
-        KnownErlcTeam(KnownErlcTeam),
-        Other(::std::string::String),
-    }
-    impl ::std::fmt::Display for ErlcTeam {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match self {
-                Self::KnownErlcTeam(x) => x.fmt(f),
-                Self::Other(x) => x.fmt(f),
-            }
-        }
-    }
-    impl ::std::convert::From<KnownErlcTeam> for ErlcTeam {
-        fn from(value: KnownErlcTeam) -> Self {
-            Self::KnownErlcTeam(value)
-        }
-    }
     ///An ER:LC command to run.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(deny_unknown_fields)]
+    #[non_exhaustive]
     pub struct ExecuteErlcCommandRequest {
-        ///The command's arguments. Source: SonoranCMS-Documentation f754281 (first v2 revision).
+        ///The command's arguments.
         pub args: ::std::string::String,
-        ///The Discord user id of who runs it (a snowflake, as text). Source: SonoranCMS-Documentation f754281 (first v2 revision); Sonoran.js src/managers/CMSManager.ts (erlcExecuteCommand).
+        ///The Discord user id of who runs it (a snowflake, as text).
         #[serde(rename = "discordId")]
         pub discord_id: ::std::string::String,
-        ///Whether the arguments name a player. Source: SonoranCMS-Documentation f754281 (first v2 revision).
+        ///Whether the arguments name a player.
         #[serde(
             rename = "includesPlayerNameOrId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub includes_player_name_or_id: ::std::option::Option<bool>,
-        ///The server's join code. Source: SonoranCMS-Documentation f754281 (first v2 revision); Sonoran.js src/managers/CMSManager.ts (erlcExecuteCommand).
+        ///The server's join code.
         #[serde(rename = "robloxJoinCode")]
         pub roblox_join_code: ::std::string::String,
-        ///The command (no source lists the set). Source: SonoranCMS-Documentation f754281 (first v2 revision); current v2 docs page.
+        ///The command (no source lists the set).
         #[serde(rename = "type")]
         pub type_: ::std::string::String,
     }
@@ -1339,7 +1452,8 @@ pub mod types {
         }
     }
     ///`ExecuteErlcCommandResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct ExecuteErlcCommandResponse {
         ///What the operation answers (the envelope's `data`).
         pub data: ::std::string::String,
@@ -1353,35 +1467,44 @@ pub mod types {
             Default::default()
         }
     }
-    ///An optional second naming of the account; the official SDKs send `{}`. Source: Sonoran.js src/managers/CMSManager.ts (forceSync).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    ///An optional second naming of the account; the official SDKs send `{}`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        Eq
+    )]
     #[serde(deny_unknown_fields)]
+    #[non_exhaustive]
     pub struct ForceSyncRequest {
-        ///Names the account by its UUID. Source: Sonoran.js src/managers/CMSManager.ts (forceSync); Sonoran.js src/libs/rest/src/lib/REST.ts (FORCE_SYNC); SonoranCMS-Documentation f754281 (first v2 revision) (accounts/force-sync.md).
+        ///Names the account by its UUID.
         #[serde(
             rename = "accId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub acc_id: ::std::option::Option<::uuid::Uuid>,
-        ///Names the account by a linked API id (a game identifier). Source: Sonoran.js src/managers/CMSManager.ts (forceSync); Sonoran.js src/libs/rest/src/lib/REST.ts (FORCE_SYNC); SonoranCMS-Documentation f754281 (first v2 revision) (accounts/force-sync.md).
+        ///Names the account by a linked API id (a game identifier).
         #[serde(
             rename = "apiId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub api_id: ::std::option::Option<::std::string::String>,
-        ///Names the account by its linked Discord user id (a snowflake, as text). Source: Sonoran.js src/managers/CMSManager.ts (forceSync); Sonoran.js src/libs/rest/src/lib/REST.ts (FORCE_SYNC); SonoranCMS-Documentation f754281 (first v2 revision) (accounts/force-sync.md).
+        ///Names the account by its linked Discord user id (a snowflake, as text).
         #[serde(
             rename = "discordId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub discord_id: ::std::option::Option<::std::string::String>,
-        ///Names the account by the community's numeric unique id. Source: Sonoran.js src/managers/CMSManager.ts (forceSync); Sonoran.js src/libs/rest/src/lib/REST.ts (FORCE_SYNC); SonoranCMS-Documentation f754281 (first v2 revision) (accounts/force-sync.md).
+        ///Names the account by the community's numeric unique id.
         #[serde(
             rename = "uniqueId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub unique_id: ::std::option::Option<i64>,
-        ///Names the account by its username. Source: Sonoran.js src/managers/CMSManager.ts (forceSync); Sonoran.js src/libs/rest/src/lib/REST.ts (FORCE_SYNC); SonoranCMS-Documentation f754281 (first v2 revision) (accounts/force-sync.md).
+        ///Names the account by its username.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub username: ::std::option::Option<::std::string::String>,
     }
@@ -1391,9 +1514,10 @@ pub mod types {
         }
     }
     ///`ForceSyncResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct ForceSyncResponse {
-        ///A confirmation: text today; the first docs revisions showed an object. Source: current v2 docs page; SonoranCMS-Documentation f754281 (first v2 revision); Sonoran.js src/constants.ts (CMSForceSyncPromiseResult).
+        ///A confirmation: text today; the first docs revisions showed an object.
         pub data: ForceSyncResponseData,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
@@ -1405,9 +1529,10 @@ pub mod types {
             Default::default()
         }
     }
-    ///A confirmation: text today; the first docs revisions showed an object. Source: current v2 docs page; SonoranCMS-Documentation f754281 (first v2 revision); Sonoran.js src/constants.ts (CMSForceSyncPromiseResult).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    ///A confirmation: text today; the first docs revisions showed an object.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(untagged)]
+    #[non_exhaustive]
     pub enum ForceSyncResponseData {
         Message(::std::string::String),
         Details(::serde_json::Map<::std::string::String, ::serde_json::Value>),
@@ -1421,8 +1546,17 @@ pub mod types {
             Self::Details(value)
         }
     }
-    ///A stage of a form. Source: current v2 docs page (forms/change-form-stage.md).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    ///A stage of a form.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        Eq
+    )]
+    #[non_exhaustive]
     pub struct FormStage {
         ///The stage's id.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1436,15 +1570,24 @@ pub mod types {
             Default::default()
         }
     }
-    ///A form submission (getFormSubmission, getTemplateSubmissions, changeFormStage). Source: current v2 docs page; SonoranCMS-Documentation a5047e6.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    ///A form submission (getFormSubmission, getTemplateSubmissions, changeFormStage).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        Eq
+    )]
+    #[non_exhaustive]
     pub struct FormSubmission {
         #[serde(
             rename = "formComments",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub form_comments: ::std::option::Option<FormSubmissionFormComments>,
-        ///The account the form is about, if any (the docs show only null; an account UUID like the submitter). Source: current v2 docs page.
+        ///The account the form is about, if any (the docs show only null; an account UUID like the submitter).
         #[serde(
             rename = "formContextUser",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -1548,7 +1691,8 @@ pub mod types {
         }
     }
     ///Comments on the submission.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct FormSubmissionFormComments {
         ///The comments.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1562,7 +1706,8 @@ pub mod types {
         }
     }
     ///Who may reply.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct FormSubmissionFormReplySettings {
         ///Whether replies are locked.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1585,7 +1730,8 @@ pub mod types {
         }
     }
     ///The form's structure as submitted.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct FormSubmissionFormStructure {
         ///The form's fields and answers.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1604,8 +1750,9 @@ pub mod types {
             Default::default()
         }
     }
-    ///A form template's summary; `id` and `label` are always sent, and Sonoran.js's type allows further fields, which are kept. Source: Sonoran.js src/constants.ts (CMSFormTemplateSummary (Sonoran.js 1b6d0d8)).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    ///A form template's summary; `id` and `label` are always sent, and Sonoran.js's type allows further fields, which are kept.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct FormTemplateSummary {
         ///Its description. Sonoran.js's type declares it always sent, but that type is not wired to the v2 method and other entities' descriptions are empty or null, so it is read as optional.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1635,7 +1782,8 @@ pub mod types {
         }
     }
     ///`GetAccountIdentifiersResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct GetAccountIdentifiersResponse {
         ///The account's identifiers.
         pub data: ::std::vec::Vec<AccountIdentifier>,
@@ -1650,7 +1798,8 @@ pub mod types {
         }
     }
     ///`GetAccountRanksResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct GetAccountRanksResponse {
         ///What the operation answers (the envelope's `data`).
         pub data: ::std::vec::Vec<::uuid::Uuid>,
@@ -1665,7 +1814,8 @@ pub mod types {
         }
     }
     ///`GetAccountResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct GetAccountResponse {
         ///The account.
         pub data: CommunityAccount,
@@ -1680,7 +1830,8 @@ pub mod types {
         }
     }
     ///`GetAccountsResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct GetAccountsResponse {
         pub data: GetAccountsResponseData,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1693,8 +1844,9 @@ pub mod types {
             Default::default()
         }
     }
-    ///A page of accounts; `items` is always sent (the first revision's prose: it returns items, total, skip and take). Source: SonoranCMS-Documentation f754281 (first v2 revision); current v2 docs page.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    ///A page of accounts; `items` is always sent (the first revision's prose: it returns items, total, skip and take).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct GetAccountsResponseData {
         ///The page of accounts.
         pub items: ::std::vec::Vec<CommunityAccount>,
@@ -1714,9 +1866,10 @@ pub mod types {
         }
     }
     ///`GetAceConfigResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct GetAceConfigResponse {
-        ///The mappings: a list per the docs, `{mappings}` per the FiveM resource. Source: current v2 docs page; sonorancms_core modules/ace-permissions/ace-permissions_sv.lua.
+        ///The mappings: a list per the docs, `{mappings}` per the FiveM resource.
         pub data: GetAceConfigResponseData,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
@@ -1728,9 +1881,10 @@ pub mod types {
             Default::default()
         }
     }
-    ///The mappings: a list per the docs, `{mappings}` per the FiveM resource. Source: current v2 docs page; sonorancms_core modules/ace-permissions/ace-permissions_sv.lua.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    ///The mappings: a list per the docs, `{mappings}` per the FiveM resource.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(untagged)]
+    #[non_exhaustive]
     pub enum GetAceConfigResponseData {
         Mappings(::std::vec::Vec<AceMapping>),
         AceConfig(AceConfig),
@@ -1746,7 +1900,8 @@ pub mod types {
         }
     }
     ///`GetClockInTypesResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct GetClockInTypesResponse {
         ///The community's clock-in types.
         pub data: ::std::vec::Vec<GetClockInTypesResponseDataItem>,
@@ -1760,8 +1915,17 @@ pub mod types {
             Default::default()
         }
     }
-    ///A clock-in type. Source: Sonoran.js src/constants.ts (CMSClockInType).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    ///A clock-in type.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        Eq
+    )]
+    #[non_exhaustive]
     pub struct GetClockInTypesResponseDataItem {
         ///The type's id.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1776,7 +1940,8 @@ pub mod types {
         }
     }
     ///`GetCommunityResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct GetCommunityResponse {
         ///The community.
         pub data: CommunitySummary,
@@ -1791,9 +1956,10 @@ pub mod types {
         }
     }
     ///`GetCurrentClockInResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct GetCurrentClockInResponse {
-        ///The current clock-in, or the text `Not Clocked In`. Source: current v2 docs page; SonoranCMS-Documentation v1 api-endpoints (general/get-current-clock-in.md).
+        ///The current clock-in, or the text `Not Clocked In`.
         pub data: GetCurrentClockInResponseData,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
@@ -1805,9 +1971,10 @@ pub mod types {
             Default::default()
         }
     }
-    ///The current clock-in, or the text `Not Clocked In`. Source: current v2 docs page; SonoranCMS-Documentation v1 api-endpoints (general/get-current-clock-in.md).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    ///The current clock-in, or the text `Not Clocked In`.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(untagged)]
+    #[non_exhaustive]
     pub enum GetCurrentClockInResponseData {
         ClockInRow(ClockInRow),
         NotClockedIn(::std::string::String),
@@ -1818,9 +1985,10 @@ pub mod types {
         }
     }
     ///`GetCurrentSessionResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct GetCurrentSessionResponse {
-        ///The server's current session, or `null` when none is running. Source: Sonoran.js src/constants.ts (CMSGetCurrentSessionPromiseResult); Sonoran.js src/managers/CMSManager.ts (getCurrentSession).
+        ///The server's current session, or `null` when none is running.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub data: ::std::option::Option<CommunityServerSession>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1834,7 +2002,8 @@ pub mod types {
         }
     }
     ///`GetCustomLogTypesResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct GetCustomLogTypesResponse {
         ///What the operation answers (the envelope's `data`).
         pub data: ::std::vec::Vec<GetCustomLogTypesResponseDataItem>,
@@ -1849,7 +2018,16 @@ pub mod types {
         }
     }
     ///`GetCustomLogTypesResponseDataItem`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        Eq
+    )]
+    #[non_exhaustive]
     pub struct GetCustomLogTypesResponseDataItem {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::uuid::Uuid>,
@@ -1872,7 +2050,8 @@ pub mod types {
         }
     }
     ///`GetDepartmentsResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct GetDepartmentsResponse {
         ///What the operation answers (the envelope's `data`).
         pub data: ::std::vec::Vec<GetDepartmentsResponseDataItem>,
@@ -1887,7 +2066,16 @@ pub mod types {
         }
     }
     ///`GetDepartmentsResponseDataItem`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        Eq
+    )]
+    #[non_exhaustive]
     pub struct GetDepartmentsResponseDataItem {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub label: ::std::option::Option<::std::string::String>,
@@ -1909,7 +2097,16 @@ pub mod types {
         }
     }
     ///`GetDepartmentsResponseDataItemRanksItem`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        Eq
+    )]
+    #[non_exhaustive]
     pub struct GetDepartmentsResponseDataItemRanksItem {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::uuid::Uuid>,
@@ -1934,9 +2131,10 @@ pub mod types {
         }
     }
     ///`GetFormLockStatusResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct GetFormLockStatusResponse {
-        ///Whether the template is locked: a boolean (Sonoran.js also reads `locked`/`unlocked` texts and objects). Source: current v2 docs page; SonoranCMS-Documentation v1 api-endpoints; Sonoran.js src/managers/CMSManager.ts (getFormLockStatus).
+        ///Whether the template is locked: a boolean (Sonoran.js also reads `locked`/`unlocked` texts and objects).
         pub data: GetFormLockStatusResponseData,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
@@ -1948,9 +2146,10 @@ pub mod types {
             Default::default()
         }
     }
-    ///Whether the template is locked: a boolean (Sonoran.js also reads `locked`/`unlocked` texts and objects). Source: current v2 docs page; SonoranCMS-Documentation v1 api-endpoints; Sonoran.js src/managers/CMSManager.ts (getFormLockStatus).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    ///Whether the template is locked: a boolean (Sonoran.js also reads `locked`/`unlocked` texts and objects).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(untagged)]
+    #[non_exhaustive]
     pub enum GetFormLockStatusResponseData {
         Locked(bool),
         Text(::std::string::String),
@@ -1971,7 +2170,8 @@ pub mod types {
         }
     }
     ///`GetFormSubmissionResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct GetFormSubmissionResponse {
         ///The submission.
         pub data: FormSubmission,
@@ -1986,7 +2186,8 @@ pub mod types {
         }
     }
     ///`GetFormTemplateResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct GetFormTemplateResponse {
         pub data: FormTemplateSummary,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1999,7 +2200,8 @@ pub mod types {
         }
     }
     ///`GetFormTemplatesResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct GetFormTemplatesResponse {
         pub data: ::std::vec::Vec<FormTemplateSummary>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2012,9 +2214,10 @@ pub mod types {
         }
     }
     ///`GetFullWhitelistResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct GetFullWhitelistResponse {
-        ///Everyone on the whitelist. Source: sonorancms_core modules/whitelist/whitelist_sv.js (updateBackup).
+        ///Everyone on the whitelist.
         pub data: ::std::vec::Vec<GetFullWhitelistResponseDataItem>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
@@ -2027,7 +2230,16 @@ pub mod types {
         }
     }
     ///`GetFullWhitelistResponseDataItem`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        Eq
+    )]
+    #[non_exhaustive]
     pub struct GetFullWhitelistResponseDataItem {
         ///Its API ids.
         #[serde(
@@ -2045,9 +2257,10 @@ pub mod types {
         }
     }
     ///`GetLatestActivityResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct GetLatestActivityResponse {
-        ///The newest clock-ins (`type=clockin`) or activity rows (`type=activity`). Clock-ins always carry `completed`, which tells them apart. Source: current v2 docs page; Sonoran.js src/constants.ts.
+        ///The newest clock-ins (`type=clockin`) or activity rows (`type=activity`). Clock-ins always carry `completed`, which tells them apart.
         pub data: GetLatestActivityResponseData,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
@@ -2059,9 +2272,10 @@ pub mod types {
             Default::default()
         }
     }
-    ///The newest clock-ins (`type=clockin`) or activity rows (`type=activity`). Clock-ins always carry `completed`, which tells them apart. Source: current v2 docs page; Sonoran.js src/constants.ts.
-    #[derive(::serde::Serialize, Clone, Debug)]
+    ///The newest clock-ins (`type=clockin`) or activity rows (`type=activity`). Clock-ins always carry `completed`, which tells them apart.
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(untagged)]
+    #[non_exhaustive]
     pub enum GetLatestActivityResponseData {
         ClockIns(::std::vec::Vec<ClockInRow>),
         Activities(::std::vec::Vec<ActivityRow>),
@@ -2079,9 +2293,10 @@ pub mod types {
         }
     }
     ///`GetMemberPointsResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct GetMemberPointsResponse {
-        ///The account's total points: a number (the first revision showed `{points}`). Source: current v2 docs page; SonoranCMS-Documentation v1 api-endpoints; SonoranCMS-Documentation f754281 (first v2 revision).
+        ///The account's total points: a number (the first revision showed `{points}`).
         pub data: GetMemberPointsResponseData,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
@@ -2093,9 +2308,10 @@ pub mod types {
             Default::default()
         }
     }
-    ///The account's total points: a number (the first revision showed `{points}`). Source: current v2 docs page; SonoranCMS-Documentation v1 api-endpoints; SonoranCMS-Documentation f754281 (first v2 revision).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    ///The account's total points: a number (the first revision showed `{points}`).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(untagged)]
+    #[non_exhaustive]
     pub enum GetMemberPointsResponseData {
         Total(i64),
         MemberPointsDetails(MemberPointsDetails),
@@ -2111,7 +2327,8 @@ pub mod types {
         }
     }
     ///`GetMemberRecordsResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct GetMemberRecordsResponse {
         ///The records (v2: a list; v1: one record).
         pub data: MemberRecordList,
@@ -2126,7 +2343,8 @@ pub mod types {
         }
     }
     ///`GetOnlinePlayersResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct GetOnlinePlayersResponse {
         ///What the operation answers (the envelope's `data`).
         pub data: ::std::vec::Vec<GetOnlinePlayersResponseDataItem>,
@@ -2141,7 +2359,16 @@ pub mod types {
         }
     }
     ///`GetOnlinePlayersResponseDataItem`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        Eq
+    )]
+    #[non_exhaustive]
     pub struct GetOnlinePlayersResponseDataItem {
         #[serde(
             rename = "Actioned",
@@ -2177,7 +2404,16 @@ pub mod types {
         }
     }
     ///`GetOnlinePlayersResponseDataItemLocation`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        Eq
+    )]
+    #[non_exhaustive]
     pub struct GetOnlinePlayersResponseDataItemLocation {
         #[serde(
             rename = "LocationX",
@@ -2201,9 +2437,10 @@ pub mod types {
         }
     }
     ///`GetPlayerQueueResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct GetPlayerQueueResponse {
-        ///How many players wait: a number (early revisions showed a list). Source: current v2 docs page; Sonoran.js src/constants.ts; SonoranCMS-Documentation f754281 (first v2 revision).
+        ///How many players wait: a number (early revisions showed a list).
         pub data: GetPlayerQueueResponseData,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
@@ -2215,9 +2452,10 @@ pub mod types {
             Default::default()
         }
     }
-    ///How many players wait: a number (early revisions showed a list). Source: current v2 docs page; Sonoran.js src/constants.ts; SonoranCMS-Documentation f754281 (first v2 revision).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    ///How many players wait: a number (early revisions showed a list).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(untagged)]
+    #[non_exhaustive]
     pub enum GetPlayerQueueResponseData {
         Length(i64),
         Players(::std::vec::Vec<::serde_json::Value>),
@@ -2234,7 +2472,8 @@ pub mod types {
         }
     }
     ///`GetProfileFieldsResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct GetProfileFieldsResponse {
         ///What the operation answers (the envelope's `data`).
         pub data: ::std::vec::Vec<GetProfileFieldsResponseDataItem>,
@@ -2249,7 +2488,16 @@ pub mod types {
         }
     }
     ///`GetProfileFieldsResponseDataItem`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        Eq
+    )]
+    #[non_exhaustive]
     pub struct GetProfileFieldsResponseDataItem {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
@@ -2268,7 +2516,16 @@ pub mod types {
         }
     }
     ///`GetProfileFieldsResponseDataItemMetadata`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        Eq
+    )]
+    #[non_exhaustive]
     pub struct GetProfileFieldsResponseDataItemMetadata {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub placeholder: ::std::option::Option<::std::string::String>,
@@ -2279,7 +2536,8 @@ pub mod types {
         }
     }
     ///`GetPromotionFlowsResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct GetPromotionFlowsResponse {
         ///The promotion flows.
         pub data: ::std::vec::Vec<PromotionFlow>,
@@ -2294,7 +2552,8 @@ pub mod types {
         }
     }
     ///`GetRosterContentsResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct GetRosterContentsResponse {
         pub data: GetRosterContentsResponseData,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2307,8 +2566,9 @@ pub mod types {
             Default::default()
         }
     }
-    ///A page of the roster. Source: current v2 docs page; SonoranCMS-Documentation v1 api-endpoints.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    ///A page of the roster.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct GetRosterContentsResponseData {
         ///The columns.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2333,7 +2593,8 @@ pub mod types {
         }
     }
     ///A roster column.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct GetRosterContentsResponseDataColumnsItem {
         ///How it is shown (font, colours, alignment).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2370,7 +2631,8 @@ pub mod types {
         }
     }
     ///`GetServersResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct GetServersResponse {
         pub data: GetServersResponseData,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2383,8 +2645,9 @@ pub mod types {
             Default::default()
         }
     }
-    ///The servers; `servers` is always sent (the FiveM resource reads it). Source: sonorancms_core server.lua performApiRequest (ensureCmsServerRegistered).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    ///The servers; `servers` is always sent (the FiveM resource reads it).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct GetServersResponseData {
         ///The community's servers.
         pub servers: ::std::vec::Vec<CommunityServer>,
@@ -2395,7 +2658,8 @@ pub mod types {
         }
     }
     ///`GetSubVersionResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct GetSubVersionResponse {
         pub data: GetSubVersionResponseData,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2409,7 +2673,16 @@ pub mod types {
         }
     }
     ///What the operation answers (the envelope's `data`).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        Eq
+    )]
+    #[non_exhaustive]
     pub struct GetSubVersionResponseData {
         #[serde(
             rename = "subVersion",
@@ -2425,9 +2698,10 @@ pub mod types {
         }
     }
     ///`GetTemplateSubmissionsResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct GetTemplateSubmissionsResponse {
-        ///A page of submissions (`{count, forms}`); v1 and early revisions answered a bare list. Source: SonoranCMS-Documentation a5047e6; SonoranCMS-Documentation v1 api-endpoints.
+        ///A page of submissions (`{count, forms}`); v1 and early revisions answered a bare list.
         pub data: GetTemplateSubmissionsResponseData,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
@@ -2439,9 +2713,10 @@ pub mod types {
             Default::default()
         }
     }
-    ///A page of submissions (`{count, forms}`); v1 and early revisions answered a bare list. Source: SonoranCMS-Documentation a5047e6; SonoranCMS-Documentation v1 api-endpoints.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    ///A page of submissions (`{count, forms}`); v1 and early revisions answered a bare list.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(untagged)]
+    #[non_exhaustive]
     pub enum GetTemplateSubmissionsResponseData {
         TemplateSubmissionsPage(TemplateSubmissionsPage),
         List(::std::vec::Vec<FormSubmission>),
@@ -2458,494 +2733,18 @@ pub mod types {
             Self::List(value)
         }
     }
-    ///The kind of a game identifier registered to an account (the FiveM identifier prefixes). A value the sources do not list is kept as text (`Other`). Source: sonorancms_core securityCenter.lua (IDENTIFIERS); current v2 docs page.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    #[serde(untagged)]
-    pub enum IdentifierType {
-        KnownIdentifierType(KnownIdentifierType),
-        Other(::std::string::String),
-    }
-    impl ::std::fmt::Display for IdentifierType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match self {
-                Self::KnownIdentifierType(x) => x.fmt(f),
-                Self::Other(x) => x.fmt(f),
-            }
-        }
-    }
-    impl ::std::convert::From<KnownIdentifierType> for IdentifierType {
-        fn from(value: KnownIdentifierType) -> Self {
-            Self::KnownIdentifierType(value)
-        }
-    }
-    ///The documented values of `ClockIntention`. Source: sonorancms_core server.lua performApiRequest (CLOCK_IN_OUT body); sonorancms_core modules/clockin/clockin_sv.js (clockPlayerInFromCad); SonoranCMS-Documentation f754281 (first v2 revision); current v2 docs page.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum KnownClockIntention {
-        #[serde(rename = "in")]
-        In,
-        #[serde(rename = "out")]
-        Out,
-    }
-    impl ::std::fmt::Display for KnownClockIntention {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::In => f.write_str("in"),
-                Self::Out => f.write_str("out"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for KnownClockIntention {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "in" => Ok(Self::In),
-                "out" => Ok(Self::Out),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for KnownClockIntention {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for KnownClockIntention {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    ///The documented values of `ErlcRecordType`. Source: current v2 docs page; Sonoran.js src/managers/CMSManager.ts (erlcAddNewRecord).
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum KnownErlcRecordType {
-        #[serde(rename = "note")]
-        Note,
-        #[serde(rename = "kick")]
-        Kick,
-        #[serde(rename = "ban")]
-        Ban,
-        #[serde(rename = "disciplinary")]
-        Disciplinary,
-    }
-    impl ::std::fmt::Display for KnownErlcRecordType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Note => f.write_str("note"),
-                Self::Kick => f.write_str("kick"),
-                Self::Ban => f.write_str("ban"),
-                Self::Disciplinary => f.write_str("disciplinary"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for KnownErlcRecordType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "note" => Ok(Self::Note),
-                "kick" => Ok(Self::Kick),
-                "ban" => Ok(Self::Ban),
-                "disciplinary" => Ok(Self::Disciplinary),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for KnownErlcRecordType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for KnownErlcRecordType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    ///The documented values of `ErlcTeam`. Source: Sonoran.js src/constants.ts (ERLCTeams); current v2 docs page.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum KnownErlcTeam {
-        #[serde(rename = "police")]
-        Police,
-        #[serde(rename = "sheriff")]
-        Sheriff,
-        #[serde(rename = "fire")]
-        Fire,
-        #[serde(rename = "dot")]
-        Dot,
-    }
-    impl ::std::fmt::Display for KnownErlcTeam {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Police => f.write_str("police"),
-                Self::Sheriff => f.write_str("sheriff"),
-                Self::Fire => f.write_str("fire"),
-                Self::Dot => f.write_str("dot"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for KnownErlcTeam {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "police" => Ok(Self::Police),
-                "sheriff" => Ok(Self::Sheriff),
-                "fire" => Ok(Self::Fire),
-                "dot" => Ok(Self::Dot),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for KnownErlcTeam {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for KnownErlcTeam {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    ///The documented values of `IdentifierType`. Source: sonorancms_core securityCenter.lua (IDENTIFIERS); current v2 docs page.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum KnownIdentifierType {
-        #[serde(rename = "hwid")]
-        Hwid,
-        #[serde(rename = "ip")]
-        Ip,
-        #[serde(rename = "license")]
-        License,
-        #[serde(rename = "license2")]
-        License2,
-        #[serde(rename = "steam")]
-        Steam,
-        #[serde(rename = "xbl")]
-        Xbl,
-        #[serde(rename = "live")]
-        Live,
-        #[serde(rename = "discord")]
-        Discord,
-        #[serde(rename = "fivem")]
-        Fivem,
-    }
-    impl ::std::fmt::Display for KnownIdentifierType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Hwid => f.write_str("hwid"),
-                Self::Ip => f.write_str("ip"),
-                Self::License => f.write_str("license"),
-                Self::License2 => f.write_str("license2"),
-                Self::Steam => f.write_str("steam"),
-                Self::Xbl => f.write_str("xbl"),
-                Self::Live => f.write_str("live"),
-                Self::Discord => f.write_str("discord"),
-                Self::Fivem => f.write_str("fivem"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for KnownIdentifierType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "hwid" => Ok(Self::Hwid),
-                "ip" => Ok(Self::Ip),
-                "license" => Ok(Self::License),
-                "license2" => Ok(Self::License2),
-                "steam" => Ok(Self::Steam),
-                "xbl" => Ok(Self::Xbl),
-                "live" => Ok(Self::Live),
-                "discord" => Ok(Self::Discord),
-                "fivem" => Ok(Self::Fivem),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for KnownIdentifierType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for KnownIdentifierType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    ///The documented values of `LatestActivityType`. Source: Sonoran.js src/managers/CMSManager.ts (getLatestActivity); SonoranCMS-Documentation f754281 (first v2 revision); current v2 docs page's OpenAPI block.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum KnownLatestActivityType {
-        #[serde(rename = "clockin")]
-        Clockin,
-        #[serde(rename = "activity")]
-        Activity,
-    }
-    impl ::std::fmt::Display for KnownLatestActivityType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Clockin => f.write_str("clockin"),
-                Self::Activity => f.write_str("activity"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for KnownLatestActivityType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "clockin" => Ok(Self::Clockin),
-                "activity" => Ok(Self::Activity),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for KnownLatestActivityType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for KnownLatestActivityType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    ///The documented values of `RsvpResult`. Source: SonoranCMS-Documentation v1 api-endpoints (events/rsvp.md); current v2 docs page; Sonoran.js src/managers/CMSManager.ts (rsvp).
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum KnownRsvpResult {
-        #[serde(rename = "RSVP_SUCCESS")]
-        RsvpSuccess,
-        #[serde(rename = "UNRSVP_SUCCESS")]
-        UnrsvpSuccess,
-    }
-    impl ::std::fmt::Display for KnownRsvpResult {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::RsvpSuccess => f.write_str("RSVP_SUCCESS"),
-                Self::UnrsvpSuccess => f.write_str("UNRSVP_SUCCESS"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for KnownRsvpResult {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "RSVP_SUCCESS" => Ok(Self::RsvpSuccess),
-                "UNRSVP_SUCCESS" => Ok(Self::UnrsvpSuccess),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for KnownRsvpResult {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for KnownRsvpResult {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    ///The documented values of `ServerFramework`. Source: sonorancms_core config.CHANGEME.lua (Config.framework); sonorancms_core server.lua performApiRequest (SET_SERVER_TYPE); current v2 docs page.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum KnownServerFramework {
-        #[serde(rename = "qb-core")]
-        QbCore,
-        #[serde(rename = "esx")]
-        Esx,
-        #[serde(rename = "qbox")]
-        Qbox,
-        #[serde(rename = "erlc")]
-        Erlc,
-    }
-    impl ::std::fmt::Display for KnownServerFramework {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::QbCore => f.write_str("qb-core"),
-                Self::Esx => f.write_str("esx"),
-                Self::Qbox => f.write_str("qbox"),
-                Self::Erlc => f.write_str("erlc"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for KnownServerFramework {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "qb-core" => Ok(Self::QbCore),
-                "esx" => Ok(Self::Esx),
-                "qbox" => Ok(Self::Qbox),
-                "erlc" => Ok(Self::Erlc),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for KnownServerFramework {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for KnownServerFramework {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    ///Which history getLatestActivity returns: clock-ins or activity-tracker rows. A value the sources do not list is kept as text (`Other`). Source: Sonoran.js src/managers/CMSManager.ts (getLatestActivity); SonoranCMS-Documentation f754281 (first v2 revision); current v2 docs page's OpenAPI block.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    #[serde(untagged)]
-    pub enum LatestActivityType {
-        KnownLatestActivityType(KnownLatestActivityType),
-        Other(::std::string::String),
-    }
-    impl ::std::fmt::Display for LatestActivityType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match self {
-                Self::KnownLatestActivityType(x) => x.fmt(f),
-                Self::Other(x) => x.fmt(f),
-            }
-        }
-    }
-    impl ::std::convert::From<KnownLatestActivityType> for LatestActivityType {
-        fn from(value: KnownLatestActivityType) -> Self {
-            Self::KnownLatestActivityType(value)
-        }
-    }
     ///Which team to change.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(deny_unknown_fields)]
+    #[non_exhaustive]
     pub struct LockTeamRequest {
-        ///How many players the team may have. Source: Sonoran.js src/managers/CMSManager.ts (erlcTeamsLock); SonoranCMS-Documentation f754281 (first v2 revision).
+        ///How many players the team may have.
         #[serde(rename = "maxPlayers")]
         pub max_players: u64,
-        ///The server's join code. Source: Sonoran.js src/managers/CMSManager.ts; SonoranCMS-Documentation f754281 (first v2 revision).
+        ///The server's join code.
         #[serde(rename = "robloxJoinCode")]
         pub roblox_join_code: ::std::string::String,
-        ///The team. Source: Sonoran.js src/constants.ts (ERLCTeams); current v2 docs page.
+        ///The team.
         pub team: ErlcTeam,
     }
     impl LockTeamRequest {
@@ -2954,7 +2753,8 @@ pub mod types {
         }
     }
     ///`LockTeamResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct LockTeamResponse {
         ///What the operation answers (the envelope's `data`).
         pub data: ::std::string::String,
@@ -2969,7 +2769,8 @@ pub mod types {
         }
     }
     ///`LookupCommunityResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct LookupCommunityResponse {
         ///The community.
         pub data: CommunitySummary,
@@ -2983,8 +2784,9 @@ pub mod types {
             Default::default()
         }
     }
-    ///The points as an object, as the first v2 revision showed them. Source: SonoranCMS-Documentation f754281 (first v2 revision).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    ///The points as an object, as the first v2 revision showed them.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct MemberPointsDetails {
         ///The account's total points.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2997,8 +2799,17 @@ pub mod types {
             Default::default()
         }
     }
-    ///A disciplinary record. Every disciplinary operation and addErlcRecord return it. Source: current v2 docs page; SonoranCMS-Documentation v1 api-endpoints.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    ///A disciplinary record. Every disciplinary operation and addErlcRecord return it.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        Eq
+    )]
+    #[non_exhaustive]
     pub struct MemberRecord {
         ///The account the record is about.
         #[serde(
@@ -3012,13 +2823,13 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub created_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-        ///Sent only where the community uses expiration windows. Source: current v2 docs page (disciplinary/get-member-records.md).
+        ///Sent only where the community uses expiration windows.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub expired: ::std::option::Option<bool>,
         ///Every change to the record.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub history: ::std::option::Option<MemberRecordHistory>,
-        ///The record's id. Source: current v2 docs page; SonoranCMS-Documentation v1 api-endpoints.
+        ///The record's id.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<RecordId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3053,9 +2864,10 @@ pub mod types {
             Default::default()
         }
     }
-    ///A disciplinary record's history: a map from the change's timestamp to the change (v2), or a list (the v1 docs show `[]`). Source: current v2 docs page; SonoranCMS-Documentation v1 api-endpoints (disciplinary pages).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    ///A disciplinary record's history: a map from the change's timestamp to the change (v2), or a list (the v1 docs show `[]`).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(untagged)]
+    #[non_exhaustive]
     pub enum MemberRecordHistory {
         ByTimestamp(
             ::std::collections::HashMap<::std::string::String, MemberRecordHistoryEntry>,
@@ -3080,8 +2892,17 @@ pub mod types {
             Self::List(value)
         }
     }
-    ///One change to a disciplinary record. Source: current v2 docs page (disciplinary pages).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    ///One change to a disciplinary record.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        Eq
+    )]
+    #[non_exhaustive]
     pub struct MemberRecordHistoryEntry {
         ///What was done.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3115,9 +2936,10 @@ pub mod types {
             Default::default()
         }
     }
-    ///The records an operation touched: a list in v2, one record in v1. Source: current v2 docs page; SonoranCMS-Documentation v1 api-endpoints.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    ///The records an operation touched: a list in v2, one record in v1.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(untagged)]
+    #[non_exhaustive]
     pub enum MemberRecordList {
         List(::std::vec::Vec<MemberRecord>),
         MemberRecord(MemberRecord),
@@ -3132,8 +2954,9 @@ pub mod types {
             Self::MemberRecord(value)
         }
     }
-    ///Metadata; the v1 docs show it empty. Source: SonoranCMS-Documentation v1 api-endpoints.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    ///Metadata; the v1 docs show it empty.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct MemberRecordMetadata {
         ///What executed it.
         #[serde(
@@ -3150,7 +2973,16 @@ pub mod types {
         }
     }
     ///When and where the API answered (the envelope's `meta`).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        Eq
+    )]
+    #[non_exhaustive]
     pub struct MetaFields {
         ///The path of the request answered (`/v2/...`).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3165,7 +2997,16 @@ pub mod types {
         }
     }
     ///An error returned by the API: a problem+json document, or the gateway's rate-limit body. Every field is optional because the two shapes share none.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        Eq
+    )]
+    #[non_exhaustive]
     pub struct Problem {
         ///What went wrong in this occurrence.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3209,8 +3050,17 @@ pub mod types {
             Default::default()
         }
     }
-    ///A profile field's value on an account. Source: current v2 docs page; SonoranCMS-Documentation v1 api-endpoints.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    ///A profile field's value on an account.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        Eq
+    )]
+    #[non_exhaustive]
     pub struct ProfileFieldValue {
         ///The profile field's id (see getProfileFields).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3224,8 +3074,17 @@ pub mod types {
             Default::default()
         }
     }
-    ///A promotion flow. Source: current v2 docs page; Sonoran.js src/constants.ts (CMSPromotionFlow).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    ///A promotion flow.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        Eq
+    )]
+    #[non_exhaustive]
     pub struct PromotionFlow {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub actions: ::std::option::Option<::serde_json::Value>,
@@ -3274,9 +3133,10 @@ pub mod types {
             Default::default()
         }
     }
-    ///The id of a stored row (clock-in, activity, disciplinary record): a UUID in the v2 docs, a number in the v1 docs and Sonoran.js's types. Both are read. Source: current v2 docs page; SonoranCMS-Documentation v1 api-endpoints; Sonoran.js src/constants.ts.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    ///The id of a stored row (clock-in, activity, disciplinary record): a UUID in the v2 docs, a number in the v1 docs and Sonoran.js's types. Both are read.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(untagged)]
+    #[non_exhaustive]
     pub enum RecordId {
         Text(::std::string::String),
         Number(i64),
@@ -3295,10 +3155,11 @@ pub mod types {
         }
     }
     ///Game identifiers to register to the account.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(deny_unknown_fields)]
+    #[non_exhaustive]
     pub struct RegisterIdentifiersRequest {
-        ///The identifiers to register; the FiveM resource may send none. Source: sonorancms_core server.lua performApiRequest (IDENTIFIERS); sonorancms_core securityCenter.lua.
+        ///The identifiers to register; the FiveM resource may send none.
         pub identifiers: ::std::vec::Vec<RegisterIdentifiersRequestIdentifiersItem>,
     }
     impl RegisterIdentifiersRequest {
@@ -3307,13 +3168,14 @@ pub mod types {
         }
     }
     ///`RegisterIdentifiersRequestIdentifiersItem`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(deny_unknown_fields)]
+    #[non_exhaustive]
     pub struct RegisterIdentifiersRequestIdentifiersItem {
-        ///The identifier's kind (its prefix in FiveM). Source: sonorancms_core securityCenter.lua.
+        ///The identifier's kind (its prefix in FiveM).
         #[serde(rename = "type")]
         pub type_: IdentifierType,
-        ///The identifier without its prefix. Source: sonorancms_core securityCenter.lua.
+        ///The identifier without its prefix.
         pub value: ::std::string::String,
     }
     impl RegisterIdentifiersRequestIdentifiersItem {
@@ -3322,9 +3184,10 @@ pub mod types {
         }
     }
     ///`RegisterIdentifiersResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct RegisterIdentifiersResponse {
-        ///The identifiers that were registered; may be fewer than were sent. Source: current v2 docs page.
+        ///The identifiers that were registered; may be fewer than were sent.
         pub data: ::std::vec::Vec<RegisterIdentifiersResponseDataItem>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
@@ -3337,7 +3200,16 @@ pub mod types {
         }
     }
     ///`RegisterIdentifiersResponseDataItem`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        Eq
+    )]
+    #[non_exhaustive]
     pub struct RegisterIdentifiersResponseDataItem {
         ///The identifier's kind.
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
@@ -3352,7 +3224,8 @@ pub mod types {
         }
     }
     ///`ResolveDiscordAccountResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct ResolveDiscordAccountResponse {
         pub data: ::serde_json::Value,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3365,8 +3238,9 @@ pub mod types {
         }
     }
     ///The envelope's `meta`: its documented fields, or, in any other shape, the JSON as sent.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(untagged)]
+    #[non_exhaustive]
     pub enum ResponseMeta {
         MetaFields(MetaFields),
         Unrecognized(::serde_json::Value),
@@ -3381,8 +3255,9 @@ pub mod types {
             Self::Unrecognized(value)
         }
     }
-    ///A roster row: fixed fields plus one entry per roster column, keyed by the column's id. Source: current v2 docs page; SonoranCMS-Documentation v1 api-endpoints.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    ///A roster row: fixed fields plus one entry per roster column, keyed by the column's id.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct RosterRow {
         ///The roster entry.
         #[serde(
@@ -3410,28 +3285,9 @@ pub mod types {
             Default::default()
         }
     }
-    ///What an RSVP did: signed the account up, or took it off. A value the sources do not list is kept as text (`Other`). Source: SonoranCMS-Documentation v1 api-endpoints (events/rsvp.md); current v2 docs page; Sonoran.js src/managers/CMSManager.ts (rsvp).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    #[serde(untagged)]
-    pub enum RsvpResult {
-        KnownRsvpResult(KnownRsvpResult),
-        Other(::std::string::String),
-    }
-    impl ::std::fmt::Display for RsvpResult {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match self {
-                Self::KnownRsvpResult(x) => x.fmt(f),
-                Self::Other(x) => x.fmt(f),
-            }
-        }
-    }
-    impl ::std::convert::From<KnownRsvpResult> for RsvpResult {
-        fn from(value: KnownRsvpResult) -> Self {
-            Self::KnownRsvpResult(value)
-        }
-    }
     ///`SearchAccountsResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct SearchAccountsResponse {
         pub data: SearchAccountsResponseData,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3445,8 +3301,9 @@ pub mod types {
         }
     }
     ///`SearchAccountsResponseData`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(untagged)]
+    #[non_exhaustive]
     pub enum SearchAccountsResponseData {
         AccountSearchResult(AccountSearchResult),
         List(::std::vec::Vec<CommunityAccount>),
@@ -3462,29 +3319,10 @@ pub mod types {
             Self::List(value)
         }
     }
-    ///A game server's framework, as the FiveM resource reports it (`none` is sent as no type at all); the docs' examples also show `FiveM` and `fivem`. A value the sources do not list is kept as text (`Other`). Source: sonorancms_core config.CHANGEME.lua (Config.framework); sonorancms_core server.lua performApiRequest (SET_SERVER_TYPE); current v2 docs page.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    ///A game server's port: text in the docs and in answers, a number in what the FiveM resource sends. Both are accepted and read.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(untagged)]
-    pub enum ServerFramework {
-        KnownServerFramework(KnownServerFramework),
-        Other(::std::string::String),
-    }
-    impl ::std::fmt::Display for ServerFramework {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match self {
-                Self::KnownServerFramework(x) => x.fmt(f),
-                Self::Other(x) => x.fmt(f),
-            }
-        }
-    }
-    impl ::std::convert::From<KnownServerFramework> for ServerFramework {
-        fn from(value: KnownServerFramework) -> Self {
-            Self::KnownServerFramework(value)
-        }
-    }
-    ///A game server's port: text in the docs and in answers, a number in what the FiveM resource sends. Both are accepted and read. Source: current v2 docs page; sonorancms_core server.lua performApiRequest; Sonoran.js src/constants.ts.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    #[serde(untagged)]
+    #[non_exhaustive]
     pub enum ServerPort {
         Text(::std::string::String),
         Number(i64),
@@ -3503,34 +3341,35 @@ pub mod types {
         }
     }
     ///The account's new name.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(deny_unknown_fields)]
+    #[non_exhaustive]
     pub struct SetAccountNameRequest {
-        ///Names the account by its UUID. Source: SonoranCMS-Documentation v1 api-endpoints.
+        ///Names the account by its UUID.
         #[serde(
             rename = "accId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub acc_id: ::std::option::Option<::uuid::Uuid>,
-        ///Names the account by a linked API id (a game identifier). Source: SonoranCMS-Documentation v1 api-endpoints.
+        ///Names the account by a linked API id (a game identifier).
         #[serde(
             rename = "apiId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub api_id: ::std::option::Option<::std::string::String>,
-        ///Names the account by its linked Discord user id (a snowflake, as text). Source: SonoranCMS-Documentation v1 api-endpoints.
+        ///Names the account by its linked Discord user id (a snowflake, as text).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub discord: ::std::option::Option<::std::string::String>,
-        ///The new name. Source: current v2 docs page; SonoranCMS-Documentation f754281 (first v2 revision).
+        ///The new name.
         #[serde(rename = "newName")]
         pub new_name: ::std::string::String,
-        ///Names the account by the community's numeric unique id. Source: SonoranCMS-Documentation v1 api-endpoints.
+        ///Names the account by the community's numeric unique id.
         #[serde(
             rename = "uniqueId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub unique_id: ::std::option::Option<i64>,
-        ///Names the account by its username. Source: SonoranCMS-Documentation v1 api-endpoints.
+        ///Names the account by its username.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub username: ::std::option::Option<::std::string::String>,
     }
@@ -3540,9 +3379,10 @@ pub mod types {
         }
     }
     ///`SetAccountNameResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct SetAccountNameResponse {
-        ///A confirmation: text today; the first revision showed `{accId, accName}`. Source: current v2 docs page; SonoranCMS-Documentation f754281 (first v2 revision).
+        ///A confirmation: text today; the first revision showed `{accId, accName}`.
         pub data: SetAccountNameResponseData,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
@@ -3554,9 +3394,10 @@ pub mod types {
             Default::default()
         }
     }
-    ///A confirmation: text today; the first revision showed `{accId, accName}`. Source: current v2 docs page; SonoranCMS-Documentation f754281 (first v2 revision).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    ///A confirmation: text today; the first revision showed `{accId, accName}`.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(untagged)]
+    #[non_exhaustive]
     pub enum SetAccountNameResponseData {
         Message(::std::string::String),
         Details(::serde_json::Map<::std::string::String, ::serde_json::Value>),
@@ -3571,43 +3412,52 @@ pub mod types {
         }
     }
     ///How to change the account's ranks: any of set, add and remove.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        Eq
+    )]
     #[serde(deny_unknown_fields)]
+    #[non_exhaustive]
     pub struct SetAccountRanksRequest {
-        ///Names the account by its UUID. Source: sonorancms_core server.lua performApiRequest (SET_ACCOUNT_RANKS); SonoranCMS-Documentation v1 api-endpoints (general/set-account-ranks.md).
+        ///Names the account by its UUID.
         #[serde(
             rename = "accId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub acc_id: ::std::option::Option<::uuid::Uuid>,
-        ///Passed through by the FiveM resource; listed in the first v2 docs revision. Source: SonoranCMS-Documentation f754281 (first v2 revision); sonorancms_core server.lua performApiRequest.
+        ///Passed through by the FiveM resource; listed in the first v2 docs revision.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub active: ::std::option::Option<bool>,
-        ///Ranks to add. An empty list is sent as one. Source: sonorancms_core modules/jobsync/jobsync_sv.lua; sonorancms_core modules/clockin/clockin_sv.js (cmsUpdateRanksBasedOnCad); SonoranCMS-Documentation v1 api-endpoints.
+        ///Ranks to add. An empty list is sent as one.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub add: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
-        ///Names the account by a linked API id (a game identifier). Source: sonorancms_core server.lua performApiRequest (SET_ACCOUNT_RANKS); SonoranCMS-Documentation v1 api-endpoints (general/set-account-ranks.md).
+        ///Names the account by a linked API id (a game identifier).
         #[serde(
             rename = "apiId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub api_id: ::std::option::Option<::std::string::String>,
-        ///Names the account by its linked Discord user id (a snowflake, as text). Source: sonorancms_core server.lua performApiRequest (SET_ACCOUNT_RANKS); SonoranCMS-Documentation v1 api-endpoints (general/set-account-ranks.md).
+        ///Names the account by its linked Discord user id (a snowflake, as text).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub discord: ::std::option::Option<::std::string::String>,
-        ///Ranks to remove; removal wins over adding. An empty list is sent as one. Source: sonorancms_core modules/jobsync/jobsync_sv.lua; sonorancms_core modules/clockin/clockin_sv.js (cmsUpdateRanksBasedOnCad); SonoranCMS-Documentation v1 api-endpoints.
+        ///Ranks to remove; removal wins over adding. An empty list is sent as one.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub remove: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
-        ///Replace the account's ranks with exactly these. An empty list is sent as one. Source: sonorancms_core server.lua performApiRequest (SET_ACCOUNT_RANKS); SonoranCMS-Documentation v1 api-endpoints (general/set-account-ranks.md); Sonoran.js src/constants.ts (CMSSetAccountRanksParams).
+        ///Replace the account's ranks with exactly these. An empty list is sent as one.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub set: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
-        ///Names the account by the community's numeric unique id. Source: sonorancms_core server.lua performApiRequest (SET_ACCOUNT_RANKS); SonoranCMS-Documentation v1 api-endpoints (general/set-account-ranks.md).
+        ///Names the account by the community's numeric unique id.
         #[serde(
             rename = "uniqueId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub unique_id: ::std::option::Option<i64>,
-        ///Names the account by its username. Source: sonorancms_core server.lua performApiRequest (SET_ACCOUNT_RANKS); SonoranCMS-Documentation v1 api-endpoints (general/set-account-ranks.md).
+        ///Names the account by its username.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub username: ::std::option::Option<::std::string::String>,
     }
@@ -3617,7 +3467,8 @@ pub mod types {
         }
     }
     ///`SetAccountRanksResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct SetAccountRanksResponse {
         ///The account after the change.
         pub data: CommunityAccount,
@@ -3632,10 +3483,11 @@ pub mod types {
         }
     }
     ///A server's ACE mappings.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(deny_unknown_fields)]
+    #[non_exhaustive]
     pub struct SetAceConfigRequest {
-        ///The mappings to store. Source: current v2 docs page.
+        ///The mappings to store.
         pub mappings: ::std::vec::Vec<SetAceConfigRequestMappingsItem>,
     }
     impl SetAceConfigRequest {
@@ -3644,25 +3496,34 @@ pub mod types {
         }
     }
     ///`SetAceConfigRequestMappingsItem`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        Eq
+    )]
     #[serde(deny_unknown_fields)]
+    #[non_exhaustive]
     pub struct SetAceConfigRequestMappingsItem {
-        ///The docs' request example's key for the group. Source: current v2 docs page.
+        ///The docs' request example's key for the group.
         #[serde(
             rename = "aceGroup",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub ace_group: ::std::option::Option<::std::string::String>,
-        ///The docs' request example's key for the role. Source: current v2 docs page.
+        ///The docs' request example's key for the role.
         #[serde(
             rename = "discordRoleId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub discord_role_id: ::std::option::Option<::std::string::String>,
-        ///The ACE principal. Source: current v2 docs page (response); sonorancms_core modules/ace-permissions/ace-permissions_sv.lua.
+        ///The ACE principal.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub principal: ::std::option::Option<::std::string::String>,
-        ///The ranks that get the principal. Source: current v2 docs page (response); sonorancms_core modules/ace-permissions/ace-permissions_sv.lua.
+        ///The ranks that get the principal.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub ranks: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
     }
@@ -3672,7 +3533,8 @@ pub mod types {
         }
     }
     ///`SetAceConfigResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct SetAceConfigResponse {
         ///The stored configuration.
         pub data: AceConfig,
@@ -3687,7 +3549,8 @@ pub mod types {
         }
     }
     ///`SetFormLockStatusRequest`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct SetFormLockStatusRequest {
         ///Whether the form template is locked: v1 answers that it set the state to LOCKED or UNLOCKED by it.
         pub state: bool,
@@ -3698,7 +3561,8 @@ pub mod types {
         }
     }
     ///`SetFormLockStatusResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct SetFormLockStatusResponse {
         ///What the operation answers (the envelope's `data`).
         pub data: ::std::string::String,
@@ -3713,10 +3577,19 @@ pub mod types {
         }
     }
     ///The server's framework.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        Eq
+    )]
     #[serde(deny_unknown_fields)]
+    #[non_exhaustive]
     pub struct SetServerTypeRequest {
-        ///The framework; leave it out for none, as the FiveM resource does. Source: sonorancms_core server.lua performApiRequest (SET_SERVER_TYPE); sonorancms_core config.CHANGEME.lua.
+        ///The framework; leave it out for none, as the FiveM resource does.
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<ServerFramework>,
     }
@@ -3726,7 +3599,8 @@ pub mod types {
         }
     }
     ///`SetServerTypeResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct SetServerTypeResponse {
         ///The server after the change.
         pub data: CommunityServer,
@@ -3741,8 +3615,9 @@ pub mod types {
         }
     }
     ///Game servers.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(deny_unknown_fields)]
+    #[non_exhaustive]
     pub struct SetServersRequest {
         ///The servers.
         pub servers: ::std::vec::Vec<CommunityServerInput>,
@@ -3753,7 +3628,8 @@ pub mod types {
         }
     }
     ///`SetServersResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct SetServersResponse {
         pub data: SetServersResponseData,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3766,8 +3642,9 @@ pub mod types {
             Default::default()
         }
     }
-    ///The servers; `servers` is always sent (the FiveM resource reads it). Source: sonorancms_core server.lua performApiRequest (ensureCmsServerRegistered).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    ///The servers; `servers` is always sent (the FiveM resource reads it).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct SetServersResponseData {
         ///The community's servers.
         pub servers: ::std::vec::Vec<CommunityServer>,
@@ -3778,7 +3655,8 @@ pub mod types {
         }
     }
     ///`StartSessionRequest`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct StartSessionRequest {
         ///The UUID of the account that starts the session.
         #[serde(rename = "accId")]
@@ -3793,7 +3671,8 @@ pub mod types {
         }
     }
     ///`StartSessionResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct StartSessionResponse {
         ///The session.
         pub data: CommunityServerSession,
@@ -3808,7 +3687,8 @@ pub mod types {
         }
     }
     ///`StopSessionRequest`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct StopSessionRequest {
         ///The UUID of the account that stops the session.
         #[serde(rename = "accId")]
@@ -3823,7 +3703,8 @@ pub mod types {
         }
     }
     ///`StopSessionResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct StopSessionResponse {
         ///The session.
         pub data: CommunityServerSession,
@@ -3838,24 +3719,25 @@ pub mod types {
         }
     }
     ///A submission: the answers and who submits them.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(deny_unknown_fields)]
+    #[non_exhaustive]
     pub struct SubmitFormTemplateRequest {
-        ///The submitting account's UUID. Source: Sonoran.js src/constants.ts (CMSFormTemplateSubmissionAccount).
+        ///The submitting account's UUID.
         #[serde(
             rename = "accId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub acc_id: ::std::option::Option<::uuid::Uuid>,
-        ///The submitter's Discord user id. Source: Sonoran.js src/constants.ts (CMSFormTemplateSubmissionAccount).
+        ///The submitter's Discord user id.
         #[serde(
             rename = "discordId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub discord_id: ::std::option::Option<::std::string::String>,
-        ///The answers. Source: Sonoran.js src/constants.ts (CMSFormTemplateFieldSubmission); Sonoran.js readme.md.
+        ///The answers.
         pub fields: ::std::vec::Vec<SubmitFormTemplateRequestFieldsItem>,
-        ///The submitter's username. Source: Sonoran.js src/constants.ts (CMSFormTemplateSubmissionAccount).
+        ///The submitter's username.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub username: ::std::option::Option<::std::string::String>,
     }
@@ -3865,8 +3747,9 @@ pub mod types {
         }
     }
     ///`SubmitFormTemplateRequestFieldsItem`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(deny_unknown_fields)]
+    #[non_exhaustive]
     pub struct SubmitFormTemplateRequestFieldsItem {
         ///The field's id.
         #[serde(rename = "fieldId")]
@@ -3879,7 +3762,8 @@ pub mod types {
         }
     }
     ///`SubmitFormTemplateResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct SubmitFormTemplateResponse {
         pub data: ::serde_json::Value,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3891,8 +3775,9 @@ pub mod types {
             Default::default()
         }
     }
-    ///A page of a template's submissions. Source: SonoranCMS-Documentation a5047e6; current v2 docs page.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    ///A page of a template's submissions.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct TemplateSubmissionsPage {
         ///How many submissions the template has, in all (always sent).
         pub count: i64,
@@ -3905,10 +3790,11 @@ pub mod types {
         }
     }
     ///Promotion flows to run.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(deny_unknown_fields)]
+    #[non_exhaustive]
     pub struct TriggerPromotionFlowsRequest {
-        ///The flows to run: at least one. Source: SonoranCMS-Documentation f754281 (first v2 revision); Sonoran.js src/managers/CMSManager.ts (triggerPromotionFlows).
+        ///The flows to run: at least one.
         pub data: ::std::vec::Vec<TriggerPromotionFlowsRequestDataItem>,
     }
     impl TriggerPromotionFlowsRequest {
@@ -3917,21 +3803,22 @@ pub mod types {
         }
     }
     ///`TriggerPromotionFlowsRequestDataItem`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(deny_unknown_fields)]
+    #[non_exhaustive]
     pub struct TriggerPromotionFlowsRequestDataItem {
-        ///The promotion flow (see getPromotionFlows). Source: SonoranCMS-Documentation f754281 (first v2 revision); Sonoran.js src/constants.ts (CMSTriggerPromotionFlowPayload).
+        ///The promotion flow (see getPromotionFlows).
         #[serde(rename = "flowId")]
         pub flow_id: ::uuid::Uuid,
-        ///`true` to promote, `false` to demote. Source: SonoranCMS-Documentation f754281 (first v2 revision); Sonoran.js src/constants.ts.
+        ///`true` to promote, `false` to demote.
         pub promote: bool,
-        ///The acting account, for permission checks and the audit log. Source: SonoranCMS-Documentation f754281 (first v2 revision); Sonoran.js src/constants.ts (CMSTriggerPromotionFlowPayload).
+        ///The acting account, for permission checks and the audit log.
         #[serde(
             rename = "userId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub user_id: ::std::option::Option<::uuid::Uuid>,
-        ///The accounts to promote or demote. Source: SonoranCMS-Documentation f754281 (first v2 revision).
+        ///The accounts to promote or demote.
         pub users: ::std::vec::Vec<::uuid::Uuid>,
     }
     impl TriggerPromotionFlowsRequestDataItem {
@@ -3940,9 +3827,10 @@ pub mod types {
         }
     }
     ///`TriggerPromotionFlowsResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct TriggerPromotionFlowsResponse {
-        ///One result per flow item; users, flow, promote and succeeded are always sent. Source: current v2 docs page; Sonoran.js src/constants.ts (CMSExecuteRankPromotionResult).
+        ///One result per flow item; users, flow, promote and succeeded are always sent.
         pub data: ::std::vec::Vec<TriggerPromotionFlowsResponseDataItem>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
@@ -3955,14 +3843,15 @@ pub mod types {
         }
     }
     ///`TriggerPromotionFlowsResponseDataItem`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct TriggerPromotionFlowsResponseDataItem {
         ///The flow that ran; probably not sent for an unknown flow (inferred).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub config: ::std::option::Option<PromotionFlow>,
         ///The flow.
         pub flow: ::uuid::Uuid,
-        ///What happened; optional in Sonoran.js. Source: Sonoran.js src/constants.ts.
+        ///What happened; optional in Sonoran.js.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub message: ::std::option::Option<::std::string::String>,
         ///Whether it promoted.
@@ -3977,11 +3866,20 @@ pub mod types {
             Default::default()
         }
     }
-    ///Who undoes the change; the official SDKs send `{}`. Source: Sonoran.js, sonoran-py and Sonoran.Net (undoRankChangeV2).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    ///Who undoes the change; the official SDKs send `{}`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        Eq
+    )]
     #[serde(deny_unknown_fields)]
+    #[non_exhaustive]
     pub struct UndoRankChangeRequest {
-        ///The acting account, for the audit log. Source: SonoranCMS-Documentation f754281 (first v2 revision); Sonoran.js src/managers/CMSManager.ts (undoRankChange).
+        ///The acting account, for the audit log.
         #[serde(
             rename = "userId",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -3994,7 +3892,8 @@ pub mod types {
         }
     }
     ///`UndoRankChangeResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct UndoRankChangeResponse {
         pub data: UndoRankChangeResponseData,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4008,7 +3907,16 @@ pub mod types {
         }
     }
     ///The undo's result.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        Eq
+    )]
+    #[non_exhaustive]
     pub struct UndoRankChangeResponseData {
         ///The account after the undo.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4031,7 +3939,7 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub previous_ranks: ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
-        ///The id to undo this undo, if any. Source: Sonoran.js src/constants.ts (CMSUndoRankChangeResult).
+        ///The id to undo this undo, if any.
         #[serde(
             rename = "reversalUndoId",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -4050,13 +3958,14 @@ pub mod types {
         }
     }
     ///Which team to change.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(deny_unknown_fields)]
+    #[non_exhaustive]
     pub struct UnlockTeamRequest {
-        ///The server's join code. Source: Sonoran.js src/managers/CMSManager.ts; SonoranCMS-Documentation f754281 (first v2 revision).
+        ///The server's join code.
         #[serde(rename = "robloxJoinCode")]
         pub roblox_join_code: ::std::string::String,
-        ///The team. Source: Sonoran.js src/constants.ts (ERLCTeams); current v2 docs page.
+        ///The team.
         pub team: ErlcTeam,
     }
     impl UnlockTeamRequest {
@@ -4065,7 +3974,8 @@ pub mod types {
         }
     }
     ///`UnlockTeamResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct UnlockTeamResponse {
         ///What the operation answers (the envelope's `data`).
         pub data: ::std::string::String,
@@ -4080,7 +3990,8 @@ pub mod types {
         }
     }
     ///`UpdateMemberRecordPointsRequest`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct UpdateMemberRecordPointsRequest {
         ///The record's new number of points.
         pub points: i64,
@@ -4091,7 +4002,8 @@ pub mod types {
         }
     }
     ///`UpdateMemberRecordPointsResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct UpdateMemberRecordPointsResponse {
         ///The records (v2: a list; v1: one record).
         pub data: MemberRecordList,
@@ -4106,7 +4018,8 @@ pub mod types {
         }
     }
     ///`UpdateMemberRecordReasonRequest`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct UpdateMemberRecordReasonRequest {
         ///The record's new reason.
         pub reason: ::std::string::String,
@@ -4117,7 +4030,8 @@ pub mod types {
         }
     }
     ///`UpdateMemberRecordReasonResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct UpdateMemberRecordReasonResponse {
         ///The records (v2: a list; v1: one record).
         pub data: MemberRecordList,
@@ -4132,7 +4046,8 @@ pub mod types {
         }
     }
     ///`UpdateMemberRecordStatusRequest`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct UpdateMemberRecordStatusRequest {
         ///The record's new status (a boolean; no source says which value is which).
         pub status: bool,
@@ -4143,7 +4058,8 @@ pub mod types {
         }
     }
     ///`UpdateMemberRecordStatusResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct UpdateMemberRecordStatusResponse {
         ///The records (v2: a list; v1: one record).
         pub data: MemberRecordList,
@@ -4158,31 +4074,40 @@ pub mod types {
         }
     }
     ///Whose whitelist entry to check: one account identity.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Default,
+        PartialEq,
+        Eq
+    )]
     #[serde(deny_unknown_fields)]
+    #[non_exhaustive]
     pub struct VerifyWhitelistRequest {
-        ///Names the account by its UUID. Source: sonorancms_core server.lua performApiRequest (VERIFY_WHITELIST); SonoranCMS-Documentation v1 api-endpoints; Sonoran.js src/managers/CMSManager.ts (verifyWhitelist).
+        ///Names the account by its UUID.
         #[serde(
             rename = "accId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub acc_id: ::std::option::Option<::uuid::Uuid>,
-        ///Names the account by a linked API id (a game identifier). Source: sonorancms_core server.lua performApiRequest (VERIFY_WHITELIST); SonoranCMS-Documentation v1 api-endpoints; Sonoran.js src/managers/CMSManager.ts (verifyWhitelist).
+        ///Names the account by a linked API id (a game identifier).
         #[serde(
             rename = "apiId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub api_id: ::std::option::Option<::std::string::String>,
-        ///Names the account by its linked Discord user id (a snowflake, as text). Source: sonorancms_core server.lua performApiRequest (VERIFY_WHITELIST); SonoranCMS-Documentation v1 api-endpoints; Sonoran.js src/managers/CMSManager.ts (verifyWhitelist).
+        ///Names the account by its linked Discord user id (a snowflake, as text).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub discord: ::std::option::Option<::std::string::String>,
-        ///Names the account by the community's numeric unique id. Source: sonorancms_core server.lua performApiRequest (VERIFY_WHITELIST); SonoranCMS-Documentation v1 api-endpoints; Sonoran.js src/managers/CMSManager.ts (verifyWhitelist).
+        ///Names the account by the community's numeric unique id.
         #[serde(
             rename = "uniqueId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub unique_id: ::std::option::Option<i64>,
-        ///Names the account by its username. Source: sonorancms_core server.lua performApiRequest (VERIFY_WHITELIST); SonoranCMS-Documentation v1 api-endpoints; Sonoran.js src/managers/CMSManager.ts (verifyWhitelist).
+        ///Names the account by its username.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub username: ::std::option::Option<::std::string::String>,
     }
@@ -4192,9 +4117,10 @@ pub mod types {
         }
     }
     ///`VerifyWhitelistResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[non_exhaustive]
     pub struct VerifyWhitelistResponse {
-        ///The account's name when allowed (v1 also `BYPASSED WHITELIST - <name>`). Source: current v2 docs page; SonoranCMS-Documentation v1 api-endpoints; sonorancms_core util/sonoran.js.
+        ///The account's name when allowed (v1 also `BYPASSED WHITELIST - <name>`).
         pub data: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
@@ -4263,7 +4189,142 @@ pub mod types {
             }
         }
         impl AccountIdentifier {
+            /// Sets `accId` (`maybe_acc_id` takes an `Option`).
             pub fn acc_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.acc_id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "accId")
+                    });
+                self
+            }
+            /// Sets `createdAt` (`maybe_created_at` takes an `Option`).
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "createdAt"
+                        )
+                    });
+                self
+            }
+            /// Sets `flagId` (`maybe_flag_id` takes an `Option`).
+            pub fn flag_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::serde_json::Value>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.flag_id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "flagId")
+                    });
+                self
+            }
+            /// Sets `id` (`maybe_id` takes an `Option`).
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "id")
+                    });
+                self
+            }
+            /// Sets `refCount` (`maybe_ref_count` takes an `Option`).
+            pub fn ref_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ref_count = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "refCount"
+                        )
+                    });
+                self
+            }
+            /// Sets `type` (`maybe_type_` takes an `Option`).
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "type")
+                    });
+                self
+            }
+            /// Sets `updatedAt` (`maybe_updated_at` takes an `Option`).
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "updatedAt"
+                        )
+                    });
+                self
+            }
+            /// Sets `value` (`maybe_value` takes an `Option`).
+            pub fn value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.value = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "value")
+                    });
+                self
+            }
+            /// Sets `verified` (`maybe_verified` takes an `Option`).
+            pub fn verified<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.verified = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "verified"
+                        )
+                    });
+                self
+            }
+            /// Sets or clears `accId` from an `Option` (`None` leaves it out).
+            pub fn maybe_acc_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
                 T::Error: ::std::fmt::Display,
@@ -4275,7 +4336,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn created_at<T>(mut self, value: T) -> Self
+            /// Sets or clears `createdAt` from an `Option` (`None` leaves it out).
+            pub fn maybe_created_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -4289,7 +4351,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn flag_id<T>(mut self, value: T) -> Self
+            /// Sets or clears `flagId` from an `Option` (`None` leaves it out).
+            pub fn maybe_flag_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
                 T::Error: ::std::fmt::Display,
@@ -4301,7 +4364,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn id<T>(mut self, value: T) -> Self
+            /// Sets or clears `id` from an `Option` (`None` leaves it out).
+            pub fn maybe_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
                 T::Error: ::std::fmt::Display,
@@ -4311,7 +4375,8 @@ pub mod types {
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
-            pub fn ref_count<T>(mut self, value: T) -> Self
+            /// Sets or clears `refCount` from an `Option` (`None` leaves it out).
+            pub fn maybe_ref_count<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
@@ -4323,7 +4388,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn type_<T>(mut self, value: T) -> Self
+            /// Sets or clears `type` from an `Option` (`None` leaves it out).
+            pub fn maybe_type_<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -4335,7 +4401,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn updated_at<T>(mut self, value: T) -> Self
+            /// Sets or clears `updatedAt` from an `Option` (`None` leaves it out).
+            pub fn maybe_updated_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -4349,7 +4416,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn value<T>(mut self, value: T) -> Self
+            /// Sets or clears `value` from an `Option` (`None` leaves it out).
+            pub fn maybe_value<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -4361,7 +4429,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn verified<T>(mut self, value: T) -> Self
+            /// Sets or clears `verified` from an `Option` (`None` leaves it out).
+            pub fn maybe_verified<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
@@ -4439,7 +4508,22 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `total` (`maybe_total` takes an `Option`).
             pub fn total<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "total")
+                    });
+                self
+            }
+            /// Sets or clears `total` from an `Option` (`None` leaves it out).
+            pub fn maybe_total<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
@@ -4487,7 +4571,24 @@ pub mod types {
             }
         }
         impl AceConfig {
+            /// Sets `mappings` (`maybe_mappings` takes an `Option`).
             pub fn mappings<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::AceMapping>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mappings = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "mappings"
+                        )
+                    });
+                self
+            }
+            /// Sets or clears `mappings` from an `Option` (`None` leaves it out).
+            pub fn maybe_mappings<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<::std::vec::Vec<super::AceMapping>>,
@@ -4537,7 +4638,38 @@ pub mod types {
             }
         }
         impl AceMapping {
+            /// Sets `principal` (`maybe_principal` takes an `Option`).
             pub fn principal<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.principal = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "principal"
+                        )
+                    });
+                self
+            }
+            /// Sets `ranks` (`maybe_ranks` takes an `Option`).
+            pub fn ranks<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::uuid::Uuid>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ranks = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "ranks")
+                    });
+                self
+            }
+            /// Sets or clears `principal` from an `Option` (`None` leaves it out).
+            pub fn maybe_principal<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -4549,7 +4681,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn ranks<T>(mut self, value: T) -> Self
+            /// Sets or clears `ranks` from an `Option` (`None` leaves it out).
+            pub fn maybe_ranks<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
@@ -4640,7 +4773,142 @@ pub mod types {
             }
         }
         impl ActivityRow {
+            /// Sets `accId` (`maybe_acc_id` takes an `Option`).
             pub fn acc_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.acc_id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "accId")
+                    });
+                self
+            }
+            /// Sets `clearReason` (`maybe_clear_reason` takes an `Option`).
+            pub fn clear_reason<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.clear_reason = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "clearReason"
+                        )
+                    });
+                self
+            }
+            /// Sets `end` (`maybe_end` takes an `Option`).
+            pub fn end<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.end = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "end")
+                    });
+                self
+            }
+            /// Sets `id` (`maybe_id` takes an `Option`).
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::RecordId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "id")
+                    });
+                self
+            }
+            /// Sets `metadata` (`maybe_metadata` takes an `Option`).
+            pub fn metadata<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.metadata = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "metadata"
+                        )
+                    });
+                self
+            }
+            /// Sets `objKey` (`maybe_obj_key` takes an `Option`).
+            pub fn obj_key<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.obj_key = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "objKey")
+                    });
+                self
+            }
+            /// Sets `serverId` (`maybe_server_id` takes an `Option`).
+            pub fn server_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.server_id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "serverId"
+                        )
+                    });
+                self
+            }
+            /// Sets `start` (`maybe_start` takes an `Option`).
+            pub fn start<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.start = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "start")
+                    });
+                self
+            }
+            /// Sets `status` (`maybe_status` takes an `Option`).
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "status")
+                    });
+                self
+            }
+            /// Sets or clears `accId` from an `Option` (`None` leaves it out).
+            pub fn maybe_acc_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
                 T::Error: ::std::fmt::Display,
@@ -4652,7 +4920,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn clear_reason<T>(mut self, value: T) -> Self
+            /// Sets or clears `clearReason` from an `Option` (`None` leaves it out).
+            pub fn maybe_clear_reason<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -4664,7 +4933,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn end<T>(mut self, value: T) -> Self
+            /// Sets or clears `end` from an `Option` (`None` leaves it out).
+            pub fn maybe_end<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -4678,7 +4948,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn id<T>(mut self, value: T) -> Self
+            /// Sets or clears `id` from an `Option` (`None` leaves it out).
+            pub fn maybe_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<super::RecordId>>,
                 T::Error: ::std::fmt::Display,
@@ -4688,7 +4959,8 @@ pub mod types {
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
-            pub fn metadata<T>(mut self, value: T) -> Self
+            /// Sets or clears `metadata` from an `Option` (`None` leaves it out).
+            pub fn maybe_metadata<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<
@@ -4704,7 +4976,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn obj_key<T>(mut self, value: T) -> Self
+            /// Sets or clears `objKey` from an `Option` (`None` leaves it out).
+            pub fn maybe_obj_key<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -4716,7 +4989,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn server_id<T>(mut self, value: T) -> Self
+            /// Sets or clears `serverId` from an `Option` (`None` leaves it out).
+            pub fn maybe_server_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
@@ -4728,7 +5002,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn start<T>(mut self, value: T) -> Self
+            /// Sets or clears `start` from an `Option` (`None` leaves it out).
+            pub fn maybe_start<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -4742,7 +5017,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn status<T>(mut self, value: T) -> Self
+            /// Sets or clears `status` from an `Option` (`None` leaves it out).
+            pub fn maybe_status<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
@@ -4838,7 +5114,130 @@ pub mod types {
             }
         }
         impl ActivityTrackerRequest {
+            /// Sets `accId` (`maybe_acc_id` takes an `Option`).
             pub fn acc_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.acc_id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "accId")
+                    });
+                self
+            }
+            /// Sets `apiId` (`maybe_api_id` takes an `Option`).
+            pub fn api_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.api_id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "apiId")
+                    });
+                self
+            }
+            /// Sets `discord` (`maybe_discord` takes an `Option`).
+            pub fn discord<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.discord = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "discord")
+                    });
+                self
+            }
+            /// Sets `forceClear` (`maybe_force_clear` takes an `Option`).
+            pub fn force_clear<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.force_clear = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "forceClear"
+                        )
+                    });
+                self
+            }
+            /// Sets `forceStart` (`maybe_force_start` takes an `Option`).
+            pub fn force_start<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.force_start = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "forceStart"
+                        )
+                    });
+                self
+            }
+            /// Sets `forceStop` (`maybe_force_stop` takes an `Option`).
+            pub fn force_stop<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.force_stop = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "forceStop"
+                        )
+                    });
+                self
+            }
+            /// Sets `uniqueId` (`maybe_unique_id` takes an `Option`).
+            pub fn unique_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.unique_id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "uniqueId"
+                        )
+                    });
+                self
+            }
+            /// Sets `username` (`maybe_username` takes an `Option`).
+            pub fn username<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.username = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "username"
+                        )
+                    });
+                self
+            }
+            /// Sets or clears `accId` from an `Option` (`None` leaves it out).
+            pub fn maybe_acc_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
                 T::Error: ::std::fmt::Display,
@@ -4850,7 +5249,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn api_id<T>(mut self, value: T) -> Self
+            /// Sets or clears `apiId` from an `Option` (`None` leaves it out).
+            pub fn maybe_api_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -4862,7 +5262,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn discord<T>(mut self, value: T) -> Self
+            /// Sets or clears `discord` from an `Option` (`None` leaves it out).
+            pub fn maybe_discord<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -4874,7 +5275,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn force_clear<T>(mut self, value: T) -> Self
+            /// Sets or clears `forceClear` from an `Option` (`None` leaves it out).
+            pub fn maybe_force_clear<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
@@ -4886,7 +5288,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn force_start<T>(mut self, value: T) -> Self
+            /// Sets or clears `forceStart` from an `Option` (`None` leaves it out).
+            pub fn maybe_force_start<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
@@ -4898,7 +5301,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn force_stop<T>(mut self, value: T) -> Self
+            /// Sets or clears `forceStop` from an `Option` (`None` leaves it out).
+            pub fn maybe_force_stop<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
@@ -4910,7 +5314,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn unique_id<T>(mut self, value: T) -> Self
+            /// Sets or clears `uniqueId` from an `Option` (`None` leaves it out).
+            pub fn maybe_unique_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
@@ -4922,7 +5327,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn username<T>(mut self, value: T) -> Self
+            /// Sets or clears `username` from an `Option` (`None` leaves it out).
+            pub fn maybe_username<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -4999,15 +5405,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -5020,6 +5428,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -5081,15 +5502,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -5102,6 +5525,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -5186,43 +5622,51 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `playerDiscordId` (`maybe_player_discord_id` takes an `Option`).
             pub fn player_discord_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.player_discord_id = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for player_discord_id: {e}"
+                            "error converting supplied value for {}: {e}",
+                            "playerDiscordId"
                         )
                     });
                 self
             }
+            /// Sets `playerRobloxId` (`maybe_player_roblox_id` takes an `Option`).
             pub fn player_roblox_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.player_roblox_id = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for player_roblox_id: {e}"
+                            "error converting supplied value for {}: {e}",
+                            "playerRobloxId"
                         )
                     });
                 self
             }
+            /// Sets `points` (`maybe_points` takes an `Option`).
             pub fn points<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<i64>,
                 T::Error: ::std::fmt::Display,
             {
                 self.points = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for points: {e}")
+                        format!("error converting supplied value for {}: {e}", "points")
                     });
                 self
             }
@@ -5261,6 +5705,49 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `playerDiscordId` from an `Option` (`None` leaves it out).
+            pub fn maybe_player_discord_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.player_discord_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for player_discord_id: {e}"
+                        )
+                    });
+                self
+            }
+            /// Sets or clears `playerRobloxId` from an `Option` (`None` leaves it out).
+            pub fn maybe_player_roblox_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.player_roblox_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for player_roblox_id: {e}"
+                        )
+                    });
+                self
+            }
+            /// Sets or clears `points` from an `Option` (`None` leaves it out).
+            pub fn maybe_points<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.points = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for points: {e}")
                     });
                 self
             }
@@ -5329,15 +5816,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -5350,6 +5839,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -5407,7 +5909,64 @@ pub mod types {
             }
         }
         impl AddErlcRecordResponseData {
+            /// Sets `data` (`maybe_data` takes an `Option`).
             pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MemberRecordList>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "data")
+                    });
+                self
+            }
+            /// Sets `logId` (`maybe_log_id` takes an `Option`).
+            pub fn log_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.log_id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "logId")
+                    });
+                self
+            }
+            /// Sets `message` (`maybe_message` takes an `Option`).
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "message")
+                    });
+                self
+            }
+            /// Sets `success` (`maybe_success` takes an `Option`).
+            pub fn success<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.success = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "success")
+                    });
+                self
+            }
+            /// Sets or clears `data` from an `Option` (`None` leaves it out).
+            pub fn maybe_data<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<super::MemberRecordList>,
@@ -5421,7 +5980,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn log_id<T>(mut self, value: T) -> Self
+            /// Sets or clears `logId` from an `Option` (`None` leaves it out).
+            pub fn maybe_log_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -5433,7 +5993,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn message<T>(mut self, value: T) -> Self
+            /// Sets or clears `message` from an `Option` (`None` leaves it out).
+            pub fn maybe_message<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -5445,7 +6006,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn success<T>(mut self, value: T) -> Self
+            /// Sets or clears `success` from an `Option` (`None` leaves it out).
+            pub fn maybe_success<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
@@ -5522,39 +6084,45 @@ pub mod types {
             }
         }
         impl AddMemberRecordRequest {
+            /// Sets `accId` (`maybe_acc_id` takes an `Option`).
             pub fn acc_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+                T: ::std::convert::TryInto<::uuid::Uuid>,
                 T::Error: ::std::fmt::Display,
             {
                 self.acc_id = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for acc_id: {e}")
+                        format!("error converting supplied value for {}: {e}", "accId")
                     });
                 self
             }
+            /// Sets `apiId` (`maybe_api_id` takes an `Option`).
             pub fn api_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.api_id = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for api_id: {e}")
+                        format!("error converting supplied value for {}: {e}", "apiId")
                     });
                 self
             }
+            /// Sets `discord` (`maybe_discord` takes an `Option`).
             pub fn discord<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.discord = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for discord: {e}")
+                        format!("error converting supplied value for {}: {e}", "discord")
                     });
                 self
             }
@@ -5582,7 +6150,79 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `uniqueId` (`maybe_unique_id` takes an `Option`).
             pub fn unique_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.unique_id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "uniqueId"
+                        )
+                    });
+                self
+            }
+            /// Sets `username` (`maybe_username` takes an `Option`).
+            pub fn username<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.username = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "username"
+                        )
+                    });
+                self
+            }
+            /// Sets or clears `accId` from an `Option` (`None` leaves it out).
+            pub fn maybe_acc_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.acc_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for acc_id: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `apiId` from an `Option` (`None` leaves it out).
+            pub fn maybe_api_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.api_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for api_id: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `discord` from an `Option` (`None` leaves it out).
+            pub fn maybe_discord<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.discord = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for discord: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `uniqueId` from an `Option` (`None` leaves it out).
+            pub fn maybe_unique_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
@@ -5594,7 +6234,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn username<T>(mut self, value: T) -> Self
+            /// Sets or clears `username` from an `Option` (`None` leaves it out).
+            pub fn maybe_username<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -5669,15 +6310,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -5690,6 +6333,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -5792,15 +6448,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -5813,6 +6471,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -5910,15 +6581,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `serverId`: any integer from 1 (`1`, `1_u64`, a `NonZeroU64`); 0 or a negative number fails the call before anything is sent.
             pub fn server_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::num::NonZeroU64>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::convert::TryInto<u64>,
             {
                 self.server_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for server_id: {e}")
+                    .ok()
+                    .and_then(<::std::num::NonZeroU64>::new)
+                    .ok_or_else(|| {
+                        "`serverId` must be at least 1 (ids count from 1)".to_string()
                     });
                 self
             }
@@ -5985,39 +6658,45 @@ pub mod types {
             }
         }
         impl ChangeFormStageRequest {
+            /// Sets `accId` (`maybe_acc_id` takes an `Option`).
             pub fn acc_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+                T: ::std::convert::TryInto<::uuid::Uuid>,
                 T::Error: ::std::fmt::Display,
             {
                 self.acc_id = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for acc_id: {e}")
+                        format!("error converting supplied value for {}: {e}", "accId")
                     });
                 self
             }
+            /// Sets `apiId` (`maybe_api_id` takes an `Option`).
             pub fn api_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.api_id = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for api_id: {e}")
+                        format!("error converting supplied value for {}: {e}", "apiId")
                     });
                 self
             }
+            /// Sets `discord` (`maybe_discord` takes an `Option`).
             pub fn discord<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.discord = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for discord: {e}")
+                        format!("error converting supplied value for {}: {e}", "discord")
                     });
                 self
             }
@@ -6033,7 +6712,96 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `optionalReason` (`maybe_optional_reason` takes an `Option`).
             pub fn optional_reason<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.optional_reason = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            "optionalReason"
+                        )
+                    });
+                self
+            }
+            /// Sets `uniqueId` (`maybe_unique_id` takes an `Option`).
+            pub fn unique_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.unique_id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "uniqueId"
+                        )
+                    });
+                self
+            }
+            /// Sets `username` (`maybe_username` takes an `Option`).
+            pub fn username<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.username = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "username"
+                        )
+                    });
+                self
+            }
+            /// Sets or clears `accId` from an `Option` (`None` leaves it out).
+            pub fn maybe_acc_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.acc_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for acc_id: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `apiId` from an `Option` (`None` leaves it out).
+            pub fn maybe_api_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.api_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for api_id: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `discord` from an `Option` (`None` leaves it out).
+            pub fn maybe_discord<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.discord = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for discord: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `optionalReason` from an `Option` (`None` leaves it out).
+            pub fn maybe_optional_reason<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -6047,7 +6815,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn unique_id<T>(mut self, value: T) -> Self
+            /// Sets or clears `uniqueId` from an `Option` (`None` leaves it out).
+            pub fn maybe_unique_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
@@ -6059,7 +6828,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn username<T>(mut self, value: T) -> Self
+            /// Sets or clears `username` from an `Option` (`None` leaves it out).
+            pub fn maybe_username<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -6137,15 +6907,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -6158,6 +6930,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -6210,7 +6995,52 @@ pub mod types {
             }
         }
         impl ChangeFormStageResponseData {
+            /// Sets `authorized` (`maybe_authorized` takes an `Option`).
             pub fn authorized<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.authorized = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "authorized"
+                        )
+                    });
+                self
+            }
+            /// Sets `data` (`maybe_data` takes an `Option`).
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ChangeFormStageResponseDataData>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "data")
+                    });
+                self
+            }
+            /// Sets `failed` (`maybe_failed` takes an `Option`).
+            pub fn failed<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.failed = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "failed")
+                    });
+                self
+            }
+            /// Sets or clears `authorized` from an `Option` (`None` leaves it out).
+            pub fn maybe_authorized<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
@@ -6222,7 +7052,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn data<T>(mut self, value: T) -> Self
+            /// Sets or clears `data` from an `Option` (`None` leaves it out).
+            pub fn maybe_data<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<super::ChangeFormStageResponseDataData>,
@@ -6236,7 +7067,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn failed<T>(mut self, value: T) -> Self
+            /// Sets or clears `failed` from an `Option` (`None` leaves it out).
+            pub fn maybe_failed<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
@@ -6297,7 +7129,55 @@ pub mod types {
             }
         }
         impl ChangeFormStageResponseDataData {
+            /// Sets `availableStages` (`maybe_available_stages` takes an `Option`).
             pub fn available_stages<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::FormStage>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.available_stages = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            "availableStages"
+                        )
+                    });
+                self
+            }
+            /// Sets `form` (`maybe_form` takes an `Option`).
+            pub fn form<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FormSubmission>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.form = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "form")
+                    });
+                self
+            }
+            /// Sets `newStage` (`maybe_new_stage` takes an `Option`).
+            pub fn new_stage<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FormStage>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.new_stage = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "newStage"
+                        )
+                    });
+                self
+            }
+            /// Sets or clears `availableStages` from an `Option` (`None` leaves it out).
+            pub fn maybe_available_stages<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<::std::vec::Vec<super::FormStage>>,
@@ -6313,7 +7193,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn form<T>(mut self, value: T) -> Self
+            /// Sets or clears `form` from an `Option` (`None` leaves it out).
+            pub fn maybe_form<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<super::FormSubmission>>,
                 T::Error: ::std::fmt::Display,
@@ -6325,7 +7206,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn new_stage<T>(mut self, value: T) -> Self
+            /// Sets or clears `newStage` from an `Option` (`None` leaves it out).
+            pub fn maybe_new_stage<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<super::FormStage>>,
                 T::Error: ::std::fmt::Display,
@@ -6416,7 +7298,145 @@ pub mod types {
             }
         }
         impl ClockAccountRequest {
+            /// Sets `accId` (`maybe_acc_id` takes an `Option`).
             pub fn acc_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.acc_id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "accId")
+                    });
+                self
+            }
+            /// Sets `apiId` (`maybe_api_id` takes an `Option`).
+            pub fn api_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.api_id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "apiId")
+                    });
+                self
+            }
+            /// Sets `discord` (`maybe_discord` takes an `Option`).
+            pub fn discord<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.discord = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "discord")
+                    });
+                self
+            }
+            /// Sets `forceClockIn` (`maybe_force_clock_in` takes an `Option`).
+            pub fn force_clock_in<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.force_clock_in = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "forceClockIn"
+                        )
+                    });
+                self
+            }
+            /// Sets `forceClockOut` (`maybe_force_clock_out` takes an `Option`).
+            pub fn force_clock_out<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.force_clock_out = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            "forceClockOut"
+                        )
+                    });
+                self
+            }
+            /// Sets `intention` (`maybe_intention` takes an `Option`).
+            pub fn intention<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ClockIntention>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.intention = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "intention"
+                        )
+                    });
+                self
+            }
+            /// Sets `type` (`maybe_type_` takes an `Option`).
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "type")
+                    });
+                self
+            }
+            /// Sets `uniqueId` (`maybe_unique_id` takes an `Option`).
+            pub fn unique_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.unique_id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "uniqueId"
+                        )
+                    });
+                self
+            }
+            /// Sets `username` (`maybe_username` takes an `Option`).
+            pub fn username<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.username = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "username"
+                        )
+                    });
+                self
+            }
+            /// Sets or clears `accId` from an `Option` (`None` leaves it out).
+            pub fn maybe_acc_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
                 T::Error: ::std::fmt::Display,
@@ -6428,7 +7448,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn api_id<T>(mut self, value: T) -> Self
+            /// Sets or clears `apiId` from an `Option` (`None` leaves it out).
+            pub fn maybe_api_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -6440,7 +7461,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn discord<T>(mut self, value: T) -> Self
+            /// Sets or clears `discord` from an `Option` (`None` leaves it out).
+            pub fn maybe_discord<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -6452,7 +7474,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn force_clock_in<T>(mut self, value: T) -> Self
+            /// Sets or clears `forceClockIn` from an `Option` (`None` leaves it out).
+            pub fn maybe_force_clock_in<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
@@ -6466,7 +7489,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn force_clock_out<T>(mut self, value: T) -> Self
+            /// Sets or clears `forceClockOut` from an `Option` (`None` leaves it out).
+            pub fn maybe_force_clock_out<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
@@ -6480,7 +7504,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn intention<T>(mut self, value: T) -> Self
+            /// Sets or clears `intention` from an `Option` (`None` leaves it out).
+            pub fn maybe_intention<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<super::ClockIntention>>,
                 T::Error: ::std::fmt::Display,
@@ -6492,7 +7517,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn type_<T>(mut self, value: T) -> Self
+            /// Sets or clears `type` from an `Option` (`None` leaves it out).
+            pub fn maybe_type_<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -6504,7 +7530,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn unique_id<T>(mut self, value: T) -> Self
+            /// Sets or clears `uniqueId` from an `Option` (`None` leaves it out).
+            pub fn maybe_unique_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
@@ -6516,7 +7543,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn username<T>(mut self, value: T) -> Self
+            /// Sets or clears `username` from an `Option` (`None` leaves it out).
+            pub fn maybe_username<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -6597,15 +7625,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -6618,6 +7648,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -6664,7 +7707,38 @@ pub mod types {
             }
         }
         impl ClockInNote {
+            /// Sets `message` (`maybe_message` takes an `Option`).
             pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "message")
+                    });
+                self
+            }
+            /// Sets `timestamp` (`maybe_timestamp` takes an `Option`).
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "timestamp"
+                        )
+                    });
+                self
+            }
+            /// Sets or clears `message` from an `Option` (`None` leaves it out).
+            pub fn maybe_message<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -6676,7 +7750,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn timestamp<T>(mut self, value: T) -> Self
+            /// Sets or clears `timestamp` from an `Option` (`None` leaves it out).
+            pub fn maybe_timestamp<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -6764,7 +7839,94 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `endTime` (`maybe_end_time` takes an `Option`).
             pub fn end_time<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.end_time = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "endTime")
+                    });
+                self
+            }
+            /// Sets `id` (`maybe_id` takes an `Option`).
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::RecordId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "id")
+                    });
+                self
+            }
+            /// Sets `notes` (`maybe_notes` takes an `Option`).
+            pub fn notes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::ClockInNote>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.notes = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "notes")
+                    });
+                self
+            }
+            /// Sets `objKey` (`maybe_obj_key` takes an `Option`).
+            pub fn obj_key<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.obj_key = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "objKey")
+                    });
+                self
+            }
+            /// Sets `startTime` (`maybe_start_time` takes an `Option`).
+            pub fn start_time<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.start_time = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "startTime"
+                        )
+                    });
+                self
+            }
+            /// Sets `type` (`maybe_type_` takes an `Option`).
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "type")
+                    });
+                self
+            }
+            /// Sets or clears `endTime` from an `Option` (`None` leaves it out).
+            pub fn maybe_end_time<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -6778,7 +7940,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn id<T>(mut self, value: T) -> Self
+            /// Sets or clears `id` from an `Option` (`None` leaves it out).
+            pub fn maybe_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<super::RecordId>>,
                 T::Error: ::std::fmt::Display,
@@ -6788,7 +7951,8 @@ pub mod types {
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
-            pub fn notes<T>(mut self, value: T) -> Self
+            /// Sets or clears `notes` from an `Option` (`None` leaves it out).
+            pub fn maybe_notes<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<::std::vec::Vec<super::ClockInNote>>,
@@ -6802,7 +7966,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn obj_key<T>(mut self, value: T) -> Self
+            /// Sets or clears `objKey` from an `Option` (`None` leaves it out).
+            pub fn maybe_obj_key<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -6814,7 +7979,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn start_time<T>(mut self, value: T) -> Self
+            /// Sets or clears `startTime` from an `Option` (`None` leaves it out).
+            pub fn maybe_start_time<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -6828,7 +7994,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn type_<T>(mut self, value: T) -> Self
+            /// Sets or clears `type` from an `Option` (`None` leaves it out).
+            pub fn maybe_type_<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -7021,7 +8188,399 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `accName` (`maybe_acc_name` takes an `Option`).
             pub fn acc_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.acc_name = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "accName")
+                    });
+                self
+            }
+            /// Sets `activeApiIds` (`maybe_active_api_ids` takes an `Option`).
+            pub fn active_api_ids<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.active_api_ids = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "activeApiIds"
+                        )
+                    });
+                self
+            }
+            /// Sets `apiIdPreference` (`maybe_api_id_preference` takes an `Option`).
+            pub fn api_id_preference<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.api_id_preference = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            "apiIdPreference"
+                        )
+                    });
+                self
+            }
+            /// Sets `apiIds` (`maybe_api_ids` takes an `Option`).
+            pub fn api_ids<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CommunityAccountApiIds>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.api_ids = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "apiIds")
+                    });
+                self
+            }
+            /// Sets `archived` (`maybe_archived` takes an `Option`).
+            pub fn archived<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.archived = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "archived"
+                        )
+                    });
+                self
+            }
+            /// Sets `banExpiration` (`maybe_ban_expiration` takes an `Option`).
+            pub fn ban_expiration<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ban_expiration = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            "banExpiration"
+                        )
+                    });
+                self
+            }
+            /// Sets `banInfo` (`maybe_ban_info` takes an `Option`).
+            pub fn ban_info<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::serde_json::Value>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ban_info = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "banInfo")
+                    });
+                self
+            }
+            /// Sets `banned` (`maybe_banned` takes an `Option`).
+            pub fn banned<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.banned = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "banned")
+                    });
+                self
+            }
+            /// Sets `bio` (`maybe_bio` takes an `Option`).
+            pub fn bio<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bio = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "bio")
+                    });
+                self
+            }
+            /// Sets `clockData` (`maybe_clock_data` takes an `Option`).
+            pub fn clock_data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CommunityAccountClockData>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.clock_data = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "clockData"
+                        )
+                    });
+                self
+            }
+            /// Sets `comName` (`maybe_com_name` takes an `Option`).
+            pub fn com_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.com_name = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "comName")
+                    });
+                self
+            }
+            /// Sets `comStatus` (`maybe_com_status` takes an `Option`).
+            pub fn com_status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.com_status = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "comStatus"
+                        )
+                    });
+                self
+            }
+            /// Sets `customUniqueId` (`maybe_custom_unique_id` takes an `Option`).
+            pub fn custom_unique_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom_unique_id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            "customUniqueId"
+                        )
+                    });
+                self
+            }
+            /// Sets `discordId` (`maybe_discord_id` takes an `Option`).
+            pub fn discord_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.discord_id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "discordId"
+                        )
+                    });
+                self
+            }
+            /// Sets `identifiers` (`maybe_identifiers` takes an `Option`).
+            pub fn identifiers<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CommunityAccountIdentifiers>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.identifiers = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "identifiers"
+                        )
+                    });
+                self
+            }
+            /// Sets `joinDate` (`maybe_join_date` takes an `Option`).
+            pub fn join_date<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.join_date = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "joinDate"
+                        )
+                    });
+                self
+            }
+            /// Sets `lastLogin` (`maybe_last_login` takes an `Option`).
+            pub fn last_login<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_login = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "lastLogin"
+                        )
+                    });
+                self
+            }
+            /// Sets `notificationPreferences` (`maybe_notification_preferences` takes an `Option`).
+            pub fn notification_preferences<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.notification_preferences = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            "notificationPreferences"
+                        )
+                    });
+                self
+            }
+            /// Sets `owner` (`maybe_owner` takes an `Option`).
+            pub fn owner<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.owner = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "owner")
+                    });
+                self
+            }
+            /// Sets `profileFields` (`maybe_profile_fields` takes an `Option`).
+            pub fn profile_fields<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CommunityAccountProfileFields>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.profile_fields = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            "profileFields"
+                        )
+                    });
+                self
+            }
+            /// Sets `ranks` (`maybe_ranks` takes an `Option`).
+            pub fn ranks<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::uuid::Uuid>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ranks = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "ranks")
+                    });
+                self
+            }
+            /// Sets `robloxId` (`maybe_roblox_id` takes an `Option`).
+            pub fn roblox_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.roblox_id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "robloxId"
+                        )
+                    });
+                self
+            }
+            /// Sets `sysStatus` (`maybe_sys_status` takes an `Option`).
+            pub fn sys_status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sys_status = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "sysStatus"
+                        )
+                    });
+                self
+            }
+            /// Sets `teamspeakId` (`maybe_teamspeak_id` takes an `Option`).
+            pub fn teamspeak_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.teamspeak_id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "teamspeakId"
+                        )
+                    });
+                self
+            }
+            /// Sets `uniqueId` (`maybe_unique_id` takes an `Option`).
+            pub fn unique_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.unique_id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "uniqueId"
+                        )
+                    });
+                self
+            }
+            /// Sets or clears `accName` from an `Option` (`None` leaves it out).
+            pub fn maybe_acc_name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -7033,7 +8592,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn active_api_ids<T>(mut self, value: T) -> Self
+            /// Sets or clears `activeApiIds` from an `Option` (`None` leaves it out).
+            pub fn maybe_active_api_ids<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<::std::vec::Vec<::std::string::String>>,
@@ -7049,7 +8609,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn api_id_preference<T>(mut self, value: T) -> Self
+            /// Sets or clears `apiIdPreference` from an `Option` (`None` leaves it out).
+            pub fn maybe_api_id_preference<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
@@ -7063,7 +8624,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn api_ids<T>(mut self, value: T) -> Self
+            /// Sets or clears `apiIds` from an `Option` (`None` leaves it out).
+            pub fn maybe_api_ids<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<super::CommunityAccountApiIds>,
@@ -7077,7 +8639,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn archived<T>(mut self, value: T) -> Self
+            /// Sets or clears `archived` from an `Option` (`None` leaves it out).
+            pub fn maybe_archived<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
@@ -7089,7 +8652,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn ban_expiration<T>(mut self, value: T) -> Self
+            /// Sets or clears `banExpiration` from an `Option` (`None` leaves it out).
+            pub fn maybe_ban_expiration<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -7105,7 +8669,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn ban_info<T>(mut self, value: T) -> Self
+            /// Sets or clears `banInfo` from an `Option` (`None` leaves it out).
+            pub fn maybe_ban_info<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
                 T::Error: ::std::fmt::Display,
@@ -7117,7 +8682,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn banned<T>(mut self, value: T) -> Self
+            /// Sets or clears `banned` from an `Option` (`None` leaves it out).
+            pub fn maybe_banned<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
@@ -7129,7 +8695,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn bio<T>(mut self, value: T) -> Self
+            /// Sets or clears `bio` from an `Option` (`None` leaves it out).
+            pub fn maybe_bio<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -7141,7 +8708,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn clock_data<T>(mut self, value: T) -> Self
+            /// Sets or clears `clockData` from an `Option` (`None` leaves it out).
+            pub fn maybe_clock_data<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<super::CommunityAccountClockData>,
@@ -7155,7 +8723,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn com_name<T>(mut self, value: T) -> Self
+            /// Sets or clears `comName` from an `Option` (`None` leaves it out).
+            pub fn maybe_com_name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -7167,7 +8736,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn com_status<T>(mut self, value: T) -> Self
+            /// Sets or clears `comStatus` from an `Option` (`None` leaves it out).
+            pub fn maybe_com_status<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
@@ -7179,7 +8749,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn custom_unique_id<T>(mut self, value: T) -> Self
+            /// Sets or clears `customUniqueId` from an `Option` (`None` leaves it out).
+            pub fn maybe_custom_unique_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
@@ -7193,7 +8764,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn discord_id<T>(mut self, value: T) -> Self
+            /// Sets or clears `discordId` from an `Option` (`None` leaves it out).
+            pub fn maybe_discord_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -7205,7 +8777,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn identifiers<T>(mut self, value: T) -> Self
+            /// Sets or clears `identifiers` from an `Option` (`None` leaves it out).
+            pub fn maybe_identifiers<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<super::CommunityAccountIdentifiers>,
@@ -7219,7 +8792,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn join_date<T>(mut self, value: T) -> Self
+            /// Sets or clears `joinDate` from an `Option` (`None` leaves it out).
+            pub fn maybe_join_date<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -7233,7 +8807,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn last_login<T>(mut self, value: T) -> Self
+            /// Sets or clears `lastLogin` from an `Option` (`None` leaves it out).
+            pub fn maybe_last_login<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -7247,7 +8822,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn notification_preferences<T>(mut self, value: T) -> Self
+            /// Sets or clears `notificationPreferences` from an `Option` (`None` leaves it out).
+            pub fn maybe_notification_preferences<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<
@@ -7265,7 +8841,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn owner<T>(mut self, value: T) -> Self
+            /// Sets or clears `owner` from an `Option` (`None` leaves it out).
+            pub fn maybe_owner<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
@@ -7277,7 +8854,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn profile_fields<T>(mut self, value: T) -> Self
+            /// Sets or clears `profileFields` from an `Option` (`None` leaves it out).
+            pub fn maybe_profile_fields<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<super::CommunityAccountProfileFields>,
@@ -7293,7 +8871,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn ranks<T>(mut self, value: T) -> Self
+            /// Sets or clears `ranks` from an `Option` (`None` leaves it out).
+            pub fn maybe_ranks<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
@@ -7307,7 +8886,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn roblox_id<T>(mut self, value: T) -> Self
+            /// Sets or clears `robloxId` from an `Option` (`None` leaves it out).
+            pub fn maybe_roblox_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -7319,7 +8899,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn sys_status<T>(mut self, value: T) -> Self
+            /// Sets or clears `sysStatus` from an `Option` (`None` leaves it out).
+            pub fn maybe_sys_status<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
@@ -7331,7 +8912,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn teamspeak_id<T>(mut self, value: T) -> Self
+            /// Sets or clears `teamspeakId` from an `Option` (`None` leaves it out).
+            pub fn maybe_teamspeak_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -7343,7 +8925,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn unique_id<T>(mut self, value: T) -> Self
+            /// Sets or clears `uniqueId` from an `Option` (`None` leaves it out).
+            pub fn maybe_unique_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
@@ -7438,7 +9021,22 @@ pub mod types {
             }
         }
         impl CommunityAccountApiIds {
+            /// Sets `ids` (`maybe_ids` takes an `Option`).
             pub fn ids<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ids = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "ids")
+                    });
+                self
+            }
+            /// Sets or clears `ids` from an `Option` (`None` leaves it out).
+            pub fn maybe_ids<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<::std::vec::Vec<::std::string::String>>,
@@ -7483,7 +9081,22 @@ pub mod types {
             }
         }
         impl CommunityAccountClockData {
+            /// Sets `data` (`maybe_data` takes an `Option`).
             pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::ClockInRow>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "data")
+                    });
+                self
+            }
+            /// Sets or clears `data` from an `Option` (`None` leaves it out).
+            pub fn maybe_data<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<::std::vec::Vec<super::ClockInRow>>,
@@ -7528,7 +9141,22 @@ pub mod types {
             }
         }
         impl CommunityAccountIdentifiers {
+            /// Sets `idents` (`maybe_idents` takes an `Option`).
             pub fn idents<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::AccountIdentifier>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.idents = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "idents")
+                    });
+                self
+            }
+            /// Sets or clears `idents` from an `Option` (`None` leaves it out).
+            pub fn maybe_idents<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<::std::vec::Vec<super::AccountIdentifier>>,
@@ -7573,7 +9201,22 @@ pub mod types {
             }
         }
         impl CommunityAccountProfileFields {
+            /// Sets `data` (`maybe_data` takes an `Option`).
             pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::ProfileFieldValue>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "data")
+                    });
+                self
+            }
+            /// Sets or clears `data` from an `Option` (`None` leaves it out).
+            pub fn maybe_data<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<::std::vec::Vec<super::ProfileFieldValue>>,
@@ -7665,55 +9308,67 @@ pub mod types {
             }
         }
         impl CommunityServer {
+            /// Sets `aceConfig` (`maybe_ace_config` takes an `Option`).
             pub fn ace_config<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::AceConfig>>,
+                T: ::std::convert::TryInto<super::AceConfig>,
                 T::Error: ::std::fmt::Display,
             {
                 self.ace_config = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for ace_config: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "aceConfig"
+                        )
                     });
                 self
             }
+            /// Sets `allowedRanks` (`maybe_allowed_ranks` takes an `Option`).
             pub fn allowed_ranks<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.allowed_ranks = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for allowed_ranks: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "allowedRanks"
+                        )
                     });
                 self
             }
+            /// Sets `blockedRanks` (`maybe_blocked_ranks` takes an `Option`).
             pub fn blocked_ranks<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.blocked_ranks = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for blocked_ranks: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "blockedRanks"
+                        )
                     });
                 self
             }
+            /// Sets `description` (`maybe_description` takes an `Option`).
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for description: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "description"
+                        )
                     });
                 self
             }
@@ -7727,7 +9382,154 @@ pub mod types {
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
+            /// Sets `ip` (`maybe_ip` takes an `Option`).
             pub fn ip<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ip = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "ip")
+                    });
+                self
+            }
+            /// Sets `name` (`maybe_name` takes an `Option`).
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "name")
+                    });
+                self
+            }
+            /// Sets `port` (`maybe_port` takes an `Option`).
+            pub fn port<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ServerPort>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.port = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "port")
+                    });
+                self
+            }
+            /// Sets `robloxJoinCode` (`maybe_roblox_join_code` takes an `Option`).
+            pub fn roblox_join_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.roblox_join_code = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            "robloxJoinCode"
+                        )
+                    });
+                self
+            }
+            /// Sets `type` (`maybe_type_` takes an `Option`).
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "type")
+                    });
+                self
+            }
+            /// Sets `typeLastUpdated` (`maybe_type_last_updated` takes an `Option`).
+            pub fn type_last_updated<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_last_updated = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            "typeLastUpdated"
+                        )
+                    });
+                self
+            }
+            /// Sets or clears `aceConfig` from an `Option` (`None` leaves it out).
+            pub fn maybe_ace_config<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::AceConfig>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ace_config = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for ace_config: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `allowedRanks` from an `Option` (`None` leaves it out).
+            pub fn maybe_allowed_ranks<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.allowed_ranks = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for allowed_ranks: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `blockedRanks` from an `Option` (`None` leaves it out).
+            pub fn maybe_blocked_ranks<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.blocked_ranks = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for blocked_ranks: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `description` from an `Option` (`None` leaves it out).
+            pub fn maybe_description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `ip` from an `Option` (`None` leaves it out).
+            pub fn maybe_ip<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -7737,7 +9539,8 @@ pub mod types {
                     .map_err(|e| format!("error converting supplied value for ip: {e}"));
                 self
             }
-            pub fn name<T>(mut self, value: T) -> Self
+            /// Sets or clears `name` from an `Option` (`None` leaves it out).
+            pub fn maybe_name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -7749,7 +9552,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn port<T>(mut self, value: T) -> Self
+            /// Sets or clears `port` from an `Option` (`None` leaves it out).
+            pub fn maybe_port<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<super::ServerPort>>,
                 T::Error: ::std::fmt::Display,
@@ -7761,7 +9565,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn roblox_join_code<T>(mut self, value: T) -> Self
+            /// Sets or clears `robloxJoinCode` from an `Option` (`None` leaves it out).
+            pub fn maybe_roblox_join_code<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -7775,7 +9580,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn type_<T>(mut self, value: T) -> Self
+            /// Sets or clears `type` from an `Option` (`None` leaves it out).
+            pub fn maybe_type_<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -7787,7 +9593,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn type_last_updated<T>(mut self, value: T) -> Self
+            /// Sets or clears `typeLastUpdated` from an `Option` (`None` leaves it out).
+            pub fn maybe_type_last_updated<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -7910,90 +9717,113 @@ pub mod types {
             }
         }
         impl CommunityServerInput {
+            /// Sets `aceConfig` (`maybe_ace_config` takes an `Option`).
             pub fn ace_config<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::AceConfig>>,
+                T: ::std::convert::TryInto<super::AceConfig>,
                 T::Error: ::std::fmt::Display,
             {
                 self.ace_config = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for ace_config: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "aceConfig"
+                        )
                     });
                 self
             }
+            /// Sets `allowedRanks` (`maybe_allowed_ranks` takes an `Option`).
             pub fn allowed_ranks<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.allowed_ranks = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for allowed_ranks: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "allowedRanks"
+                        )
                     });
                 self
             }
+            /// Sets `blockedRanks` (`maybe_blocked_ranks` takes an `Option`).
             pub fn blocked_ranks<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.blocked_ranks = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for blocked_ranks: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "blockedRanks"
+                        )
                     });
                 self
             }
+            /// Sets `description` (`maybe_description` takes an `Option`).
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for description: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "description"
+                        )
                     });
                 self
             }
+            /// Sets `erlcApiKey` (`maybe_erlc_api_key` takes an `Option`).
             pub fn erlc_api_key<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.erlc_api_key = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for erlc_api_key: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "erlcApiKey"
+                        )
                     });
                 self
             }
+            /// Sets `id`: any integer from 1 (`1`, `1_u64`, a `NonZeroU64`); 0 or a negative number fails the call before anything is sent.
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::num::NonZeroU64>,
-                >,
-                T::Error: ::std::fmt::Display,
+                T: ::std::convert::TryInto<u64>,
             {
                 self.id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                    .ok()
+                    .and_then(<::std::num::NonZeroU64>::new)
+                    .map(Some)
+                    .ok_or_else(|| {
+                        "`id` must be at least 1 (ids count from 1)".to_string()
+                    });
                 self
             }
+            /// Sets `ip` (`maybe_ip` takes an `Option`).
             pub fn ip<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.ip = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for ip: {e}"));
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "ip")
+                    });
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -8008,7 +9838,165 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `port` (`maybe_port` takes an `Option`).
             pub fn port<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ServerPort>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.port = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "port")
+                    });
+                self
+            }
+            /// Sets `robloxJoinCode` (`maybe_roblox_join_code` takes an `Option`).
+            pub fn roblox_join_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.roblox_join_code = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            "robloxJoinCode"
+                        )
+                    });
+                self
+            }
+            /// Sets `robloxMetadata` (`maybe_roblox_metadata` takes an `Option`).
+            pub fn roblox_metadata<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.roblox_metadata = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            "robloxMetadata"
+                        )
+                    });
+                self
+            }
+            /// Sets `type` (`maybe_type_` takes an `Option`).
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ServerFramework>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "type")
+                    });
+                self
+            }
+            /// Sets or clears `aceConfig` from an `Option` (`None` leaves it out).
+            pub fn maybe_ace_config<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::AceConfig>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ace_config = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for ace_config: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `allowedRanks` from an `Option` (`None` leaves it out).
+            pub fn maybe_allowed_ranks<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.allowed_ranks = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for allowed_ranks: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `blockedRanks` from an `Option` (`None` leaves it out).
+            pub fn maybe_blocked_ranks<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.blocked_ranks = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for blocked_ranks: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `description` from an `Option` (`None` leaves it out).
+            pub fn maybe_description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `erlcApiKey` from an `Option` (`None` leaves it out).
+            pub fn maybe_erlc_api_key<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.erlc_api_key = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for erlc_api_key: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `id` from an `Option` (`None` leaves it out).
+            pub fn maybe_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::num::NonZeroU64>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            /// Sets or clears `ip` from an `Option` (`None` leaves it out).
+            pub fn maybe_ip<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ip = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for ip: {e}"));
+                self
+            }
+            /// Sets or clears `port` from an `Option` (`None` leaves it out).
+            pub fn maybe_port<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<super::ServerPort>>,
                 T::Error: ::std::fmt::Display,
@@ -8020,7 +10008,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn roblox_join_code<T>(mut self, value: T) -> Self
+            /// Sets or clears `robloxJoinCode` from an `Option` (`None` leaves it out).
+            pub fn maybe_roblox_join_code<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -8034,7 +10023,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn roblox_metadata<T>(mut self, value: T) -> Self
+            /// Sets or clears `robloxMetadata` from an `Option` (`None` leaves it out).
+            pub fn maybe_roblox_metadata<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<
@@ -8052,7 +10042,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn type_<T>(mut self, value: T) -> Self
+            /// Sets or clears `type` from an `Option` (`None` leaves it out).
+            pub fn maybe_type_<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<super::ServerFramework>,
@@ -8173,53 +10164,63 @@ pub mod types {
             }
         }
         impl CommunityServerSession {
+            /// Sets `cancelledBy` (`maybe_cancelled_by` takes an `Option`).
             pub fn cancelled_by<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+                T: ::std::convert::TryInto<::uuid::Uuid>,
                 T::Error: ::std::fmt::Display,
             {
                 self.cancelled_by = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for cancelled_by: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "cancelledBy"
+                        )
                     });
                 self
             }
+            /// Sets `community` (`maybe_community` takes an `Option`).
             pub fn community<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+                T: ::std::convert::TryInto<::uuid::Uuid>,
                 T::Error: ::std::fmt::Display,
             {
                 self.community = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for community: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "community"
+                        )
                     });
                 self
             }
+            /// Sets `endedAt` (`maybe_ended_at` takes an `Option`).
             pub fn ended_at<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-                >,
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.ended_at = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for ended_at: {e}")
+                        format!("error converting supplied value for {}: {e}", "endedAt")
                     });
                 self
             }
+            /// Sets `endedBy` (`maybe_ended_by` takes an `Option`).
             pub fn ended_by<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+                T: ::std::convert::TryInto<::uuid::Uuid>,
                 T::Error: ::std::fmt::Display,
             {
                 self.ended_by = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for ended_by: {e}")
+                        format!("error converting supplied value for {}: {e}", "endedBy")
                     });
                 self
             }
@@ -8233,7 +10234,160 @@ pub mod types {
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
+            /// Sets `metadata` (`maybe_metadata` takes an `Option`).
             pub fn metadata<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.metadata = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "metadata"
+                        )
+                    });
+                self
+            }
+            /// Sets `serverId` (`maybe_server_id` takes an `Option`).
+            pub fn server_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.server_id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "serverId"
+                        )
+                    });
+                self
+            }
+            /// Sets `startedAt` (`maybe_started_at` takes an `Option`).
+            pub fn started_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.started_at = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "startedAt"
+                        )
+                    });
+                self
+            }
+            /// Sets `startedBy` (`maybe_started_by` takes an `Option`).
+            pub fn started_by<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.started_by = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "startedBy"
+                        )
+                    });
+                self
+            }
+            /// Sets `stats` (`maybe_stats` takes an `Option`).
+            pub fn stats<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.stats = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "stats")
+                    });
+                self
+            }
+            /// Sets `sysStatus` (`maybe_sys_status` takes an `Option`).
+            pub fn sys_status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sys_status = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "sysStatus"
+                        )
+                    });
+                self
+            }
+            /// Sets or clears `cancelledBy` from an `Option` (`None` leaves it out).
+            pub fn maybe_cancelled_by<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cancelled_by = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for cancelled_by: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `community` from an `Option` (`None` leaves it out).
+            pub fn maybe_community<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.community = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for community: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `endedAt` from an `Option` (`None` leaves it out).
+            pub fn maybe_ended_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ended_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for ended_at: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `endedBy` from an `Option` (`None` leaves it out).
+            pub fn maybe_ended_by<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ended_by = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for ended_by: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `metadata` from an `Option` (`None` leaves it out).
+            pub fn maybe_metadata<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<
@@ -8249,7 +10403,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn server_id<T>(mut self, value: T) -> Self
+            /// Sets or clears `serverId` from an `Option` (`None` leaves it out).
+            pub fn maybe_server_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
@@ -8261,7 +10416,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn started_at<T>(mut self, value: T) -> Self
+            /// Sets or clears `startedAt` from an `Option` (`None` leaves it out).
+            pub fn maybe_started_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -8275,7 +10431,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn started_by<T>(mut self, value: T) -> Self
+            /// Sets or clears `startedBy` from an `Option` (`None` leaves it out).
+            pub fn maybe_started_by<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
                 T::Error: ::std::fmt::Display,
@@ -8287,7 +10444,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn stats<T>(mut self, value: T) -> Self
+            /// Sets or clears `stats` from an `Option` (`None` leaves it out).
+            pub fn maybe_stats<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<
@@ -8303,7 +10461,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn sys_status<T>(mut self, value: T) -> Self
+            /// Sets or clears `sysStatus` from an `Option` (`None` leaves it out).
+            pub fn maybe_sys_status<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
@@ -8395,7 +10554,94 @@ pub mod types {
             }
         }
         impl CommunitySummary {
+            /// Sets `id` (`maybe_id` takes an `Option`).
             pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "id")
+                    });
+                self
+            }
+            /// Sets `name` (`maybe_name` takes an `Option`).
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "name")
+                    });
+                self
+            }
+            /// Sets `servers` (`maybe_servers` takes an `Option`).
+            pub fn servers<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.servers = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "servers")
+                    });
+                self
+            }
+            /// Sets `subVersion` (`maybe_sub_version` takes an `Option`).
+            pub fn sub_version<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sub_version = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "subVersion"
+                        )
+                    });
+                self
+            }
+            /// Sets `tier` (`maybe_tier` takes an `Option`).
+            pub fn tier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tier = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "tier")
+                    });
+                self
+            }
+            /// Sets `uuid` (`maybe_uuid` takes an `Option`).
+            pub fn uuid<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.uuid = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "uuid")
+                    });
+                self
+            }
+            /// Sets or clears `id` from an `Option` (`None` leaves it out).
+            pub fn maybe_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -8405,7 +10651,8 @@ pub mod types {
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
-            pub fn name<T>(mut self, value: T) -> Self
+            /// Sets or clears `name` from an `Option` (`None` leaves it out).
+            pub fn maybe_name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -8417,7 +10664,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn servers<T>(mut self, value: T) -> Self
+            /// Sets or clears `servers` from an `Option` (`None` leaves it out).
+            pub fn maybe_servers<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
@@ -8429,7 +10677,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn sub_version<T>(mut self, value: T) -> Self
+            /// Sets or clears `subVersion` from an `Option` (`None` leaves it out).
+            pub fn maybe_sub_version<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
@@ -8441,7 +10690,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn tier<T>(mut self, value: T) -> Self
+            /// Sets or clears `tier` from an `Option` (`None` leaves it out).
+            pub fn maybe_tier<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -8453,7 +10703,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn uuid<T>(mut self, value: T) -> Self
+            /// Sets or clears `uuid` from an `Option` (`None` leaves it out).
+            pub fn maybe_uuid<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
                 T::Error: ::std::fmt::Display,
@@ -8533,7 +10784,96 @@ pub mod types {
             }
         }
         impl CreateRsvpRequest {
+            /// Sets `accId` (`maybe_acc_id` takes an `Option`).
             pub fn acc_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.acc_id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "accId")
+                    });
+                self
+            }
+            /// Sets `apiId` (`maybe_api_id` takes an `Option`).
+            pub fn api_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.api_id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "apiId")
+                    });
+                self
+            }
+            /// Sets `discord` (`maybe_discord` takes an `Option`).
+            pub fn discord<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.discord = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "discord")
+                    });
+                self
+            }
+            /// Sets `eventId` (`maybe_event_id` takes an `Option`).
+            pub fn event_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.event_id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "eventId")
+                    });
+                self
+            }
+            /// Sets `uniqueId` (`maybe_unique_id` takes an `Option`).
+            pub fn unique_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.unique_id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "uniqueId"
+                        )
+                    });
+                self
+            }
+            /// Sets `username` (`maybe_username` takes an `Option`).
+            pub fn username<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.username = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "username"
+                        )
+                    });
+                self
+            }
+            /// Sets or clears `accId` from an `Option` (`None` leaves it out).
+            pub fn maybe_acc_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
                 T::Error: ::std::fmt::Display,
@@ -8545,7 +10885,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn api_id<T>(mut self, value: T) -> Self
+            /// Sets or clears `apiId` from an `Option` (`None` leaves it out).
+            pub fn maybe_api_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -8557,7 +10898,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn discord<T>(mut self, value: T) -> Self
+            /// Sets or clears `discord` from an `Option` (`None` leaves it out).
+            pub fn maybe_discord<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -8569,7 +10911,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn event_id<T>(mut self, value: T) -> Self
+            /// Sets or clears `eventId` from an `Option` (`None` leaves it out).
+            pub fn maybe_event_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
                 T::Error: ::std::fmt::Display,
@@ -8581,7 +10924,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn unique_id<T>(mut self, value: T) -> Self
+            /// Sets or clears `uniqueId` from an `Option` (`None` leaves it out).
+            pub fn maybe_unique_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
@@ -8593,7 +10937,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn username<T>(mut self, value: T) -> Self
+            /// Sets or clears `username` from an `Option` (`None` leaves it out).
+            pub fn maybe_username<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -8664,15 +11009,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -8685,6 +11032,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -8727,16 +11087,19 @@ pub mod types {
             }
         }
         impl CreateShortUrlRequest {
+            /// Sets `isCustomDomain` (`maybe_is_custom_domain` takes an `Option`).
             pub fn is_custom_domain<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<bool>,
                 T::Error: ::std::fmt::Display,
             {
                 self.is_custom_domain = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for is_custom_domain: {e}"
+                            "error converting supplied value for {}: {e}",
+                            "isCustomDomain"
                         )
                     });
                 self
@@ -8750,6 +11113,21 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for path: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `isCustomDomain` from an `Option` (`None` leaves it out).
+            pub fn maybe_is_custom_domain<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.is_custom_domain = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for is_custom_domain: {e}"
+                        )
                     });
                 self
             }
@@ -8809,15 +11187,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -8830,6 +11210,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -8874,15 +11267,19 @@ pub mod types {
             }
         }
         impl CreateShortUrlResponseData {
+            /// Sets `redirect` (`maybe_redirect` takes an `Option`).
             pub fn redirect<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.redirect = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for redirect: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "redirect"
+                        )
                     });
                 self
             }
@@ -8895,6 +11292,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `redirect` from an `Option` (`None` leaves it out).
+            pub fn maybe_redirect<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.redirect = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for redirect: {e}")
                     });
                 self
             }
@@ -8962,39 +11372,45 @@ pub mod types {
             }
         }
         impl EditProfileFieldsRequest {
+            /// Sets `accId` (`maybe_acc_id` takes an `Option`).
             pub fn acc_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+                T: ::std::convert::TryInto<::uuid::Uuid>,
                 T::Error: ::std::fmt::Display,
             {
                 self.acc_id = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for acc_id: {e}")
+                        format!("error converting supplied value for {}: {e}", "accId")
                     });
                 self
             }
+            /// Sets `apiId` (`maybe_api_id` takes an `Option`).
             pub fn api_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.api_id = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for api_id: {e}")
+                        format!("error converting supplied value for {}: {e}", "apiId")
                     });
                 self
             }
+            /// Sets `discord` (`maybe_discord` takes an `Option`).
             pub fn discord<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.discord = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for discord: {e}")
+                        format!("error converting supplied value for {}: {e}", "discord")
                     });
                 self
             }
@@ -9014,7 +11430,79 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `uniqueId` (`maybe_unique_id` takes an `Option`).
             pub fn unique_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.unique_id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "uniqueId"
+                        )
+                    });
+                self
+            }
+            /// Sets `username` (`maybe_username` takes an `Option`).
+            pub fn username<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.username = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "username"
+                        )
+                    });
+                self
+            }
+            /// Sets or clears `accId` from an `Option` (`None` leaves it out).
+            pub fn maybe_acc_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.acc_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for acc_id: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `apiId` from an `Option` (`None` leaves it out).
+            pub fn maybe_api_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.api_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for api_id: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `discord` from an `Option` (`None` leaves it out).
+            pub fn maybe_discord<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.discord = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for discord: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `uniqueId` from an `Option` (`None` leaves it out).
+            pub fn maybe_unique_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
@@ -9026,7 +11514,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn username<T>(mut self, value: T) -> Self
+            /// Sets or clears `username` from an `Option` (`None` leaves it out).
+            pub fn maybe_username<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -9160,15 +11649,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -9181,6 +11672,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -9263,16 +11767,19 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `includesPlayerNameOrId` (`maybe_includes_player_name_or_id` takes an `Option`).
             pub fn includes_player_name_or_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<bool>,
                 T::Error: ::std::fmt::Display,
             {
                 self.includes_player_name_or_id = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for includes_player_name_or_id: {e}"
+                            "error converting supplied value for {}: {e}",
+                            "includesPlayerNameOrId"
                         )
                     });
                 self
@@ -9300,6 +11807,21 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `includesPlayerNameOrId` from an `Option` (`None` leaves it out).
+            pub fn maybe_includes_player_name_or_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.includes_player_name_or_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for includes_player_name_or_id: {e}"
+                        )
                     });
                 self
             }
@@ -9362,15 +11884,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -9383,6 +11907,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -9445,7 +11982,84 @@ pub mod types {
             }
         }
         impl ForceSyncRequest {
+            /// Sets `accId` (`maybe_acc_id` takes an `Option`).
             pub fn acc_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.acc_id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "accId")
+                    });
+                self
+            }
+            /// Sets `apiId` (`maybe_api_id` takes an `Option`).
+            pub fn api_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.api_id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "apiId")
+                    });
+                self
+            }
+            /// Sets `discordId` (`maybe_discord_id` takes an `Option`).
+            pub fn discord_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.discord_id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "discordId"
+                        )
+                    });
+                self
+            }
+            /// Sets `uniqueId` (`maybe_unique_id` takes an `Option`).
+            pub fn unique_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.unique_id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "uniqueId"
+                        )
+                    });
+                self
+            }
+            /// Sets `username` (`maybe_username` takes an `Option`).
+            pub fn username<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.username = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "username"
+                        )
+                    });
+                self
+            }
+            /// Sets or clears `accId` from an `Option` (`None` leaves it out).
+            pub fn maybe_acc_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
                 T::Error: ::std::fmt::Display,
@@ -9457,7 +12071,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn api_id<T>(mut self, value: T) -> Self
+            /// Sets or clears `apiId` from an `Option` (`None` leaves it out).
+            pub fn maybe_api_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -9469,7 +12084,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn discord_id<T>(mut self, value: T) -> Self
+            /// Sets or clears `discordId` from an `Option` (`None` leaves it out).
+            pub fn maybe_discord_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -9481,7 +12097,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn unique_id<T>(mut self, value: T) -> Self
+            /// Sets or clears `uniqueId` from an `Option` (`None` leaves it out).
+            pub fn maybe_unique_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
@@ -9493,7 +12110,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn username<T>(mut self, value: T) -> Self
+            /// Sets or clears `username` from an `Option` (`None` leaves it out).
+            pub fn maybe_username<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -9565,15 +12183,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -9586,6 +12206,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -9631,7 +12264,36 @@ pub mod types {
             }
         }
         impl FormStage {
+            /// Sets `id` (`maybe_id` takes an `Option`).
             pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "id")
+                    });
+                self
+            }
+            /// Sets `label` (`maybe_label` takes an `Option`).
+            pub fn label<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.label = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "label")
+                    });
+                self
+            }
+            /// Sets or clears `id` from an `Option` (`None` leaves it out).
+            pub fn maybe_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
                 T::Error: ::std::fmt::Display,
@@ -9641,7 +12303,8 @@ pub mod types {
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
-            pub fn label<T>(mut self, value: T) -> Self
+            /// Sets or clears `label` from an `Option` (`None` leaves it out).
+            pub fn maybe_label<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -9770,7 +12433,285 @@ pub mod types {
             }
         }
         impl FormSubmission {
+            /// Sets `formComments` (`maybe_form_comments` takes an `Option`).
             pub fn form_comments<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FormSubmissionFormComments>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.form_comments = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "formComments"
+                        )
+                    });
+                self
+            }
+            /// Sets `formContextUser` (`maybe_form_context_user` takes an `Option`).
+            pub fn form_context_user<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.form_context_user = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            "formContextUser"
+                        )
+                    });
+                self
+            }
+            /// Sets `formId` (`maybe_form_id` takes an `Option`).
+            pub fn form_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.form_id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "formId")
+                    });
+                self
+            }
+            /// Sets `formReplySettings` (`maybe_form_reply_settings` takes an `Option`).
+            pub fn form_reply_settings<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FormSubmissionFormReplySettings>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.form_reply_settings = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            "formReplySettings"
+                        )
+                    });
+                self
+            }
+            /// Sets `formStructure` (`maybe_form_structure` takes an `Option`).
+            pub fn form_structure<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FormSubmissionFormStructure>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.form_structure = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            "formStructure"
+                        )
+                    });
+                self
+            }
+            /// Sets `formSubmitter` (`maybe_form_submitter` takes an `Option`).
+            pub fn form_submitter<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.form_submitter = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            "formSubmitter"
+                        )
+                    });
+                self
+            }
+            /// Sets `formTemplateId` (`maybe_form_template_id` takes an `Option`).
+            pub fn form_template_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.form_template_id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            "formTemplateId"
+                        )
+                    });
+                self
+            }
+            /// Sets `formType` (`maybe_form_type` takes an `Option`).
+            pub fn form_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.form_type = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "formType"
+                        )
+                    });
+                self
+            }
+            /// Sets `lastActionTime` (`maybe_last_action_time` takes an `Option`).
+            pub fn last_action_time<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_action_time = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            "lastActionTime"
+                        )
+                    });
+                self
+            }
+            /// Sets `relatedUsers` (`maybe_related_users` takes an `Option`).
+            pub fn related_users<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::serde_json::Value>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.related_users = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "relatedUsers"
+                        )
+                    });
+                self
+            }
+            /// Sets `showInProfile` (`maybe_show_in_profile` takes an `Option`).
+            pub fn show_in_profile<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.show_in_profile = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            "showInProfile"
+                        )
+                    });
+                self
+            }
+            /// Sets `stageGroupId` (`maybe_stage_group_id` takes an `Option`).
+            pub fn stage_group_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.stage_group_id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "stageGroupId"
+                        )
+                    });
+                self
+            }
+            /// Sets `stageId` (`maybe_stage_id` takes an `Option`).
+            pub fn stage_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.stage_id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "stageId")
+                    });
+                self
+            }
+            /// Sets `stageInfoBackup` (`maybe_stage_info_backup` takes an `Option`).
+            pub fn stage_info_backup<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.stage_info_backup = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            "stageInfoBackup"
+                        )
+                    });
+                self
+            }
+            /// Sets `stages` (`maybe_stages` takes an `Option`).
+            pub fn stages<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::serde_json::Value>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.stages = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "stages")
+                    });
+                self
+            }
+            /// Sets `submissionTime` (`maybe_submission_time` takes an `Option`).
+            pub fn submission_time<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.submission_time = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            "submissionTime"
+                        )
+                    });
+                self
+            }
+            /// Sets `sysStatus` (`maybe_sys_status` takes an `Option`).
+            pub fn sys_status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sys_status = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "sysStatus"
+                        )
+                    });
+                self
+            }
+            /// Sets or clears `formComments` from an `Option` (`None` leaves it out).
+            pub fn maybe_form_comments<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<super::FormSubmissionFormComments>,
@@ -9784,7 +12725,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn form_context_user<T>(mut self, value: T) -> Self
+            /// Sets or clears `formContextUser` from an `Option` (`None` leaves it out).
+            pub fn maybe_form_context_user<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
                 T::Error: ::std::fmt::Display,
@@ -9798,7 +12740,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn form_id<T>(mut self, value: T) -> Self
+            /// Sets or clears `formId` from an `Option` (`None` leaves it out).
+            pub fn maybe_form_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
@@ -9810,7 +12753,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn form_reply_settings<T>(mut self, value: T) -> Self
+            /// Sets or clears `formReplySettings` from an `Option` (`None` leaves it out).
+            pub fn maybe_form_reply_settings<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<super::FormSubmissionFormReplySettings>,
@@ -9826,7 +12770,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn form_structure<T>(mut self, value: T) -> Self
+            /// Sets or clears `formStructure` from an `Option` (`None` leaves it out).
+            pub fn maybe_form_structure<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<super::FormSubmissionFormStructure>,
@@ -9842,7 +12787,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn form_submitter<T>(mut self, value: T) -> Self
+            /// Sets or clears `formSubmitter` from an `Option` (`None` leaves it out).
+            pub fn maybe_form_submitter<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
                 T::Error: ::std::fmt::Display,
@@ -9856,7 +12802,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn form_template_id<T>(mut self, value: T) -> Self
+            /// Sets or clears `formTemplateId` from an `Option` (`None` leaves it out).
+            pub fn maybe_form_template_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
@@ -9870,7 +12817,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn form_type<T>(mut self, value: T) -> Self
+            /// Sets or clears `formType` from an `Option` (`None` leaves it out).
+            pub fn maybe_form_type<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
@@ -9882,7 +12830,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn last_action_time<T>(mut self, value: T) -> Self
+            /// Sets or clears `lastActionTime` from an `Option` (`None` leaves it out).
+            pub fn maybe_last_action_time<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -9898,7 +12847,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn related_users<T>(mut self, value: T) -> Self
+            /// Sets or clears `relatedUsers` from an `Option` (`None` leaves it out).
+            pub fn maybe_related_users<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
@@ -9912,7 +12862,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn show_in_profile<T>(mut self, value: T) -> Self
+            /// Sets or clears `showInProfile` from an `Option` (`None` leaves it out).
+            pub fn maybe_show_in_profile<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
@@ -9926,7 +12877,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn stage_group_id<T>(mut self, value: T) -> Self
+            /// Sets or clears `stageGroupId` from an `Option` (`None` leaves it out).
+            pub fn maybe_stage_group_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
                 T::Error: ::std::fmt::Display,
@@ -9940,7 +12892,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn stage_id<T>(mut self, value: T) -> Self
+            /// Sets or clears `stageId` from an `Option` (`None` leaves it out).
+            pub fn maybe_stage_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
                 T::Error: ::std::fmt::Display,
@@ -9952,7 +12905,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn stage_info_backup<T>(mut self, value: T) -> Self
+            /// Sets or clears `stageInfoBackup` from an `Option` (`None` leaves it out).
+            pub fn maybe_stage_info_backup<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<
@@ -9970,7 +12924,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn stages<T>(mut self, value: T) -> Self
+            /// Sets or clears `stages` from an `Option` (`None` leaves it out).
+            pub fn maybe_stages<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
@@ -9984,7 +12939,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn submission_time<T>(mut self, value: T) -> Self
+            /// Sets or clears `submissionTime` from an `Option` (`None` leaves it out).
+            pub fn maybe_submission_time<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -10000,7 +12956,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn sys_status<T>(mut self, value: T) -> Self
+            /// Sets or clears `sysStatus` from an `Option` (`None` leaves it out).
+            pub fn maybe_sys_status<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
@@ -10082,17 +13039,19 @@ pub mod types {
             }
         }
         impl FormSubmissionFormComments {
+            /// Sets `comments` (`maybe_comments` takes an `Option`).
             pub fn comments<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::serde_json::Value>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.comments = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for comments: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "comments"
+                        )
                     });
                 self
             }
@@ -10107,6 +13066,21 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `comments` from an `Option` (`None` leaves it out).
+            pub fn maybe_comments<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.comments = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for comments: {e}")
                     });
                 self
             }
@@ -10162,41 +13136,47 @@ pub mod types {
             }
         }
         impl FormSubmissionFormReplySettings {
+            /// Sets `locked` (`maybe_locked` takes an `Option`).
             pub fn locked<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<bool>,
                 T::Error: ::std::fmt::Display,
             {
                 self.locked = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for locked: {e}")
+                        format!("error converting supplied value for {}: {e}", "locked")
                     });
                 self
             }
+            /// Sets `rankIds` (`maybe_rank_ids` takes an `Option`).
             pub fn rank_ids<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.rank_ids = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for rank_ids: {e}")
+                        format!("error converting supplied value for {}: {e}", "rankIds")
                     });
                 self
             }
+            /// Sets `submitter` (`maybe_submitter` takes an `Option`).
             pub fn submitter<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<bool>,
                 T::Error: ::std::fmt::Display,
             {
                 self.submitter = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for submitter: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "submitter"
+                        )
                     });
                 self
             }
@@ -10211,6 +13191,47 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `locked` from an `Option` (`None` leaves it out).
+            pub fn maybe_locked<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.locked = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for locked: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `rankIds` from an `Option` (`None` leaves it out).
+            pub fn maybe_rank_ids<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rank_ids = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for rank_ids: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `submitter` from an `Option` (`None` leaves it out).
+            pub fn maybe_submitter<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.submitter = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for submitter: {e}")
                     });
                 self
             }
@@ -10265,29 +13286,31 @@ pub mod types {
             }
         }
         impl FormSubmissionFormStructure {
+            /// Sets `fields` (`maybe_fields` takes an `Option`).
             pub fn fields<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
-                >,
+                T: ::std::convert::TryInto<::std::vec::Vec<::serde_json::Value>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.fields = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for fields: {e}")
+                        format!("error converting supplied value for {}: {e}", "fields")
                     });
                 self
             }
+            /// Sets `_label` (`maybe_label` takes an `Option`).
             pub fn label<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.label = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for label: {e}")
+                        format!("error converting supplied value for {}: {e}", "_label")
                     });
                 self
             }
@@ -10302,6 +13325,34 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `fields` from an `Option` (`None` leaves it out).
+            pub fn maybe_fields<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.fields = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for fields: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `_label` from an `Option` (`None` leaves it out).
+            pub fn maybe_label<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.label = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for label: {e}")
                     });
                 self
             }
@@ -10368,40 +13419,51 @@ pub mod types {
             }
         }
         impl FormTemplateSummary {
+            /// Sets `description` (`maybe_description` takes an `Option`).
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for description: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "description"
+                        )
                     });
                 self
             }
+            /// Sets `disabled` (`maybe_disabled` takes an `Option`).
             pub fn disabled<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<bool>,
                 T::Error: ::std::fmt::Display,
             {
                 self.disabled = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for disabled: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "disabled"
+                        )
                     });
                 self
             }
+            /// Sets `discordSubmissionEnabled` (`maybe_discord_submission_enabled` takes an `Option`).
             pub fn discord_submission_enabled<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<bool>,
                 T::Error: ::std::fmt::Display,
             {
                 self.discord_submission_enabled = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for discord_submission_enabled: {e}"
+                            "error converting supplied value for {}: {e}",
+                            "discordSubmissionEnabled"
                         )
                     });
                 self
@@ -10428,15 +13490,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `locked` (`maybe_locked` takes an `Option`).
             pub fn locked<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<bool>,
                 T::Error: ::std::fmt::Display,
             {
                 self.locked = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for locked: {e}")
+                        format!("error converting supplied value for {}: {e}", "locked")
                     });
                 self
             }
@@ -10451,6 +13515,60 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `description` from an `Option` (`None` leaves it out).
+            pub fn maybe_description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `disabled` from an `Option` (`None` leaves it out).
+            pub fn maybe_disabled<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.disabled = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for disabled: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `discordSubmissionEnabled` from an `Option` (`None` leaves it out).
+            pub fn maybe_discord_submission_enabled<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.discord_submission_enabled = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for discord_submission_enabled: {e}"
+                        )
+                    });
+                self
+            }
+            /// Sets or clears `locked` from an `Option` (`None` leaves it out).
+            pub fn maybe_locked<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.locked = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for locked: {e}")
                     });
                 self
             }
@@ -10519,15 +13637,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -10540,6 +13660,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -10601,15 +13734,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -10622,6 +13757,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -10680,15 +13828,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -10701,6 +13851,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -10760,15 +13923,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -10781,6 +13946,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -10849,7 +14027,50 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `skip` (`maybe_skip` takes an `Option`).
             pub fn skip<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.skip = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "skip")
+                    });
+                self
+            }
+            /// Sets `take` (`maybe_take` takes an `Option`).
+            pub fn take<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.take = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "take")
+                    });
+                self
+            }
+            /// Sets `total` (`maybe_total` takes an `Option`).
+            pub fn total<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "total")
+                    });
+                self
+            }
+            /// Sets or clears `skip` from an `Option` (`None` leaves it out).
+            pub fn maybe_skip<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
@@ -10861,7 +14082,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn take<T>(mut self, value: T) -> Self
+            /// Sets or clears `take` from an `Option` (`None` leaves it out).
+            pub fn maybe_take<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
@@ -10873,7 +14095,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn total<T>(mut self, value: T) -> Self
+            /// Sets or clears `total` from an `Option` (`None` leaves it out).
+            pub fn maybe_total<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
@@ -10945,15 +14168,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -10966,6 +14191,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -11028,15 +14266,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -11049,6 +14289,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -11096,7 +14349,36 @@ pub mod types {
             }
         }
         impl GetClockInTypesResponseDataItem {
+            /// Sets `id` (`maybe_id` takes an `Option`).
             pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "id")
+                    });
+                self
+            }
+            /// Sets `label` (`maybe_label` takes an `Option`).
+            pub fn label<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.label = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "label")
+                    });
+                self
+            }
+            /// Sets or clears `id` from an `Option` (`None` leaves it out).
+            pub fn maybe_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -11106,7 +14388,8 @@ pub mod types {
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
-            pub fn label<T>(mut self, value: T) -> Self
+            /// Sets or clears `label` from an `Option` (`None` leaves it out).
+            pub fn maybe_label<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -11171,15 +14454,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -11192,6 +14477,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -11252,15 +14550,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -11273,6 +14573,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -11322,7 +14635,48 @@ pub mod types {
             }
         }
         impl GetCurrentSessionResponse {
+            /// Sets `data` (`maybe_data` takes an `Option`).
             pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CommunityServerSession>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "data")
+                    });
+                self
+            }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
+            pub fn meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ResponseMeta>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "meta")
+                    });
+                self
+            }
+            pub fn success<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.success = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `data` from an `Option` (`None` leaves it out).
+            pub fn maybe_data<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<super::CommunityServerSession>,
@@ -11336,7 +14690,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn meta<T>(mut self, value: T) -> Self
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
                 T::Error: ::std::fmt::Display,
@@ -11345,18 +14700,6 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for meta: {e}")
-                    });
-                self
-            }
-            pub fn success<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<bool>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.success = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for success: {e}")
                     });
                 self
             }
@@ -11420,15 +14763,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -11441,6 +14786,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -11498,7 +14856,68 @@ pub mod types {
             }
         }
         impl GetCustomLogTypesResponseDataItem {
+            /// Sets `id` (`maybe_id` takes an `Option`).
             pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "id")
+                    });
+                self
+            }
+            /// Sets `label` (`maybe_label` takes an `Option`).
+            pub fn label<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.label = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "label")
+                    });
+                self
+            }
+            /// Sets `melonlyId` (`maybe_melonly_id` takes an `Option`).
+            pub fn melonly_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.melonly_id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "melonlyId"
+                        )
+                    });
+                self
+            }
+            /// Sets `shortCode` (`maybe_short_code` takes an `Option`).
+            pub fn short_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.short_code = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "shortCode"
+                        )
+                    });
+                self
+            }
+            /// Sets or clears `id` from an `Option` (`None` leaves it out).
+            pub fn maybe_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
                 T::Error: ::std::fmt::Display,
@@ -11508,7 +14927,8 @@ pub mod types {
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
-            pub fn label<T>(mut self, value: T) -> Self
+            /// Sets or clears `label` from an `Option` (`None` leaves it out).
+            pub fn maybe_label<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -11520,7 +14940,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn melonly_id<T>(mut self, value: T) -> Self
+            /// Sets or clears `melonlyId` from an `Option` (`None` leaves it out).
+            pub fn maybe_melonly_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -11532,7 +14953,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn short_code<T>(mut self, value: T) -> Self
+            /// Sets or clears `shortCode` from an `Option` (`None` leaves it out).
+            pub fn maybe_short_code<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -11606,15 +15028,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -11627,6 +15051,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -11686,7 +15123,68 @@ pub mod types {
             }
         }
         impl GetDepartmentsResponseDataItem {
+            /// Sets `label` (`maybe_label` takes an `Option`).
             pub fn label<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.label = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "label")
+                    });
+                self
+            }
+            /// Sets `labelTwo` (`maybe_label_two` takes an `Option`).
+            pub fn label_two<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.label_two = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "labelTwo"
+                        )
+                    });
+                self
+            }
+            /// Sets `ranks` (`maybe_ranks` takes an `Option`).
+            pub fn ranks<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::GetDepartmentsResponseDataItemRanksItem>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ranks = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "ranks")
+                    });
+                self
+            }
+            /// Sets `uuid` (`maybe_uuid` takes an `Option`).
+            pub fn uuid<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.uuid = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "uuid")
+                    });
+                self
+            }
+            /// Sets or clears `label` from an `Option` (`None` leaves it out).
+            pub fn maybe_label<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -11698,7 +15196,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn label_two<T>(mut self, value: T) -> Self
+            /// Sets or clears `labelTwo` from an `Option` (`None` leaves it out).
+            pub fn maybe_label_two<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -11710,7 +15209,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn ranks<T>(mut self, value: T) -> Self
+            /// Sets or clears `ranks` from an `Option` (`None` leaves it out).
+            pub fn maybe_ranks<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<
@@ -11726,7 +15226,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn uuid<T>(mut self, value: T) -> Self
+            /// Sets or clears `uuid` from an `Option` (`None` leaves it out).
+            pub fn maybe_uuid<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
                 T::Error: ::std::fmt::Display,
@@ -11799,7 +15300,83 @@ pub mod types {
             }
         }
         impl GetDepartmentsResponseDataItemRanksItem {
+            /// Sets `id` (`maybe_id` takes an `Option`).
             pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "id")
+                    });
+                self
+            }
+            /// Sets `label` (`maybe_label` takes an `Option`).
+            pub fn label<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.label = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "label")
+                    });
+                self
+            }
+            /// Sets `power` (`maybe_power` takes an `Option`).
+            pub fn power<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.power = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "power")
+                    });
+                self
+            }
+            /// Sets `primaryOnly` (`maybe_primary_only` takes an `Option`).
+            pub fn primary_only<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.primary_only = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "primaryOnly"
+                        )
+                    });
+                self
+            }
+            /// Sets `secondaryOnly` (`maybe_secondary_only` takes an `Option`).
+            pub fn secondary_only<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.secondary_only = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            "secondaryOnly"
+                        )
+                    });
+                self
+            }
+            /// Sets or clears `id` from an `Option` (`None` leaves it out).
+            pub fn maybe_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
                 T::Error: ::std::fmt::Display,
@@ -11809,7 +15386,8 @@ pub mod types {
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
-            pub fn label<T>(mut self, value: T) -> Self
+            /// Sets or clears `label` from an `Option` (`None` leaves it out).
+            pub fn maybe_label<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -11821,7 +15399,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn power<T>(mut self, value: T) -> Self
+            /// Sets or clears `power` from an `Option` (`None` leaves it out).
+            pub fn maybe_power<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
@@ -11833,7 +15412,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn primary_only<T>(mut self, value: T) -> Self
+            /// Sets or clears `primaryOnly` from an `Option` (`None` leaves it out).
+            pub fn maybe_primary_only<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
@@ -11845,7 +15425,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn secondary_only<T>(mut self, value: T) -> Self
+            /// Sets or clears `secondaryOnly` from an `Option` (`None` leaves it out).
+            pub fn maybe_secondary_only<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
@@ -11921,15 +15502,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -11942,6 +15525,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -12000,15 +15596,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -12021,6 +15619,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -12082,15 +15693,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -12103,6 +15716,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -12164,15 +15790,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -12185,6 +15813,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -12248,15 +15889,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -12269,6 +15912,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -12316,7 +15972,36 @@ pub mod types {
             }
         }
         impl GetFullWhitelistResponseDataItem {
+            /// Sets `apiIds` (`maybe_api_ids` takes an `Option`).
             pub fn api_ids<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.api_ids = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "apiIds")
+                    });
+                self
+            }
+            /// Sets `name` (`maybe_name` takes an `Option`).
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "name")
+                    });
+                self
+            }
+            /// Sets or clears `apiIds` from an `Option` (`None` leaves it out).
+            pub fn maybe_api_ids<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<::std::vec::Vec<::std::string::String>>,
@@ -12330,7 +16015,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn name<T>(mut self, value: T) -> Self
+            /// Sets or clears `name` from an `Option` (`None` leaves it out).
+            pub fn maybe_name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -12398,15 +16084,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -12419,6 +16107,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -12480,15 +16181,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -12501,6 +16204,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -12559,15 +16275,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -12580,6 +16298,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -12643,15 +16374,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -12664,6 +16397,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -12731,7 +16477,102 @@ pub mod types {
             }
         }
         impl GetOnlinePlayersResponseDataItem {
+            /// Sets `Actioned` (`maybe_actioned` takes an `Option`).
             pub fn actioned<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::serde_json::Value>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.actioned = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "Actioned"
+                        )
+                    });
+                self
+            }
+            /// Sets `Callsign` (`maybe_callsign` takes an `Option`).
+            pub fn callsign<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.callsign = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "Callsign"
+                        )
+                    });
+                self
+            }
+            /// Sets `Location` (`maybe_location` takes an `Option`).
+            pub fn location<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    super::GetOnlinePlayersResponseDataItemLocation,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.location = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "Location"
+                        )
+                    });
+                self
+            }
+            /// Sets `Permission` (`maybe_permission` takes an `Option`).
+            pub fn permission<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.permission = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "Permission"
+                        )
+                    });
+                self
+            }
+            /// Sets `Player` (`maybe_player` takes an `Option`).
+            pub fn player<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.player = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "Player")
+                    });
+                self
+            }
+            /// Sets `Team` (`maybe_team` takes an `Option`).
+            pub fn team<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.team = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "Team")
+                    });
+                self
+            }
+            /// Sets or clears `Actioned` from an `Option` (`None` leaves it out).
+            pub fn maybe_actioned<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
                 T::Error: ::std::fmt::Display,
@@ -12743,7 +16584,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn callsign<T>(mut self, value: T) -> Self
+            /// Sets or clears `Callsign` from an `Option` (`None` leaves it out).
+            pub fn maybe_callsign<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -12755,7 +16597,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn location<T>(mut self, value: T) -> Self
+            /// Sets or clears `Location` from an `Option` (`None` leaves it out).
+            pub fn maybe_location<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<
@@ -12771,7 +16614,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn permission<T>(mut self, value: T) -> Self
+            /// Sets or clears `Permission` from an `Option` (`None` leaves it out).
+            pub fn maybe_permission<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -12783,7 +16627,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn player<T>(mut self, value: T) -> Self
+            /// Sets or clears `Player` from an `Option` (`None` leaves it out).
+            pub fn maybe_player<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -12795,7 +16640,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn team<T>(mut self, value: T) -> Self
+            /// Sets or clears `Team` from an `Option` (`None` leaves it out).
+            pub fn maybe_team<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -12862,7 +16708,56 @@ pub mod types {
             }
         }
         impl GetOnlinePlayersResponseDataItemLocation {
+            /// Sets `LocationX` (`maybe_location_x` takes an `Option`).
             pub fn location_x<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.location_x = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "LocationX"
+                        )
+                    });
+                self
+            }
+            /// Sets `LocationY` (`maybe_location_y` takes an `Option`).
+            pub fn location_y<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.location_y = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "LocationY"
+                        )
+                    });
+                self
+            }
+            /// Sets `LocationZ` (`maybe_location_z` takes an `Option`).
+            pub fn location_z<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.location_z = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "LocationZ"
+                        )
+                    });
+                self
+            }
+            /// Sets or clears `LocationX` from an `Option` (`None` leaves it out).
+            pub fn maybe_location_x<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
@@ -12874,7 +16769,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn location_y<T>(mut self, value: T) -> Self
+            /// Sets or clears `LocationY` from an `Option` (`None` leaves it out).
+            pub fn maybe_location_y<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
@@ -12886,7 +16782,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn location_z<T>(mut self, value: T) -> Self
+            /// Sets or clears `LocationZ` from an `Option` (`None` leaves it out).
+            pub fn maybe_location_z<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
@@ -12956,15 +16853,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -12977,6 +16876,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -13040,15 +16952,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -13061,6 +16975,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -13123,7 +17050,82 @@ pub mod types {
             }
         }
         impl GetProfileFieldsResponseDataItem {
+            /// Sets `id` (`maybe_id` takes an `Option`).
             pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "id")
+                    });
+                self
+            }
+            /// Sets `label` (`maybe_label` takes an `Option`).
+            pub fn label<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.label = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "label")
+                    });
+                self
+            }
+            /// Sets `metadata` (`maybe_metadata` takes an `Option`).
+            pub fn metadata<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    super::GetProfileFieldsResponseDataItemMetadata,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.metadata = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "metadata"
+                        )
+                    });
+                self
+            }
+            /// Sets `options` (`maybe_options` takes an `Option`).
+            pub fn options<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::serde_json::Value>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.options = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "options")
+                    });
+                self
+            }
+            /// Sets `type` (`maybe_type_` takes an `Option`).
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "type")
+                    });
+                self
+            }
+            /// Sets or clears `id` from an `Option` (`None` leaves it out).
+            pub fn maybe_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -13133,7 +17135,8 @@ pub mod types {
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
-            pub fn label<T>(mut self, value: T) -> Self
+            /// Sets or clears `label` from an `Option` (`None` leaves it out).
+            pub fn maybe_label<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -13145,7 +17148,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn metadata<T>(mut self, value: T) -> Self
+            /// Sets or clears `metadata` from an `Option` (`None` leaves it out).
+            pub fn maybe_metadata<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<
@@ -13161,7 +17165,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn options<T>(mut self, value: T) -> Self
+            /// Sets or clears `options` from an `Option` (`None` leaves it out).
+            pub fn maybe_options<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
                 T::Error: ::std::fmt::Display,
@@ -13173,7 +17178,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn type_<T>(mut self, value: T) -> Self
+            /// Sets or clears `type` from an `Option` (`None` leaves it out).
+            pub fn maybe_type_<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -13228,7 +17234,24 @@ pub mod types {
             }
         }
         impl GetProfileFieldsResponseDataItemMetadata {
+            /// Sets `placeholder` (`maybe_placeholder` takes an `Option`).
             pub fn placeholder<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.placeholder = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "placeholder"
+                        )
+                    });
+                self
+            }
+            /// Sets or clears `placeholder` from an `Option` (`None` leaves it out).
+            pub fn maybe_placeholder<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -13294,15 +17317,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -13315,6 +17340,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -13376,15 +17414,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -13397,6 +17437,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -13461,31 +17514,33 @@ pub mod types {
             }
         }
         impl GetRosterContentsResponseData {
+            /// Sets `columns` (`maybe_columns` takes an `Option`).
             pub fn columns<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<
-                        ::std::vec::Vec<super::GetRosterContentsResponseDataColumnsItem>,
-                    >,
+                    ::std::vec::Vec<super::GetRosterContentsResponseDataColumnsItem>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.columns = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for columns: {e}")
+                        format!("error converting supplied value for {}: {e}", "columns")
                     });
                 self
             }
+            /// Sets `limit` (`maybe_limit` takes an `Option`).
             pub fn limit<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<i64>,
                 T::Error: ::std::fmt::Display,
             {
                 self.limit = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for limit: {e}")
+                        format!("error converting supplied value for {}: {e}", "limit")
                     });
                 self
             }
@@ -13501,7 +17556,66 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `skip` (`maybe_skip` takes an `Option`).
             pub fn skip<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.skip = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "skip")
+                    });
+                self
+            }
+            /// Sets `total` (`maybe_total` takes an `Option`).
+            pub fn total<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "total")
+                    });
+                self
+            }
+            /// Sets or clears `columns` from an `Option` (`None` leaves it out).
+            pub fn maybe_columns<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<
+                        ::std::vec::Vec<super::GetRosterContentsResponseDataColumnsItem>,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.columns = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for columns: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `limit` from an `Option` (`None` leaves it out).
+            pub fn maybe_limit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.limit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for limit: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `skip` from an `Option` (`None` leaves it out).
+            pub fn maybe_skip<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
@@ -13513,7 +17627,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn total<T>(mut self, value: T) -> Self
+            /// Sets or clears `total` from an `Option` (`None` leaves it out).
+            pub fn maybe_total<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
@@ -13605,7 +17720,126 @@ pub mod types {
             }
         }
         impl GetRosterContentsResponseDataColumnsItem {
+            /// Sets `cosmetic` (`maybe_cosmetic` takes an `Option`).
             pub fn cosmetic<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cosmetic = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "cosmetic"
+                        )
+                    });
+                self
+            }
+            /// Sets `field` (`maybe_field` takes an `Option`).
+            pub fn field<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.field = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "field")
+                    });
+                self
+            }
+            /// Sets `label` (`maybe_label` takes an `Option`).
+            pub fn label<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.label = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "label")
+                    });
+                self
+            }
+            /// Sets `mask` (`maybe_mask` takes an `Option`).
+            pub fn mask<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mask = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "mask")
+                    });
+                self
+            }
+            /// Sets `options` (`maybe_options` takes an `Option`).
+            pub fn options<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::serde_json::Value>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.options = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "options")
+                    });
+                self
+            }
+            /// Sets `reverseMask` (`maybe_reverse_mask` takes an `Option`).
+            pub fn reverse_mask<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reverse_mask = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "reverseMask"
+                        )
+                    });
+                self
+            }
+            /// Sets `type` (`maybe_type_` takes an `Option`).
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "type")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `cosmetic` from an `Option` (`None` leaves it out).
+            pub fn maybe_cosmetic<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<
@@ -13621,7 +17855,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn field<T>(mut self, value: T) -> Self
+            /// Sets or clears `field` from an `Option` (`None` leaves it out).
+            pub fn maybe_field<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -13633,7 +17868,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn label<T>(mut self, value: T) -> Self
+            /// Sets or clears `label` from an `Option` (`None` leaves it out).
+            pub fn maybe_label<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -13645,7 +17881,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn mask<T>(mut self, value: T) -> Self
+            /// Sets or clears `mask` from an `Option` (`None` leaves it out).
+            pub fn maybe_mask<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -13657,7 +17894,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn options<T>(mut self, value: T) -> Self
+            /// Sets or clears `options` from an `Option` (`None` leaves it out).
+            pub fn maybe_options<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
@@ -13671,7 +17909,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn reverse_mask<T>(mut self, value: T) -> Self
+            /// Sets or clears `reverseMask` from an `Option` (`None` leaves it out).
+            pub fn maybe_reverse_mask<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
@@ -13683,7 +17922,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn type_<T>(mut self, value: T) -> Self
+            /// Sets or clears `type` from an `Option` (`None` leaves it out).
+            pub fn maybe_type_<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -13692,20 +17932,6 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for type_: {e}")
-                    });
-                self
-            }
-            pub fn extra<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.extra = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for extra: {e}")
                     });
                 self
             }
@@ -13777,15 +18003,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -13798,6 +18026,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -13900,15 +18141,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -13921,6 +18164,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -13968,7 +18224,38 @@ pub mod types {
             }
         }
         impl GetSubVersionResponseData {
+            /// Sets `subVersion` (`maybe_sub_version` takes an `Option`).
             pub fn sub_version<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sub_version = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "subVersion"
+                        )
+                    });
+                self
+            }
+            /// Sets `tier` (`maybe_tier` takes an `Option`).
+            pub fn tier<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tier = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "tier")
+                    });
+                self
+            }
+            /// Sets or clears `subVersion` from an `Option` (`None` leaves it out).
+            pub fn maybe_sub_version<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
@@ -13980,7 +18267,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn tier<T>(mut self, value: T) -> Self
+            /// Sets or clears `tier` from an `Option` (`None` leaves it out).
+            pub fn maybe_tier<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -14048,15 +18336,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -14069,6 +18359,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -14208,15 +18511,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -14229,6 +18534,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -14285,15 +18603,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -14306,6 +18626,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -14353,15 +18686,17 @@ pub mod types {
             }
         }
         impl MemberPointsDetails {
+            /// Sets `points` (`maybe_points` takes an `Option`).
             pub fn points<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<i64>,
                 T::Error: ::std::fmt::Display,
             {
                 self.points = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for points: {e}")
+                        format!("error converting supplied value for {}: {e}", "points")
                     });
                 self
             }
@@ -14376,6 +18711,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `points` from an `Option` (`None` leaves it out).
+            pub fn maybe_points<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.points = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for points: {e}")
                     });
                 self
             }
@@ -14470,7 +18818,184 @@ pub mod types {
             }
         }
         impl MemberRecord {
+            /// Sets `accId` (`maybe_acc_id` takes an `Option`).
             pub fn acc_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.acc_id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "accId")
+                    });
+                self
+            }
+            /// Sets `createdAt` (`maybe_created_at` takes an `Option`).
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "createdAt"
+                        )
+                    });
+                self
+            }
+            /// Sets `expired` (`maybe_expired` takes an `Option`).
+            pub fn expired<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.expired = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "expired")
+                    });
+                self
+            }
+            /// Sets `history` (`maybe_history` takes an `Option`).
+            pub fn history<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MemberRecordHistory>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.history = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "history")
+                    });
+                self
+            }
+            /// Sets `id` (`maybe_id` takes an `Option`).
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::RecordId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "id")
+                    });
+                self
+            }
+            /// Sets `metadata` (`maybe_metadata` takes an `Option`).
+            pub fn metadata<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MemberRecordMetadata>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.metadata = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "metadata"
+                        )
+                    });
+                self
+            }
+            /// Sets `points` (`maybe_points` takes an `Option`).
+            pub fn points<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.points = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "points")
+                    });
+                self
+            }
+            /// Sets `reason` (`maybe_reason` takes an `Option`).
+            pub fn reason<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reason = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "reason")
+                    });
+                self
+            }
+            /// Sets `source` (`maybe_source` takes an `Option`).
+            pub fn source<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "source")
+                    });
+                self
+            }
+            /// Sets `sourceId` (`maybe_source_id` takes an `Option`).
+            pub fn source_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source_id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "sourceId"
+                        )
+                    });
+                self
+            }
+            /// Sets `status` (`maybe_status` takes an `Option`).
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "status")
+                    });
+                self
+            }
+            /// Sets `updatedAt` (`maybe_updated_at` takes an `Option`).
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "updatedAt"
+                        )
+                    });
+                self
+            }
+            /// Sets or clears `accId` from an `Option` (`None` leaves it out).
+            pub fn maybe_acc_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
                 T::Error: ::std::fmt::Display,
@@ -14482,7 +19007,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn created_at<T>(mut self, value: T) -> Self
+            /// Sets or clears `createdAt` from an `Option` (`None` leaves it out).
+            pub fn maybe_created_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -14496,7 +19022,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn expired<T>(mut self, value: T) -> Self
+            /// Sets or clears `expired` from an `Option` (`None` leaves it out).
+            pub fn maybe_expired<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
@@ -14508,7 +19035,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn history<T>(mut self, value: T) -> Self
+            /// Sets or clears `history` from an `Option` (`None` leaves it out).
+            pub fn maybe_history<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<super::MemberRecordHistory>,
@@ -14522,7 +19050,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn id<T>(mut self, value: T) -> Self
+            /// Sets or clears `id` from an `Option` (`None` leaves it out).
+            pub fn maybe_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<super::RecordId>>,
                 T::Error: ::std::fmt::Display,
@@ -14532,7 +19061,8 @@ pub mod types {
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
-            pub fn metadata<T>(mut self, value: T) -> Self
+            /// Sets or clears `metadata` from an `Option` (`None` leaves it out).
+            pub fn maybe_metadata<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<super::MemberRecordMetadata>,
@@ -14546,7 +19076,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn points<T>(mut self, value: T) -> Self
+            /// Sets or clears `points` from an `Option` (`None` leaves it out).
+            pub fn maybe_points<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
@@ -14558,7 +19089,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn reason<T>(mut self, value: T) -> Self
+            /// Sets or clears `reason` from an `Option` (`None` leaves it out).
+            pub fn maybe_reason<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -14570,7 +19102,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn source<T>(mut self, value: T) -> Self
+            /// Sets or clears `source` from an `Option` (`None` leaves it out).
+            pub fn maybe_source<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -14582,7 +19115,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn source_id<T>(mut self, value: T) -> Self
+            /// Sets or clears `sourceId` from an `Option` (`None` leaves it out).
+            pub fn maybe_source_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -14594,7 +19128,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn status<T>(mut self, value: T) -> Self
+            /// Sets or clears `status` from an `Option` (`None` leaves it out).
+            pub fn maybe_status<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
@@ -14606,7 +19141,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn updated_at<T>(mut self, value: T) -> Self
+            /// Sets or clears `updatedAt` from an `Option` (`None` leaves it out).
+            pub fn maybe_updated_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -14707,7 +19243,114 @@ pub mod types {
             }
         }
         impl MemberRecordHistoryEntry {
+            /// Sets `action` (`maybe_action` takes an `Option`).
             pub fn action<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.action = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "action")
+                    });
+                self
+            }
+            /// Sets `metadata` (`maybe_metadata` takes an `Option`).
+            pub fn metadata<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.metadata = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "metadata"
+                        )
+                    });
+                self
+            }
+            /// Sets `points` (`maybe_points` takes an `Option`).
+            pub fn points<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.points = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "points")
+                    });
+                self
+            }
+            /// Sets `reason` (`maybe_reason` takes an `Option`).
+            pub fn reason<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reason = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "reason")
+                    });
+                self
+            }
+            /// Sets `source` (`maybe_source` takes an `Option`).
+            pub fn source<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "source")
+                    });
+                self
+            }
+            /// Sets `sourceId` (`maybe_source_id` takes an `Option`).
+            pub fn source_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source_id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "sourceId"
+                        )
+                    });
+                self
+            }
+            /// Sets `timestamp` (`maybe_timestamp` takes an `Option`).
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "timestamp"
+                        )
+                    });
+                self
+            }
+            /// Sets or clears `action` from an `Option` (`None` leaves it out).
+            pub fn maybe_action<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -14719,7 +19362,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn metadata<T>(mut self, value: T) -> Self
+            /// Sets or clears `metadata` from an `Option` (`None` leaves it out).
+            pub fn maybe_metadata<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<
@@ -14735,7 +19379,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn points<T>(mut self, value: T) -> Self
+            /// Sets or clears `points` from an `Option` (`None` leaves it out).
+            pub fn maybe_points<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
@@ -14747,7 +19392,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn reason<T>(mut self, value: T) -> Self
+            /// Sets or clears `reason` from an `Option` (`None` leaves it out).
+            pub fn maybe_reason<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -14759,7 +19405,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn source<T>(mut self, value: T) -> Self
+            /// Sets or clears `source` from an `Option` (`None` leaves it out).
+            pub fn maybe_source<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -14771,7 +19418,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn source_id<T>(mut self, value: T) -> Self
+            /// Sets or clears `sourceId` from an `Option` (`None` leaves it out).
+            pub fn maybe_source_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -14783,7 +19431,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn timestamp<T>(mut self, value: T) -> Self
+            /// Sets or clears `timestamp` from an `Option` (`None` leaves it out).
+            pub fn maybe_timestamp<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -14849,16 +19498,19 @@ pub mod types {
             }
         }
         impl MemberRecordMetadata {
+            /// Sets `executionSource` (`maybe_execution_source` takes an `Option`).
             pub fn execution_source<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.execution_source = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for execution_source: {e}"
+                            "error converting supplied value for {}: {e}",
+                            "executionSource"
                         )
                     });
                 self
@@ -14874,6 +19526,21 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `executionSource` from an `Option` (`None` leaves it out).
+            pub fn maybe_execution_source<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.execution_source = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for execution_source: {e}"
+                        )
                     });
                 self
             }
@@ -14918,7 +19585,38 @@ pub mod types {
             }
         }
         impl MetaFields {
+            /// Sets `path` (`maybe_path` takes an `Option`).
             pub fn path<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.path = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "path")
+                    });
+                self
+            }
+            /// Sets `timestamp` (`maybe_timestamp` takes an `Option`).
+            pub fn timestamp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timestamp = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "timestamp"
+                        )
+                    });
+                self
+            }
+            /// Sets or clears `path` from an `Option` (`None` leaves it out).
+            pub fn maybe_path<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -14930,7 +19628,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn timestamp<T>(mut self, value: T) -> Self
+            /// Sets or clears `timestamp` from an `Option` (`None` leaves it out).
+            pub fn maybe_timestamp<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -15029,7 +19728,166 @@ pub mod types {
             }
         }
         impl Problem {
+            /// Sets `detail` (`maybe_detail` takes an `Option`).
             pub fn detail<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.detail = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "detail")
+                    });
+                self
+            }
+            /// Sets `error` (`maybe_error` takes an `Option`).
+            pub fn error<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::serde_json::Value>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.error = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "error")
+                    });
+                self
+            }
+            /// Sets `instance` (`maybe_instance` takes an `Option`).
+            pub fn instance<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.instance = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "instance"
+                        )
+                    });
+                self
+            }
+            /// Sets `message` (`maybe_message` takes an `Option`).
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "message")
+                    });
+                self
+            }
+            /// Sets `reason` (`maybe_reason` takes an `Option`).
+            pub fn reason<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reason = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "reason")
+                    });
+                self
+            }
+            /// Sets `request_id` (`maybe_request_id` takes an `Option`).
+            pub fn request_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.request_id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "request_id"
+                        )
+                    });
+                self
+            }
+            /// Sets `status` (`maybe_status` takes an `Option`).
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "status")
+                    });
+                self
+            }
+            /// Sets `success` (`maybe_success` takes an `Option`).
+            pub fn success<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.success = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "success")
+                    });
+                self
+            }
+            /// Sets `title` (`maybe_title` takes an `Option`).
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "title")
+                    });
+                self
+            }
+            /// Sets `traceId` (`maybe_trace_id` takes an `Option`).
+            pub fn trace_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.trace_id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "traceId")
+                    });
+                self
+            }
+            /// Sets `type` (`maybe_type_` takes an `Option`).
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "type")
+                    });
+                self
+            }
+            /// Sets or clears `detail` from an `Option` (`None` leaves it out).
+            pub fn maybe_detail<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -15041,7 +19899,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn error<T>(mut self, value: T) -> Self
+            /// Sets or clears `error` from an `Option` (`None` leaves it out).
+            pub fn maybe_error<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
                 T::Error: ::std::fmt::Display,
@@ -15053,7 +19912,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn instance<T>(mut self, value: T) -> Self
+            /// Sets or clears `instance` from an `Option` (`None` leaves it out).
+            pub fn maybe_instance<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -15065,7 +19925,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn message<T>(mut self, value: T) -> Self
+            /// Sets or clears `message` from an `Option` (`None` leaves it out).
+            pub fn maybe_message<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -15077,7 +19938,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn reason<T>(mut self, value: T) -> Self
+            /// Sets or clears `reason` from an `Option` (`None` leaves it out).
+            pub fn maybe_reason<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -15089,7 +19951,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn request_id<T>(mut self, value: T) -> Self
+            /// Sets or clears `request_id` from an `Option` (`None` leaves it out).
+            pub fn maybe_request_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -15101,7 +19964,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn status<T>(mut self, value: T) -> Self
+            /// Sets or clears `status` from an `Option` (`None` leaves it out).
+            pub fn maybe_status<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
@@ -15113,7 +19977,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn success<T>(mut self, value: T) -> Self
+            /// Sets or clears `success` from an `Option` (`None` leaves it out).
+            pub fn maybe_success<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
@@ -15125,7 +19990,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn title<T>(mut self, value: T) -> Self
+            /// Sets or clears `title` from an `Option` (`None` leaves it out).
+            pub fn maybe_title<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -15137,7 +20003,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn trace_id<T>(mut self, value: T) -> Self
+            /// Sets or clears `traceId` from an `Option` (`None` leaves it out).
+            pub fn maybe_trace_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -15149,7 +20016,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn type_<T>(mut self, value: T) -> Self
+            /// Sets or clears `type` from an `Option` (`None` leaves it out).
+            pub fn maybe_type_<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -15219,7 +20087,36 @@ pub mod types {
             }
         }
         impl ProfileFieldValue {
+            /// Sets `id` (`maybe_id` takes an `Option`).
             pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "id")
+                    });
+                self
+            }
+            /// Sets `value` (`maybe_value` takes an `Option`).
+            pub fn value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::serde_json::Value>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.value = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "value")
+                    });
+                self
+            }
+            /// Sets or clears `id` from an `Option` (`None` leaves it out).
+            pub fn maybe_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -15229,7 +20126,8 @@ pub mod types {
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
-            pub fn value<T>(mut self, value: T) -> Self
+            /// Sets or clears `value` from an `Option` (`None` leaves it out).
+            pub fn maybe_value<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
                 T::Error: ::std::fmt::Display,
@@ -15311,7 +20209,133 @@ pub mod types {
             }
         }
         impl PromotionFlow {
+            /// Sets `actions` (`maybe_actions` takes an `Option`).
             pub fn actions<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::serde_json::Value>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.actions = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "actions")
+                    });
+                self
+            }
+            /// Sets `communityUuid` (`maybe_community_uuid` takes an `Option`).
+            pub fn community_uuid<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.community_uuid = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            "communityUuid"
+                        )
+                    });
+                self
+            }
+            /// Sets `id` (`maybe_id` takes an `Option`).
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "id")
+                    });
+                self
+            }
+            /// Sets `labelFrom` (`maybe_label_from` takes an `Option`).
+            pub fn label_from<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.label_from = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "labelFrom"
+                        )
+                    });
+                self
+            }
+            /// Sets `labelTo` (`maybe_label_to` takes an `Option`).
+            pub fn label_to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.label_to = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "labelTo")
+                    });
+                self
+            }
+            /// Sets `promotionType` (`maybe_promotion_type` takes an `Option`).
+            pub fn promotion_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.promotion_type = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            "promotionType"
+                        )
+                    });
+                self
+            }
+            /// Sets `ranksToAdd` (`maybe_ranks_to_add` takes an `Option`).
+            pub fn ranks_to_add<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::uuid::Uuid>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ranks_to_add = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "ranksToAdd"
+                        )
+                    });
+                self
+            }
+            /// Sets `ranksToRemove` (`maybe_ranks_to_remove` takes an `Option`).
+            pub fn ranks_to_remove<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::uuid::Uuid>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ranks_to_remove = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            "ranksToRemove"
+                        )
+                    });
+                self
+            }
+            /// Sets or clears `actions` from an `Option` (`None` leaves it out).
+            pub fn maybe_actions<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
                 T::Error: ::std::fmt::Display,
@@ -15323,7 +20347,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn community_uuid<T>(mut self, value: T) -> Self
+            /// Sets or clears `communityUuid` from an `Option` (`None` leaves it out).
+            pub fn maybe_community_uuid<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
                 T::Error: ::std::fmt::Display,
@@ -15337,7 +20362,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn id<T>(mut self, value: T) -> Self
+            /// Sets or clears `id` from an `Option` (`None` leaves it out).
+            pub fn maybe_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
                 T::Error: ::std::fmt::Display,
@@ -15347,7 +20373,8 @@ pub mod types {
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
-            pub fn label_from<T>(mut self, value: T) -> Self
+            /// Sets or clears `labelFrom` from an `Option` (`None` leaves it out).
+            pub fn maybe_label_from<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -15359,7 +20386,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn label_to<T>(mut self, value: T) -> Self
+            /// Sets or clears `labelTo` from an `Option` (`None` leaves it out).
+            pub fn maybe_label_to<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -15371,7 +20399,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn promotion_type<T>(mut self, value: T) -> Self
+            /// Sets or clears `promotionType` from an `Option` (`None` leaves it out).
+            pub fn maybe_promotion_type<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -15385,7 +20414,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn ranks_to_add<T>(mut self, value: T) -> Self
+            /// Sets or clears `ranksToAdd` from an `Option` (`None` leaves it out).
+            pub fn maybe_ranks_to_add<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
@@ -15399,7 +20429,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn ranks_to_remove<T>(mut self, value: T) -> Self
+            /// Sets or clears `ranksToRemove` from an `Option` (`None` leaves it out).
+            pub fn maybe_ranks_to_remove<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
@@ -15592,15 +20623,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -15613,6 +20646,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -15660,7 +20706,36 @@ pub mod types {
             }
         }
         impl RegisterIdentifiersResponseDataItem {
+            /// Sets `type` (`maybe_type_` takes an `Option`).
             pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "type")
+                    });
+                self
+            }
+            /// Sets `value` (`maybe_value` takes an `Option`).
+            pub fn value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.value = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "value")
+                    });
+                self
+            }
+            /// Sets or clears `type` from an `Option` (`None` leaves it out).
+            pub fn maybe_type_<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -15672,7 +20747,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn value<T>(mut self, value: T) -> Self
+            /// Sets or clears `value` from an `Option` (`None` leaves it out).
+            pub fn maybe_value<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -15737,15 +20813,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -15758,6 +20836,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -15820,51 +20911,61 @@ pub mod types {
             }
         }
         impl RosterRow {
+            /// Sets `entryId` (`maybe_entry_id` takes an `Option`).
             pub fn entry_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.entry_id = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for entry_id: {e}")
+                        format!("error converting supplied value for {}: {e}", "entryId")
                     });
                 self
             }
+            /// Sets `sortPower` (`maybe_sort_power` takes an `Option`).
             pub fn sort_power<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<i64>,
                 T::Error: ::std::fmt::Display,
             {
                 self.sort_power = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for sort_power: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "sortPower"
+                        )
                     });
                 self
             }
+            /// Sets `type` (`maybe_type_` takes an `Option`).
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
+                        format!("error converting supplied value for {}: {e}", "type")
                     });
                 self
             }
+            /// Sets `uuid` (`maybe_uuid` takes an `Option`).
             pub fn uuid<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+                T: ::std::convert::TryInto<::uuid::Uuid>,
                 T::Error: ::std::fmt::Display,
             {
                 self.uuid = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for uuid: {e}")
+                        format!("error converting supplied value for {}: {e}", "uuid")
                     });
                 self
             }
@@ -15879,6 +20980,58 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `entryId` from an `Option` (`None` leaves it out).
+            pub fn maybe_entry_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.entry_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for entry_id: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `sortPower` from an `Option` (`None` leaves it out).
+            pub fn maybe_sort_power<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sort_power = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sort_power: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `type` from an `Option` (`None` leaves it out).
+            pub fn maybe_type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `uuid` from an `Option` (`None` leaves it out).
+            pub fn maybe_uuid<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.uuid = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for uuid: {e}")
                     });
                 self
             }
@@ -15942,15 +21095,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -15963,6 +21118,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -16030,39 +21198,45 @@ pub mod types {
             }
         }
         impl SetAccountNameRequest {
+            /// Sets `accId` (`maybe_acc_id` takes an `Option`).
             pub fn acc_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+                T: ::std::convert::TryInto<::uuid::Uuid>,
                 T::Error: ::std::fmt::Display,
             {
                 self.acc_id = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for acc_id: {e}")
+                        format!("error converting supplied value for {}: {e}", "accId")
                     });
                 self
             }
+            /// Sets `apiId` (`maybe_api_id` takes an `Option`).
             pub fn api_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.api_id = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for api_id: {e}")
+                        format!("error converting supplied value for {}: {e}", "apiId")
                     });
                 self
             }
+            /// Sets `discord` (`maybe_discord` takes an `Option`).
             pub fn discord<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.discord = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for discord: {e}")
+                        format!("error converting supplied value for {}: {e}", "discord")
                     });
                 self
             }
@@ -16078,7 +21252,79 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `uniqueId` (`maybe_unique_id` takes an `Option`).
             pub fn unique_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.unique_id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "uniqueId"
+                        )
+                    });
+                self
+            }
+            /// Sets `username` (`maybe_username` takes an `Option`).
+            pub fn username<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.username = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "username"
+                        )
+                    });
+                self
+            }
+            /// Sets or clears `accId` from an `Option` (`None` leaves it out).
+            pub fn maybe_acc_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.acc_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for acc_id: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `apiId` from an `Option` (`None` leaves it out).
+            pub fn maybe_api_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.api_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for api_id: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `discord` from an `Option` (`None` leaves it out).
+            pub fn maybe_discord<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.discord = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for discord: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `uniqueId` from an `Option` (`None` leaves it out).
+            pub fn maybe_unique_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
@@ -16090,7 +21336,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn username<T>(mut self, value: T) -> Self
+            /// Sets or clears `username` from an `Option` (`None` leaves it out).
+            pub fn maybe_username<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -16166,15 +21413,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -16187,6 +21436,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -16269,7 +21531,138 @@ pub mod types {
             }
         }
         impl SetAccountRanksRequest {
+            /// Sets `accId` (`maybe_acc_id` takes an `Option`).
             pub fn acc_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.acc_id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "accId")
+                    });
+                self
+            }
+            /// Sets `active` (`maybe_active` takes an `Option`).
+            pub fn active<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.active = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "active")
+                    });
+                self
+            }
+            /// Sets `add` (`maybe_add` takes an `Option`).
+            pub fn add<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::uuid::Uuid>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.add = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "add")
+                    });
+                self
+            }
+            /// Sets `apiId` (`maybe_api_id` takes an `Option`).
+            pub fn api_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.api_id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "apiId")
+                    });
+                self
+            }
+            /// Sets `discord` (`maybe_discord` takes an `Option`).
+            pub fn discord<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.discord = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "discord")
+                    });
+                self
+            }
+            /// Sets `remove` (`maybe_remove` takes an `Option`).
+            pub fn remove<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::uuid::Uuid>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.remove = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "remove")
+                    });
+                self
+            }
+            /// Sets `set` (`maybe_set` takes an `Option`).
+            pub fn set<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::uuid::Uuid>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.set = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "set")
+                    });
+                self
+            }
+            /// Sets `uniqueId` (`maybe_unique_id` takes an `Option`).
+            pub fn unique_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.unique_id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "uniqueId"
+                        )
+                    });
+                self
+            }
+            /// Sets `username` (`maybe_username` takes an `Option`).
+            pub fn username<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.username = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "username"
+                        )
+                    });
+                self
+            }
+            /// Sets or clears `accId` from an `Option` (`None` leaves it out).
+            pub fn maybe_acc_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
                 T::Error: ::std::fmt::Display,
@@ -16281,7 +21674,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn active<T>(mut self, value: T) -> Self
+            /// Sets or clears `active` from an `Option` (`None` leaves it out).
+            pub fn maybe_active<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
@@ -16293,7 +21687,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn add<T>(mut self, value: T) -> Self
+            /// Sets or clears `add` from an `Option` (`None` leaves it out).
+            pub fn maybe_add<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
@@ -16307,7 +21702,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn api_id<T>(mut self, value: T) -> Self
+            /// Sets or clears `apiId` from an `Option` (`None` leaves it out).
+            pub fn maybe_api_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -16319,7 +21715,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn discord<T>(mut self, value: T) -> Self
+            /// Sets or clears `discord` from an `Option` (`None` leaves it out).
+            pub fn maybe_discord<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -16331,7 +21728,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn remove<T>(mut self, value: T) -> Self
+            /// Sets or clears `remove` from an `Option` (`None` leaves it out).
+            pub fn maybe_remove<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
@@ -16345,7 +21743,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn set<T>(mut self, value: T) -> Self
+            /// Sets or clears `set` from an `Option` (`None` leaves it out).
+            pub fn maybe_set<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
@@ -16359,7 +21758,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn unique_id<T>(mut self, value: T) -> Self
+            /// Sets or clears `uniqueId` from an `Option` (`None` leaves it out).
+            pub fn maybe_unique_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
@@ -16371,7 +21771,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn username<T>(mut self, value: T) -> Self
+            /// Sets or clears `username` from an `Option` (`None` leaves it out).
+            pub fn maybe_username<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -16450,15 +21851,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -16471,6 +21874,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -16574,7 +21990,71 @@ pub mod types {
             }
         }
         impl SetAceConfigRequestMappingsItem {
+            /// Sets `aceGroup` (`maybe_ace_group` takes an `Option`).
             pub fn ace_group<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ace_group = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "aceGroup"
+                        )
+                    });
+                self
+            }
+            /// Sets `discordRoleId` (`maybe_discord_role_id` takes an `Option`).
+            pub fn discord_role_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.discord_role_id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            "discordRoleId"
+                        )
+                    });
+                self
+            }
+            /// Sets `principal` (`maybe_principal` takes an `Option`).
+            pub fn principal<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.principal = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "principal"
+                        )
+                    });
+                self
+            }
+            /// Sets `ranks` (`maybe_ranks` takes an `Option`).
+            pub fn ranks<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::uuid::Uuid>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ranks = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "ranks")
+                    });
+                self
+            }
+            /// Sets or clears `aceGroup` from an `Option` (`None` leaves it out).
+            pub fn maybe_ace_group<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -16586,7 +22066,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn discord_role_id<T>(mut self, value: T) -> Self
+            /// Sets or clears `discordRoleId` from an `Option` (`None` leaves it out).
+            pub fn maybe_discord_role_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -16600,7 +22081,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn principal<T>(mut self, value: T) -> Self
+            /// Sets or clears `principal` from an `Option` (`None` leaves it out).
+            pub fn maybe_principal<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -16612,7 +22094,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn ranks<T>(mut self, value: T) -> Self
+            /// Sets or clears `ranks` from an `Option` (`None` leaves it out).
+            pub fn maybe_ranks<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
@@ -16683,15 +22166,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -16704,6 +22189,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -16801,15 +22299,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -16822,6 +22322,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -16864,7 +22377,22 @@ pub mod types {
             }
         }
         impl SetServerTypeRequest {
+            /// Sets `type` (`maybe_type_` takes an `Option`).
             pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ServerFramework>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "type")
+                    });
+                self
+            }
+            /// Sets or clears `type` from an `Option` (`None` leaves it out).
+            pub fn maybe_type_<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<super::ServerFramework>,
@@ -16924,15 +22452,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -16945,6 +22475,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -17047,15 +22590,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -17068,6 +22613,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -17165,15 +22723,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `serverId`: any integer from 1 (`1`, `1_u64`, a `NonZeroU64`); 0 or a negative number fails the call before anything is sent.
             pub fn server_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::num::NonZeroU64>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::convert::TryInto<u64>,
             {
                 self.server_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for server_id: {e}")
+                    .ok()
+                    .and_then(<::std::num::NonZeroU64>::new)
+                    .ok_or_else(|| {
+                        "`serverId` must be at least 1 (ids count from 1)".to_string()
                     });
                 self
             }
@@ -17232,15 +22792,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -17253,6 +22815,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -17308,15 +22883,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `serverId`: any integer from 1 (`1`, `1_u64`, a `NonZeroU64`); 0 or a negative number fails the call before anything is sent.
             pub fn server_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::num::NonZeroU64>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::convert::TryInto<u64>,
             {
                 self.server_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for server_id: {e}")
+                    .ok()
+                    .and_then(<::std::num::NonZeroU64>::new)
+                    .ok_or_else(|| {
+                        "`serverId` must be at least 1 (ids count from 1)".to_string()
                     });
                 self
             }
@@ -17374,15 +22951,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -17395,6 +22974,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -17451,27 +23043,33 @@ pub mod types {
             }
         }
         impl SubmitFormTemplateRequest {
+            /// Sets `accId` (`maybe_acc_id` takes an `Option`).
             pub fn acc_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+                T: ::std::convert::TryInto<::uuid::Uuid>,
                 T::Error: ::std::fmt::Display,
             {
                 self.acc_id = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for acc_id: {e}")
+                        format!("error converting supplied value for {}: {e}", "accId")
                     });
                 self
             }
+            /// Sets `discordId` (`maybe_discord_id` takes an `Option`).
             pub fn discord_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.discord_id = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for discord_id: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "discordId"
+                        )
                     });
                 self
             }
@@ -17489,7 +23087,50 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `username` (`maybe_username` takes an `Option`).
             pub fn username<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.username = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "username"
+                        )
+                    });
+                self
+            }
+            /// Sets or clears `accId` from an `Option` (`None` leaves it out).
+            pub fn maybe_acc_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.acc_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for acc_id: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `discordId` from an `Option` (`None` leaves it out).
+            pub fn maybe_discord_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.discord_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for discord_id: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `username` from an `Option` (`None` leaves it out).
+            pub fn maybe_username<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -17621,15 +23262,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -17642,6 +23285,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -17825,15 +23481,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `userId` (`maybe_user_id` takes an `Option`).
             pub fn user_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+                T: ::std::convert::TryInto<::uuid::Uuid>,
                 T::Error: ::std::fmt::Display,
             {
                 self.user_id = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for user_id: {e}")
+                        format!("error converting supplied value for {}: {e}", "userId")
                     });
                 self
             }
@@ -17846,6 +23504,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for users: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `userId` from an `Option` (`None` leaves it out).
+            pub fn maybe_user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_id: {e}")
                     });
                 self
             }
@@ -17911,15 +23582,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -17932,6 +23605,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -17990,15 +23676,17 @@ pub mod types {
             }
         }
         impl TriggerPromotionFlowsResponseDataItem {
+            /// Sets `config` (`maybe_config` takes an `Option`).
             pub fn config<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::PromotionFlow>>,
+                T: ::std::convert::TryInto<super::PromotionFlow>,
                 T::Error: ::std::fmt::Display,
             {
                 self.config = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for config: {e}")
+                        format!("error converting supplied value for {}: {e}", "config")
                     });
                 self
             }
@@ -18014,15 +23702,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `message` (`maybe_message` takes an `Option`).
             pub fn message<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.message = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for message: {e}")
+                        format!("error converting supplied value for {}: {e}", "message")
                     });
                 self
             }
@@ -18059,6 +23749,32 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for users: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `config` from an `Option` (`None` leaves it out).
+            pub fn maybe_config<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PromotionFlow>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.config = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for config: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `message` from an `Option` (`None` leaves it out).
+            pub fn maybe_message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
                     });
                 self
             }
@@ -18107,7 +23823,22 @@ pub mod types {
             }
         }
         impl UndoRankChangeRequest {
+            /// Sets `userId` (`maybe_user_id` takes an `Option`).
             pub fn user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "userId")
+                    });
+                self
+            }
+            /// Sets or clears `userId` from an `Option` (`None` leaves it out).
+            pub fn maybe_user_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
                 T::Error: ::std::fmt::Display,
@@ -18169,15 +23900,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -18190,6 +23923,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -18257,7 +24003,103 @@ pub mod types {
             }
         }
         impl UndoRankChangeResponseData {
+            /// Sets `account` (`maybe_account` takes an `Option`).
             pub fn account<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CommunityAccount>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.account = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "account")
+                    });
+                self
+            }
+            /// Sets `currentRanks` (`maybe_current_ranks` takes an `Option`).
+            pub fn current_ranks<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::uuid::Uuid>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.current_ranks = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "currentRanks"
+                        )
+                    });
+                self
+            }
+            /// Sets `originalLogId` (`maybe_original_log_id` takes an `Option`).
+            pub fn original_log_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.original_log_id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            "originalLogId"
+                        )
+                    });
+                self
+            }
+            /// Sets `previousRanks` (`maybe_previous_ranks` takes an `Option`).
+            pub fn previous_ranks<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::uuid::Uuid>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.previous_ranks = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            "previousRanks"
+                        )
+                    });
+                self
+            }
+            /// Sets `reversalUndoId` (`maybe_reversal_undo_id` takes an `Option`).
+            pub fn reversal_undo_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reversal_undo_id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}",
+                            "reversalUndoId"
+                        )
+                    });
+                self
+            }
+            /// Sets `undoId` (`maybe_undo_id` takes an `Option`).
+            pub fn undo_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.undo_id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "undoId")
+                    });
+                self
+            }
+            /// Sets or clears `account` from an `Option` (`None` leaves it out).
+            pub fn maybe_account<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<super::CommunityAccount>,
@@ -18271,7 +24113,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn current_ranks<T>(mut self, value: T) -> Self
+            /// Sets or clears `currentRanks` from an `Option` (`None` leaves it out).
+            pub fn maybe_current_ranks<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
@@ -18285,7 +24128,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn original_log_id<T>(mut self, value: T) -> Self
+            /// Sets or clears `originalLogId` from an `Option` (`None` leaves it out).
+            pub fn maybe_original_log_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
                 T::Error: ::std::fmt::Display,
@@ -18299,7 +24143,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn previous_ranks<T>(mut self, value: T) -> Self
+            /// Sets or clears `previousRanks` from an `Option` (`None` leaves it out).
+            pub fn maybe_previous_ranks<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<::std::vec::Vec<::uuid::Uuid>>,
@@ -18315,7 +24160,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn reversal_undo_id<T>(mut self, value: T) -> Self
+            /// Sets or clears `reversalUndoId` from an `Option` (`None` leaves it out).
+            pub fn maybe_reversal_undo_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
                 T::Error: ::std::fmt::Display,
@@ -18329,7 +24175,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn undo_id<T>(mut self, value: T) -> Self
+            /// Sets or clears `undoId` from an `Option` (`None` leaves it out).
+            pub fn maybe_undo_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
                 T::Error: ::std::fmt::Display,
@@ -18467,15 +24314,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -18488,6 +24337,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -18584,15 +24446,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -18605,6 +24469,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -18703,15 +24580,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -18724,6 +24603,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -18822,15 +24714,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -18843,6 +24737,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -18905,7 +24812,82 @@ pub mod types {
             }
         }
         impl VerifyWhitelistRequest {
+            /// Sets `accId` (`maybe_acc_id` takes an `Option`).
             pub fn acc_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.acc_id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "accId")
+                    });
+                self
+            }
+            /// Sets `apiId` (`maybe_api_id` takes an `Option`).
+            pub fn api_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.api_id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "apiId")
+                    });
+                self
+            }
+            /// Sets `discord` (`maybe_discord` takes an `Option`).
+            pub fn discord<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.discord = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "discord")
+                    });
+                self
+            }
+            /// Sets `uniqueId` (`maybe_unique_id` takes an `Option`).
+            pub fn unique_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.unique_id = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "uniqueId"
+                        )
+                    });
+                self
+            }
+            /// Sets `username` (`maybe_username` takes an `Option`).
+            pub fn username<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.username = value
+                    .try_into()
+                    .map(Some)
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for {}: {e}", "username"
+                        )
+                    });
+                self
+            }
+            /// Sets or clears `accId` from an `Option` (`None` leaves it out).
+            pub fn maybe_acc_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
                 T::Error: ::std::fmt::Display,
@@ -18917,7 +24899,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn api_id<T>(mut self, value: T) -> Self
+            /// Sets or clears `apiId` from an `Option` (`None` leaves it out).
+            pub fn maybe_api_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -18929,7 +24912,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn discord<T>(mut self, value: T) -> Self
+            /// Sets or clears `discord` from an `Option` (`None` leaves it out).
+            pub fn maybe_discord<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -18941,7 +24925,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn unique_id<T>(mut self, value: T) -> Self
+            /// Sets or clears `uniqueId` from an `Option` (`None` leaves it out).
+            pub fn maybe_unique_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
@@ -18953,7 +24938,8 @@ pub mod types {
                     });
                 self
             }
-            pub fn username<T>(mut self, value: T) -> Self
+            /// Sets or clears `username` from an `Option` (`None` leaves it out).
+            pub fn maybe_username<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
@@ -19024,15 +25010,17 @@ pub mod types {
                     });
                 self
             }
+            /// Sets `meta` (`maybe_meta` takes an `Option`).
             pub fn meta<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T: ::std::convert::TryInto<super::ResponseMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.meta = value
                     .try_into()
+                    .map(Some)
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -19045,6 +25033,19 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for success: {e}")
+                    });
+                self
+            }
+            /// Sets or clears `meta` from an `Option` (`None` leaves it out).
+            pub fn maybe_meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ResponseMeta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
                     });
                 self
             }
@@ -19155,6 +25156,62 @@ pub mod types {
             )
         }
     }
+    pub use crate::generated_value_sets::ClockIntention;
+    pub use crate::generated_value_sets::ErlcRecordType;
+    pub use crate::generated_value_sets::ErlcTeam;
+    pub use crate::generated_value_sets::IdentifierType;
+    pub use crate::generated_value_sets::LatestActivityType;
+    pub use crate::generated_value_sets::RsvpResult;
+    pub use crate::generated_value_sets::ServerFramework;
+    impl GetAceConfigResponseData {
+        /// Every `AceMapping` this answer holds, whichever of its forms it came in (a list, one item, a map's values in key order, or a page's list), in the order sent.
+        pub fn into_vec(self) -> ::std::vec::Vec<AceMapping> {
+            match self {
+                Self::Mappings(items) => items,
+                Self::AceConfig(page) => page.mappings.unwrap_or_default(),
+            }
+        }
+    }
+    impl GetTemplateSubmissionsResponseData {
+        /// Every `FormSubmission` this answer holds, whichever of its forms it came in (a list, one item, a map's values in key order, or a page's list), in the order sent.
+        pub fn into_vec(self) -> ::std::vec::Vec<FormSubmission> {
+            match self {
+                Self::TemplateSubmissionsPage(page) => page.forms,
+                Self::List(items) => items,
+            }
+        }
+    }
+    impl MemberRecordHistory {
+        /// Every `MemberRecordHistoryEntry` this answer holds, whichever of its forms it came in (a list, one item, a map's values in key order, or a page's list), in the order sent.
+        pub fn into_vec(self) -> ::std::vec::Vec<MemberRecordHistoryEntry> {
+            match self {
+                Self::ByTimestamp(by_key) => {
+                    let mut entries: Vec<_> = by_key.into_iter().collect();
+                    entries.sort_by(|left, right| left.0.cmp(&right.0));
+                    entries.into_iter().map(|(_, item)| item).collect()
+                }
+                Self::List(items) => items,
+            }
+        }
+    }
+    impl MemberRecordList {
+        /// Every `MemberRecord` this answer holds, whichever of its forms it came in (a list, one item, a map's values in key order, or a page's list), in the order sent.
+        pub fn into_vec(self) -> ::std::vec::Vec<MemberRecord> {
+            match self {
+                Self::List(items) => items,
+                Self::MemberRecord(item) => vec![item],
+            }
+        }
+    }
+    impl SearchAccountsResponseData {
+        /// Every `CommunityAccount` this answer holds, whichever of its forms it came in (a list, one item, a map's values in key order, or a page's list), in the order sent.
+        pub fn into_vec(self) -> ::std::vec::Vec<CommunityAccount> {
+            match self {
+                Self::AccountSearchResult(page) => page.items,
+                Self::List(items) => items,
+            }
+        }
+    }
 }
 #[derive(Clone, Debug)]
 /**Client for Sonoran CMS v2
@@ -19173,7 +25230,7 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
-    pub fn new(baseurl: &str, inner: crate::ClientState) -> Self {
+    pub(crate) fn new(baseurl: &str, inner: crate::ClientState) -> Self {
         #[cfg(not(target_arch = "wasm32"))]
         let client = {
             let dur = ::std::time::Duration::from_secs(15u64);
@@ -19189,7 +25246,7 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
-    pub fn new_with_client(
+    pub(crate) fn new_with_client(
         baseurl: &str,
         client: reqwest::Client,
         inner: crate::ClientState,
@@ -19258,14 +25315,7 @@ Sends a `POST` request to `/v2/community/accounts/{accountId}/clock`
 
 Arguments:
 - `account_id`: Target account UUID.
-- `body`
-```text
-let response = client.clock_account()
-    .account_id(account_id)
-    .body(body)
-    .send()
-    .await;
-```*/
+- `body`*/
     pub fn clock_account(&self) -> builder::ClockAccount<'_> {
         builder::ClockAccount::new(self)
     }
@@ -19304,14 +25354,7 @@ Sends a `PATCH` request to `/v2/community/accounts/{accountId}/profile-fields`
 
 Arguments:
 - `account_id`: Target account UUID.
-- `body`
-```text
-let response = client.edit_profile_fields()
-    .account_id(account_id)
-    .body(body)
-    .send()
-    .await;
-```*/
+- `body`*/
     pub fn edit_profile_fields(&self) -> builder::EditProfileFields<'_> {
         builder::EditProfileFields::new(self)
     }
@@ -19350,14 +25393,7 @@ Sends a `POST` request to `/v2/community/accounts/{accountId}/sync`
 
 Arguments:
 - `account_id`: Target account UUID.
-- `body`
-```text
-let response = client.force_sync()
-    .account_id(account_id)
-    .body(body)
-    .send()
-    .await;
-```*/
+- `body`*/
     pub fn force_sync(&self) -> builder::ForceSync<'_> {
         builder::ForceSync::new(self)
     }
@@ -19390,13 +25426,7 @@ println!("{:?}", response.into_inner());
 Sends a `GET` request to `/v2/community/accounts/{accountId}/identifiers`
 
 Arguments:
-- `account_id`: Target account UUID.
-```text
-let response = client.get_account_identifiers()
-    .account_id(account_id)
-    .send()
-    .await;
-```*/
+- `account_id`: Target account UUID.*/
     pub fn get_account_identifiers(&self) -> builder::GetAccountIdentifiers<'_> {
         builder::GetAccountIdentifiers::new(self)
     }
@@ -19420,7 +25450,7 @@ use sonoran_cms::types;
 let response = client
     .register_identifiers()
     .account_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11")
-    .body(types::RegisterIdentifiersRequest::builder().identifiers(vec![types::RegisterIdentifiersRequestIdentifiersItem::try_from(types::RegisterIdentifiersRequestIdentifiersItem::builder().type_(types::IdentifierType::from("hwid".parse::<types::KnownIdentifierType>()?)).value("1234567890"))?]))
+    .body(types::RegisterIdentifiersRequest::builder().identifiers(vec![types::RegisterIdentifiersRequestIdentifiersItem::try_from(types::RegisterIdentifiersRequestIdentifiersItem::builder().type_(types::IdentifierType::Hwid).value("1234567890"))?]))
     .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
@@ -19431,14 +25461,7 @@ Sends a `POST` request to `/v2/community/accounts/{accountId}/identifiers`
 
 Arguments:
 - `account_id`: Target account UUID.
-- `body`
-```text
-let response = client.register_identifiers()
-    .account_id(account_id)
-    .body(body)
-    .send()
-    .await;
-```*/
+- `body`*/
     pub fn register_identifiers(&self) -> builder::RegisterIdentifiers<'_> {
         builder::RegisterIdentifiers::new(self)
     }
@@ -19471,13 +25494,7 @@ println!("{:?}", response.into_inner());
 Sends a `GET` request to `/v2/community/accounts/{accountId}/ranks`
 
 Arguments:
-- `account_id`: Target account UUID.
-```text
-let response = client.get_account_ranks()
-    .account_id(account_id)
-    .send()
-    .await;
-```*/
+- `account_id`: Target account UUID.*/
     pub fn get_account_ranks(&self) -> builder::GetAccountRanks<'_> {
         builder::GetAccountRanks::new(self)
     }
@@ -19516,14 +25533,7 @@ Sends a `PATCH` request to `/v2/community/accounts/{accountId}/ranks`
 
 Arguments:
 - `account_id`: Target account UUID.
-- `body`
-```text
-let response = client.set_account_ranks()
-    .account_id(account_id)
-    .body(body)
-    .send()
-    .await;
-```*/
+- `body`*/
     pub fn set_account_ranks(&self) -> builder::SetAccountRanks<'_> {
         builder::SetAccountRanks::new(self)
     }
@@ -19556,13 +25566,7 @@ println!("{:?}", response.into_inner());
 Sends a `GET` request to `/v2/community/accounts/{accountId}`
 
 Arguments:
-- `account_id`: Target account UUID.
-```text
-let response = client.get_account()
-    .account_id(account_id)
-    .send()
-    .await;
-```*/
+- `account_id`: Target account UUID.*/
     pub fn get_account(&self) -> builder::GetAccount<'_> {
         builder::GetAccount::new(self)
     }
@@ -19599,20 +25603,9 @@ Arguments:
 - `archived`: Filter by archived state.
 - `banned`: Filter by banned state.
 - `com_status`: Filter by community status.
-- `skip`: How many accounts to skip. Source: SonoranCMS-Documentation v1 api-endpoints (general/get-accounts.md); Sonoran.js src/managers/CMSManager.ts (getAccounts).
-- `sys_status`: Only accounts with this system status. Source: SonoranCMS-Documentation v1 api-endpoints; Sonoran.js src/managers/CMSManager.ts (getAccounts); current v2 docs page's OpenAPI block.
-- `take`: How many accounts to return (the v1 docs allow 25 to 100). Source: SonoranCMS-Documentation v1 api-endpoints (general/get-accounts.md); Sonoran.js src/managers/CMSManager.ts (getAccounts).
-```text
-let response = client.get_accounts()
-    .archived(archived)
-    .banned(banned)
-    .com_status(com_status)
-    .skip(skip)
-    .sys_status(sys_status)
-    .take(take)
-    .send()
-    .await;
-```*/
+- `skip`: How many accounts to skip.
+- `sys_status`: Only accounts with this system status.
+- `take`: How many accounts to return (the v1 docs allow 25 to 100).*/
     pub fn get_accounts(&self) -> builder::GetAccounts<'_> {
         builder::GetAccounts::new(self)
     }
@@ -19650,22 +25643,11 @@ Sends a `GET` request to `/v2/community/accounts/{accountId}/clock/current`
 
 Arguments:
 - `account_id`: Target account UUID.
-- `acc_id`: Names the account again by UUID; the path decides. Source: current v2 docs page's OpenAPI block.
+- `acc_id`: Names the account again by UUID; the path decides.
 - `api_id`: Target API identifier. Provide exactly one identifier.
 - `discord_id`: Target Discord id. Provide exactly one identifier.
 - `unique_id`: Target community unique id. Provide exactly one identifier.
-- `username`: Target username. Provide exactly one identifier.
-```text
-let response = client.get_current_clock_in()
-    .account_id(account_id)
-    .acc_id(acc_id)
-    .api_id(api_id)
-    .discord_id(discord_id)
-    .unique_id(unique_id)
-    .username(username)
-    .send()
-    .await;
-```*/
+- `username`: Target username. Provide exactly one identifier.*/
     pub fn get_current_clock_in(&self) -> builder::GetCurrentClockIn<'_> {
         builder::GetCurrentClockIn::new(self)
     }
@@ -19691,7 +25673,7 @@ use sonoran_cms::types;
 let response = client
     .get_latest_activity()
     .account_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11")
-    .type_(types::LatestActivityType::from("clockin".parse::<types::KnownLatestActivityType>()?))
+    .type_(types::LatestActivityType::Clockin)
     .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
@@ -19702,20 +25684,10 @@ Sends a `GET` request to `/v2/community/accounts/{accountId}/activity/latest`
 
 Arguments:
 - `account_id`: Target account UUID.
-- `acc_id`: Names the account again by UUID; the path decides. Source: current v2 docs page.
+- `acc_id`: Names the account again by UUID; the path decides.
 - `clock_in_type`: Filter clock-in history by clock-in type id.
-- `server_id`: The server. Needed when `type` is `activity` (Sonoran.js refuses the call without it); the client does not check this condition, the API answers it. Source: Sonoran.js src/managers/CMSManager.ts (getLatestActivity); SonoranCMS-Documentation f754281 (first v2 revision).
-- `type_`: Clock-ins or activity-tracker rows. Source: Sonoran.js src/managers/CMSManager.ts (getLatestActivity); SonoranCMS-Documentation f754281 (first v2 revision).
-```text
-let response = client.get_latest_activity()
-    .account_id(account_id)
-    .acc_id(acc_id)
-    .clock_in_type(clock_in_type)
-    .server_id(server_id)
-    .type_(type_)
-    .send()
-    .await;
-```*/
+- `server_id`: The server. Needed when `type` is `activity` (Sonoran.js refuses the call without it); the client does not check this condition, the API answers it.
+- `type_`: Clock-ins or activity-tracker rows.*/
     pub fn get_latest_activity(&self) -> builder::GetLatestActivity<'_> {
         builder::GetLatestActivity::new(self)
     }
@@ -19754,21 +25726,9 @@ Arguments:
 - `account_id`: Target account UUID. Provide exactly one identifier.
 - `api_id`: Target API identifier. Provide exactly one identifier.
 - `discord`: Target Discord id. Provide exactly one identifier.
-- `discord_id`: Search by linked Discord user id (the first docs revision's name for `discord`). Source: SonoranCMS-Documentation f754281 (first v2 revision).
+- `discord_id`: Search by linked Discord user id (the first docs revision's name for `discord`).
 - `unique_id`: Target community unique id. Provide exactly one identifier.
-- `username`: Search by username. Source: current v2 docs page's OpenAPI block.
-```text
-let response = client.search_accounts()
-    .acc_id(acc_id)
-    .account_id(account_id)
-    .api_id(api_id)
-    .discord(discord)
-    .discord_id(discord_id)
-    .unique_id(unique_id)
-    .username(username)
-    .send()
-    .await;
-```*/
+- `username`: Search by username.*/
     pub fn search_accounts(&self) -> builder::SearchAccounts<'_> {
         builder::SearchAccounts::new(self)
     }
@@ -19807,14 +25767,7 @@ Sends a `PATCH` request to `/v2/community/accounts/{accountId}/name`
 
 Arguments:
 - `account_id`: Target account UUID.
-- `body`
-```text
-let response = client.set_account_name()
-    .account_id(account_id)
-    .body(body)
-    .send()
-    .await;
-```*/
+- `body`*/
     pub fn set_account_name(&self) -> builder::SetAccountName<'_> {
         builder::SetAccountName::new(self)
     }
@@ -19852,22 +25805,11 @@ Sends a `GET` request to `/v2/community/disciplinary/accounts/{accountId}/record
 
 Arguments:
 - `account_id`: Target account UUID.
-- `acc_id`: Names the account again by UUID; the path decides. Source: current v2 docs page's OpenAPI block.
+- `acc_id`: Names the account again by UUID; the path decides.
 - `api_id`: Target API identifier. Provide exactly one identifier.
 - `discord_id`: Target Discord id. Provide exactly one identifier.
 - `unique_id`: Target community unique id. Provide exactly one identifier.
-- `username`: Target username. Provide exactly one identifier.
-```text
-let response = client.get_member_records()
-    .account_id(account_id)
-    .acc_id(acc_id)
-    .api_id(api_id)
-    .discord_id(discord_id)
-    .unique_id(unique_id)
-    .username(username)
-    .send()
-    .await;
-```*/
+- `username`: Target username. Provide exactly one identifier.*/
     pub fn get_member_records(&self) -> builder::GetMemberRecords<'_> {
         builder::GetMemberRecords::new(self)
     }
@@ -19906,14 +25848,7 @@ Sends a `POST` request to `/v2/community/disciplinary/accounts/{accountId}/recor
 
 Arguments:
 - `account_id`: Target account UUID.
-- `body`
-```text
-let response = client.add_member_record()
-    .account_id(account_id)
-    .body(body)
-    .send()
-    .await;
-```*/
+- `body`*/
     pub fn add_member_record(&self) -> builder::AddMemberRecord<'_> {
         builder::AddMemberRecord::new(self)
     }
@@ -19951,22 +25886,11 @@ Sends a `GET` request to `/v2/community/disciplinary/accounts/{accountId}/points
 
 Arguments:
 - `account_id`: Target account UUID.
-- `acc_id`: Names the account again by UUID; the path decides. Source: current v2 docs page's OpenAPI block.
+- `acc_id`: Names the account again by UUID; the path decides.
 - `api_id`: Target API identifier. Provide exactly one identifier.
 - `discord_id`: Target Discord id. Provide exactly one identifier.
 - `unique_id`: Target community unique id. Provide exactly one identifier.
-- `username`: Target username. Provide exactly one identifier.
-```text
-let response = client.get_member_points()
-    .account_id(account_id)
-    .acc_id(acc_id)
-    .api_id(api_id)
-    .discord_id(discord_id)
-    .unique_id(unique_id)
-    .username(username)
-    .send()
-    .await;
-```*/
+- `username`: Target username. Provide exactly one identifier.*/
     pub fn get_member_points(&self) -> builder::GetMemberPoints<'_> {
         builder::GetMemberPoints::new(self)
     }
@@ -20000,15 +25924,8 @@ println!("{:?}", response.into_inner());
 Sends a `PATCH` request to `/v2/community/disciplinary/records/{recordId}/points`
 
 Arguments:
-- `record_id`: The record's id: a UUID in v2, a number in v1 (sent as text). Source: current v2 docs page; SonoranCMS-Documentation v1 api-endpoints.
-- `body`
-```text
-let response = client.update_member_record_points()
-    .record_id(record_id)
-    .body(body)
-    .send()
-    .await;
-```*/
+- `record_id`: The record's id: a UUID in v2, a number in v1 (sent as text).
+- `body`*/
     pub fn update_member_record_points(&self) -> builder::UpdateMemberRecordPoints<'_> {
         builder::UpdateMemberRecordPoints::new(self)
     }
@@ -20042,15 +25959,8 @@ println!("{:?}", response.into_inner());
 Sends a `PATCH` request to `/v2/community/disciplinary/records/{recordId}/reason`
 
 Arguments:
-- `record_id`: The record's id: a UUID in v2, a number in v1 (sent as text). Source: current v2 docs page; SonoranCMS-Documentation v1 api-endpoints.
-- `body`
-```text
-let response = client.update_member_record_reason()
-    .record_id(record_id)
-    .body(body)
-    .send()
-    .await;
-```*/
+- `record_id`: The record's id: a UUID in v2, a number in v1 (sent as text).
+- `body`*/
     pub fn update_member_record_reason(&self) -> builder::UpdateMemberRecordReason<'_> {
         builder::UpdateMemberRecordReason::new(self)
     }
@@ -20084,15 +25994,8 @@ println!("{:?}", response.into_inner());
 Sends a `PATCH` request to `/v2/community/disciplinary/records/{recordId}/status`
 
 Arguments:
-- `record_id`: The record's id: a UUID in v2, a number in v1 (sent as text). Source: current v2 docs page; SonoranCMS-Documentation v1 api-endpoints.
-- `body`
-```text
-let response = client.update_member_record_status()
-    .record_id(record_id)
-    .body(body)
-    .send()
-    .await;
-```*/
+- `record_id`: The record's id: a UUID in v2, a number in v1 (sent as text).
+- `body`*/
     pub fn update_member_record_status(&self) -> builder::UpdateMemberRecordStatus<'_> {
         builder::UpdateMemberRecordStatus::new(self)
     }
@@ -20119,7 +26022,7 @@ let response = client.update_member_record_status()
 use sonoran_cms::types;
 let response = client
     .add_erlc_record()
-    .body(types::AddErlcRecordRequest::builder().roblox_join_code("ABC123").executer_discord_id("1234567890").type_(types::ErlcRecordType::from("note".parse::<types::KnownErlcRecordType>()?)).reason("Example note"))
+    .body(types::AddErlcRecordRequest::builder().roblox_join_code("ABC123").executer_discord_id("1234567890").type_(types::ErlcRecordType::Note).reason("Example note"))
     .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
@@ -20127,13 +26030,7 @@ println!("{:?}", response.into_inner());
 ```
 
 Sends a `POST` request to `/v2/community/erlc/records`
-
-```text
-let response = client.add_erlc_record()
-    .body(body)
-    .send()
-    .await;
-```*/
+*/
     pub fn add_erlc_record(&self) -> builder::AddErlcRecord<'_> {
         builder::AddErlcRecord::new(self)
     }
@@ -20166,13 +26063,7 @@ println!("{:?}", response.into_inner());
 ```
 
 Sends a `POST` request to `/v2/community/erlc/commands`
-
-```text
-let response = client.execute_erlc_command()
-    .body(body)
-    .send()
-    .await;
-```*/
+*/
     pub fn execute_erlc_command(&self) -> builder::ExecuteErlcCommand<'_> {
         builder::ExecuteErlcCommand::new(self)
     }
@@ -20205,13 +26096,7 @@ println!("{:?}", response.into_inner());
 Sends a `GET` request to `/v2/community/erlc/players/online`
 
 Arguments:
-- `roblox_join_code`: Target Roblox join code.
-```text
-let response = client.get_online_players()
-    .roblox_join_code(roblox_join_code)
-    .send()
-    .await;
-```*/
+- `roblox_join_code`: Target Roblox join code.*/
     pub fn get_online_players(&self) -> builder::GetOnlinePlayers<'_> {
         builder::GetOnlinePlayers::new(self)
     }
@@ -20244,13 +26129,7 @@ println!("{:?}", response.into_inner());
 Sends a `GET` request to `/v2/community/erlc/players/queue`
 
 Arguments:
-- `roblox_join_code`: Target Roblox join code.
-```text
-let response = client.get_player_queue()
-    .roblox_join_code(roblox_join_code)
-    .send()
-    .await;
-```*/
+- `roblox_join_code`: Target Roblox join code.*/
     pub fn get_player_queue(&self) -> builder::GetPlayerQueue<'_> {
         builder::GetPlayerQueue::new(self)
     }
@@ -20273,7 +26152,7 @@ let response = client.get_player_queue()
 use sonoran_cms::types;
 let response = client
     .lock_team()
-    .body(types::LockTeamRequest::builder().roblox_join_code("ABC123").team(types::ErlcTeam::from("police".parse::<types::KnownErlcTeam>()?)).max_players(10_u64))
+    .body(types::LockTeamRequest::builder().roblox_join_code("ABC123").team(types::ErlcTeam::Police).max_players(10_u64))
     .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
@@ -20281,13 +26160,7 @@ println!("{:?}", response.into_inner());
 ```
 
 Sends a `POST` request to `/v2/community/erlc/teams/lock`
-
-```text
-let response = client.lock_team()
-    .body(body)
-    .send()
-    .await;
-```*/
+*/
     pub fn lock_team(&self) -> builder::LockTeam<'_> {
         builder::LockTeam::new(self)
     }
@@ -20310,7 +26183,7 @@ let response = client.lock_team()
 use sonoran_cms::types;
 let response = client
     .unlock_team()
-    .body(types::UnlockTeamRequest::builder().roblox_join_code("ABC123").team(types::ErlcTeam::from("police".parse::<types::KnownErlcTeam>()?)))
+    .body(types::UnlockTeamRequest::builder().roblox_join_code("ABC123").team(types::ErlcTeam::Police))
     .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
@@ -20318,13 +26191,7 @@ println!("{:?}", response.into_inner());
 ```
 
 Sends a `POST` request to `/v2/community/erlc/teams/unlock`
-
-```text
-let response = client.unlock_team()
-    .body(body)
-    .send()
-    .await;
-```*/
+*/
     pub fn unlock_team(&self) -> builder::UnlockTeam<'_> {
         builder::UnlockTeam::new(self)
     }
@@ -20363,14 +26230,7 @@ Sends a `POST` request to `/v2/community/events/{eventId}/rsvps`
 
 Arguments:
 - `event_id`: Target event id.
-- `body`
-```text
-let response = client.create_rsvp()
-    .event_id(event_id)
-    .body(body)
-    .send()
-    .await;
-```*/
+- `body`*/
     pub fn create_rsvp(&self) -> builder::CreateRsvp<'_> {
         builder::CreateRsvp::new(self)
     }
@@ -20409,14 +26269,7 @@ Sends a `PATCH` request to `/v2/community/forms/{formId}/stage`
 
 Arguments:
 - `form_id`: Target form id.
-- `body`
-```text
-let response = client.change_form_stage()
-    .form_id(form_id)
-    .body(body)
-    .send()
-    .await;
-```*/
+- `body`*/
     pub fn change_form_stage(&self) -> builder::ChangeFormStage<'_> {
         builder::ChangeFormStage::new(self)
     }
@@ -20449,13 +26302,7 @@ println!("{:?}", response.into_inner());
 Sends a `GET` request to `/v2/community/forms/{templateId}/lock`
 
 Arguments:
-- `template_id`: Target form template id.
-```text
-let response = client.get_form_lock_status()
-    .template_id(template_id)
-    .send()
-    .await;
-```*/
+- `template_id`: Target form template id.*/
     pub fn get_form_lock_status(&self) -> builder::GetFormLockStatus<'_> {
         builder::GetFormLockStatus::new(self)
     }
@@ -20490,14 +26337,7 @@ Sends a `PATCH` request to `/v2/community/forms/{templateId}/lock`
 
 Arguments:
 - `template_id`: Target form template id.
-- `body`
-```text
-let response = client.set_form_lock_status()
-    .template_id(template_id)
-    .body(body)
-    .send()
-    .await;
-```*/
+- `body`*/
     pub fn set_form_lock_status(&self) -> builder::SetFormLockStatus<'_> {
         builder::SetFormLockStatus::new(self)
     }
@@ -20530,13 +26370,7 @@ println!("{:?}", response.into_inner());
 Sends a `GET` request to `/v2/community/forms/submissions/{submissionId}`
 
 Arguments:
-- `submission_id`: Target form submission id.
-```text
-let response = client.get_form_submission()
-    .submission_id(submission_id)
-    .send()
-    .await;
-```*/
+- `submission_id`: Target form submission id.*/
     pub fn get_form_submission(&self) -> builder::GetFormSubmission<'_> {
         builder::GetFormSubmission::new(self)
     }
@@ -20574,16 +26408,8 @@ Sends a `GET` request to `/v2/community/forms/{templateId}/submissions`
 
 Arguments:
 - `template_id`: Target form template id.
-- `skip`: How many submissions to skip. Source: current v2 docs page's OpenAPI block; SonoranCMS-Documentation v1 api-endpoints (forms/get-form-submissions.md).
-- `take`: How many to return (at most 50 in v1). Source: current v2 docs page's OpenAPI block; SonoranCMS-Documentation v1 api-endpoints (forms/get-form-submissions.md).
-```text
-let response = client.get_template_submissions()
-    .template_id(template_id)
-    .skip(skip)
-    .take(take)
-    .send()
-    .await;
-```*/
+- `skip`: How many submissions to skip.
+- `take`: How many to return (at most 50 in v1).*/
     pub fn get_template_submissions(&self) -> builder::GetTemplateSubmissions<'_> {
         builder::GetTemplateSubmissions::new(self)
     }
@@ -20626,14 +26452,7 @@ Sends a `POST` request to `/v2/community/forms/{templateId}/submissions`
 
 Arguments:
 - `template_id`: The form template's id.
-- `body`
-```text
-let response = client.submit_form_template()
-    .template_id(template_id)
-    .body(body)
-    .send()
-    .await;
-```*/
+- `body`*/
     pub fn submit_form_template(&self) -> builder::SubmitFormTemplate<'_> {
         builder::SubmitFormTemplate::new(self)
     }
@@ -20666,13 +26485,7 @@ println!("{:?}", response.into_inner());
 ```
 
 Sends a `POST` request to `/v2/community/short-urls`
-
-```text
-let response = client.create_short_url()
-    .body(body)
-    .send()
-    .await;
-```*/
+*/
     pub fn create_short_url(&self) -> builder::CreateShortUrl<'_> {
         builder::CreateShortUrl::new(self)
     }
@@ -20700,12 +26513,7 @@ println!("{:?}", response.into_inner());
 ```
 
 Sends a `GET` request to `/v2/community/clockin-types`
-
-```text
-let response = client.get_clock_in_types()
-    .send()
-    .await;
-```*/
+*/
     pub fn get_clock_in_types(&self) -> builder::GetClockInTypes<'_> {
         builder::GetClockInTypes::new(self)
     }
@@ -20733,12 +26541,7 @@ println!("{:?}", response.into_inner());
 ```
 
 Sends a `GET` request to `/v2/community`
-
-```text
-let response = client.get_community()
-    .send()
-    .await;
-```*/
+*/
     pub fn get_community(&self) -> builder::GetCommunity<'_> {
         builder::GetCommunity::new(self)
     }
@@ -20766,12 +26569,7 @@ println!("{:?}", response.into_inner());
 ```
 
 Sends a `GET` request to `/v2/community/custom-log-types`
-
-```text
-let response = client.get_custom_log_types()
-    .send()
-    .await;
-```*/
+*/
     pub fn get_custom_log_types(&self) -> builder::GetCustomLogTypes<'_> {
         builder::GetCustomLogTypes::new(self)
     }
@@ -20799,12 +26597,7 @@ println!("{:?}", response.into_inner());
 ```
 
 Sends a `GET` request to `/v2/community/departments`
-
-```text
-let response = client.get_departments()
-    .send()
-    .await;
-```*/
+*/
     pub fn get_departments(&self) -> builder::GetDepartments<'_> {
         builder::GetDepartments::new(self)
     }
@@ -20832,12 +26625,7 @@ println!("{:?}", response.into_inner());
 ```
 
 Sends a `GET` request to `/v2/community/profile-fields`
-
-```text
-let response = client.get_profile_fields()
-    .send()
-    .await;
-```*/
+*/
     pub fn get_profile_fields(&self) -> builder::GetProfileFields<'_> {
         builder::GetProfileFields::new(self)
     }
@@ -20865,12 +26653,7 @@ println!("{:?}", response.into_inner());
 ```
 
 Sends a `GET` request to `/v2/community/promotion-flows`
-
-```text
-let response = client.get_promotion_flows()
-    .send()
-    .await;
-```*/
+*/
     pub fn get_promotion_flows(&self) -> builder::GetPromotionFlows<'_> {
         builder::GetPromotionFlows::new(self)
     }
@@ -20898,12 +26681,7 @@ println!("{:?}", response.into_inner());
 ```
 
 Sends a `GET` request to `/v2/community/sub-version`
-
-```text
-let response = client.get_sub_version()
-    .send()
-    .await;
-```*/
+*/
     pub fn get_sub_version(&self) -> builder::GetSubVersion<'_> {
         builder::GetSubVersion::new(self)
     }
@@ -20938,15 +26716,8 @@ println!("{:?}", response.into_inner());
 Sends a `GET` request to `/v2/community/lookup`
 
 Arguments:
-- `id`: The community's id. Source: current v2 docs page's OpenAPI block; SonoranCMS-Documentation f754281 (first v2 revision).
-- `uuid`: Community UUID. Provide exactly one identifier.
-```text
-let response = client.lookup_community()
-    .id(id)
-    .uuid(uuid)
-    .send()
-    .await;
-```*/
+- `id`: The community's id.
+- `uuid`: Community UUID. Provide exactly one identifier.*/
     pub fn lookup_community(&self) -> builder::LookupCommunity<'_> {
         builder::LookupCommunity::new(self)
     }
@@ -20977,13 +26748,7 @@ println!("{:?}", response.into_inner());
 ```
 
 Sends a `POST` request to `/v2/community/promotion-flows/trigger`
-
-```text
-let response = client.trigger_promotion_flows()
-    .body(body)
-    .send()
-    .await;
-```*/
+*/
     pub fn trigger_promotion_flows(&self) -> builder::TriggerPromotionFlows<'_> {
         builder::TriggerPromotionFlows::new(self)
     }
@@ -21020,14 +26785,7 @@ Sends a `POST` request to `/v2/community/rank-changes/{undoId}/undo`
 
 Arguments:
 - `undo_id`: Target rank change undo id.
-- `body`
-```text
-let response = client.undo_rank_change()
-    .undo_id(undo_id)
-    .body(body)
-    .send()
-    .await;
-```*/
+- `body`*/
     pub fn undo_rank_change(&self) -> builder::UndoRankChange<'_> {
         builder::UndoRankChange::new(self)
     }
@@ -21065,16 +26823,8 @@ Sends a `GET` request to `/v2/community/rosters/{rosterId}`
 
 Arguments:
 - `roster_id`: Target roster id.
-- `limit`: How many rows to return (at most 50 in v1). Source: SonoranCMS-Documentation v1 api-endpoints (rosters/get-roster-contents.md).
-- `skip`: How many rows to skip. Source: SonoranCMS-Documentation v1 api-endpoints (rosters/get-roster-contents.md).
-```text
-let response = client.get_roster_contents()
-    .roster_id(roster_id)
-    .limit(limit)
-    .skip(skip)
-    .send()
-    .await;
-```*/
+- `limit`: How many rows to return (at most 50 in v1).
+- `skip`: How many rows to skip.*/
     pub fn get_roster_contents(&self) -> builder::GetRosterContents<'_> {
         builder::GetRosterContents::new(self)
     }
@@ -21107,13 +26857,7 @@ println!("{:?}", response.into_inner());
 Sends a `POST` request to `/v2/community/servers/{serverId}/activity/start`
 
 Arguments:
-- `server_id`: Target server id.
-```text
-let response = client.activity_tracker_server_start()
-    .server_id(server_id)
-    .send()
-    .await;
-```*/
+- `server_id`: Target server id.*/
     pub fn activity_tracker_server_start(
         &self,
     ) -> builder::ActivityTrackerServerStart<'_> {
@@ -21154,14 +26898,7 @@ Sends a `POST` request to `/v2/community/servers/{serverId}/activity`
 
 Arguments:
 - `server_id`: Target server id.
-- `body`
-```text
-let response = client.activity_tracker()
-    .server_id(server_id)
-    .body(body)
-    .send()
-    .await;
-```*/
+- `body`*/
     pub fn activity_tracker(&self) -> builder::ActivityTracker<'_> {
         builder::ActivityTracker::new(self)
     }
@@ -21189,12 +26926,7 @@ println!("{:?}", response.into_inner());
 ```
 
 Sends a `GET` request to `/v2/community/servers`
-
-```text
-let response = client.get_servers()
-    .send()
-    .await;
-```*/
+*/
     pub fn get_servers(&self) -> builder::GetServers<'_> {
         builder::GetServers::new(self)
     }
@@ -21225,13 +26957,7 @@ println!("{:?}", response.into_inner());
 ```
 
 Sends a `PUT` request to `/v2/community/servers`
-
-```text
-let response = client.set_servers()
-    .body(body)
-    .send()
-    .await;
-```*/
+*/
     pub fn set_servers(&self) -> builder::SetServers<'_> {
         builder::SetServers::new(self)
     }
@@ -21262,13 +26988,7 @@ println!("{:?}", response.into_inner());
 ```
 
 Sends a `POST` request to `/v2/community/servers`
-
-```text
-let response = client.add_servers()
-    .body(body)
-    .send()
-    .await;
-```*/
+*/
     pub fn add_servers(&self) -> builder::AddServers<'_> {
         builder::AddServers::new(self)
     }
@@ -21301,13 +27021,7 @@ println!("{:?}", response.into_inner());
 Sends a `GET` request to `/v2/community/servers/{serverId}/whitelist`
 
 Arguments:
-- `server_id`: Target server id.
-```text
-let response = client.get_full_whitelist()
-    .server_id(server_id)
-    .send()
-    .await;
-```*/
+- `server_id`: Target server id.*/
     pub fn get_full_whitelist(&self) -> builder::GetFullWhitelist<'_> {
         builder::GetFullWhitelist::new(self)
     }
@@ -21340,13 +27054,7 @@ println!("{:?}", response.into_inner());
 Sends a `GET` request to `/v2/community/servers/{serverId}/ace-config`
 
 Arguments:
-- `server_id`: Target server id.
-```text
-let response = client.get_ace_config()
-    .server_id(server_id)
-    .send()
-    .await;
-```*/
+- `server_id`: Target server id.*/
     pub fn get_ace_config(&self) -> builder::GetAceConfig<'_> {
         builder::GetAceConfig::new(self)
     }
@@ -21381,14 +27089,7 @@ Sends a `PATCH` request to `/v2/community/servers/{serverId}/ace-config`
 
 Arguments:
 - `server_id`: Target server id.
-- `body`
-```text
-let response = client.set_ace_config()
-    .server_id(server_id)
-    .body(body)
-    .send()
-    .await;
-```*/
+- `body`*/
     pub fn set_ace_config(&self) -> builder::SetAceConfig<'_> {
         builder::SetAceConfig::new(self)
     }
@@ -21425,14 +27126,7 @@ Sends a `PATCH` request to `/v2/community/servers/{serverId}/type`
 
 Arguments:
 - `server_id`: Target server id.
-- `body`
-```text
-let response = client.set_server_type()
-    .server_id(server_id)
-    .body(body)
-    .send()
-    .await;
-```*/
+- `body`*/
     pub fn set_server_type(&self) -> builder::SetServerType<'_> {
         builder::SetServerType::new(self)
     }
@@ -21471,14 +27165,7 @@ Sends a `POST` request to `/v2/community/servers/{serverId}/whitelist/check`
 
 Arguments:
 - `server_id`: Target server id.
-- `body`
-```text
-let response = client.verify_whitelist()
-    .server_id(server_id)
-    .body(body)
-    .send()
-    .await;
-```*/
+- `body`*/
     pub fn verify_whitelist(&self) -> builder::VerifyWhitelist<'_> {
         builder::VerifyWhitelist::new(self)
     }
@@ -21509,13 +27196,7 @@ println!("{:?}", response.into_inner());
 ```
 
 Sends a `POST` request to `/v2/community/sessions`
-
-```text
-let response = client.start_session()
-    .body(body)
-    .send()
-    .await;
-```*/
+*/
     pub fn start_session(&self) -> builder::StartSession<'_> {
         builder::StartSession::new(self)
     }
@@ -21546,13 +27227,7 @@ println!("{:?}", response.into_inner());
 ```
 
 Sends a `DELETE` request to `/v2/community/sessions`
-
-```text
-let response = client.cancel_session()
-    .body(body)
-    .send()
-    .await;
-```*/
+*/
     pub fn cancel_session(&self) -> builder::CancelSession<'_> {
         builder::CancelSession::new(self)
     }
@@ -21583,13 +27258,7 @@ println!("{:?}", response.into_inner());
 ```
 
 Sends a `PATCH` request to `/v2/community/sessions`
-
-```text
-let response = client.stop_session()
-    .body(body)
-    .send()
-    .await;
-```*/
+*/
     pub fn stop_session(&self) -> builder::StopSession<'_> {
         builder::StopSession::new(self)
     }
@@ -21622,13 +27291,7 @@ println!("{:?}", response.into_inner());
 Sends a `GET` request to `/v2/community/sessions/current`
 
 Arguments:
-- `server_id`: Query parameter serverId.
-```text
-let response = client.get_current_session()
-    .server_id(server_id)
-    .send()
-    .await;
-```*/
+- `server_id`: Query parameter serverId.*/
     pub fn get_current_session(&self) -> builder::GetCurrentSession<'_> {
         builder::GetCurrentSession::new(self)
     }
@@ -21665,13 +27328,7 @@ println!("{:?}", response.into_inner());
 Sends a `GET` request to `/v2/community/accounts/discord/{discordId}`
 
 Arguments:
-- `discord_id`: The Discord user id (a snowflake, as text).
-```text
-let response = client.resolve_discord_account()
-    .discord_id(discord_id)
-    .send()
-    .await;
-```*/
+- `discord_id`: The Discord user id (a snowflake, as text).*/
     pub fn resolve_discord_account(&self) -> builder::ResolveDiscordAccount<'_> {
         builder::ResolveDiscordAccount::new(self)
     }
@@ -21703,12 +27360,7 @@ println!("{:?}", response.into_inner());
 ```
 
 Sends a `GET` request to `/v2/community/forms`
-
-```text
-let response = client.get_form_templates()
-    .send()
-    .await;
-```*/
+*/
     pub fn get_form_templates(&self) -> builder::GetFormTemplates<'_> {
         builder::GetFormTemplates::new(self)
     }
@@ -21745,13 +27397,7 @@ println!("{:?}", response.into_inner());
 Sends a `GET` request to `/v2/community/forms/{templateId}`
 
 Arguments:
-- `template_id`: The form template's id.
-```text
-let response = client.get_form_template()
-    .template_id(template_id)
-    .send()
-    .await;
-```*/
+- `template_id`: The form template's id.*/
     pub fn get_form_template(&self) -> builder::GetFormTemplate<'_> {
         builder::GetFormTemplate::new(self)
     }
@@ -23127,16 +28773,18 @@ pub mod builder {
                 });
             self
         }
-        pub fn server_id<V>(mut self, value: V) -> Self
+        /// Sets `serverId`: any integer from 1 (`1`, `1_u64`, a `NonZeroU64`); 0 or a negative number fails the call before anything is sent.
+        pub fn server_id<T>(mut self, value: T) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU64>,
+            T: ::std::convert::TryInto<u64>,
         {
             self.server_id = value
                 .try_into()
+                .ok()
+                .and_then(<::std::num::NonZeroU64>::new)
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU64` for server_id failed"
-                        .to_string()
+                .ok_or_else(|| {
+                    "`serverId` must be at least 1 (ids count from 1)".to_string()
                 });
             self
         }
@@ -25293,15 +30941,17 @@ pub mod builder {
                 body: Ok(::std::default::Default::default()),
             }
         }
-        pub fn form_id<V>(mut self, value: V) -> Self
+        /// Sets `formId`: any integer from 1 (`1`, `1_u64`, a `NonZeroU64`); 0 or a negative number fails the call before anything is sent.
+        pub fn form_id<T>(mut self, value: T) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU64>,
+            T: ::std::convert::TryInto<u64>,
         {
             self.form_id = value
                 .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU64` for form_id failed"
-                        .to_string()
+                .ok()
+                .and_then(<::std::num::NonZeroU64>::new)
+                .ok_or_else(|| {
+                    "`formId` must be at least 1 (ids count from 1)".to_string()
                 });
             self
         }
@@ -25425,15 +31075,17 @@ pub mod builder {
                 template_id: Err("template_id was not initialized".to_string()),
             }
         }
-        pub fn template_id<V>(mut self, value: V) -> Self
+        /// Sets `templateId`: any integer from 1 (`1`, `1_u64`, a `NonZeroU64`); 0 or a negative number fails the call before anything is sent.
+        pub fn template_id<T>(mut self, value: T) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU64>,
+            T: ::std::convert::TryInto<u64>,
         {
             self.template_id = value
                 .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU64` for template_id failed"
-                        .to_string()
+                .ok()
+                .and_then(<::std::num::NonZeroU64>::new)
+                .ok_or_else(|| {
+                    "`templateId` must be at least 1 (ids count from 1)".to_string()
                 });
             self
         }
@@ -25527,15 +31179,17 @@ pub mod builder {
                 body: Ok(::std::default::Default::default()),
             }
         }
-        pub fn template_id<V>(mut self, value: V) -> Self
+        /// Sets `templateId`: any integer from 1 (`1`, `1_u64`, a `NonZeroU64`); 0 or a negative number fails the call before anything is sent.
+        pub fn template_id<T>(mut self, value: T) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU64>,
+            T: ::std::convert::TryInto<u64>,
         {
             self.template_id = value
                 .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU64` for template_id failed"
-                        .to_string()
+                .ok()
+                .and_then(<::std::num::NonZeroU64>::new)
+                .ok_or_else(|| {
+                    "`templateId` must be at least 1 (ids count from 1)".to_string()
                 });
             self
         }
@@ -25660,15 +31314,17 @@ pub mod builder {
                 submission_id: Err("submission_id was not initialized".to_string()),
             }
         }
-        pub fn submission_id<V>(mut self, value: V) -> Self
+        /// Sets `submissionId`: any integer from 1 (`1`, `1_u64`, a `NonZeroU64`); 0 or a negative number fails the call before anything is sent.
+        pub fn submission_id<T>(mut self, value: T) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU64>,
+            T: ::std::convert::TryInto<u64>,
         {
             self.submission_id = value
                 .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU64` for submission_id failed"
-                        .to_string()
+                .ok()
+                .and_then(<::std::num::NonZeroU64>::new)
+                .ok_or_else(|| {
+                    "`submissionId` must be at least 1 (ids count from 1)".to_string()
                 });
             self
         }
@@ -25764,15 +31420,17 @@ pub mod builder {
                 take: Ok(None),
             }
         }
-        pub fn template_id<V>(mut self, value: V) -> Self
+        /// Sets `templateId`: any integer from 1 (`1`, `1_u64`, a `NonZeroU64`); 0 or a negative number fails the call before anything is sent.
+        pub fn template_id<T>(mut self, value: T) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU64>,
+            T: ::std::convert::TryInto<u64>,
         {
             self.template_id = value
                 .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU64` for template_id failed"
-                        .to_string()
+                .ok()
+                .and_then(<::std::num::NonZeroU64>::new)
+                .ok_or_else(|| {
+                    "`templateId` must be at least 1 (ids count from 1)".to_string()
                 });
             self
         }
@@ -25890,15 +31548,17 @@ pub mod builder {
                 body: Ok(::std::default::Default::default()),
             }
         }
-        pub fn template_id<V>(mut self, value: V) -> Self
+        /// Sets `templateId`: any integer from 1 (`1`, `1_u64`, a `NonZeroU64`); 0 or a negative number fails the call before anything is sent.
+        pub fn template_id<T>(mut self, value: T) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU64>,
+            T: ::std::convert::TryInto<u64>,
         {
             self.template_id = value
                 .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU64` for template_id failed"
-                        .to_string()
+                .ok()
+                .and_then(<::std::num::NonZeroU64>::new)
+                .ok_or_else(|| {
+                    "`templateId` must be at least 1 (ids count from 1)".to_string()
                 });
             self
         }
@@ -27066,15 +32726,17 @@ pub mod builder {
                 skip: Ok(None),
             }
         }
-        pub fn roster_id<V>(mut self, value: V) -> Self
+        /// Sets `rosterId`: any integer from 1 (`1`, `1_u64`, a `NonZeroU64`); 0 or a negative number fails the call before anything is sent.
+        pub fn roster_id<T>(mut self, value: T) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU64>,
+            T: ::std::convert::TryInto<u64>,
         {
             self.roster_id = value
                 .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU64` for roster_id failed"
-                        .to_string()
+                .ok()
+                .and_then(<::std::num::NonZeroU64>::new)
+                .ok_or_else(|| {
+                    "`rosterId` must be at least 1 (ids count from 1)".to_string()
                 });
             self
         }
@@ -27190,15 +32852,17 @@ pub mod builder {
                 server_id: Err("server_id was not initialized".to_string()),
             }
         }
-        pub fn server_id<V>(mut self, value: V) -> Self
+        /// Sets `serverId`: any integer from 1 (`1`, `1_u64`, a `NonZeroU64`); 0 or a negative number fails the call before anything is sent.
+        pub fn server_id<T>(mut self, value: T) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU64>,
+            T: ::std::convert::TryInto<u64>,
         {
             self.server_id = value
                 .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU64` for server_id failed"
-                        .to_string()
+                .ok()
+                .and_then(<::std::num::NonZeroU64>::new)
+                .ok_or_else(|| {
+                    "`serverId` must be at least 1 (ids count from 1)".to_string()
                 });
             self
         }
@@ -27292,15 +32956,17 @@ pub mod builder {
                 body: Ok(::std::default::Default::default()),
             }
         }
-        pub fn server_id<V>(mut self, value: V) -> Self
+        /// Sets `serverId`: any integer from 1 (`1`, `1_u64`, a `NonZeroU64`); 0 or a negative number fails the call before anything is sent.
+        pub fn server_id<T>(mut self, value: T) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU64>,
+            T: ::std::convert::TryInto<u64>,
         {
             self.server_id = value
                 .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU64` for server_id failed"
-                        .to_string()
+                .ok()
+                .and_then(<::std::num::NonZeroU64>::new)
+                .ok_or_else(|| {
+                    "`serverId` must be at least 1 (ids count from 1)".to_string()
                 });
             self
         }
@@ -27723,15 +33389,17 @@ pub mod builder {
                 server_id: Err("server_id was not initialized".to_string()),
             }
         }
-        pub fn server_id<V>(mut self, value: V) -> Self
+        /// Sets `serverId`: any integer from 1 (`1`, `1_u64`, a `NonZeroU64`); 0 or a negative number fails the call before anything is sent.
+        pub fn server_id<T>(mut self, value: T) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU64>,
+            T: ::std::convert::TryInto<u64>,
         {
             self.server_id = value
                 .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU64` for server_id failed"
-                        .to_string()
+                .ok()
+                .and_then(<::std::num::NonZeroU64>::new)
+                .ok_or_else(|| {
+                    "`serverId` must be at least 1 (ids count from 1)".to_string()
                 });
             self
         }
@@ -27823,15 +33491,17 @@ pub mod builder {
                 server_id: Err("server_id was not initialized".to_string()),
             }
         }
-        pub fn server_id<V>(mut self, value: V) -> Self
+        /// Sets `serverId`: any integer from 1 (`1`, `1_u64`, a `NonZeroU64`); 0 or a negative number fails the call before anything is sent.
+        pub fn server_id<T>(mut self, value: T) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU64>,
+            T: ::std::convert::TryInto<u64>,
         {
             self.server_id = value
                 .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU64` for server_id failed"
-                        .to_string()
+                .ok()
+                .and_then(<::std::num::NonZeroU64>::new)
+                .ok_or_else(|| {
+                    "`serverId` must be at least 1 (ids count from 1)".to_string()
                 });
             self
         }
@@ -27922,15 +33592,17 @@ pub mod builder {
                 body: Ok(::std::default::Default::default()),
             }
         }
-        pub fn server_id<V>(mut self, value: V) -> Self
+        /// Sets `serverId`: any integer from 1 (`1`, `1_u64`, a `NonZeroU64`); 0 or a negative number fails the call before anything is sent.
+        pub fn server_id<T>(mut self, value: T) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU64>,
+            T: ::std::convert::TryInto<u64>,
         {
             self.server_id = value
                 .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU64` for server_id failed"
-                        .to_string()
+                .ok()
+                .and_then(<::std::num::NonZeroU64>::new)
+                .ok_or_else(|| {
+                    "`serverId` must be at least 1 (ids count from 1)".to_string()
                 });
             self
         }
@@ -28051,15 +33723,17 @@ pub mod builder {
                 body: Ok(::std::default::Default::default()),
             }
         }
-        pub fn server_id<V>(mut self, value: V) -> Self
+        /// Sets `serverId`: any integer from 1 (`1`, `1_u64`, a `NonZeroU64`); 0 or a negative number fails the call before anything is sent.
+        pub fn server_id<T>(mut self, value: T) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU64>,
+            T: ::std::convert::TryInto<u64>,
         {
             self.server_id = value
                 .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU64` for server_id failed"
-                        .to_string()
+                .ok()
+                .and_then(<::std::num::NonZeroU64>::new)
+                .ok_or_else(|| {
+                    "`serverId` must be at least 1 (ids count from 1)".to_string()
                 });
             self
         }
@@ -28182,15 +33856,17 @@ pub mod builder {
                 body: Ok(::std::default::Default::default()),
             }
         }
-        pub fn server_id<V>(mut self, value: V) -> Self
+        /// Sets `serverId`: any integer from 1 (`1`, `1_u64`, a `NonZeroU64`); 0 or a negative number fails the call before anything is sent.
+        pub fn server_id<T>(mut self, value: T) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU64>,
+            T: ::std::convert::TryInto<u64>,
         {
             self.server_id = value
                 .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU64` for server_id failed"
-                        .to_string()
+                .ok()
+                .and_then(<::std::num::NonZeroU64>::new)
+                .ok_or_else(|| {
+                    "`serverId` must be at least 1 (ids count from 1)".to_string()
                 });
             self
         }
@@ -28656,15 +34332,17 @@ pub mod builder {
                 server_id: Err("server_id was not initialized".to_string()),
             }
         }
-        pub fn server_id<V>(mut self, value: V) -> Self
+        /// Sets `serverId`: any integer from 1 (`1`, `1_u64`, a `NonZeroU64`); 0 or a negative number fails the call before anything is sent.
+        pub fn server_id<T>(mut self, value: T) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU64>,
+            T: ::std::convert::TryInto<u64>,
         {
             self.server_id = value
                 .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU64` for server_id failed"
-                        .to_string()
+                .ok()
+                .and_then(<::std::num::NonZeroU64>::new)
+                .ok_or_else(|| {
+                    "`serverId` must be at least 1 (ids count from 1)".to_string()
                 });
             self
         }
@@ -28934,15 +34612,17 @@ pub mod builder {
                 template_id: Err("template_id was not initialized".to_string()),
             }
         }
-        pub fn template_id<V>(mut self, value: V) -> Self
+        /// Sets `templateId`: any integer from 1 (`1`, `1_u64`, a `NonZeroU64`); 0 or a negative number fails the call before anything is sent.
+        pub fn template_id<T>(mut self, value: T) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU64>,
+            T: ::std::convert::TryInto<u64>,
         {
             self.template_id = value
                 .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU64` for template_id failed"
-                        .to_string()
+                .ok()
+                .and_then(<::std::num::NonZeroU64>::new)
+                .ok_or_else(|| {
+                    "`templateId` must be at least 1 (ids count from 1)".to_string()
                 });
             self
         }

@@ -7,38 +7,38 @@ impl crate::types::builder::ActivityTrackerRequest {
         match identity {
             crate::types::AccountIdentity::AccId(value) => {
                 self.acc_id(value)
-                    .api_id(None::<::std::string::String>)
-                    .username(None::<::std::string::String>)
-                    .discord(None::<::std::string::String>)
-                    .unique_id(None::<i64>)
+                    .maybe_api_id(None::<::std::string::String>)
+                    .maybe_username(None::<::std::string::String>)
+                    .maybe_discord(None::<::std::string::String>)
+                    .maybe_unique_id(None::<i64>)
             }
             crate::types::AccountIdentity::ApiId(value) => {
                 self.api_id(value)
-                    .acc_id(None::<::uuid::Uuid>)
-                    .username(None::<::std::string::String>)
-                    .discord(None::<::std::string::String>)
-                    .unique_id(None::<i64>)
+                    .maybe_acc_id(None::<::uuid::Uuid>)
+                    .maybe_username(None::<::std::string::String>)
+                    .maybe_discord(None::<::std::string::String>)
+                    .maybe_unique_id(None::<i64>)
             }
             crate::types::AccountIdentity::Username(value) => {
                 self.username(value)
-                    .acc_id(None::<::uuid::Uuid>)
-                    .api_id(None::<::std::string::String>)
-                    .discord(None::<::std::string::String>)
-                    .unique_id(None::<i64>)
+                    .maybe_acc_id(None::<::uuid::Uuid>)
+                    .maybe_api_id(None::<::std::string::String>)
+                    .maybe_discord(None::<::std::string::String>)
+                    .maybe_unique_id(None::<i64>)
             }
             crate::types::AccountIdentity::Discord(value) => {
                 self.discord(value)
-                    .acc_id(None::<::uuid::Uuid>)
-                    .api_id(None::<::std::string::String>)
-                    .username(None::<::std::string::String>)
-                    .unique_id(None::<i64>)
+                    .maybe_acc_id(None::<::uuid::Uuid>)
+                    .maybe_api_id(None::<::std::string::String>)
+                    .maybe_username(None::<::std::string::String>)
+                    .maybe_unique_id(None::<i64>)
             }
             crate::types::AccountIdentity::UniqueId(value) => {
                 self.unique_id(value)
-                    .acc_id(None::<::uuid::Uuid>)
-                    .api_id(None::<::std::string::String>)
-                    .username(None::<::std::string::String>)
-                    .discord(None::<::std::string::String>)
+                    .maybe_acc_id(None::<::uuid::Uuid>)
+                    .maybe_api_id(None::<::std::string::String>)
+                    .maybe_username(None::<::std::string::String>)
+                    .maybe_discord(None::<::std::string::String>)
             }
         }
     }
@@ -49,38 +49,38 @@ impl crate::types::builder::AddMemberRecordRequest {
         match identity {
             crate::types::AccountIdentity::AccId(value) => {
                 self.acc_id(value)
-                    .api_id(None::<::std::string::String>)
-                    .username(None::<::std::string::String>)
-                    .discord(None::<::std::string::String>)
-                    .unique_id(None::<i64>)
+                    .maybe_api_id(None::<::std::string::String>)
+                    .maybe_username(None::<::std::string::String>)
+                    .maybe_discord(None::<::std::string::String>)
+                    .maybe_unique_id(None::<i64>)
             }
             crate::types::AccountIdentity::ApiId(value) => {
                 self.api_id(value)
-                    .acc_id(None::<::uuid::Uuid>)
-                    .username(None::<::std::string::String>)
-                    .discord(None::<::std::string::String>)
-                    .unique_id(None::<i64>)
+                    .maybe_acc_id(None::<::uuid::Uuid>)
+                    .maybe_username(None::<::std::string::String>)
+                    .maybe_discord(None::<::std::string::String>)
+                    .maybe_unique_id(None::<i64>)
             }
             crate::types::AccountIdentity::Username(value) => {
                 self.username(value)
-                    .acc_id(None::<::uuid::Uuid>)
-                    .api_id(None::<::std::string::String>)
-                    .discord(None::<::std::string::String>)
-                    .unique_id(None::<i64>)
+                    .maybe_acc_id(None::<::uuid::Uuid>)
+                    .maybe_api_id(None::<::std::string::String>)
+                    .maybe_discord(None::<::std::string::String>)
+                    .maybe_unique_id(None::<i64>)
             }
             crate::types::AccountIdentity::Discord(value) => {
                 self.discord(value)
-                    .acc_id(None::<::uuid::Uuid>)
-                    .api_id(None::<::std::string::String>)
-                    .username(None::<::std::string::String>)
-                    .unique_id(None::<i64>)
+                    .maybe_acc_id(None::<::uuid::Uuid>)
+                    .maybe_api_id(None::<::std::string::String>)
+                    .maybe_username(None::<::std::string::String>)
+                    .maybe_unique_id(None::<i64>)
             }
             crate::types::AccountIdentity::UniqueId(value) => {
                 self.unique_id(value)
-                    .acc_id(None::<::uuid::Uuid>)
-                    .api_id(None::<::std::string::String>)
-                    .username(None::<::std::string::String>)
-                    .discord(None::<::std::string::String>)
+                    .maybe_acc_id(None::<::uuid::Uuid>)
+                    .maybe_api_id(None::<::std::string::String>)
+                    .maybe_username(None::<::std::string::String>)
+                    .maybe_discord(None::<::std::string::String>)
             }
         }
     }
@@ -91,38 +91,38 @@ impl crate::types::builder::ChangeFormStageRequest {
         match identity {
             crate::types::AccountIdentity::AccId(value) => {
                 self.acc_id(value)
-                    .api_id(None::<::std::string::String>)
-                    .username(None::<::std::string::String>)
-                    .discord(None::<::std::string::String>)
-                    .unique_id(None::<i64>)
+                    .maybe_api_id(None::<::std::string::String>)
+                    .maybe_username(None::<::std::string::String>)
+                    .maybe_discord(None::<::std::string::String>)
+                    .maybe_unique_id(None::<i64>)
             }
             crate::types::AccountIdentity::ApiId(value) => {
                 self.api_id(value)
-                    .acc_id(None::<::uuid::Uuid>)
-                    .username(None::<::std::string::String>)
-                    .discord(None::<::std::string::String>)
-                    .unique_id(None::<i64>)
+                    .maybe_acc_id(None::<::uuid::Uuid>)
+                    .maybe_username(None::<::std::string::String>)
+                    .maybe_discord(None::<::std::string::String>)
+                    .maybe_unique_id(None::<i64>)
             }
             crate::types::AccountIdentity::Username(value) => {
                 self.username(value)
-                    .acc_id(None::<::uuid::Uuid>)
-                    .api_id(None::<::std::string::String>)
-                    .discord(None::<::std::string::String>)
-                    .unique_id(None::<i64>)
+                    .maybe_acc_id(None::<::uuid::Uuid>)
+                    .maybe_api_id(None::<::std::string::String>)
+                    .maybe_discord(None::<::std::string::String>)
+                    .maybe_unique_id(None::<i64>)
             }
             crate::types::AccountIdentity::Discord(value) => {
                 self.discord(value)
-                    .acc_id(None::<::uuid::Uuid>)
-                    .api_id(None::<::std::string::String>)
-                    .username(None::<::std::string::String>)
-                    .unique_id(None::<i64>)
+                    .maybe_acc_id(None::<::uuid::Uuid>)
+                    .maybe_api_id(None::<::std::string::String>)
+                    .maybe_username(None::<::std::string::String>)
+                    .maybe_unique_id(None::<i64>)
             }
             crate::types::AccountIdentity::UniqueId(value) => {
                 self.unique_id(value)
-                    .acc_id(None::<::uuid::Uuid>)
-                    .api_id(None::<::std::string::String>)
-                    .username(None::<::std::string::String>)
-                    .discord(None::<::std::string::String>)
+                    .maybe_acc_id(None::<::uuid::Uuid>)
+                    .maybe_api_id(None::<::std::string::String>)
+                    .maybe_username(None::<::std::string::String>)
+                    .maybe_discord(None::<::std::string::String>)
             }
         }
     }
@@ -133,38 +133,38 @@ impl crate::types::builder::ClockAccountRequest {
         match identity {
             crate::types::AccountIdentity::AccId(value) => {
                 self.acc_id(value)
-                    .api_id(None::<::std::string::String>)
-                    .username(None::<::std::string::String>)
-                    .discord(None::<::std::string::String>)
-                    .unique_id(None::<i64>)
+                    .maybe_api_id(None::<::std::string::String>)
+                    .maybe_username(None::<::std::string::String>)
+                    .maybe_discord(None::<::std::string::String>)
+                    .maybe_unique_id(None::<i64>)
             }
             crate::types::AccountIdentity::ApiId(value) => {
                 self.api_id(value)
-                    .acc_id(None::<::uuid::Uuid>)
-                    .username(None::<::std::string::String>)
-                    .discord(None::<::std::string::String>)
-                    .unique_id(None::<i64>)
+                    .maybe_acc_id(None::<::uuid::Uuid>)
+                    .maybe_username(None::<::std::string::String>)
+                    .maybe_discord(None::<::std::string::String>)
+                    .maybe_unique_id(None::<i64>)
             }
             crate::types::AccountIdentity::Username(value) => {
                 self.username(value)
-                    .acc_id(None::<::uuid::Uuid>)
-                    .api_id(None::<::std::string::String>)
-                    .discord(None::<::std::string::String>)
-                    .unique_id(None::<i64>)
+                    .maybe_acc_id(None::<::uuid::Uuid>)
+                    .maybe_api_id(None::<::std::string::String>)
+                    .maybe_discord(None::<::std::string::String>)
+                    .maybe_unique_id(None::<i64>)
             }
             crate::types::AccountIdentity::Discord(value) => {
                 self.discord(value)
-                    .acc_id(None::<::uuid::Uuid>)
-                    .api_id(None::<::std::string::String>)
-                    .username(None::<::std::string::String>)
-                    .unique_id(None::<i64>)
+                    .maybe_acc_id(None::<::uuid::Uuid>)
+                    .maybe_api_id(None::<::std::string::String>)
+                    .maybe_username(None::<::std::string::String>)
+                    .maybe_unique_id(None::<i64>)
             }
             crate::types::AccountIdentity::UniqueId(value) => {
                 self.unique_id(value)
-                    .acc_id(None::<::uuid::Uuid>)
-                    .api_id(None::<::std::string::String>)
-                    .username(None::<::std::string::String>)
-                    .discord(None::<::std::string::String>)
+                    .maybe_acc_id(None::<::uuid::Uuid>)
+                    .maybe_api_id(None::<::std::string::String>)
+                    .maybe_username(None::<::std::string::String>)
+                    .maybe_discord(None::<::std::string::String>)
             }
         }
     }
@@ -175,38 +175,38 @@ impl crate::types::builder::CreateRsvpRequest {
         match identity {
             crate::types::AccountIdentity::AccId(value) => {
                 self.acc_id(value)
-                    .api_id(None::<::std::string::String>)
-                    .username(None::<::std::string::String>)
-                    .discord(None::<::std::string::String>)
-                    .unique_id(None::<i64>)
+                    .maybe_api_id(None::<::std::string::String>)
+                    .maybe_username(None::<::std::string::String>)
+                    .maybe_discord(None::<::std::string::String>)
+                    .maybe_unique_id(None::<i64>)
             }
             crate::types::AccountIdentity::ApiId(value) => {
                 self.api_id(value)
-                    .acc_id(None::<::uuid::Uuid>)
-                    .username(None::<::std::string::String>)
-                    .discord(None::<::std::string::String>)
-                    .unique_id(None::<i64>)
+                    .maybe_acc_id(None::<::uuid::Uuid>)
+                    .maybe_username(None::<::std::string::String>)
+                    .maybe_discord(None::<::std::string::String>)
+                    .maybe_unique_id(None::<i64>)
             }
             crate::types::AccountIdentity::Username(value) => {
                 self.username(value)
-                    .acc_id(None::<::uuid::Uuid>)
-                    .api_id(None::<::std::string::String>)
-                    .discord(None::<::std::string::String>)
-                    .unique_id(None::<i64>)
+                    .maybe_acc_id(None::<::uuid::Uuid>)
+                    .maybe_api_id(None::<::std::string::String>)
+                    .maybe_discord(None::<::std::string::String>)
+                    .maybe_unique_id(None::<i64>)
             }
             crate::types::AccountIdentity::Discord(value) => {
                 self.discord(value)
-                    .acc_id(None::<::uuid::Uuid>)
-                    .api_id(None::<::std::string::String>)
-                    .username(None::<::std::string::String>)
-                    .unique_id(None::<i64>)
+                    .maybe_acc_id(None::<::uuid::Uuid>)
+                    .maybe_api_id(None::<::std::string::String>)
+                    .maybe_username(None::<::std::string::String>)
+                    .maybe_unique_id(None::<i64>)
             }
             crate::types::AccountIdentity::UniqueId(value) => {
                 self.unique_id(value)
-                    .acc_id(None::<::uuid::Uuid>)
-                    .api_id(None::<::std::string::String>)
-                    .username(None::<::std::string::String>)
-                    .discord(None::<::std::string::String>)
+                    .maybe_acc_id(None::<::uuid::Uuid>)
+                    .maybe_api_id(None::<::std::string::String>)
+                    .maybe_username(None::<::std::string::String>)
+                    .maybe_discord(None::<::std::string::String>)
             }
         }
     }
@@ -217,38 +217,38 @@ impl crate::types::builder::EditProfileFieldsRequest {
         match identity {
             crate::types::AccountIdentity::AccId(value) => {
                 self.acc_id(value)
-                    .api_id(None::<::std::string::String>)
-                    .username(None::<::std::string::String>)
-                    .discord(None::<::std::string::String>)
-                    .unique_id(None::<i64>)
+                    .maybe_api_id(None::<::std::string::String>)
+                    .maybe_username(None::<::std::string::String>)
+                    .maybe_discord(None::<::std::string::String>)
+                    .maybe_unique_id(None::<i64>)
             }
             crate::types::AccountIdentity::ApiId(value) => {
                 self.api_id(value)
-                    .acc_id(None::<::uuid::Uuid>)
-                    .username(None::<::std::string::String>)
-                    .discord(None::<::std::string::String>)
-                    .unique_id(None::<i64>)
+                    .maybe_acc_id(None::<::uuid::Uuid>)
+                    .maybe_username(None::<::std::string::String>)
+                    .maybe_discord(None::<::std::string::String>)
+                    .maybe_unique_id(None::<i64>)
             }
             crate::types::AccountIdentity::Username(value) => {
                 self.username(value)
-                    .acc_id(None::<::uuid::Uuid>)
-                    .api_id(None::<::std::string::String>)
-                    .discord(None::<::std::string::String>)
-                    .unique_id(None::<i64>)
+                    .maybe_acc_id(None::<::uuid::Uuid>)
+                    .maybe_api_id(None::<::std::string::String>)
+                    .maybe_discord(None::<::std::string::String>)
+                    .maybe_unique_id(None::<i64>)
             }
             crate::types::AccountIdentity::Discord(value) => {
                 self.discord(value)
-                    .acc_id(None::<::uuid::Uuid>)
-                    .api_id(None::<::std::string::String>)
-                    .username(None::<::std::string::String>)
-                    .unique_id(None::<i64>)
+                    .maybe_acc_id(None::<::uuid::Uuid>)
+                    .maybe_api_id(None::<::std::string::String>)
+                    .maybe_username(None::<::std::string::String>)
+                    .maybe_unique_id(None::<i64>)
             }
             crate::types::AccountIdentity::UniqueId(value) => {
                 self.unique_id(value)
-                    .acc_id(None::<::uuid::Uuid>)
-                    .api_id(None::<::std::string::String>)
-                    .username(None::<::std::string::String>)
-                    .discord(None::<::std::string::String>)
+                    .maybe_acc_id(None::<::uuid::Uuid>)
+                    .maybe_api_id(None::<::std::string::String>)
+                    .maybe_username(None::<::std::string::String>)
+                    .maybe_discord(None::<::std::string::String>)
             }
         }
     }
@@ -259,38 +259,38 @@ impl crate::types::builder::ForceSyncRequest {
         match identity {
             crate::types::AccountIdentity::AccId(value) => {
                 self.acc_id(value)
-                    .api_id(None::<::std::string::String>)
-                    .username(None::<::std::string::String>)
-                    .discord_id(None::<::std::string::String>)
-                    .unique_id(None::<i64>)
+                    .maybe_api_id(None::<::std::string::String>)
+                    .maybe_username(None::<::std::string::String>)
+                    .maybe_discord_id(None::<::std::string::String>)
+                    .maybe_unique_id(None::<i64>)
             }
             crate::types::AccountIdentity::ApiId(value) => {
                 self.api_id(value)
-                    .acc_id(None::<::uuid::Uuid>)
-                    .username(None::<::std::string::String>)
-                    .discord_id(None::<::std::string::String>)
-                    .unique_id(None::<i64>)
+                    .maybe_acc_id(None::<::uuid::Uuid>)
+                    .maybe_username(None::<::std::string::String>)
+                    .maybe_discord_id(None::<::std::string::String>)
+                    .maybe_unique_id(None::<i64>)
             }
             crate::types::AccountIdentity::Username(value) => {
                 self.username(value)
-                    .acc_id(None::<::uuid::Uuid>)
-                    .api_id(None::<::std::string::String>)
-                    .discord_id(None::<::std::string::String>)
-                    .unique_id(None::<i64>)
+                    .maybe_acc_id(None::<::uuid::Uuid>)
+                    .maybe_api_id(None::<::std::string::String>)
+                    .maybe_discord_id(None::<::std::string::String>)
+                    .maybe_unique_id(None::<i64>)
             }
             crate::types::AccountIdentity::Discord(value) => {
                 self.discord_id(value)
-                    .acc_id(None::<::uuid::Uuid>)
-                    .api_id(None::<::std::string::String>)
-                    .username(None::<::std::string::String>)
-                    .unique_id(None::<i64>)
+                    .maybe_acc_id(None::<::uuid::Uuid>)
+                    .maybe_api_id(None::<::std::string::String>)
+                    .maybe_username(None::<::std::string::String>)
+                    .maybe_unique_id(None::<i64>)
             }
             crate::types::AccountIdentity::UniqueId(value) => {
                 self.unique_id(value)
-                    .acc_id(None::<::uuid::Uuid>)
-                    .api_id(None::<::std::string::String>)
-                    .username(None::<::std::string::String>)
-                    .discord_id(None::<::std::string::String>)
+                    .maybe_acc_id(None::<::uuid::Uuid>)
+                    .maybe_api_id(None::<::std::string::String>)
+                    .maybe_username(None::<::std::string::String>)
+                    .maybe_discord_id(None::<::std::string::String>)
             }
         }
     }
@@ -349,38 +349,38 @@ impl crate::types::builder::SetAccountNameRequest {
         match identity {
             crate::types::AccountIdentity::AccId(value) => {
                 self.acc_id(value)
-                    .api_id(None::<::std::string::String>)
-                    .username(None::<::std::string::String>)
-                    .discord(None::<::std::string::String>)
-                    .unique_id(None::<i64>)
+                    .maybe_api_id(None::<::std::string::String>)
+                    .maybe_username(None::<::std::string::String>)
+                    .maybe_discord(None::<::std::string::String>)
+                    .maybe_unique_id(None::<i64>)
             }
             crate::types::AccountIdentity::ApiId(value) => {
                 self.api_id(value)
-                    .acc_id(None::<::uuid::Uuid>)
-                    .username(None::<::std::string::String>)
-                    .discord(None::<::std::string::String>)
-                    .unique_id(None::<i64>)
+                    .maybe_acc_id(None::<::uuid::Uuid>)
+                    .maybe_username(None::<::std::string::String>)
+                    .maybe_discord(None::<::std::string::String>)
+                    .maybe_unique_id(None::<i64>)
             }
             crate::types::AccountIdentity::Username(value) => {
                 self.username(value)
-                    .acc_id(None::<::uuid::Uuid>)
-                    .api_id(None::<::std::string::String>)
-                    .discord(None::<::std::string::String>)
-                    .unique_id(None::<i64>)
+                    .maybe_acc_id(None::<::uuid::Uuid>)
+                    .maybe_api_id(None::<::std::string::String>)
+                    .maybe_discord(None::<::std::string::String>)
+                    .maybe_unique_id(None::<i64>)
             }
             crate::types::AccountIdentity::Discord(value) => {
                 self.discord(value)
-                    .acc_id(None::<::uuid::Uuid>)
-                    .api_id(None::<::std::string::String>)
-                    .username(None::<::std::string::String>)
-                    .unique_id(None::<i64>)
+                    .maybe_acc_id(None::<::uuid::Uuid>)
+                    .maybe_api_id(None::<::std::string::String>)
+                    .maybe_username(None::<::std::string::String>)
+                    .maybe_unique_id(None::<i64>)
             }
             crate::types::AccountIdentity::UniqueId(value) => {
                 self.unique_id(value)
-                    .acc_id(None::<::uuid::Uuid>)
-                    .api_id(None::<::std::string::String>)
-                    .username(None::<::std::string::String>)
-                    .discord(None::<::std::string::String>)
+                    .maybe_acc_id(None::<::uuid::Uuid>)
+                    .maybe_api_id(None::<::std::string::String>)
+                    .maybe_username(None::<::std::string::String>)
+                    .maybe_discord(None::<::std::string::String>)
             }
         }
     }
@@ -391,38 +391,38 @@ impl crate::types::builder::SetAccountRanksRequest {
         match identity {
             crate::types::AccountIdentity::AccId(value) => {
                 self.acc_id(value)
-                    .api_id(None::<::std::string::String>)
-                    .username(None::<::std::string::String>)
-                    .discord(None::<::std::string::String>)
-                    .unique_id(None::<i64>)
+                    .maybe_api_id(None::<::std::string::String>)
+                    .maybe_username(None::<::std::string::String>)
+                    .maybe_discord(None::<::std::string::String>)
+                    .maybe_unique_id(None::<i64>)
             }
             crate::types::AccountIdentity::ApiId(value) => {
                 self.api_id(value)
-                    .acc_id(None::<::uuid::Uuid>)
-                    .username(None::<::std::string::String>)
-                    .discord(None::<::std::string::String>)
-                    .unique_id(None::<i64>)
+                    .maybe_acc_id(None::<::uuid::Uuid>)
+                    .maybe_username(None::<::std::string::String>)
+                    .maybe_discord(None::<::std::string::String>)
+                    .maybe_unique_id(None::<i64>)
             }
             crate::types::AccountIdentity::Username(value) => {
                 self.username(value)
-                    .acc_id(None::<::uuid::Uuid>)
-                    .api_id(None::<::std::string::String>)
-                    .discord(None::<::std::string::String>)
-                    .unique_id(None::<i64>)
+                    .maybe_acc_id(None::<::uuid::Uuid>)
+                    .maybe_api_id(None::<::std::string::String>)
+                    .maybe_discord(None::<::std::string::String>)
+                    .maybe_unique_id(None::<i64>)
             }
             crate::types::AccountIdentity::Discord(value) => {
                 self.discord(value)
-                    .acc_id(None::<::uuid::Uuid>)
-                    .api_id(None::<::std::string::String>)
-                    .username(None::<::std::string::String>)
-                    .unique_id(None::<i64>)
+                    .maybe_acc_id(None::<::uuid::Uuid>)
+                    .maybe_api_id(None::<::std::string::String>)
+                    .maybe_username(None::<::std::string::String>)
+                    .maybe_unique_id(None::<i64>)
             }
             crate::types::AccountIdentity::UniqueId(value) => {
                 self.unique_id(value)
-                    .acc_id(None::<::uuid::Uuid>)
-                    .api_id(None::<::std::string::String>)
-                    .username(None::<::std::string::String>)
-                    .discord(None::<::std::string::String>)
+                    .maybe_acc_id(None::<::uuid::Uuid>)
+                    .maybe_api_id(None::<::std::string::String>)
+                    .maybe_username(None::<::std::string::String>)
+                    .maybe_discord(None::<::std::string::String>)
             }
         }
     }
@@ -433,38 +433,38 @@ impl crate::types::builder::VerifyWhitelistRequest {
         match identity {
             crate::types::AccountIdentity::AccId(value) => {
                 self.acc_id(value)
-                    .api_id(None::<::std::string::String>)
-                    .username(None::<::std::string::String>)
-                    .discord(None::<::std::string::String>)
-                    .unique_id(None::<i64>)
+                    .maybe_api_id(None::<::std::string::String>)
+                    .maybe_username(None::<::std::string::String>)
+                    .maybe_discord(None::<::std::string::String>)
+                    .maybe_unique_id(None::<i64>)
             }
             crate::types::AccountIdentity::ApiId(value) => {
                 self.api_id(value)
-                    .acc_id(None::<::uuid::Uuid>)
-                    .username(None::<::std::string::String>)
-                    .discord(None::<::std::string::String>)
-                    .unique_id(None::<i64>)
+                    .maybe_acc_id(None::<::uuid::Uuid>)
+                    .maybe_username(None::<::std::string::String>)
+                    .maybe_discord(None::<::std::string::String>)
+                    .maybe_unique_id(None::<i64>)
             }
             crate::types::AccountIdentity::Username(value) => {
                 self.username(value)
-                    .acc_id(None::<::uuid::Uuid>)
-                    .api_id(None::<::std::string::String>)
-                    .discord(None::<::std::string::String>)
-                    .unique_id(None::<i64>)
+                    .maybe_acc_id(None::<::uuid::Uuid>)
+                    .maybe_api_id(None::<::std::string::String>)
+                    .maybe_discord(None::<::std::string::String>)
+                    .maybe_unique_id(None::<i64>)
             }
             crate::types::AccountIdentity::Discord(value) => {
                 self.discord(value)
-                    .acc_id(None::<::uuid::Uuid>)
-                    .api_id(None::<::std::string::String>)
-                    .username(None::<::std::string::String>)
-                    .unique_id(None::<i64>)
+                    .maybe_acc_id(None::<::uuid::Uuid>)
+                    .maybe_api_id(None::<::std::string::String>)
+                    .maybe_username(None::<::std::string::String>)
+                    .maybe_unique_id(None::<i64>)
             }
             crate::types::AccountIdentity::UniqueId(value) => {
                 self.unique_id(value)
-                    .acc_id(None::<::uuid::Uuid>)
-                    .api_id(None::<::std::string::String>)
-                    .username(None::<::std::string::String>)
-                    .discord(None::<::std::string::String>)
+                    .maybe_acc_id(None::<::uuid::Uuid>)
+                    .maybe_api_id(None::<::std::string::String>)
+                    .maybe_username(None::<::std::string::String>)
+                    .maybe_discord(None::<::std::string::String>)
             }
         }
     }

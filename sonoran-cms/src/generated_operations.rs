@@ -2012,33 +2012,6 @@ fn union_forms(name: &str) -> Option<&'static [(&'static str, CheckForm)]> {
             ];
             Some(FORMS)
         }
-        "ClockIntention" => {
-            const FORMS: &[(&str, CheckForm)] = &[
-                (
-                    "KnownClockIntention",
-                    check::<crate::types::KnownClockIntention> as CheckForm,
-                ),
-                ("Other", check::<::std::string::String> as CheckForm),
-            ];
-            Some(FORMS)
-        }
-        "ErlcRecordType" => {
-            const FORMS: &[(&str, CheckForm)] = &[
-                (
-                    "KnownErlcRecordType",
-                    check::<crate::types::KnownErlcRecordType> as CheckForm,
-                ),
-                ("Other", check::<::std::string::String> as CheckForm),
-            ];
-            Some(FORMS)
-        }
-        "ErlcTeam" => {
-            const FORMS: &[(&str, CheckForm)] = &[
-                ("KnownErlcTeam", check::<crate::types::KnownErlcTeam> as CheckForm),
-                ("Other", check::<::std::string::String> as CheckForm),
-            ];
-            Some(FORMS)
-        }
         "ForceSyncResponseData" => {
             const FORMS: &[(&str, CheckForm)] = &[
                 ("Message", check::<::std::string::String> as CheckForm),
@@ -2124,26 +2097,6 @@ fn union_forms(name: &str) -> Option<&'static [(&'static str, CheckForm)]> {
             ];
             Some(FORMS)
         }
-        "IdentifierType" => {
-            const FORMS: &[(&str, CheckForm)] = &[
-                (
-                    "KnownIdentifierType",
-                    check::<crate::types::KnownIdentifierType> as CheckForm,
-                ),
-                ("Other", check::<::std::string::String> as CheckForm),
-            ];
-            Some(FORMS)
-        }
-        "LatestActivityType" => {
-            const FORMS: &[(&str, CheckForm)] = &[
-                (
-                    "KnownLatestActivityType",
-                    check::<crate::types::KnownLatestActivityType> as CheckForm,
-                ),
-                ("Other", check::<::std::string::String> as CheckForm),
-            ];
-            Some(FORMS)
-        }
         "MemberRecordHistory" => {
             const FORMS: &[(&str, CheckForm)] = &[
                 (
@@ -2187,13 +2140,6 @@ fn union_forms(name: &str) -> Option<&'static [(&'static str, CheckForm)]> {
             ];
             Some(FORMS)
         }
-        "RsvpResult" => {
-            const FORMS: &[(&str, CheckForm)] = &[
-                ("KnownRsvpResult", check::<crate::types::KnownRsvpResult> as CheckForm),
-                ("Other", check::<::std::string::String> as CheckForm),
-            ];
-            Some(FORMS)
-        }
         "SearchAccountsResponseData" => {
             const FORMS: &[(&str, CheckForm)] = &[
                 (
@@ -2204,16 +2150,6 @@ fn union_forms(name: &str) -> Option<&'static [(&'static str, CheckForm)]> {
                     "List",
                     check::<::std::vec::Vec<crate::types::CommunityAccount>> as CheckForm,
                 ),
-            ];
-            Some(FORMS)
-        }
-        "ServerFramework" => {
-            const FORMS: &[(&str, CheckForm)] = &[
-                (
-                    "KnownServerFramework",
-                    check::<crate::types::KnownServerFramework> as CheckForm,
-                ),
-                ("Other", check::<::std::string::String> as CheckForm),
             ];
             Some(FORMS)
         }
@@ -2272,30 +2208,6 @@ pub(crate) const UNION_SHAPES: &[UnionShape] = &[
             ("NoChange", crate::several_forms::Members::Other),
         ],
         read_and_write: crate::decode::as_sent::<crate::types::ClockAccountResponseData>,
-    },
-    UnionShape {
-        name: "ClockIntention",
-        forms: &[
-            ("KnownClockIntention", crate::several_forms::Members::Other),
-            ("Other", crate::several_forms::Members::Other),
-        ],
-        read_and_write: crate::decode::as_sent::<crate::types::ClockIntention>,
-    },
-    UnionShape {
-        name: "ErlcRecordType",
-        forms: &[
-            ("KnownErlcRecordType", crate::several_forms::Members::Other),
-            ("Other", crate::several_forms::Members::Other),
-        ],
-        read_and_write: crate::decode::as_sent::<crate::types::ErlcRecordType>,
-    },
-    UnionShape {
-        name: "ErlcTeam",
-        forms: &[
-            ("KnownErlcTeam", crate::several_forms::Members::Other),
-            ("Other", crate::several_forms::Members::Other),
-        ],
-        read_and_write: crate::decode::as_sent::<crate::types::ErlcTeam>,
     },
     UnionShape {
         name: "ForceSyncResponseData",
@@ -2442,22 +2354,6 @@ pub(crate) const UNION_SHAPES: &[UnionShape] = &[
         >,
     },
     UnionShape {
-        name: "IdentifierType",
-        forms: &[
-            ("KnownIdentifierType", crate::several_forms::Members::Other),
-            ("Other", crate::several_forms::Members::Other),
-        ],
-        read_and_write: crate::decode::as_sent::<crate::types::IdentifierType>,
-    },
-    UnionShape {
-        name: "LatestActivityType",
-        forms: &[
-            ("KnownLatestActivityType", crate::several_forms::Members::Other),
-            ("Other", crate::several_forms::Members::Other),
-        ],
-        read_and_write: crate::decode::as_sent::<crate::types::LatestActivityType>,
-    },
-    UnionShape {
         name: "MemberRecordHistory",
         forms: &[
             ("ByTimestamp", crate::several_forms::Members::Other),
@@ -2542,14 +2438,6 @@ pub(crate) const UNION_SHAPES: &[UnionShape] = &[
         read_and_write: crate::decode::as_sent::<crate::types::ResponseMeta>,
     },
     UnionShape {
-        name: "RsvpResult",
-        forms: &[
-            ("KnownRsvpResult", crate::several_forms::Members::Other),
-            ("Other", crate::several_forms::Members::Other),
-        ],
-        read_and_write: crate::decode::as_sent::<crate::types::RsvpResult>,
-    },
-    UnionShape {
         name: "SearchAccountsResponseData",
         forms: &[
             (
@@ -2593,14 +2481,6 @@ pub(crate) const UNION_SHAPES: &[UnionShape] = &[
         read_and_write: crate::decode::as_sent::<
             crate::types::SearchAccountsResponseData,
         >,
-    },
-    UnionShape {
-        name: "ServerFramework",
-        forms: &[
-            ("KnownServerFramework", crate::several_forms::Members::Other),
-            ("Other", crate::several_forms::Members::Other),
-        ],
-        read_and_write: crate::decode::as_sent::<crate::types::ServerFramework>,
     },
     UnionShape {
         name: "ServerPort",

@@ -200,18 +200,16 @@ mod spec;
 mod requirements;
 mod retry;
 
-mod rate_limit;
-
-#[cfg(feature = "redis")]
-mod redis_limiter;
+pub mod rate_limit;
 
 mod state;
 
-// Generated code (progenitor's client, then the tables from the spec).
-#[rustfmt::skip]
-mod generated;
+// Generated code (the open value sets' enums, progenitor's client, then the
+// tables from the spec).
 #[rustfmt::skip]
 mod generated_value_sets;
+#[rustfmt::skip]
+mod generated;
 #[rustfmt::skip]
 mod generated_one_of;
 #[rustfmt::skip]
@@ -219,7 +217,7 @@ mod generated_operations;
 
 // On top: the operation's public face, errors, paging, the calls, the call
 // engine and the builder.
-mod error;
+pub mod error;
 mod operation;
 
 pub mod paging;
@@ -227,46 +225,53 @@ pub mod paging;
 #[rustfmt::skip]
 mod generated_calls;
 
-mod config;
+pub mod config;
 mod hooks;
 
-pub use auth::{ApiKey, InvalidApiKey};
-/// The date-time crate the generated types use for timestamps.
-pub use chrono;
-pub use config::{
-    API_KEY_VARIABLE, BASE_URL_VARIABLE, BuildError, ClientBuilder, DEFAULT_DEADLINE,
-    DEFAULT_TIMEOUT, POOL_IDLE_TIMEOUT, USER_AGENT,
-};
-pub use decode::DecodeFailure;
-pub use error::{ApiError, Attempt, AttemptReach, CallHistory, Error, InvalidResponse, Redirect};
+// The public API. At the root: the client, its builder, its error, the
+// generated types and what every call names; in modules: errors' details
+// (`error`), rate limiting (`rate_limit`), configuration constants (`config`),
+// paging (`paging`) and helpers for testing code that uses the client
+// (`testing`).
+pub use auth::ApiKey;
+pub use config::{BuildError, ClientBuilder};
+pub use error::Error;
 pub use generated::{Client, ResponseValue, builder, types};
 pub use generated_operations::Operation;
-pub use operation::{
-    UnknownOperation, check_request_body, check_success_body, request_body_as_sent,
-};
-pub use rate_limit::{
-    AcquireError, HeldSlot, InProcessRateLimiter, InvalidRateLimit, RateLimit, RateLimitBackend,
-    RateLimits, SlotRequest,
-};
-#[cfg(feature = "redis")]
-#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
-pub use redis_limiter::RedisRateLimiter;
+pub use operation::UnknownOperation;
+pub use retry::RetryPolicy;
+/// What a client carries (`Client::inner`); not for building one: use
+/// [`Client::builder`].
+#[doc(hidden)]
+pub use state::ClientState;
+
+/// The date-time crate the generated types use for timestamps.
+pub use chrono;
+/// The HTTP client crate underneath ([`testing::Transport`],
+/// [`ClientBuilder::http_client`], root certificates), so callers use the same
+/// version.
+pub use reqwest;
+/// The JSON crate of the answers that are open JSON (`serde_json::Value`).
+pub use serde_json;
+/// The UUID crate the generated types use, so callers need no version of their own.
+pub use uuid;
+
+/// Testing code that uses the client: a [`Transport`](testing::Transport) that
+/// answers in place of HTTP, and checks of recorded bodies against the
+/// operations' types. With a mock server (`sonoran-cms-httpmock`), build the
+/// client with [`ClientBuilder::for_tests`].
+pub mod testing {
+    pub use crate::operation::{check_request_body, check_success_body, request_body_as_sent};
+    pub use crate::transport::{BoxFuture, Transport};
+}
 
 /// The shared limiter's Lua scripts and key names, for tests that run them
 /// directly against a real Redis; not a stable interface.
 #[cfg(feature = "redis")]
 #[doc(hidden)]
 pub mod redis_scripts {
-    pub use crate::redis_limiter::{ACQUIRE_SCRIPT, RELEASE_SCRIPT, keys};
+    pub use crate::rate_limit::redis::{ACQUIRE_SCRIPT, RELEASE_SCRIPT, keys};
 }
-/// The HTTP client crate underneath ([`Transport`], [`ClientBuilder::http_client`],
-/// root certificates), so callers use the same version.
-pub use reqwest;
-pub use retry::RetryPolicy;
-pub use state::ClientState;
-pub use transport::{BoxFuture, Transport};
-/// The UUID crate the generated types use, so callers need no version of their own.
-pub use uuid;
 
 /// The error of each builder's hidden `send_generated`, progenitor's own send,
 /// which the generated command line uses. `send()` and `.await` return

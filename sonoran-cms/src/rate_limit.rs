@@ -1,4 +1,6 @@
-//! Client-side rate limiting: never more requests than an operation's limit in any
+//! Client-side rate limiting (what [`ClientBuilder::rate_limits`](crate::ClientBuilder::rate_limits)
+//! and [`ClientBuilder::rate_limit_backend`](crate::ClientBuilder::rate_limit_backend)
+//! take): never more requests than an operation's limit in any
 //! sliding window, per credential, whatever window algorithm the gateway uses.
 //!
 //! A request holds a slot from the moment it is admitted until its response (or
@@ -22,6 +24,14 @@ use tokio::time::Instant;
 
 pub use crate::spec::{InvalidRateLimit, RateLimit};
 use crate::transport::BoxFuture;
+
+// The shared backend, in Redis: a part of this module, as it keeps the same
+// guarantee with the same types.
+#[cfg(feature = "redis")]
+pub(crate) mod redis;
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use self::redis::RedisRateLimiter;
 
 /// Where rate-limit slots are kept. [`InProcessRateLimiter`] is the default;
 /// `RedisRateLimiter` (feature `redis`) shares them across processes. Set one
@@ -104,10 +114,57 @@ pub(crate) fn credential_fingerprint(authorization: &[u8]) -> String {
     sha1_smol::Sha1::from(authorization).digest().to_string()
 }
 
-/// Slots kept in this process's memory: clients in one process with the same key
-/// share them; other processes do not see them. The default backend.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct InProcessRateLimiter;
+/// Slots kept in this process's memory; other processes do not see them.
+///
+/// - [`InProcessRateLimiter::shared`], the default backend of every client:
+///   one count per key, base URL and operation for the whole process, so two
+///   clients built with the same key share one budget.
+/// - [`InProcessRateLimiter::new`] (and `Default`): a count of its own, shared
+///   only by the clients given this value (or a clone of it). For tests that
+///   must not wait for each other's slots, and for keys a process keeps apart.
+#[derive(Debug, Clone)]
+pub struct InProcessRateLimiter {
+    registry: Arc<Registry>,
+}
+
+/// The limiters of one [`InProcessRateLimiter`], by key, base URL and operation.
+type Registry = Mutex<HashMap<LimiterKey, Arc<SlidingWindowLimiter>>>;
+
+impl InProcessRateLimiter {
+    /// A limiter with counts of its own: clients built with it (or a clone)
+    /// share them; no other client does.
+    pub fn new() -> Self {
+        Self {
+            registry: Arc::default(),
+        }
+    }
+
+    /// The process-wide limiter every client uses unless told otherwise.
+    pub fn shared() -> Self {
+        static PROCESS_WIDE: OnceLock<Arc<Registry>> = OnceLock::new();
+        Self {
+            registry: Arc::clone(PROCESS_WIDE.get_or_init(Arc::default)),
+        }
+    }
+
+    /// The limiter for `operation` with this key and base URL.
+    fn limiter(&self, credential: &str, base_url: &str, operation: &str) -> Arc<SlidingWindowLimiter> {
+        let key = LimiterKey {
+            credential: credential.to_owned(),
+            base_url: base_url.to_owned(),
+            operation: operation.to_owned(),
+        };
+        let mut registry = self.registry.lock().unwrap_or_else(PoisonError::into_inner);
+        Arc::clone(registry.entry(key).or_default())
+    }
+}
+
+impl Default for InProcessRateLimiter {
+    /// [`InProcessRateLimiter::new`]: counts of its own.
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 impl RateLimitBackend for InProcessRateLimiter {
     fn acquire<'a>(
@@ -115,7 +172,7 @@ impl RateLimitBackend for InProcessRateLimiter {
         request: SlotRequest<'a>,
     ) -> BoxFuture<'a, Result<Box<dyn HeldSlot>, AcquireError>> {
         Box::pin(async move {
-            let limiter = shared_limiter(request.credential, request.base_url, request.operation);
+            let limiter = self.limiter(request.credential, request.base_url, request.operation);
             match limiter.acquire(request.limit, Some(request.deadline)).await {
                 Ok(permit) => Ok(Box::new(permit) as Box<dyn HeldSlot>),
                 Err(refused) => Err(AcquireError::NoSlotBeforeDeadline {
@@ -184,26 +241,6 @@ struct LimiterKey {
     operation: String,
 }
 
-/// The limiter every client in this process uses for `operation` with this key
-/// and base URL, so two clients built with the same key share one budget.
-pub(crate) fn shared_limiter(
-    credential: &str,
-    base_url: &str,
-    operation: &str,
-) -> Arc<SlidingWindowLimiter> {
-    static REGISTRY: OnceLock<Mutex<HashMap<LimiterKey, Arc<SlidingWindowLimiter>>>> =
-        OnceLock::new();
-    let key = LimiterKey {
-        credential: credential.to_owned(),
-        base_url: base_url.to_owned(),
-        operation: operation.to_owned(),
-    };
-    let mut registry = REGISTRY
-        .get_or_init(Mutex::default)
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner);
-    Arc::clone(registry.entry(key).or_default())
-}
 
 /// A sliding-window count of one credential's requests for one operation:
 /// admits a request only while fewer than the caller's limit are in flight or

@@ -308,7 +308,11 @@ pub fn source(
                 .filter(|(other, _)| other != kind && group.location == Location::Body)
                 .map(|(other, other_field)| {
                     let (_, rust_type) = identity_kind(other);
-                    let other_setter = format_ident!("{}", rust_snake_name(other_field));
+                    // `maybe_<field>` takes an `Option` (`public_api`).
+                    let other_setter = format_ident!(
+                        "maybe_{}",
+                        rust_snake_name(other_field).trim_start_matches("r#")
+                    );
                     quote! { .#other_setter(None::<#rust_type>) }
                 });
             quote! { crate::types::AccountIdentity::#variant(value) => self.#setter(value) #(#clear_others)* }

@@ -28,7 +28,10 @@ pub fn settings() -> GenerationSettings {
         .with_interface(InterfaceStyle::Builder)
         .with_tag(TagStyle::Merged)
         .with_inner_type(quote!(crate::ClientState))
-        .with_hooks(HooksMode::Expected);
+        .with_hooks(HooksMode::Expected)
+        // Users compare answers in their tests; `Eq` is added where no float
+        // is held (`public_api`).
+        .with_derive("PartialEq");
     settings
 }
 
@@ -37,15 +40,18 @@ pub fn settings() -> GenerationSettings {
 pub fn client_source(
     spec_file: &str,
     spec: &OpenAPI,
+    value_sets: &[crate::generate::value_sets::OpenValueSet],
     header: &str,
 ) -> Result<String, CodegenError> {
     let tokens = run_progenitor(spec_file, spec)?;
     let mut file = parse_rust(spec_file, tokens)?;
     let builders = sends_the_client_error(&mut file);
-    keeps_every_member(&mut file).map_err(|message| CodegenError::Generator {
+    let generator_error = |message| CodegenError::Generator {
         file: spec_file.to_owned(),
         message,
-    })?;
+    };
+    keeps_every_member(&mut file).map_err(generator_error)?;
+    crate::generate::public_api::apply(&mut file, value_sets).map_err(generator_error)?;
     if builders == 0 {
         return Err(CodegenError::Generator {
             file: spec_file.to_owned(),
@@ -54,10 +60,10 @@ pub fn client_source(
                 .to_owned(),
         });
     }
-    // progenitor documents each operation with a usage sketch marked `ignore`; it
-    // is not compilable on its own, and an ignored doctest is noise in every test
-    // run, so it is shown as text instead.
-    let body = prettyplease::unparse(&file).replace("\n```ignore\n", "\n```text\n");
+    // progenitor documents each operation with a usage sketch marked `ignore`;
+    // it is not compilable on its own, and the operation's docs already hold
+    // one example that is (`operation_docs`), so the sketch is left out.
+    let body = without_usage_sketches(&prettyplease::unparse(&file));
     let success_bodies = crate::bodies::read(spec).successes.len();
     let arms = body.matches(DECODED_ARM.0).count();
     // An operation whose JSON success body is written inline (not a `$ref`) has
@@ -78,6 +84,23 @@ pub fn client_source(
     )))
 }
 
+/// `text` without progenitor's ```` ```ignore ```` usage sketches.
+fn without_usage_sketches(text: &str) -> String {
+    const OPENING: &str = "\n```ignore\n";
+    let mut kept = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(OPENING) {
+        kept.push_str(&rest[..start]);
+        let after = &rest[start + OPENING.len()..];
+        rest = match after.find("```") {
+            Some(end) => &after[end + 3..],
+            None => after,
+        };
+    }
+    kept.push_str(rest);
+    kept
+}
+
 /// Generates the typed `httpmock` extension (the `sonoran-cms-httpmock` crate's
 /// module) for `spec` with the client's settings, so its types are the client's.
 pub fn httpmock_source(
@@ -89,9 +112,37 @@ pub fn httpmock_source(
         generator.httpmock(spec, HTTPMOCK_CLIENT_PATH)
     })?;
     let body = format_rust(spec_file, tokens)?;
+    let body = mocks_take_ids_as_the_client_does(spec_file, &body)?;
     Ok(normalize_newlines(&format!(
         "{header}\n{GENERATED_ALLOWS}\n{body}"
     )))
+}
+
+/// How progenitor's mocks take an id in a path, and in an optional query.
+const MOCK_PATH_ID: &str = "(self, value: ::std::num::NonZeroU64) -> Self {";
+const MOCK_QUERY_ID: &str = "T: Into<Option<::std::num::NonZeroU64>>,";
+
+/// The mocks' matchers take an id as the client's setters do, any integer
+/// (`when.server_id(1)`), not only a `NonZeroU64`: the mock crate's
+/// `matched_id` checks it, and a query's stays optional (`None` matches a
+/// request without it).
+fn mocks_take_ids_as_the_client_does(spec_file: &str, body: &str) -> Result<String, CodegenError> {
+    let rewritten = body
+        .replace(
+            MOCK_PATH_ID,
+            "<T: ::std::convert::TryInto<u64>>(self, value: T) -> Self {\n\
+             let value = crate::matched_id(value);",
+        )
+        .replace(MOCK_QUERY_ID, "T: Into<Option<u64>>,");
+    if rewritten.contains("NonZeroU64") {
+        return Err(CodegenError::Generator {
+            file: spec_file.to_owned(),
+            message: "progenitor's mocks take a `NonZeroU64` in a way not rewritten: its output changed; \
+                      see mocks_take_ids_as_the_client_does in codegen/src/generate/progenitor.rs"
+                .to_owned(),
+        });
+    }
+    Ok(rewritten)
 }
 
 /// The path, inside the mock crate, that the mocks name the client's types by.

@@ -175,6 +175,52 @@ pub fn for_command_line(spec: &mut Value) {
     }
 }
 
+/// Removes every provenance note (`Source: ..` / `Sources: ..`, to the end of
+/// its line) from the descriptions in `spec`, for rustdoc and the command
+/// line's help: a user needs what a field is, not where the fact was found,
+/// which the spec and the overlays keep. Examples, defaults, enums and
+/// extensions are data, and are left as they are.
+pub fn without_provenance(spec: &mut Value) {
+    match spec {
+        Value::Object(members) => {
+            for (key, member) in members.iter_mut() {
+                match (key.as_str(), member) {
+                    ("description" | "summary", Value::String(text)) => {
+                        *text = text_without_provenance(text);
+                    }
+                    ("example" | "examples" | "default" | "enum" | "const", _) => {}
+                    (key, _) if key.starts_with("x-") => {}
+                    (_, member) => without_provenance(member),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(without_provenance),
+        _ => {}
+    }
+}
+
+/// `text` without its provenance notes: each `Source:` or `Sources:` that
+/// starts a sentence, up to the end of its line.
+fn text_without_provenance(text: &str) -> String {
+    text.split('\n')
+        .map(|line| {
+            let cut = ["Source: ", "Sources: "]
+                .iter()
+                .filter_map(|mark| {
+                    line.match_indices(mark)
+                        .map(|(at, _)| at)
+                        .find(|&at| at == 0 || line[..at].ends_with(". ") || line[..at].ends_with(") "))
+                })
+                .min();
+            match cut {
+                Some(at) => line[..at].trim_end(),
+                None => line,
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// The placeholder every example names an account with.
 const EXAMPLE_UUID: &str = "8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11";
 
@@ -425,12 +471,16 @@ fn named_value(
         .and_then(|form| form["$ref"].as_str())
         .map(type_name)
     {
+        // One flat enum (`generate::value_sets`): its first known value's variant.
         let first = components[&known]["enum"]
             .as_array()
             .and_then(|values| values.first())
-            .cloned()
-            .unwrap_or(Value::Null);
-        return format!("types::{name}::from({first}.parse::<types::{known}>()?)");
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        return format!(
+            "types::{name}::{}",
+            crate::generate::value_sets::variant_name(first)
+        );
     }
     if target.get("properties").is_some() {
         let builder = object_builder(name, target, components, example);
@@ -659,7 +709,7 @@ mod tests {
             ".add_things()",
             ".server_id(1_u64)",
             ".servers(vec![types::Server::try_from(types::Server::builder().name(\"Main\").rows(vec![types::ServerRowsItem::try_from(types::ServerRowsItem::builder().value(serde_json::json!([\"a\"])))?]))?])",
-            ".team(types::Team::from(\"police\".parse::<types::KnownTeam>()?))",
+            ".team(types::Team::Police)",
             ".kind(\"note\")",
             ".when(\"2026-01-01T00:00:00Z\".parse::<sonoran_cms::chrono::DateTime<sonoran_cms::chrono::Utc>>()?)",
             ".identity(types::AccountIdentity::Discord(\"123456789012345678\".into()))",

@@ -36,9 +36,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::OnceCell;
 use tokio::time::Instant;
 
-use crate::rate_limit::{
-    AcquireError, HeldSlot, InProcessRateLimiter, RateLimitBackend, SlotRequest,
-};
+use super::{AcquireError, HeldSlot, InProcessRateLimiter, RateLimitBackend, SlotRequest};
 use crate::time::millis;
 use crate::transport::BoxFuture;
 
@@ -314,7 +312,7 @@ impl RedisRateLimiter {
     /// (and log a warning) instead of waiting for Redis until the deadline.
     #[must_use]
     pub fn fall_back_to_in_process(self, fall_back: bool) -> Self {
-        self.with(|inner| inner.fallback = fall_back.then_some(InProcessRateLimiter))
+        self.with(|inner| inner.fallback = fall_back.then(InProcessRateLimiter::shared))
     }
 
     /// The prefix of every key (default `sonoran-cms:rate-limit`).
@@ -359,7 +357,7 @@ impl RedisRateLimiter {
             connection: OnceCell::new(),
             acquire: redis::Script::new(ACQUIRE_SCRIPT),
             release: redis::Script::new(RELEASE_SCRIPT),
-            fallback: shared.fallback,
+            fallback: shared.fallback.clone(),
             key_prefix: shared.key_prefix.clone(),
             command_timeout: shared.command_timeout,
             max_unavailable_wait: shared.max_unavailable_wait,
