@@ -62,7 +62,8 @@ fn check(change: impl FnOnce(&mut Value), expected: &str) {
 fn assert_accepted_and_generates(spec: &Value) {
     assert_eq!(findings(spec), Vec::<String>::new());
     let typed = codegen::load::openapi("spec.yaml", spec).expect("typed");
-    codegen::generate::client_source("spec.yaml", &typed, "// test\n")
+    let value_sets = codegen::value_sets::read(spec);
+    codegen::generate::client_source("spec.yaml", &typed, &value_sets, "// test\n")
         .expect("progenitor generates it");
 }
 

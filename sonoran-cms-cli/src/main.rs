@@ -47,7 +47,7 @@ fn command() -> Command {
                 Arg::new("base-url")
                     .long("base-url")
                     .global(true)
-                    .env(sonoran_cms::BASE_URL_VARIABLE)
+                    .env(sonoran_cms::config::BASE_URL_VARIABLE)
                     .value_name("URL")
                     .help("Where the API is (default https://api.sonorancms.com)"),
             ),

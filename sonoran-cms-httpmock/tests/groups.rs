@@ -223,7 +223,7 @@ async fn sessions_with_the_limiter_off_a_burst_goes_straight_through() {
     });
     let client = sonoran_cms::Client::builder(API_KEY)
         .base_url(server.base_url())
-        .rate_limits(sonoran_cms::RateLimits::disabled())
+        .rate_limits(sonoran_cms::rate_limit::RateLimits::disabled())
         .build()
         .expect("a client");
     for _ in 0..40 {

@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use sonoran_cms::types::CancelSessionRequest;
-use sonoran_cms::{Client, RateLimits};
+use sonoran_cms::Client;
+use sonoran_cms::rate_limit::RateLimits;
 
 const ACCOUNT_ID: &str = "8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11";
 const API_KEY: &str = "bench-api-key";
@@ -55,7 +56,7 @@ fn raw_request(raw: &reqwest::Client, url: &str, body: &str) -> reqwest::Request
         .header("accept", "application/json")
         .header("authorization", format!("Bearer {API_KEY}"))
         .header("content-type", "application/json")
-        .header("user-agent", sonoran_cms::USER_AGENT)
+        .header("user-agent", sonoran_cms::config::USER_AGENT)
         .body(body.to_owned())
 }
 
@@ -155,11 +156,11 @@ fn cancel_session(criterion: &mut Criterion) {
 /// Answers every request with 204 without any I/O.
 struct NoContent;
 
-impl sonoran_cms::Transport for NoContent {
+impl sonoran_cms::testing::Transport for NoContent {
     fn execute(
         &self,
         request: reqwest::Request,
-    ) -> sonoran_cms::BoxFuture<'_, reqwest::Result<reqwest::Response>> {
+    ) -> sonoran_cms::testing::BoxFuture<'_, reqwest::Result<reqwest::Response>> {
         Box::pin(async move {
             std::hint::black_box(request);
             let mut response = http::Response::new(Vec::<u8>::new());
@@ -170,7 +171,7 @@ impl sonoran_cms::Transport for NoContent {
 }
 
 fn cancel_session_without_network(criterion: &mut Criterion) {
-    use sonoran_cms::Transport as _;
+    use sonoran_cms::testing::Transport as _;
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

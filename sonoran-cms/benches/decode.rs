@@ -13,7 +13,9 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use futures_util::StreamExt;
 use sonoran_cms::types::GetAccountsResponse;
-use sonoran_cms::{BoxFuture, Client, Operation, RateLimits, Transport};
+use sonoran_cms::{Client, Operation};
+use sonoran_cms::rate_limit::RateLimits;
+use sonoran_cms::testing::{BoxFuture, Transport};
 
 /// A `get_accounts` answer of 100 accounts, as the API sends them.
 fn page_of_100_accounts() -> Vec<u8> {
@@ -68,7 +70,7 @@ fn decode_a_page(criterion: &mut Criterion) {
             }
             let envelope: Envelope = serde_json::from_slice(&body).expect("an envelope");
             // 2. The check that tracks every value's path.
-            sonoran_cms::check_success_body(Operation::GetAccounts, &body)
+            sonoran_cms::testing::check_success_body(Operation::GetAccounts, &body)
                 .expect("a JSON answer")
                 .expect("fits");
             // 3. progenitor's decode.

@@ -297,7 +297,7 @@ mod tests {
         // clockAccount answers a clock-in row or `true`; a row whose `completed`
         // is text fits neither, and the error says where the row went wrong.
         let body = br#"{"success": true, "data": {"id": 1, "completed": "yes"}}"#;
-        let failure = crate::check_success_body(crate::Operation::ClockAccount, body)
+        let failure = crate::testing::check_success_body(crate::Operation::ClockAccount, body)
             .expect("a JSON answer")
             .expect_err("`completed` is not a boolean");
         assert_eq!(failure.path, "data.completed");

@@ -228,6 +228,11 @@ mod generated_calls;
 pub mod config;
 mod hooks;
 
+// Conveniences over the generated calls: an identity to a UUID, and the
+// whitelist check as yes or no.
+mod account_uuid;
+pub mod whitelist;
+
 // The public API. At the root: the client, its builder, its error, the
 // generated types and what every call names; in modules: errors' details
 // (`error`), rate limiting (`rate_limit`), configuration constants (`config`),

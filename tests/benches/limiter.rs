@@ -9,9 +9,7 @@
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use sonoran_cms::{
-    InProcessRateLimiter, RateLimit, RateLimitBackend, RedisRateLimiter, SlotRequest,
-};
+use sonoran_cms::rate_limit::{InProcessRateLimiter, RateLimit, RateLimitBackend, RedisRateLimiter, SlotRequest};
 use sonoran_cms_tests::redis_server::RedisServer;
 
 fn acquire_and_release(criterion: &mut Criterion) {
@@ -20,7 +18,7 @@ fn acquire_and_release(criterion: &mut Criterion) {
     let shared = RedisRateLimiter::new(&redis.url()).expect("a Redis URL");
     let limit = RateLimit::per_window(u32::MAX, Duration::from_secs(1)).expect("a valid limit");
     let backends: [(&str, &dyn RateLimitBackend); 2] = [
-        ("in_process", &InProcessRateLimiter),
+        ("in_process", &InProcessRateLimiter::new()),
         ("redis_loopback", &shared),
     ];
     let mut group = criterion.benchmark_group("rate_limiter_slot");

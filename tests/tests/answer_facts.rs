@@ -116,7 +116,7 @@ fn every_fact_the_evidence_gives_about_an_answer_holds_for_its_type() {
                 }
             }
             let bytes = serde_json::to_vec(&body).expect("serializes");
-            let outcome = sonoran_cms::check_success_body(
+            let outcome = sonoran_cms::testing::check_success_body(
                 rust_name.parse().expect("an operation of the client"),
                 &bytes,
             )

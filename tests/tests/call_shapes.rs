@@ -129,7 +129,7 @@ fn every_call_shape_is_expressible_and_sent_as_written() {
                 .rust_name
                 .parse()
                 .expect("an operation of the client");
-            match sonoran_cms::request_body_as_sent(typed, &bytes) {
+            match sonoran_cms::testing::request_body_as_sent(typed, &bytes) {
                 None => problem("the operation takes no JSON body".to_owned()),
                 Some(Err(failure)) => {
                     problem(format!("the body does not fit the request type {failure}"))
@@ -207,7 +207,7 @@ fn every_call_shape_is_expressible_and_sent_as_written() {
 fn a_body_with_a_field_the_type_lacks_is_refused_with_its_path() {
     // The request types refuse unknown fields, so the check above cannot pass a
     // shape by dropping what it does not know.
-    let failure = sonoran_cms::check_request_body(
+    let failure = sonoran_cms::testing::check_request_body(
         sonoran_cms::Operation::SetAccountRanks,
         br#"{"remove": [], "accountId": "x"}"#,
     )

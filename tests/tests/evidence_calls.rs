@@ -525,10 +525,23 @@ fn an_open_value_set_reads_any_text_as_a_known_value_or_other() {
     // it, and users can too.
     let known: types::LatestActivityType = "clockin".parse().expect("never an error");
     assert_eq!(known.to_string(), "clockin");
-    assert!(matches!(
-        known,
-        types::LatestActivityType::KnownLatestActivityType(_)
-    ));
+    assert_eq!(known, types::LatestActivityType::Clockin);
+    assert!(known.is_known());
     let other: types::ErlcTeam = "Police".parse().expect("never an error");
     assert!(matches!(other, types::ErlcTeam::Other(ref text) if text == "Police"));
+    assert_eq!(other.as_str(), "Police");
+    // One flat enum: a known value is a variant, whatever way it was made, and
+    // equal values are equal however they were written.
+    assert_eq!(
+        types::ServerFramework::from("qb-core"),
+        types::ServerFramework::QbCore
+    );
+    assert_eq!(
+        types::IdentifierType::Other("discord".to_owned()),
+        types::IdentifierType::Discord
+    );
+    let written = serde_json::to_string(&types::IdentifierType::License2).expect("serializes");
+    assert_eq!(written, "\"license2\"");
+    let read: types::RsvpResult = serde_json::from_str("\"RSVP_SUCCESS\"").expect("reads");
+    assert_eq!(read, types::RsvpResult::RsvpSuccess);
 }

@@ -414,7 +414,7 @@ async fn an_error_after_retries_says_an_earlier_attempt_may_have_taken_effect() 
         );
         assert_eq!(
             error.earlier_attempts()[0].reach,
-            sonoran_cms::AttemptReach::OutcomeUnknown
+            sonoran_cms::error::AttemptReach::OutcomeUnknown
         );
         assert!(error.may_have_taken_effect());
         let shown = error.to_string();

@@ -69,7 +69,7 @@ fn error_response(status: u16, kind: ErrorBody) -> CannedResponse {
 }
 
 #[track_caller]
-fn expect_api_error(outcome: Result<u16, Error>, status: u16) -> sonoran_cms::ApiError {
+fn expect_api_error(outcome: Result<u16, Error>, status: u16) -> sonoran_cms::error::ApiError {
     match outcome {
         Err(Error::Api(api)) => {
             assert_eq!(api.status.as_u16(), status);

@@ -55,7 +55,7 @@ async fn capping_server(items: Vec<Value>, fail_at: Option<usize>, cap: usize) -
 fn client_for(server: &LoopbackServer) -> sonoran_cms::Client {
     test_client_builder(&server.base_url())
         .retry_policy(RetryPolicy::none())
-        .rate_limits(sonoran_cms::RateLimits::disabled())
+        .rate_limits(sonoran_cms::rate_limit::RateLimits::disabled())
         .build()
         .expect("a client")
 }

@@ -12,12 +12,12 @@ use std::time::Duration;
 
 use serde_json::json;
 use sonoran_cms::types::{
-    AccountIdentity, KnownLatestActivityType, LatestActivityType, StartSessionRequest,
+    AccountIdentity, LatestActivityType, StartSessionRequest,
     VerifyWhitelistRequest,
 };
-use sonoran_cms::{
-    BoxFuture, Client, Error, RateLimit, RateLimits, RetryPolicy, Transport, reqwest,
-};
+use sonoran_cms::{Client, Error, RetryPolicy, reqwest};
+use sonoran_cms::rate_limit::{RateLimit, RateLimits};
+use sonoran_cms::testing::{BoxFuture, Transport};
 use sonoran_cms_tests::loopback::{CannedResponse, LoopbackServer, refusing_base_url};
 use sonoran_cms_tests::{TEST_ACCOUNT_ID, TEST_API_KEY, test_client_builder};
 
@@ -81,7 +81,7 @@ async fn an_unavailable_shared_limiter_reads_as_such_through_anyhow() {
         .and_then(|listener| listener.local_addr())
         .map(|address| address.port())
         .expect("a free port");
-    let limiter = sonoran_cms::RedisRateLimiter::new(&format!("redis://127.0.0.1:{port}/"))
+    let limiter = sonoran_cms::rate_limit::RedisRateLimiter::new(&format!("redis://127.0.0.1:{port}/"))
         .expect("a URL")
         .max_unavailable_wait(Duration::from_millis(100));
     let server = LoopbackServer::start(CannedResponse::empty(200))
@@ -179,7 +179,7 @@ async fn the_longest_durations_never_panic() {
     assert_eq!(refusing.requests().len(), 1);
     assert!(matches!(
         RateLimit::new(0, 60),
-        Err(sonoran_cms::InvalidRateLimit::NoRequests)
+        Err(sonoran_cms::rate_limit::InvalidRateLimit::NoRequests)
     ));
 }
 
@@ -294,11 +294,11 @@ async fn a_body_that_never_ends_ends_at_the_deadline() {
 #[derive(Debug)]
 struct NeverAnswers;
 
-impl sonoran_cms::RateLimitBackend for NeverAnswers {
+impl sonoran_cms::rate_limit::RateLimitBackend for NeverAnswers {
     fn acquire<'a>(
         &'a self,
-        _request: sonoran_cms::SlotRequest<'a>,
-    ) -> BoxFuture<'a, Result<Box<dyn sonoran_cms::HeldSlot>, sonoran_cms::AcquireError>> {
+        _request: sonoran_cms::rate_limit::SlotRequest<'a>,
+    ) -> BoxFuture<'a, Result<Box<dyn sonoran_cms::rate_limit::HeldSlot>, sonoran_cms::rate_limit::AcquireError>> {
         Box::pin(std::future::pending())
     }
 }
@@ -354,7 +354,7 @@ async fn a_connection_that_failed_before_sending_does_not_spend_the_budget() {
 /// `get_latest_activity` of `kind` against a server answering `rows` as its data.
 async fn latest_activity(
     rows: &serde_json::Value,
-    kind: KnownLatestActivityType,
+    kind: LatestActivityType,
 ) -> Result<sonoran_cms::types::GetLatestActivityResponseData, Error> {
     let body = json!({"success": true, "data": rows}).to_string();
     let (_server, client) =
@@ -362,7 +362,7 @@ async fn latest_activity(
     client
         .get_latest_activity()
         .account_id(account())
-        .type_(LatestActivityType::KnownLatestActivityType(kind))
+        .type_(kind)
         .await
         .map(|answer| answer.into_inner().data)
 }
@@ -379,7 +379,7 @@ async fn a_clock_in_list_with_an_odd_field_fails_at_that_field() {
         (json!([row.clone(), odd_completed]), "data[1].completed"),
         (json!([no_offset]), "data[0].startTime"),
     ] {
-        let error = latest_activity(&rows, KnownLatestActivityType::Clockin)
+        let error = latest_activity(&rows, LatestActivityType::Clockin)
             .await
             .expect_err("no form keeps every member");
         let failure = error.decode_failure().expect("a decode failure");
@@ -392,7 +392,7 @@ async fn a_clock_in_list_with_an_odd_field_fails_at_that_field() {
     // A row that both forms would take but each would drop a member of (an
     // activity row carrying a clock-in's `type`) fails, naming that member.
     let activity_with_type = json!([{"id": 7, "accId": TEST_ACCOUNT_ID, "start": "2026-04-15T00:00:00.000Z", "type": "patrol"}]);
-    let error = latest_activity(&activity_with_type, KnownLatestActivityType::Activity)
+    let error = latest_activity(&activity_with_type, LatestActivityType::Activity)
         .await
         .expect_err("either form would drop a member");
     let failure = error.decode_failure().expect("a decode failure");
@@ -406,7 +406,7 @@ async fn a_clock_in_list_with_an_odd_field_fails_at_that_field() {
             false,
         ),
     ] {
-        let data = latest_activity(&rows, KnownLatestActivityType::Activity)
+        let data = latest_activity(&rows, LatestActivityType::Activity)
             .await
             .expect("a well-formed answer");
         assert_eq!(

@@ -214,9 +214,9 @@ fn success_schema(operation: &SpecOperation) -> Option<(&Value, Option<&Value>)>
     Some((media.get("schema")?, media.get("example")))
 }
 
-fn decode(operation: &str, body: &Value) -> Result<(), sonoran_cms::DecodeFailure> {
+fn decode(operation: &str, body: &Value) -> Result<(), sonoran_cms::error::DecodeFailure> {
     let bytes = serde_json::to_vec(body).expect("serializes");
-    sonoran_cms::check_success_body(
+    sonoran_cms::testing::check_success_body(
         operation.parse().expect("an operation of the client"),
         &bytes,
     )

@@ -19,7 +19,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use sonoran_cms::RedisRateLimiter;
+use sonoran_cms::rate_limit::RedisRateLimiter;
 use sonoran_cms_tests::loopback::{CannedResponse, LoopbackServer};
 use sonoran_cms_tests::redis_server::RedisServer;
 use sonoran_cms_tests::test_client_builder;

@@ -583,6 +583,12 @@ mod tests {
         syn::parse_str(source).expect("parses")
     }
 
+    fn unparse(items: Vec<syn::Item>) -> String {
+        let mut whole = file("");
+        whole.items = items;
+        prettyplease::unparse(&whole)
+    }
+
     #[test]
     fn an_optional_setter_takes_the_value_and_maybe_takes_an_option() {
         let mut items = file(
@@ -601,7 +607,7 @@ mod tests {
         .items;
         let names = vec![("Body".to_owned(), "server_id".to_owned(), "serverId".to_owned())];
         rewrite_setters(&mut items, &names, SetterStyle::Types);
-        let text = prettyplease::unparse(&syn::File { shebang: None, attrs: Vec::new(), items });
+        let text = unparse(items);
         assert!(text.contains("T: ::std::convert::TryInto<String>"), "{text}");
         assert!(text.contains("pub fn maybe_name<T>"), "{text}");
         assert!(text.contains("TryInto<u64>"), "{text}");
@@ -623,7 +629,7 @@ mod tests {
         let parsed = file("mod types { pub struct Page { pub count: i64, pub forms: Vec<Form> } pub struct Form { pub id: i64 } #[serde(untagged)] pub enum Answer { Page(Page), List(Vec<Form>), One(Form), ByKey(::std::collections::HashMap<String, Form>) } #[serde(untagged)] pub enum Mixed { Count(i64), List(Vec<Form>) } }");
         let unions = crate::generate::bodies::unions_in(&parsed);
         add_list_readers(&mut items, &unions);
-        let text = prettyplease::unparse(&syn::File { shebang: None, attrs: Vec::new(), items });
+        let text = unparse(items);
         assert!(text.contains("impl Answer"), "{text}");
         assert!(text.contains("Self::Page(page) => page.forms"), "{text}");
         assert!(text.contains("Self::One(item) => vec![item]"), "{text}");
@@ -642,7 +648,7 @@ mod tests {
         .items;
         derive_eq_where_possible(&mut items);
         mark_non_exhaustive(&mut items);
-        let text = prettyplease::unparse(&syn::File { shebang: None, attrs: Vec::new(), items });
+        let text = unparse(items);
         assert!(text.contains("#[derive(Clone, PartialEq, Eq)]\n#[non_exhaustive]\npub struct Name"), "{text}");
         assert!(text.contains("#[derive(Clone, PartialEq)]\n#[non_exhaustive]\npub struct Shape"), "{text}");
     }

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use futures_util::future::join_all;
-use sonoran_cms::{RateLimit, RateLimits, RedisRateLimiter};
+use sonoran_cms::rate_limit::{RateLimit, RateLimits, RedisRateLimiter};
 
 /// The key every worker of a test shares.
 const SHARED_KEY: &str = "shared-limiter-test-key";

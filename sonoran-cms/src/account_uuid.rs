@@ -1,0 +1,72 @@
+//! Resolving an account identity to the account's UUID, which the
+//! account-scoped routes need in their path (`/v2/community/accounts/{accountId}/..`)
+//! even where their body can name the account by a Discord id or an API id.
+
+use crate::Client;
+use crate::types::{AccountIdentity, CommunityAccount};
+
+impl Client {
+    /// The UUID of the account `identity` names, for the operations whose path
+    /// takes `accountId` (`clock_account`, `get_account`, `set_account_ranks`,
+    /// the disciplinary records, ...): their bodies may name the account by
+    /// any identity, but their paths need its UUID. This is the lookup the
+    /// official FiveM resource makes: one `search_accounts` call, through the
+    /// client's rate limiter and retries; an `AccountIdentity::AccId` is
+    /// returned as it is, without a call.
+    ///
+    /// `Ok(None)` when no account is found, or when several are and none is
+    /// named exactly by `identity` (its Discord id, API id, unique id or
+    /// name).
+    ///
+    /// # Errors
+    ///
+    /// Any error of `search_accounts`.
+    ///
+    /// ```no_run
+    /// use sonoran_cms::types::AccountIdentity;
+    ///
+    /// # async fn clock(client: &sonoran_cms::Client) -> sonoran_cms::Result<()> {
+    /// let identity = AccountIdentity::Discord("123456789012345678".into());
+    /// if let Some(account_id) = client.account_uuid(identity).await? {
+    ///     let account = client.get_account().account_id(account_id).await?;
+    ///     println!("{:?}", account.into_inner().data);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn account_uuid(&self, identity: AccountIdentity) -> crate::Result<Option<uuid::Uuid>> {
+        if let AccountIdentity::AccId(account_id) = identity {
+            return Ok(Some(account_id));
+        }
+        let found = self
+            .search_accounts()
+            .identity(identity.clone())
+            .await?
+            .into_inner()
+            .data
+            .into_vec();
+        let exact = found.iter().find(|account| names(&identity, account));
+        Ok(match (exact, found.as_slice()) {
+            (Some(account), _) => Some(account.acc_id),
+            (None, [only]) => Some(only.acc_id),
+            (None, _) => None,
+        })
+    }
+}
+
+/// Whether `identity` names `account` exactly.
+fn names(identity: &AccountIdentity, account: &CommunityAccount) -> bool {
+    match identity {
+        AccountIdentity::AccId(account_id) => account.acc_id == *account_id,
+        AccountIdentity::Discord(discord) => account.discord_id.as_ref() == Some(discord),
+        AccountIdentity::UniqueId(unique_id) => account.unique_id == Some(*unique_id),
+        AccountIdentity::ApiId(api_id) => account
+            .active_api_ids
+            .as_ref()
+            .is_some_and(|ids| ids.contains(api_id)),
+        AccountIdentity::Username(name) => account
+            .acc_name
+            .as_ref()
+            .is_some_and(|known| known.eq_ignore_ascii_case(name)),
+    }
+}
