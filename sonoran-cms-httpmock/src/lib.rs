@@ -22,7 +22,7 @@
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let body: types::CancelSessionRequest = types::CancelSessionRequest::builder()
-//!     .server_id(1_u64)
+//!     .server_id(1)
 //!     .acc_id(sonoran_cms::uuid::Uuid::nil())
 //!     .try_into()?;
 //! let server = httpmock::MockServer::start_async().await;

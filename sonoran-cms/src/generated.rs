@@ -25837,7 +25837,7 @@ use sonoran_cms::types;
 let response = client
     .add_member_record()
     .account_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11")
-    .body(types::AddMemberRecordRequest::builder().points(5_u64).reason("Training violation"))
+    .body(types::AddMemberRecordRequest::builder().points(5).reason("Training violation"))
     .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
@@ -25914,7 +25914,7 @@ use sonoran_cms::types;
 let response = client
     .update_member_record_points()
     .record_id("text")
-    .body(types::UpdateMemberRecordPointsRequest::builder().points(10_u64))
+    .body(types::UpdateMemberRecordPointsRequest::builder().points(10))
     .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
@@ -26152,7 +26152,7 @@ Arguments:
 use sonoran_cms::types;
 let response = client
     .lock_team()
-    .body(types::LockTeamRequest::builder().roblox_join_code("ABC123").team(types::ErlcTeam::Police).max_players(10_u64))
+    .body(types::LockTeamRequest::builder().roblox_join_code("ABC123").team(types::ErlcTeam::Police).max_players(10))
     .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
@@ -26257,7 +26257,7 @@ Arguments:
 use sonoran_cms::types;
 let response = client
     .change_form_stage()
-    .form_id(1_u64)
+    .form_id(1)
     .body(types::ChangeFormStageRequest::builder().new_stage_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11").identity(types::AccountIdentity::Discord("123456789012345678".into())))
     .await?;
 println!("{:?}", response.into_inner());
@@ -26292,7 +26292,7 @@ Arguments:
 # use sonoran_cms::types;
 let response = client
     .get_form_lock_status()
-    .template_id(1_u64)
+    .template_id(1)
     .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
@@ -26325,7 +26325,7 @@ Arguments:
 use sonoran_cms::types;
 let response = client
     .set_form_lock_status()
-    .template_id(1_u64)
+    .template_id(1)
     .body(types::SetFormLockStatusRequest::builder().state(true))
     .await?;
 println!("{:?}", response.into_inner());
@@ -26360,7 +26360,7 @@ Arguments:
 # use sonoran_cms::types;
 let response = client
     .get_form_submission()
-    .submission_id(1_u64)
+    .submission_id(1)
     .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
@@ -26397,7 +26397,7 @@ Arguments:
 # use sonoran_cms::types;
 let response = client
     .get_template_submissions()
-    .template_id(1_u64)
+    .template_id(1)
     .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
@@ -26440,7 +26440,7 @@ Not in Sonoran's v2 docs: Sonoran.js src/managers/CMSManager.ts (submitFormTempl
 use sonoran_cms::types;
 let response = client
     .submit_form_template()
-    .template_id(1_u64)
+    .template_id(1)
     .body(types::SubmitFormTemplateRequest::builder().fields(vec![types::SubmitFormTemplateRequestFieldsItem::try_from(types::SubmitFormTemplateRequestFieldsItem::builder().field_id("text").value(serde_json::json!("text")))?]))
     .await?;
 println!("{:?}", response.into_inner());
@@ -26812,7 +26812,7 @@ Arguments:
 # use sonoran_cms::types;
 let response = client
     .get_roster_contents()
-    .roster_id(1_u64)
+    .roster_id(1)
     .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
@@ -26847,7 +26847,7 @@ Arguments:
 # use sonoran_cms::types;
 let response = client
     .activity_tracker_server_start()
-    .server_id(1_u64)
+    .server_id(1)
     .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
@@ -26886,7 +26886,7 @@ Arguments:
 use sonoran_cms::types;
 let response = client
     .activity_tracker()
-    .server_id(1_u64)
+    .server_id(1)
     .body(types::ActivityTrackerRequest::builder().identity(types::AccountIdentity::Discord("123456789012345678".into())))
     .await?;
 println!("{:?}", response.into_inner());
@@ -27011,7 +27011,7 @@ Sends a `POST` request to `/v2/community/servers`
 # use sonoran_cms::types;
 let response = client
     .get_full_whitelist()
-    .server_id(1_u64)
+    .server_id(1)
     .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
@@ -27044,7 +27044,7 @@ Arguments:
 # use sonoran_cms::types;
 let response = client
     .get_ace_config()
-    .server_id(1_u64)
+    .server_id(1)
     .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
@@ -27077,7 +27077,7 @@ Arguments:
 use sonoran_cms::types;
 let response = client
     .set_ace_config()
-    .server_id(1_u64)
+    .server_id(1)
     .body(types::SetAceConfigRequest::builder().mappings(vec![types::SetAceConfigRequestMappingsItem::try_from(types::SetAceConfigRequestMappingsItem::builder())?]))
     .await?;
 println!("{:?}", response.into_inner());
@@ -27114,7 +27114,7 @@ Arguments:
 use sonoran_cms::types;
 let response = client
     .set_server_type()
-    .server_id(1_u64)
+    .server_id(1)
     .body(types::SetServerTypeRequest::builder())
     .await?;
 println!("{:?}", response.into_inner());
@@ -27153,7 +27153,7 @@ Arguments:
 use sonoran_cms::types;
 let response = client
     .verify_whitelist()
-    .server_id(1_u64)
+    .server_id(1)
     .body(types::VerifyWhitelistRequest::builder().identity(types::AccountIdentity::Discord("123456789012345678".into())))
     .await?;
 println!("{:?}", response.into_inner());
@@ -27188,7 +27188,7 @@ Arguments:
 use sonoran_cms::types;
 let response = client
     .start_session()
-    .body(types::StartSessionRequest::builder().server_id(1_u64).acc_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11"))
+    .body(types::StartSessionRequest::builder().server_id(1).acc_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11"))
     .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
@@ -27219,7 +27219,7 @@ Sends a `POST` request to `/v2/community/sessions`
 use sonoran_cms::types;
 let response = client
     .cancel_session()
-    .body(types::CancelSessionRequest::builder().server_id(1_u64).acc_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11"))
+    .body(types::CancelSessionRequest::builder().server_id(1).acc_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11"))
     .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
@@ -27250,7 +27250,7 @@ Sends a `DELETE` request to `/v2/community/sessions`
 use sonoran_cms::types;
 let response = client
     .stop_session()
-    .body(types::StopSessionRequest::builder().server_id(1_u64).acc_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11"))
+    .body(types::StopSessionRequest::builder().server_id(1).acc_id("8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11"))
     .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
@@ -27281,7 +27281,7 @@ Sends a `PATCH` request to `/v2/community/sessions`
 # use sonoran_cms::types;
 let response = client
     .get_current_session()
-    .server_id(1_u64)
+    .server_id(1)
     .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
@@ -27387,7 +27387,7 @@ Not in Sonoran's v2 docs: Sonoran.js src/managers/CMSManager.ts (getFormTemplate
 # use sonoran_cms::types;
 let response = client
     .get_form_template()
-    .template_id(1_u64)
+    .template_id(1)
     .await?;
 println!("{:?}", response.into_inner());
 # Ok(())

@@ -42,7 +42,7 @@
 //! // What the FiveM resource sends when a player joins.
 //! client
 //!     .activity_tracker()
-//!     .server_id(1_u64)
+//!     .server_id(1)
 //!     .body(
 //!         ActivityTrackerRequest::builder()
 //!             .identity(AccountIdentity::Discord("123456789012345678".into()))
@@ -53,15 +53,37 @@
 //! # }
 //! ```
 //!
+//! Paths that name an account (`/v2/community/accounts/{accountId}/..`:
+//! `clock_account`, `get_account`, `set_account_ranks`, the disciplinary
+//! records, ...) need the account's UUID, even where their body can name it by
+//! a Discord id or an API id; [`Client::account_uuid`] finds it with one
+//! `search_accounts` call, as the official FiveM resource does.
+//!
+//! # Types
+//!
+//! Request and response types are `#[non_exhaustive]`: the API adds answer
+//! members, optional inputs and values without a major release, and so does
+//! this crate. Build a value with its builder (`Type::builder()`, whose
+//! setters take the value itself: `.acc_name("Jane")`, an id as any integer),
+//! read fields directly, and match with `..` and `_`. A value set the API may
+//! extend is one enum with `Other(String)` for values the spec does not list
+//! (`types::IdentifierType::Discord`, `.as_str()`). An answer that comes in
+//! several forms of one list gives the list with `into_vec()`.
+//!
 //! # Errors
 //!
 //! [`Error`] is the one error type: the status, the API's message from any error
 //! body, the raw body ([`Error::raw_body`]), the request id, `Retry-After`, where
-//! an answer did not fit its type ([`DecodeFailure`]: the JSON path and the text
+//! an answer did not fit its type ([`DecodeFailure`](error::DecodeFailure): the JSON path and the text
 //! around it), and after retries what each attempt ended in. When a request that
 //! changes state may have run although the call failed (a 5XX, a timeout, a
 //! followed redirect), [`Error::may_have_taken_effect`] says so, and so does the
 //! message.
+//!
+//! A whitelist denial is an error answer of the API (a problem, or
+//! `"success": false` with a denial code, reported as [`Error::Api`] whatever
+//! its status, 200 included); `.verdict()` on `verify_whitelist` reads it as a
+//! typed no ([`whitelist::WhitelistVerdict`]).
 //!
 //! ```no_run
 //! # async fn cancel(client: &sonoran_cms::Client, body: sonoran_cms::types::CancelSessionRequest) {
@@ -75,7 +97,7 @@
 //!
 //! # Rate limits and retries
 //!
-//! Each operation has its documented limit per API key ([`RateLimits`]): a call
+//! Each operation has its documented limit per API key ([`RateLimits`](rate_limit::RateLimits)): a call
 //! over it waits for a slot, and clients with the same key in one process share
 //! one count per operation, each admitting against its own limit. An attempt
 //! that provably never left (no connection) gives its slot back.
@@ -147,13 +169,19 @@
 //!
 //! # Testing your own code against the client
 //!
-//! A [`Transport`] replaces HTTP: the client builds, limits and retries requests
+//! Build the client of a test with [`ClientBuilder::for_tests`]: no rate
+//! limits, a limiter of its own and no retries, so a test never waits for a
+//! slot (tests with the same key do not share one budget) or a backoff, and
+//! sees each answer its mock gives. The generated types compare with `==`.
+//!
+//! A [`Transport`](testing::Transport) replaces HTTP: the client builds, limits and retries requests
 //! as usual and hands each to it, so your tests see the exact request and choose
-//! the answer. [`check_success_body`] and [`check_request_body`] check recorded
+//! the answer. [`check_success_body`](testing::check_success_body) and
+//! [`check_request_body`](testing::check_request_body) check recorded
 //! bodies against the operations' types.
 //!
 //! ```
-//! use sonoran_cms::{BoxFuture, Transport};
+//! use sonoran_cms::testing::{BoxFuture, Transport};
 //!
 //! /// Answers every request with a session that is not running.
 //! struct NoSession;
@@ -168,11 +196,11 @@
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> sonoran_cms::Result<()> {
 //! let client = sonoran_cms::Client::builder("test-key").transport(NoSession).build().expect("a client");
-//! let current = client.get_current_session().server_id(1_u64).await?;
+//! let current = client.get_current_session().server_id(1).await?;
 //! assert!(current.into_inner().data.is_none());
 //!
 //! // A recorded answer, checked against the operation's type.
-//! assert!(sonoran_cms::check_success_body(sonoran_cms::Operation::GetCurrentSession, br#"{"success": true, "data": null}"#)
+//! assert!(sonoran_cms::testing::check_success_body(sonoran_cms::Operation::GetCurrentSession, br#"{"success": true, "data": null}"#)
 //!     .expect("a JSON answer")
 //!     .is_ok());
 //! # Ok(())

@@ -173,5 +173,26 @@ async fn a_malformed_uuid_is_refused_before_anything_is_sent() {
 
 #[tokio::test]
 async fn server_id_zero_is_refused_before_anything_is_sent() {
-    assert_refused_before_sending(cancel_body().server_id(0_u64), "server_id").await;
+    // Any integer type is taken, as ids are written; 0 and a negative number
+    // are refused with what an id must be, naming the API's field.
+    let must_be = "`serverId` must be at least 1";
+    assert_refused_before_sending(cancel_body().server_id(0_u64), must_be).await;
+    assert_refused_before_sending(cancel_body().server_id(0), must_be).await;
+    assert_refused_before_sending(cancel_body().server_id(-3_i64), must_be).await;
+
+    // A parameter in a path or a query says the same.
+    let server = LoopbackServer::start(CannedResponse::empty(204))
+        .await
+        .expect("the server starts");
+    let outcome = client_for(&server)
+        .await
+        .get_current_session()
+        .server_id(0)
+        .await;
+    let Err(Error::InvalidRequest { message }) = &outcome else {
+        panic!("refused before sending: {outcome:?}");
+    };
+    assert!(message.contains(must_be), "{message}");
+    assert!(!message.contains("out of range"), "{message}");
+    assert!(server.requests().is_empty(), "nothing may reach the server");
 }

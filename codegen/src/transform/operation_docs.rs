@@ -415,11 +415,8 @@ fn value_of(
                 .and_then(Value::as_u64)
                 .filter(|&number| number > 0)
                 .unwrap_or(1);
-            if exact {
-                number.to_string()
-            } else {
-                format!("{number}_u64")
-            }
+            // A setter takes any integer (ids included), so a literal does.
+            number.to_string()
         }
         Some("number") => "1.0".to_owned(),
         Some("boolean") => example.and_then(Value::as_bool).unwrap_or(true).to_string(),
@@ -707,7 +704,7 @@ mod tests {
         let text = example(&operation, &components, &groups);
         for expected in [
             ".add_things()",
-            ".server_id(1_u64)",
+            ".server_id(1)",
             ".servers(vec![types::Server::try_from(types::Server::builder().name(\"Main\").rows(vec![types::ServerRowsItem::try_from(types::ServerRowsItem::builder().value(serde_json::json!([\"a\"])))?]))?])",
             ".team(types::Team::Police)",
             ".kind(\"note\")",

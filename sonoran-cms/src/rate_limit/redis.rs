@@ -154,7 +154,7 @@ const DEFAULT_BREAKER_OPEN_FOR: Duration = Duration::from_secs(10);
 /// sliding window across all of them (feature `redis`).
 ///
 /// ```no_run
-/// let limiter = sonoran_cms::RedisRateLimiter::new("redis://127.0.0.1:6379/")?;
+/// let limiter = sonoran_cms::rate_limit::RedisRateLimiter::new("redis://127.0.0.1:6379/")?;
 /// let client = sonoran_cms::Client::builder("API_KEY").rate_limit_backend(limiter).build()?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
