@@ -8,13 +8,19 @@
 //!
 //! - breaking: an operation, parameter, field, enum value or alternative removed;
 //!   a type changed; a path, method or documented success status changed; an
-//!   input made required, or a new required input; an output made optional or
-//!   nullable, or made always sent (either changes its Rust type between `T` and
-//!   `Option<T>`); a new value or alternative in an answer (a Rust enum gains a
-//!   variant, which breaks exhaustive matches); a rate limit lowered or a retry
+//!   input made required, or a new required input; a body field made optional
+//!   (its Rust type becomes an `Option`, although its builder setter stays); an
+//!   output made optional or nullable, or made always sent (either changes its
+//!   Rust type between `T` and `Option<T>`); a rate limit lowered or a retry
 //!   rule changed (calls behave differently without a compile error);
-//! - additive: a new operation, a new optional input, an input made optional, a
-//!   new output field, a new value accepted in a request, a rate limit raised.
+//! - additive: a new operation, a new optional input, a parameter made optional
+//!   (its setter is the same), a new output field, a new value accepted in a
+//!   request, a new value or form in an answer, a rate limit raised.
+//!
+//! The additive rules hold because every generated struct and enum is
+//! `#[non_exhaustive]` (`generate::public_api`): users build values through
+//! builders and match with `_`, so a new field, variant or form compiles
+//! everywhere. `cargo semver-checks` agrees (tests/tests/semver_agreement.rs).
 //!
 //! Descriptions and examples are not changes for users and are not reported.
 
@@ -630,8 +636,11 @@ impl Comparison<'_, '_> {
                     self.push(Impact::Additive, format!("{place}: value {added} accepted"));
                 }
                 Side::Output => self.push(
-                    Impact::Breaking,
-                    format!("{place}: new value {added} (a new variant breaks exhaustive matches)"),
+                    Impact::Additive,
+                    format!(
+                        "{place}: new value {added} (a new variant of a non-exhaustive enum; text that read as \
+                         `Other` before reads as the variant)"
+                    ),
                 ),
             }
         }
@@ -662,8 +671,8 @@ impl Comparison<'_, '_> {
                     self.push(Impact::Additive, format!("{place}: form `{name}` accepted"));
                 }
                 Side::Output => self.push(
-                    Impact::Breaking,
-                    format!("{place}: new form `{name}` (a new variant breaks exhaustive matches)"),
+                    Impact::Additive,
+                    format!("{place}: new form `{name}` (a new variant of a non-exhaustive enum)"),
                 ),
             }
         }
@@ -704,9 +713,13 @@ impl Comparison<'_, '_> {
                         (Side::Input, false, true) => {
                             self.push(Impact::Breaking, format!("{field} is now required"));
                         }
-                        (Side::Input, true, false) => {
-                            self.push(Impact::Additive, format!("{field} is now optional"));
-                        }
+                        (Side::Input, true, false) => self.push(
+                            Impact::Breaking,
+                            format!(
+                                "{field} is now optional (its Rust type becomes an `Option`; the builder's \
+                                 setter is unchanged)"
+                            ),
+                        ),
                         (Side::Output, true, false) => self.push(
                             Impact::Breaking,
                             format!("{field} may now be absent (its Rust type becomes an `Option`)"),
@@ -968,6 +981,19 @@ mod tests {
                 "query parameter `dry_run` (`dryRun`) is now required",
             ),
             (
+                "a required body field made optional",
+                Box::new(move |spec: &mut Value| {
+                    let required = spec
+                        .pointer_mut(&format!("{schemas}/Body/required"))
+                        .expect("a required list")
+                        .as_array_mut()
+                        .expect("a list");
+                    required.retain(|name| name != "newName");
+                }),
+                Impact::Breaking,
+                "is now optional (its Rust type becomes an `Option`",
+            ),
+            (
                 "an enum value added to an answer",
                 Box::new(move |spec: &mut Value| {
                     spec.pointer_mut(&format!("{schemas}/Account/properties/status/enum"))
@@ -976,8 +1002,8 @@ mod tests {
                         .expect("a list")
                         .push(json!("banned"));
                 }),
-                Impact::Breaking,
-                "new value \"banned\"",
+                Impact::Additive,
+                "new value \"banned\" (a new variant of a non-exhaustive enum",
             ),
             (
                 "an enum value added to a request",
