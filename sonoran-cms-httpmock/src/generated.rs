@@ -2515,7 +2515,7 @@ pub mod operations {
             self.0
         }
         pub fn form_id<T: ::std::convert::TryInto<u64>>(self, value: T) -> Self {
-let value = crate::matched_id(value);
+            let value = crate::matched_id(value);
             let re = regex::Regex::new(
                     &format!("^/v2/community/forms/{}/stage$", value.to_string()),
                 )
@@ -2602,7 +2602,7 @@ let value = crate::matched_id(value);
             self.0
         }
         pub fn template_id<T: ::std::convert::TryInto<u64>>(self, value: T) -> Self {
-let value = crate::matched_id(value);
+            let value = crate::matched_id(value);
             let re = regex::Regex::new(
                     &format!("^/v2/community/forms/{}/lock$", value.to_string()),
                 )
@@ -2686,7 +2686,7 @@ let value = crate::matched_id(value);
             self.0
         }
         pub fn template_id<T: ::std::convert::TryInto<u64>>(self, value: T) -> Self {
-let value = crate::matched_id(value);
+            let value = crate::matched_id(value);
             let re = regex::Regex::new(
                     &format!("^/v2/community/forms/{}/lock$", value.to_string()),
                 )
@@ -2774,7 +2774,7 @@ let value = crate::matched_id(value);
             self.0
         }
         pub fn submission_id<T: ::std::convert::TryInto<u64>>(self, value: T) -> Self {
-let value = crate::matched_id(value);
+            let value = crate::matched_id(value);
             let re = regex::Regex::new(
                     &format!("^/v2/community/forms/submissions/{}$", value.to_string()),
                 )
@@ -2859,7 +2859,7 @@ let value = crate::matched_id(value);
             self.0
         }
         pub fn template_id<T: ::std::convert::TryInto<u64>>(self, value: T) -> Self {
-let value = crate::matched_id(value);
+            let value = crate::matched_id(value);
             let re = regex::Regex::new(
                     &format!("^/v2/community/forms/{}/submissions$", value.to_string()),
                 )
@@ -2964,7 +2964,7 @@ let value = crate::matched_id(value);
             self.0
         }
         pub fn template_id<T: ::std::convert::TryInto<u64>>(self, value: T) -> Self {
-let value = crate::matched_id(value);
+            let value = crate::matched_id(value);
             let re = regex::Regex::new(
                     &format!("^/v2/community/forms/{}/submissions$", value.to_string()),
                 )
@@ -3913,7 +3913,7 @@ let value = crate::matched_id(value);
             self.0
         }
         pub fn roster_id<T: ::std::convert::TryInto<u64>>(self, value: T) -> Self {
-let value = crate::matched_id(value);
+            let value = crate::matched_id(value);
             let re = regex::Regex::new(
                     &format!("^/v2/community/rosters/{}$", value.to_string()),
                 )
@@ -4018,7 +4018,7 @@ let value = crate::matched_id(value);
             self.0
         }
         pub fn server_id<T: ::std::convert::TryInto<u64>>(self, value: T) -> Self {
-let value = crate::matched_id(value);
+            let value = crate::matched_id(value);
             let re = regex::Regex::new(
                     &format!(
                         "^/v2/community/servers/{}/activity/start$", value.to_string()
@@ -4105,7 +4105,7 @@ let value = crate::matched_id(value);
             self.0
         }
         pub fn server_id<T: ::std::convert::TryInto<u64>>(self, value: T) -> Self {
-let value = crate::matched_id(value);
+            let value = crate::matched_id(value);
             let re = regex::Regex::new(
                     &format!("^/v2/community/servers/{}/activity$", value.to_string()),
                 )
@@ -4409,7 +4409,7 @@ let value = crate::matched_id(value);
             self.0
         }
         pub fn server_id<T: ::std::convert::TryInto<u64>>(self, value: T) -> Self {
-let value = crate::matched_id(value);
+            let value = crate::matched_id(value);
             let re = regex::Regex::new(
                     &format!("^/v2/community/servers/{}/whitelist$", value.to_string()),
                 )
@@ -4494,7 +4494,7 @@ let value = crate::matched_id(value);
             self.0
         }
         pub fn server_id<T: ::std::convert::TryInto<u64>>(self, value: T) -> Self {
-let value = crate::matched_id(value);
+            let value = crate::matched_id(value);
             let re = regex::Regex::new(
                     &format!("^/v2/community/servers/{}/ace-config$", value.to_string()),
                 )
@@ -4575,7 +4575,7 @@ let value = crate::matched_id(value);
             self.0
         }
         pub fn server_id<T: ::std::convert::TryInto<u64>>(self, value: T) -> Self {
-let value = crate::matched_id(value);
+            let value = crate::matched_id(value);
             let re = regex::Regex::new(
                     &format!("^/v2/community/servers/{}/ace-config$", value.to_string()),
                 )
@@ -4658,7 +4658,7 @@ let value = crate::matched_id(value);
             self.0
         }
         pub fn server_id<T: ::std::convert::TryInto<u64>>(self, value: T) -> Self {
-let value = crate::matched_id(value);
+            let value = crate::matched_id(value);
             let re = regex::Regex::new(
                     &format!("^/v2/community/servers/{}/type$", value.to_string()),
                 )
@@ -4744,7 +4744,7 @@ let value = crate::matched_id(value);
             self.0
         }
         pub fn server_id<T: ::std::convert::TryInto<u64>>(self, value: T) -> Self {
-let value = crate::matched_id(value);
+            let value = crate::matched_id(value);
             let re = regex::Regex::new(
                     &format!(
                         "^/v2/community/servers/{}/whitelist/check$", value.to_string()
@@ -5055,7 +5055,7 @@ let value = crate::matched_id(value);
             self.0
         }
         pub fn server_id<T: ::std::convert::TryInto<u64>>(self, value: T) -> Self {
-let value = crate::matched_id(value);
+            let value = crate::matched_id(value);
             Self(self.0.query_param("serverId", value.to_string()))
         }
     }
@@ -5293,7 +5293,7 @@ let value = crate::matched_id(value);
             self.0
         }
         pub fn template_id<T: ::std::convert::TryInto<u64>>(self, value: T) -> Self {
-let value = crate::matched_id(value);
+            let value = crate::matched_id(value);
             let re = regex::Regex::new(
                     &format!("^/v2/community/forms/{}$", value.to_string()),
                 )

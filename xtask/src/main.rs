@@ -4,6 +4,7 @@
 
 mod build_times;
 mod change_report;
+mod msrv;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -29,6 +30,9 @@ struct Arguments {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Check that every crate `sonoran-cms` builds with declares a
+    /// `rust-version` no newer than the library's own.
+    Msrv,
     /// Regenerate the enriched spec and the client from the files in `openapi/`.
     Regen {
         /// Write nothing; fail if any generated file is out of date.
@@ -77,6 +81,7 @@ fn main() -> ExitCode {
         Command::BuildTimes { rounds } => {
             build_times::build_times(&root, rounds).map(|()| ExitCode::SUCCESS)
         }
+        Command::Msrv => msrv::check(&root).map(|()| ExitCode::SUCCESS),
         Command::Changes { from } => change_report::since(&root, &from).map(|()| ExitCode::SUCCESS),
     };
     match outcome {

@@ -124,8 +124,8 @@ const MOCK_QUERY_ID: &str = "T: Into<Option<::std::num::NonZeroU64>>,";
 
 /// The mocks' matchers take an id as the client's setters do, any integer
 /// (`when.server_id(1)`), not only a `NonZeroU64`: the mock crate's
-/// `matched_id` checks it, and a query's stays optional (`None` matches a
-/// request without it).
+/// `matched_id` checks it, and an optional query's takes an `Option<u64>`
+/// (`None` matches a request without it).
 fn mocks_take_ids_as_the_client_does(spec_file: &str, body: &str) -> Result<String, CodegenError> {
     let rewritten = body
         .replace(
@@ -134,6 +134,13 @@ fn mocks_take_ids_as_the_client_does(spec_file: &str, body: &str) -> Result<Stri
              let value = crate::matched_id(value);",
         )
         .replace(MOCK_QUERY_ID, "T: Into<Option<u64>>,");
+    // Formatted again, so the inserted line reads as the rest.
+    let rewritten = syn::parse_file(&rewritten)
+        .map(|file| prettyplease::unparse(&file))
+        .map_err(|error| CodegenError::Format {
+            file: spec_file.to_owned(),
+            message: error.to_string(),
+        })?;
     if rewritten.contains("NonZeroU64") {
         return Err(CodegenError::Generator {
             file: spec_file.to_owned(),
