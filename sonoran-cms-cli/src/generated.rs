@@ -158,6 +158,16 @@ impl<T: CliConfig> Cli<T> {
             )
             .arg(
                 ::clap::Arg::new("json-body")
+                    .conflicts_with_all([
+                        "acc-id",
+                        "api-id",
+                        "discord",
+                        "force-clock-in",
+                        "force-clock-out",
+                        "type",
+                        "unique-id",
+                        "username",
+                    ])
                     .long("json-body")
                     .value_name("JSON-FILE")
                     .required(false)
@@ -171,7 +181,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Clock Account\n\nRate limit: 22 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`.account_id(..)`).\n\nOptional: body `accId` (`.acc_id(..)`), body `apiId` (`.api_id(..)`), body `username` (`.username(..)`), body `discord` (`.discord(..)`), body `uniqueId` (`.unique_id(..)`), body `forceClockIn` (`.force_clock_in(..)`), body `forceClockOut` (`.force_clock_out(..)`), body `intention` (`.intention(..)`), body `type` (`.type_(..)`).\n\nAccount identity: optionally one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.",
+                "Clock Account\n\nRate limit: 22 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`--account-id`).\n\nOptional: body `accId` (`--acc-id`), body `apiId` (`--api-id`), body `username` (`--username`), body `discord` (`--discord`), body `uniqueId` (`--unique-id`), body `forceClockIn` (`--force-clock-in`), body `forceClockOut` (`--force-clock-out`), body `intention` (`--intention`), body `type` (`--type`).\n\nAccount identity: optionally one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (give one with its flag: `--acc-id`, `--api-id`, `--username`, `--discord`, `--unique-id`); a request that lacks a required one is refused before it is sent.",
             )
     }
     pub fn cli_edit_profile_fields() -> ::clap::Command {
@@ -222,6 +232,13 @@ impl<T: CliConfig> Cli<T> {
             )
             .arg(
                 ::clap::Arg::new("json-body")
+                    .conflicts_with_all([
+                        "acc-id",
+                        "api-id",
+                        "discord",
+                        "unique-id",
+                        "username",
+                    ])
                     .long("json-body")
                     .value_name("JSON-FILE")
                     .required(true)
@@ -235,7 +252,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Edit Profile Fields\n\nRate limit: 22 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`.account_id(..)`), body `profileFields` (`.profile_fields(..)`).\n\nOptional: body `accId` (`.acc_id(..)`), body `apiId` (`.api_id(..)`), body `username` (`.username(..)`), body `discord` (`.discord(..)`), body `uniqueId` (`.unique_id(..)`).\n\nAccount identity: optionally one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.",
+                "Edit Profile Fields\n\nRate limit: 22 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`--account-id`), body `profileFields` (`--profile-fields`).\n\nOptional: body `accId` (`--acc-id`), body `apiId` (`--api-id`), body `username` (`--username`), body `discord` (`--discord`), body `uniqueId` (`--unique-id`).\n\nAccount identity: optionally one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (give one with its flag: `--acc-id`, `--api-id`, `--username`, `--discord`, `--unique-id`); a request that lacks a required one is refused before it is sent.",
             )
     }
     pub fn cli_force_sync() -> ::clap::Command {
@@ -286,6 +303,13 @@ impl<T: CliConfig> Cli<T> {
             )
             .arg(
                 ::clap::Arg::new("json-body")
+                    .conflicts_with_all([
+                        "acc-id",
+                        "api-id",
+                        "discord-id",
+                        "unique-id",
+                        "username",
+                    ])
                     .long("json-body")
                     .value_name("JSON-FILE")
                     .required(false)
@@ -299,7 +323,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Force Sync\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`.account_id(..)`).\n\nOptional: body `accId` (`.acc_id(..)`), body `apiId` (`.api_id(..)`), body `username` (`.username(..)`), body `discordId` (`.discord_id(..)`), body `uniqueId` (`.unique_id(..)`).\n\nAccount identity: optionally one of `accId`, `apiId`, `username`, `discordId`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.",
+                "Force Sync\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`--account-id`).\n\nOptional: body `accId` (`--acc-id`), body `apiId` (`--api-id`), body `username` (`--username`), body `discordId` (`--discord-id`), body `uniqueId` (`--unique-id`).\n\nAccount identity: optionally one of `accId`, `apiId`, `username`, `discordId`, `uniqueId` (give one with its flag: `--acc-id`, `--api-id`, `--username`, `--discord-id`, `--unique-id`); a request that lacks a required one is refused before it is sent.",
             )
     }
     pub fn cli_get_account_identifiers() -> ::clap::Command {
@@ -312,7 +336,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("Target account UUID."),
             )
             .about(
-                "Get Account Identifiers\n\nRate limit: 22 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`.account_id(..)`).",
+                "Get Account Identifiers\n\nRate limit: 22 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`--account-id`).",
             )
     }
     pub fn cli_register_identifiers() -> ::clap::Command {
@@ -339,7 +363,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Register Identifiers\n\nRate limit: 22 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 201).\n\nRequired: path `accountId` (`.account_id(..)`), body `identifiers` (`.identifiers(..)`).",
+                "Register Identifiers\n\nRate limit: 22 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 201).\n\nRequired: path `accountId` (`--account-id`), body `identifiers` (`--identifiers`).",
             )
     }
     pub fn cli_get_account_ranks() -> ::clap::Command {
@@ -352,7 +376,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("Target account UUID."),
             )
             .about(
-                "Get Account Ranks\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`.account_id(..)`).",
+                "Get Account Ranks\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`--account-id`).",
             )
     }
     pub fn cli_set_account_ranks() -> ::clap::Command {
@@ -412,6 +436,14 @@ impl<T: CliConfig> Cli<T> {
             )
             .arg(
                 ::clap::Arg::new("json-body")
+                    .conflicts_with_all([
+                        "acc-id",
+                        "active",
+                        "api-id",
+                        "discord",
+                        "unique-id",
+                        "username",
+                    ])
                     .long("json-body")
                     .value_name("JSON-FILE")
                     .required(false)
@@ -425,7 +457,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Set Account Ranks\n\nRate limit: 22 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`.account_id(..)`).\n\nOptional: body `accId` (`.acc_id(..)`), body `apiId` (`.api_id(..)`), body `username` (`.username(..)`), body `discord` (`.discord(..)`), body `uniqueId` (`.unique_id(..)`), body `set` (`.set(..)`), body `add` (`.add(..)`), body `remove` (`.remove(..)`), body `active` (`.active(..)`).\n\nAccount identity: optionally one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.",
+                "Set Account Ranks\n\nRate limit: 22 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`--account-id`).\n\nOptional: body `accId` (`--acc-id`), body `apiId` (`--api-id`), body `username` (`--username`), body `discord` (`--discord`), body `uniqueId` (`--unique-id`), body `set` (`--set`), body `add` (`--add`), body `remove` (`--remove`), body `active` (`--active`).\n\nAccount identity: optionally one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (give one with its flag: `--acc-id`, `--api-id`, `--username`, `--discord`, `--unique-id`); a request that lacks a required one is refused before it is sent.",
             )
     }
     pub fn cli_get_account() -> ::clap::Command {
@@ -438,7 +470,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("Target account UUID."),
             )
             .about(
-                "Get Account\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`.account_id(..)`).",
+                "Get Account\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`--account-id`).",
             )
     }
     pub fn cli_get_accounts() -> ::clap::Command {
@@ -486,7 +518,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("How many accounts to return (the v1 docs allow 25 to 100)."),
             )
             .about(
-                "Get Accounts\n\nRate limit: 22 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nOptional: query `skip` (`.skip(..)`), query `take` (`.take(..)`), query `sysStatus` (`.sys_status(..)`), query `comStatus` (`.com_status(..)`), query `banned` (`.banned(..)`), query `archived` (`.archived(..)`).\n\nPaging: by `skip` and `take`; the builder's `.items(page_size)` streams every item.",
+                "Get Accounts\n\nRate limit: 22 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nOptional: query `skip` (`--skip`), query `take` (`--take`), query `sysStatus` (`--sys-status`), query `comStatus` (`--com-status`), query `banned` (`--banned`), query `archived` (`--archived`).\n\nPaging: by `skip` and `take`.",
             )
     }
     pub fn cli_get_current_clock_in() -> ::clap::Command {
@@ -534,7 +566,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("Target username. Provide exactly one identifier."),
             )
             .about(
-                "Get Current Clock In\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`.account_id(..)`).\n\nOptional: query `apiId` (`.api_id(..)`), query `username` (`.username(..)`), query `discordId` (`.discord_id(..)`), query `uniqueId` (`.unique_id(..)`), query `accId` (`.acc_id(..)`).\n\nAccount identity: optionally one of `accId`, `apiId`, `username`, `discordId`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.",
+                "Get Current Clock In\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`--account-id`).\n\nOptional: query `apiId` (`--api-id`), query `username` (`--username`), query `discordId` (`--discord-id`), query `uniqueId` (`--unique-id`), query `accId` (`--acc-id`).\n\nAccount identity: optionally one of `accId`, `apiId`, `username`, `discordId`, `uniqueId` (give one with its flag: `--acc-id`, `--api-id`, `--username`, `--discord-id`, `--unique-id`); a request that lacks a required one is refused before it is sent.",
             )
     }
     pub fn cli_get_latest_activity() -> ::clap::Command {
@@ -577,7 +609,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("Clock-ins or activity-tracker rows."),
             )
             .about(
-                "Get Latest Activity\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`.account_id(..)`), query `type` (`.type_(..)`).\n\nOptional: query `serverId` (`.server_id(..)`), query `clockInType` (`.clock_in_type(..)`), query `accId` (`.acc_id(..)`).",
+                "Get Latest Activity\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`--account-id`), query `type` (`--type`).\n\nOptional: query `serverId` (`--server-id`), query `clockInType` (`--clock-in-type`), query `accId` (`--acc-id`).",
             )
     }
     pub fn cli_search_accounts() -> ::clap::Command {
@@ -634,7 +666,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("Search by username."),
             )
             .about(
-                "Search Accounts\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nOptional: query `accountId` (`.account_id(..)`), query `apiId` (`.api_id(..)`), query `username` (`.username(..)`), query `accId` (`.acc_id(..)`), query `discord` (`.discord(..)`), query `uniqueId` (`.unique_id(..)`), query `discordId` (`.discord_id(..)`).\n\nAccount identity: exactly one of `accountId`, `accId`, `apiId`, `username`, `discord`, `discordId`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.",
+                "Search Accounts\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nOptional: query `accountId` (`--account-id`), query `apiId` (`--api-id`), query `username` (`--username`), query `accId` (`--acc-id`), query `discord` (`--discord`), query `uniqueId` (`--unique-id`), query `discordId` (`--discord-id`).\n\nAccount identity: exactly one of `accountId`, `accId`, `apiId`, `username`, `discord`, `discordId`, `uniqueId` (give one with its flag: `--account-id`, `--acc-id`, `--api-id`, `--username`, `--discord`, `--discord-id`, `--unique-id`); a request that lacks a required one is refused before it is sent.",
             )
     }
     pub fn cli_set_account_name() -> ::clap::Command {
@@ -692,6 +724,14 @@ impl<T: CliConfig> Cli<T> {
             )
             .arg(
                 ::clap::Arg::new("json-body")
+                    .conflicts_with_all([
+                        "acc-id",
+                        "api-id",
+                        "discord",
+                        "new-name",
+                        "unique-id",
+                        "username",
+                    ])
                     .long("json-body")
                     .value_name("JSON-FILE")
                     .required(false)
@@ -705,7 +745,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Set Account Name\n\nRate limit: 22 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`.account_id(..)`), body `newName` (`.new_name(..)`).\n\nOptional: body `accId` (`.acc_id(..)`), body `apiId` (`.api_id(..)`), body `username` (`.username(..)`), body `discord` (`.discord(..)`), body `uniqueId` (`.unique_id(..)`).\n\nAccount identity: optionally one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.",
+                "Set Account Name\n\nRate limit: 22 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`--account-id`), body `newName` (`--new-name`).\n\nOptional: body `accId` (`--acc-id`), body `apiId` (`--api-id`), body `username` (`--username`), body `discord` (`--discord`), body `uniqueId` (`--unique-id`).\n\nAccount identity: optionally one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (give one with its flag: `--acc-id`, `--api-id`, `--username`, `--discord`, `--unique-id`); a request that lacks a required one is refused before it is sent.",
             )
     }
     pub fn cli_get_member_records() -> ::clap::Command {
@@ -753,7 +793,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("Target username. Provide exactly one identifier."),
             )
             .about(
-                "Get Member Records\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`.account_id(..)`).\n\nOptional: query `apiId` (`.api_id(..)`), query `username` (`.username(..)`), query `discordId` (`.discord_id(..)`), query `uniqueId` (`.unique_id(..)`), query `accId` (`.acc_id(..)`).\n\nAccount identity: optionally one of `accId`, `apiId`, `username`, `discordId`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.",
+                "Get Member Records\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`--account-id`).\n\nOptional: query `apiId` (`--api-id`), query `username` (`--username`), query `discordId` (`--discord-id`), query `uniqueId` (`--unique-id`), query `accId` (`--acc-id`).\n\nAccount identity: optionally one of `accId`, `apiId`, `username`, `discordId`, `uniqueId` (give one with its flag: `--acc-id`, `--api-id`, `--username`, `--discord-id`, `--unique-id`); a request that lacks a required one is refused before it is sent.",
             )
     }
     pub fn cli_add_member_record() -> ::clap::Command {
@@ -818,6 +858,15 @@ impl<T: CliConfig> Cli<T> {
             )
             .arg(
                 ::clap::Arg::new("json-body")
+                    .conflicts_with_all([
+                        "acc-id",
+                        "api-id",
+                        "discord",
+                        "points",
+                        "reason",
+                        "unique-id",
+                        "username",
+                    ])
                     .long("json-body")
                     .value_name("JSON-FILE")
                     .required(false)
@@ -831,7 +880,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Add Member Record\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 201).\n\nRequired: path `accountId` (`.account_id(..)`), body `points` (`.points(..)`), body `reason` (`.reason(..)`).\n\nOptional: body `accId` (`.acc_id(..)`), body `apiId` (`.api_id(..)`), body `username` (`.username(..)`), body `discord` (`.discord(..)`), body `uniqueId` (`.unique_id(..)`).\n\nAccount identity: optionally one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.",
+                "Add Member Record\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 201).\n\nRequired: path `accountId` (`--account-id`), body `points` (`--points`), body `reason` (`--reason`).\n\nOptional: body `accId` (`--acc-id`), body `apiId` (`--api-id`), body `username` (`--username`), body `discord` (`--discord`), body `uniqueId` (`--unique-id`).\n\nAccount identity: optionally one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (give one with its flag: `--acc-id`, `--api-id`, `--username`, `--discord`, `--unique-id`); a request that lacks a required one is refused before it is sent.",
             )
     }
     pub fn cli_get_member_points() -> ::clap::Command {
@@ -879,7 +928,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("Target username. Provide exactly one identifier."),
             )
             .about(
-                "Get Member Points\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`.account_id(..)`).\n\nOptional: query `apiId` (`.api_id(..)`), query `username` (`.username(..)`), query `discordId` (`.discord_id(..)`), query `uniqueId` (`.unique_id(..)`), query `accId` (`.acc_id(..)`).\n\nAccount identity: optionally one of `accId`, `apiId`, `username`, `discordId`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.",
+                "Get Member Points\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`--account-id`).\n\nOptional: query `apiId` (`--api-id`), query `username` (`--username`), query `discordId` (`--discord-id`), query `uniqueId` (`--unique-id`), query `accId` (`--acc-id`).\n\nAccount identity: optionally one of `accId`, `apiId`, `username`, `discordId`, `uniqueId` (give one with its flag: `--acc-id`, `--api-id`, `--username`, `--discord-id`, `--unique-id`); a request that lacks a required one is refused before it is sent.",
             )
     }
     pub fn cli_update_member_record_points() -> ::clap::Command {
@@ -902,6 +951,7 @@ impl<T: CliConfig> Cli<T> {
             )
             .arg(
                 ::clap::Arg::new("json-body")
+                    .conflicts_with_all(["points"])
                     .long("json-body")
                     .value_name("JSON-FILE")
                     .required(false)
@@ -915,7 +965,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Update Member Record Points\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `recordId` (`.record_id(..)`), body `points` (`.points(..)`).",
+                "Update Member Record Points\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `recordId` (`--record-id`), body `points` (`--points`).",
             )
     }
     pub fn cli_update_member_record_reason() -> ::clap::Command {
@@ -938,6 +988,7 @@ impl<T: CliConfig> Cli<T> {
             )
             .arg(
                 ::clap::Arg::new("json-body")
+                    .conflicts_with_all(["reason"])
                     .long("json-body")
                     .value_name("JSON-FILE")
                     .required(false)
@@ -951,7 +1002,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Update Member Record Reason\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `recordId` (`.record_id(..)`), body `reason` (`.reason(..)`).",
+                "Update Member Record Reason\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `recordId` (`--record-id`), body `reason` (`--reason`).",
             )
     }
     pub fn cli_update_member_record_status() -> ::clap::Command {
@@ -976,6 +1027,7 @@ impl<T: CliConfig> Cli<T> {
             )
             .arg(
                 ::clap::Arg::new("json-body")
+                    .conflicts_with_all(["status"])
                     .long("json-body")
                     .value_name("JSON-FILE")
                     .required(false)
@@ -989,7 +1041,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Update Member Record Status\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `recordId` (`.record_id(..)`), body `status` (`.status(..)`).",
+                "Update Member Record Status\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `recordId` (`--record-id`), body `status` (`--status`).",
             )
     }
     pub fn cli_add_erlc_record() -> ::clap::Command {
@@ -1042,6 +1094,14 @@ impl<T: CliConfig> Cli<T> {
             )
             .arg(
                 ::clap::Arg::new("json-body")
+                    .conflicts_with_all([
+                        "executer-discord-id",
+                        "player-discord-id",
+                        "player-roblox-id",
+                        "points",
+                        "reason",
+                        "roblox-join-code",
+                    ])
                     .long("json-body")
                     .value_name("JSON-FILE")
                     .required(true)
@@ -1055,7 +1115,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Add Record\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 201).\n\nRequired: body `robloxJoinCode` (`.roblox_join_code(..)`), body `executerDiscordId` (`.executer_discord_id(..)`), body `type` (`.type_(..)`), body `reason` (`.reason(..)`).\n\nOptional: body `playerDiscordId` (`.player_discord_id(..)`), body `playerRobloxId` (`.player_roblox_id(..)`), body `points` (`.points(..)`).\n\nTarget player: optionally one of `playerDiscordId`, `playerRobloxId`; a request that lacks a required one is refused before it is sent.",
+                "Add Record\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 201).\n\nRequired: body `robloxJoinCode` (`--roblox-join-code`), body `executerDiscordId` (`--executer-discord-id`), body `type` (`--type`), body `reason` (`--reason`).\n\nOptional: body `playerDiscordId` (`--player-discord-id`), body `playerRobloxId` (`--player-roblox-id`), body `points` (`--points`).\n\nTarget player: optionally one of `playerDiscordId`, `playerRobloxId`; a request that lacks a required one is refused before it is sent.",
             )
     }
     pub fn cli_execute_erlc_command() -> ::clap::Command {
@@ -1097,6 +1157,13 @@ impl<T: CliConfig> Cli<T> {
             )
             .arg(
                 ::clap::Arg::new("json-body")
+                    .conflicts_with_all([
+                        "args",
+                        "discord-id",
+                        "includes-player-name-or-id",
+                        "roblox-join-code",
+                        "type",
+                    ])
                     .long("json-body")
                     .value_name("JSON-FILE")
                     .required(false)
@@ -1110,7 +1177,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Execute Command\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: body `robloxJoinCode` (`.roblox_join_code(..)`), body `discordId` (`.discord_id(..)`), body `type` (`.type_(..)`), body `args` (`.args(..)`).\n\nOptional: body `includesPlayerNameOrId` (`.includes_player_name_or_id(..)`).",
+                "Execute Command\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: body `robloxJoinCode` (`--roblox-join-code`), body `discordId` (`--discord-id`), body `type` (`--type`), body `args` (`--args`).\n\nOptional: body `includesPlayerNameOrId` (`--includes-player-name-or-id`).",
             )
     }
     pub fn cli_get_online_players() -> ::clap::Command {
@@ -1123,7 +1190,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("Target Roblox join code."),
             )
             .about(
-                "Get Online Players\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: query `robloxJoinCode` (`.roblox_join_code(..)`).",
+                "Get Online Players\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: query `robloxJoinCode` (`--roblox-join-code`).",
             )
     }
     pub fn cli_get_player_queue() -> ::clap::Command {
@@ -1136,7 +1203,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("Target Roblox join code."),
             )
             .about(
-                "Get Player Queue\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: query `robloxJoinCode` (`.roblox_join_code(..)`).",
+                "Get Player Queue\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: query `robloxJoinCode` (`--roblox-join-code`).",
             )
     }
     pub fn cli_lock_team() -> ::clap::Command {
@@ -1157,6 +1224,7 @@ impl<T: CliConfig> Cli<T> {
             )
             .arg(
                 ::clap::Arg::new("json-body")
+                    .conflicts_with_all(["max-players", "roblox-join-code"])
                     .long("json-body")
                     .value_name("JSON-FILE")
                     .required(true)
@@ -1170,7 +1238,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Lock Team\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: body `robloxJoinCode` (`.roblox_join_code(..)`), body `team` (`.team(..)`), body `maxPlayers` (`.max_players(..)`).",
+                "Lock Team\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: body `robloxJoinCode` (`--roblox-join-code`), body `team` (`--team`), body `maxPlayers` (`--max-players`).",
             )
     }
     pub fn cli_unlock_team() -> ::clap::Command {
@@ -1184,6 +1252,7 @@ impl<T: CliConfig> Cli<T> {
             )
             .arg(
                 ::clap::Arg::new("json-body")
+                    .conflicts_with_all(["roblox-join-code"])
                     .long("json-body")
                     .value_name("JSON-FILE")
                     .required(true)
@@ -1197,7 +1266,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Unlock Team\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: body `robloxJoinCode` (`.roblox_join_code(..)`), body `team` (`.team(..)`).",
+                "Unlock Team\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: body `robloxJoinCode` (`--roblox-join-code`), body `team` (`--team`).",
             )
     }
     pub fn cli_create_rsvp() -> ::clap::Command {
@@ -1248,6 +1317,13 @@ impl<T: CliConfig> Cli<T> {
             )
             .arg(
                 ::clap::Arg::new("json-body")
+                    .conflicts_with_all([
+                        "acc-id",
+                        "api-id",
+                        "discord",
+                        "unique-id",
+                        "username",
+                    ])
                     .long("json-body")
                     .value_name("JSON-FILE")
                     .required(false)
@@ -1261,7 +1337,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Rsvp\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `eventId` (`.event_id(..)`).\n\nOptional: body `accId` (`.acc_id(..)`), body `apiId` (`.api_id(..)`), body `username` (`.username(..)`), body `discord` (`.discord(..)`), body `uniqueId` (`.unique_id(..)`), body `eventId` (`.event_id(..)`).\n\nAccount identity: at least one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.",
+                "Rsvp\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `eventId` (`--event-id`).\n\nOptional: body `accId` (`--acc-id`), body `apiId` (`--api-id`), body `username` (`--username`), body `discord` (`--discord`), body `uniqueId` (`--unique-id`), body `eventId` (`--event-id`).\n\nAccount identity: at least one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (give one with its flag: `--acc-id`, `--api-id`, `--username`, `--discord`, `--unique-id`); a request that lacks a required one is refused before it is sent.",
             )
     }
     pub fn cli_change_form_stage() -> ::clap::Command {
@@ -1326,6 +1402,15 @@ impl<T: CliConfig> Cli<T> {
             )
             .arg(
                 ::clap::Arg::new("json-body")
+                    .conflicts_with_all([
+                        "acc-id",
+                        "api-id",
+                        "discord",
+                        "new-stage-id",
+                        "optional-reason",
+                        "unique-id",
+                        "username",
+                    ])
                     .long("json-body")
                     .value_name("JSON-FILE")
                     .required(false)
@@ -1339,7 +1424,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Change Stage\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `formId` (`.form_id(..)`), body `newStageId` (`.new_stage_id(..)`).\n\nOptional: body `accId` (`.acc_id(..)`), body `apiId` (`.api_id(..)`), body `username` (`.username(..)`), body `discord` (`.discord(..)`), body `uniqueId` (`.unique_id(..)`), body `optionalReason` (`.optional_reason(..)`).\n\nAccount identity: at least one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.",
+                "Change Stage\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `formId` (`--form-id`), body `newStageId` (`--new-stage-id`).\n\nOptional: body `accId` (`--acc-id`), body `apiId` (`--api-id`), body `username` (`--username`), body `discord` (`--discord`), body `uniqueId` (`--unique-id`), body `optionalReason` (`--optional-reason`).\n\nAccount identity: at least one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (give one with its flag: `--acc-id`, `--api-id`, `--username`, `--discord`, `--unique-id`); a request that lacks a required one is refused before it is sent.",
             )
     }
     pub fn cli_get_form_lock_status() -> ::clap::Command {
@@ -1352,7 +1437,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("Target form template id."),
             )
             .about(
-                "Get Lock Status\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `templateId` (`.template_id(..)`).",
+                "Get Lock Status\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `templateId` (`--template-id`).",
             )
     }
     pub fn cli_set_form_lock_status() -> ::clap::Command {
@@ -1375,6 +1460,7 @@ impl<T: CliConfig> Cli<T> {
             )
             .arg(
                 ::clap::Arg::new("json-body")
+                    .conflicts_with_all(["state"])
                     .long("json-body")
                     .value_name("JSON-FILE")
                     .required(false)
@@ -1388,7 +1474,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Set Lock Status\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `templateId` (`.template_id(..)`), body `state` (`.state(..)`).",
+                "Set Lock Status\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `templateId` (`--template-id`), body `state` (`--state`).",
             )
     }
     pub fn cli_get_form_submission() -> ::clap::Command {
@@ -1401,7 +1487,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("Target form submission id."),
             )
             .about(
-                "Get Submission\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `submissionId` (`.submission_id(..)`).",
+                "Get Submission\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `submissionId` (`--submission-id`).",
             )
     }
     pub fn cli_get_template_submissions() -> ::clap::Command {
@@ -1428,7 +1514,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("Target form template id."),
             )
             .about(
-                "Get Template Submissions\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `templateId` (`.template_id(..)`).\n\nOptional: query `skip` (`.skip(..)`), query `take` (`.take(..)`).\n\nPaging: by `skip` and `take`; the builder's `.items(page_size)` streams every item.",
+                "Get Template Submissions\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `templateId` (`--template-id`).\n\nOptional: query `skip` (`--skip`), query `take` (`--take`).\n\nPaging: by `skip` and `take`.",
             )
     }
     pub fn cli_submit_form_template() -> ::clap::Command {
@@ -1463,6 +1549,7 @@ impl<T: CliConfig> Cli<T> {
             )
             .arg(
                 ::clap::Arg::new("json-body")
+                    .conflicts_with_all(["acc-id", "discord-id", "username"])
                     .long("json-body")
                     .value_name("JSON-FILE")
                     .required(true)
@@ -1476,7 +1563,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Submit a form template (undocumented by Sonoran)\n\nNot in Sonoran's v2 docs: Sonoran.js src/managers/CMSManager.ts (submitFormTemplateV2); Sonoran.js history (1b6d0d8); Sonoran.js readme.md\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 2XX).\n\nRequired: path `templateId` (`.template_id(..)`), body `fields` (`.fields(..)`).\n\nOptional: body `accId` (`.acc_id(..)`), body `discordId` (`.discord_id(..)`), body `username` (`.username(..)`).\n\nSubmitter: optionally one of `accId`, `discordId`, `username`; a request that lacks a required one is refused before it is sent.\n\nUndocumented by Sonoran: typed from the sources its description names.",
+                "Submit a form template (undocumented by Sonoran)\n\nNot in Sonoran's v2 docs: Sonoran.js src/managers/CMSManager.ts (submitFormTemplateV2); Sonoran.js history (1b6d0d8); Sonoran.js readme.md\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 2XX).\n\nRequired: path `templateId` (`--template-id`), body `fields` (`--fields`).\n\nOptional: body `accId` (`--acc-id`), body `discordId` (`--discord-id`), body `username` (`--username`).\n\nSubmitter: optionally one of `accId`, `discordId`, `username`; a request that lacks a required one is refused before it is sent.\n\nUndocumented by Sonoran: typed from the sources its description names.",
             )
     }
     pub fn cli_create_short_url() -> ::clap::Command {
@@ -1497,6 +1584,7 @@ impl<T: CliConfig> Cli<T> {
             )
             .arg(
                 ::clap::Arg::new("json-body")
+                    .conflicts_with_all(["is-custom-domain", "path"])
                     .long("json-body")
                     .value_name("JSON-FILE")
                     .required(false)
@@ -1510,7 +1598,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Create Short Url\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 201).\n\nRequired: body `path` (`.path(..)`).\n\nOptional: body `isCustomDomain` (`.is_custom_domain(..)`).",
+                "Create Short Url\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 201).\n\nRequired: body `path` (`--path`).\n\nOptional: body `isCustomDomain` (`--is-custom-domain`).",
             )
     }
     pub fn cli_get_clock_in_types() -> ::clap::Command {
@@ -1572,7 +1660,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("Community UUID. Provide exactly one identifier."),
             )
             .about(
-                "Lookup Community\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nOptional: query `id` (`.id(..)`), query `uuid` (`.uuid(..)`).\n\nCommunity identity: exactly one of `id`, `uuid`; a request that lacks a required one is refused before it is sent.",
+                "Lookup Community\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nOptional: query `id` (`--id`), query `uuid` (`--uuid`).\n\nCommunity identity: exactly one of `id`, `uuid`; a request that lacks a required one is refused before it is sent.",
             )
     }
     pub fn cli_trigger_promotion_flows() -> ::clap::Command {
@@ -1592,7 +1680,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Trigger Promotion Flows\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: body `data` (`.data(..)`).",
+                "Trigger Promotion Flows\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: body `data` (`--data`).",
             )
     }
     pub fn cli_undo_rank_change() -> ::clap::Command {
@@ -1613,6 +1701,7 @@ impl<T: CliConfig> Cli<T> {
             )
             .arg(
                 ::clap::Arg::new("json-body")
+                    .conflicts_with_all(["user-id"])
                     .long("json-body")
                     .value_name("JSON-FILE")
                     .required(false)
@@ -1626,7 +1715,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Undo Rank Change\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `undoId` (`.undo_id(..)`).\n\nOptional: body `userId` (`.user_id(..)`).",
+                "Undo Rank Change\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `undoId` (`--undo-id`).\n\nOptional: body `userId` (`--user-id`).",
             )
     }
     pub fn cli_get_roster_contents() -> ::clap::Command {
@@ -1653,7 +1742,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("How many rows to skip."),
             )
             .about(
-                "Get Roster Contents\n\nRate limit: 9 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `rosterId` (`.roster_id(..)`).\n\nOptional: query `skip` (`.skip(..)`), query `limit` (`.limit(..)`).\n\nPaging: by `skip` and `limit`; the builder's `.items(page_size)` streams every item.",
+                "Get Roster Contents\n\nRate limit: 9 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `rosterId` (`--roster-id`).\n\nOptional: query `skip` (`--skip`), query `limit` (`--limit`).\n\nPaging: by `skip` and `limit`.",
             )
     }
     pub fn cli_activity_tracker_server_start() -> ::clap::Command {
@@ -1666,7 +1755,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("Target server id."),
             )
             .about(
-                "Activity Tracker Server Start\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `serverId` (`.server_id(..)`).",
+                "Activity Tracker Server Start\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `serverId` (`--server-id`).",
             )
     }
     pub fn cli_activity_tracker() -> ::clap::Command {
@@ -1738,6 +1827,16 @@ impl<T: CliConfig> Cli<T> {
             )
             .arg(
                 ::clap::Arg::new("json-body")
+                    .conflicts_with_all([
+                        "acc-id",
+                        "api-id",
+                        "discord",
+                        "force-clear",
+                        "force-start",
+                        "force-stop",
+                        "unique-id",
+                        "username",
+                    ])
                     .long("json-body")
                     .value_name("JSON-FILE")
                     .required(false)
@@ -1751,7 +1850,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Activity Tracker\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `serverId` (`.server_id(..)`).\n\nOptional: body `accId` (`.acc_id(..)`), body `apiId` (`.api_id(..)`), body `username` (`.username(..)`), body `discord` (`.discord(..)`), body `uniqueId` (`.unique_id(..)`), body `forceStart` (`.force_start(..)`), body `forceStop` (`.force_stop(..)`), body `forceClear` (`.force_clear(..)`).\n\nAccount identity: exactly one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.",
+                "Activity Tracker\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `serverId` (`--server-id`).\n\nOptional: body `accId` (`--acc-id`), body `apiId` (`--api-id`), body `username` (`--username`), body `discord` (`--discord`), body `uniqueId` (`--unique-id`), body `forceStart` (`--force-start`), body `forceStop` (`--force-stop`), body `forceClear` (`--force-clear`).\n\nAccount identity: exactly one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (give one with its flag: `--acc-id`, `--api-id`, `--username`, `--discord`, `--unique-id`); a request that lacks a required one is refused before it is sent.",
             )
     }
     pub fn cli_get_servers() -> ::clap::Command {
@@ -1777,7 +1876,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Set Servers\n\nRate limit: 9 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: body `servers` (`.servers(..)`).",
+                "Set Servers\n\nRate limit: 9 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: body `servers` (`--servers`).",
             )
     }
     pub fn cli_add_servers() -> ::clap::Command {
@@ -1797,7 +1896,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Add Servers\n\nRate limit: 9 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: body `servers` (`.servers(..)`).",
+                "Add Servers\n\nRate limit: 9 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: body `servers` (`--servers`).",
             )
     }
     pub fn cli_get_full_whitelist() -> ::clap::Command {
@@ -1810,7 +1909,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("Target server id."),
             )
             .about(
-                "Full Whitelist\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `serverId` (`.server_id(..)`).",
+                "Full Whitelist\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `serverId` (`--server-id`).",
             )
     }
     pub fn cli_get_ace_config() -> ::clap::Command {
@@ -1823,7 +1922,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("Target server id."),
             )
             .about(
-                "Get Ace Config\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `serverId` (`.server_id(..)`).",
+                "Get Ace Config\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `serverId` (`--server-id`).",
             )
     }
     pub fn cli_set_ace_config() -> ::clap::Command {
@@ -1850,7 +1949,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Set Ace Config\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `serverId` (`.server_id(..)`), body `mappings` (`.mappings(..)`).",
+                "Set Ace Config\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `serverId` (`--server-id`), body `mappings` (`--mappings`).",
             )
     }
     pub fn cli_set_server_type() -> ::clap::Command {
@@ -1877,7 +1976,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Set Server Type\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `serverId` (`.server_id(..)`).\n\nOptional: body `type` (`.type_(..)`).",
+                "Set Server Type\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `serverId` (`--server-id`).\n\nOptional: body `type` (`--type`).",
             )
     }
     pub fn cli_verify_whitelist() -> ::clap::Command {
@@ -1928,6 +2027,13 @@ impl<T: CliConfig> Cli<T> {
             )
             .arg(
                 ::clap::Arg::new("json-body")
+                    .conflicts_with_all([
+                        "acc-id",
+                        "api-id",
+                        "discord",
+                        "unique-id",
+                        "username",
+                    ])
                     .long("json-body")
                     .value_name("JSON-FILE")
                     .required(false)
@@ -1941,7 +2047,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Verify Whitelist\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending: although a POST, it is idempotent. It changes nothing, so a failed call never may have taken effect.\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `serverId` (`.server_id(..)`).\n\nOptional: body `accId` (`.acc_id(..)`), body `apiId` (`.api_id(..)`), body `username` (`.username(..)`), body `discord` (`.discord(..)`), body `uniqueId` (`.unique_id(..)`).\n\nAccount identity: at least one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (set it with `.identity(AccountIdentity::..)`); a request that lacks a required one is refused before it is sent.",
+                "Verify Whitelist\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending: although a POST, it is idempotent. It changes nothing, so a failed call never may have taken effect.\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `serverId` (`--server-id`).\n\nOptional: body `accId` (`--acc-id`), body `apiId` (`--api-id`), body `username` (`--username`), body `discord` (`--discord`), body `uniqueId` (`--unique-id`).\n\nAccount identity: at least one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (give one with its flag: `--acc-id`, `--api-id`, `--username`, `--discord`, `--unique-id`); a request that lacks a required one is refused before it is sent.",
             )
     }
     pub fn cli_start_session() -> ::clap::Command {
@@ -1962,6 +2068,7 @@ impl<T: CliConfig> Cli<T> {
             )
             .arg(
                 ::clap::Arg::new("json-body")
+                    .conflicts_with_all(["acc-id", "server-id"])
                     .long("json-body")
                     .value_name("JSON-FILE")
                     .required(false)
@@ -1975,7 +2082,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Start Session\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 201).\n\nRequired: body `serverId` (`.server_id(..)`), body `accId` (`.acc_id(..)`).",
+                "Start Session\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 201).\n\nRequired: body `serverId` (`--server-id`), body `accId` (`--acc-id`).",
             )
     }
     pub fn cli_cancel_session() -> ::clap::Command {
@@ -1996,6 +2103,7 @@ impl<T: CliConfig> Cli<T> {
             )
             .arg(
                 ::clap::Arg::new("json-body")
+                    .conflicts_with_all(["acc-id", "server-id"])
                     .long("json-body")
                     .value_name("JSON-FILE")
                     .required(false)
@@ -2009,7 +2117,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Cancel Session\n\nRate limit: 9 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not once it may have run (a 5XX, timeout or reset after sending): repeating it could report a success as a failure.\n\nSuccess: any 2XX (the docs name 204).\n\nRequired: body `serverId` (`.server_id(..)`), body `accId` (`.acc_id(..)`).",
+                "Cancel Session\n\nRate limit: 9 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not once it may have run (a 5XX, timeout or reset after sending): repeating it could report a success as a failure.\n\nSuccess: any 2XX (the docs name 204).\n\nRequired: body `serverId` (`--server-id`), body `accId` (`--acc-id`).",
             )
     }
     pub fn cli_stop_session() -> ::clap::Command {
@@ -2030,6 +2138,7 @@ impl<T: CliConfig> Cli<T> {
             )
             .arg(
                 ::clap::Arg::new("json-body")
+                    .conflicts_with_all(["acc-id", "server-id"])
                     .long("json-body")
                     .value_name("JSON-FILE")
                     .required(false)
@@ -2043,7 +2152,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Stop Session\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: body `serverId` (`.server_id(..)`), body `accId` (`.acc_id(..)`).",
+                "Stop Session\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: body `serverId` (`--server-id`), body `accId` (`--acc-id`).",
             )
     }
     pub fn cli_get_current_session() -> ::clap::Command {
@@ -2056,7 +2165,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("Query parameter serverId."),
             )
             .about(
-                "Get Current Session\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: query `serverId` (`.server_id(..)`).",
+                "Get Current Session\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: query `serverId` (`--server-id`).",
             )
     }
     pub fn cli_resolve_discord_account() -> ::clap::Command {
@@ -2069,7 +2178,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("The Discord user id (a snowflake, as text)."),
             )
             .about(
-                "Resolve a Discord user id to the linked Sonoran account (undocumented by Sonoran)\n\nNot in Sonoran's v2 docs: Sonoran.js (src/managers/CMSManager.ts resolveDiscordAccountV2, commit 14e76e6) calls it. What it answers is not documented anywhere, so `data` is open JSON.\n\nRate limit: 22 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 2XX).\n\nRequired: path `discordId` (`.discord_id(..)`).\n\nUndocumented by Sonoran: typed from the sources its description names.",
+                "Resolve a Discord user id to the linked Sonoran account (undocumented by Sonoran)\n\nNot in Sonoran's v2 docs: Sonoran.js (src/managers/CMSManager.ts resolveDiscordAccountV2, commit 14e76e6) calls it. What it answers is not documented anywhere, so `data` is open JSON.\n\nRate limit: 22 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 2XX).\n\nRequired: path `discordId` (`--discord-id`).\n\nUndocumented by Sonoran: typed from the sources its description names.",
             )
     }
     pub fn cli_get_form_templates() -> ::clap::Command {
@@ -2088,7 +2197,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("The form template's id."),
             )
             .about(
-                "Get one form template (undocumented by Sonoran)\n\nNot in Sonoran's v2 docs: Sonoran.js src/managers/CMSManager.ts (getFormTemplateV2); Sonoran.js history (1b6d0d8)\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 2XX).\n\nRequired: path `templateId` (`.template_id(..)`).\n\nUndocumented by Sonoran: typed from the sources its description names.",
+                "Get one form template (undocumented by Sonoran)\n\nNot in Sonoran's v2 docs: Sonoran.js src/managers/CMSManager.ts (getFormTemplateV2); Sonoran.js history (1b6d0d8)\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 2XX).\n\nRequired: path `templateId` (`--template-id`).\n\nUndocumented by Sonoran: typed from the sources its description names.",
             )
     }
     pub async fn execute(

@@ -142,6 +142,20 @@ fn client(matches: &ArgMatches) -> Result<sonoran_cms::Client, sonoran_cms::Buil
     builder.build()
 }
 
+/// Whether a failure is the command line's (exit 2): a body file that cannot be
+/// read or is not the operation's body, or a request the client refused
+/// before sending (a missing field, an id of 0). A call that reached the API
+/// and failed is not (exit 1).
+fn is_usage_error(error: &anyhow::Error) -> bool {
+    if let Some(operation_error) = error.downcast_ref::<OperationError>() {
+        return matches!(operation_error, progenitor_client::Error::InvalidRequest(_));
+    }
+    error.chain().any(|cause| {
+        cause.downcast_ref::<serde_json::Error>().is_some()
+            || cause.downcast_ref::<std::io::Error>().is_some()
+    })
+}
+
 /// The client's own error for a failed call (status, the API's message, whether
 /// it may have taken effect); any other failure (an unreadable body file) as is.
 fn explain(error: anyhow::Error) -> String {
@@ -174,8 +188,13 @@ async fn main() -> ExitCode {
     {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
+            let usage = is_usage_error(&error);
             eprintln!("error: {}", explain(error));
-            ExitCode::FAILURE
+            if usage {
+                ExitCode::from(USAGE_ERROR)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }

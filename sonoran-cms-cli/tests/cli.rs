@@ -1,6 +1,7 @@
 //! The `sonoran-cms` binary run as a user runs it, against a loopback server
 //! that records what it is sent: a read, a write with a body file, an API error,
-//! and a missing key.
+//! a missing key, and the usage errors (a body file beside body flags, a body
+//! file that is not the body, an id of 0).
 
 use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
@@ -213,4 +214,84 @@ async fn a_missing_required_argument_is_a_usage_error_naming_it() {
         "{}",
         text(&output.stderr)
     );
+}
+
+#[tokio::test]
+async fn a_body_file_beside_body_flags_is_refused_naming_both() {
+    let (base_url, seen) = serve(200, json!({"success": true, "data": {}})).await;
+    let folder = tempfile::tempdir().expect("a folder");
+    let body_file = folder.path().join("ranks.json");
+    std::fs::write(&body_file, json!({"remove": [RANK]}).to_string()).expect("written");
+    let output = run(
+        arguments(&[
+            "set-account-ranks",
+            "--account-id",
+            ACCOUNT,
+            "--json-body",
+            &body_file.display().to_string(),
+            "--discord",
+            "123456789012345678",
+            "--base-url",
+            &base_url,
+        ]),
+        Some(API_KEY),
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("--json-body") && stderr.contains("--discord"), "{stderr}");
+    assert!(seen.lock().expect("not poisoned").is_empty(), "nothing is sent");
+}
+
+#[tokio::test]
+async fn a_body_file_that_is_not_the_body_is_a_usage_error() {
+    let (base_url, seen) = serve(200, json!({"success": true, "data": {}})).await;
+    let folder = tempfile::tempdir().expect("a folder");
+    let malformed = folder.path().join("broken.json");
+    std::fs::write(&malformed, "{\"remove\": [").expect("written");
+    let missing = folder.path().join("missing.json");
+    for file in [&malformed, &missing] {
+        let output = run(
+            arguments(&[
+                "set-account-ranks",
+                "--account-id",
+                ACCOUNT,
+                "--json-body",
+                &file.display().to_string(),
+                "--base-url",
+                &base_url,
+            ]),
+            Some(API_KEY),
+        )
+        .await;
+        assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+        assert!(
+            text(&output.stderr).contains(&file.display().to_string()),
+            "{}",
+            text(&output.stderr)
+        );
+    }
+    assert!(seen.lock().expect("not poisoned").is_empty(), "nothing is sent");
+}
+
+#[tokio::test]
+async fn an_id_of_zero_is_a_usage_error_saying_what_an_id_is() {
+    let (base_url, seen) = serve(200, json!({"success": true, "data": null})).await;
+    let output = run(
+        arguments(&["get-current-session", "--server-id", "0", "--base-url", &base_url]),
+        Some(API_KEY),
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+    assert!(seen.lock().expect("not poisoned").is_empty(), "nothing is sent");
+}
+
+#[tokio::test]
+async fn help_names_flags_not_library_calls() {
+    let output = run(arguments(&["clock-account", "--help"]), None).await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let help = text(&output.stdout);
+    assert!(help.contains("(`--account-id`)"), "{help}");
+    assert!(help.contains("`--acc-id`"), "{help}");
+    assert!(!help.contains("(..)") && !help.contains(".identity("), "{help}");
 }

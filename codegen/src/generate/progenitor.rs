@@ -204,9 +204,79 @@ pub fn cli_source(spec_file: &str, spec: &OpenAPI, header: &str) -> Result<Strin
         });
     }
     let body = body.replace(CLI_SEND, &format!("request.{GENERATED_SEND}().await"));
+    let body = json_body_excludes_body_flags(&body);
+    let body = syn::parse_file(&body)
+        .map(|file| prettyplease::unparse(&file))
+        .map_err(|error| CodegenError::Format {
+            file: spec_file.to_owned(),
+            message: error.to_string(),
+        })?;
     Ok(normalize_newlines(&format!(
         "{header}\n{GENERATED_ALLOWS}\n{body}"
     )))
+}
+
+/// progenitor's CLI takes a whole body from `--json-body FILE` and each body
+/// field from its own flag, and when both are given it silently sends the
+/// file's body alone. Each operation's `--json-body` is made to conflict with
+/// its body flags, so clap refuses the mix (exit 2) and says which flags clash.
+/// The body flags are those whose value the operation's `execute_` function
+/// puts in the body (`request.body_map(..)`).
+fn json_body_excludes_body_flags(source: &str) -> String {
+    const EXECUTE: &str = "pub async fn execute_";
+    const JSON_BODY: &str = "::clap::Arg::new(\"json-body\")";
+    let mut body_flags: Vec<(String, Vec<String>)> = Vec::new();
+    for block in source.split(EXECUTE).skip(1) {
+        let Some(operation) = block.split('(').next() else {
+            continue;
+        };
+        let mut flags = Vec::new();
+        for (at, _) in block.match_indices("get_one::<") {
+            let rest = &block[at..];
+            let Some(name_start) = rest.find(">(\"") else {
+                continue;
+            };
+            let name = &rest[name_start + 3..];
+            let Some(name_end) = name.find('"') else {
+                continue;
+            };
+            let statement = &name[name_end..name.find(';').unwrap_or(name.len())];
+            if statement.contains("body_map") {
+                flags.push(name[..name_end].to_owned());
+            }
+        }
+        body_flags.push((operation.trim().to_owned(), flags));
+    }
+    let mut written = String::with_capacity(source.len());
+    let mut rest = source;
+    while let Some(at) = rest.find("pub fn cli_") {
+        written.push_str(&rest[..at]);
+        let function = &rest[at..];
+        let end = function[1..].find("pub fn cli_").map_or(function.len(), |next| next + 1);
+        let (this, after) = function.split_at(end);
+        let operation = this["pub fn cli_".len()..].split('(').next().unwrap_or_default();
+        let flags = body_flags
+            .iter()
+            .find(|(name, _)| name == operation)
+            .map(|(_, flags)| flags.as_slice())
+            .unwrap_or_default();
+        if flags.is_empty() || !this.contains(JSON_BODY) {
+            written.push_str(this);
+        } else {
+            let names = flags
+                .iter()
+                .map(|flag| format!("\"{flag}\""))
+                .collect::<Vec<_>>()
+                .join(", ");
+            written.push_str(&this.replace(
+                JSON_BODY,
+                &format!("{JSON_BODY}.conflicts_with_all([{names}])"),
+            ));
+        }
+        rest = after;
+    }
+    written.push_str(rest);
+    written
 }
 
 /// Formats generated tokens as a Rust file with prettyplease (deterministic output).

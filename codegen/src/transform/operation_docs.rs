@@ -171,8 +171,58 @@ pub fn for_command_line(spec: &mut Value) {
             .map_or(description, |(kept, _)| kept)
             .replace(&format!("{GENERATED_MARK}\n\n"), "")
             .replace("**", "");
-        operation["description"] = Value::String(kept);
+        operation["description"] = Value::String(in_shell_syntax(&kept));
     }
+}
+
+/// The library's builder syntax in an operation's docs, as the command line's
+/// flags: `` `.account_id(..)` `` is `` `--account-id` ``, the identity
+/// setter names the flags of the identities, and the library's pager is not
+/// offered (each command sends one request).
+fn in_shell_syntax(text: &str) -> String {
+    const IDENTITY: &str = " (set it with `.identity(AccountIdentity::..)`)";
+    const PAGER: &str = "; the builder's `.items(page_size)` streams every item";
+    let mut text = text.replace(PAGER, "");
+    // The identity sentence lists the API's names; its flags are their kebab case.
+    while let Some(at) = text.find(IDENTITY) {
+        let sentence_start = text[..at].rfind("Account identity:").unwrap_or(at);
+        let flags: Vec<String> = text[sentence_start..at]
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .map(|name| format!("`--{}`", heck::ToKebabCase::to_kebab_case(name)))
+            .collect();
+        let replacement = if flags.is_empty() {
+            " (give one with its flag)".to_owned()
+        } else {
+            format!(" (give one with its flag: {})", flags.join(", "))
+        };
+        text.replace_range(at..at + IDENTITY.len(), &replacement);
+    }
+    // Every other setter: `.snake_name(..)` is the flag `--kebab-name`.
+    let mut written = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find("`.") {
+        written.push_str(&rest[..at]);
+        let after = &rest[at + 2..];
+        let name_end = after
+            .find(|character: char| !(character.is_ascii_alphanumeric() || character == '_'))
+            .unwrap_or(after.len());
+        let (name, tail) = after.split_at(name_end);
+        match tail.strip_prefix("(..)`") {
+            Some(tail) if !name.is_empty() => {
+                let flag = heck::ToKebabCase::to_kebab_case(name.trim_end_matches('_'));
+                written.push_str(&format!("`--{flag}`"));
+                rest = tail;
+            }
+            _ => {
+                written.push_str("`.");
+                rest = after;
+            }
+        }
+    }
+    written.push_str(rest);
+    written
 }
 
 /// Removes every provenance note (`Source: ..` / `Sources: ..`, to the end of
@@ -597,6 +647,23 @@ fn capitalized(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_command_line_reads_flags_not_builder_calls() {
+        let text = "Required: path `accountId` (`.account_id(..)`), body `type` (`.type_(..)`).\n\n\
+                    Account identity: exactly one of `accId`, `discord` (set it with `.identity(AccountIdentity::..)`); \
+                    a request that lacks a required one is refused before it is sent.\n\n\
+                    Paging: by `skip` and `take`; the builder's `.items(page_size)` streams every item.";
+        let shell = in_shell_syntax(text);
+        assert!(shell.contains("(`--account-id`)"), "{shell}");
+        assert!(shell.contains("(`--type`)"), "{shell}");
+        assert!(
+            shell.contains("(give one with its flag: `--acc-id`, `--discord`)"),
+            "{shell}"
+        );
+        assert!(shell.contains("Paging: by `skip` and `take`."), "{shell}");
+        assert!(!shell.contains("(..)") && !shell.contains(".identity("), "{shell}");
+    }
     use serde_json::json;
 
     #[test]
