@@ -239,8 +239,14 @@ async fn a_body_file_beside_body_flags_is_refused_naming_both() {
     .await;
     assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
     let stderr = text(&output.stderr);
-    assert!(stderr.contains("--json-body") && stderr.contains("--discord"), "{stderr}");
-    assert!(seen.lock().expect("not poisoned").is_empty(), "nothing is sent");
+    assert!(
+        stderr.contains("--json-body") && stderr.contains("--discord"),
+        "{stderr}"
+    );
+    assert!(
+        seen.lock().expect("not poisoned").is_empty(),
+        "nothing is sent"
+    );
 }
 
 #[tokio::test]
@@ -271,19 +277,31 @@ async fn a_body_file_that_is_not_the_body_is_a_usage_error() {
             text(&output.stderr)
         );
     }
-    assert!(seen.lock().expect("not poisoned").is_empty(), "nothing is sent");
+    assert!(
+        seen.lock().expect("not poisoned").is_empty(),
+        "nothing is sent"
+    );
 }
 
 #[tokio::test]
 async fn an_id_of_zero_is_a_usage_error_saying_what_an_id_is() {
     let (base_url, seen) = serve(200, json!({"success": true, "data": null})).await;
     let output = run(
-        arguments(&["get-current-session", "--server-id", "0", "--base-url", &base_url]),
+        arguments(&[
+            "get-current-session",
+            "--server-id",
+            "0",
+            "--base-url",
+            &base_url,
+        ]),
         Some(API_KEY),
     )
     .await;
     assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
-    assert!(seen.lock().expect("not poisoned").is_empty(), "nothing is sent");
+    assert!(
+        seen.lock().expect("not poisoned").is_empty(),
+        "nothing is sent"
+    );
 }
 
 #[tokio::test]
@@ -293,5 +311,8 @@ async fn help_names_flags_not_library_calls() {
     let help = text(&output.stdout);
     assert!(help.contains("(`--account-id`)"), "{help}");
     assert!(help.contains("`--acc-id`"), "{help}");
-    assert!(!help.contains("(..)") && !help.contains(".identity("), "{help}");
+    assert!(
+        !help.contains("(..)") && !help.contains(".identity("),
+        "{help}"
+    );
 }

@@ -64,7 +64,10 @@ async fn a_test_client_makes_more_calls_than_the_limit_without_waiting() {
         }
     }
     let refused = refused.expect("the documented limit refuses a call within the deadline");
-    assert!(matches!(refused, sonoran_cms::Error::Timeout { .. }), "{refused}");
+    assert!(
+        matches!(refused, sonoran_cms::Error::Timeout { .. }),
+        "{refused}"
+    );
 }
 
 #[tokio::test]
@@ -82,7 +85,10 @@ async fn a_test_client_sees_a_mocked_failure_at_once_without_retrying_it() {
         .await
         .expect_err("the mocked 503");
     assert_eq!(error.status().map(|status| status.as_u16()), Some(503));
-    assert!(error.to_string().contains("down for maintenance"), "{error}");
+    assert!(
+        error.to_string().contains("down for maintenance"),
+        "{error}"
+    );
     mock.assert_calls_async(1).await;
 }
 
@@ -101,8 +107,16 @@ async fn matchers_take_ids_as_the_client_does() {
         then.success(200, &answer);
     });
     let client = test_client(&server, "k");
-    client.get_current_session().server_id(3).await.expect("matched");
-    client.get_current_session().server_id(id).await.expect("matched");
+    client
+        .get_current_session()
+        .server_id(3)
+        .await
+        .expect("matched");
+    client
+        .get_current_session()
+        .server_id(id)
+        .await
+        .expect("matched");
     by_literal.assert_async().await;
     by_nonzero.assert_async().await;
 }
@@ -120,7 +134,11 @@ fn a_path_id_of_zero_names_the_mistake() {
         let message = payload
             .downcast_ref::<String>()
             .cloned()
-            .or_else(|| payload.downcast_ref::<&str>().map(|text| (*text).to_owned()))
+            .or_else(|| {
+                payload
+                    .downcast_ref::<&str>()
+                    .map(|text| (*text).to_owned())
+            })
             .unwrap_or_default();
         assert!(message.contains("must be at least 1"), "{message}");
     }

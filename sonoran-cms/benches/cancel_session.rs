@@ -10,9 +10,9 @@
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use sonoran_cms::types::CancelSessionRequest;
 use sonoran_cms::Client;
 use sonoran_cms::rate_limit::RateLimits;
+use sonoran_cms::types::CancelSessionRequest;
 
 const ACCOUNT_ID: &str = "8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11";
 const API_KEY: &str = "bench-api-key";

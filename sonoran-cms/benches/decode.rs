@@ -12,10 +12,10 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use futures_util::StreamExt;
-use sonoran_cms::types::GetAccountsResponse;
-use sonoran_cms::{Client, Operation};
 use sonoran_cms::rate_limit::RateLimits;
 use sonoran_cms::testing::{BoxFuture, Transport};
+use sonoran_cms::types::GetAccountsResponse;
+use sonoran_cms::{Client, Operation};
 
 /// A `get_accounts` answer of 100 accounts, as the API sends them.
 fn page_of_100_accounts() -> Vec<u8> {

@@ -34,7 +34,10 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn account_uuid(&self, identity: AccountIdentity) -> crate::Result<Option<uuid::Uuid>> {
+    pub async fn account_uuid(
+        &self,
+        identity: AccountIdentity,
+    ) -> crate::Result<Option<uuid::Uuid>> {
         if let AccountIdentity::AccId(account_id) = identity {
             return Ok(Some(account_id));
         }

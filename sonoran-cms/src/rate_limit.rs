@@ -148,7 +148,12 @@ impl InProcessRateLimiter {
     }
 
     /// The limiter for `operation` with this key and base URL.
-    fn limiter(&self, credential: &str, base_url: &str, operation: &str) -> Arc<SlidingWindowLimiter> {
+    fn limiter(
+        &self,
+        credential: &str,
+        base_url: &str,
+        operation: &str,
+    ) -> Arc<SlidingWindowLimiter> {
         let key = LimiterKey {
             credential: credential.to_owned(),
             base_url: base_url.to_owned(),
@@ -240,7 +245,6 @@ struct LimiterKey {
     base_url: String,
     operation: String,
 }
-
 
 /// A sliding-window count of one credential's requests for one operation:
 /// admits a request only while fewer than the caller's limit are in flight or

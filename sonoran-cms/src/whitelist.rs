@@ -98,7 +98,11 @@ fn denial_reason(error: &Error) -> Option<String> {
     let problem = &api.problem;
     let data = serde_json::from_slice::<serde_json::Value>(&api.body)
         .ok()
-        .and_then(|body| body.get("data").and_then(serde_json::Value::as_str).map(str::to_owned));
+        .and_then(|body| {
+            body.get("data")
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned)
+        });
     let texts = [
         problem.detail.clone(),
         problem.message.clone(),

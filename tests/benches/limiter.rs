@@ -9,7 +9,9 @@
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use sonoran_cms::rate_limit::{InProcessRateLimiter, RateLimit, RateLimitBackend, RedisRateLimiter, SlotRequest};
+use sonoran_cms::rate_limit::{
+    InProcessRateLimiter, RateLimit, RateLimitBackend, RedisRateLimiter, SlotRequest,
+};
 use sonoran_cms_tests::redis_server::RedisServer;
 
 fn acquire_and_release(criterion: &mut Criterion) {

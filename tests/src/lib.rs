@@ -89,7 +89,10 @@ pub fn generate_client(sources: &codegen::Sources) -> Result<String, codegen::Co
     let mut spliced = String::with_capacity(client.len() + value_sets.len());
     let mut placed = false;
     for line in client.lines() {
-        if line.trim_start().starts_with("pub use crate::generated_value_sets::") {
+        if line
+            .trim_start()
+            .starts_with("pub use crate::generated_value_sets::")
+        {
             if !placed {
                 spliced.push_str(&value_sets);
                 placed = true;

@@ -79,7 +79,10 @@ fn answers_of_several_forms_of_one_list_read_as_that_list() {
     }
     // One record or a list of records.
     let record = json!({"id": "r1", "accId": ACCOUNT});
-    for (data, count) in [(json!(record.clone()), 1), (json!([record.clone(), record]), 2)] {
+    for (data, count) in [
+        (json!(record.clone()), 1),
+        (json!([record.clone(), record]), 2),
+    ] {
         let read: types::MemberRecordList = serde_json::from_value(data).expect("fits");
         assert_eq!(read.into_vec().len(), count);
     }
@@ -87,7 +90,9 @@ fn answers_of_several_forms_of_one_list_read_as_that_list() {
 
 /// `verify_whitelist` against a server answering `response`.
 async fn verdict_for(response: CannedResponse) -> sonoran_cms::Result<WhitelistVerdict> {
-    let server = LoopbackServer::start(response).await.expect("the server starts");
+    let server = LoopbackServer::start(response)
+        .await
+        .expect("the server starts");
     client_of(&server)
         .verify_whitelist()
         .server_id(1)
@@ -109,7 +114,12 @@ async fn the_whitelist_check_says_yes_or_no_and_other_failures_stay_errors() {
     ))
     .await
     .expect("a verdict");
-    assert_eq!(allowed, WhitelistVerdict::Allowed { name: "Jane".into() });
+    assert_eq!(
+        allowed,
+        WhitelistVerdict::Allowed {
+            name: "Jane".into()
+        }
+    );
     assert!(allowed.is_allowed());
 
     // A denial as a problem (v2), as a 404 text (v1), and as `success: false`
@@ -121,7 +131,12 @@ async fn the_whitelist_check_says_yes_or_no_and_other_failures_stay_errors() {
             r#"{"status": 403, "title": "Forbidden", "detail": "NOT ALLOWED ON WHITELIST"}"#,
             "NOT ALLOWED ON WHITELIST",
         ),
-        (404, "text/plain", "NOT ALLOWED ON WHITELIST", "NOT ALLOWED ON WHITELIST"),
+        (
+            404,
+            "text/plain",
+            "NOT ALLOWED ON WHITELIST",
+            "NOT ALLOWED ON WHITELIST",
+        ),
         (
             200,
             json,
@@ -140,7 +155,9 @@ async fn the_whitelist_check_says_yes_or_no_and_other_failures_stay_errors() {
             .unwrap_or_else(|error| panic!("{status} {body}: a verdict, not {error}"));
         assert_eq!(
             verdict,
-            WhitelistVerdict::Denied { reason: code.into() },
+            WhitelistVerdict::Denied {
+                reason: code.into()
+            },
             "{status} {body}"
         );
     }
@@ -150,7 +167,12 @@ async fn the_whitelist_check_says_yes_or_no_and_other_failures_stay_errors() {
         (400, r#"{"status": 400, "detail": "INVALID_SERVER_ID"}"#),
         (500, r#"{"status": 500, "detail": "SERVER_CONFIG_ERROR"}"#),
     ] {
-        let outcome = verdict_for(CannedResponse::with_body(status, "application/problem+json", body)).await;
+        let outcome = verdict_for(CannedResponse::with_body(
+            status,
+            "application/problem+json",
+            body,
+        ))
+        .await;
         let error = outcome.expect_err("not a denial");
         assert_eq!(error.status().map(|status| status.as_u16()), Some(status));
     }
@@ -240,12 +262,20 @@ async fn a_new_in_process_limiter_counts_alone_and_the_shared_one_for_the_proces
 
     // Two clients with one key on the process-wide limiter: one budget.
     let shared_key = "shared-key-of-pleasant-api";
-    call(one_a_minute(&server, shared_key, InProcessRateLimiter::shared()))
-        .await
-        .expect("the first slot");
-    let refused = call(one_a_minute(&server, shared_key, InProcessRateLimiter::shared()))
-        .await
-        .expect_err("the budget is spent");
+    call(one_a_minute(
+        &server,
+        shared_key,
+        InProcessRateLimiter::shared(),
+    ))
+    .await
+    .expect("the first slot");
+    let refused = call(one_a_minute(
+        &server,
+        shared_key,
+        InProcessRateLimiter::shared(),
+    ))
+    .await
+    .expect_err("the budget is spent");
     assert!(matches!(refused, Error::Timeout { .. }), "{refused}");
     assert_eq!(server.requests().len(), 3, "the refused call sent nothing");
 }

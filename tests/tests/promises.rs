@@ -11,13 +11,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde_json::json;
-use sonoran_cms::types::{
-    AccountIdentity, LatestActivityType, StartSessionRequest,
-    VerifyWhitelistRequest,
-};
-use sonoran_cms::{Client, Error, RetryPolicy, reqwest};
 use sonoran_cms::rate_limit::{RateLimit, RateLimits};
 use sonoran_cms::testing::{BoxFuture, Transport};
+use sonoran_cms::types::{
+    AccountIdentity, LatestActivityType, StartSessionRequest, VerifyWhitelistRequest,
+};
+use sonoran_cms::{Client, Error, RetryPolicy, reqwest};
 use sonoran_cms_tests::loopback::{CannedResponse, LoopbackServer, refusing_base_url};
 use sonoran_cms_tests::{TEST_ACCOUNT_ID, TEST_API_KEY, test_client_builder};
 
@@ -81,9 +80,10 @@ async fn an_unavailable_shared_limiter_reads_as_such_through_anyhow() {
         .and_then(|listener| listener.local_addr())
         .map(|address| address.port())
         .expect("a free port");
-    let limiter = sonoran_cms::rate_limit::RedisRateLimiter::new(&format!("redis://127.0.0.1:{port}/"))
-        .expect("a URL")
-        .max_unavailable_wait(Duration::from_millis(100));
+    let limiter =
+        sonoran_cms::rate_limit::RedisRateLimiter::new(&format!("redis://127.0.0.1:{port}/"))
+            .expect("a URL")
+            .max_unavailable_wait(Duration::from_millis(100));
     let server = LoopbackServer::start(CannedResponse::empty(200))
         .await
         .expect("the server starts");
@@ -298,7 +298,10 @@ impl sonoran_cms::rate_limit::RateLimitBackend for NeverAnswers {
     fn acquire<'a>(
         &'a self,
         _request: sonoran_cms::rate_limit::SlotRequest<'a>,
-    ) -> BoxFuture<'a, Result<Box<dyn sonoran_cms::rate_limit::HeldSlot>, sonoran_cms::rate_limit::AcquireError>> {
+    ) -> BoxFuture<
+        'a,
+        Result<Box<dyn sonoran_cms::rate_limit::HeldSlot>, sonoran_cms::rate_limit::AcquireError>,
+    > {
         Box::pin(std::future::pending())
     }
 }

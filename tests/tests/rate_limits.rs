@@ -11,9 +11,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use sonoran_cms::{Client, RetryPolicy};
 use sonoran_cms::rate_limit::{RateLimit, RateLimits};
 use sonoran_cms::testing::{BoxFuture, Transport};
+use sonoran_cms::{Client, RetryPolicy};
 use sonoran_cms_tests::cancel;
 use sonoran_cms_tests::loopback::{CannedResponse, LoopbackServer};
 use tokio::time::Instant;

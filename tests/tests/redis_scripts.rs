@@ -11,8 +11,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use sonoran_cms::rate_limit::{
+    AcquireError, RateLimit, RateLimitBackend, RedisRateLimiter, SlotRequest,
+};
 use sonoran_cms::redis_scripts::{ACQUIRE_SCRIPT, RELEASE_SCRIPT, keys};
-use sonoran_cms::rate_limit::{AcquireError, RateLimit, RateLimitBackend, RedisRateLimiter, SlotRequest};
 use sonoran_cms_tests::redis_server::RedisServer;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};

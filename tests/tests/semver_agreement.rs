@@ -103,8 +103,11 @@ uuid = { version = "1.29.3", features = ["serde"] }
 "#,
     )
     .expect("a manifest");
-    std::fs::copy(workspace_root().join("Cargo.lock"), folder.join("Cargo.lock"))
-        .expect("the workspace's lock file");
+    std::fs::copy(
+        workspace_root().join("Cargo.lock"),
+        folder.join("Cargo.lock"),
+    )
+    .expect("the workspace's lock file");
     std::fs::write(folder.join("src/lib.rs"), types_crate_source(spec)).expect("lib.rs");
 }
 

@@ -89,9 +89,11 @@ fn every_generated_operation_has_a_rate_limit() {
         assert!(
             operation
                 .parse::<sonoran_cms::Operation>()
-                .is_ok_and(|operation| sonoran_cms::rate_limit::RateLimits::documented()
-                    .limit_for(operation)
-                    .is_some()),
+                .is_ok_and(
+                    |operation| sonoran_cms::rate_limit::RateLimits::documented()
+                        .limit_for(operation)
+                        .is_some()
+                ),
             "`{operation}` is not in the generated operation table"
         );
     }

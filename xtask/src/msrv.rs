@@ -28,7 +28,13 @@ fn version(text: &str) -> Option<(u64, u64, u64)> {
 /// Checks the dependencies' declared `rust-version`s against the library's.
 pub fn check(root: &Path) -> anyhow::Result<()> {
     let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
-        .args(["metadata", "--format-version", "1", "--locked", "--all-features"])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--locked",
+            "--all-features",
+        ])
         .current_dir(root)
         .output()
         .context("running cargo metadata")?;

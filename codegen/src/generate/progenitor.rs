@@ -252,9 +252,14 @@ fn json_body_excludes_body_flags(source: &str) -> String {
     while let Some(at) = rest.find("pub fn cli_") {
         written.push_str(&rest[..at]);
         let function = &rest[at..];
-        let end = function[1..].find("pub fn cli_").map_or(function.len(), |next| next + 1);
+        let end = function[1..]
+            .find("pub fn cli_")
+            .map_or(function.len(), |next| next + 1);
         let (this, after) = function.split_at(end);
-        let operation = this["pub fn cli_".len()..].split('(').next().unwrap_or_default();
+        let operation = this["pub fn cli_".len()..]
+            .split('(')
+            .next()
+            .unwrap_or_default();
         let flags = body_flags
             .iter()
             .find(|(name, _)| name == operation)

@@ -48,7 +48,11 @@ fn module_items<'a>(items: &'a mut [syn::Item], name: &str) -> Option<&'a mut Ve
 /// The last segment's name of a type written as a path.
 fn last_ident(ty: &syn::Type) -> Option<String> {
     match ty {
-        syn::Type::Path(path) => path.path.segments.last().map(|segment| segment.ident.to_string()),
+        syn::Type::Path(path) => path
+            .path
+            .segments
+            .last()
+            .map(|segment| segment.ident.to_string()),
         syn::Type::Reference(reference) => last_ident(&reference.elem),
         _ => None,
     }
@@ -186,9 +190,14 @@ fn derive_eq_where_possible(types: &mut [syn::Item]) {
             };
             let names: Vec<String> = derived
                 .iter()
-                .filter_map(|path| path.segments.last().map(|segment| segment.ident.to_string()))
+                .filter_map(|path| {
+                    path.segments
+                        .last()
+                        .map(|segment| segment.ident.to_string())
+                })
                 .collect();
-            if names.iter().any(|name| name == "PartialEq") && !names.iter().any(|name| name == "Eq")
+            if names.iter().any(|name| name == "PartialEq")
+                && !names.iter().any(|name| name == "Eq")
             {
                 let derived = derived.iter();
                 *attribute = syn::parse_quote!(#[derive(#(#derived),*, Eq)]);
@@ -210,7 +219,9 @@ fn mark_non_exhaustive(types: &mut [syn::Item]) {
             {
                 &mut structure.attrs
             }
-            syn::Item::Enum(enumeration) if matches!(enumeration.vis, syn::Visibility::Public(_)) => {
+            syn::Item::Enum(enumeration)
+                if matches!(enumeration.vis, syn::Visibility::Public(_)) =>
+            {
                 &mut enumeration.attrs
             }
             _ => continue,
@@ -270,7 +281,8 @@ fn add_list_readers(types: &mut Vec<syn::Item>, unions: &[Union]) {
         else {
             continue;
         };
-        let list_of = |ty: &syn::Type| generic_argument(ty, "Vec").is_some_and(|inner| same(&inner, &item));
+        let list_of =
+            |ty: &syn::Type| generic_argument(ty, "Vec").is_some_and(|inner| same(&inner, &item));
         let ways: Option<Vec<ListForm>> = local_payloads
             .iter()
             .map(|payload| {
@@ -351,7 +363,8 @@ fn map_value(ty: &syn::Type) -> Option<syn::Type> {
     let syn::Type::Path(path) = ty else {
         return None;
     };
-    let syn::PathArguments::AngleBracketed(arguments) = &path.path.segments.last()?.arguments else {
+    let syn::PathArguments::AngleBracketed(arguments) = &path.path.segments.last()?.arguments
+    else {
         return None;
     };
     arguments
@@ -367,7 +380,10 @@ fn map_value(ty: &syn::Type) -> Option<syn::Type> {
 /// A payload written from the crate root (`crate::types::X`) as the `types`
 /// module writes it (`X`).
 fn unqualified(ty: &syn::Type) -> syn::Type {
-    let text = ty.to_token_stream().to_string().replace("crate :: types :: ", "");
+    let text = ty
+        .to_token_stream()
+        .to_string()
+        .replace("crate :: types :: ", "");
     syn::parse_str(&text).unwrap_or_else(|_| ty.clone())
 }
 
@@ -383,7 +399,11 @@ fn json_names_of(types: &[syn::Item]) -> Vec<(String, String, String)> {
                 continue;
             };
             let mut json = ident.to_string().trim_start_matches("r#").to_owned();
-            for attribute in field.attrs.iter().filter(|attribute| attribute.path().is_ident("serde")) {
+            for attribute in field
+                .attrs
+                .iter()
+                .filter(|attribute| attribute.path().is_ident("serde"))
+            {
                 let _ = attribute.parse_nested_meta(|meta| {
                     if meta.path.is_ident("rename") {
                         let value: syn::LitStr = meta.value()?.parse()?;
@@ -474,9 +494,9 @@ fn rewrite_setters(
                     .find(|(owner, rust, _)| *owner == builder && *rust == field)
                     .map(|(_, _, json)| json.clone())
                     .unwrap_or_else(|| field.clone()),
-                SetterStyle::Operations => heck::ToLowerCamelCase::to_lower_camel_case(
-                    field.trim_start_matches("r#"),
-                ),
+                SetterStyle::Operations => {
+                    heck::ToLowerCamelCase::to_lower_camel_case(field.trim_start_matches("r#"))
+                }
             };
             let ident = function.sig.ident.clone();
             let same = |left: &syn::Type, right: &syn::Type| {
@@ -491,7 +511,8 @@ fn rewrite_setters(
             } else {
                 quote!()
             };
-            let replacement: Option<syn::ImplItemFn> = if let Some(base) = nonzero_base(&value_type) {
+            let replacement: Option<syn::ImplItemFn> = if let Some(base) = nonzero_base(&value_type)
+            {
                 let message = format!("`{json}` must be at least 1 (ids count from 1)");
                 let doc = format!(
                     " Sets `{json}`: any integer from 1 (`1`, `1_u64`, a `{}`); 0 or a negative \
@@ -537,9 +558,13 @@ fn rewrite_setters(
             };
             if takes_option && style == SetterStyle::Types {
                 let mut maybe = function.clone();
-                maybe.sig.ident = format_ident!("maybe_{}", ident.to_string().trim_start_matches("r#"));
-                let doc = format!(" Sets or clears `{json}` from an `Option` (`None` leaves it out).");
-                maybe.attrs.retain(|attribute| !attribute.path().is_ident("doc"));
+                maybe.sig.ident =
+                    format_ident!("maybe_{}", ident.to_string().trim_start_matches("r#"));
+                let doc =
+                    format!(" Sets or clears `{json}` from an `Option` (`None` leaves it out).");
+                maybe
+                    .attrs
+                    .retain(|attribute| !attribute.path().is_ident("doc"));
                 maybe.attrs.insert(0, syn::parse_quote!(#[doc = #doc]));
                 added.push(syn::ImplItem::Fn(maybe));
             }
@@ -605,10 +630,17 @@ mod tests {
             "#,
         )
         .items;
-        let names = vec![("Body".to_owned(), "server_id".to_owned(), "serverId".to_owned())];
+        let names = vec![(
+            "Body".to_owned(),
+            "server_id".to_owned(),
+            "serverId".to_owned(),
+        )];
         rewrite_setters(&mut items, &names, SetterStyle::Types);
         let text = unparse(items);
-        assert!(text.contains("T: ::std::convert::TryInto<String>"), "{text}");
+        assert!(
+            text.contains("T: ::std::convert::TryInto<String>"),
+            "{text}"
+        );
         assert!(text.contains("pub fn maybe_name<T>"), "{text}");
         assert!(text.contains("TryInto<u64>"), "{text}");
         assert!(text.contains("`serverId` must be at least 1"), "{text}");
@@ -626,14 +658,19 @@ mod tests {
             "#,
         )
         .items;
-        let parsed = file("mod types { pub struct Page { pub count: i64, pub forms: Vec<Form> } pub struct Form { pub id: i64 } #[serde(untagged)] pub enum Answer { Page(Page), List(Vec<Form>), One(Form), ByKey(::std::collections::HashMap<String, Form>) } #[serde(untagged)] pub enum Mixed { Count(i64), List(Vec<Form>) } }");
+        let parsed = file(
+            "mod types { pub struct Page { pub count: i64, pub forms: Vec<Form> } pub struct Form { pub id: i64 } #[serde(untagged)] pub enum Answer { Page(Page), List(Vec<Form>), One(Form), ByKey(::std::collections::HashMap<String, Form>) } #[serde(untagged)] pub enum Mixed { Count(i64), List(Vec<Form>) } }",
+        );
         let unions = crate::generate::bodies::unions_in(&parsed);
         add_list_readers(&mut items, &unions);
         let text = unparse(items);
         assert!(text.contains("impl Answer"), "{text}");
         assert!(text.contains("Self::Page(page) => page.forms"), "{text}");
         assert!(text.contains("Self::One(item) => vec![item]"), "{text}");
-        assert!(!text.contains("impl Mixed"), "a count is not a list of forms: {text}");
+        assert!(
+            !text.contains("impl Mixed"),
+            "a count is not a list of forms: {text}"
+        );
     }
 
     #[test]
@@ -649,7 +686,13 @@ mod tests {
         derive_eq_where_possible(&mut items);
         mark_non_exhaustive(&mut items);
         let text = unparse(items);
-        assert!(text.contains("#[derive(Clone, PartialEq, Eq)]\n#[non_exhaustive]\npub struct Name"), "{text}");
-        assert!(text.contains("#[derive(Clone, PartialEq)]\n#[non_exhaustive]\npub struct Shape"), "{text}");
+        assert!(
+            text.contains("#[derive(Clone, PartialEq, Eq)]\n#[non_exhaustive]\npub struct Name"),
+            "{text}"
+        );
+        assert!(
+            text.contains("#[derive(Clone, PartialEq)]\n#[non_exhaustive]\npub struct Shape"),
+            "{text}"
+        );
     }
 }

@@ -27,7 +27,10 @@ pub struct OpenValueSet {
 impl OpenValueSet {
     /// The Rust variant of each known value (`qb-core` is `QbCore`), in order.
     pub fn variants(&self) -> Vec<String> {
-        self.values.iter().map(|value| variant_name(value)).collect()
+        self.values
+            .iter()
+            .map(|value| variant_name(value))
+            .collect()
     }
 }
 
@@ -68,7 +71,10 @@ pub fn read(spec: &Value) -> Vec<OpenValueSet> {
                     .filter_map(Value::as_str)
                     .map(str::to_owned)
                     .collect(),
-                description: schema["description"].as_str().unwrap_or_default().to_owned(),
+                description: schema["description"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
             })
         })
         .collect();
@@ -82,7 +88,10 @@ fn conflict(set: &OpenValueSet) -> Option<String> {
     let variants = set.variants();
     for (index, variant) in variants.iter().enumerate() {
         if variant.is_empty() || !unicode_ident::is_xid_start(variant.chars().next()?) {
-            return Some(format!("the value `{}` has no Rust name", set.values[index]));
+            return Some(format!(
+                "the value `{}` has no Rust name",
+                set.values[index]
+            ));
         }
         if variant == "Other" {
             return Some(format!(
@@ -290,13 +299,18 @@ mod tests {
         let error = source("spec.yaml", &read(&spec), "").expect_err("refused");
         let message = error.to_string();
         assert!(message.contains("`qb-core` and `qb_core`"), "{message}");
-        assert!(message.contains("#/components/schemas/KnownTeam"), "{message}");
+        assert!(
+            message.contains("#/components/schemas/KnownTeam"),
+            "{message}"
+        );
 
         let other = json!({"components": {"schemas": {
             "Team": {"oneOf": [{"$ref": "#/components/schemas/KnownTeam"}, {"title": "Other", "type": "string"}]},
             "KnownTeam": {"type": "string", "enum": ["other"]}
         }}});
-        let message = source("spec.yaml", &read(&other), "").expect_err("refused").to_string();
+        let message = source("spec.yaml", &read(&other), "")
+            .expect_err("refused")
+            .to_string();
         assert!(message.contains("variant `Other`"), "{message}");
     }
 }

@@ -257,9 +257,9 @@ fn text_without_provenance(text: &str) -> String {
             let cut = ["Source: ", "Sources: "]
                 .iter()
                 .filter_map(|mark| {
-                    line.match_indices(mark)
-                        .map(|(at, _)| at)
-                        .find(|&at| at == 0 || line[..at].ends_with(". ") || line[..at].ends_with(") "))
+                    line.match_indices(mark).map(|(at, _)| at).find(|&at| {
+                        at == 0 || line[..at].ends_with(". ") || line[..at].ends_with(") ")
+                    })
                 })
                 .min();
             match cut {
@@ -662,7 +662,10 @@ mod tests {
             "{shell}"
         );
         assert!(shell.contains("Paging: by `skip` and `take`."), "{shell}");
-        assert!(!shell.contains("(..)") && !shell.contains(".identity("), "{shell}");
+        assert!(
+            !shell.contains("(..)") && !shell.contains(".identity("),
+            "{shell}"
+        );
     }
     use serde_json::json;
 
