@@ -153,7 +153,7 @@
 //! | `native-tls` | the platform's: OpenSSL on Linux, Secure Transport on macOS, SChannel on Windows | OpenSSL's headers and `pkg-config` on Linux |
 //!
 //! ```toml
-//! sonoran-cms = { version = "0.1", default-features = false, features = ["rustls-ring"] }
+//! sonoran-cms = { version = "0.2", default-features = false, features = ["rustls-ring"] }
 //! ```
 //!
 //! With `native-tls` and a rustls feature together, reqwest uses native-tls.
