@@ -102,6 +102,26 @@ fn arguments(items: &[&str]) -> Vec<String> {
     items.iter().map(|item| (*item).to_owned()).collect()
 }
 
+/// `set-account-ranks` for [`ACCOUNT`] with the body from `body_file`, the
+/// flags in `extra`, against `base_url`.
+async fn set_ranks_from_file(
+    body_file: &std::path::Path,
+    extra: &[&str],
+    base_url: &str,
+) -> Output {
+    let body_file = body_file.display().to_string();
+    let mut items = vec![
+        "set-account-ranks",
+        "--account-id",
+        ACCOUNT,
+        "--json-body",
+        &body_file,
+    ];
+    items.extend_from_slice(extra);
+    items.extend_from_slice(&["--base-url", base_url]);
+    run(arguments(&items), Some(API_KEY)).await
+}
+
 #[tokio::test]
 async fn a_read_prints_the_answer_as_json() {
     let answer = json!({"success": true, "data": {"servers": [{"id": 1, "name": "Main"}]}});
@@ -134,19 +154,7 @@ async fn a_write_sends_the_body_file_as_written() {
     let folder = tempfile::tempdir().expect("a folder");
     let body_file = folder.path().join("remove-rank.json");
     std::fs::write(&body_file, json!({"remove": [RANK]}).to_string()).expect("written");
-    let output = run(
-        arguments(&[
-            "set-account-ranks",
-            "--account-id",
-            ACCOUNT,
-            "--json-body",
-            &body_file.display().to_string(),
-            "--base-url",
-            &base_url,
-        ]),
-        Some(API_KEY),
-    )
-    .await;
+    let output = set_ranks_from_file(&body_file, &[], &base_url).await;
     assert!(output.status.success(), "stderr: {}", text(&output.stderr));
     let printed: Value = serde_json::from_slice(&output.stdout).expect("JSON on stdout");
     assert_eq!(printed["data"]["accId"], ACCOUNT);
@@ -222,21 +230,8 @@ async fn a_body_file_beside_body_flags_is_refused_naming_both() {
     let folder = tempfile::tempdir().expect("a folder");
     let body_file = folder.path().join("ranks.json");
     std::fs::write(&body_file, json!({"remove": [RANK]}).to_string()).expect("written");
-    let output = run(
-        arguments(&[
-            "set-account-ranks",
-            "--account-id",
-            ACCOUNT,
-            "--json-body",
-            &body_file.display().to_string(),
-            "--discord",
-            "123456789012345678",
-            "--base-url",
-            &base_url,
-        ]),
-        Some(API_KEY),
-    )
-    .await;
+    let output =
+        set_ranks_from_file(&body_file, &["--discord", "123456789012345678"], &base_url).await;
     assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
     let stderr = text(&output.stderr);
     assert!(
@@ -257,19 +252,7 @@ async fn a_body_file_that_is_not_the_body_is_a_usage_error() {
     std::fs::write(&malformed, "{\"remove\": [").expect("written");
     let missing = folder.path().join("missing.json");
     for file in [&malformed, &missing] {
-        let output = run(
-            arguments(&[
-                "set-account-ranks",
-                "--account-id",
-                ACCOUNT,
-                "--json-body",
-                &file.display().to_string(),
-                "--base-url",
-                &base_url,
-            ]),
-            Some(API_KEY),
-        )
-        .await;
+        let output = set_ranks_from_file(file, &[], &base_url).await;
         assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
         assert!(
             text(&output.stderr).contains(&file.display().to_string()),

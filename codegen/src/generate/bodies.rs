@@ -462,7 +462,7 @@ enum Step {
 }
 
 /// A generated struct's field: its JSON name, Rust name and type.
-type StructField = (String, syn::Ident, syn::Type);
+pub(crate) type StructField = (String, syn::Ident, syn::Type);
 
 /// The generated types, by name: each struct's fields (JSON name, Rust name,
 /// type) and each enum's one-value variants.
@@ -583,7 +583,7 @@ impl GeneratedTypes {
 
 /// A struct's fields: JSON name (`#[serde(rename)]`, else the field's name),
 /// Rust name and type; flattened fields are left out.
-fn json_members_with_fields(structure: &syn::ItemStruct) -> Vec<StructField> {
+pub(crate) fn json_members_with_fields(structure: &syn::ItemStruct) -> Vec<StructField> {
     let mut fields = Vec::new();
     for field in &structure.fields {
         let Some(ident) = &field.ident else {

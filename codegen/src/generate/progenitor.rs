@@ -411,22 +411,12 @@ fn keeps_every_member(file: &mut syn::File) -> Result<(), String> {
         let Some(union) = unions.iter().find(|union| enumeration.ident == union.name) else {
             continue;
         };
-        for attribute in &mut enumeration.attrs {
-            if !attribute.path().is_ident("derive") {
-                continue;
-            }
-            let Ok(derived) = attribute.parse_args_with(
-                syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
-            ) else {
-                continue;
-            };
-            let kept = derived.iter().filter(|path| {
-                path.segments
-                    .last()
-                    .is_none_or(|segment| segment.ident != "Deserialize")
-            });
-            *attribute = syn::parse_quote!(#[derive(#(#kept),*)]);
-        }
+        edit_derives(&mut enumeration.attrs, |derived| {
+            derived
+                .into_iter()
+                .filter(|path| derive_name(path) != "Deserialize")
+                .collect()
+        });
         let name = &enumeration.ident;
         let shapes = union.forms.iter().map(|form| match &form.members {
             crate::bodies::FormMembers::Object(names) => {
@@ -532,22 +522,65 @@ pub fn normalize_newlines(text: &str) -> String {
     normalized
 }
 
+/// Rewrites every `#[derive(..)]` among `attributes`: `edit` gets the derived
+/// paths and gives those to derive.
+pub(crate) fn edit_derives(
+    attributes: &mut [syn::Attribute],
+    edit: impl Fn(Vec<syn::Path>) -> Vec<syn::Path>,
+) {
+    for attribute in attributes.iter_mut() {
+        if !attribute.path().is_ident("derive") {
+            continue;
+        }
+        let Ok(derived) = attribute.parse_args_with(
+            syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
+        ) else {
+            continue;
+        };
+        let edited = edit(derived.into_iter().collect());
+        *attribute = syn::parse_quote!(#[derive(#(#edited),*)]);
+    }
+}
+
+/// A derive's name: the last segment of its path (`::serde::Deserialize` is
+/// `Deserialize`).
+pub(crate) fn derive_name(path: &syn::Path) -> String {
+    path.segments
+        .last()
+        .map(|segment| segment.ident.to_string())
+        .unwrap_or_default()
+}
+
 /// `T` of a type written as `Name<T>` (any path to `Name`).
 pub(crate) fn generic_argument(ty: &syn::Type, name: &str) -> Option<syn::Type> {
+    generic_arguments(ty, name).into_iter().next()
+}
+
+/// The type arguments of a type written as `Name<A, B, ..>` (any path to
+/// `Name`); none when it is written otherwise.
+pub(crate) fn generic_arguments(ty: &syn::Type, name: &str) -> Vec<syn::Type> {
     let syn::Type::Path(path) = ty else {
-        return None;
+        return Vec::new();
     };
-    let segment = path.path.segments.last()?;
-    if segment.ident != name {
-        return None;
+    match path.path.segments.last() {
+        Some(segment) if segment.ident == name => type_arguments(segment),
+        _ => Vec::new(),
     }
+}
+
+/// The type arguments of one path segment (`TryInto<X>` gives `X`).
+pub(crate) fn type_arguments(segment: &syn::PathSegment) -> Vec<syn::Type> {
     let syn::PathArguments::AngleBracketed(arguments) = &segment.arguments else {
-        return None;
+        return Vec::new();
     };
-    arguments.args.iter().find_map(|argument| match argument {
-        syn::GenericArgument::Type(ty) => Some(ty.clone()),
-        _ => None,
-    })
+    arguments
+        .args
+        .iter()
+        .filter_map(|argument| match argument {
+            syn::GenericArgument::Type(ty) => Some(ty.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -179,30 +179,15 @@ fn derive_eq_where_possible(types: &mut [syn::Item]) {
         if without_eq.contains(&name) {
             continue;
         }
-        for attribute in attributes.iter_mut() {
-            if !attribute.path().is_ident("derive") {
-                continue;
-            }
-            let Ok(derived) = attribute.parse_args_with(
-                syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
-            ) else {
-                continue;
-            };
-            let names: Vec<String> = derived
-                .iter()
-                .filter_map(|path| {
-                    path.segments
-                        .last()
-                        .map(|segment| segment.ident.to_string())
-                })
-                .collect();
+        crate::generate::edit_derives(attributes, |mut derived| {
+            let names: Vec<String> = derived.iter().map(crate::generate::derive_name).collect();
             if names.iter().any(|name| name == "PartialEq")
                 && !names.iter().any(|name| name == "Eq")
             {
-                let derived = derived.iter();
-                *attribute = syn::parse_quote!(#[derive(#(#derived),*, Eq)]);
+                derived.push(syn::parse_quote!(Eq));
             }
-        }
+            derived
+        });
     }
 }
 
@@ -235,6 +220,24 @@ fn mark_non_exhaustive(types: &mut [syn::Item]) {
     }
 }
 
+/// Each struct among `items` with its named fields (name and type).
+fn struct_fields(items: &[syn::Item]) -> Vec<(String, Vec<(syn::Ident, syn::Type)>)> {
+    items
+        .iter()
+        .filter_map(|item| match item {
+            syn::Item::Struct(structure) => Some((
+                structure.ident.to_string(),
+                structure
+                    .fields
+                    .iter()
+                    .filter_map(|field| Some((field.ident.clone()?, field.ty.clone())))
+                    .collect(),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
 /// How a form of a union gives its items, when the union is one list.
 enum ListForm {
     /// `Vec<T>`: the list itself.
@@ -251,20 +254,7 @@ enum ListForm {
 /// different wrappings (a list, one item, a map of items, a page holding the
 /// list), so users need not match forms to get the items.
 fn add_list_readers(types: &mut Vec<syn::Item>, unions: &[Union]) {
-    let struct_fields: Vec<(String, Vec<(syn::Ident, syn::Type)>)> = types
-        .iter()
-        .filter_map(|item| match item {
-            syn::Item::Struct(structure) => Some((
-                structure.ident.to_string(),
-                structure
-                    .fields
-                    .iter()
-                    .filter_map(|field| Some((field.ident.clone()?, field.ty.clone())))
-                    .collect(),
-            )),
-            _ => None,
-        })
-        .collect();
+    let struct_fields = struct_fields(types);
     let same = |left: &syn::Type, right: &syn::Type| {
         left.to_token_stream().to_string() == right.to_token_stream().to_string()
     };
@@ -360,20 +350,8 @@ fn add_list_readers(types: &mut Vec<syn::Item>, unions: &[Union]) {
 
 /// `V` of a type written as `HashMap<K, V>`.
 fn map_value(ty: &syn::Type) -> Option<syn::Type> {
-    let syn::Type::Path(path) = ty else {
-        return None;
-    };
-    let syn::PathArguments::AngleBracketed(arguments) = &path.path.segments.last()?.arguments
-    else {
-        return None;
-    };
-    arguments
-        .args
-        .iter()
-        .filter_map(|argument| match argument {
-            syn::GenericArgument::Type(ty) => Some(ty.clone()),
-            _ => None,
-        })
+    crate::generate::generic_arguments(ty, "HashMap")
+        .into_iter()
         .nth(1)
 }
 
@@ -389,35 +367,18 @@ fn unqualified(ty: &syn::Type) -> syn::Type {
 
 /// Each struct's fields' JSON names: (struct, field, JSON name).
 fn json_names_of(types: &[syn::Item]) -> Vec<(String, String, String)> {
-    let mut names = Vec::new();
-    for item in types {
-        let syn::Item::Struct(structure) = item else {
-            continue;
-        };
-        for field in &structure.fields {
-            let Some(ident) = &field.ident else {
-                continue;
-            };
-            let mut json = ident.to_string().trim_start_matches("r#").to_owned();
-            for attribute in field
-                .attrs
-                .iter()
-                .filter(|attribute| attribute.path().is_ident("serde"))
-            {
-                let _ = attribute.parse_nested_meta(|meta| {
-                    if meta.path.is_ident("rename") {
-                        let value: syn::LitStr = meta.value()?.parse()?;
-                        json = value.value();
-                    } else if meta.input.peek(syn::Token![=]) {
-                        let _: syn::Expr = meta.value()?.parse()?;
-                    }
-                    Ok(())
-                });
-            }
-            names.push((structure.ident.to_string(), ident.to_string(), json));
-        }
-    }
-    names
+    types
+        .iter()
+        .filter_map(|item| match item {
+            syn::Item::Struct(structure) => Some(structure),
+            _ => None,
+        })
+        .flat_map(|structure| {
+            crate::generate::bodies::json_members_with_fields(structure)
+                .into_iter()
+                .map(|(json, ident, _)| (structure.ident.to_string(), ident.to_string(), json))
+        })
+        .collect()
 }
 
 /// Whose builders a module holds: typify's (bodies, JSON names from serde) or
@@ -445,21 +406,17 @@ fn rewrite_setters(
     json_names: &[(String, String, String)],
     style: SetterStyle,
 ) {
-    let struct_fields: Vec<(String, Vec<(String, syn::Type)>)> = builders
-        .iter()
-        .filter_map(|item| match item {
-            syn::Item::Struct(structure) => Some((
-                structure.ident.to_string(),
-                structure
-                    .fields
-                    .iter()
-                    .filter_map(|field| {
-                        let stored = generic_argument(&field.ty, "Result")?;
-                        Some((field.ident.as_ref()?.to_string(), stored))
-                    })
-                    .collect(),
-            )),
-            _ => None,
+    // A builder stores each field as `Result<T, String>`: the field's type is `T`.
+    let struct_fields: Vec<(String, Vec<(String, syn::Type)>)> = struct_fields(builders)
+        .into_iter()
+        .map(|(builder, fields)| {
+            let stored = fields
+                .into_iter()
+                .filter_map(|(ident, ty)| {
+                    Some((ident.to_string(), generic_argument(&ty, "Result")?))
+                })
+                .collect();
+            (builder, stored)
         })
         .collect();
     for item in builders.iter_mut() {
@@ -589,13 +546,7 @@ fn conversion_target(function: &syn::ImplItemFn) -> Option<syn::Type> {
             if segment.ident != "TryInto" {
                 return None;
             }
-            let syn::PathArguments::AngleBracketed(arguments) = &segment.arguments else {
-                return None;
-            };
-            arguments.args.iter().find_map(|argument| match argument {
-                syn::GenericArgument::Type(ty) => Some(ty.clone()),
-                _ => None,
-            })
+            crate::generate::type_arguments(segment).into_iter().next()
         })
     })
 }
