@@ -90,6 +90,22 @@ pub enum CodegenError {
         findings: Vec<LintFinding>,
     },
 
+    /// The docs changed beneath evidence actions since they were reviewed (or a
+    /// review is missing or stale).
+    #[error(
+        "{} evidence correction(s) no longer match the docs they were reviewed against:\n  {}\n\
+         Check each action against the docs and update it, then record the review with \
+         `cargo xtask evidence review` (it rewrites {file}).",
+        problems.len(),
+        problems.join("\n  ")
+    )]
+    Review {
+        /// The file of recorded reviews.
+        file: String,
+        /// Every place whose docs differ from its review, with what changed.
+        problems: Vec<String>,
+    },
+
     /// progenitor refused the spec with an error of its own.
     #[error("{file}: progenitor could not generate a client: {message}")]
     Generator {

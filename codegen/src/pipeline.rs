@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use crate::check::reviewed;
 use crate::error::CodegenError;
 use crate::load::{self, SourceText};
 use crate::outputs::GeneratedFile;
@@ -56,6 +57,10 @@ pub struct Sources {
     pub evidence: Vec<SourceText>,
     /// The enrichment overlay ([`ENRICHMENT_PATH`]).
     pub enrichment: SourceText,
+    /// The docs' shapes beneath the evidence corrections as last reviewed
+    /// ([`reviewed::REVIEWED_PATH`]); `None` when there is no such file (no
+    /// review recorded: every restating action then stops regen).
+    pub reviewed: Option<SourceText>,
 }
 
 impl Sources {
@@ -66,6 +71,11 @@ impl Sources {
             derived: SourceText::read(workspace_root, DERIVED_PATH)?,
             evidence: read_evidence(workspace_root)?,
             enrichment: SourceText::read(workspace_root, ENRICHMENT_PATH)?,
+            reviewed: workspace_root
+                .join(reviewed::REVIEWED_PATH)
+                .exists()
+                .then(|| SourceText::read(workspace_root, reviewed::REVIEWED_PATH))
+                .transpose()?,
         })
     }
 
@@ -121,15 +131,24 @@ pub fn generate_files(sources: &Sources) -> Result<Vec<GeneratedFile>, CodegenEr
     // file rather than the enriched one.
     load::openapi(&sources.docs_spec.name, &docs_value)?;
     let derived_value = load::parse_yaml(&sources.derived)?;
-    let mut typed_value =
+    let docs_with_derived =
         enrich::apply_overlay(&docs_value, None, &sources.derived.name, &derived_value)?;
-    for evidence in &sources.evidence {
-        let evidence_value = load::parse_yaml(evidence)?;
+    let evidence = parsed_evidence(sources)?;
+    // An evidence correction that restates the docs must have been reviewed
+    // against the docs as they are now: a docs change beneath it stops here.
+    reviewed::check(
+        &docs_with_derived,
+        &evidence,
+        &parsed_reviewed(sources)?,
+        EVIDENCE_DIR,
+    )?;
+    let mut typed_value = docs_with_derived;
+    for ((_, evidence_value), evidence_file) in evidence.iter().zip(&sources.evidence) {
         typed_value = enrich::apply_overlay(
             &typed_value,
             Some(&docs_value),
-            &evidence.name,
-            &evidence_value,
+            &evidence_file.name,
+            evidence_value,
         )?;
     }
     let overlay_value = load::parse_yaml(&sources.enrichment)?;
@@ -233,6 +252,97 @@ pub fn generate_files(sources: &Sources) -> Result<Vec<GeneratedFile>, CodegenEr
             contents: cli_source,
         },
     ])
+}
+
+/// Each evidence overlay, parsed, by its file name within [`EVIDENCE_DIR`].
+fn parsed_evidence(sources: &Sources) -> Result<Vec<(String, serde_json::Value)>, CodegenError> {
+    sources
+        .evidence
+        .iter()
+        .map(|file| {
+            let name = file
+                .name
+                .rsplit('/')
+                .next()
+                .unwrap_or(file.name.as_str())
+                .to_owned();
+            Ok((name, load::parse_yaml(file)?))
+        })
+        .collect()
+}
+
+/// The recorded reviews, or none when the file does not exist.
+fn parsed_reviewed(sources: &Sources) -> Result<reviewed::Reviewed, CodegenError> {
+    let Some(file) = &sources.reviewed else {
+        return Ok(reviewed::Reviewed::new());
+    };
+    let value = load::parse_yaml(file)?;
+    if value.is_null() {
+        return Ok(reviewed::Reviewed::new());
+    }
+    serde_path_to_error::deserialize(&value).map_err(|error| CodegenError::Document {
+        file: file.name.clone(),
+        pointer: json_pointer_of(error.path()),
+        message: format!(
+            "{}: each overlay file maps docs pointers to shapes (field: type)",
+            error.inner()
+        ),
+    })
+}
+
+/// A serde path (`a.b[1]`) as a JSON pointer.
+fn json_pointer_of(path: &serde_path_to_error::Path) -> String {
+    let mut pointer = String::new();
+    for segment in path.iter() {
+        let token = match segment {
+            serde_path_to_error::Segment::Seq { index } => index.to_string(),
+            serde_path_to_error::Segment::Map { key } => key.clone(),
+            serde_path_to_error::Segment::Enum { variant } => variant.clone(),
+            serde_path_to_error::Segment::Unknown => "?".to_owned(),
+        };
+        pointer = crate::json_pointer::child(&pointer, &token);
+    }
+    crate::json_pointer::display(&pointer).to_owned()
+}
+
+/// The members the docs show in each operation's success answer that the
+/// generated type does not have, for the change report: `enriched` is the
+/// enriched spec (as JSON) that `sources` give.
+pub fn docs_fields_not_in_types(
+    sources: &Sources,
+    enriched: &serde_json::Value,
+) -> Result<std::collections::BTreeMap<String, Vec<String>>, CodegenError> {
+    let docs_value = load::parse_yaml(&sources.docs_spec)?;
+    let derived_value = load::parse_yaml(&sources.derived)?;
+    let docs_with_derived =
+        enrich::apply_overlay(&docs_value, None, &sources.derived.name, &derived_value)?;
+    Ok(reviewed::docs_fields_not_in_types(
+        &docs_with_derived,
+        enriched,
+    ))
+}
+
+/// The file `cargo xtask evidence review` writes: the docs' shape beneath every
+/// evidence action that restates the docs, as they are now, for a maintainer
+/// who has checked each action against them.
+pub fn reviewed_file(sources: &Sources) -> Result<GeneratedFile, CodegenError> {
+    let docs_value = load::parse_yaml(&sources.docs_spec)?;
+    let derived_value = load::parse_yaml(&sources.derived)?;
+    let docs_with_derived =
+        enrich::apply_overlay(&docs_value, None, &sources.derived.name, &derived_value)?;
+    let recorded = reviewed::record(&docs_with_derived, &parsed_evidence(sources)?);
+    let value = serde_json::to_value(&recorded).map_err(|error| CodegenError::Format {
+        file: reviewed::REVIEWED_PATH.to_owned(),
+        message: error.to_string(),
+    })?;
+    yaml_file(
+        reviewed::REVIEWED_PATH,
+        "# The docs' shape beneath each evidence action that replaces or restates a docs-derived\n\
+         # schema, as a maintainer last reviewed it: overlay file, the docs' JSON pointer, then each\n\
+         # field's path and type. `cargo xtask regen` stops when the docs there change; check the\n\
+         # action against the docs, update it, then rewrite this file with `cargo xtask evidence review`.\n",
+        &value,
+    )
 }
 
 /// The files `cargo xtask import-docs` writes: the docs spec and the overlay of

@@ -52,7 +52,18 @@ fn real_sources() -> Sources {
         2,
         "the shared and sessions evidence overlays"
     );
+    reviewed_as_they_are(&mut sources);
     sources
+}
+
+/// Records the review of the evidence over the docs of `sources` as they are
+/// (a maintainer's `cargo xtask evidence review`), so a case goes on past that
+/// check to the stages this test explores; inputs the review cannot read keep
+/// the real record and stop at the first stage that reads them.
+fn reviewed_as_they_are(sources: &mut Sources) {
+    if let Ok(file) = codegen::pipeline::reviewed_file(sources) {
+        sources.reviewed = Some(SourceText::new(&file.relative_path, file.contents));
+    }
 }
 
 fn yaml_value(source: &SourceText) -> Value {
@@ -328,6 +339,7 @@ fn mutated_sources(docs_mutations: &[Mutation], overlay_mutations: &[Mutation]) 
     sources.docs_spec.text = serde_yaml::to_string(&docs).expect("serializes");
     sources.enrichment.text = serde_yaml::to_string(&enrichment).expect("serializes");
     sources.evidence[sessions_index].text = serde_yaml::to_string(&sessions).expect("serializes");
+    reviewed_as_they_are(&mut sources);
     sources
 }
 
@@ -351,6 +363,7 @@ fn enriched_sources(enriched: &Value) -> Sources {
         derived: SourceText::new("empty-derived.overlay.yaml", no_actions),
         evidence: Vec::new(),
         enrichment: SourceText::new("empty.overlay.yaml", no_actions),
+        reviewed: None,
     }
 }
 

@@ -539,3 +539,92 @@ fn the_report_classifies_enum_nullable_and_rate_limit_changes() {
     });
     assert_eq!(raised.bump(), codegen::changes::Bump::Additive);
 }
+
+/// A change to a docs example's `data`.
+type DocsChange = dyn Fn(&mut Value);
+
+/// The `data` of the docs' success example of the operation at `path`.
+fn answer_example<'a>(docs: &'a mut Value, path: &str, method: &str) -> &'a mut Value {
+    &mut docs["paths"][path][method]["responses"]["200"]["content"]["application/json"]["example"]["data"]
+}
+
+#[test]
+fn a_docs_change_beneath_an_evidence_correction_stops_regen_naming_it() {
+    // An evidence action that replaces the docs' schema would hide any later
+    // change to it: regen stops instead, naming the operation, the action and
+    // the change, until the action is reviewed again. One answer is restated
+    // inline (clockAccount's clock-in row), one replaced by a shared entity
+    // (getCurrentSession's `CommunityServerSession`).
+    let places = [
+        (
+            "/v2/community/accounts/{accountId}/clock",
+            "post",
+            "(clockAccount)",
+            "openapi/evidence/accounts.overlay.yaml action /actions/3",
+            "completed",
+            "boolean → string",
+        ),
+        (
+            "/v2/community/sessions/current",
+            "get",
+            "(getCurrentSession)",
+            "openapi/evidence/sessions.overlay.yaml action /actions/6",
+            "serverId",
+            "integer → string",
+        ),
+    ];
+    for (path, method, operation, action, retyped, retyping) in places {
+        let changes: [(&DocsChange, String); 3] = [
+            (
+                &|data: &mut Value| data["region"] = json!("eu-west"),
+                "field `.region` added (string)".to_owned(),
+            ),
+            (
+                &|data: &mut Value| {
+                    data.as_object_mut().expect("members").shift_remove("id");
+                },
+                "field `.id` removed".to_owned(),
+            ),
+            (
+                &|data: &mut Value| data[retyped] = json!("yes"),
+                format!("field `.{retyped}` retyped ({retyping})"),
+            ),
+        ];
+        for (change, expected) in changes {
+            let error =
+                regenerate_with_docs_change(|docs| change(answer_example(docs, path, method)))
+                    .expect_err("a docs change beneath an evidence correction stops regen");
+            let message = error.to_string();
+            for part in [
+                operation,
+                action,
+                expected.as_str(),
+                "cargo xtask evidence review",
+            ] {
+                assert!(message.contains(part), "`{part}` in {message}");
+            }
+        }
+    }
+}
+
+#[test]
+fn the_report_lists_docs_fields_the_types_do_not_have() {
+    let sources = real_sources();
+    let mut docs = codegen::load::parse_yaml(&sources.docs_spec).expect("the docs spec is YAML");
+    let enriched = real_enriched();
+    let before = codegen::pipeline::docs_fields_not_in_types(&sources, &enriched).expect("reads");
+    assert!(
+        !before.contains_key("getCurrentSession"),
+        "every docs field of getCurrentSession is typed: {before:?}"
+    );
+    answer_example(&mut docs, "/v2/community/sessions/current", "get")["region"] = json!("eu-west");
+    let mut changed = sources.clone();
+    changed.docs_spec.text = serde_yaml::to_string(&docs).expect("serializes");
+    changed.derived.text =
+        serde_yaml::to_string(&codegen::derive::derived_overlay(&docs)).expect("serializes");
+    let after = codegen::pipeline::docs_fields_not_in_types(&changed, &enriched).expect("reads");
+    assert_eq!(
+        after.get("getCurrentSession"),
+        Some(&vec![".data.region".to_owned()])
+    );
+}

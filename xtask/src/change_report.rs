@@ -39,18 +39,42 @@ fn print_report(heading: &str, old: (&str, &Value), new: (&str, &Value)) -> anyh
 
 /// `regen`: the enriched spec about to be written against the one on disk (none
 /// on disk: nothing to compare).
-pub fn print_against_disk(workspace_root: &Path, files: &[GeneratedFile]) -> anyhow::Result<()> {
-    let path = workspace_root.join(ENRICHED_SPEC_PATH);
-    let Ok(on_disk) = std::fs::read_to_string(&path) else {
-        return Ok(());
-    };
-    let old = parse(ENRICHED_SPEC_PATH, &on_disk)?;
+pub fn print_against_disk(
+    workspace_root: &Path,
+    sources: &Sources,
+    files: &[GeneratedFile],
+) -> anyhow::Result<()> {
     let new = enriched_of(files)?;
-    print_report(
-        "Changes for users of the crate",
-        (ENRICHED_SPEC_PATH, &old),
-        ("the regenerated spec", &new),
-    )
+    let path = workspace_root.join(ENRICHED_SPEC_PATH);
+    if let Ok(on_disk) = std::fs::read_to_string(&path) {
+        let old = parse(ENRICHED_SPEC_PATH, &on_disk)?;
+        print_report(
+            "Changes for users of the crate",
+            (ENRICHED_SPEC_PATH, &old),
+            ("the regenerated spec", &new),
+        )?;
+    }
+    print_docs_fields_not_in_types(sources, &new)
+}
+
+/// The members the docs show in success answers that the types do not have,
+/// one line per operation, so a field the docs added (or the evidence dropped)
+/// is seen at every regen.
+fn print_docs_fields_not_in_types(sources: &Sources, enriched: &Value) -> anyhow::Result<()> {
+    let missing = codegen::pipeline::docs_fields_not_in_types(sources, enriched)?;
+    if missing.is_empty() {
+        println!("Every member the docs show in a success answer is in its type.");
+        return Ok(());
+    }
+    let fields: usize = missing.values().map(Vec::len).sum();
+    println!(
+        "Docs fields the types do not have ({fields} in {} operations; the evidence dropped or renamed them, or the docs added them):",
+        missing.len()
+    );
+    for (operation, fields) in &missing {
+        println!("- {operation}: {}", fields.join(", "));
+    }
+    Ok(())
 }
 
 /// `import-docs`: the enriched spec the imported docs would give (the pipeline
@@ -66,7 +90,7 @@ pub fn print_for_import(workspace_root: &Path, imported: &[GeneratedFile]) -> an
         }
     }
     match codegen::generate_files(&sources) {
-        Ok(files) => print_against_disk(workspace_root, &files),
+        Ok(files) => print_against_disk(workspace_root, &sources, &files),
         Err(error) => {
             println!(
                 "no change report: with the new docs the pipeline stops ({error}); `cargo xtask regen` says where"

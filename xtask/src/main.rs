@@ -30,6 +30,11 @@ struct Arguments {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The evidence corrections: record the docs' shapes they were reviewed against.
+    Evidence {
+        #[command(subcommand)]
+        command: EvidenceCommand,
+    },
     /// Check that every crate `sonoran-cms` builds with declares a
     /// `rust-version` no newer than the library's own.
     Msrv,
@@ -70,6 +75,14 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum EvidenceCommand {
+    /// Record the docs' shape beneath every evidence action that replaces or
+    /// restates a docs-derived schema, as it is now (after checking each action
+    /// against the docs): regen stops when the docs there change.
+    Review,
+}
+
 fn main() -> ExitCode {
     let arguments = Arguments::parse();
     let root = arguments
@@ -82,6 +95,9 @@ fn main() -> ExitCode {
             build_times::build_times(&root, rounds).map(|()| ExitCode::SUCCESS)
         }
         Command::Msrv => msrv::check(&root).map(|()| ExitCode::SUCCESS),
+        Command::Evidence {
+            command: EvidenceCommand::Review,
+        } => evidence_review(&root),
         Command::Changes { from } => change_report::since(&root, &from).map(|()| ExitCode::SUCCESS),
     };
     match outcome {
@@ -112,6 +128,20 @@ fn stopped(command: &str, error: CodegenError) -> anyhow::Error {
     }
 }
 
+/// `cargo xtask evidence review`: rewrites the reviewed shapes from the docs.
+fn evidence_review(workspace_root: &Path) -> anyhow::Result<ExitCode> {
+    let sources = Sources::read(workspace_root)?;
+    let file = codegen::pipeline::reviewed_file(&sources)
+        .context("the review was not recorded; no file was changed")?;
+    let statuses = codegen::ensure_files(workspace_root, std::slice::from_ref(&file), Mode::Write)
+        .map_err(|error| stopped("evidence review", error))?;
+    match statuses.first() {
+        Some(FileStatus::Written) => println!("updated   {}", file.relative_path),
+        _ => println!("unchanged {}", file.relative_path),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn regen(workspace_root: &Path, check: bool, verbose: bool) -> anyhow::Result<ExitCode> {
     let sources = Sources::read(workspace_root)?;
     let started = Instant::now();
@@ -126,7 +156,7 @@ fn regen(workspace_root: &Path, check: bool, verbose: bool) -> anyhow::Result<Ex
         );
     }
 
-    change_report::print_against_disk(workspace_root, &files)?;
+    change_report::print_against_disk(workspace_root, &sources, &files)?;
 
     let mode = if check { Mode::Check } else { Mode::Write };
     let statuses = codegen::ensure_files(workspace_root, &files, mode)

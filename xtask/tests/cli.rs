@@ -204,3 +204,53 @@ fn a_broken_enrichment_stops_regen_and_changes_no_file() {
         "a failed regen changes no file"
     );
 }
+
+#[test]
+fn a_docs_change_beneath_an_evidence_correction_stops_regen_until_reviewed() {
+    // What `import-docs` writes when getCurrentSession's example gains a
+    // member: the derived schema beneath the evidence that replaces it.
+    let root = workspace(true);
+    let derived_path = root.path().join(DERIVED_PATH);
+    let written = std::fs::read_to_string(&derived_path).expect("reads");
+    let mut derived = codegen::load::parse_yaml(&codegen::SourceText::new(DERIVED_PATH, written))
+        .expect("the derived overlay is YAML");
+    derived["actions"][0]["update"]["schemas"]["GetCurrentSessionResponse"]["properties"]["data"]
+        ["properties"]["region"] = serde_json::json!({"type": "string"});
+    // JSON is YAML.
+    std::fs::write(&derived_path, derived.to_string()).expect("writes");
+    let before = snapshot(root.path());
+
+    let stopped = xtask(root.path(), &["regen"]);
+    assert_eq!(stopped.status.code(), Some(1));
+    let stderr = text(&stopped.stderr);
+    for part in [
+        "openapi/evidence/sessions.overlay.yaml action /actions/6",
+        "(getCurrentSession)",
+        "field `.region` added (string)",
+        "cargo xtask evidence review",
+    ] {
+        assert!(stderr.contains(part), "`{part}` in:\n{stderr}");
+    }
+    assert_eq!(
+        snapshot(root.path()),
+        before,
+        "a stopped regen changes no file"
+    );
+
+    // A maintainer checks the action, then records the review: regen goes on,
+    // and the report lists the docs field the type does not have.
+    let reviewed = xtask(root.path(), &["evidence", "review"]);
+    assert!(reviewed.status.success(), "{}", text(&reviewed.stderr));
+    assert!(
+        text(&reviewed.stdout).contains("updated   openapi/evidence/reviewed-docs.yaml"),
+        "{}",
+        text(&reviewed.stdout)
+    );
+    let regen = xtask(root.path(), &["regen"]);
+    assert!(regen.status.success(), "{}", text(&regen.stderr));
+    assert!(
+        text(&regen.stdout).contains("- getCurrentSession: .data.region"),
+        "{}",
+        text(&regen.stdout)
+    );
+}
