@@ -541,7 +541,7 @@ fn the_report_classifies_enum_nullable_and_rate_limit_changes() {
 }
 
 /// A change to a docs example's `data`.
-type DocsChange = dyn Fn(&mut Value);
+type DocsChange<'a> = dyn Fn(&mut Value) + 'a;
 
 /// The `data` of the docs' success example of the operation at `path`.
 fn answer_example<'a>(docs: &'a mut Value, path: &str, method: &str) -> &'a mut Value {
@@ -574,7 +574,7 @@ fn a_docs_change_beneath_an_evidence_correction_stops_regen_naming_it() {
         ),
     ];
     for (path, method, operation, action, retyped, retyping) in places {
-        let changes: [(&DocsChange, String); 3] = [
+        let changes: [(&DocsChange<'_>, String); 3] = [
             (
                 &|data: &mut Value| data["region"] = json!("eu-west"),
                 "field `.region` added (string)".to_owned(),
