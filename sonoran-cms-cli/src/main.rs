@@ -17,6 +17,7 @@ use sonoran_cms::{OperationError, ResponseValue};
 
 #[rustfmt::skip]
 mod generated;
+mod probe;
 
 use generated::{Cli, CliCommand, CliConfig};
 
@@ -53,7 +54,55 @@ fn command() -> Command {
             ),
         |command, operation| command.subcommand(subcommand(operation)),
     )
+    .subcommand(probe_command())
 }
+
+/// `probe`: the API's read-only operations called with a real key, every answer
+/// checked against its type (see the README's "Your answers don't fit?").
+fn probe_command() -> Command {
+    Command::new(PROBE)
+        .about("Call the read-only operations and check every answer against its type (a redacted report)")
+        .long_about(
+            "Calls the API's read-only operations with the key in SONORAN_CMS_API_KEY, through the \
+             client's rate limiter, with ids found in earlier answers, and checks every answer against \
+             its type, member by member. Never calls an operation that changes anything. Prints a \
+             Markdown summary and writes a JSON report; both hold shapes only (JSON paths, type \
+             names, hashes), never a value the API sent, unless --include-values is given. Exits 1 \
+             when an answer differs from its type, 0 when every answer fits.",
+        )
+        .arg(
+            Arg::new("budget")
+                .long("budget")
+                .value_name("REQUESTS")
+                .value_parser(clap::value_parser!(usize))
+                .default_value("60")
+                .help("The most requests to send"),
+        )
+        .arg(
+            Arg::new("operations")
+                .long("operations")
+                .value_name("OPERATION_IDS")
+                .value_delimiter(',')
+                .help("Only these operations (operationIds, comma-separated)"),
+        )
+        .arg(
+            Arg::new("report")
+                .long("report")
+                .value_name("FILE")
+                .value_parser(clap::value_parser!(std::path::PathBuf))
+                .default_value("sonoran-cms-probe.json")
+                .help("Where the JSON report is written"),
+        )
+        .arg(
+            Arg::new("include-values")
+                .long("include-values")
+                .action(clap::ArgAction::SetTrue)
+                .help("Put the values the API sent in the report (not redacted: never paste it in public)"),
+        )
+}
+
+/// The probe's subcommand name.
+const PROBE: &str = "probe";
 
 /// One operation's subcommand: the generated one, named in kebab case, with its
 /// first line as `-h` and the listing's text and the whole help for `--help`,
@@ -133,13 +182,61 @@ impl CliConfig for JsonPrinter {
     }
 }
 
-/// The client, from the environment and `--base-url`.
-fn client(matches: &ArgMatches) -> Result<sonoran_cms::Client, sonoran_cms::BuildError> {
+/// The client's builder, from the environment and `--base-url`.
+fn client_builder(
+    matches: &ArgMatches,
+) -> Result<sonoran_cms::ClientBuilder, sonoran_cms::BuildError> {
     let mut builder = sonoran_cms::Client::builder_from_env_with(|name| std::env::var_os(name))?;
     if let Some(base_url) = matches.get_one::<String>("base-url") {
         builder = builder.base_url(base_url);
     }
-    builder.build()
+    Ok(builder)
+}
+
+/// Runs `probe`: the summary on stdout, the JSON report in its file; exit 1
+/// when an answer differs from its type.
+async fn run_probe(matches: &ArgMatches, arguments: &ArgMatches) -> ExitCode {
+    let builder = match client_builder(matches) {
+        Ok(builder) => builder,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(USAGE_ERROR);
+        }
+    };
+    let options = probe::ProbeOptions {
+        budget: arguments.get_one::<usize>("budget").copied().unwrap_or(60),
+        include_values: arguments.get_flag("include-values"),
+        only: arguments
+            .get_many::<String>("operations")
+            .map(|operations| operations.cloned().collect()),
+        report: arguments
+            .get_one::<std::path::PathBuf>("report")
+            .cloned()
+            .unwrap_or_else(|| "sonoran-cms-probe.json".into()),
+    };
+    let outcome = match probe::run(builder, &options).await {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            eprintln!("error: the probe could not run: {error:#}");
+            return ExitCode::from(USAGE_ERROR);
+        }
+    };
+    print!("{}", outcome.markdown);
+    let written = serde_json::to_string_pretty(&outcome.json)
+        .map_err(std::io::Error::other)
+        .and_then(|text| std::fs::write(&options.report, text + "\n"));
+    if let Err(error) = written {
+        eprintln!(
+            "error: the report could not be written to {}: {error}",
+            options.report.display()
+        );
+        return ExitCode::from(USAGE_ERROR);
+    }
+    if outcome.differs {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 /// Whether a failure is the command line's (exit 2): a body file that cannot be
@@ -171,11 +268,14 @@ async fn main() -> ExitCode {
     let Some((name, arguments)) = matches.subcommand() else {
         return ExitCode::from(USAGE_ERROR);
     };
+    if name == PROBE {
+        return run_probe(&matches, arguments).await;
+    }
     let Some(operation) = CliCommand::iter().find(|operation| subcommand_name(*operation) == name)
     else {
         return ExitCode::from(USAGE_ERROR);
     };
-    let client = match client(&matches) {
+    let client = match client_builder(&matches).and_then(sonoran_cms::ClientBuilder::build) {
         Ok(client) => client,
         Err(error) => {
             eprintln!("error: {error}");
