@@ -126,12 +126,18 @@ fn subcommand_name(operation: CliCommand) -> String {
     operation.operation_id().to_kebab_case()
 }
 
-/// Prints answers as pretty JSON on stdout; errors are reported by `main`, with
-/// the client's message.
-struct JsonPrinter;
+/// Prints answers as pretty JSON on stdout, unless `quiet` (the probe reads
+/// the answers it records); errors are reported by `main`, with the client's
+/// message.
+struct JsonPrinter {
+    quiet: bool,
+}
 
 impl JsonPrinter {
-    fn print<T: serde::Serialize>(value: &T) {
+    fn print<T: serde::Serialize>(&self, value: &T) {
+        if self.quiet {
+            return;
+        }
         match serde_json::to_string_pretty(value) {
             Ok(text) => println!("{text}"),
             // Unreachable for the generated types (plain data), but never a panic.
@@ -145,7 +151,7 @@ impl CliConfig for JsonPrinter {
     where
         T: serde::Serialize + std::fmt::Debug,
     {
-        Self::print(&**value);
+        self.print(&**value);
     }
 
     fn success_no_item(&self, _value: &ResponseValue<()>) {}
@@ -166,7 +172,7 @@ impl CliConfig for JsonPrinter {
     where
         T: serde::Serialize + std::fmt::Debug,
     {
-        Self::print(value);
+        self.print(value);
     }
 
     fn list_end_success<T>(&self)
@@ -282,7 +288,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(USAGE_ERROR);
         }
     };
-    match Cli::new(client, JsonPrinter)
+    match Cli::new(client, JsonPrinter { quiet: false })
         .execute(operation, arguments)
         .await
     {
