@@ -238,10 +238,10 @@ async fn run_probe(matches: &ArgMatches, arguments: &ArgMatches) -> ExitCode {
         );
         return ExitCode::from(USAGE_ERROR);
     }
-    if outcome.differs {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
+    match outcome.verdict {
+        probe::Verdict::Fits => ExitCode::SUCCESS,
+        probe::Verdict::Differs => ExitCode::FAILURE,
+        probe::Verdict::KeyRefused => ExitCode::from(USAGE_ERROR),
     }
 }
 

@@ -99,19 +99,22 @@ fn type_name(value: &Value) -> &'static str {
 struct Checker<'a> {
     schemas: &'a Value,
     include_values: bool,
+    /// This run's key for hashing values (never written anywhere).
+    run_key: String,
 }
 
 impl Checker<'_> {
-    /// What a report may say of `value`: its hash, or with `--include-values`
-    /// the value itself.
+    /// What a report may say of `value`: a hash keyed for this run (equal
+    /// values share it within one report; no dictionary of likely values
+    /// recovers it), or with `--include-values` the value itself.
     fn shown(&self, value: &Value) -> String {
         if self.include_values {
             value.to_string()
         } else {
-            let digest = sha1_smol::Sha1::from(value.to_string())
+            let digest = sha1_smol::Sha1::from(format!("{}{value}", self.run_key))
                 .digest()
                 .to_string();
-            format!("sha1:{}", &digest[..12])
+            format!("hash:{}", &digest[..12])
         }
     }
 
@@ -223,17 +226,22 @@ impl Checker<'_> {
             }
         }
         let properties = schema["properties"].as_object();
-        let map_values = schema["additionalProperties"]
+        // Members beside the fixed ones: none allowed (absent or `false`), a
+        // map keyed by data (`{type: ..}` or a `$ref`: its values are checked),
+        // or kept as sent (`true`, or untyped). A map's keys are data, never
+        // reported.
+        let additional = &schema["additionalProperties"];
+        let open = !(additional.is_null() || *additional == Value::Bool(false));
+        let typed_values = additional
             .as_object()
-            .filter(|values| values.contains_key("type") || values.contains_key("$ref"));
+            .is_some_and(|values| values.contains_key("type") || values.contains_key("$ref"));
         for (name, member) in members {
             match properties.and_then(|properties| properties.get(name)) {
                 Some(property) => self.check(property, member, &member_path(name), found),
-                // A map keyed by data: its keys are data, never reported.
-                None if map_values.is_some() => {
-                    let values = Value::Object(map_values.cloned().unwrap_or_default());
-                    self.check(&values, member, &member_path("{key}"), found);
+                None if typed_values => {
+                    self.check(additional, member, &member_path("{key}"), found);
                 }
+                None if open => {}
                 None => found.push(Difference {
                     path: member_path(name),
                     kind: "a member the type does not know",
@@ -347,6 +355,38 @@ struct OperationReport {
     calls: usize,
     statuses: BTreeMap<String, usize>,
     differences: BTreeMap<Difference, usize>,
+    /// Why a call got no answer, when it did not (no value in it).
+    unanswered: Option<&'static str>,
+}
+
+/// Whether the documented success status (`200`, or a class such as `2XX`)
+/// names `status`.
+fn documented_status_names(documented: &str, status: u16) -> bool {
+    match documented.strip_suffix("XX") {
+        Some(class) => status.to_string().starts_with(class),
+        None => status.to_string() == documented,
+    }
+}
+
+/// What ended a call that got no answer, by kind only (an error's message may
+/// hold an id from the path).
+fn unanswered(error: anyhow::Error) -> &'static str {
+    let Ok(error) = error.downcast::<sonoran_cms::OperationError>() else {
+        return "its arguments were refused";
+    };
+    match sonoran_cms::Error::from(error) {
+        sonoran_cms::Error::InvalidRequest { .. } => {
+            "refused before sending (an input the client refuses)"
+        }
+        sonoran_cms::Error::Timeout { .. } => {
+            "no answer before the deadline (a rate-limit wait or a slow API)"
+        }
+        sonoran_cms::Error::Connect { .. } => "no connection (the base URL, DNS or TLS)",
+        sonoran_cms::Error::RateLimiterUnavailable { .. } => {
+            "the shared rate limiter could not be asked"
+        }
+        _ => "the transport failed before an answer",
+    }
 }
 
 /// Why the probe stopped early.
@@ -362,25 +402,64 @@ pub struct ProbeOutcome {
     pub markdown: String,
     /// The JSON report.
     pub json: Value,
-    /// Whether any answer differs from its type.
-    pub differs: bool,
+    /// How the run ended: the exit status's meaning.
+    pub verdict: Verdict,
+}
+
+/// How a probe run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every answer checked fits its type (exit 0).
+    Fits,
+    /// An answer differs from its type, or no operation answered at all, so
+    /// nothing could be checked (exit 1).
+    Differs,
+    /// The key was refused (401): nothing after it was checked (exit 2).
+    KeyRefused,
 }
 
 /// Runs the probe with a client built from `builder`.
 ///
 /// # Errors
 ///
-/// The client cannot be built, or the embedded spec cannot be read.
+/// The client cannot be built, the embedded spec cannot be read, or
+/// `--operations` names an operation the spec does not have.
 pub async fn run(
     builder: sonoran_cms::ClientBuilder,
     options: &ProbeOptions,
 ) -> anyhow::Result<ProbeOutcome> {
     let spec: Value = serde_json::from_str(PROBE_SPEC)?;
+    if let Some(only) = &options.only {
+        let known: Vec<&str> = spec["operations"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|operation| operation["operationId"].as_str())
+            .collect();
+        let unknown: Vec<String> = only
+            .iter()
+            .filter(|id| !known.contains(&id.as_str()))
+            .map(|id| format!("`{id}`"))
+            .collect();
+        if !unknown.is_empty() {
+            anyhow::bail!(
+                "--operations names operations the spec does not have: {} (give operationIds, such as getServers)",
+                unknown.join(", ")
+            );
+        }
+    }
+    // With `rustls-ring`, the provider the client would install is needed by
+    // the probe's own HTTP client first.
+    #[cfg(feature = "rustls-ring")]
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let recorded = Arc::new(Mutex::new(Vec::new()));
     let http = sonoran_cms::reqwest::Client::builder()
         .redirect(sonoran_cms::reqwest::redirect::Policy::none())
         .build()?;
+    // No retries: each call is one request, so the budget counts requests
+    // exactly, and each answer is what the API said, not a later attempt's.
     let client = builder
+        .retry_policy(sonoran_cms::RetryPolicy::none())
         .transport(RecordingTransport {
             http,
             recorded: Arc::clone(&recorded),
@@ -389,6 +468,7 @@ pub async fn run(
     let checker = Checker {
         schemas: &spec["schemas"],
         include_values: options.include_values,
+        run_key: format!("{:?}{}", std::time::SystemTime::now(), std::process::id()),
     };
     let operations: Vec<&Value> = spec["operations"]
         .as_array()
@@ -489,13 +569,17 @@ pub async fn run(
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .len();
-        // Decode failures and API errors are read from the recorded answers.
-        let _ = Cli::new(client.clone(), JsonPrinter { quiet: true })
+        // Decode failures and API errors are read from the recorded answers; a
+        // call that got no answer is reported by what ended it.
+        let outcome = Cli::new(client.clone(), JsonPrinter { quiet: true })
             .execute(command, &matches)
             .await;
         let answers: Vec<Recorded> =
             recorded.lock().unwrap_or_else(PoisonError::into_inner)[before..].to_vec();
         let report = reports.entry(operation_id.to_owned()).or_default();
+        if let (Err(error), true) = (outcome, answers.is_empty()) {
+            report.unanswered = Some(unanswered(error));
+        }
         for answer in &answers {
             calls += 1;
             report.calls += 1;
@@ -505,9 +589,10 @@ pub async fn run(
                 .or_default() += 1;
             if answer.status == 401 {
                 stop = Some(Stop::Unauthorized);
+                continue;
             }
             let documented = operation["documentedStatus"].as_str().unwrap_or_default();
-            if answer.status.to_string() != documented {
+            if !documented_status_names(documented, answer.status) {
                 *report
                     .differences
                     .entry(Difference {
@@ -550,6 +635,11 @@ pub async fn run(
     Ok(outcome(&reports, &skipped, stop, calls, options))
 }
 
+/// `text` as one Markdown table cell: a `|` or a line break would end it.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
 /// The Markdown and JSON reports of a run.
 fn outcome(
     reports: &BTreeMap<String, OperationReport>,
@@ -570,6 +660,12 @@ fn outcome(
     let differs = reports
         .values()
         .any(|report| !report.differences.is_empty());
+    let answered = reports.values().any(|report| report.calls > 0);
+    let verdict = match stop {
+        Some(Stop::Unauthorized) => Verdict::KeyRefused,
+        _ if differs || !answered => Verdict::Differs,
+        _ => Verdict::Fits,
+    };
     let mut markdown = String::from("# sonoran-cms probe report\n\n");
     if options.include_values {
         markdown.push_str(
@@ -583,10 +679,11 @@ fn outcome(
     markdown.push_str(&format!(
         "sonoran-cms {}, spec {spec_hash}: {calls} calls; stopped {stopped}. {}\n\n",
         env!("CARGO_PKG_VERSION"),
-        if differs {
-            "**The API differs from the types.**"
-        } else {
-            "Every answer fits its type."
+        match verdict {
+            Verdict::KeyRefused => "**The key was refused (401): nothing after it was checked.**",
+            Verdict::Differs if !differs => "**No operation answered: nothing was checked.**",
+            Verdict::Differs => "**The API differs from the types.**",
+            Verdict::Fits => "Every answer fits its type.",
         }
     ));
     markdown
@@ -597,11 +694,14 @@ fn outcome(
             .iter()
             .map(|(status, count)| format!("{status} ×{count}"))
             .collect();
+        let differences = match report.unanswered {
+            Some(why) => format!("no answer: {why}"),
+            None => report.differences.len().to_string(),
+        };
         markdown.push_str(&format!(
-            "| {operation} | {} | {} | {} |\n",
+            "| {operation} | {} | {} | {differences} |\n",
             report.calls,
-            statuses.join(", "),
-            report.differences.len()
+            statuses.join(", ")
         ));
     }
     for (operation, report) in reports
@@ -618,8 +718,10 @@ fn outcome(
                 format!("`{}`", difference.path)
             };
             markdown.push_str(&format!(
-                "| {path} | {} | {} | {count} |\n",
-                difference.kind, difference.seen
+                "| {} | {} | {} | {count} |\n",
+                cell(&path),
+                difference.kind,
+                cell(&difference.seen)
             ));
         }
     }
@@ -646,6 +748,7 @@ fn outcome(
             "operation": operation,
             "calls": report.calls,
             "statuses": report.statuses,
+            "unanswered": report.unanswered,
             "differences": report.differences.iter().map(|(difference, count)| json!({
                 "path": difference.path,
                 "kind": difference.kind,
@@ -658,7 +761,7 @@ fn outcome(
     ProbeOutcome {
         markdown,
         json,
-        differs,
+        verdict,
     }
 }
 
@@ -675,6 +778,7 @@ mod tests {
         let checker = Checker {
             schemas: &schemas,
             include_values,
+            run_key: "test run".to_owned(),
         };
         let mut found = Vec::new();
         checker.check(&schema, &value, "", &mut found);
@@ -714,7 +818,7 @@ mod tests {
                 .map(|difference| difference.seen.clone())
                 .unwrap_or_default()
         };
-        assert!(team(&found).starts_with("sha1:") && !team(&found).contains("coastguard"));
+        assert!(team(&found).starts_with("hash:") && !team(&found).contains("coastguard"));
         let shown = differences(schema, schemas, value, true);
         assert_eq!(team(&shown), "\"coastguard\"");
     }

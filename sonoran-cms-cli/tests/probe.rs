@@ -259,11 +259,75 @@ async fn the_probe_stops_at_the_first_401() {
     )]);
     let (base_url, seen) = serve(refused).await;
     let (output, report) = probe(&base_url, &[]).await;
-    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
     assert_eq!(report["stopped"], "unauthorized", "{report}");
+    assert!(
+        text(&output.stdout).contains("The key was refused (401)"),
+        "{}",
+        text(&output.stdout)
+    );
     assert_eq!(
         seen.lock().expect("not poisoned").len(),
         1,
         "nothing after the 401"
     );
+}
+
+#[tokio::test]
+async fn no_answer_is_not_a_fit_and_an_unknown_operation_is_a_usage_error() {
+    // A port nobody listens on: every call fails to connect.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let base_url = format!("http://{}", listener.local_addr().expect("an address"));
+    drop(listener);
+    let (output, report) = probe(&base_url, &[]).await;
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stdout));
+    assert!(
+        text(&output.stdout).contains("No operation answered"),
+        "{}",
+        text(&output.stdout)
+    );
+    assert!(report.to_string().contains("no connection"), "{report}");
+
+    let folder = tempfile::tempdir().expect("a folder");
+    let output = Command::new(env!("CARGO_BIN_EXE_sonoran-cms"))
+        .args([
+            "probe",
+            "--operations",
+            "get-servers",
+            "--base-url",
+            &base_url,
+            "--report",
+        ])
+        .arg(folder.path().join("r.json"))
+        .env("SONORAN_CMS_API_KEY", API_KEY)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).contains("`get-servers`"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+#[tokio::test]
+async fn open_objects_and_maps_keyed_by_data_never_show_their_keys() {
+    let mut answers = to_spec();
+    answers.insert(
+        "/v2/community/sessions/current".to_owned(),
+        (
+            200,
+            json!({"success": true, "data": {"id": SECRET_ID, "sysStatus": true, "serverId": 1,
+                "community": SECRET_ID, "startedBy": SECRET_ID, "startedAt": "2026-04-15T00:00:00Z",
+                "stats": {"Badge | Number": 3}, "metadata": {"secret-column": "x"}}}),
+        ),
+    );
+    let (base_url, _) = serve(answers).await;
+    let (output, report) = probe(&base_url, &[]).await;
+    let summary = text(&output.stdout);
+    assert!(
+        !summary.contains("Badge") && !summary.contains("secret-column"),
+        "{summary}"
+    );
+    assert!(!report.to_string().contains("secret-column"), "{report}");
 }

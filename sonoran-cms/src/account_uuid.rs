@@ -14,9 +14,10 @@ impl Client {
     /// client's rate limiter and retries; an `AccountIdentity::AccId` is
     /// returned as it is, without a call.
     ///
-    /// `Ok(None)` when no account is found, or when several are and none is
-    /// named exactly by `identity` (its Discord id, API id, unique id or
-    /// name).
+    /// The account must be named exactly by `identity` (its Discord id, an
+    /// active API id, its unique id, or its name without regard to case), and
+    /// be the only one so named: `Ok(None)` when no account is, or when several
+    /// are. A search that matches loosely never picks an account for you.
     ///
     /// # Errors
     ///
@@ -48,11 +49,13 @@ impl Client {
             .into_inner()
             .data
             .into_vec();
-        let exact = found.iter().find(|account| names(&identity, account));
-        Ok(match (exact, found.as_slice()) {
-            (Some(account), _) => Some(account.acc_id),
-            (None, [only]) => Some(only.acc_id),
-            (None, _) => None,
+        let exact: Vec<&CommunityAccount> = found
+            .iter()
+            .filter(|account| names(&identity, account))
+            .collect();
+        Ok(match exact.as_slice() {
+            [only] => Some(only.acc_id),
+            _ => None,
         })
     }
 }

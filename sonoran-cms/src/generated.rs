@@ -4332,7 +4332,7 @@ pub mod types {
                 self.acc_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for acc_id: {e}")
+                        format!("error converting supplied value for {}: {e}", "accId")
                     });
                 self
             }
@@ -4347,7 +4347,9 @@ pub mod types {
                 self.created_at = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for created_at: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "createdAt"
+                        )
                     });
                 self
             }
@@ -4360,7 +4362,7 @@ pub mod types {
                 self.flag_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for flag_id: {e}")
+                        format!("error converting supplied value for {}: {e}", "flagId")
                     });
                 self
             }
@@ -4372,7 +4374,9 @@ pub mod types {
             {
                 self.id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "id")
+                    });
                 self
             }
             /// Sets or clears `refCount` from an `Option` (`None` leaves it out).
@@ -4384,7 +4388,9 @@ pub mod types {
                 self.ref_count = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for ref_count: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "refCount"
+                        )
                     });
                 self
             }
@@ -4397,7 +4403,7 @@ pub mod types {
                 self.type_ = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
+                        format!("error converting supplied value for {}: {e}", "type")
                     });
                 self
             }
@@ -4412,7 +4418,9 @@ pub mod types {
                 self.updated_at = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for updated_at: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "updatedAt"
+                        )
                     });
                 self
             }
@@ -4425,7 +4433,7 @@ pub mod types {
                 self.value = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for value: {e}")
+                        format!("error converting supplied value for {}: {e}", "value")
                     });
                 self
             }
@@ -4438,7 +4446,9 @@ pub mod types {
                 self.verified = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for verified: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "verified"
+                        )
                     });
                 self
             }
@@ -4531,7 +4541,7 @@ pub mod types {
                 self.total = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for total: {e}")
+                        format!("error converting supplied value for {}: {e}", "total")
                     });
                 self
             }
@@ -4598,7 +4608,9 @@ pub mod types {
                 self.mappings = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for mappings: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "mappings"
+                        )
                     });
                 self
             }
@@ -4677,7 +4689,9 @@ pub mod types {
                 self.principal = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for principal: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "principal"
+                        )
                     });
                 self
             }
@@ -4692,7 +4706,7 @@ pub mod types {
                 self.ranks = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for ranks: {e}")
+                        format!("error converting supplied value for {}: {e}", "ranks")
                     });
                 self
             }
@@ -4916,7 +4930,7 @@ pub mod types {
                 self.acc_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for acc_id: {e}")
+                        format!("error converting supplied value for {}: {e}", "accId")
                     });
                 self
             }
@@ -4929,7 +4943,9 @@ pub mod types {
                 self.clear_reason = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for clear_reason: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "clearReason"
+                        )
                     });
                 self
             }
@@ -4944,7 +4960,7 @@ pub mod types {
                 self.end = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for end: {e}")
+                        format!("error converting supplied value for {}: {e}", "end")
                     });
                 self
             }
@@ -4956,7 +4972,9 @@ pub mod types {
             {
                 self.id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "id")
+                    });
                 self
             }
             /// Sets or clears `metadata` from an `Option` (`None` leaves it out).
@@ -4972,7 +4990,9 @@ pub mod types {
                 self.metadata = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for metadata: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "metadata"
+                        )
                     });
                 self
             }
@@ -4985,7 +5005,7 @@ pub mod types {
                 self.obj_key = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for obj_key: {e}")
+                        format!("error converting supplied value for {}: {e}", "objKey")
                     });
                 self
             }
@@ -4998,7 +5018,9 @@ pub mod types {
                 self.server_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for server_id: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "serverId"
+                        )
                     });
                 self
             }
@@ -5013,7 +5035,7 @@ pub mod types {
                 self.start = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for start: {e}")
+                        format!("error converting supplied value for {}: {e}", "start")
                     });
                 self
             }
@@ -5026,7 +5048,7 @@ pub mod types {
                 self.status = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
+                        format!("error converting supplied value for {}: {e}", "status")
                     });
                 self
             }
@@ -5245,7 +5267,7 @@ pub mod types {
                 self.acc_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for acc_id: {e}")
+                        format!("error converting supplied value for {}: {e}", "accId")
                     });
                 self
             }
@@ -5258,7 +5280,7 @@ pub mod types {
                 self.api_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for api_id: {e}")
+                        format!("error converting supplied value for {}: {e}", "apiId")
                     });
                 self
             }
@@ -5271,7 +5293,7 @@ pub mod types {
                 self.discord = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for discord: {e}")
+                        format!("error converting supplied value for {}: {e}", "discord")
                     });
                 self
             }
@@ -5284,7 +5306,9 @@ pub mod types {
                 self.force_clear = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for force_clear: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "forceClear"
+                        )
                     });
                 self
             }
@@ -5297,7 +5321,9 @@ pub mod types {
                 self.force_start = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for force_start: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "forceStart"
+                        )
                     });
                 self
             }
@@ -5310,7 +5336,9 @@ pub mod types {
                 self.force_stop = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for force_stop: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "forceStop"
+                        )
                     });
                 self
             }
@@ -5323,7 +5351,9 @@ pub mod types {
                 self.unique_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for unique_id: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "uniqueId"
+                        )
                     });
                 self
             }
@@ -5336,7 +5366,9 @@ pub mod types {
                 self.username = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for username: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "username"
+                        )
                     });
                 self
             }
@@ -5440,7 +5472,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -5537,7 +5569,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -5718,7 +5750,8 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for player_discord_id: {e}"
+                            "error converting supplied value for {}: {e}",
+                            "playerDiscordId"
                         )
                     });
                 self
@@ -5733,7 +5766,8 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for player_roblox_id: {e}"
+                            "error converting supplied value for {}: {e}",
+                            "playerRobloxId"
                         )
                     });
                 self
@@ -5747,7 +5781,7 @@ pub mod types {
                 self.points = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for points: {e}")
+                        format!("error converting supplied value for {}: {e}", "points")
                     });
                 self
             }
@@ -5851,7 +5885,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -5976,7 +6010,7 @@ pub mod types {
                 self.data = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for data: {e}")
+                        format!("error converting supplied value for {}: {e}", "data")
                     });
                 self
             }
@@ -5989,7 +6023,7 @@ pub mod types {
                 self.log_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for log_id: {e}")
+                        format!("error converting supplied value for {}: {e}", "logId")
                     });
                 self
             }
@@ -6002,7 +6036,7 @@ pub mod types {
                 self.message = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for message: {e}")
+                        format!("error converting supplied value for {}: {e}", "message")
                     });
                 self
             }
@@ -6015,7 +6049,7 @@ pub mod types {
                 self.success = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for success: {e}")
+                        format!("error converting supplied value for {}: {e}", "success")
                     });
                 self
             }
@@ -6191,7 +6225,7 @@ pub mod types {
                 self.acc_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for acc_id: {e}")
+                        format!("error converting supplied value for {}: {e}", "accId")
                     });
                 self
             }
@@ -6204,7 +6238,7 @@ pub mod types {
                 self.api_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for api_id: {e}")
+                        format!("error converting supplied value for {}: {e}", "apiId")
                     });
                 self
             }
@@ -6217,7 +6251,7 @@ pub mod types {
                 self.discord = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for discord: {e}")
+                        format!("error converting supplied value for {}: {e}", "discord")
                     });
                 self
             }
@@ -6230,7 +6264,9 @@ pub mod types {
                 self.unique_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for unique_id: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "uniqueId"
+                        )
                     });
                 self
             }
@@ -6243,7 +6279,9 @@ pub mod types {
                 self.username = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for username: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "username"
+                        )
                     });
                 self
             }
@@ -6345,7 +6383,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -6483,7 +6521,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -6770,7 +6808,7 @@ pub mod types {
                 self.acc_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for acc_id: {e}")
+                        format!("error converting supplied value for {}: {e}", "accId")
                     });
                 self
             }
@@ -6783,7 +6821,7 @@ pub mod types {
                 self.api_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for api_id: {e}")
+                        format!("error converting supplied value for {}: {e}", "apiId")
                     });
                 self
             }
@@ -6796,7 +6834,7 @@ pub mod types {
                 self.discord = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for discord: {e}")
+                        format!("error converting supplied value for {}: {e}", "discord")
                     });
                 self
             }
@@ -6810,7 +6848,8 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for optional_reason: {e}"
+                            "error converting supplied value for {}: {e}",
+                            "optionalReason"
                         )
                     });
                 self
@@ -6824,7 +6863,9 @@ pub mod types {
                 self.unique_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for unique_id: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "uniqueId"
+                        )
                     });
                 self
             }
@@ -6837,7 +6878,9 @@ pub mod types {
                 self.username = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for username: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "username"
+                        )
                     });
                 self
             }
@@ -6942,7 +6985,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -7048,7 +7091,9 @@ pub mod types {
                 self.authorized = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for authorized: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "authorized"
+                        )
                     });
                 self
             }
@@ -7063,7 +7108,7 @@ pub mod types {
                 self.data = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for data: {e}")
+                        format!("error converting supplied value for {}: {e}", "data")
                     });
                 self
             }
@@ -7076,7 +7121,7 @@ pub mod types {
                 self.failed = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for failed: {e}")
+                        format!("error converting supplied value for {}: {e}", "failed")
                     });
                 self
             }
@@ -7188,7 +7233,8 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for available_stages: {e}"
+                            "error converting supplied value for {}: {e}",
+                            "availableStages"
                         )
                     });
                 self
@@ -7202,7 +7248,7 @@ pub mod types {
                 self.form = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for form: {e}")
+                        format!("error converting supplied value for {}: {e}", "form")
                     });
                 self
             }
@@ -7215,7 +7261,9 @@ pub mod types {
                 self.new_stage = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for new_stage: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "newStage"
+                        )
                     });
                 self
             }
@@ -7444,7 +7492,7 @@ pub mod types {
                 self.acc_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for acc_id: {e}")
+                        format!("error converting supplied value for {}: {e}", "accId")
                     });
                 self
             }
@@ -7457,7 +7505,7 @@ pub mod types {
                 self.api_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for api_id: {e}")
+                        format!("error converting supplied value for {}: {e}", "apiId")
                     });
                 self
             }
@@ -7470,7 +7518,7 @@ pub mod types {
                 self.discord = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for discord: {e}")
+                        format!("error converting supplied value for {}: {e}", "discord")
                     });
                 self
             }
@@ -7484,7 +7532,7 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for force_clock_in: {e}"
+                            "error converting supplied value for {}: {e}", "forceClockIn"
                         )
                     });
                 self
@@ -7499,7 +7547,8 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for force_clock_out: {e}"
+                            "error converting supplied value for {}: {e}",
+                            "forceClockOut"
                         )
                     });
                 self
@@ -7513,7 +7562,9 @@ pub mod types {
                 self.intention = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for intention: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "intention"
+                        )
                     });
                 self
             }
@@ -7526,7 +7577,7 @@ pub mod types {
                 self.type_ = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
+                        format!("error converting supplied value for {}: {e}", "type")
                     });
                 self
             }
@@ -7539,7 +7590,9 @@ pub mod types {
                 self.unique_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for unique_id: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "uniqueId"
+                        )
                     });
                 self
             }
@@ -7552,7 +7605,9 @@ pub mod types {
                 self.username = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for username: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "username"
+                        )
                     });
                 self
             }
@@ -7660,7 +7715,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -7746,7 +7801,7 @@ pub mod types {
                 self.message = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for message: {e}")
+                        format!("error converting supplied value for {}: {e}", "message")
                     });
                 self
             }
@@ -7761,7 +7816,9 @@ pub mod types {
                 self.timestamp = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for timestamp: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "timestamp"
+                        )
                     });
                 self
             }
@@ -7936,7 +7993,7 @@ pub mod types {
                 self.end_time = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for end_time: {e}")
+                        format!("error converting supplied value for {}: {e}", "endTime")
                     });
                 self
             }
@@ -7948,7 +8005,9 @@ pub mod types {
             {
                 self.id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "id")
+                    });
                 self
             }
             /// Sets or clears `notes` from an `Option` (`None` leaves it out).
@@ -7962,7 +8021,7 @@ pub mod types {
                 self.notes = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for notes: {e}")
+                        format!("error converting supplied value for {}: {e}", "notes")
                     });
                 self
             }
@@ -7975,7 +8034,7 @@ pub mod types {
                 self.obj_key = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for obj_key: {e}")
+                        format!("error converting supplied value for {}: {e}", "objKey")
                     });
                 self
             }
@@ -7990,7 +8049,9 @@ pub mod types {
                 self.start_time = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for start_time: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "startTime"
+                        )
                     });
                 self
             }
@@ -8003,7 +8064,7 @@ pub mod types {
                 self.type_ = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
+                        format!("error converting supplied value for {}: {e}", "type")
                     });
                 self
             }
@@ -8588,7 +8649,7 @@ pub mod types {
                 self.acc_name = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for acc_name: {e}")
+                        format!("error converting supplied value for {}: {e}", "accName")
                     });
                 self
             }
@@ -8604,7 +8665,7 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for active_api_ids: {e}"
+                            "error converting supplied value for {}: {e}", "activeApiIds"
                         )
                     });
                 self
@@ -8619,7 +8680,8 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for api_id_preference: {e}"
+                            "error converting supplied value for {}: {e}",
+                            "apiIdPreference"
                         )
                     });
                 self
@@ -8635,7 +8697,7 @@ pub mod types {
                 self.api_ids = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for api_ids: {e}")
+                        format!("error converting supplied value for {}: {e}", "apiIds")
                     });
                 self
             }
@@ -8648,7 +8710,9 @@ pub mod types {
                 self.archived = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for archived: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "archived"
+                        )
                     });
                 self
             }
@@ -8664,7 +8728,8 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for ban_expiration: {e}"
+                            "error converting supplied value for {}: {e}",
+                            "banExpiration"
                         )
                     });
                 self
@@ -8678,7 +8743,7 @@ pub mod types {
                 self.ban_info = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for ban_info: {e}")
+                        format!("error converting supplied value for {}: {e}", "banInfo")
                     });
                 self
             }
@@ -8691,7 +8756,7 @@ pub mod types {
                 self.banned = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for banned: {e}")
+                        format!("error converting supplied value for {}: {e}", "banned")
                     });
                 self
             }
@@ -8704,7 +8769,7 @@ pub mod types {
                 self.bio = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for bio: {e}")
+                        format!("error converting supplied value for {}: {e}", "bio")
                     });
                 self
             }
@@ -8719,7 +8784,9 @@ pub mod types {
                 self.clock_data = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for clock_data: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "clockData"
+                        )
                     });
                 self
             }
@@ -8732,7 +8799,7 @@ pub mod types {
                 self.com_name = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for com_name: {e}")
+                        format!("error converting supplied value for {}: {e}", "comName")
                     });
                 self
             }
@@ -8745,7 +8812,9 @@ pub mod types {
                 self.com_status = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for com_status: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "comStatus"
+                        )
                     });
                 self
             }
@@ -8759,7 +8828,8 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for custom_unique_id: {e}"
+                            "error converting supplied value for {}: {e}",
+                            "customUniqueId"
                         )
                     });
                 self
@@ -8773,7 +8843,9 @@ pub mod types {
                 self.discord_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for discord_id: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "discordId"
+                        )
                     });
                 self
             }
@@ -8788,7 +8860,9 @@ pub mod types {
                 self.identifiers = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for identifiers: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "identifiers"
+                        )
                     });
                 self
             }
@@ -8803,7 +8877,9 @@ pub mod types {
                 self.join_date = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for join_date: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "joinDate"
+                        )
                     });
                 self
             }
@@ -8818,7 +8894,9 @@ pub mod types {
                 self.last_login = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for last_login: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "lastLogin"
+                        )
                     });
                 self
             }
@@ -8836,7 +8914,8 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for notification_preferences: {e}"
+                            "error converting supplied value for {}: {e}",
+                            "notificationPreferences"
                         )
                     });
                 self
@@ -8850,7 +8929,7 @@ pub mod types {
                 self.owner = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for owner: {e}")
+                        format!("error converting supplied value for {}: {e}", "owner")
                     });
                 self
             }
@@ -8866,7 +8945,8 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for profile_fields: {e}"
+                            "error converting supplied value for {}: {e}",
+                            "profileFields"
                         )
                     });
                 self
@@ -8882,7 +8962,7 @@ pub mod types {
                 self.ranks = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for ranks: {e}")
+                        format!("error converting supplied value for {}: {e}", "ranks")
                     });
                 self
             }
@@ -8895,7 +8975,9 @@ pub mod types {
                 self.roblox_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for roblox_id: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "robloxId"
+                        )
                     });
                 self
             }
@@ -8908,7 +8990,9 @@ pub mod types {
                 self.sys_status = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for sys_status: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "sysStatus"
+                        )
                     });
                 self
             }
@@ -8921,7 +9005,9 @@ pub mod types {
                 self.teamspeak_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for teamspeak_id: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "teamspeakId"
+                        )
                     });
                 self
             }
@@ -8934,7 +9020,9 @@ pub mod types {
                 self.unique_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for unique_id: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "uniqueId"
+                        )
                     });
                 self
             }
@@ -9046,7 +9134,7 @@ pub mod types {
                 self.ids = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for ids: {e}")
+                        format!("error converting supplied value for {}: {e}", "ids")
                     });
                 self
             }
@@ -9106,7 +9194,7 @@ pub mod types {
                 self.data = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for data: {e}")
+                        format!("error converting supplied value for {}: {e}", "data")
                     });
                 self
             }
@@ -9166,7 +9254,7 @@ pub mod types {
                 self.idents = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for idents: {e}")
+                        format!("error converting supplied value for {}: {e}", "idents")
                     });
                 self
             }
@@ -9226,7 +9314,7 @@ pub mod types {
                 self.data = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for data: {e}")
+                        format!("error converting supplied value for {}: {e}", "data")
                     });
                 self
             }
@@ -9481,7 +9569,9 @@ pub mod types {
                 self.ace_config = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for ace_config: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "aceConfig"
+                        )
                     });
                 self
             }
@@ -9496,7 +9586,9 @@ pub mod types {
                 self.allowed_ranks = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for allowed_ranks: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "allowedRanks"
+                        )
                     });
                 self
             }
@@ -9511,7 +9603,9 @@ pub mod types {
                 self.blocked_ranks = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for blocked_ranks: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "blockedRanks"
+                        )
                     });
                 self
             }
@@ -9524,7 +9618,9 @@ pub mod types {
                 self.description = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for description: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "description"
+                        )
                     });
                 self
             }
@@ -9536,7 +9632,9 @@ pub mod types {
             {
                 self.ip = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for ip: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "ip")
+                    });
                 self
             }
             /// Sets or clears `name` from an `Option` (`None` leaves it out).
@@ -9548,7 +9646,7 @@ pub mod types {
                 self.name = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
+                        format!("error converting supplied value for {}: {e}", "name")
                     });
                 self
             }
@@ -9561,7 +9659,7 @@ pub mod types {
                 self.port = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for port: {e}")
+                        format!("error converting supplied value for {}: {e}", "port")
                     });
                 self
             }
@@ -9575,7 +9673,8 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for roblox_join_code: {e}"
+                            "error converting supplied value for {}: {e}",
+                            "robloxJoinCode"
                         )
                     });
                 self
@@ -9589,7 +9688,7 @@ pub mod types {
                 self.type_ = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
+                        format!("error converting supplied value for {}: {e}", "type")
                     });
                 self
             }
@@ -9605,7 +9704,8 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for type_last_updated: {e}"
+                            "error converting supplied value for {}: {e}",
+                            "typeLastUpdated"
                         )
                     });
                 self
@@ -9911,7 +10011,9 @@ pub mod types {
                 self.ace_config = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for ace_config: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "aceConfig"
+                        )
                     });
                 self
             }
@@ -9926,7 +10028,9 @@ pub mod types {
                 self.allowed_ranks = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for allowed_ranks: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "allowedRanks"
+                        )
                     });
                 self
             }
@@ -9941,7 +10045,9 @@ pub mod types {
                 self.blocked_ranks = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for blocked_ranks: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "blockedRanks"
+                        )
                     });
                 self
             }
@@ -9954,7 +10060,9 @@ pub mod types {
                 self.description = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for description: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "description"
+                        )
                     });
                 self
             }
@@ -9967,21 +10075,30 @@ pub mod types {
                 self.erlc_api_key = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for erlc_api_key: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "erlcApiKey"
+                        )
                     });
                 self
             }
             /// Sets or clears `id` from an `Option` (`None` leaves it out).
-            pub fn maybe_id<T>(mut self, value: T) -> Self
+            pub fn maybe_id<T>(mut self, value: ::std::option::Option<T>) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::num::NonZeroU64>,
-                >,
-                T::Error: ::std::fmt::Display,
+                T: ::std::convert::TryInto<u64>,
             {
-                self.id = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self.id = match value {
+                    None => Ok(None),
+                    Some(value) => {
+                        value
+                            .try_into()
+                            .ok()
+                            .and_then(<::std::num::NonZeroU64>::new)
+                            .map(Some)
+                            .ok_or_else(|| {
+                                "`id` must be at least 1 (ids count from 1)".to_string()
+                            })
+                    }
+                };
                 self
             }
             /// Sets or clears `ip` from an `Option` (`None` leaves it out).
@@ -9992,7 +10109,9 @@ pub mod types {
             {
                 self.ip = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for ip: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "ip")
+                    });
                 self
             }
             /// Sets or clears `port` from an `Option` (`None` leaves it out).
@@ -10004,7 +10123,7 @@ pub mod types {
                 self.port = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for port: {e}")
+                        format!("error converting supplied value for {}: {e}", "port")
                     });
                 self
             }
@@ -10018,7 +10137,8 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for roblox_join_code: {e}"
+                            "error converting supplied value for {}: {e}",
+                            "robloxJoinCode"
                         )
                     });
                 self
@@ -10037,7 +10157,8 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for roblox_metadata: {e}"
+                            "error converting supplied value for {}: {e}",
+                            "robloxMetadata"
                         )
                     });
                 self
@@ -10053,7 +10174,7 @@ pub mod types {
                 self.type_ = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
+                        format!("error converting supplied value for {}: {e}", "type")
                     });
                 self
             }
@@ -10341,7 +10462,9 @@ pub mod types {
                 self.cancelled_by = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for cancelled_by: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "cancelledBy"
+                        )
                     });
                 self
             }
@@ -10354,7 +10477,9 @@ pub mod types {
                 self.community = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for community: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "community"
+                        )
                     });
                 self
             }
@@ -10369,7 +10494,7 @@ pub mod types {
                 self.ended_at = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for ended_at: {e}")
+                        format!("error converting supplied value for {}: {e}", "endedAt")
                     });
                 self
             }
@@ -10382,7 +10507,7 @@ pub mod types {
                 self.ended_by = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for ended_by: {e}")
+                        format!("error converting supplied value for {}: {e}", "endedBy")
                     });
                 self
             }
@@ -10399,7 +10524,9 @@ pub mod types {
                 self.metadata = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for metadata: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "metadata"
+                        )
                     });
                 self
             }
@@ -10412,7 +10539,9 @@ pub mod types {
                 self.server_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for server_id: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "serverId"
+                        )
                     });
                 self
             }
@@ -10427,7 +10556,9 @@ pub mod types {
                 self.started_at = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for started_at: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "startedAt"
+                        )
                     });
                 self
             }
@@ -10440,7 +10571,9 @@ pub mod types {
                 self.started_by = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for started_by: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "startedBy"
+                        )
                     });
                 self
             }
@@ -10457,7 +10590,7 @@ pub mod types {
                 self.stats = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for stats: {e}")
+                        format!("error converting supplied value for {}: {e}", "stats")
                     });
                 self
             }
@@ -10470,7 +10603,9 @@ pub mod types {
                 self.sys_status = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for sys_status: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "sysStatus"
+                        )
                     });
                 self
             }
@@ -10648,7 +10783,9 @@ pub mod types {
             {
                 self.id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "id")
+                    });
                 self
             }
             /// Sets or clears `name` from an `Option` (`None` leaves it out).
@@ -10660,7 +10797,7 @@ pub mod types {
                 self.name = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
+                        format!("error converting supplied value for {}: {e}", "name")
                     });
                 self
             }
@@ -10673,7 +10810,7 @@ pub mod types {
                 self.servers = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for servers: {e}")
+                        format!("error converting supplied value for {}: {e}", "servers")
                     });
                 self
             }
@@ -10686,7 +10823,9 @@ pub mod types {
                 self.sub_version = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for sub_version: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "subVersion"
+                        )
                     });
                 self
             }
@@ -10699,7 +10838,7 @@ pub mod types {
                 self.tier = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for tier: {e}")
+                        format!("error converting supplied value for {}: {e}", "tier")
                     });
                 self
             }
@@ -10712,7 +10851,7 @@ pub mod types {
                 self.uuid = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for uuid: {e}")
+                        format!("error converting supplied value for {}: {e}", "uuid")
                     });
                 self
             }
@@ -10881,7 +11020,7 @@ pub mod types {
                 self.acc_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for acc_id: {e}")
+                        format!("error converting supplied value for {}: {e}", "accId")
                     });
                 self
             }
@@ -10894,7 +11033,7 @@ pub mod types {
                 self.api_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for api_id: {e}")
+                        format!("error converting supplied value for {}: {e}", "apiId")
                     });
                 self
             }
@@ -10907,7 +11046,7 @@ pub mod types {
                 self.discord = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for discord: {e}")
+                        format!("error converting supplied value for {}: {e}", "discord")
                     });
                 self
             }
@@ -10920,7 +11059,7 @@ pub mod types {
                 self.event_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for event_id: {e}")
+                        format!("error converting supplied value for {}: {e}", "eventId")
                     });
                 self
             }
@@ -10933,7 +11072,9 @@ pub mod types {
                 self.unique_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for unique_id: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "uniqueId"
+                        )
                     });
                 self
             }
@@ -10946,7 +11087,9 @@ pub mod types {
                 self.username = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for username: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "username"
+                        )
                     });
                 self
             }
@@ -11044,7 +11187,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -11126,7 +11269,8 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for is_custom_domain: {e}"
+                            "error converting supplied value for {}: {e}",
+                            "isCustomDomain"
                         )
                     });
                 self
@@ -11222,7 +11366,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -11304,7 +11448,9 @@ pub mod types {
                 self.redirect = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for redirect: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "redirect"
+                        )
                     });
                 self
             }
@@ -11471,7 +11617,7 @@ pub mod types {
                 self.acc_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for acc_id: {e}")
+                        format!("error converting supplied value for {}: {e}", "accId")
                     });
                 self
             }
@@ -11484,7 +11630,7 @@ pub mod types {
                 self.api_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for api_id: {e}")
+                        format!("error converting supplied value for {}: {e}", "apiId")
                     });
                 self
             }
@@ -11497,7 +11643,7 @@ pub mod types {
                 self.discord = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for discord: {e}")
+                        format!("error converting supplied value for {}: {e}", "discord")
                     });
                 self
             }
@@ -11510,7 +11656,9 @@ pub mod types {
                 self.unique_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for unique_id: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "uniqueId"
+                        )
                     });
                 self
             }
@@ -11523,7 +11671,9 @@ pub mod types {
                 self.username = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for username: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "username"
+                        )
                     });
                 self
             }
@@ -11684,7 +11834,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -11820,7 +11970,8 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for includes_player_name_or_id: {e}"
+                            "error converting supplied value for {}: {e}",
+                            "includesPlayerNameOrId"
                         )
                     });
                 self
@@ -11919,7 +12070,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -12067,7 +12218,7 @@ pub mod types {
                 self.acc_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for acc_id: {e}")
+                        format!("error converting supplied value for {}: {e}", "accId")
                     });
                 self
             }
@@ -12080,7 +12231,7 @@ pub mod types {
                 self.api_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for api_id: {e}")
+                        format!("error converting supplied value for {}: {e}", "apiId")
                     });
                 self
             }
@@ -12093,7 +12244,9 @@ pub mod types {
                 self.discord_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for discord_id: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "discordId"
+                        )
                     });
                 self
             }
@@ -12106,7 +12259,9 @@ pub mod types {
                 self.unique_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for unique_id: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "uniqueId"
+                        )
                     });
                 self
             }
@@ -12119,7 +12274,9 @@ pub mod types {
                 self.username = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for username: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "username"
+                        )
                     });
                 self
             }
@@ -12218,7 +12375,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -12300,7 +12457,9 @@ pub mod types {
             {
                 self.id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "id")
+                    });
                 self
             }
             /// Sets or clears `label` from an `Option` (`None` leaves it out).
@@ -12312,7 +12471,7 @@ pub mod types {
                 self.label = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for label: {e}")
+                        format!("error converting supplied value for {}: {e}", "label")
                     });
                 self
             }
@@ -12721,7 +12880,9 @@ pub mod types {
                 self.form_comments = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for form_comments: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "formComments"
+                        )
                     });
                 self
             }
@@ -12735,7 +12896,8 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for form_context_user: {e}"
+                            "error converting supplied value for {}: {e}",
+                            "formContextUser"
                         )
                     });
                 self
@@ -12749,7 +12911,7 @@ pub mod types {
                 self.form_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for form_id: {e}")
+                        format!("error converting supplied value for {}: {e}", "formId")
                     });
                 self
             }
@@ -12765,7 +12927,8 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for form_reply_settings: {e}"
+                            "error converting supplied value for {}: {e}",
+                            "formReplySettings"
                         )
                     });
                 self
@@ -12782,7 +12945,8 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for form_structure: {e}"
+                            "error converting supplied value for {}: {e}",
+                            "formStructure"
                         )
                     });
                 self
@@ -12797,7 +12961,8 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for form_submitter: {e}"
+                            "error converting supplied value for {}: {e}",
+                            "formSubmitter"
                         )
                     });
                 self
@@ -12812,7 +12977,8 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for form_template_id: {e}"
+                            "error converting supplied value for {}: {e}",
+                            "formTemplateId"
                         )
                     });
                 self
@@ -12826,7 +12992,9 @@ pub mod types {
                 self.form_type = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for form_type: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "formType"
+                        )
                     });
                 self
             }
@@ -12842,7 +13010,8 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for last_action_time: {e}"
+                            "error converting supplied value for {}: {e}",
+                            "lastActionTime"
                         )
                     });
                 self
@@ -12858,7 +13027,9 @@ pub mod types {
                 self.related_users = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for related_users: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "relatedUsers"
+                        )
                     });
                 self
             }
@@ -12872,7 +13043,8 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for show_in_profile: {e}"
+                            "error converting supplied value for {}: {e}",
+                            "showInProfile"
                         )
                     });
                 self
@@ -12887,7 +13059,7 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for stage_group_id: {e}"
+                            "error converting supplied value for {}: {e}", "stageGroupId"
                         )
                     });
                 self
@@ -12901,7 +13073,7 @@ pub mod types {
                 self.stage_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for stage_id: {e}")
+                        format!("error converting supplied value for {}: {e}", "stageId")
                     });
                 self
             }
@@ -12919,7 +13091,8 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for stage_info_backup: {e}"
+                            "error converting supplied value for {}: {e}",
+                            "stageInfoBackup"
                         )
                     });
                 self
@@ -12935,7 +13108,7 @@ pub mod types {
                 self.stages = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for stages: {e}")
+                        format!("error converting supplied value for {}: {e}", "stages")
                     });
                 self
             }
@@ -12951,7 +13124,8 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for submission_time: {e}"
+                            "error converting supplied value for {}: {e}",
+                            "submissionTime"
                         )
                     });
                 self
@@ -12965,7 +13139,9 @@ pub mod types {
                 self.sys_status = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for sys_status: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "sysStatus"
+                        )
                     });
                 self
             }
@@ -13080,7 +13256,9 @@ pub mod types {
                 self.comments = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for comments: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "comments"
+                        )
                     });
                 self
             }
@@ -13203,7 +13381,7 @@ pub mod types {
                 self.locked = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for locked: {e}")
+                        format!("error converting supplied value for {}: {e}", "locked")
                     });
                 self
             }
@@ -13218,7 +13396,7 @@ pub mod types {
                 self.rank_ids = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for rank_ids: {e}")
+                        format!("error converting supplied value for {}: {e}", "rankIds")
                     });
                 self
             }
@@ -13231,7 +13409,9 @@ pub mod types {
                 self.submitter = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for submitter: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "submitter"
+                        )
                     });
                 self
             }
@@ -13339,7 +13519,7 @@ pub mod types {
                 self.fields = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for fields: {e}")
+                        format!("error converting supplied value for {}: {e}", "fields")
                     });
                 self
             }
@@ -13352,7 +13532,7 @@ pub mod types {
                 self.label = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for label: {e}")
+                        format!("error converting supplied value for {}: {e}", "_label")
                     });
                 self
             }
@@ -13527,7 +13707,9 @@ pub mod types {
                 self.description = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for description: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "description"
+                        )
                     });
                 self
             }
@@ -13540,7 +13722,9 @@ pub mod types {
                 self.disabled = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for disabled: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "disabled"
+                        )
                     });
                 self
             }
@@ -13554,7 +13738,8 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for discord_submission_enabled: {e}"
+                            "error converting supplied value for {}: {e}",
+                            "discordSubmissionEnabled"
                         )
                     });
                 self
@@ -13568,7 +13753,7 @@ pub mod types {
                 self.locked = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for locked: {e}")
+                        format!("error converting supplied value for {}: {e}", "locked")
                     });
                 self
             }
@@ -13672,7 +13857,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -13769,7 +13954,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -13863,7 +14048,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -13958,7 +14143,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -14078,7 +14263,7 @@ pub mod types {
                 self.skip = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for skip: {e}")
+                        format!("error converting supplied value for {}: {e}", "skip")
                     });
                 self
             }
@@ -14091,7 +14276,7 @@ pub mod types {
                 self.take = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for take: {e}")
+                        format!("error converting supplied value for {}: {e}", "take")
                     });
                 self
             }
@@ -14104,7 +14289,7 @@ pub mod types {
                 self.total = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for total: {e}")
+                        format!("error converting supplied value for {}: {e}", "total")
                     });
                 self
             }
@@ -14203,7 +14388,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -14301,7 +14486,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -14385,7 +14570,9 @@ pub mod types {
             {
                 self.id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "id")
+                    });
                 self
             }
             /// Sets or clears `label` from an `Option` (`None` leaves it out).
@@ -14397,7 +14584,7 @@ pub mod types {
                 self.label = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for label: {e}")
+                        format!("error converting supplied value for {}: {e}", "label")
                     });
                 self
             }
@@ -14489,7 +14676,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -14585,7 +14772,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -14686,7 +14873,7 @@ pub mod types {
                 self.data = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for data: {e}")
+                        format!("error converting supplied value for {}: {e}", "data")
                     });
                 self
             }
@@ -14699,7 +14886,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -14798,7 +14985,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -14924,7 +15111,9 @@ pub mod types {
             {
                 self.id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "id")
+                    });
                 self
             }
             /// Sets or clears `label` from an `Option` (`None` leaves it out).
@@ -14936,7 +15125,7 @@ pub mod types {
                 self.label = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for label: {e}")
+                        format!("error converting supplied value for {}: {e}", "label")
                     });
                 self
             }
@@ -14949,7 +15138,9 @@ pub mod types {
                 self.melonly_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for melonly_id: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "melonlyId"
+                        )
                     });
                 self
             }
@@ -14962,7 +15153,9 @@ pub mod types {
                 self.short_code = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for short_code: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "shortCode"
+                        )
                     });
                 self
             }
@@ -15063,7 +15256,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -15192,7 +15385,7 @@ pub mod types {
                 self.label = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for label: {e}")
+                        format!("error converting supplied value for {}: {e}", "label")
                     });
                 self
             }
@@ -15205,7 +15398,9 @@ pub mod types {
                 self.label_two = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for label_two: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "labelTwo"
+                        )
                     });
                 self
             }
@@ -15222,7 +15417,7 @@ pub mod types {
                 self.ranks = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for ranks: {e}")
+                        format!("error converting supplied value for {}: {e}", "ranks")
                     });
                 self
             }
@@ -15235,7 +15430,7 @@ pub mod types {
                 self.uuid = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for uuid: {e}")
+                        format!("error converting supplied value for {}: {e}", "uuid")
                     });
                 self
             }
@@ -15383,7 +15578,9 @@ pub mod types {
             {
                 self.id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "id")
+                    });
                 self
             }
             /// Sets or clears `label` from an `Option` (`None` leaves it out).
@@ -15395,7 +15592,7 @@ pub mod types {
                 self.label = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for label: {e}")
+                        format!("error converting supplied value for {}: {e}", "label")
                     });
                 self
             }
@@ -15408,7 +15605,7 @@ pub mod types {
                 self.power = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for power: {e}")
+                        format!("error converting supplied value for {}: {e}", "power")
                     });
                 self
             }
@@ -15421,7 +15618,9 @@ pub mod types {
                 self.primary_only = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for primary_only: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "primaryOnly"
+                        )
                     });
                 self
             }
@@ -15435,7 +15634,8 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for secondary_only: {e}"
+                            "error converting supplied value for {}: {e}",
+                            "secondaryOnly"
                         )
                     });
                 self
@@ -15537,7 +15737,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -15631,7 +15831,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -15728,7 +15928,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -15825,7 +16025,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -15924,7 +16124,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -16011,7 +16211,7 @@ pub mod types {
                 self.api_ids = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for api_ids: {e}")
+                        format!("error converting supplied value for {}: {e}", "apiIds")
                     });
                 self
             }
@@ -16024,7 +16224,7 @@ pub mod types {
                 self.name = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
+                        format!("error converting supplied value for {}: {e}", "name")
                     });
                 self
             }
@@ -16119,7 +16319,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -16216,7 +16416,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -16310,7 +16510,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -16409,7 +16609,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -16580,7 +16780,9 @@ pub mod types {
                 self.actioned = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for actioned: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "Actioned"
+                        )
                     });
                 self
             }
@@ -16593,7 +16795,9 @@ pub mod types {
                 self.callsign = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for callsign: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "Callsign"
+                        )
                     });
                 self
             }
@@ -16610,7 +16814,9 @@ pub mod types {
                 self.location = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for location: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "Location"
+                        )
                     });
                 self
             }
@@ -16623,7 +16829,9 @@ pub mod types {
                 self.permission = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for permission: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "Permission"
+                        )
                     });
                 self
             }
@@ -16636,7 +16844,7 @@ pub mod types {
                 self.player = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for player: {e}")
+                        format!("error converting supplied value for {}: {e}", "Player")
                     });
                 self
             }
@@ -16649,7 +16857,7 @@ pub mod types {
                 self.team = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for team: {e}")
+                        format!("error converting supplied value for {}: {e}", "Team")
                     });
                 self
             }
@@ -16765,7 +16973,9 @@ pub mod types {
                 self.location_x = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for location_x: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "LocationX"
+                        )
                     });
                 self
             }
@@ -16778,7 +16988,9 @@ pub mod types {
                 self.location_y = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for location_y: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "LocationY"
+                        )
                     });
                 self
             }
@@ -16791,7 +17003,9 @@ pub mod types {
                 self.location_z = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for location_z: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "LocationZ"
+                        )
                     });
                 self
             }
@@ -16888,7 +17102,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -16987,7 +17201,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -17132,7 +17346,9 @@ pub mod types {
             {
                 self.id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "id")
+                    });
                 self
             }
             /// Sets or clears `label` from an `Option` (`None` leaves it out).
@@ -17144,7 +17360,7 @@ pub mod types {
                 self.label = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for label: {e}")
+                        format!("error converting supplied value for {}: {e}", "label")
                     });
                 self
             }
@@ -17161,7 +17377,9 @@ pub mod types {
                 self.metadata = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for metadata: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "metadata"
+                        )
                     });
                 self
             }
@@ -17174,7 +17392,7 @@ pub mod types {
                 self.options = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for options: {e}")
+                        format!("error converting supplied value for {}: {e}", "options")
                     });
                 self
             }
@@ -17187,7 +17405,7 @@ pub mod types {
                 self.type_ = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
+                        format!("error converting supplied value for {}: {e}", "type")
                     });
                 self
             }
@@ -17259,7 +17477,9 @@ pub mod types {
                 self.placeholder = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for placeholder: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "placeholder"
+                        )
                     });
                 self
             }
@@ -17352,7 +17572,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -17449,7 +17669,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -17597,7 +17817,7 @@ pub mod types {
                 self.columns = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for columns: {e}")
+                        format!("error converting supplied value for {}: {e}", "columns")
                     });
                 self
             }
@@ -17610,7 +17830,7 @@ pub mod types {
                 self.limit = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for limit: {e}")
+                        format!("error converting supplied value for {}: {e}", "limit")
                     });
                 self
             }
@@ -17623,7 +17843,7 @@ pub mod types {
                 self.skip = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for skip: {e}")
+                        format!("error converting supplied value for {}: {e}", "skip")
                     });
                 self
             }
@@ -17636,7 +17856,7 @@ pub mod types {
                 self.total = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for total: {e}")
+                        format!("error converting supplied value for {}: {e}", "total")
                     });
                 self
             }
@@ -17851,7 +18071,9 @@ pub mod types {
                 self.cosmetic = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for cosmetic: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "cosmetic"
+                        )
                     });
                 self
             }
@@ -17864,7 +18086,7 @@ pub mod types {
                 self.field = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for field: {e}")
+                        format!("error converting supplied value for {}: {e}", "field")
                     });
                 self
             }
@@ -17877,7 +18099,7 @@ pub mod types {
                 self.label = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for label: {e}")
+                        format!("error converting supplied value for {}: {e}", "label")
                     });
                 self
             }
@@ -17890,7 +18112,7 @@ pub mod types {
                 self.mask = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for mask: {e}")
+                        format!("error converting supplied value for {}: {e}", "mask")
                     });
                 self
             }
@@ -17905,7 +18127,7 @@ pub mod types {
                 self.options = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for options: {e}")
+                        format!("error converting supplied value for {}: {e}", "options")
                     });
                 self
             }
@@ -17918,7 +18140,9 @@ pub mod types {
                 self.reverse_mask = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for reverse_mask: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "reverseMask"
+                        )
                     });
                 self
             }
@@ -17931,7 +18155,7 @@ pub mod types {
                 self.type_ = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
+                        format!("error converting supplied value for {}: {e}", "type")
                     });
                 self
             }
@@ -18038,7 +18262,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -18176,7 +18400,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -18263,7 +18487,9 @@ pub mod types {
                 self.sub_version = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for sub_version: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "subVersion"
+                        )
                     });
                 self
             }
@@ -18276,7 +18502,7 @@ pub mod types {
                 self.tier = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for tier: {e}")
+                        format!("error converting supplied value for {}: {e}", "tier")
                     });
                 self
             }
@@ -18371,7 +18597,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -18546,7 +18772,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -18638,7 +18864,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -18723,7 +18949,7 @@ pub mod types {
                 self.points = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for points: {e}")
+                        format!("error converting supplied value for {}: {e}", "points")
                     });
                 self
             }
@@ -19003,7 +19229,7 @@ pub mod types {
                 self.acc_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for acc_id: {e}")
+                        format!("error converting supplied value for {}: {e}", "accId")
                     });
                 self
             }
@@ -19018,7 +19244,9 @@ pub mod types {
                 self.created_at = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for created_at: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "createdAt"
+                        )
                     });
                 self
             }
@@ -19031,7 +19259,7 @@ pub mod types {
                 self.expired = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for expired: {e}")
+                        format!("error converting supplied value for {}: {e}", "expired")
                     });
                 self
             }
@@ -19046,7 +19274,7 @@ pub mod types {
                 self.history = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for history: {e}")
+                        format!("error converting supplied value for {}: {e}", "history")
                     });
                 self
             }
@@ -19058,7 +19286,9 @@ pub mod types {
             {
                 self.id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "id")
+                    });
                 self
             }
             /// Sets or clears `metadata` from an `Option` (`None` leaves it out).
@@ -19072,7 +19302,9 @@ pub mod types {
                 self.metadata = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for metadata: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "metadata"
+                        )
                     });
                 self
             }
@@ -19085,7 +19317,7 @@ pub mod types {
                 self.points = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for points: {e}")
+                        format!("error converting supplied value for {}: {e}", "points")
                     });
                 self
             }
@@ -19098,7 +19330,7 @@ pub mod types {
                 self.reason = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for reason: {e}")
+                        format!("error converting supplied value for {}: {e}", "reason")
                     });
                 self
             }
@@ -19111,7 +19343,7 @@ pub mod types {
                 self.source = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for source: {e}")
+                        format!("error converting supplied value for {}: {e}", "source")
                     });
                 self
             }
@@ -19124,7 +19356,9 @@ pub mod types {
                 self.source_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for source_id: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "sourceId"
+                        )
                     });
                 self
             }
@@ -19137,7 +19371,7 @@ pub mod types {
                 self.status = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
+                        format!("error converting supplied value for {}: {e}", "status")
                     });
                 self
             }
@@ -19152,7 +19386,9 @@ pub mod types {
                 self.updated_at = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for updated_at: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "updatedAt"
+                        )
                     });
                 self
             }
@@ -19358,7 +19594,7 @@ pub mod types {
                 self.action = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for action: {e}")
+                        format!("error converting supplied value for {}: {e}", "action")
                     });
                 self
             }
@@ -19375,7 +19611,9 @@ pub mod types {
                 self.metadata = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for metadata: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "metadata"
+                        )
                     });
                 self
             }
@@ -19388,7 +19626,7 @@ pub mod types {
                 self.points = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for points: {e}")
+                        format!("error converting supplied value for {}: {e}", "points")
                     });
                 self
             }
@@ -19401,7 +19639,7 @@ pub mod types {
                 self.reason = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for reason: {e}")
+                        format!("error converting supplied value for {}: {e}", "reason")
                     });
                 self
             }
@@ -19414,7 +19652,7 @@ pub mod types {
                 self.source = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for source: {e}")
+                        format!("error converting supplied value for {}: {e}", "source")
                     });
                 self
             }
@@ -19427,7 +19665,9 @@ pub mod types {
                 self.source_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for source_id: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "sourceId"
+                        )
                     });
                 self
             }
@@ -19442,7 +19682,9 @@ pub mod types {
                 self.timestamp = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for timestamp: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "timestamp"
+                        )
                     });
                 self
             }
@@ -19539,7 +19781,8 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for execution_source: {e}"
+                            "error converting supplied value for {}: {e}",
+                            "executionSource"
                         )
                     });
                 self
@@ -19624,7 +19867,7 @@ pub mod types {
                 self.path = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for path: {e}")
+                        format!("error converting supplied value for {}: {e}", "path")
                     });
                 self
             }
@@ -19639,7 +19882,9 @@ pub mod types {
                 self.timestamp = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for timestamp: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "timestamp"
+                        )
                     });
                 self
             }
@@ -19895,7 +20140,7 @@ pub mod types {
                 self.detail = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for detail: {e}")
+                        format!("error converting supplied value for {}: {e}", "detail")
                     });
                 self
             }
@@ -19908,7 +20153,7 @@ pub mod types {
                 self.error = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for error: {e}")
+                        format!("error converting supplied value for {}: {e}", "error")
                     });
                 self
             }
@@ -19921,7 +20166,9 @@ pub mod types {
                 self.instance = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for instance: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "instance"
+                        )
                     });
                 self
             }
@@ -19934,7 +20181,7 @@ pub mod types {
                 self.message = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for message: {e}")
+                        format!("error converting supplied value for {}: {e}", "message")
                     });
                 self
             }
@@ -19947,7 +20194,7 @@ pub mod types {
                 self.reason = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for reason: {e}")
+                        format!("error converting supplied value for {}: {e}", "reason")
                     });
                 self
             }
@@ -19960,7 +20207,9 @@ pub mod types {
                 self.request_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for request_id: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "request_id"
+                        )
                     });
                 self
             }
@@ -19973,7 +20222,7 @@ pub mod types {
                 self.status = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
+                        format!("error converting supplied value for {}: {e}", "status")
                     });
                 self
             }
@@ -19986,7 +20235,7 @@ pub mod types {
                 self.success = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for success: {e}")
+                        format!("error converting supplied value for {}: {e}", "success")
                     });
                 self
             }
@@ -19999,7 +20248,7 @@ pub mod types {
                 self.title = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for title: {e}")
+                        format!("error converting supplied value for {}: {e}", "title")
                     });
                 self
             }
@@ -20012,7 +20261,7 @@ pub mod types {
                 self.trace_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for trace_id: {e}")
+                        format!("error converting supplied value for {}: {e}", "traceId")
                     });
                 self
             }
@@ -20025,7 +20274,7 @@ pub mod types {
                 self.type_ = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
+                        format!("error converting supplied value for {}: {e}", "type")
                     });
                 self
             }
@@ -20123,7 +20372,9 @@ pub mod types {
             {
                 self.id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "id")
+                    });
                 self
             }
             /// Sets or clears `value` from an `Option` (`None` leaves it out).
@@ -20135,7 +20386,7 @@ pub mod types {
                 self.value = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for value: {e}")
+                        format!("error converting supplied value for {}: {e}", "value")
                     });
                 self
             }
@@ -20343,7 +20594,7 @@ pub mod types {
                 self.actions = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for actions: {e}")
+                        format!("error converting supplied value for {}: {e}", "actions")
                     });
                 self
             }
@@ -20357,7 +20608,8 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for community_uuid: {e}"
+                            "error converting supplied value for {}: {e}",
+                            "communityUuid"
                         )
                     });
                 self
@@ -20370,7 +20622,9 @@ pub mod types {
             {
                 self.id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for {}: {e}", "id")
+                    });
                 self
             }
             /// Sets or clears `labelFrom` from an `Option` (`None` leaves it out).
@@ -20382,7 +20636,9 @@ pub mod types {
                 self.label_from = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for label_from: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "labelFrom"
+                        )
                     });
                 self
             }
@@ -20395,7 +20651,7 @@ pub mod types {
                 self.label_to = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for label_to: {e}")
+                        format!("error converting supplied value for {}: {e}", "labelTo")
                     });
                 self
             }
@@ -20409,7 +20665,8 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for promotion_type: {e}"
+                            "error converting supplied value for {}: {e}",
+                            "promotionType"
                         )
                     });
                 self
@@ -20425,7 +20682,9 @@ pub mod types {
                 self.ranks_to_add = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for ranks_to_add: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "ranksToAdd"
+                        )
                     });
                 self
             }
@@ -20441,7 +20700,8 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for ranks_to_remove: {e}"
+                            "error converting supplied value for {}: {e}",
+                            "ranksToRemove"
                         )
                     });
                 self
@@ -20658,7 +20918,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -20743,7 +21003,7 @@ pub mod types {
                 self.type_ = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
+                        format!("error converting supplied value for {}: {e}", "type")
                     });
                 self
             }
@@ -20756,7 +21016,7 @@ pub mod types {
                 self.value = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for value: {e}")
+                        format!("error converting supplied value for {}: {e}", "value")
                     });
                 self
             }
@@ -20848,7 +21108,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -20992,7 +21252,7 @@ pub mod types {
                 self.entry_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for entry_id: {e}")
+                        format!("error converting supplied value for {}: {e}", "entryId")
                     });
                 self
             }
@@ -21005,7 +21265,9 @@ pub mod types {
                 self.sort_power = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for sort_power: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "sortPower"
+                        )
                     });
                 self
             }
@@ -21018,7 +21280,7 @@ pub mod types {
                 self.type_ = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
+                        format!("error converting supplied value for {}: {e}", "type")
                     });
                 self
             }
@@ -21031,7 +21293,7 @@ pub mod types {
                 self.uuid = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for uuid: {e}")
+                        format!("error converting supplied value for {}: {e}", "uuid")
                     });
                 self
             }
@@ -21130,7 +21392,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -21293,7 +21555,7 @@ pub mod types {
                 self.acc_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for acc_id: {e}")
+                        format!("error converting supplied value for {}: {e}", "accId")
                     });
                 self
             }
@@ -21306,7 +21568,7 @@ pub mod types {
                 self.api_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for api_id: {e}")
+                        format!("error converting supplied value for {}: {e}", "apiId")
                     });
                 self
             }
@@ -21319,7 +21581,7 @@ pub mod types {
                 self.discord = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for discord: {e}")
+                        format!("error converting supplied value for {}: {e}", "discord")
                     });
                 self
             }
@@ -21332,7 +21594,9 @@ pub mod types {
                 self.unique_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for unique_id: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "uniqueId"
+                        )
                     });
                 self
             }
@@ -21345,7 +21609,9 @@ pub mod types {
                 self.username = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for username: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "username"
+                        )
                     });
                 self
             }
@@ -21448,7 +21714,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -21670,7 +21936,7 @@ pub mod types {
                 self.acc_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for acc_id: {e}")
+                        format!("error converting supplied value for {}: {e}", "accId")
                     });
                 self
             }
@@ -21683,7 +21949,7 @@ pub mod types {
                 self.active = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for active: {e}")
+                        format!("error converting supplied value for {}: {e}", "active")
                     });
                 self
             }
@@ -21698,7 +21964,7 @@ pub mod types {
                 self.add = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for add: {e}")
+                        format!("error converting supplied value for {}: {e}", "add")
                     });
                 self
             }
@@ -21711,7 +21977,7 @@ pub mod types {
                 self.api_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for api_id: {e}")
+                        format!("error converting supplied value for {}: {e}", "apiId")
                     });
                 self
             }
@@ -21724,7 +21990,7 @@ pub mod types {
                 self.discord = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for discord: {e}")
+                        format!("error converting supplied value for {}: {e}", "discord")
                     });
                 self
             }
@@ -21739,7 +22005,7 @@ pub mod types {
                 self.remove = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for remove: {e}")
+                        format!("error converting supplied value for {}: {e}", "remove")
                     });
                 self
             }
@@ -21754,7 +22020,7 @@ pub mod types {
                 self.set = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for set: {e}")
+                        format!("error converting supplied value for {}: {e}", "set")
                     });
                 self
             }
@@ -21767,7 +22033,9 @@ pub mod types {
                 self.unique_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for unique_id: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "uniqueId"
+                        )
                     });
                 self
             }
@@ -21780,7 +22048,9 @@ pub mod types {
                 self.username = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for username: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "username"
+                        )
                     });
                 self
             }
@@ -21886,7 +22156,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -22062,7 +22332,9 @@ pub mod types {
                 self.ace_group = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for ace_group: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "aceGroup"
+                        )
                     });
                 self
             }
@@ -22076,7 +22348,8 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for discord_role_id: {e}"
+                            "error converting supplied value for {}: {e}",
+                            "discordRoleId"
                         )
                     });
                 self
@@ -22090,7 +22363,9 @@ pub mod types {
                 self.principal = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for principal: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "principal"
+                        )
                     });
                 self
             }
@@ -22105,7 +22380,7 @@ pub mod types {
                 self.ranks = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for ranks: {e}")
+                        format!("error converting supplied value for {}: {e}", "ranks")
                     });
                 self
             }
@@ -22201,7 +22476,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -22334,7 +22609,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -22402,7 +22677,7 @@ pub mod types {
                 self.type_ = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
+                        format!("error converting supplied value for {}: {e}", "type")
                     });
                 self
             }
@@ -22487,7 +22762,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -22625,7 +22900,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -22827,7 +23102,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -22986,7 +23261,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -23112,7 +23387,7 @@ pub mod types {
                 self.acc_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for acc_id: {e}")
+                        format!("error converting supplied value for {}: {e}", "accId")
                     });
                 self
             }
@@ -23125,7 +23400,9 @@ pub mod types {
                 self.discord_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for discord_id: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "discordId"
+                        )
                     });
                 self
             }
@@ -23138,7 +23415,9 @@ pub mod types {
                 self.username = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for username: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "username"
+                        )
                     });
                 self
             }
@@ -23297,7 +23576,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -23516,7 +23795,7 @@ pub mod types {
                 self.user_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for user_id: {e}")
+                        format!("error converting supplied value for {}: {e}", "userId")
                     });
                 self
             }
@@ -23617,7 +23896,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -23761,7 +24040,7 @@ pub mod types {
                 self.config = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for config: {e}")
+                        format!("error converting supplied value for {}: {e}", "config")
                     });
                 self
             }
@@ -23774,7 +24053,7 @@ pub mod types {
                 self.message = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for message: {e}")
+                        format!("error converting supplied value for {}: {e}", "message")
                     });
                 self
             }
@@ -23846,7 +24125,7 @@ pub mod types {
                 self.user_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for user_id: {e}")
+                        format!("error converting supplied value for {}: {e}", "userId")
                     });
                 self
             }
@@ -23935,7 +24214,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -24109,7 +24388,7 @@ pub mod types {
                 self.account = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for account: {e}")
+                        format!("error converting supplied value for {}: {e}", "account")
                     });
                 self
             }
@@ -24124,7 +24403,9 @@ pub mod types {
                 self.current_ranks = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for current_ranks: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "currentRanks"
+                        )
                     });
                 self
             }
@@ -24138,7 +24419,8 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for original_log_id: {e}"
+                            "error converting supplied value for {}: {e}",
+                            "originalLogId"
                         )
                     });
                 self
@@ -24155,7 +24437,8 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for previous_ranks: {e}"
+                            "error converting supplied value for {}: {e}",
+                            "previousRanks"
                         )
                     });
                 self
@@ -24170,7 +24453,8 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!(
-                            "error converting supplied value for reversal_undo_id: {e}"
+                            "error converting supplied value for {}: {e}",
+                            "reversalUndoId"
                         )
                     });
                 self
@@ -24184,7 +24468,7 @@ pub mod types {
                 self.undo_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for undo_id: {e}")
+                        format!("error converting supplied value for {}: {e}", "undoId")
                     });
                 self
             }
@@ -24349,7 +24633,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -24481,7 +24765,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -24615,7 +24899,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -24749,7 +25033,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -24895,7 +25179,7 @@ pub mod types {
                 self.acc_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for acc_id: {e}")
+                        format!("error converting supplied value for {}: {e}", "accId")
                     });
                 self
             }
@@ -24908,7 +25192,7 @@ pub mod types {
                 self.api_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for api_id: {e}")
+                        format!("error converting supplied value for {}: {e}", "apiId")
                     });
                 self
             }
@@ -24921,7 +25205,7 @@ pub mod types {
                 self.discord = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for discord: {e}")
+                        format!("error converting supplied value for {}: {e}", "discord")
                     });
                 self
             }
@@ -24934,7 +25218,9 @@ pub mod types {
                 self.unique_id = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for unique_id: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "uniqueId"
+                        )
                     });
                 self
             }
@@ -24947,7 +25233,9 @@ pub mod types {
                 self.username = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for username: {e}")
+                        format!(
+                            "error converting supplied value for {}: {e}", "username"
+                        )
                     });
                 self
             }
@@ -25045,7 +25333,7 @@ pub mod types {
                 self.meta = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for meta: {e}")
+                        format!("error converting supplied value for {}: {e}", "meta")
                     });
                 self
             }
@@ -25164,7 +25452,7 @@ pub mod types {
     pub use crate::generated_value_sets::RsvpResult;
     pub use crate::generated_value_sets::ServerFramework;
     impl GetAceConfigResponseData {
-        /// Every `AceMapping` this answer holds, whichever of its forms it came in (a list, one item, a map's values in key order, or a page's list), in the order sent.
+        /// Every `AceMapping` this answer holds, whichever of its forms it came in (a list, one item, a map's values in the text order of its keys, or a page's list), lists in the order sent.
         pub fn into_vec(self) -> ::std::vec::Vec<AceMapping> {
             match self {
                 Self::Mappings(items) => items,
@@ -25173,7 +25461,7 @@ pub mod types {
         }
     }
     impl GetTemplateSubmissionsResponseData {
-        /// Every `FormSubmission` this answer holds, whichever of its forms it came in (a list, one item, a map's values in key order, or a page's list), in the order sent.
+        /// Every `FormSubmission` this answer holds, whichever of its forms it came in (a list, one item, a map's values in the text order of its keys, or a page's list), lists in the order sent.
         pub fn into_vec(self) -> ::std::vec::Vec<FormSubmission> {
             match self {
                 Self::TemplateSubmissionsPage(page) => page.forms,
@@ -25182,7 +25470,7 @@ pub mod types {
         }
     }
     impl MemberRecordHistory {
-        /// Every `MemberRecordHistoryEntry` this answer holds, whichever of its forms it came in (a list, one item, a map's values in key order, or a page's list), in the order sent.
+        /// Every `MemberRecordHistoryEntry` this answer holds, whichever of its forms it came in (a list, one item, a map's values in the text order of its keys, or a page's list), lists in the order sent.
         pub fn into_vec(self) -> ::std::vec::Vec<MemberRecordHistoryEntry> {
             match self {
                 Self::ByTimestamp(by_key) => {
@@ -25195,7 +25483,7 @@ pub mod types {
         }
     }
     impl MemberRecordList {
-        /// Every `MemberRecord` this answer holds, whichever of its forms it came in (a list, one item, a map's values in key order, or a page's list), in the order sent.
+        /// Every `MemberRecord` this answer holds, whichever of its forms it came in (a list, one item, a map's values in the text order of its keys, or a page's list), lists in the order sent.
         pub fn into_vec(self) -> ::std::vec::Vec<MemberRecord> {
             match self {
                 Self::List(items) => items,
@@ -25204,7 +25492,7 @@ pub mod types {
         }
     }
     impl SearchAccountsResponseData {
-        /// Every `CommunityAccount` this answer holds, whichever of its forms it came in (a list, one item, a map's values in key order, or a page's list), in the order sent.
+        /// Every `CommunityAccount` this answer holds, whichever of its forms it came in (a list, one item, a map's values in the text order of its keys, or a page's list), lists in the order sent.
         pub fn into_vec(self) -> ::std::vec::Vec<CommunityAccount> {
             match self {
                 Self::AccountSearchResult(page) => page.items,

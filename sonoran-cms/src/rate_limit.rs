@@ -116,10 +116,10 @@ pub(crate) fn credential_fingerprint(authorization: &[u8]) -> String {
 
 /// Slots kept in this process's memory; other processes do not see them.
 ///
-/// - [`InProcessRateLimiter::shared`], the default backend of every client:
+/// - [`InProcessRateLimiter::shared`] (and `Default`), the default backend of every client:
 ///   one count per key, base URL and operation for the whole process, so two
 ///   clients built with the same key share one budget.
-/// - [`InProcessRateLimiter::new`] (and `Default`): a count of its own, shared
+/// - [`InProcessRateLimiter::new`]: a count of its own, shared
 ///   only by the clients given this value (or a clone of it). For tests that
 ///   must not wait for each other's slots, and for keys a process keeps apart.
 #[derive(Debug, Clone)]
@@ -165,9 +165,9 @@ impl InProcessRateLimiter {
 }
 
 impl Default for InProcessRateLimiter {
-    /// [`InProcessRateLimiter::new`]: counts of its own.
+    /// [`InProcessRateLimiter::shared`]: the default backend of every client.
     fn default() -> Self {
-        Self::new()
+        Self::shared()
     }
 }
 

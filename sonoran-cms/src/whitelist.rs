@@ -16,7 +16,7 @@ use crate::Error;
 /// The API's texts that mean "this account may not join": the server's
 /// whitelist does not hold it, it is blocked, or the API id names no account.
 /// Compared without regard to case, anywhere in the error's message.
-pub const DENIAL_CODES: [&str; 3] = [
+pub const DENIAL_CODES: &[&str] = &[
     "NOT ALLOWED ON WHITELIST",
     "BLOCKED FOR WHITELIST",
     "UNKNOWN_ACC_API_ID",
@@ -34,8 +34,9 @@ pub enum WhitelistVerdict {
     },
     /// The account may not join.
     Denied {
-        /// The API's denial code as sent, one of [`DENIAL_CODES`] (e.g.
-        /// `NOT ALLOWED ON WHITELIST`).
+        /// The denial code the API's answer carries, written as in
+        /// [`DENIAL_CODES`] (e.g. `NOT ALLOWED ON WHITELIST`) whatever its case
+        /// in the answer.
         reason: String,
     },
 }

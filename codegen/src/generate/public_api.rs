@@ -331,7 +331,7 @@ fn add_list_readers(types: &mut Vec<syn::Item>, unions: &[Union]) {
         });
         let doc = format!(
             " Every `{}` this answer holds, whichever of its forms it came in (a list, one item, a \
-             map's values in key order, or a page's list), in the order sent.",
+             map's values in the text order of its keys, or a page's list), lists in the order sent.",
             item.to_token_stream().to_string().replace(' ', "")
         );
         readers.push(syn::parse_quote! {
@@ -514,15 +514,46 @@ fn rewrite_setters(
                 continue;
             };
             if takes_option && style == SetterStyle::Types {
-                let mut maybe = function.clone();
-                maybe.sig.ident =
-                    format_ident!("maybe_{}", ident.to_string().trim_start_matches("r#"));
+                let maybe = format_ident!("maybe_{}", ident.to_string().trim_start_matches("r#"));
                 let doc =
                     format!(" Sets or clears `{json}` from an `Option` (`None` leaves it out).");
-                maybe
-                    .attrs
-                    .retain(|attribute| !attribute.path().is_ident("doc"));
-                maybe.attrs.insert(0, syn::parse_quote!(#[doc = #doc]));
+                let maybe: syn::ImplItemFn = match nonzero_base(&value_type) {
+                    // An id from any integer, with the same check as the setter.
+                    Some(base) => {
+                        let message = format!("`{json}` must be at least 1 (ids count from 1)");
+                        syn::parse_quote! {
+                            #[doc = #doc]
+                            pub fn #maybe<T>(mut self, value: ::std::option::Option<T>) -> Self
+                            where
+                                T: ::std::convert::TryInto<#base>,
+                            {
+                                self.#ident = match value {
+                                    None => Ok(None),
+                                    Some(value) => value
+                                        .try_into()
+                                        .ok()
+                                        .and_then(<#value_type>::new)
+                                        .map(Some)
+                                        .ok_or_else(|| #message.to_string()),
+                                };
+                                self
+                            }
+                        }
+                    }
+                    None => syn::parse_quote! {
+                        #[doc = #doc]
+                        pub fn #maybe<T>(mut self, value: T) -> Self
+                        where
+                            T: ::std::convert::TryInto<::std::option::Option<#value_type>>,
+                            T::Error: ::std::fmt::Display,
+                        {
+                            self.#ident = value
+                                .try_into()
+                                .map_err(|e| format!("error converting supplied value for {}: {e}", #json));
+                            self
+                        }
+                    },
+                };
                 added.push(syn::ImplItem::Fn(maybe));
             }
             *function = replacement;
