@@ -48,6 +48,23 @@ fn optional_setters_take_the_value_and_maybe_takes_an_option() {
         .expect("a body");
     assert_eq!(cleared.discord, None);
     assert_eq!(cleared.api_id.as_deref(), Some("license:abc"));
+
+    // An optional id takes any integer, as a value or an `Option`, with the
+    // same check.
+    let server = |builder: types::builder::CommunityServerInput| {
+        types::CommunityServerInput::try_from(builder.name("Main"))
+    };
+    let by_value = server(types::CommunityServerInput::builder().id(5)).expect("an id");
+    let by_option =
+        server(types::CommunityServerInput::builder().maybe_id(Some(5_u32))).expect("an id");
+    assert_eq!(by_value.id.map(u64::from), Some(5));
+    assert_eq!(by_value, by_option);
+    let zero =
+        server(types::CommunityServerInput::builder().maybe_id(Some(0))).expect_err("0 is no id");
+    assert!(
+        zero.to_string().contains("`id` must be at least 1"),
+        "{zero}"
+    );
 }
 
 #[test]
