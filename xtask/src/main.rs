@@ -4,6 +4,7 @@
 
 mod build_times;
 mod change_report;
+mod evidence_import;
 mod msrv;
 
 use std::path::{Path, PathBuf};
@@ -81,6 +82,12 @@ enum EvidenceCommand {
     /// restates a docs-derived schema, as it is now (after checking each action
     /// against the docs): regen stops when the docs there change.
     Review,
+    /// Turn a probe report (`sonoran-cms probe`) into proposed overlay actions,
+    /// appended to the evidence files, each citing the report.
+    Import {
+        /// The probe's JSON report.
+        report: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -98,6 +105,9 @@ fn main() -> ExitCode {
         Command::Evidence {
             command: EvidenceCommand::Review,
         } => evidence_review(&root),
+        Command::Evidence {
+            command: EvidenceCommand::Import { report },
+        } => evidence_import::import(&root, &report).map(|()| ExitCode::SUCCESS),
         Command::Changes { from } => change_report::since(&root, &from).map(|()| ExitCode::SUCCESS),
     };
     match outcome {

@@ -255,3 +255,89 @@ fn a_docs_change_beneath_an_evidence_correction_stops_regen_until_reviewed() {
         text(&regen.stdout)
     );
 }
+
+#[test]
+fn a_probe_report_imports_as_actions_that_make_regen_accept_the_drifted_answers() {
+    // What `sonoran-cms probe` reports of a drifted API (see
+    // sonoran-cms-cli/tests/probe.rs): a member the type does not know, a
+    // required member absent, a null, and two it cannot decide for the
+    // maintainer (another type, another 2XX).
+    let root = workspace(true);
+    let report = serde_json::json!({
+        "tool": "sonoran-cms probe", "redacted": true, "crate_version": "0.2.0",
+        "spec_hash": "sha1:000000000000", "date": "2026-12-03T12:00:00Z", "calls": 3,
+        "stopped": null, "skipped": {},
+        "operations": [
+            {"operation": "getServers", "calls": 1, "statuses": {"200": 1}, "differences": [
+                {"path": "data.servers[].region", "kind": "a member the type does not know", "seen": "string", "count": 2},
+                {"path": "data.servers[].id", "kind": "a required member absent", "seen": "absent", "count": 1}
+            ]},
+            {"operation": "getCurrentSession", "calls": 1, "statuses": {"200": 1}, "differences": [
+                {"path": "data.sysStatus", "kind": "null where the type says no", "seen": "null", "count": 1},
+                {"path": "data.serverId", "kind": "a value of another type", "seen": "string (the type says integer)", "count": 1}
+            ]},
+            {"operation": "getFullWhitelist", "calls": 1, "statuses": {"201": 1}, "differences": [
+                {"path": "", "kind": "a status the docs do not name", "seen": "201", "count": 1}
+            ]}
+        ]
+    });
+    let report_path = root.path().join("probe-report.json");
+    std::fs::write(&report_path, report.to_string()).expect("writes");
+
+    let imported = xtask(
+        root.path(),
+        &["evidence", "import", &report_path.display().to_string()],
+    );
+    assert!(imported.status.success(), "{}", text(&imported.stderr));
+    let stdout = text(&imported.stdout);
+    assert!(stdout.contains("appended"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "not imported: getCurrentSession: a value of another type at `data.serverId`"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("not imported: getFullWhitelist"),
+        "{stdout}"
+    );
+    // Each action cites the report by hash and date.
+    let shared =
+        std::fs::read_to_string(root.path().join(EVIDENCE_DIR).join("shared.overlay.yaml"))
+            .expect("reads");
+    assert!(
+        shared.contains("Source: sonoran-cms probe report sha1:")
+            && shared.contains("2026-12-03T12:00:00Z"),
+        "{shared}"
+    );
+
+    // The maintainer reviews the actions; regen then accepts the drifted answers.
+    let regen = xtask(root.path(), &["regen"]);
+    assert!(
+        regen.status.success(),
+        "{}{}",
+        text(&regen.stdout),
+        text(&regen.stderr)
+    );
+    let enriched = codegen::load::parse_yaml(&codegen::SourceText::new(
+        ENRICHED_SPEC_PATH,
+        std::fs::read_to_string(root.path().join(ENRICHED_SPEC_PATH)).expect("reads"),
+    ))
+    .expect("YAML");
+    let schemas = &enriched["components"]["schemas"];
+    assert_eq!(
+        schemas["CommunityServer"]["properties"]["region"]["type"],
+        "string"
+    );
+    assert!(
+        !schemas["CommunityServer"]["required"]
+            .as_array()
+            .is_some_and(|required| required.iter().any(|name| name == "id")),
+        "{}",
+        schemas["CommunityServer"]
+    );
+    assert_eq!(
+        schemas["CommunityServerSession"]["properties"]["sysStatus"]["nullable"],
+        true
+    );
+}
