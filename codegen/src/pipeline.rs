@@ -263,7 +263,9 @@ pub fn generate_files(sources: &Sources) -> Result<Vec<GeneratedFile>, CodegenEr
 }
 
 /// Each evidence overlay, parsed, by its file name within [`EVIDENCE_DIR`].
-fn parsed_evidence(sources: &Sources) -> Result<Vec<(String, serde_json::Value)>, CodegenError> {
+pub fn parsed_evidence(
+    sources: &Sources,
+) -> Result<Vec<(String, serde_json::Value)>, CodegenError> {
     sources
         .evidence
         .iter()

@@ -144,19 +144,7 @@ pub fn import(root: &Path, report_path: &Path) -> anyhow::Result<()> {
         .with_context(|| format!("{ENRICHED_SPEC_PATH}: cannot read"))?;
     let spec = codegen::load::parse_yaml(&codegen::SourceText::new(ENRICHED_SPEC_PATH, spec_text))?;
     let sources = codegen::Sources::read(root)?;
-    let evidence: Vec<(String, Value)> = sources
-        .evidence
-        .iter()
-        .map(|file| {
-            let name = file
-                .name
-                .rsplit('/')
-                .next()
-                .unwrap_or(&file.name)
-                .to_owned();
-            Ok((name, codegen::load::parse_yaml(file)?))
-        })
-        .collect::<Result<_, codegen::CodegenError>>()?;
+    let evidence = codegen::pipeline::parsed_evidence(&sources)?;
 
     let mut proposed: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     let mut left = Vec::new();
