@@ -1,7 +1,10 @@
 //! The operations of a typed spec, in document order, each with where it is:
-//! the one walk the generated tables (rate limits, groups of fields, bodies) share.
+//! the one walk the generated tables (rate limits, groups of fields, bodies) share;
+//! and the same walk over a spec read as JSON, with each operation's success
+//! answer, for the readers that work on JSON (reviews, the probe's spec, imports).
 
 use openapiv3::{OpenAPI, Operation, ReferenceOr};
+use serde_json::Value;
 
 use crate::json_pointer::from_tokens;
 
@@ -44,4 +47,32 @@ pub fn with_ids(spec: &OpenAPI) -> Vec<SpecOperation<'_>> {
         }
     }
     operations
+}
+
+/// Every operation of `spec` read as JSON (`paths`, then each method) that
+/// has an operationId, in document order.
+pub fn json_with_ids(spec: &Value) -> impl Iterator<Item = &Value> {
+    spec["paths"]
+        .as_object()
+        .into_iter()
+        .flat_map(|paths| paths.values())
+        .filter_map(Value::as_object)
+        .flat_map(|item| item.values())
+        .filter(|operation| operation["operationId"].is_string())
+}
+
+/// An operation's (read as JSON) first 2XX answer: its status key (`2XX`,
+/// `200`) and the response, whose JSON body schema is
+/// `["content"]["application/json"]["schema"]`.
+pub fn json_success(operation: &Value) -> Option<(&str, &Value)> {
+    operation["responses"]
+        .as_object()?
+        .iter()
+        .find(|(status, _)| status.starts_with('2'))
+        .map(|(status, response)| (status.as_str(), response))
+}
+
+/// The JSON body schema of a success answer found by [`json_success`].
+pub fn json_body_schema(response: &Value) -> &Value {
+    &response["content"]["application/json"]["schema"]
 }

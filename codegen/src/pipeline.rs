@@ -129,13 +129,7 @@ fn read_evidence(workspace_root: &Path) -> Result<Vec<SourceText>, CodegenError>
 /// operation's generated docs → lint → generate → format and returns every generated file, in the order they should
 /// be written.
 pub fn generate_files(sources: &Sources) -> Result<Vec<GeneratedFile>, CodegenError> {
-    let docs_value = load::parse_yaml(&sources.docs_spec)?;
-    // Type-check the docs spec on its own first, so a shape error names the docs
-    // file rather than the enriched one.
-    load::openapi(&sources.docs_spec.name, &docs_value)?;
-    let derived_value = load::parse_yaml(&sources.derived)?;
-    let docs_with_derived =
-        enrich::apply_overlay(&docs_value, None, &sources.derived.name, &derived_value)?;
+    let (docs_value, docs_with_derived) = docs_with_derived(sources)?;
     let evidence = parsed_evidence(sources)?;
     // An evidence correction that restates the docs must have been reviewed
     // against the docs as they are now: a docs change beneath it stops here.
@@ -262,6 +256,21 @@ pub fn generate_files(sources: &Sources) -> Result<Vec<GeneratedFile>, CodegenEr
     ])
 }
 
+/// The docs spec as JSON, and the docs with the schemas derived from their
+/// examples (the spec the evidence corrects, and its reviews compare against).
+fn docs_with_derived(
+    sources: &Sources,
+) -> Result<(serde_json::Value, serde_json::Value), CodegenError> {
+    let docs_value = load::parse_yaml(&sources.docs_spec)?;
+    // Type-check the docs spec on its own first, so a shape error names the docs
+    // file rather than the enriched one.
+    load::openapi(&sources.docs_spec.name, &docs_value)?;
+    let derived_value = load::parse_yaml(&sources.derived)?;
+    let docs_with_derived =
+        enrich::apply_overlay(&docs_value, None, &sources.derived.name, &derived_value)?;
+    Ok((docs_value, docs_with_derived))
+}
+
 /// Each evidence overlay, parsed, by its file name within [`EVIDENCE_DIR`].
 pub fn parsed_evidence(
     sources: &Sources,
@@ -322,10 +331,7 @@ pub fn docs_fields_not_in_types(
     sources: &Sources,
     enriched: &serde_json::Value,
 ) -> Result<std::collections::BTreeMap<String, Vec<String>>, CodegenError> {
-    let docs_value = load::parse_yaml(&sources.docs_spec)?;
-    let derived_value = load::parse_yaml(&sources.derived)?;
-    let docs_with_derived =
-        enrich::apply_overlay(&docs_value, None, &sources.derived.name, &derived_value)?;
+    let (_, docs_with_derived) = docs_with_derived(sources)?;
     Ok(reviewed::docs_fields_not_in_types(
         &docs_with_derived,
         enriched,
@@ -336,10 +342,7 @@ pub fn docs_fields_not_in_types(
 /// evidence action that restates the docs, as they are now, for a maintainer
 /// who has checked each action against them.
 pub fn reviewed_file(sources: &Sources) -> Result<GeneratedFile, CodegenError> {
-    let docs_value = load::parse_yaml(&sources.docs_spec)?;
-    let derived_value = load::parse_yaml(&sources.derived)?;
-    let docs_with_derived =
-        enrich::apply_overlay(&docs_value, None, &sources.derived.name, &derived_value)?;
+    let (_, docs_with_derived) = docs_with_derived(sources)?;
     let recorded = reviewed::record(&docs_with_derived, &parsed_evidence(sources)?);
     let value = serde_json::to_value(&recorded).map_err(|error| CodegenError::Format {
         file: reviewed::REVIEWED_PATH.to_owned(),

@@ -150,17 +150,8 @@ pub fn import(root: &Path, report_path: &Path) -> anyhow::Result<()> {
     let mut left = Vec::new();
     for operation in report["operations"].as_array().into_iter().flatten() {
         let operation_id = operation["operation"].as_str().unwrap_or_default();
-        let Some((_, method_item)) =
-            spec["paths"]
-                .as_object()
-                .into_iter()
-                .flatten()
-                .find_map(|(_, item)| {
-                    item.as_object()?
-                        .iter()
-                        .find(|(_, candidate)| candidate["operationId"] == operation_id)
-                        .map(|(method, candidate)| (method.clone(), candidate.clone()))
-                })
+        let Some(method_item) = codegen::operations::json_with_ids(&spec)
+            .find(|candidate| candidate["operationId"] == operation_id)
         else {
             left.push(format!("{operation_id}: not in the spec"));
             continue;
@@ -169,12 +160,8 @@ pub fn import(root: &Path, report_path: &Path) -> anyhow::Result<()> {
             .as_str()
             .unwrap_or("general")
             .to_owned();
-        let success = method_item["responses"]
-            .as_object()
-            .into_iter()
-            .flatten()
-            .find(|(status, _)| status.starts_with('2'))
-            .map(|(_, response)| response["content"]["application/json"]["schema"].clone())
+        let success = codegen::operations::json_success(method_item)
+            .map(|(_, response)| codegen::operations::json_body_schema(response).clone())
             .unwrap_or(Value::Null);
         for difference in operation["differences"].as_array().into_iter().flatten() {
             let path = difference["path"].as_str().unwrap_or_default();

@@ -228,12 +228,7 @@ fn operations_using(docs: &Value, pointer: &str) -> Vec<String> {
         "\"#/components/schemas/{}\"",
         name.replace("~1", "/").replace("~0", "~")
     );
-    let mut operations: Vec<String> = docs["paths"]
-        .as_object()
-        .into_iter()
-        .flat_map(|paths| paths.values())
-        .filter_map(Value::as_object)
-        .flat_map(|item| item.values())
+    let mut operations: Vec<String> = crate::operations::json_with_ids(docs)
         .filter(|operation| operation.to_string().contains(&reference))
         .filter_map(|operation| operation["operationId"].as_str().map(str::to_owned))
         .collect();
@@ -326,26 +321,16 @@ pub fn check(
 /// The shape of each operation's JSON success body in `spec`, by operationId.
 fn success_shapes(spec: &Value) -> BTreeMap<String, Shape> {
     let mut shapes = BTreeMap::new();
-    for item in spec["paths"]
-        .as_object()
-        .into_iter()
-        .flat_map(|paths| paths.values())
-    {
-        for operation in item.as_object().into_iter().flat_map(|item| item.values()) {
-            let Some(operation_id) = operation["operationId"].as_str() else {
-                continue;
-            };
-            let success = operation["responses"]
-                .as_object()
-                .into_iter()
-                .flatten()
-                .find(|(status, _)| status.starts_with('2'))
-                .map(|(_, response)| &response["content"]["application/json"]["schema"]);
-            if let Some(schema) = success.filter(|schema| !schema.is_null()) {
-                let mut shape = Shape::new();
-                shape_of(spec, schema, ".", 0, &mut shape);
-                shapes.insert(operation_id.to_owned(), shape);
-            }
+    for operation in crate::operations::json_with_ids(spec) {
+        let Some(operation_id) = operation["operationId"].as_str() else {
+            continue;
+        };
+        let success = crate::operations::json_success(operation)
+            .map(|(_, response)| crate::operations::json_body_schema(response));
+        if let Some(schema) = success.filter(|schema| !schema.is_null()) {
+            let mut shape = Shape::new();
+            shape_of(spec, schema, ".", 0, &mut shape);
+            shapes.insert(operation_id.to_owned(), shape);
         }
     }
     shapes

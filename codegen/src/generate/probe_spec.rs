@@ -39,21 +39,17 @@ pub fn source(spec: &Value, model: &SpecModel) -> Result<String, CodegenError> {
     let mut operations = Vec::new();
     for operation in &model.operations {
         let written = &spec["paths"][&operation.path][operation.method.to_lowercase().as_str()];
-        let success = written["responses"]
-            .as_object()
-            .into_iter()
-            .flatten()
-            .find(|(status, _)| status.starts_with('2'));
+        let success = crate::operations::json_success(written);
         let documented_status = success
             .and_then(|(status, response)| {
                 response["x-documented-status"]
                     .as_str()
                     .map(str::to_owned)
-                    .or_else(|| Some(status.clone()))
+                    .or_else(|| Some(status.to_owned()))
             })
             .unwrap_or_default();
         let success_schema = success
-            .map(|(_, response)| shape_only(&response["content"]["application/json"]["schema"]))
+            .map(|(_, response)| shape_only(crate::operations::json_body_schema(response)))
             .unwrap_or(Value::Null);
         let parameters: Vec<Value> = written["parameters"]
             .as_array()

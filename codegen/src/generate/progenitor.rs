@@ -135,12 +135,7 @@ fn mocks_take_ids_as_the_client_does(spec_file: &str, body: &str) -> Result<Stri
         )
         .replace(MOCK_QUERY_ID, "T: Into<Option<u64>>,");
     // Formatted again, so the inserted line reads as the rest.
-    let rewritten = syn::parse_file(&rewritten)
-        .map(|file| prettyplease::unparse(&file))
-        .map_err(|error| CodegenError::Format {
-            file: spec_file.to_owned(),
-            message: error.to_string(),
-        })?;
+    let rewritten = reformat(spec_file, &rewritten)?;
     if rewritten.contains("NonZeroU64") {
         return Err(CodegenError::Generator {
             file: spec_file.to_owned(),
@@ -205,12 +200,7 @@ pub fn cli_source(spec_file: &str, spec: &OpenAPI, header: &str) -> Result<Strin
     }
     let body = body.replace(CLI_SEND, &format!("request.{GENERATED_SEND}().await"));
     let body = json_body_excludes_body_flags(&body);
-    let body = syn::parse_file(&body)
-        .map(|file| prettyplease::unparse(&file))
-        .map_err(|error| CodegenError::Format {
-            file: spec_file.to_owned(),
-            message: error.to_string(),
-        })?;
+    let body = reformat(spec_file, &body)?;
     Ok(normalize_newlines(&format!(
         "{header}\n{GENERATED_ALLOWS}\n{body}"
     )))
@@ -290,6 +280,17 @@ pub(crate) fn format_rust(
     tokens: proc_macro2::TokenStream,
 ) -> Result<String, CodegenError> {
     Ok(prettyplease::unparse(&parse_rust(spec_file, tokens)?))
+}
+
+/// Generated Rust text, edited as text, formatted again with prettyplease.
+fn reformat(spec_file: &str, text: &str) -> Result<String, CodegenError> {
+    let tokens =
+        text.parse::<proc_macro2::TokenStream>()
+            .map_err(|error| CodegenError::Format {
+                file: spec_file.to_owned(),
+                message: error.to_string(),
+            })?;
+    format_rust(spec_file, tokens)
 }
 
 fn parse_rust(

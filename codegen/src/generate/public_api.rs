@@ -238,6 +238,11 @@ fn struct_fields(items: &[syn::Item]) -> Vec<(String, Vec<(syn::Ident, syn::Type
         .collect()
 }
 
+/// Whether two types are written alike (token for token).
+fn same(left: &syn::Type, right: &syn::Type) -> bool {
+    left.to_token_stream().to_string() == right.to_token_stream().to_string()
+}
+
 /// How a form of a union gives its items, when the union is one list.
 enum ListForm {
     /// `Vec<T>`: the list itself.
@@ -255,9 +260,6 @@ enum ListForm {
 /// list), so users need not match forms to get the items.
 fn add_list_readers(types: &mut Vec<syn::Item>, unions: &[Union]) {
     let struct_fields = struct_fields(types);
-    let same = |left: &syn::Type, right: &syn::Type| {
-        left.to_token_stream().to_string() == right.to_token_stream().to_string()
-    };
     let mut readers = Vec::new();
     for union in unions {
         let local_payloads: Vec<syn::Type> = union
@@ -456,9 +458,6 @@ fn rewrite_setters(
                 }
             };
             let ident = function.sig.ident.clone();
-            let same = |left: &syn::Type, right: &syn::Type| {
-                left.to_token_stream().to_string() == right.to_token_stream().to_string()
-            };
             // typify's optional setter converts into the `Option`: it becomes
             // `maybe_<field>`, and the field's name takes the value itself.
             let takes_option = optional_inner.is_some() && same(&target, stored);
