@@ -1,11 +1,13 @@
 //! Building a client: the API key, where the API is, timeouts, extra headers, rate
-//! limits and retries, all checked once, up front.
+//! limits and retries, all checked once, up front; and views of a client whose
+//! calls use other timeouts, retries or headers ([`CallOptions`]).
 
 use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use progenitor_client::ClientInfo;
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 
 use crate::auth::{ApiKey, InvalidApiKey};
@@ -404,9 +406,155 @@ impl ClientBuilder {
                 rate_limit_backend: self.rate_limit_backend,
                 retry_policy: self.retry_policy,
                 transport: self.transport,
+                refused_options: None,
             }),
         };
         Ok(Client::new_with_client(&base_url, http_client, state))
+    }
+}
+
+/// What one call (or a group of calls) does differently from its client: the
+/// attempt timeout, the deadline, the retry policy and extra headers. Give it
+/// to [`Client::with_options`]; what is not set stays the client's.
+///
+/// The options are checked as the client builder checks its own: a zero
+/// timeout or deadline, or a header that is invalid or one the client sets
+/// itself (`Authorization`, `Accept`, `Content-Type`, `User-Agent`), makes
+/// every call of the view fail with
+/// [`Error::InvalidRequest`](crate::Error::InvalidRequest) before anything is
+/// sent, saying which option and why (never a header's value).
+#[derive(Clone, Default)]
+#[must_use]
+pub struct CallOptions {
+    timeout: Option<Duration>,
+    deadline: Option<Duration>,
+    retry_policy: Option<RetryPolicy>,
+    extra_headers: Vec<(String, String)>,
+}
+
+impl fmt::Debug for CallOptions {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Header values may be secrets of their own: names only.
+        formatter
+            .debug_struct("CallOptions")
+            .field("timeout", &self.timeout)
+            .field("deadline", &self.deadline)
+            .field("retry_policy", &self.retry_policy)
+            .field(
+                "extra_headers",
+                &self
+                    .extra_headers
+                    .iter()
+                    .map(|(name, _)| name)
+                    .collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+impl CallOptions {
+    /// Options that change nothing yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The timeout of one attempt, from connecting to the end of the body
+    /// (the client's is [`ClientBuilder::timeout`], 30 s by default).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// The most one call may take in all: waiting for a rate-limit slot, every
+    /// attempt and every wait between them (the client's is
+    /// [`ClientBuilder::deadline`], 300 s by default). May be longer than the
+    /// client's.
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// How to retry ([`RetryPolicy::none`] for one attempt only).
+    pub fn retry_policy(mut self, retry_policy: RetryPolicy) -> Self {
+        self.retry_policy = Some(retry_policy);
+        self
+    }
+
+    /// Sends `name: value` with each call as well as the client's extra
+    /// headers; it replaces a client's extra header of the same name.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.extra_headers.push((name.into(), value.into()));
+        self
+    }
+}
+
+impl Client {
+    /// A view of this client whose calls use `options`: the same key, base
+    /// URL, HTTP connections, rate-limit budget (the same counts, whatever the
+    /// options) and everything not set in `options`. Cheap: a few small
+    /// copies, no new connection pool. A view of a view applies both, the
+    /// later options winning.
+    ///
+    /// The whitelist check when a player joins can give up after 3 s while
+    /// the nightly sync keeps the client's 300 s:
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use sonoran_cms::{CallOptions, RetryPolicy};
+    /// use sonoran_cms::types::{AccountIdentity, VerifyWhitelistRequest};
+    ///
+    /// # async fn joining(client: &sonoran_cms::Client) -> sonoran_cms::Result<()> {
+    /// let on_join = client.with_options(
+    ///     CallOptions::new()
+    ///         .deadline(Duration::from_secs(3))
+    ///         .retry_policy(RetryPolicy::none())
+    ///         .header("X-Correlation-Id", "join-42"),
+    /// );
+    /// let verdict = on_join
+    ///     .verify_whitelist()
+    ///     .server_id(1)
+    ///     .body(VerifyWhitelistRequest::builder().identity(AccountIdentity::Discord("123456789012345678".into())))
+    ///     .verdict()
+    ///     .await?;
+    /// # let _ = verdict;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn with_options(&self, options: CallOptions) -> Client {
+        let mut settings = Settings::clone(&self.inner().settings);
+        if let Some(timeout) = options.timeout {
+            settings.timeout = timeout;
+        }
+        if let Some(deadline) = options.deadline {
+            settings.deadline = deadline;
+        }
+        if let Some(retry_policy) = options.retry_policy {
+            settings.retry_policy = retry_policy;
+        }
+        let refusal = [("timeout", options.timeout), ("deadline", options.deadline)]
+            .into_iter()
+            .find(|(_, duration)| duration.is_some_and(|duration| duration.is_zero()))
+            .map(|(what, _)| BuildError::ZeroDuration { what }.to_string());
+        let refusal = refusal.or_else(|| match checked_extra_headers(&options.extra_headers) {
+            Ok(headers) => {
+                for name in headers.keys() {
+                    settings.extra_headers.remove(name);
+                }
+                for (name, value) in &headers {
+                    settings.extra_headers.append(name, value.clone());
+                }
+                None
+            }
+            Err(error) => Some(error.to_string()),
+        });
+        if settings.refused_options.is_none() {
+            settings.refused_options =
+                refusal.map(|reason| format!("the call options cannot be used: {reason}"));
+        }
+        let state = ClientState {
+            settings: Arc::new(settings),
+        };
+        Client::new_with_client(self.baseurl(), self.client().clone(), state)
     }
 }
 

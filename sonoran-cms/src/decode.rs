@@ -202,7 +202,7 @@ pub(crate) fn as_sent<T: DeserializeOwned + serde::Serialize>(
     serde_json::to_value(&value).map_err(|error| failure(body, ".".to_owned(), &error))
 }
 
-fn failure(body: &[u8], path: String, error: &serde_json::Error) -> DecodeFailure {
+pub(crate) fn failure(body: &[u8], path: String, error: &serde_json::Error) -> DecodeFailure {
     DecodeFailure {
         path,
         message: message_without_position(error),

@@ -34,8 +34,13 @@ pub(crate) enum VerdictKind {
     LimiterUnavailable { reason: String },
     /// An error status, with the body as received and as a problem.
     ErrorAnswer { problem: Problem, body: Bytes },
-    /// A success whose body does not fit the operation's type.
-    BodyDidNotFit { failure: DecodeFailure, body: Bytes },
+    /// A success whose body does not fit what the call expects: the
+    /// operation's type, or JSON for a raw call.
+    BodyDidNotFit {
+        failure: DecodeFailure,
+        expected: &'static str,
+        body: Bytes,
+    },
     /// A redirect: answered (3XX, not followed), or followed by a caller's
     /// `reqwest::Client` on a request that changes state.
     Redirected {
@@ -655,8 +660,8 @@ impl From<progenitor_client::Error<Problem>> for Error {
     }
 }
 
-/// The error a verdict of the hooks stands for (see `crate::hooks`).
-fn from_verdict(status: StatusCode, headers: &HeaderMap, verdict: Verdict) -> Error {
+/// The error a verdict of the call engine stands for (see `crate::engine`).
+pub(crate) fn from_verdict(status: StatusCode, headers: &HeaderMap, verdict: Verdict) -> Error {
     let Verdict { kind, history } = verdict;
     match kind {
         VerdictKind::EndedEarly { reason } => Error::Timeout {
@@ -670,16 +675,18 @@ fn from_verdict(status: StatusCode, headers: &HeaderMap, verdict: Verdict) -> Er
         VerdictKind::ErrorAnswer { problem, body } => {
             api_error(status, headers, problem, body, history)
         }
-        VerdictKind::BodyDidNotFit { failure, body } => {
-            Error::InvalidResponse(Box::new(InvalidResponse {
-                status: Some(status),
-                request_id: header_request_id(headers),
-                message: format!("the body does not fit the operation's type {failure}"),
-                decode: Some(failure),
-                body,
-                history,
-            }))
-        }
+        VerdictKind::BodyDidNotFit {
+            failure,
+            expected,
+            body,
+        } => Error::InvalidResponse(Box::new(InvalidResponse {
+            status: Some(status),
+            request_id: header_request_id(headers),
+            message: format!("the body does not fit {expected} {failure}"),
+            decode: Some(failure),
+            body,
+            history,
+        })),
         VerdictKind::Redirected { location, followed } => Error::Redirect(Box::new(Redirect {
             status,
             location,
@@ -722,7 +729,8 @@ fn request_id(headers: &HeaderMap, problem: &Problem) -> Option<String> {
         .or_else(|| problem.request_id.clone())
 }
 
-fn header_request_id(headers: &HeaderMap) -> Option<String> {
+/// The request id the gateway put in a header, if any.
+pub(crate) fn header_request_id(headers: &HeaderMap) -> Option<String> {
     ["x-kong-request-id", "x-trace-id"]
         .into_iter()
         .find_map(|name| headers.get(name).and_then(|value| value.to_str().ok()))

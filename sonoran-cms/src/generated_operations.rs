@@ -575,6 +575,7 @@ impl Operation {
 /// What the spec says of each operation, indexed by [`Operation`].
 static SPECS: [OperationSpec; 61usize] = [
     OperationSpec {
+        group: "servers",
         rate_limit: RateLimit::documented(27u32, 60u32),
         semantics: OperationSemantics {
             safe: false,
@@ -600,6 +601,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "servers",
         rate_limit: RateLimit::documented(27u32, 60u32),
         semantics: OperationSemantics {
             safe: false,
@@ -614,6 +616,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "erlc",
         rate_limit: RateLimit::documented(18u32, 60u32),
         semantics: OperationSemantics {
             safe: false,
@@ -639,6 +642,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "disciplinary",
         rate_limit: RateLimit::documented(18u32, 60u32),
         semantics: OperationSemantics {
             safe: false,
@@ -664,6 +668,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "servers",
         rate_limit: RateLimit::documented(9u32, 60u32),
         semantics: OperationSemantics {
             safe: false,
@@ -681,6 +686,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "sessions",
         rate_limit: RateLimit::documented(9u32, 60u32),
         semantics: OperationSemantics {
             safe: false,
@@ -695,6 +701,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "forms",
         rate_limit: RateLimit::documented(27u32, 60u32),
         semantics: OperationSemantics {
             safe: false,
@@ -720,6 +727,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "accounts",
         rate_limit: RateLimit::documented(22u32, 60u32),
         semantics: OperationSemantics {
             safe: false,
@@ -745,6 +753,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "events",
         rate_limit: RateLimit::documented(27u32, 60u32),
         semantics: OperationSemantics {
             safe: false,
@@ -770,6 +779,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "general",
         rate_limit: RateLimit::documented(13u32, 60u32),
         semantics: OperationSemantics {
             safe: false,
@@ -787,6 +797,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "accounts",
         rate_limit: RateLimit::documented(22u32, 60u32),
         semantics: OperationSemantics {
             safe: false,
@@ -812,6 +823,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "erlc",
         rate_limit: RateLimit::documented(18u32, 60u32),
         semantics: OperationSemantics {
             safe: false,
@@ -829,6 +841,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "accounts",
         rate_limit: RateLimit::documented(27u32, 60u32),
         semantics: OperationSemantics {
             safe: false,
@@ -854,6 +867,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "accounts",
         rate_limit: RateLimit::documented(27u32, 60u32),
         semantics: OperationSemantics {
             safe: true,
@@ -868,6 +882,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "accounts",
         rate_limit: RateLimit::documented(22u32, 60u32),
         semantics: OperationSemantics {
             safe: true,
@@ -882,6 +897,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "accounts",
         rate_limit: RateLimit::documented(27u32, 60u32),
         semantics: OperationSemantics {
             safe: true,
@@ -896,6 +912,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "accounts",
         rate_limit: RateLimit::documented(22u32, 60u32),
         semantics: OperationSemantics {
             safe: true,
@@ -910,6 +927,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: Some(PageShape { max_size: 100u64 }),
     },
     OperationSpec {
+        group: "servers",
         rate_limit: RateLimit::documented(27u32, 60u32),
         semantics: OperationSemantics {
             safe: true,
@@ -924,6 +942,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "general",
         rate_limit: RateLimit::documented(13u32, 60u32),
         semantics: OperationSemantics {
             safe: true,
@@ -938,6 +957,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "general",
         rate_limit: RateLimit::documented(13u32, 60u32),
         semantics: OperationSemantics {
             safe: true,
@@ -952,6 +972,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "accounts",
         rate_limit: RateLimit::documented(27u32, 60u32),
         semantics: OperationSemantics {
             safe: true,
@@ -974,6 +995,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "sessions",
         rate_limit: RateLimit::documented(27u32, 60u32),
         semantics: OperationSemantics {
             safe: true,
@@ -988,6 +1010,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "general",
         rate_limit: RateLimit::documented(13u32, 60u32),
         semantics: OperationSemantics {
             safe: true,
@@ -1002,6 +1025,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "general",
         rate_limit: RateLimit::documented(13u32, 60u32),
         semantics: OperationSemantics {
             safe: true,
@@ -1016,6 +1040,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "forms",
         rate_limit: RateLimit::documented(27u32, 60u32),
         semantics: OperationSemantics {
             safe: true,
@@ -1030,6 +1055,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "forms",
         rate_limit: RateLimit::documented(27u32, 60u32),
         semantics: OperationSemantics {
             safe: true,
@@ -1044,6 +1070,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "forms",
         rate_limit: RateLimit::documented(13u32, 60u32),
         semantics: OperationSemantics {
             safe: true,
@@ -1058,6 +1085,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "forms",
         rate_limit: RateLimit::documented(13u32, 60u32),
         semantics: OperationSemantics {
             safe: true,
@@ -1072,6 +1100,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "servers",
         rate_limit: RateLimit::documented(13u32, 60u32),
         semantics: OperationSemantics {
             safe: true,
@@ -1086,6 +1115,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "accounts",
         rate_limit: RateLimit::documented(27u32, 60u32),
         semantics: OperationSemantics {
             safe: true,
@@ -1100,6 +1130,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "disciplinary",
         rate_limit: RateLimit::documented(27u32, 60u32),
         semantics: OperationSemantics {
             safe: true,
@@ -1122,6 +1153,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "disciplinary",
         rate_limit: RateLimit::documented(27u32, 60u32),
         semantics: OperationSemantics {
             safe: true,
@@ -1144,6 +1176,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "erlc",
         rate_limit: RateLimit::documented(27u32, 60u32),
         semantics: OperationSemantics {
             safe: true,
@@ -1158,6 +1191,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "erlc",
         rate_limit: RateLimit::documented(27u32, 60u32),
         semantics: OperationSemantics {
             safe: true,
@@ -1172,6 +1206,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "general",
         rate_limit: RateLimit::documented(13u32, 60u32),
         semantics: OperationSemantics {
             safe: true,
@@ -1186,6 +1221,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "general",
         rate_limit: RateLimit::documented(13u32, 60u32),
         semantics: OperationSemantics {
             safe: true,
@@ -1200,6 +1236,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "rosters",
         rate_limit: RateLimit::documented(9u32, 60u32),
         semantics: OperationSemantics {
             safe: true,
@@ -1214,6 +1251,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: Some(PageShape { max_size: 50u64 }),
     },
     OperationSpec {
+        group: "servers",
         rate_limit: RateLimit::documented(13u32, 60u32),
         semantics: OperationSemantics {
             safe: true,
@@ -1228,6 +1266,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "general",
         rate_limit: RateLimit::documented(13u32, 60u32),
         semantics: OperationSemantics {
             safe: true,
@@ -1242,6 +1281,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "forms",
         rate_limit: RateLimit::documented(13u32, 60u32),
         semantics: OperationSemantics {
             safe: true,
@@ -1256,6 +1296,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: Some(PageShape { max_size: 50u64 }),
     },
     OperationSpec {
+        group: "erlc",
         rate_limit: RateLimit::documented(18u32, 60u32),
         semantics: OperationSemantics {
             safe: false,
@@ -1273,6 +1314,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "general",
         rate_limit: RateLimit::documented(13u32, 60u32),
         semantics: OperationSemantics {
             safe: true,
@@ -1295,6 +1337,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "accounts",
         rate_limit: RateLimit::documented(22u32, 60u32),
         semantics: OperationSemantics {
             safe: false,
@@ -1312,6 +1355,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "accounts",
         rate_limit: RateLimit::documented(22u32, 60u32),
         semantics: OperationSemantics {
             safe: true,
@@ -1326,6 +1370,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "accounts",
         rate_limit: RateLimit::documented(27u32, 60u32),
         semantics: OperationSemantics {
             safe: true,
@@ -1356,6 +1401,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "accounts",
         rate_limit: RateLimit::documented(22u32, 60u32),
         semantics: OperationSemantics {
             safe: false,
@@ -1381,6 +1427,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "accounts",
         rate_limit: RateLimit::documented(22u32, 60u32),
         semantics: OperationSemantics {
             safe: false,
@@ -1406,6 +1453,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "servers",
         rate_limit: RateLimit::documented(18u32, 60u32),
         semantics: OperationSemantics {
             safe: false,
@@ -1423,6 +1471,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "forms",
         rate_limit: RateLimit::documented(18u32, 60u32),
         semantics: OperationSemantics {
             safe: false,
@@ -1440,6 +1489,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "servers",
         rate_limit: RateLimit::documented(18u32, 60u32),
         semantics: OperationSemantics {
             safe: false,
@@ -1457,6 +1507,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "servers",
         rate_limit: RateLimit::documented(9u32, 60u32),
         semantics: OperationSemantics {
             safe: false,
@@ -1474,6 +1525,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "sessions",
         rate_limit: RateLimit::documented(27u32, 60u32),
         semantics: OperationSemantics {
             safe: false,
@@ -1491,6 +1543,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "sessions",
         rate_limit: RateLimit::documented(27u32, 60u32),
         semantics: OperationSemantics {
             safe: false,
@@ -1508,6 +1561,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "forms",
         rate_limit: RateLimit::documented(13u32, 60u32),
         semantics: OperationSemantics {
             safe: false,
@@ -1533,6 +1587,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "general",
         rate_limit: RateLimit::documented(13u32, 60u32),
         semantics: OperationSemantics {
             safe: false,
@@ -1550,6 +1605,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "general",
         rate_limit: RateLimit::documented(13u32, 60u32),
         semantics: OperationSemantics {
             safe: false,
@@ -1567,6 +1623,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "erlc",
         rate_limit: RateLimit::documented(18u32, 60u32),
         semantics: OperationSemantics {
             safe: false,
@@ -1584,6 +1641,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "disciplinary",
         rate_limit: RateLimit::documented(18u32, 60u32),
         semantics: OperationSemantics {
             safe: false,
@@ -1603,6 +1661,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "disciplinary",
         rate_limit: RateLimit::documented(18u32, 60u32),
         semantics: OperationSemantics {
             safe: false,
@@ -1622,6 +1681,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "disciplinary",
         rate_limit: RateLimit::documented(18u32, 60u32),
         semantics: OperationSemantics {
             safe: false,
@@ -1641,6 +1701,7 @@ static SPECS: [OperationSpec; 61usize] = [
         paging: None,
     },
     OperationSpec {
+        group: "servers",
         rate_limit: RateLimit::documented(27u32, 60u32),
         semantics: OperationSemantics {
             safe: true,

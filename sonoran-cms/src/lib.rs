@@ -243,8 +243,8 @@ mod generated_one_of;
 #[rustfmt::skip]
 mod generated_operations;
 
-// On top: the operation's public face, errors, paging, the calls, the call
-// engine and the builder.
+// On top: the operation's public face, errors, paging, the calls and the
+// builder.
 pub mod error;
 mod operation;
 
@@ -254,7 +254,11 @@ pub mod paging;
 mod generated_calls;
 
 pub mod config;
+// The call engine every call goes through, then its two doors: the generated
+// operations (through progenitor's hooks) and raw calls.
+mod engine;
 mod hooks;
+pub mod raw;
 
 // Conveniences over the generated calls: an identity to a UUID, and the
 // whitelist check as yes or no.
@@ -267,7 +271,7 @@ pub mod whitelist;
 // paging (`paging`) and helpers for testing code that uses the client
 // (`testing`).
 pub use auth::ApiKey;
-pub use config::{BuildError, ClientBuilder};
+pub use config::{BuildError, CallOptions, ClientBuilder};
 pub use error::Error;
 pub use generated::{Client, ResponseValue, builder, types};
 pub use generated_operations::Operation;

@@ -157,6 +157,10 @@ pub(crate) struct RequestBody {
 /// Everything the spec says of one operation that the runtime reads.
 #[derive(Debug)]
 pub(crate) struct OperationSpec {
+    /// The docs' group it is listed in (its first OpenAPI tag: `accounts`,
+    /// `servers`); raw calls on routes the spec lacks take their default
+    /// limit from their group.
+    pub(crate) group: &'static str,
     /// Its documented rate limit, per credential.
     pub(crate) rate_limit: RateLimit,
     /// Whether it is safe and idempotent.

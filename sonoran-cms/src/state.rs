@@ -24,6 +24,7 @@ pub struct ClientState {
     pub(crate) settings: Arc<Settings>,
 }
 
+#[derive(Clone)]
 pub(crate) struct Settings {
     pub(crate) api_key: ApiKey,
     /// The key's fingerprint, for rate-limit backends (never the key).
@@ -36,6 +37,9 @@ pub(crate) struct Settings {
     pub(crate) rate_limit_backend: Arc<dyn RateLimitBackend>,
     pub(crate) retry_policy: RetryPolicy,
     pub(crate) transport: Option<Arc<dyn Transport>>,
+    /// Why the calls of a call view (`Client::with_options`) are refused
+    /// before sending: an option that cannot be used. `None` for a client.
+    pub(crate) refused_options: Option<String>,
 }
 
 impl fmt::Debug for ClientState {
@@ -54,6 +58,7 @@ impl fmt::Debug for ClientState {
             .field("rate_limits", &settings.rate_limits)
             .field("retry_policy", &settings.retry_policy)
             .field("custom_transport", &settings.transport.is_some())
+            .field("refused_options", &settings.refused_options)
             .finish()
     }
 }

@@ -24,6 +24,9 @@ pub struct OperationModel {
     pub method: String,
     /// Its path template.
     pub path: String,
+    /// The docs' group it is listed in: its first OpenAPI tag (`accounts`,
+    /// `servers`), empty when it has none.
+    pub group: String,
     /// Its documented rate limit (`None` only where lint reports it missing or
     /// malformed).
     pub rate_limit: Option<OperationRateLimit>,
@@ -92,6 +95,12 @@ pub fn read(spec: &OpenAPI) -> SpecModel {
                 operation_id: operation.operation_id.to_owned(),
                 method: operation.method.to_uppercase(),
                 path: operation.path.to_owned(),
+                group: operation
+                    .operation
+                    .tags
+                    .first()
+                    .cloned()
+                    .unwrap_or_default(),
                 rate_limit: limits
                     .iter()
                     .find(|limit| limit.rust_name == rust_name)

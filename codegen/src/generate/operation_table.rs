@@ -52,6 +52,7 @@ pub fn source(
             .ok_or_else(|| missing("rate limit", &row.rust_name))?;
         let (requests, window_seconds) = (limit.requests, limit.window_seconds);
         let (safe, idempotent) = (row.safe, row.idempotent);
+        let group = &row.group;
         let one_of = row.one_of.iter().map(|group| {
             let name = &group.group;
             let location = match group.location {
@@ -107,6 +108,7 @@ pub fn source(
         };
         specs.push(quote! {
             OperationSpec {
+                group: #group,
                 rate_limit: RateLimit::documented(#requests, #window_seconds),
                 semantics: OperationSemantics { safe: #safe, idempotent: #idempotent },
                 one_of: &[#(#one_of),*],

@@ -1,0 +1,1011 @@
+//! The call engine: one call, a generated operation's or a raw one, from its
+//! prepared request to the response it ends with. It waits for a rate-limit
+//! slot, sends, retries as the policy allows, keeps the whole call within its
+//! deadline, reads the answer as the call expects it, and records each call
+//! and each attempt as a `tracing` span. Every kind of call reaches it through
+//! one typed description, [`CallTarget`].
+//!
+//! A call ends with a response. When the call failed in a way the caller's
+//! code would report poorly (an error body, a redirect, a body that does not
+//! fit, a deadline, a failure after earlier attempts), the response carries a
+//! [`Verdict`], which `sonoran_cms::Error` reads back, so the error keeps the
+//! status, headers, raw body and every earlier attempt.
+
+use std::borrow::Cow;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use tokio::time::Instant;
+use tracing::Instrument;
+use tracing::field::Empty;
+
+use crate::Operation;
+use crate::decode::NotDecoded;
+use crate::error::{Attempt, AttemptReach, CallHistory, Verdict, VerdictKind, header_request_id};
+use crate::rate_limit::{AcquireError, HeldSlot, RateLimit, SlotRequest};
+use crate::retry::{AttemptOutcome, requested_delay, retry_delay};
+use crate::spec::{DecodedAnswer, OperationSemantics, SuccessBody};
+use crate::state::{Settings, USER_AGENT};
+use crate::types::Problem;
+
+/// Everything the engine needs to know of one call: what it is called, how its
+/// slots are counted and limited, what repeating it does and how its answer is
+/// read. A generated operation's comes from the operation table
+/// ([`CallTarget::operation`]); a raw call's from its route (`crate::raw`).
+#[derive(Debug, Clone)]
+pub(crate) struct CallTarget {
+    /// The documented operation, when the call is one (a raw call on a
+    /// documented route is).
+    pub(crate) operation: Option<Operation>,
+    /// Whether the call is a raw one (`Client::raw`).
+    pub(crate) raw: bool,
+    /// The key of the rate-limit count: the operation's Rust name, or a raw
+    /// route's `raw:METHOD:/path/*`.
+    pub(crate) count_key: Cow<'static, str>,
+    /// The route with its values as `{name}` placeholders (OpenTelemetry's
+    /// `url.template`): what spans and messages name, never a value.
+    pub(crate) url_template: Cow<'static, str>,
+    /// Whether it is safe and idempotent.
+    pub(crate) semantics: OperationSemantics,
+    /// The limit it admits against, if any.
+    pub(crate) limit: Option<RateLimit>,
+    /// How its success answer is read.
+    pub(crate) answer: AnswerShape,
+}
+
+/// How a success answer is read.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum AnswerShape {
+    /// Checked and decoded as the operation's type; `None` for an operation
+    /// without a JSON success body.
+    Typed(Option<SuccessBody>),
+    /// Any JSON (an empty body is `null`), decoded as a `serde_json::Value`.
+    AnyJson,
+}
+
+impl CallTarget {
+    /// A generated operation's call, limited as the client's rate limits say.
+    pub(crate) fn operation(operation: Operation, settings: &Settings) -> Self {
+        let spec = operation.spec();
+        Self {
+            operation: Some(operation),
+            raw: false,
+            count_key: Cow::Borrowed(operation.as_str()),
+            url_template: Cow::Borrowed(operation.path()),
+            semantics: spec.semantics,
+            limit: settings.rate_limits.limit_for(operation),
+            answer: AnswerShape::Typed(spec.success_body),
+        }
+    }
+
+    /// What messages call it: the operation's Rust name, or the raw route.
+    fn name(&self) -> &str {
+        match self.operation {
+            Some(operation) if !self.raw => operation.as_str(),
+            _ => &self.count_key,
+        }
+    }
+}
+
+/// Sets exactly the headers the official SDKs send, plus `User-Agent` and the
+/// caller's extra headers (the client's, then a call view's), on any request.
+pub(crate) fn set_headers(settings: &Settings, headers: &mut HeaderMap) {
+    headers.insert(
+        header::AUTHORIZATION,
+        settings.api_key.authorization().clone(),
+    );
+    headers.insert(header::USER_AGENT, HeaderValue::from_static(USER_AGENT));
+    headers
+        .entry(header::ACCEPT)
+        .or_insert(HeaderValue::from_static("application/json"));
+    for (name, value) in &settings.extra_headers {
+        headers.append(name, value.clone());
+    }
+}
+
+/// Why an attempt ended without an answer.
+enum AttemptError {
+    /// The HTTP client or the caller's transport failed.
+    Http(reqwest::Error),
+    /// No whole answer (status and body) within the attempt's time: its
+    /// timeout, or what remained of the call's deadline.
+    TimedOut { after: Duration },
+}
+
+/// How one attempt ended.
+enum AttemptEnd {
+    /// It was sent (or tried to be), and ended so.
+    Done {
+        result: Result<reqwest::Response, AttemptError>,
+        outcome: AttemptOutcome,
+        followed_redirect: bool,
+    },
+    /// The call ends before sending: no slot before the deadline, or the
+    /// deadline passed.
+    EndedEarly { reason: String },
+    /// The rate-limit backend could not be asked; nothing was sent.
+    LimiterUnavailable { message: String },
+}
+
+/// What the call engine shares with each of its attempts.
+struct CallContext<'a> {
+    settings: &'a Settings,
+    http_client: &'a reqwest::Client,
+    target: &'a CallTarget,
+    deadline: Instant,
+    /// A caller's `Transport` may rewrite URLs (a proxy, a recorder): a changed
+    /// URL then says nothing about redirects.
+    watch_for_followed_redirects: bool,
+}
+
+/// Sends one call: waits for a rate-limit slot, sends, retries as the policy
+/// allows, keeps the whole call within its deadline, and puts a [`Verdict`] on
+/// the response it ends with when that is an error.
+///
+/// Every wait is bounded by the deadline: the rate limiter (whatever backend),
+/// the transport (the HTTP client or a caller's [`Transport`](crate::testing::Transport))
+/// and every body read, each attempt by the shorter of its timeout and what
+/// remains of the call.
+///
+/// The call is a `sonoran_cms.call` span and each attempt a
+/// `sonoran_cms.attempt` span inside it, with OpenTelemetry's HTTP field names;
+/// they carry the route's template, the host and port, never the key, a
+/// path value or a query value.
+pub(crate) async fn execute(
+    settings: &Settings,
+    http_client: &reqwest::Client,
+    request: reqwest::Request,
+    target: &CallTarget,
+) -> reqwest::Response {
+    let call_span = call_span(target, &request);
+    run_call(settings, http_client, request, target)
+        .instrument(call_span)
+        .await
+}
+
+async fn run_call(
+    settings: &Settings,
+    http_client: &reqwest::Client,
+    request: reqwest::Request,
+    target: &CallTarget,
+) -> reqwest::Response {
+    let context = CallContext {
+        settings,
+        http_client,
+        target,
+        deadline: crate::time::after(Instant::now(), settings.deadline),
+        watch_for_followed_redirects: settings.transport.is_none(),
+    };
+    let method = request.method().clone();
+    let mut original = Some(request);
+    let mut retries_done = 0;
+    let mut retry_reason: Option<String> = None;
+    let mut waited_for_slots = Duration::ZERO;
+    let mut last_status = None;
+    let mut history = CallHistory {
+        changes_state: !target.semantics.safe,
+        idempotent: target.semantics.idempotent,
+        ..CallHistory::default()
+    };
+
+    let response = loop {
+        let span = attempt_span(
+            target,
+            &method,
+            original.as_ref(),
+            retries_done,
+            retry_reason.as_deref(),
+        );
+        let (end, waited) = run_attempt(&context, &mut original).instrument(span).await;
+        waited_for_slots += waited;
+        let (result, outcome, followed_redirect) = match end {
+            AttemptEnd::Done {
+                result,
+                outcome,
+                followed_redirect,
+            } => (result, outcome, followed_redirect),
+            AttemptEnd::EndedEarly { reason } => break ended_early(reason, history),
+            AttemptEnd::LimiterUnavailable { message } => {
+                tracing::warn!(%message, "the rate limiter is unavailable");
+                break made_up_response(Verdict {
+                    kind: VerdictKind::LimiterUnavailable { reason: message },
+                    history,
+                });
+            }
+        };
+        if let AttemptOutcome::Response { status, .. } = outcome {
+            last_status = Some(status);
+        }
+
+        let delay = retry_delay(
+            &settings.retry_policy,
+            target.semantics.idempotent,
+            outcome,
+            retries_done,
+            fastrand::f64(),
+        )
+        .filter(|_| original.is_some())
+        .filter(|_| !followed_redirect)
+        .filter(|delay| crate::time::after(Instant::now(), *delay) < context.deadline);
+        let Some(delay) = delay else {
+            history.last_attempt = Some(if followed_redirect {
+                AttemptReach::OutcomeUnknown
+            } else {
+                reach(outcome)
+            })
+            .filter(|reach| *reach != AttemptReach::Answered);
+            break with_verdict(result, history);
+        };
+        let record = attempt_record(&result, outcome);
+        tracing::info!(
+            reason = %record.outcome,
+            delay_seconds = delay.as_secs_f64(),
+            "retrying"
+        );
+        retry_reason = Some(record.outcome.clone());
+        history.earlier_attempts.push(record);
+        tokio::time::sleep(delay).await;
+        retries_done += 1;
+    };
+
+    let span = tracing::Span::current();
+    span.record(
+        "sonoran_cms.rate_limit.wait_seconds",
+        waited_for_slots.as_secs_f64(),
+    );
+    if retries_done > 0 {
+        span.record("http.request.resend_count", retries_done);
+    }
+    if let Some(status) = last_status {
+        span.record("http.response.status_code", status.as_u16());
+    }
+    if let Some(request_id) = header_request_id(response.headers()) {
+        span.record("sonoran_cms.request_id", request_id.as_str());
+    }
+    if let Some(verdict) = response.extensions().get::<Verdict>() {
+        span.record(
+            "error.type",
+            verdict_error_type(&verdict.kind, response.status()).as_ref(),
+        );
+        span.record("otel.status_code", "ERROR");
+    }
+    response
+}
+
+/// The call's span: the operation (or raw route), with the method, the
+/// route's template and the server.
+fn call_span(target: &CallTarget, request: &reqwest::Request) -> tracing::Span {
+    let url = request.url();
+    tracing::info_span!(
+        "sonoran_cms.call",
+        otel.name = target.name(),
+        otel.kind = "internal",
+        otel.status_code = Empty,
+        sonoran_cms.operation = target.operation.map(Operation::as_str),
+        sonoran_cms.raw = target.raw,
+        http.request.method = request.method().as_str(),
+        url.template = target.url_template.as_ref(),
+        server.address = url.host_str().unwrap_or_default(),
+        server.port = url.port_or_known_default(),
+        http.response.status_code = Empty,
+        http.request.resend_count = Empty,
+        sonoran_cms.rate_limit.wait_seconds = Empty,
+        sonoran_cms.request_id = Empty,
+        error.type = Empty,
+    )
+}
+
+/// One attempt's span: an HTTP client span as OpenTelemetry names it
+/// (`GET /v2/community/servers`), with the resend count and why it was resent.
+fn attempt_span(
+    target: &CallTarget,
+    method: &reqwest::Method,
+    request: Option<&reqwest::Request>,
+    retries_done: u32,
+    retry_reason: Option<&str>,
+) -> tracing::Span {
+    let url = request.map(reqwest::Request::url);
+    tracing::info_span!(
+        "sonoran_cms.attempt",
+        otel.name = %format_args!("{method} {}", target.url_template),
+        otel.kind = "client",
+        otel.status_code = Empty,
+        sonoran_cms.operation = target.operation.map(Operation::as_str),
+        http.request.method = method.as_str(),
+        url.template = target.url_template.as_ref(),
+        server.address = url.and_then(reqwest::Url::host_str).unwrap_or_default(),
+        server.port = url.and_then(reqwest::Url::port_or_known_default),
+        // OpenTelemetry: set on resends only.
+        http.request.resend_count = (retries_done > 0).then_some(retries_done),
+        sonoran_cms.retry_reason = retry_reason,
+        sonoran_cms.rate_limit.wait_seconds = Empty,
+        http.response.status_code = Empty,
+        sonoran_cms.request_id = Empty,
+        error.type = Empty,
+    )
+}
+
+/// One attempt: a slot, then the exchange within the attempt's time. Returns
+/// how it ended and how long it waited for its slot.
+async fn run_attempt(
+    context: &CallContext<'_>,
+    original: &mut Option<reqwest::Request>,
+) -> (AttemptEnd, Duration) {
+    let CallContext {
+        settings,
+        http_client,
+        target,
+        deadline,
+        watch_for_followed_redirects,
+    } = *context;
+    let span = tracing::Span::current();
+    let waiting_since = Instant::now();
+    let permit = acquire_slot(settings, target, deadline).await;
+    let waited = waiting_since.elapsed();
+    span.record("sonoran_cms.rate_limit.wait_seconds", waited.as_secs_f64());
+    let mut permit = match permit {
+        Ok(permit) => permit,
+        Err(end) => {
+            span.record("error.type", "rate_limit");
+            return (end, waited);
+        }
+    };
+    let now = Instant::now();
+    let remaining = deadline.saturating_duration_since(now);
+    if remaining.is_zero() {
+        span.record("error.type", "timeout");
+        let reason = format!("{:.1} s passed", settings.deadline.as_secs_f64());
+        return (AttemptEnd::EndedEarly { reason }, waited);
+    }
+
+    // Keep the original for another attempt while it can be copied (a JSON body can).
+    let Some(current) = original.take() else {
+        let reason = "no request left to send".to_owned();
+        return (AttemptEnd::EndedEarly { reason }, waited);
+    };
+    let mut attempt = match current.try_clone() {
+        Some(copy) => {
+            *original = Some(current);
+            copy
+        }
+        None => current,
+    };
+    let attempt_time = settings.timeout.min(remaining);
+    let attempt_deadline = crate::time::after(now, attempt_time);
+    *attempt.timeout_mut() = Some(attempt_time);
+    let sent_url = attempt.url().clone();
+
+    if let Some(permit) = &mut permit {
+        permit.mark_sent();
+    }
+    tracing::debug!("sending request");
+    // The exchange, from sending to the end of what is read of the body,
+    // within the attempt's time whoever sends it.
+    let exchange = async {
+        let response = match &settings.transport {
+            Some(transport) => transport.execute(attempt).await,
+            None => http_client.execute(attempt).await,
+        }?;
+        let followed_redirect = watch_for_followed_redirects
+            && !target.semantics.safe
+            && followed_elsewhere(&response, &sent_url);
+        if followed_redirect {
+            // Whatever it answered, the answer is to a replayed request.
+            let location = Some(response.url().to_string());
+            return Ok((
+                with_verdict_kind(
+                    response,
+                    VerdictKind::Redirected {
+                        location,
+                        followed: true,
+                    },
+                ),
+                true,
+            ));
+        }
+        Ok((read_answer(response, target).await?, false))
+    };
+    let (result, followed_redirect) =
+        match tokio::time::timeout_at(attempt_deadline, exchange).await {
+            Ok(Ok((response, followed))) => (Ok(response), followed),
+            Ok(Err(error)) => (Err(AttemptError::Http(error)), false),
+            Err(_) => (
+                Err(AttemptError::TimedOut {
+                    after: attempt_time,
+                }),
+                false,
+            ),
+        };
+
+    let outcome = match &result {
+        Ok(response) => AttemptOutcome::Response {
+            status: response.status(),
+            requested_delay: requested_delay(response.headers(), SystemTime::now()),
+        },
+        Err(AttemptError::Http(error)) if never_left(error) => {
+            // The server saw nothing: the slot is given back.
+            if let Some(permit) = &mut permit {
+                permit.mark_not_sent();
+            }
+            AttemptOutcome::ConnectionFailed
+        }
+        Err(_) => AttemptOutcome::FailedAfterSending,
+    };
+    // The request is over (its body read): from here it counts for a window.
+    drop(permit);
+
+    match &result {
+        Ok(response) => {
+            span.record("http.response.status_code", response.status().as_u16());
+            if let Some(request_id) = header_request_id(response.headers()) {
+                span.record("sonoran_cms.request_id", request_id.as_str());
+            }
+            if let Some(verdict) = response.extensions().get::<Verdict>() {
+                span.record(
+                    "error.type",
+                    verdict_error_type(&verdict.kind, response.status()).as_ref(),
+                );
+                span.record("otel.status_code", "ERROR");
+            }
+        }
+        Err(error) => {
+            span.record("error.type", attempt_error_type(error, outcome));
+            span.record("otel.status_code", "ERROR");
+        }
+    }
+    let end = AttemptEnd::Done {
+        result,
+        outcome,
+        followed_redirect,
+    };
+    (end, waited)
+}
+
+/// Waits for the call's slot (none when it has no limit), within the deadline.
+async fn acquire_slot(
+    settings: &Settings,
+    target: &CallTarget,
+    deadline: Instant,
+) -> Result<Option<Box<dyn HeldSlot>>, AttemptEnd> {
+    let Some(limit) = target.limit else {
+        return Ok(None);
+    };
+    // The longest this attempt may take once admitted: the backend keeps
+    // its reservation at least that long, and the attempt is cut off there.
+    let longest_attempt = settings
+        .timeout
+        .min(deadline.saturating_duration_since(Instant::now()));
+    let request = SlotRequest {
+        credential: &settings.credential,
+        base_url: &settings.base_url,
+        operation: &target.count_key,
+        limit,
+        deadline,
+        longest_attempt,
+    };
+    // A backend must give up at the deadline; one that does not (a caller's
+    // own) is cut off there all the same.
+    let acquired = tokio::time::timeout_at(deadline, settings.rate_limit_backend.acquire(request))
+        .await
+        .unwrap_or(Err(AcquireError::NoSlotBeforeDeadline { opens_in: None }));
+    match acquired {
+        Ok(permit) => Ok(Some(permit)),
+        Err(AcquireError::NoSlotBeforeDeadline { opens_in }) => {
+            let when = opens_in.map_or_else(
+                || "later".to_owned(),
+                |opens_in| format!("in {:.1} s", opens_in.as_secs_f64()),
+            );
+            Err(AttemptEnd::EndedEarly {
+                reason: format!(
+                    "the rate limit of `{}` has no free slot before the deadline (next slot {when})",
+                    target.name()
+                ),
+            })
+        }
+        Err(AcquireError::Unavailable { message }) => {
+            Err(AttemptEnd::LimiterUnavailable { message })
+        }
+    }
+}
+
+/// OpenTelemetry's `error.type` for a call that ended with this verdict: the
+/// status code for an error answer, otherwise a short fixed word.
+fn verdict_error_type(kind: &VerdictKind, status: reqwest::StatusCode) -> Cow<'static, str> {
+    match kind {
+        VerdictKind::EndedEarly { .. } => Cow::Borrowed("timeout"),
+        VerdictKind::LimiterUnavailable { .. } => Cow::Borrowed("rate_limiter_unavailable"),
+        VerdictKind::ErrorAnswer { .. } => Cow::Owned(status.as_u16().to_string()),
+        VerdictKind::BodyDidNotFit { .. } => Cow::Borrowed("invalid_response"),
+        VerdictKind::Redirected { .. } => Cow::Borrowed("redirect"),
+        VerdictKind::TransportFailed { error } => {
+            let error = error.lock().ok();
+            match error.as_ref().and_then(|error| error.as_ref()) {
+                Some(error) if error.is_connect() => Cow::Borrowed("connect"),
+                Some(error) if error.is_timeout() => Cow::Borrowed("timeout"),
+                _ => Cow::Borrowed("transport"),
+            }
+        }
+    }
+}
+
+/// OpenTelemetry's `error.type` for an attempt that got no answer.
+fn attempt_error_type(error: &AttemptError, outcome: AttemptOutcome) -> &'static str {
+    match (error, outcome) {
+        (AttemptError::TimedOut { .. }, _) => "timeout",
+        (AttemptError::Http(_), AttemptOutcome::ConnectionFailed) => "connect",
+        (AttemptError::Http(error), _) if error.is_timeout() => "timeout",
+        (AttemptError::Http(_), _) => "transport",
+    }
+}
+
+/// Whether a failure provably happened before the request left: no connection
+/// was made, or hyper gave up on a pooled connection before writing the request
+/// (`is_canceled`: the connection closed or was not ready). Such a request is
+/// retried for any method.
+fn never_left(error: &reqwest::Error) -> bool {
+    if error.is_connect() {
+        return true;
+    }
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        if let Some(hyper_error) = cause.downcast_ref::<hyper::Error>() {
+            return hyper_error.is_canceled();
+        }
+        source = cause.source();
+    }
+    false
+}
+
+/// How far an attempt that ended so got.
+fn reach(outcome: AttemptOutcome) -> AttemptReach {
+    match outcome {
+        AttemptOutcome::ConnectionFailed => AttemptReach::NotSent,
+        outcome if may_have_taken_effect(outcome) => AttemptReach::OutcomeUnknown,
+        AttemptOutcome::Response { status, .. } if matches!(status.as_u16(), 408 | 429 | 503) => {
+            AttemptReach::Refused
+        }
+        _ => AttemptReach::Answered,
+    }
+}
+
+/// Whether an attempt that ended so may have run the operation on the server: a
+/// 5XX (other than a 503 asking to retry later), a timeout or reset after sending.
+/// (Whether that matters is the operation's: a safe one changes nothing.)
+fn may_have_taken_effect(outcome: AttemptOutcome) -> bool {
+    match outcome {
+        AttemptOutcome::Response {
+            status,
+            requested_delay,
+        } => status.is_server_error() && !(status.as_u16() == 503 && requested_delay.is_some()),
+        AttemptOutcome::ConnectionFailed => false,
+        AttemptOutcome::FailedAfterSending => true,
+    }
+}
+
+/// What an attempt that is about to be retried ended in, for the final error.
+fn attempt_record(
+    result: &Result<reqwest::Response, AttemptError>,
+    outcome: AttemptOutcome,
+) -> Attempt {
+    let not_sent = matches!(outcome, AttemptOutcome::ConnectionFailed);
+    let (status, description) = match result {
+        Ok(response) => (Some(response.status()), response.status().to_string()),
+        Err(AttemptError::Http(error)) if not_sent && error.is_timeout() => {
+            (None, "could not connect in time".to_owned())
+        }
+        Err(AttemptError::Http(_)) if not_sent => (None, "could not connect".to_owned()),
+        Err(AttemptError::Http(error)) if error.is_timeout() => {
+            (None, "timed out after sending".to_owned())
+        }
+        Err(AttemptError::Http(_)) => (None, "the connection failed after sending".to_owned()),
+        Err(AttemptError::TimedOut { after }) => (
+            None,
+            format!("no whole answer within {:.1} s", after.as_secs_f64()),
+        ),
+    };
+    Attempt {
+        status,
+        outcome: description,
+        reach: reach(outcome),
+    }
+}
+
+/// The call's last result, with its history on the verdict: a response that
+/// carries a verdict gets it; one without (a success) is returned as it is; a
+/// failure without an answer becomes a made-up response carrying the error
+/// and the history (whether it may have taken effect, whether the operation
+/// is idempotent, what earlier attempts ended in).
+fn with_verdict(
+    result: Result<reqwest::Response, AttemptError>,
+    history: CallHistory,
+) -> reqwest::Response {
+    match result {
+        Ok(mut response) => {
+            if let Some(verdict) = response.extensions_mut().get_mut::<Verdict>() {
+                verdict.history = history;
+            }
+            response
+        }
+        Err(AttemptError::Http(error)) => made_up_response(Verdict {
+            kind: VerdictKind::TransportFailed {
+                error: Arc::new(Mutex::new(Some(error))),
+            },
+            history,
+        }),
+        Err(AttemptError::TimedOut { after }) => made_up_response(Verdict {
+            kind: VerdictKind::EndedEarly {
+                reason: format!(
+                    "no whole answer within {:.1} s (the attempt's timeout, or what remained of the call's deadline)",
+                    after.as_secs_f64()
+                ),
+            },
+            history,
+        }),
+    }
+}
+
+/// A response standing for a call that ended without a usable one.
+pub(crate) fn made_up_response(verdict: Verdict) -> reqwest::Response {
+    let mut response = http::Response::new(Vec::<u8>::new());
+    *response.status_mut() = reqwest::StatusCode::GATEWAY_TIMEOUT;
+    response.extensions_mut().insert(verdict);
+    reqwest::Response::from(response)
+}
+
+/// A response standing for "the call ended before it could be answered".
+fn ended_early(reason: String, history: CallHistory) -> reqwest::Response {
+    tracing::warn!(%reason, "call ended without a response");
+    made_up_response(Verdict {
+        kind: VerdictKind::EndedEarly { reason },
+        history,
+    })
+}
+
+/// Reads an answer as far as the verdict needs: an error status's body (kept as
+/// received, and as a problem), a redirect's `Location`, a success body read
+/// as the call expects it.
+async fn read_answer(
+    response: reqwest::Response,
+    target: &CallTarget,
+) -> reqwest::Result<reqwest::Response> {
+    let status = response.status();
+    if status.is_client_error() || status.is_server_error() {
+        return with_problem_body(response).await;
+    }
+    if status.is_redirection() {
+        let location = response
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        return Ok(with_verdict_kind(
+            response,
+            VerdictKind::Redirected {
+                location,
+                followed: false,
+            },
+        ));
+    }
+    if status.is_success() {
+        return match target.answer {
+            AnswerShape::Typed(Some(success_body)) => {
+                with_body_checked(response, success_body, target).await
+            }
+            AnswerShape::Typed(None) => Ok(response),
+            AnswerShape::AnyJson => with_json_read(response).await,
+        };
+    }
+    Ok(response)
+}
+
+/// Reads a raw call's success answer as any JSON (an empty body is `null`). An
+/// envelope that says `"success": false` is an error whatever the status, as
+/// for every operation; a body that is not JSON gets a verdict saying where.
+async fn with_json_read(response: reqwest::Response) -> reqwest::Result<reqwest::Response> {
+    let status = response.status();
+    let version = response.version();
+    let headers = response.headers().clone();
+    let body = response.bytes().await?;
+    let parsed = if body.iter().all(u8::is_ascii_whitespace) {
+        Ok(serde_json::Value::Null)
+    } else {
+        serde_json::from_slice::<serde_json::Value>(&body)
+    };
+    let (kind, decoded) = match parsed {
+        Ok(json) if json.get("success") == Some(&serde_json::Value::Bool(false)) => (
+            Some(VerdictKind::ErrorAnswer {
+                problem: problem_from_json(&json, status),
+                body: body.clone(),
+            }),
+            None,
+        ),
+        Ok(json) => (None, Some(json)),
+        Err(error) => {
+            let failure = crate::decode::failure(&body, ".".to_owned(), &error);
+            (
+                Some(VerdictKind::BodyDidNotFit {
+                    failure,
+                    expected: "JSON",
+                    body: body.clone(),
+                }),
+                None,
+            )
+        }
+    };
+    let mut rebuilt = rebuilt(status, version, headers, body, kind);
+    if let Some(json) = decoded {
+        rebuilt
+            .extensions_mut()
+            .insert(DecodedAnswer::new(Box::new(json)));
+    }
+    Ok(rebuilt)
+}
+
+/// Whether the response is to another URL than the request's: a redirect was
+/// followed. (A response made up by a [`Transport`](crate::Transport) has no URL;
+/// reqwest gives it a placeholder host.)
+fn followed_elsewhere(response: &reqwest::Response, sent_url: &reqwest::Url) -> bool {
+    const NO_URL_HOST: &str = "no.url.provided.local";
+    response.url() != sent_url && response.url().host_str() != Some(NO_URL_HOST)
+}
+
+fn with_verdict_kind(mut response: reqwest::Response, kind: VerdictKind) -> reqwest::Response {
+    response.extensions_mut().insert(Verdict {
+        kind,
+        history: CallHistory::default(),
+    });
+    response
+}
+
+/// Reads a success answer's body and decodes it once, plainly, as the
+/// operation's type (the decoded value rides on the response for the generated
+/// code to take). Only when that fails is the body read again: an envelope
+/// that says `"success": false` is an error whatever the status (the official
+/// clients read `data` only when `success` is true), and a body that does not
+/// fit gets a verdict naming the JSON path of what does not fit.
+async fn with_body_checked(
+    response: reqwest::Response,
+    success_body: SuccessBody,
+    target: &CallTarget,
+) -> reqwest::Result<reqwest::Response> {
+    let status = response.status();
+    let version = response.version();
+    let headers = response.headers().clone();
+    let body = response.bytes().await?;
+    let (kind, decoded) = match (success_body.decode)(&body) {
+        Ok(decoded) => (None, Some(decoded)),
+        Err(not_decoded) => {
+            let envelope = serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .filter(|json| {
+                    not_decoded == NotDecoded::SaysFailure
+                        || json.get("success") == Some(&serde_json::Value::Bool(false))
+                });
+            let kind = match envelope {
+                Some(envelope) => VerdictKind::ErrorAnswer {
+                    problem: problem_from_json(&envelope, status),
+                    body: body.clone(),
+                },
+                None => {
+                    let failure = (success_body.check)(&body).err().unwrap_or_else(|| {
+                        crate::decode::DecodeFailure {
+                            path: ".".to_owned(),
+                            message: "serde could not read it as the operation's type".to_owned(),
+                            line: 0,
+                            column: 0,
+                            context: String::new(),
+                        }
+                    });
+                    tracing::warn!(operation = target.name(), %status, %failure, "the answer does not fit the operation's type");
+                    VerdictKind::BodyDidNotFit {
+                        failure,
+                        expected: "the operation's type",
+                        body: body.clone(),
+                    }
+                }
+            };
+            (Some(kind), None)
+        }
+    };
+    let mut rebuilt = rebuilt(status, version, headers, body, kind);
+    if let Some(decoded) = decoded {
+        rebuilt.extensions_mut().insert(DecodedAnswer::new(decoded));
+    }
+    Ok(rebuilt)
+}
+
+/// A response whose body was read, rebuilt with it (and with a verdict, when
+/// there is one) for the generated code and `post`.
+fn rebuilt(
+    status: reqwest::StatusCode,
+    version: http::Version,
+    headers: HeaderMap,
+    body: impl Into<reqwest::Body>,
+    kind: Option<VerdictKind>,
+) -> reqwest::Response {
+    let mut rebuilt = http::Response::new(body.into());
+    *rebuilt.status_mut() = status;
+    *rebuilt.version_mut() = version;
+    *rebuilt.headers_mut() = headers;
+    if let Some(kind) = kind {
+        rebuilt.extensions_mut().insert(Verdict {
+            kind,
+            history: CallHistory::default(),
+        });
+    }
+    reqwest::Response::from(rebuilt)
+}
+
+/// Reads an error response's body and gives the response a verdict with the body
+/// as received and as a problem (see [`problem_from_json`]); a body that is not
+/// JSON (plain text, HTML from a proxy, nothing at all) becomes a problem with
+/// the status, its reason and the text as `detail`. Every error then reaches the
+/// caller with its status, headers, the API's message and the raw body.
+async fn with_problem_body(response: reqwest::Response) -> reqwest::Result<reqwest::Response> {
+    let status = response.status();
+    let version = response.version();
+    let headers = response.headers().clone();
+    let body = response.bytes().await?;
+    let problem = match serde_json::from_slice::<serde_json::Value>(&body) {
+        Ok(json) => problem_from_json(&json, status),
+        Err(_) => {
+            let text = String::from_utf8_lossy(&body).trim().to_owned();
+            Problem {
+                status: Some(i64::from(status.as_u16())),
+                title: status.canonical_reason().map(str::to_owned),
+                detail: (!text.is_empty()).then(|| shorten(text, 2_000)),
+                ..Problem::default()
+            }
+        }
+    };
+    Ok(rebuilt(
+        status,
+        version,
+        headers,
+        Vec::<u8>::new(),
+        Some(VerdictKind::ErrorAnswer { problem, body }),
+    ))
+}
+
+/// A problem from any JSON error body, field by field, so one field of an
+/// unexpected type (`"status": "error"`, a list of messages) loses nothing else:
+/// text fields are taken as text, a list of texts (or of objects with a
+/// `message`, `msg` or `detail`) is joined with "; ", and a JSON text is the
+/// detail.
+fn problem_from_json(json: &serde_json::Value, status: reqwest::StatusCode) -> Problem {
+    use serde_json::Value;
+    fn text(value: Option<&Value>) -> Option<String> {
+        match value? {
+            Value::String(text) => Some(text.clone()),
+            Value::Number(number) => Some(number.to_string()),
+            Value::Array(items) => {
+                let texts: Vec<String> = items
+                    .iter()
+                    .filter_map(|item| match item {
+                        Value::Object(object) => ["message", "msg", "detail"]
+                            .iter()
+                            .find_map(|key| object.get(*key).and_then(Value::as_str))
+                            .map(str::to_owned),
+                        other => text(Some(other)),
+                    })
+                    .collect();
+                (!texts.is_empty()).then(|| texts.join("; "))
+            }
+            _ => None,
+        }
+    }
+    let Value::Object(object) = json else {
+        return Problem {
+            status: Some(i64::from(status.as_u16())),
+            title: status.canonical_reason().map(str::to_owned),
+            detail: text(Some(json))
+                .or_else(|| Some(json.to_string()))
+                .filter(|text| !text.is_empty()),
+            ..Problem::default()
+        };
+    };
+    if let Ok(problem) = serde_json::from_value::<Problem>(json.clone()) {
+        return problem;
+    }
+    Problem {
+        type_: text(object.get("type")),
+        title: text(object.get("title")),
+        status: object.get("status").and_then(Value::as_i64),
+        detail: text(object.get("detail")),
+        instance: text(object.get("instance")),
+        trace_id: text(object.get("traceId")),
+        message: text(object.get("message")),
+        request_id: text(object.get("request_id")),
+        error: object.get("error").cloned(),
+        reason: text(object.get("reason")),
+        success: object.get("success").and_then(Value::as_bool),
+    }
+}
+
+fn shorten(mut text: String, most_bytes: usize) -> String {
+    if text.len() > most_bytes {
+        let cut = (0..=most_bytes)
+            .rev()
+            .find(|&index| text.is_char_boundary(index))
+            .unwrap_or(0);
+        text.truncate(cut);
+        text.push('…');
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_texts_are_shortened_on_a_character_boundary() {
+        assert_eq!(shorten("héllo".to_owned(), 2), "h…");
+        assert_eq!(shorten("ok".to_owned(), 2), "ok");
+    }
+
+    #[test]
+    fn an_ended_call_is_marked() {
+        let response = ended_early("x".to_owned(), CallHistory::default());
+        assert!(matches!(
+            response
+                .extensions()
+                .get::<Verdict>()
+                .map(|verdict| &verdict.kind),
+            Some(VerdictKind::EndedEarly { .. })
+        ));
+    }
+
+    #[test]
+    fn only_an_attempt_that_may_have_run_counts_as_such() {
+        let answered =
+            |status: u16, requested_delay: Option<Duration>| AttemptOutcome::Response {
+                status: reqwest::StatusCode::from_u16(status).expect("a status"),
+                requested_delay,
+            };
+        assert!(may_have_taken_effect(answered(502, None)));
+        assert!(may_have_taken_effect(answered(503, None)));
+        assert!(!may_have_taken_effect(answered(
+            503,
+            Some(Duration::from_secs(1))
+        )));
+        assert!(!may_have_taken_effect(answered(429, None)));
+        assert!(may_have_taken_effect(AttemptOutcome::FailedAfterSending));
+        assert!(!may_have_taken_effect(AttemptOutcome::ConnectionFailed));
+    }
+
+    #[test]
+    fn any_json_error_body_gives_a_problem_field_by_field() {
+        let status = reqwest::StatusCode::BAD_REQUEST;
+        let problem = problem_from_json(
+            &serde_json::json!({"status": "error", "message": "Account not found"}),
+            status,
+        );
+        assert_eq!(problem.message.as_deref(), Some("Account not found"));
+        assert_eq!(
+            problem.status, None,
+            "a text status is dropped, not the body"
+        );
+        let problem = problem_from_json(
+            &serde_json::json!({"message": ["name is empty", "id is not a UUID"], "error": "Bad Request"}),
+            status,
+        );
+        assert_eq!(
+            problem.message.as_deref(),
+            Some("name is empty; id is not a UUID")
+        );
+        let problem = problem_from_json(
+            &serde_json::json!({"detail": [{"msg": "field required"}], "request_id": 7}),
+            status,
+        );
+        assert_eq!(problem.detail.as_deref(), Some("field required"));
+        assert_eq!(problem.request_id.as_deref(), Some("7"));
+        let problem = problem_from_json(&serde_json::json!("Account not found"), status);
+        assert_eq!(
+            problem.detail.as_deref(),
+            Some("Account not found"),
+            "a JSON text, without its quotes"
+        );
+    }
+}
