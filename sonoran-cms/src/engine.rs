@@ -959,11 +959,10 @@ mod tests {
 
     #[test]
     fn only_an_attempt_that_may_have_run_counts_as_such() {
-        let answered =
-            |status: u16, requested_delay: Option<Duration>| AttemptOutcome::Response {
-                status: reqwest::StatusCode::from_u16(status).expect("a status"),
-                requested_delay,
-            };
+        let answered = |status: u16, requested_delay: Option<Duration>| AttemptOutcome::Response {
+            status: reqwest::StatusCode::from_u16(status).expect("a status"),
+            requested_delay,
+        };
         assert!(may_have_taken_effect(answered(502, None)));
         assert!(may_have_taken_effect(answered(503, None)));
         assert!(!may_have_taken_effect(answered(
