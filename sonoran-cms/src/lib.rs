@@ -142,6 +142,36 @@
 //! # }
 //! ```
 //!
+//! # One call its own way
+//!
+//! [`Client::with_options`] gives a cheap view of the client whose calls use
+//! their own deadline, attempt timeout, retry policy and extra headers
+//! ([`CallOptions`]), on the same connections and rate-limit budget: the
+//! whitelist check on player join can give up after 3 s while a nightly sync
+//! keeps 300 s.
+//!
+//! # Routes the docs do not have yet
+//!
+//! [`Client::raw`] calls any `/v2/` route through the same runtime (key, base
+//! URL, limiter, retries, deadline, redirects, errors, redaction) and returns
+//! the answer as a `serde_json::Value` ([`raw`] says which rate limit
+//! applies: a documented route's own, or its group's lowest).
+//!
+//! # Traces
+//!
+//! Every call is a `tracing` span named `sonoran_cms.call`, and each attempt a
+//! `sonoran_cms.attempt` span inside it, at level INFO, with OpenTelemetry's
+//! HTTP field names: `http.request.method`, `url.template` (the route with
+//! `{serverId}` placeholders), `server.address`, `server.port`,
+//! `http.response.status_code`, `http.request.resend_count` (on resends),
+//! `error.type`, `otel.name`, `otel.kind` and `otel.status_code`; and
+//! `sonoran_cms.operation`, `sonoran_cms.request_id` (the gateway's
+//! `x-kong-request-id`), `sonoran_cms.rate_limit.wait_seconds` (the wait for a
+//! rate-limit slot) and, on a resent attempt, `sonoran_cms.retry_reason`. The
+//! API key, path values and query values never appear. A subscriber with the
+//! filter `sonoran_cms=info` shows them; `tracing-opentelemetry` exports them
+//! (the repository's README shows both).
+//!
 //! # TLS: the crate's features
 //!
 //! `https://` needs one TLS backend, chosen by a feature; each is reqwest's own.
