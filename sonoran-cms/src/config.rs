@@ -135,14 +135,7 @@ impl fmt::Debug for ClientBuilder {
             .field("base_url", &self.base_url)
             .field("timeout", &self.timeout)
             .field("deadline", &self.deadline)
-            .field(
-                "extra_headers",
-                &self
-                    .extra_headers
-                    .iter()
-                    .map(|(name, _)| name)
-                    .collect::<Vec<_>>(),
-            )
+            .field("extra_headers", &header_names(&self.extra_headers))
             .field("rate_limits", &self.rate_limits)
             .field("rate_limit_backend", &self.rate_limit_backend)
             .field("retry_policy", &self.retry_policy)
@@ -434,20 +427,12 @@ pub struct CallOptions {
 
 impl fmt::Debug for CallOptions {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Header values may be secrets of their own: names only.
         formatter
             .debug_struct("CallOptions")
             .field("timeout", &self.timeout)
             .field("deadline", &self.deadline)
             .field("retry_policy", &self.retry_policy)
-            .field(
-                "extra_headers",
-                &self
-                    .extra_headers
-                    .iter()
-                    .map(|(name, _)| name)
-                    .collect::<Vec<_>>(),
-            )
+            .field("extra_headers", &header_names(&self.extra_headers))
             .finish()
     }
 }
@@ -620,6 +605,11 @@ fn is_loopback(url: &reqwest::Url) -> bool {
         Some(url::Host::Ipv6(address)) => IpAddr::V6(address).is_loopback(),
         None => false,
     }
+}
+
+/// The names of extra headers, for `Debug`: a value may be a secret of its own.
+fn header_names(headers: &[(String, String)]) -> Vec<&str> {
+    headers.iter().map(|(name, _)| name.as_str()).collect()
 }
 
 /// Headers the client owns: letting a caller replace them would break auth or the

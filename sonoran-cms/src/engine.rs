@@ -257,7 +257,18 @@ async fn run_call(
     if retries_done > 0 {
         span.record("http.request.resend_count", retries_done);
     }
-    if let Some(status) = last_status {
+    record_answer(&span, &response, last_status);
+    response
+}
+
+/// Records on `span` what a response says: the status (when an answer came),
+/// the request id, and when it stands for a failure, the error's type.
+fn record_answer(
+    span: &tracing::Span,
+    response: &reqwest::Response,
+    status: Option<reqwest::StatusCode>,
+) {
+    if let Some(status) = status {
         span.record("http.response.status_code", status.as_u16());
     }
     if let Some(request_id) = header_request_id(response.headers()) {
@@ -270,7 +281,6 @@ async fn run_call(
         );
         span.record("otel.status_code", "ERROR");
     }
-    response
 }
 
 /// The call's span: the operation (or raw route), with the method, the
@@ -436,19 +446,7 @@ async fn run_attempt(
     drop(permit);
 
     match &result {
-        Ok(response) => {
-            span.record("http.response.status_code", response.status().as_u16());
-            if let Some(request_id) = header_request_id(response.headers()) {
-                span.record("sonoran_cms.request_id", request_id.as_str());
-            }
-            if let Some(verdict) = response.extensions().get::<Verdict>() {
-                span.record(
-                    "error.type",
-                    verdict_error_type(&verdict.kind, response.status()).as_ref(),
-                );
-                span.record("otel.status_code", "ERROR");
-            }
-        }
+        Ok(response) => record_answer(&span, response, Some(response.status())),
         Err(error) => {
             span.record("error.type", attempt_error_type(error, outcome));
             span.record("otel.status_code", "ERROR");

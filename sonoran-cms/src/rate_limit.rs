@@ -74,8 +74,11 @@ pub struct SlotRequest<'a> {
     pub credential: &'a str,
     /// Where the API is (two APIs do not share a budget).
     pub base_url: &'a str,
-    /// The operation's Rust name ([`Operation::as_str`](crate::Operation::as_str),
-    /// `cancel_session`): the key of its count.
+    /// The key of the count: the operation's Rust name
+    /// ([`Operation::as_str`](crate::Operation::as_str), `cancel_session`),
+    /// also for a raw call on the operation's route; for a raw call on a route
+    /// the spec does not have, `raw:METHOD:/path` with each value as `*`
+    /// (`raw:GET:/v2/community/servers/*/vehicles`).
     pub operation: &'a str,
     /// The limit this caller admits against. The count is shared by every
     /// caller with the same credential, API and operation, whatever limit each

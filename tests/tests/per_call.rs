@@ -50,6 +50,20 @@ fn header<'a>(request: &'a RecordedRequest, name: &str) -> Vec<&'a str> {
         .collect()
 }
 
+/// A server that lists servers, and a client that may list them twice a minute
+/// (a limiter of its own).
+async fn servers_with_two_slots_a_minute() -> (LoopbackServer, Client) {
+    let server = LoopbackServer::start(CannedResponse::with_body(200, "application/json", SERVERS))
+        .await
+        .expect("the server starts");
+    let client = test_client_builder(&server.base_url())
+        .rate_limit_backend(InProcessRateLimiter::new())
+        .rate_limits(RateLimits::documented().with_override(Operation::GetServers, per_minute(2)))
+        .build()
+        .expect("a client");
+    (server, client)
+}
+
 // 1. Per-call options.
 
 /// A transport that answers the servers list after `delay`.
@@ -158,14 +172,7 @@ async fn a_view_has_its_own_retry_policy_and_headers() {
 
 #[tokio::test]
 async fn a_view_spends_the_clients_rate_limit_budget() {
-    let server = LoopbackServer::start(CannedResponse::with_body(200, "application/json", SERVERS))
-        .await
-        .expect("the server starts");
-    let client = test_client_builder(&server.base_url())
-        .rate_limit_backend(InProcessRateLimiter::new())
-        .rate_limits(RateLimits::documented().with_override(Operation::GetServers, per_minute(2)))
-        .build()
-        .expect("a client");
+    let (server, client) = servers_with_two_slots_a_minute().await;
     let view = client.with_options(CallOptions::new().deadline(Duration::from_millis(300)));
 
     client.get_servers().await.expect("the first slot");
@@ -365,16 +372,23 @@ async fn a_raw_call_fails_as_every_operation_fails() {
     }
 }
 
-#[tokio::test]
-async fn a_raw_call_is_retried_as_its_method_or_the_caller_says() {
-    let unavailable = || CannedResponse::empty(502);
-    let fine = || CannedResponse::with_body(200, "application/json", r#"{"success": true}"#);
-
-    // A GET is idempotent: retried after a 502.
-    let server = alternating(unavailable(), fine()).await;
+/// A server that answers 502 and then 200, again and again, and a client of it.
+async fn flaky() -> (LoopbackServer, Client) {
+    let server = alternating(
+        CannedResponse::empty(502),
+        CannedResponse::with_body(200, "application/json", r#"{"success": true}"#),
+    )
+    .await;
     let client = test_client_builder(&server.base_url())
         .build()
         .expect("a client");
+    (server, client)
+}
+
+#[tokio::test]
+async fn a_raw_call_is_retried_as_its_method_or_the_caller_says() {
+    // A GET is idempotent: retried after a 502.
+    let (server, client) = flaky().await;
     client
         .raw(Method::GET, "/v2/community/vehicles")
         .await
@@ -382,10 +396,7 @@ async fn a_raw_call_is_retried_as_its_method_or_the_caller_says() {
     assert_eq!(server.requests().len(), 2);
 
     // A POST is not: it may have run.
-    let server = alternating(unavailable(), fine()).await;
-    let client = test_client_builder(&server.base_url())
-        .build()
-        .expect("a client");
+    let (server, client) = flaky().await;
     let error = client
         .raw(Method::POST, "/v2/community/vehicles")
         .await
@@ -400,10 +411,7 @@ async fn a_raw_call_is_retried_as_its_method_or_the_caller_says() {
         |request| request.safe(true),
     ];
     for say in says {
-        let server = alternating(unavailable(), fine()).await;
-        let client = test_client_builder(&server.base_url())
-            .build()
-            .expect("a client");
+        let (server, client) = flaky().await;
         say(client.raw(Method::POST, "/v2/community/vehicles/lookup"))
             .await
             .expect("retried");
@@ -411,10 +419,7 @@ async fn a_raw_call_is_retried_as_its_method_or_the_caller_says() {
     }
 
     // A route of the spec repeats as its operation: verifyWhitelist is a POST that only reads.
-    let server = alternating(unavailable(), fine()).await;
-    let client = test_client_builder(&server.base_url())
-        .build()
-        .expect("a client");
+    let (server, client) = flaky().await;
     client
         .raw(
             Method::POST,
@@ -497,14 +502,7 @@ async fn a_raw_path_that_could_leave_the_base_url_or_lacks_a_value_sends_nothing
 
 #[tokio::test]
 async fn a_raw_call_is_rate_limited_by_its_route() {
-    let server = LoopbackServer::start(CannedResponse::with_body(200, "application/json", SERVERS))
-        .await
-        .expect("the server starts");
-    let client = test_client_builder(&server.base_url())
-        .rate_limit_backend(InProcessRateLimiter::new())
-        .rate_limits(RateLimits::documented().with_override(Operation::GetServers, per_minute(2)))
-        .build()
-        .expect("a client");
+    let (server, client) = servers_with_two_slots_a_minute().await;
     let hurried = client.with_options(CallOptions::new().deadline(Duration::from_millis(300)));
 
     // A route of the spec is its operation: one count with the typed method.

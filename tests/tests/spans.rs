@@ -11,9 +11,9 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use sonoran_cms::CallOptions;
 use sonoran_cms::rate_limit::{InProcessRateLimiter, RateLimit};
 use sonoran_cms::reqwest::Method;
+use sonoran_cms::{CallOptions, Client};
 use sonoran_cms_tests::loopback::{CannedResponse, LoopbackServer, RecordedRequest};
 use sonoran_cms_tests::{TEST_API_KEY, test_client_builder};
 use tracing_subscriber::layer::SubscriberExt;
@@ -159,10 +159,7 @@ async fn a_retried_call(recorder: &SpanRecorder) {
         .next()
         .expect("a port")
         .to_owned();
-    let client = test_client_builder(&server.base_url())
-        .rate_limit_backend(InProcessRateLimiter::new())
-        .build()
-        .expect("a client");
+    let client = client_for(&server);
 
     client.get_servers().await.expect("retried once");
 
@@ -234,10 +231,7 @@ async fn values_never_appear(recorder: &SpanRecorder) {
     let server = LoopbackServer::start(CannedResponse::empty(404))
         .await
         .expect("the server starts");
-    let client = test_client_builder(&server.base_url())
-        .rate_limit_backend(InProcessRateLimiter::new())
-        .build()
-        .expect("a client");
+    let client = client_for(&server);
     let secret_id = 7_340_033_u64;
     let _ = client.get_full_whitelist().server_id(secret_id).await;
     let _ = client
@@ -295,10 +289,7 @@ async fn a_failed_call(recorder: &SpanRecorder) {
     ))
     .await
     .expect("the server starts");
-    let client = test_client_builder(&server.base_url())
-        .rate_limit_backend(InProcessRateLimiter::new())
-        .build()
-        .expect("a client");
+    let client = client_for(&server);
     let _ = client.get_servers().await.expect_err("a 400");
     let call = recorder.spans("sonoran_cms.call").pop().expect("a span");
     assert_eq!(field(&call, "http.response.status_code"), Some("400"));
@@ -322,6 +313,14 @@ async fn a_failed_call(recorder: &SpanRecorder) {
     assert_eq!(field(refused, "error.type"), Some("timeout"));
     let attempt = recorder.spans("sonoran_cms.attempt").pop().expect("a span");
     assert_eq!(field(&attempt, "error.type"), Some("rate_limit"));
+}
+
+/// A client of `server` with the documented limits, on a limiter of its own.
+fn client_for(server: &LoopbackServer) -> Client {
+    test_client_builder(&server.base_url())
+        .rate_limit_backend(InProcessRateLimiter::new())
+        .build()
+        .expect("a client")
 }
 
 fn per_minute(requests: u32) -> RateLimit {
