@@ -40,8 +40,9 @@ pub(crate) struct CallTarget {
     pub(crate) operation: Option<Operation>,
     /// Whether the call is a raw one (`Client::raw`).
     pub(crate) raw: bool,
-    /// The key of the rate-limit count: the operation's Rust name, or a raw
-    /// route's `raw:METHOD:/path/*`.
+    /// The key of the rate-limit count, and the call's name in spans and
+    /// messages: the operation's Rust name (also for a raw call on its
+    /// route), or a raw route's `raw:METHOD:/path/*`.
     pub(crate) count_key: Cow<'static, str>,
     /// The route with its values as `{name}` placeholders (OpenTelemetry's
     /// `url.template`): what spans and messages name, never a value.
@@ -78,14 +79,6 @@ impl CallTarget {
             answer: AnswerShape::Typed(spec.success_body),
         }
     }
-
-    /// What messages call it: the operation's Rust name, or the raw route.
-    fn name(&self) -> &str {
-        match self.operation {
-            Some(operation) if !self.raw => operation.as_str(),
-            _ => &self.count_key,
-        }
-    }
 }
 
 /// Sets exactly the headers the official SDKs send, plus `User-Agent` and the
@@ -113,19 +106,18 @@ enum AttemptError {
     TimedOut { after: Duration },
 }
 
-/// How one attempt ended.
-enum AttemptEnd {
-    /// It was sent (or tried to be), and ended so.
-    Done {
-        result: Result<reqwest::Response, AttemptError>,
-        outcome: AttemptOutcome,
-        followed_redirect: bool,
-    },
-    /// The call ends before sending: no slot before the deadline, or the
-    /// deadline passed.
-    EndedEarly { reason: String },
-    /// The rate-limit backend could not be asked; nothing was sent.
-    LimiterUnavailable { message: String },
+/// An attempt that was sent (or tried to be), and how it ended.
+struct SentAttempt {
+    result: Result<reqwest::Response, AttemptError>,
+    outcome: AttemptOutcome,
+    followed_redirect: bool,
+}
+
+/// A call that ends before sending (another) attempt: what its error says,
+/// and OpenTelemetry's `error.type` for it.
+struct EndedBeforeSending {
+    kind: VerdictKind,
+    error_type: &'static str,
 }
 
 /// What the call engine shares with each of its attempts.
@@ -148,10 +140,11 @@ struct CallContext<'a> {
 /// and every body read, each attempt by the shorter of its timeout and what
 /// remains of the call.
 ///
-/// The call is a `sonoran_cms.call` span and each attempt a
-/// `sonoran_cms.attempt` span inside it, with OpenTelemetry's HTTP field names;
-/// they carry the route's template, the host and port, never the key, a
-/// path value or a query value.
+/// The call is a `sonoran_cms.call` span (the waits for slots happen in it),
+/// and each attempt that is sent a `sonoran_cms.attempt` span inside it (an
+/// HTTP client span: the exchange only), with OpenTelemetry's HTTP field
+/// names; they carry the route's template, the host and port, never the key,
+/// a path value or a query value.
 pub(crate) async fn execute(
     settings: &Settings,
     http_client: &reqwest::Client,
@@ -177,52 +170,69 @@ async fn run_call(
         deadline: crate::time::after(Instant::now(), settings.deadline),
         watch_for_followed_redirects: settings.transport.is_none(),
     };
-    let method = request.method().clone();
     let mut original = Some(request);
-    let mut retries_done = 0;
+    let mut sent_attempts: u32 = 0;
     let mut retry_reason: Option<String> = None;
     let mut waited_for_slots = Duration::ZERO;
-    let mut last_status = None;
     let mut history = CallHistory {
         changes_state: !target.semantics.safe,
         idempotent: target.semantics.idempotent,
         ..CallHistory::default()
     };
 
-    let response = loop {
-        let span = attempt_span(
-            target,
-            &method,
-            original.as_ref(),
-            retries_done,
-            retry_reason.as_deref(),
-        );
-        let (end, waited) = run_attempt(&context, &mut original).instrument(span).await;
+    // What the call's span says of how it ended: the last attempt's status
+    // (none when it got no answer) and the error's type.
+    let (response, status, error_type) = loop {
+        let waiting_since = Instant::now();
+        let ready = ready_to_send(&context).await;
+        let waited = waiting_since.elapsed();
         waited_for_slots += waited;
-        let (result, outcome, followed_redirect) = match end {
-            AttemptEnd::Done {
-                result,
-                outcome,
-                followed_redirect,
-            } => (result, outcome, followed_redirect),
-            AttemptEnd::EndedEarly { reason } => break ended_early(reason, history),
-            AttemptEnd::LimiterUnavailable { message } => {
-                tracing::warn!(%message, "the rate limiter is unavailable");
-                break made_up_response(Verdict {
-                    kind: VerdictKind::LimiterUnavailable { reason: message },
-                    history,
-                });
+        let permit = match ready {
+            Ok(permit) => permit,
+            Err(ended) => {
+                break (
+                    ended_before_sending(ended.kind, history),
+                    None,
+                    Some(Cow::Borrowed(ended.error_type)),
+                );
             }
         };
-        if let AttemptOutcome::Response { status, .. } = outcome {
-            last_status = Some(status);
-        }
+        let Some(request) = next_request(&mut original) else {
+            let kind = VerdictKind::EndedEarly {
+                reason: "no request left to send".to_owned(),
+            };
+            break (
+                ended_before_sending(kind, history),
+                None,
+                Some(Cow::Borrowed("transport")),
+            );
+        };
+        let span = attempt_span(
+            target,
+            &request,
+            sent_attempts,
+            retry_reason.as_deref(),
+            waited,
+        );
+        let attempt = send_attempt(&context, request, permit)
+            .instrument(span)
+            .await;
+        sent_attempts += 1;
+        let SentAttempt {
+            result,
+            outcome,
+            followed_redirect,
+        } = attempt;
+        let status = match &result {
+            Ok(response) => Some(response.status()),
+            Err(_) => None,
+        };
 
         let delay = retry_delay(
             &settings.retry_policy,
             target.semantics.idempotent,
             outcome,
-            retries_done,
+            sent_attempts - 1,
             fastrand::f64(),
         )
         .filter(|_| original.is_some())
@@ -235,7 +245,8 @@ async fn run_call(
                 reach(outcome)
             })
             .filter(|reach| *reach != AttemptReach::Answered);
-            break with_verdict(result, history);
+            let error_type = attempt_error_type(&result, outcome);
+            break (with_verdict(result, history), status, error_type);
         };
         let record = attempt_record(&result, outcome);
         tracing::info!(
@@ -246,7 +257,6 @@ async fn run_call(
         retry_reason = Some(record.outcome.clone());
         history.earlier_attempts.push(record);
         tokio::time::sleep(delay).await;
-        retries_done += 1;
     };
 
     let span = tracing::Span::current();
@@ -254,19 +264,33 @@ async fn run_call(
         "sonoran_cms.rate_limit.wait_seconds",
         waited_for_slots.as_secs_f64(),
     );
-    if retries_done > 0 {
-        span.record("http.request.resend_count", retries_done);
+    if sent_attempts > 1 {
+        span.record("http.request.resend_count", sent_attempts - 1);
     }
-    record_answer(&span, &response, last_status);
+    record_outcome(&span, status, &response, error_type);
     response
 }
 
-/// Records on `span` what a response says: the status (when an answer came),
-/// the request id, and when it stands for a failure, the error's type.
-fn record_answer(
+/// The request of the next attempt, keeping the original for another one
+/// while it can be copied (a JSON body can).
+fn next_request(original: &mut Option<reqwest::Request>) -> Option<reqwest::Request> {
+    let current = original.take()?;
+    match current.try_clone() {
+        Some(copy) => {
+            *original = Some(current);
+            Some(copy)
+        }
+        None => Some(current),
+    }
+}
+
+/// Records on `span` how a call or an attempt ended: the status when an
+/// answer came, the request id, and when it failed, the error's type.
+fn record_outcome(
     span: &tracing::Span,
-    response: &reqwest::Response,
     status: Option<reqwest::StatusCode>,
+    response: &reqwest::Response,
+    error_type: Option<Cow<'static, str>>,
 ) {
     if let Some(status) = status {
         span.record("http.response.status_code", status.as_u16());
@@ -274,27 +298,46 @@ fn record_answer(
     if let Some(request_id) = header_request_id(response.headers()) {
         span.record("sonoran_cms.request_id", request_id.as_str());
     }
-    if let Some(verdict) = response.extensions().get::<Verdict>() {
-        span.record(
-            "error.type",
-            verdict_error_type(&verdict.kind, response.status()).as_ref(),
-        );
+    if let Some(error_type) = error_type {
+        span.record("error.type", error_type.as_ref());
         span.record("otel.status_code", "ERROR");
     }
 }
 
+/// OpenTelemetry's `http.request.method`: the method when it is one of HTTP's
+/// own, `_OTHER` otherwise (its text then goes in `http.request.method_original`).
+fn method_name(method: &reqwest::Method) -> &'static str {
+    use reqwest::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::CONNECT => "CONNECT",
+        Method::OPTIONS => "OPTIONS",
+        Method::TRACE => "TRACE",
+        Method::PATCH => "PATCH",
+        _ => "_OTHER",
+    }
+}
+
 /// The call's span: the operation (or raw route), with the method, the
-/// route's template and the server.
+/// route's template and the server. The `url.template` is the API's route
+/// (from `/v2`), without a gateway's path prefix in the base URL; `url.full`
+/// is left out on purpose, since it would carry path and query values.
 fn call_span(target: &CallTarget, request: &reqwest::Request) -> tracing::Span {
     let url = request.url();
+    let method = method_name(request.method());
     tracing::info_span!(
         "sonoran_cms.call",
-        otel.name = target.name(),
+        otel.name = target.count_key.as_ref(),
         otel.kind = "internal",
         otel.status_code = Empty,
         sonoran_cms.operation = target.operation.map(Operation::as_str),
         sonoran_cms.raw = target.raw,
-        http.request.method = request.method().as_str(),
+        http.request.method = method,
+        http.request.method_original = (method == "_OTHER").then(|| request.method().as_str()),
         url.template = target.url_template.as_ref(),
         server.address = url.host_str().unwrap_or_default(),
         server.port = url.port_or_known_default(),
@@ -306,42 +349,74 @@ fn call_span(target: &CallTarget, request: &reqwest::Request) -> tracing::Span {
     )
 }
 
-/// One attempt's span: an HTTP client span as OpenTelemetry names it
-/// (`GET /v2/community/servers`), with the resend count and why it was resent.
+/// One sent attempt's span: an HTTP client span as OpenTelemetry names it
+/// (`GET /v2/community/servers`; `HTTP` for another method), with the resend
+/// count and why it was resent (on resends only), and how long it waited for
+/// its slot before it began.
 fn attempt_span(
     target: &CallTarget,
-    method: &reqwest::Method,
-    request: Option<&reqwest::Request>,
-    retries_done: u32,
+    request: &reqwest::Request,
+    resends: u32,
     retry_reason: Option<&str>,
+    waited_for_slot: Duration,
 ) -> tracing::Span {
-    let url = request.map(reqwest::Request::url);
+    let url = request.url();
+    let method = method_name(request.method());
+    let span_name = if method == "_OTHER" { "HTTP" } else { method };
     tracing::info_span!(
         "sonoran_cms.attempt",
-        otel.name = %format_args!("{method} {}", target.url_template),
+        otel.name = %format_args!("{span_name} {}", target.url_template),
         otel.kind = "client",
         otel.status_code = Empty,
         sonoran_cms.operation = target.operation.map(Operation::as_str),
-        http.request.method = method.as_str(),
+        sonoran_cms.raw = target.raw,
+        http.request.method = method,
+        http.request.method_original = (method == "_OTHER").then(|| request.method().as_str()),
         url.template = target.url_template.as_ref(),
-        server.address = url.and_then(reqwest::Url::host_str).unwrap_or_default(),
-        server.port = url.and_then(reqwest::Url::port_or_known_default),
-        // OpenTelemetry: set on resends only.
-        http.request.resend_count = (retries_done > 0).then_some(retries_done),
+        server.address = url.host_str().unwrap_or_default(),
+        server.port = url.port_or_known_default(),
+        http.request.resend_count = (resends > 0).then_some(resends),
         sonoran_cms.retry_reason = retry_reason,
-        sonoran_cms.rate_limit.wait_seconds = Empty,
+        sonoran_cms.rate_limit.wait_seconds = waited_for_slot.as_secs_f64(),
         http.response.status_code = Empty,
         sonoran_cms.request_id = Empty,
         error.type = Empty,
     )
 }
 
-/// One attempt: a slot, then the exchange within the attempt's time. Returns
-/// how it ended and how long it waited for its slot.
-async fn run_attempt(
+/// Waits for the next attempt's slot (none when the call has no limit), and
+/// checks that the deadline leaves time to send.
+async fn ready_to_send(
     context: &CallContext<'_>,
-    original: &mut Option<reqwest::Request>,
-) -> (AttemptEnd, Duration) {
+) -> Result<Option<Box<dyn HeldSlot>>, EndedBeforeSending> {
+    let CallContext {
+        settings,
+        target,
+        deadline,
+        ..
+    } = *context;
+    let permit = match target.limit {
+        Some(limit) => Some(acquire_slot(settings, target, limit, deadline).await?),
+        None => None,
+    };
+    if deadline.saturating_duration_since(Instant::now()).is_zero() {
+        return Err(EndedBeforeSending {
+            kind: VerdictKind::EndedEarly {
+                reason: format!("{:.1} s passed", settings.deadline.as_secs_f64()),
+            },
+            error_type: "timeout",
+        });
+    }
+    Ok(permit)
+}
+
+/// Sends one attempt on its slot, within the attempt's time, and reads its
+/// answer as the call expects it.
+async fn send_attempt(
+    context: &CallContext<'_>,
+    mut attempt: reqwest::Request,
+    mut permit: Option<Box<dyn HeldSlot>>,
+) -> SentAttempt {
     let CallContext {
         settings,
         http_client,
@@ -349,39 +424,10 @@ async fn run_attempt(
         deadline,
         watch_for_followed_redirects,
     } = *context;
-    let span = tracing::Span::current();
-    let waiting_since = Instant::now();
-    let permit = acquire_slot(settings, target, deadline).await;
-    let waited = waiting_since.elapsed();
-    span.record("sonoran_cms.rate_limit.wait_seconds", waited.as_secs_f64());
-    let mut permit = match permit {
-        Ok(permit) => permit,
-        Err(end) => {
-            span.record("error.type", "rate_limit");
-            return (end, waited);
-        }
-    };
     let now = Instant::now();
-    let remaining = deadline.saturating_duration_since(now);
-    if remaining.is_zero() {
-        span.record("error.type", "timeout");
-        let reason = format!("{:.1} s passed", settings.deadline.as_secs_f64());
-        return (AttemptEnd::EndedEarly { reason }, waited);
-    }
-
-    // Keep the original for another attempt while it can be copied (a JSON body can).
-    let Some(current) = original.take() else {
-        let reason = "no request left to send".to_owned();
-        return (AttemptEnd::EndedEarly { reason }, waited);
-    };
-    let mut attempt = match current.try_clone() {
-        Some(copy) => {
-            *original = Some(current);
-            copy
-        }
-        None => current,
-    };
-    let attempt_time = settings.timeout.min(remaining);
+    let attempt_time = settings
+        .timeout
+        .min(deadline.saturating_duration_since(now));
     let attempt_deadline = crate::time::after(now, attempt_time);
     *attempt.timeout_mut() = Some(attempt_time);
     let sent_url = attempt.url().clone();
@@ -445,30 +491,35 @@ async fn run_attempt(
     // The request is over (its body read): from here it counts for a window.
     drop(permit);
 
+    let span = tracing::Span::current();
     match &result {
-        Ok(response) => record_answer(&span, response, Some(response.status())),
-        Err(error) => {
-            span.record("error.type", attempt_error_type(error, outcome));
-            span.record("otel.status_code", "ERROR");
+        Ok(response) => record_outcome(
+            &span,
+            Some(response.status()),
+            response,
+            attempt_error_type(&result, outcome),
+        ),
+        Err(_) => {
+            if let Some(error_type) = attempt_error_type(&result, outcome) {
+                span.record("error.type", error_type.as_ref());
+                span.record("otel.status_code", "ERROR");
+            }
         }
     }
-    let end = AttemptEnd::Done {
+    SentAttempt {
         result,
         outcome,
         followed_redirect,
-    };
-    (end, waited)
+    }
 }
 
-/// Waits for the call's slot (none when it has no limit), within the deadline.
+/// Waits for a slot under `limit`, within the deadline.
 async fn acquire_slot(
     settings: &Settings,
     target: &CallTarget,
+    limit: RateLimit,
     deadline: Instant,
-) -> Result<Option<Box<dyn HeldSlot>>, AttemptEnd> {
-    let Some(limit) = target.limit else {
-        return Ok(None);
-    };
+) -> Result<Box<dyn HeldSlot>, EndedBeforeSending> {
     // The longest this attempt may take once admitted: the backend keeps
     // its reservation at least that long, and the attempt is cut off there.
     let longest_attempt = settings
@@ -487,54 +538,60 @@ async fn acquire_slot(
     let acquired = tokio::time::timeout_at(deadline, settings.rate_limit_backend.acquire(request))
         .await
         .unwrap_or(Err(AcquireError::NoSlotBeforeDeadline { opens_in: None }));
-    match acquired {
-        Ok(permit) => Ok(Some(permit)),
-        Err(AcquireError::NoSlotBeforeDeadline { opens_in }) => {
+    acquired.map_err(|error| match error {
+        AcquireError::NoSlotBeforeDeadline { opens_in } => {
             let when = opens_in.map_or_else(
                 || "later".to_owned(),
                 |opens_in| format!("in {:.1} s", opens_in.as_secs_f64()),
             );
-            Err(AttemptEnd::EndedEarly {
-                reason: format!(
-                    "the rate limit of `{}` has no free slot before the deadline (next slot {when})",
-                    target.name()
-                ),
-            })
-        }
-        Err(AcquireError::Unavailable { message }) => {
-            Err(AttemptEnd::LimiterUnavailable { message })
-        }
-    }
-}
-
-/// OpenTelemetry's `error.type` for a call that ended with this verdict: the
-/// status code for an error answer, otherwise a short fixed word.
-fn verdict_error_type(kind: &VerdictKind, status: reqwest::StatusCode) -> Cow<'static, str> {
-    match kind {
-        VerdictKind::EndedEarly { .. } => Cow::Borrowed("timeout"),
-        VerdictKind::LimiterUnavailable { .. } => Cow::Borrowed("rate_limiter_unavailable"),
-        VerdictKind::ErrorAnswer { .. } => Cow::Owned(status.as_u16().to_string()),
-        VerdictKind::BodyDidNotFit { .. } => Cow::Borrowed("invalid_response"),
-        VerdictKind::Redirected { .. } => Cow::Borrowed("redirect"),
-        VerdictKind::TransportFailed { error } => {
-            let error = error.lock().ok();
-            match error.as_ref().and_then(|error| error.as_ref()) {
-                Some(error) if error.is_connect() => Cow::Borrowed("connect"),
-                Some(error) if error.is_timeout() => Cow::Borrowed("timeout"),
-                _ => Cow::Borrowed("transport"),
+            EndedBeforeSending {
+                kind: VerdictKind::EndedEarly {
+                    reason: format!(
+                        "the rate limit of `{}` has no free slot before the deadline (next slot {when})",
+                        target.count_key
+                    ),
+                },
+                error_type: "rate_limit",
             }
         }
-    }
+        AcquireError::Unavailable { message } => {
+            tracing::warn!(%message, "the rate limiter is unavailable");
+            EndedBeforeSending {
+                kind: VerdictKind::LimiterUnavailable { reason: message },
+                error_type: "rate_limiter_unavailable",
+            }
+        }
+    })
 }
 
-/// OpenTelemetry's `error.type` for an attempt that got no answer.
-fn attempt_error_type(error: &AttemptError, outcome: AttemptOutcome) -> &'static str {
-    match (error, outcome) {
-        (AttemptError::TimedOut { .. }, _) => "timeout",
-        (AttemptError::Http(_), AttemptOutcome::ConnectionFailed) => "connect",
-        (AttemptError::Http(error), _) if error.is_timeout() => "timeout",
-        (AttemptError::Http(_), _) => "transport",
-    }
+/// OpenTelemetry's `error.type` of an attempt (and of a call that ended with
+/// it): for an error answer its status code, otherwise a short fixed word
+/// (`api_error` for a success status whose envelope says it failed).
+fn attempt_error_type(
+    result: &Result<reqwest::Response, AttemptError>,
+    outcome: AttemptOutcome,
+) -> Option<Cow<'static, str>> {
+    let word = match result {
+        Ok(response) => {
+            let status = response.status();
+            match &response.extensions().get::<Verdict>()?.kind {
+                VerdictKind::ErrorAnswer { .. } if status.is_success() => "api_error",
+                VerdictKind::ErrorAnswer { .. } => {
+                    return Some(Cow::Owned(status.as_u16().to_string()));
+                }
+                VerdictKind::BodyDidNotFit { .. } => "invalid_response",
+                VerdictKind::Redirected { .. } => "redirect",
+                VerdictKind::EndedEarly { .. } => "timeout",
+                VerdictKind::LimiterUnavailable { .. } => "rate_limiter_unavailable",
+                VerdictKind::TransportFailed { .. } => "transport",
+            }
+        }
+        Err(AttemptError::TimedOut { .. }) => "timeout",
+        Err(AttemptError::Http(_)) if outcome == AttemptOutcome::ConnectionFailed => "connect",
+        Err(AttemptError::Http(error)) if error.is_timeout() => "timeout",
+        Err(AttemptError::Http(_)) => "transport",
+    };
+    Some(Cow::Borrowed(word))
 }
 
 /// Whether a failure provably happened before the request left: no connection
@@ -651,13 +708,13 @@ pub(crate) fn made_up_response(verdict: Verdict) -> reqwest::Response {
     reqwest::Response::from(response)
 }
 
-/// A response standing for "the call ended before it could be answered".
-fn ended_early(reason: String, history: CallHistory) -> reqwest::Response {
-    tracing::warn!(%reason, "call ended without a response");
-    made_up_response(Verdict {
-        kind: VerdictKind::EndedEarly { reason },
-        history,
-    })
+/// A response standing for a call that ended before it could be (further)
+/// answered: the deadline, no slot, or no rate limiter.
+fn ended_before_sending(kind: VerdictKind, history: CallHistory) -> reqwest::Response {
+    if let VerdictKind::EndedEarly { reason } = &kind {
+        tracing::warn!(%reason, "call ended without a response");
+    }
+    made_up_response(Verdict { kind, history })
 }
 
 /// Reads an answer as far as the verdict needs: an error status's body (kept as
@@ -795,7 +852,7 @@ async fn with_body_checked(
                             context: String::new(),
                         }
                     });
-                    tracing::warn!(operation = target.name(), %status, %failure, "the answer does not fit the operation's type");
+                    tracing::warn!(operation = target.count_key.as_ref(), %status, %failure, "the answer does not fit the operation's type");
                     VerdictKind::BodyDidNotFit {
                         failure,
                         expected: "the operation's type",
@@ -945,7 +1002,10 @@ mod tests {
 
     #[test]
     fn an_ended_call_is_marked() {
-        let response = ended_early("x".to_owned(), CallHistory::default());
+        let kind = VerdictKind::EndedEarly {
+            reason: "x".to_owned(),
+        };
+        let response = ended_before_sending(kind, CallHistory::default());
         assert!(matches!(
             response
                 .extensions()

@@ -359,6 +359,9 @@ impl Error {
     }
 
     fn from_reqwest(source: reqwest::Error, history: CallHistory) -> Self {
+        // reqwest's error names the URL, whose path and query may hold values
+        // (an account id, a search term): the error keeps none of it.
+        let source = source.without_url();
         if source.is_connect() {
             Error::Connect { source, history }
         } else if source.is_timeout() {

@@ -47,17 +47,21 @@ impl Client {
     /// (`..`, `//`, a scheme, a query or fragment in the path, a
     /// placeholder without a value) is refused before anything is sent.
     ///
-    /// **Rate limit.** A route of the spec (same method and path) is that
-    /// operation: its limit, its count shared with the typed method, and what
-    /// repeating it does. Any other route is limited by
-    /// [`rate_limit`](RawRequest::rate_limit) if given, otherwise by the
-    /// client's [`RateLimits::uniform`](crate::rate_limit::RateLimits::uniform)
-    /// if set, otherwise by the lowest documented limit of its group: the
-    /// docs group (`accounts`, `servers`, ...) whose routes share the most
-    /// leading path segments with it. A route that shares no more than
-    /// `/v2/community` with any group (a new group) gets the lowest
-    /// documented limit of all (9 a minute today). Each such route (method
-    /// and template) has a count of its own.
+    /// **Rate limit.** A limit given with [`rate_limit`](RawRequest::rate_limit)
+    /// applies to any raw call. Otherwise a route of the spec (the same
+    /// method, and each segment the same text or a value where the spec has a
+    /// placeholder) is that operation: its limit as the client's
+    /// [`RateLimits`](crate::rate_limit::RateLimits) say, its count shared
+    /// with the typed method, and what repeating it does. Any other route is
+    /// limited by the client's
+    /// [`RateLimits::uniform`](crate::rate_limit::RateLimits::uniform) if
+    /// set, otherwise by the lowest documented limit of its group: the docs
+    /// group (`accounts`, `servers`, ...) whose routes share the most leading
+    /// path segments with it. A route that shares no more than `/v2/community`
+    /// with any group (a new group) gets the lowest documented limit of all
+    /// (9 a minute today). Each such route (method and template, with values
+    /// as `*`) has a count of its own: a literal segment that is not a value
+    /// (a name) makes another route, so put values in placeholders.
     /// [`rate_limit_in_effect`](RawRequest::rate_limit_in_effect) says which
     /// limit applies. With [`RateLimits::disabled`](crate::rate_limit::RateLimits::disabled),
     /// none does.
@@ -66,11 +70,11 @@ impl Client {
     /// other as its method says (GET, HEAD and OPTIONS are safe; PUT and
     /// DELETE idempotent; POST and PATCH neither), unless
     /// [`safe`](RawRequest::safe) or [`idempotent`](RawRequest::idempotent)
-    /// says otherwise.
+    /// says otherwise (a safe route is idempotent).
     ///
     /// **Traces.** The span's `url.template` is the path as given, with a
     /// literal segment that is all digits or a UUID shown as `{value}`: put
-    /// other values (names, Discord ids in a template) in placeholders.
+    /// other values (names) in placeholders, or they appear in traces.
     ///
     /// ```no_run
     /// use sonoran_cms::reqwest::Method;
@@ -167,14 +171,16 @@ impl<'a> RawRequest<'a> {
     }
 
     /// The rate limit this call admits against, instead of the one it would
-    /// get (see [`Client::raw`]). The count stays the route's.
+    /// get (see [`Client::raw`]), on a documented route too. The count stays
+    /// the route's (a documented route's is its operation's).
     pub fn rate_limit(mut self, limit: RateLimit) -> Self {
         self.rate_limit = Some(limit);
         self
     }
 
     /// Whether the route changes nothing on the server (so a failed call
-    /// never "may have taken effect"). A safe route is idempotent as well.
+    /// never "may have taken effect"). A safe route is idempotent as well,
+    /// whatever [`idempotent`](Self::idempotent) says.
     pub fn safe(mut self, safe: bool) -> Self {
         self.safe = Some(safe);
         self
@@ -233,18 +239,15 @@ impl<'a> RawRequest<'a> {
         if let Some(refusal) = &settings.refused_options {
             return Err(invalid(refusal.clone()));
         }
-        let route = Route::parse(&self.path).map_err(|reason| {
-            invalid(format!(
-                "the raw path `{}` cannot be used: {reason}; nothing was sent",
-                self.path
-            ))
-        })?;
-        let path = route.fill(&self.path_params).map_err(|reason| {
-            invalid(format!(
-                "the raw path `{}` cannot be used: {reason}; nothing was sent",
-                self.path
-            ))
-        })?;
+        let (route, path) = Route::parse(&self.path)
+            .and_then(|route| Ok((route.fill(&self.path_params)?, route)))
+            .map(|(path, route)| (route, path))
+            .map_err(|reason| {
+                invalid(format!(
+                    "the raw path `{}` cannot be used: {reason}; nothing was sent",
+                    self.path
+                ))
+            })?;
         let url = url_on_base(self.client.baseurl(), &path, &self.query)?;
         let mut builder = self.client.client().request(self.method.clone(), url);
         match &self.body {
@@ -266,10 +269,11 @@ impl<'a> RawRequest<'a> {
         let documented = route.documented_operation(&self.method);
         let by_method = semantics_of_method(&self.method);
         let semantics = documented.map_or(by_method, |operation| operation.spec().semantics);
+        // A safe route is idempotent whatever else is said.
         let safe = self.safe.unwrap_or(semantics.safe);
         let semantics = OperationSemantics {
             safe,
-            idempotent: self.idempotent.unwrap_or(semantics.idempotent || safe),
+            idempotent: self.idempotent.unwrap_or(semantics.idempotent) || safe,
         };
         let target = CallTarget {
             operation: documented,
@@ -336,9 +340,9 @@ fn url_on_base(
     let mut url = reqwest::Url::parse(&format!("{base_url}{path}"))
         .map_err(|error| refuse(&format!("the URL does not parse ({error})")))?;
     let base_path = base.path().trim_end_matches('/');
-    let stays = url.origin() == base.origin()
-        && url.path().starts_with(base_path)
-        && url.path()[base_path.len()..].starts_with(VERSION_PREFIX);
+    // The URL parser changed nothing (no dot segment was removed, no
+    // character re-encoded), and the URL is on the base URL's origin.
+    let stays = url.origin() == base.origin() && url.path() == format!("{base_path}{path}");
     if !stays {
         return Err(refuse("its URL would leave the client's base URL"));
     }
@@ -396,8 +400,8 @@ impl Route {
             if segment.is_empty() {
                 return Err("it has an empty segment (`//` or a trailing `/`)".to_owned());
             }
-            if segment == "." || segment == ".." {
-                return Err("it has a `.` or `..` segment".to_owned());
+            if is_dot_segment(segment) {
+                return Err(format!("it has a `.` or `..` segment (`{segment}`)"));
             }
             if let Some(name) = segment
                 .strip_prefix('{')
@@ -461,6 +465,13 @@ impl Route {
                     if value.is_empty() {
                         return Err(format!("the value of `{{{name}}}` is empty"));
                     }
+                    // No encoding keeps these in their segment: URL parsers
+                    // read `%2E%2E` as `..` too.
+                    if value == "." || value == ".." {
+                        return Err(format!(
+                            "the value of `{{{name}}}` is `{value}`, which a URL reads as a step along the path"
+                        ));
+                    }
                     path.push_str(&encode_segment(value));
                 }
             }
@@ -496,9 +507,9 @@ impl Route {
     }
 
     /// The operation of the spec with this method and path: every segment
-    /// the same text, or a value where the spec has a placeholder; the one
-    /// with the most literal segments when several fit (`accounts/search`
-    /// before `accounts/{accountId}`).
+    /// the same text, or a value (a placeholder, digits, a UUID) where the
+    /// spec has a placeholder. When several fit, the one whose first literal
+    /// segment comes earliest (`accounts/search` before `accounts/{accountId}`).
     fn documented_operation(&self, method: &Method) -> Option<Operation> {
         Operation::ALL
             .iter()
@@ -509,17 +520,19 @@ impl Route {
                 if documented.len() != self.segments.len() {
                     return None;
                 }
-                let mut literal_matches = 0;
+                // Which segments match as literal text, left to right.
+                let mut literal_matches = Vec::with_capacity(documented.len());
                 for (documented, segment) in documented.iter().zip(&self.segments) {
-                    match segment {
-                        _ if documented.starts_with('{') => {}
-                        Segment::Literal(text) if text == documented => literal_matches += 1,
+                    let literal = match segment {
+                        _ if documented.starts_with('{') && segment.is_value() => false,
+                        Segment::Literal(text) if text == documented => true,
                         _ => return None,
-                    }
+                    };
+                    literal_matches.push(literal);
                 }
                 Some((literal_matches, operation))
             })
-            .max_by_key(|(literal_matches, _)| *literal_matches)
+            .max_by(|(left, _), (right, _)| left.cmp(right))
             .map(|(_, operation)| operation)
     }
 
@@ -578,15 +591,19 @@ fn escapes_are_whole(segment: &str) -> bool {
     })
 }
 
+/// Whether a segment is `.` or `..` as a URL parser reads it (WHATWG URL:
+/// `%2e` counts as a dot, in either case).
+fn is_dot_segment(segment: &str) -> bool {
+    let decoded = segment.replace("%2e", ".").replace("%2E", ".");
+    decoded == "." || decoded == ".."
+}
+
 /// A value as one path segment: everything but RFC 3986's unreserved
-/// characters percent-encoded, and a value of only dots as `%2E`s so it is
-/// never a `.` or `..` segment.
+/// characters percent-encoded (`fill` refuses the values `.` and `..`).
 fn encode_segment(value: &str) -> String {
-    let only_dots = value.bytes().all(|byte| byte == b'.');
     let mut encoded = String::with_capacity(value.len());
     for byte in value.bytes() {
-        let unreserved =
-            byte.is_ascii_alphanumeric() || b"-_~".contains(&byte) || (byte == b'.' && !only_dots);
+        let unreserved = byte.is_ascii_alphanumeric() || b"-._~".contains(&byte);
         if unreserved {
             encoded.push(char::from(byte));
         } else {
@@ -633,6 +650,16 @@ mod tests {
             route("/v2/community/vehicles").documented_operation(&Method::GET),
             None
         );
+        assert_eq!(
+            route("/v2/community/accounts/vehicles").documented_operation(&Method::GET),
+            None,
+            "a literal that is not a value does not fill `{{accountId}}`"
+        );
+        assert_eq!(
+            route("/v2/community/forms/submissions/{id}").documented_operation(&Method::GET),
+            Some(Operation::GetFormSubmission),
+            "`submissions` is literal text, not a `{{templateId}}`"
+        );
     }
 
     #[test]
@@ -672,6 +699,9 @@ mod tests {
             "https://elsewhere.example/v2/x",
             "/v2/community/../../admin",
             "/v2/community/./servers",
+            "/v2/community/%2e%2E/admin",
+            "/v2/community/.%2e",
+            "/v2/community/%2E",
             "/v2//community",
             "/v2/community/",
             "/v2/community?x=1",
@@ -694,12 +724,12 @@ mod tests {
             .fill(&[("accountId".to_owned(), "a/b ?#..".to_owned())])
             .expect("filled");
         assert_eq!(filled, "/v2/community/accounts/a%2Fb%20%3F%23../things/42");
-        assert_eq!(
-            Route::parse("/v2/x/{id}")
+        for value in [".", ".."] {
+            let filled = Route::parse("/v2/x/{id}")
                 .expect("a route")
-                .fill(&[("id".to_owned(), "..".to_owned())]),
-            Ok("/v2/x/%2E%2E".to_owned())
-        );
+                .fill(&[("id".to_owned(), value.to_owned())]);
+            assert!(filled.is_err(), "{value}: {filled:?}");
+        }
         assert_eq!(
             route.template(),
             "/v2/community/accounts/{accountId}/things/{value}"

@@ -93,16 +93,12 @@ async fn a_view_keeps_its_own_deadline_and_the_client_keeps_its_own() {
         .expect("a client");
     let on_join = client.with_options(CallOptions::new().deadline(Duration::from_secs(3)));
 
-    let started = tokio::time::Instant::now();
     let error = on_join.get_servers().await.expect_err("3 s is too short");
     assert!(matches!(error, Error::Timeout { .. }), "{error:?}");
     assert!(error.to_string().contains("3.0 s"), "{error}");
-    assert_eq!(started.elapsed(), Duration::from_secs(3));
 
     // The client itself still waits the 60 s the answer takes.
-    let started = tokio::time::Instant::now();
     client.get_servers().await.expect("within 300 s");
-    assert_eq!(started.elapsed(), Duration::from_secs(60));
 
     // A view's timeout cuts each attempt.
     let quick = client.with_options(CallOptions::new().timeout(Duration::from_secs(5)));
@@ -478,6 +474,20 @@ async fn a_raw_path_that_could_leave_the_base_url_or_lacks_a_value_sends_nothing
                 .path_param("serverId", ""),
             "is empty",
         ),
+        (
+            client
+                .raw(
+                    Method::DELETE,
+                    "/v2/community/servers/{serverId}/whitelist/{discordId}",
+                )
+                .path_param("serverId", 1)
+                .path_param("discordId", ".."),
+            "a step along the path",
+        ),
+        (
+            client.raw(Method::GET, "/v2/community/servers/1/%2e%2E"),
+            "`.` or `..` segment",
+        ),
     ];
     for (request, says) in cases {
         let error = request.await.expect_err("refused");
@@ -564,4 +574,48 @@ async fn a_raw_call_is_rate_limited_by_its_route() {
         unlimited.raw(Method::GET, vehicles).rate_limit_in_effect(),
         None
     );
+}
+
+#[tokio::test]
+async fn a_failed_connection_keeps_no_path_or_query_value() {
+    let base_url = sonoran_cms_tests::loopback::refusing_base_url()
+        .await
+        .expect("a free port");
+    let client = test_client_builder(&base_url)
+        .for_tests()
+        .build()
+        .expect("a client");
+    let secret_id = 987_654_321_u64;
+    let errors = [
+        client
+            .get_full_whitelist()
+            .server_id(secret_id)
+            .await
+            .expect_err("nobody listens"),
+        client
+            .raw(Method::GET, "/v2/community/vehicles/{owner}")
+            .path_param("owner", "secret-owner")
+            .query("plate", "secret-plate")
+            .await
+            .expect_err("nobody listens"),
+    ];
+    for error in errors {
+        assert!(matches!(error, Error::Connect { .. }), "{error:?}");
+        let mut shown = vec![error.to_string(), format!("{error:?}")];
+        let mut source = std::error::Error::source(&error);
+        while let Some(cause) = source {
+            shown.push(format!("{cause} {cause:?}"));
+            source = cause.source();
+        }
+        for text in shown {
+            for secret in [
+                &secret_id.to_string(),
+                "secret-owner",
+                "secret-plate",
+                TEST_API_KEY,
+            ] {
+                assert!(!text.contains(secret), "`{secret}` in {text}");
+            }
+        }
+    }
 }

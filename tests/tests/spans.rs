@@ -103,6 +103,18 @@ where
 }
 
 impl SpanRecorder {
+    /// Forgets everything seen so far (span ids are reused once spans close).
+    fn clear(&self) {
+        self.spans
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+        self.events
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+
     fn spans(&self, name: &str) -> Vec<SeenSpan> {
         self.spans
             .lock()
@@ -136,7 +148,12 @@ async fn every_call_and_attempt_is_a_span_with_opentelemetrys_http_fields_and_no
         tracing::subscriber::set_default(tracing_subscriber::registry().with(recorder.clone()));
     a_retried_call(&recorder).await;
     values_never_appear(&recorder).await;
+    recorder.clear();
     a_failed_call(&recorder).await;
+    recorder.clear();
+    a_call_that_waited_for_its_slot(&recorder).await;
+    recorder.clear();
+    a_retry_that_finds_no_slot(&recorder).await;
 }
 
 /// A call answered 503 then 200: one call span, two attempt spans inside it.
@@ -181,11 +198,7 @@ async fn a_retried_call(recorder: &SpanRecorder) {
     ] {
         assert_eq!(field(call, name), Some(value), "call {name}: {call:?}");
     }
-    let waited: f64 = field(call, "sonoran_cms.rate_limit.wait_seconds")
-        .expect("the wait for slots")
-        .parse()
-        .expect("seconds");
-    assert!(waited >= 0.0);
+    assert!(field(call, "sonoran_cms.rate_limit.wait_seconds").is_some());
     assert_eq!(field(call, "error.type"), None);
 
     let attempts = recorder.spans("sonoran_cms.attempt");
@@ -296,23 +309,77 @@ async fn a_failed_call(recorder: &SpanRecorder) {
     assert_eq!(field(&call, "error.type"), Some("400"));
     assert_eq!(field(&call, "otel.status_code"), Some("ERROR"));
 
-    // A call refused for want of a slot has no status, and says so.
-    let spent = client.with_options(CallOptions::new().deadline(Duration::from_millis(100)));
-    let _ = spent
+    // A 2XX whose envelope says it failed.
+    let server = LoopbackServer::start(CannedResponse::with_body(
+        200,
+        "application/json",
+        r#"{"success": false, "message": "NOT ALLOWED"}"#,
+    ))
+    .await
+    .expect("the server starts");
+    let _ = client_for(&server)
         .raw(Method::GET, "/v2/community/vehicles")
-        .rate_limit(per_minute(1))
-        .await;
-    let _ = spent
+        .await
+        .expect_err("an error answer");
+    let call = recorder.spans("sonoran_cms.call").pop().expect("a span");
+    assert_eq!(field(&call, "http.response.status_code"), Some("200"));
+    assert_eq!(field(&call, "error.type"), Some("api_error"));
+}
+
+/// A call that had to wait for its slot says how long, on its span and on
+/// the attempt's.
+async fn a_call_that_waited_for_its_slot(recorder: &SpanRecorder) {
+    let server = LoopbackServer::start(CannedResponse::with_body(200, "application/json", SERVERS))
+        .await
+        .expect("the server starts");
+    let client = client_for(&server);
+    let one_in_a_tenth = RateLimit::per_window(1, Duration::from_millis(100)).expect("a limit");
+    for _ in 0..2 {
+        client
+            .raw(Method::GET, "/v2/community/vehicles")
+            .rate_limit(one_in_a_tenth)
+            .await
+            .expect("an answer");
+    }
+    let seconds = |span: &SeenSpan| -> f64 {
+        field(span, "sonoran_cms.rate_limit.wait_seconds")
+            .expect("the wait")
+            .parse()
+            .expect("seconds")
+    };
+    let second_call = recorder.spans("sonoran_cms.call").pop().expect("a span");
+    let second_attempt = recorder.spans("sonoran_cms.attempt").pop().expect("a span");
+    assert!(seconds(&second_call) > 0.0, "{second_call:?}");
+    assert!(seconds(&second_attempt) > 0.0, "{second_attempt:?}");
+}
+
+/// A call whose retry finds no slot before the deadline: one attempt sent, no
+/// resend counted, no status for the call, and `rate_limit` as its error.
+async fn a_retry_that_finds_no_slot(recorder: &SpanRecorder) {
+    let server = LoopbackServer::start(CannedResponse::empty(503).header("retry-after", "0"))
+        .await
+        .expect("the server starts");
+    let _ = client_for(&server)
+        .with_options(CallOptions::new().deadline(Duration::from_secs(2)))
         .raw(Method::GET, "/v2/community/vehicles")
         .rate_limit(per_minute(1))
         .await
-        .expect_err("no slot");
-    let calls = recorder.spans("sonoran_cms.call");
-    let refused = calls.last().expect("a span");
-    assert_eq!(field(refused, "http.response.status_code"), None);
-    assert_eq!(field(refused, "error.type"), Some("timeout"));
-    let attempt = recorder.spans("sonoran_cms.attempt").pop().expect("a span");
-    assert_eq!(field(&attempt, "error.type"), Some("rate_limit"));
+        .expect_err("no slot for the retry");
+    assert_eq!(server.requests().len(), 1);
+    let call = recorder.spans("sonoran_cms.call").pop().expect("a span");
+    assert_eq!(field(&call, "http.response.status_code"), None);
+    assert_eq!(field(&call, "error.type"), Some("rate_limit"));
+    assert_eq!(field(&call, "http.request.resend_count"), None);
+    let attempts = recorder.spans("sonoran_cms.attempt");
+    assert_eq!(
+        attempts.len(),
+        1,
+        "only the attempt that was sent: {attempts:?}"
+    );
+    assert_eq!(
+        field(&attempts[0], "http.response.status_code"),
+        Some("503")
+    );
 }
 
 /// A client of `server` with the documented limits, on a limiter of its own.
