@@ -387,11 +387,16 @@ impl ClientBuilder {
             }
         };
         let credential = credential_fingerprint(api_key.authorization().as_bytes());
+        // `checked_base_url` parsed it already.
+        let base_path = reqwest::Url::parse(&base_url)
+            .map(|url| url.path().trim_end_matches('/').to_owned())
+            .unwrap_or_default();
         let state = ClientState {
             settings: Arc::new(Settings {
                 credential,
                 api_key,
                 base_url: base_url.clone(),
+                base_path,
                 timeout: self.timeout,
                 deadline: self.deadline,
                 extra_headers,

@@ -97,6 +97,37 @@ pub(crate) fn set_headers(settings: &Settings, headers: &mut HeaderMap) {
     }
 }
 
+/// Refuses a request whose URL path is not `route` (an operation's path
+/// template) under the base URL with one non-empty segment for each value. A
+/// path value that is empty, `.` or `..`, or holds `\` (which URL parsers
+/// read as `/`) would otherwise send the request to another route.
+pub(crate) fn check_path(
+    settings: &Settings,
+    url: &reqwest::Url,
+    route: &str,
+) -> Result<(), String> {
+    let sent = url
+        .path()
+        .strip_prefix(settings.base_path.as_str())
+        .unwrap_or_default();
+    let (mut sent, mut route_segments) = (sent.split('/'), route.split('/'));
+    loop {
+        match (sent.next(), route_segments.next()) {
+            (None, None) => return Ok(()),
+            (Some(value), Some(placeholder)) if placeholder.starts_with('{') => {
+                if value.is_empty() {
+                    break;
+                }
+            }
+            (Some(text), Some(literal)) if text == literal => {}
+            _ => break,
+        }
+    }
+    Err(format!(
+        "a path value of `{route}` is empty, `.` or `..`, or holds `\\`, so the request would reach another route; nothing was sent"
+    ))
+}
+
 /// Why an attempt ended without an answer.
 enum AttemptError {
     /// The HTTP client or the caller's transport failed.
@@ -187,8 +218,8 @@ async fn run_call(
         let ready = ready_to_send(&context).await;
         let waited = waiting_since.elapsed();
         waited_for_slots += waited;
-        let permit = match ready {
-            Ok(permit) => permit,
+        let (permit, checked_at) = match ready {
+            Ok(ready) => ready,
             Err(ended) => {
                 break (
                     ended_before_sending(ended.kind, history),
@@ -204,7 +235,7 @@ async fn run_call(
             break (
                 ended_before_sending(kind, history),
                 None,
-                Some(Cow::Borrowed("transport")),
+                Some(Cow::Borrowed("timeout")),
             );
         };
         let span = attempt_span(
@@ -214,8 +245,8 @@ async fn run_call(
             retry_reason.as_deref(),
             waited,
         );
-        let attempt = send_attempt(&context, request, permit)
-            .instrument(span)
+        let attempt = send_attempt(&context, request, permit, checked_at, &span)
+            .instrument(span.clone())
             .await;
         sent_attempts += 1;
         let SentAttempt {
@@ -245,7 +276,7 @@ async fn run_call(
                 reach(outcome)
             })
             .filter(|reach| *reach != AttemptReach::Answered);
-            let error_type = attempt_error_type(&result, outcome);
+            let error_type = attempt_error_type(&result);
             break (with_verdict(result, history), status, error_type);
         };
         let record = attempt_record(&result, outcome);
@@ -389,10 +420,11 @@ fn attempt_span(
 }
 
 /// Waits for the next attempt's slot (none when the call has no limit), and
-/// checks that the deadline leaves time to send.
+/// checks that the deadline leaves time to send: the slot, and the instant
+/// at which time was left (the attempt's time is counted from there).
 async fn ready_to_send(
     context: &CallContext<'_>,
-) -> Result<Option<Box<dyn HeldSlot>>, EndedBeforeSending> {
+) -> Result<(Option<Box<dyn HeldSlot>>, Instant), EndedBeforeSending> {
     let CallContext {
         settings,
         target,
@@ -403,7 +435,8 @@ async fn ready_to_send(
         Some(limit) => Some(acquire_slot(settings, target, limit, deadline).await?),
         None => None,
     };
-    if deadline.saturating_duration_since(Instant::now()).is_zero() {
+    let checked_at = Instant::now();
+    if deadline.saturating_duration_since(checked_at).is_zero() {
         return Err(EndedBeforeSending {
             kind: VerdictKind::EndedEarly {
                 reason: format!("{:.1} s passed", settings.deadline.as_secs_f64()),
@@ -411,15 +444,19 @@ async fn ready_to_send(
             error_type: "timeout",
         });
     }
-    Ok(permit)
+    Ok((permit, checked_at))
 }
 
-/// Sends one attempt on its slot, within the attempt's time, and reads its
-/// answer as the call expects it.
+/// Sends one attempt on its slot, within the attempt's time (from
+/// `checked_at`, when time was left), reads its answer as the call expects it,
+/// and records how it ended on `span` (the attempt's own, even when a
+/// subscriber leaves it out: then nothing is recorded).
 async fn send_attempt(
     context: &CallContext<'_>,
     mut attempt: reqwest::Request,
     mut permit: Option<Box<dyn HeldSlot>>,
+    checked_at: Instant,
+    span: &tracing::Span,
 ) -> SentAttempt {
     let CallContext {
         settings,
@@ -428,11 +465,10 @@ async fn send_attempt(
         deadline,
         watch_for_followed_redirects,
     } = *context;
-    let now = Instant::now();
     let attempt_time = settings
         .timeout
-        .min(deadline.saturating_duration_since(now));
-    let attempt_deadline = crate::time::after(now, attempt_time);
+        .min(deadline.saturating_duration_since(checked_at));
+    let attempt_deadline = crate::time::after(checked_at, attempt_time);
     *attempt.timeout_mut() = Some(attempt_time);
     let sent_url = attempt.url().clone();
 
@@ -495,16 +531,15 @@ async fn send_attempt(
     // The request is over (its body read): from here it counts for a window.
     drop(permit);
 
-    let span = tracing::Span::current();
     match &result {
         Ok(response) => record_outcome(
-            &span,
+            span,
             Some(response.status()),
             response,
-            attempt_error_type(&result, outcome),
+            attempt_error_type(&result),
         ),
         Err(_) => {
-            if let Some(error_type) = attempt_error_type(&result, outcome) {
+            if let Some(error_type) = attempt_error_type(&result) {
                 span.record("error.type", error_type.as_ref());
                 span.record("otel.status_code", "ERROR");
             }
@@ -570,10 +605,10 @@ async fn acquire_slot(
 
 /// OpenTelemetry's `error.type` of an attempt (and of a call that ended with
 /// it): for an error answer its status code, otherwise a short fixed word
-/// (`api_error` for a success status whose envelope says it failed).
+/// (`api_error` for a success status whose envelope says it failed), the one
+/// the error's kind says (`connect` for `Error::Connect`, ...).
 fn attempt_error_type(
     result: &Result<reqwest::Response, AttemptError>,
-    outcome: AttemptOutcome,
 ) -> Option<Cow<'static, str>> {
     let word = match result {
         Ok(response) => {
@@ -591,7 +626,8 @@ fn attempt_error_type(
             }
         }
         Err(AttemptError::TimedOut { .. }) => "timeout",
-        Err(AttemptError::Http(_)) if outcome == AttemptOutcome::ConnectionFailed => "connect",
+        // As `Error::from_reqwest` sorts them.
+        Err(AttemptError::Http(error)) if error.is_connect() => "connect",
         Err(AttemptError::Http(error)) if error.is_timeout() => "timeout",
         Err(AttemptError::Http(_)) => "transport",
     };

@@ -13,13 +13,14 @@ use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo};
 
 use crate::Client;
 use crate::Operation;
-use crate::engine::{CallTarget, execute, made_up_response, set_headers};
+use crate::engine::{CallTarget, check_path, execute, made_up_response, set_headers};
 use crate::error::{CallHistory, Verdict, VerdictKind};
 use crate::state::ClientState;
 
 impl ClientHooks<ClientState> for Client {
-    /// Refuses a request that names none of a required group of fields (and
-    /// every request of a call view whose options cannot be used), then sets
+    /// Refuses a request that names none of a required group of fields, whose
+    /// path values would take it to another route (`..`), or that comes from
+    /// a call view whose options cannot be used; then sets
     /// exactly the headers the official SDKs send, plus `User-Agent` and the
     /// caller's extra headers, and drops progenitor's `api-version`.
     async fn pre<E>(
@@ -36,6 +37,7 @@ impl ClientHooks<ClientState> for Client {
         }
         crate::requirements::check(operation.as_str(), operation.spec().one_of, request)
             .map_err(Error::InvalidRequest)?;
+        check_path(settings, request.url(), operation.path()).map_err(Error::InvalidRequest)?;
         let headers = request.headers_mut();
         headers.remove("api-version");
         set_headers(settings, headers);

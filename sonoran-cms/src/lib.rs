@@ -159,19 +159,21 @@
 //!
 //! # Traces
 //!
-//! Every call that is not refused before sending is a `tracing` span named
-//! `sonoran_cms.call` (its waits for rate-limit slots happen in it), and each
-//! attempt that is sent a `sonoran_cms.attempt` span inside it (an HTTP client
-//! span), at level INFO, with OpenTelemetry's HTTP field names: `http.request.method`, `url.template` (the route with
-//! `{serverId}` placeholders), `server.address`, `server.port`,
+//! Every call (but one refused with [`Error::InvalidRequest`]) is a `tracing`
+//! span named `sonoran_cms.call`, in which it waits for rate-limit slots, and
+//! each attempt that is sent a `sonoran_cms.attempt` span inside it (an HTTP
+//! client span), at level INFO, with OpenTelemetry's HTTP field names:
+//! `http.request.method`, `url.template` (the route with `{serverId}`
+//! placeholders), `server.address`, `server.port`,
 //! `http.response.status_code`, `http.request.resend_count` (on resends),
 //! `error.type`, `otel.name`, `otel.kind` and `otel.status_code`; and
 //! `sonoran_cms.operation`, `sonoran_cms.request_id` (the gateway's
-//! `x-kong-request-id`), `sonoran_cms.rate_limit.wait_seconds` (the wait for a
-//! rate-limit slot) and, on a resent attempt, `sonoran_cms.retry_reason`. The
-//! API key, path values and query values never appear, in spans or errors. A subscriber with the
-//! filter `sonoran_cms=info` shows them; `tracing-opentelemetry` exports them
-//! (the repository's README shows both).
+//! `x-kong-request-id`), `sonoran_cms.rate_limit.wait_seconds` (the wait for
+//! rate-limit slots) and, on a resent attempt, `sonoran_cms.retry_reason`. The
+//! API key, path values and query values never appear in spans, nor in
+//! connection and transport errors. A subscriber with the filter
+//! `sonoran_cms=info` shows them; `tracing-opentelemetry` exports them (the
+//! repository's README shows both).
 //!
 //! # TLS: the crate's features
 //!

@@ -6,7 +6,8 @@
 //!
 //! What the runtime needs of a raw route (its rate limit, what repeating it
 //! does, its name in spans) comes from the route: a route of the spec is that
-//! operation; any other takes its group's lowest documented limit.
+//! operation; any other takes the client's uniform limit if it has one, else
+//! its group's lowest documented limit; a limit the caller names wins over both.
 
 use std::fmt;
 use std::future::IntoFuture;
@@ -48,7 +49,7 @@ impl Client {
     /// placeholder without a value) is refused before anything is sent.
     ///
     /// **Rate limit.** A limit given with [`rate_limit`](RawRequest::rate_limit)
-    /// applies to any raw call. Otherwise a route of the spec (the same
+    /// applies to any raw call, unless the client limits nothing. Otherwise a route of the spec (the same
     /// method, and each segment the same text or a value where the spec has a
     /// placeholder) is that operation: its limit as the client's
     /// [`RateLimits`](crate::rate_limit::RateLimits) say, its count shared
@@ -193,7 +194,9 @@ impl<'a> RawRequest<'a> {
         self
     }
 
-    /// The operation of the spec this route is (same method and path), if any.
+    /// The operation of the spec this route is, if any: the same method, and
+    /// each segment the same text or a value (a placeholder, digits, a UUID)
+    /// where the spec has a placeholder.
     pub fn documented_operation(&self) -> Option<Operation> {
         let route = Route::parse(&self.path).ok()?;
         route.documented_operation(&self.method)
@@ -240,8 +243,10 @@ impl<'a> RawRequest<'a> {
             return Err(invalid(refusal.clone()));
         }
         let (route, path) = Route::parse(&self.path)
-            .and_then(|route| Ok((route.fill(&self.path_params)?, route)))
-            .map(|(path, route)| (route, path))
+            .and_then(|route| {
+                let path = route.fill(&self.path_params)?;
+                Ok((route, path))
+            })
             .map_err(|reason| {
                 invalid(format!(
                     "the raw path `{}` cannot be used: {reason}; nothing was sent",

@@ -30,6 +30,10 @@ pub(crate) struct Settings {
     /// The key's fingerprint, for rate-limit backends (never the key).
     pub(crate) credential: String,
     pub(crate) base_url: String,
+    /// The base URL's path without its trailing `/` (empty for a host alone,
+    /// `/sonoran` for a gateway under a prefix): what every request's path
+    /// starts with, before the route.
+    pub(crate) base_path: String,
     pub(crate) timeout: Duration,
     pub(crate) deadline: Duration,
     pub(crate) extra_headers: HeaderMap,

@@ -545,3 +545,40 @@ fn an_open_value_set_reads_any_text_as_a_known_value_or_other() {
     let read: types::RsvpResult = serde_json::from_str("\"RSVP_SUCCESS\"").expect("reads");
     assert_eq!(read, types::RsvpResult::RsvpSuccess);
 }
+
+#[tokio::test]
+async fn a_path_value_that_would_reach_another_route_sends_nothing() {
+    // URL parsers read `..` as a step up and `\` as `/`: unchecked, these would
+    // send `GET /v2/community/accounts/` (the account list) and the like.
+    for value in ["..", ".", "", "a\\..\\..", "%2e%2e"] {
+        let (server, client) = serve(ok_answer(json!({"accId": ACCOUNT}))).await;
+        let outcome = client
+            .resolve_discord_account()
+            .discord_id(value)
+            .send()
+            .await;
+        if value == "%2e%2e" {
+            // `%` is encoded: the value stays in its segment.
+            outcome.expect("sent as text");
+            assert_eq!(
+                server.requests()[0].uri.path(),
+                "/v2/community/accounts/discord/%252e%252e"
+            );
+            continue;
+        }
+        assert_refused_before_sending(&server, outcome, &["another route"]).await;
+    }
+    let (server, client) = serve(ok_answer(json!(null))).await;
+    let outcome = client
+        .update_member_record_points()
+        .record_id("..")
+        .body(types::UpdateMemberRecordPointsRequest::builder().points(1))
+        .send()
+        .await;
+    assert_refused_before_sending(
+        &server,
+        outcome,
+        &["`/v2/community/disciplinary/records/{recordId}/points`"],
+    )
+    .await;
+}

@@ -16,6 +16,7 @@ use sonoran_cms::reqwest::Method;
 use sonoran_cms::{CallOptions, Client};
 use sonoran_cms_tests::loopback::{CannedResponse, LoopbackServer, RecordedRequest};
 use sonoran_cms_tests::{TEST_API_KEY, test_client_builder};
+use tracing_subscriber::Layer as _;
 use tracing_subscriber::layer::SubscriberExt;
 
 const SERVERS: &str = r#"{"success": true, "data": {"servers": []}}"#;
@@ -154,10 +155,31 @@ async fn every_call_and_attempt_is_a_span_with_opentelemetrys_http_fields_and_no
     a_call_that_waited_for_its_slot(&recorder).await;
     recorder.clear();
     a_retry_that_finds_no_slot(&recorder).await;
+    drop(_subscriber);
+
+    // A subscriber that keeps call spans and leaves attempt spans out: what
+    // an attempt ended in is never written on its call's span.
+    let calls_only = SpanRecorder::default();
+    let _subscriber = tracing::subscriber::set_default(
+        tracing_subscriber::registry().with(calls_only.clone().with_filter(
+            tracing_subscriber::filter::filter_fn(|metadata| {
+                metadata.name() != "sonoran_cms.attempt"
+            }),
+        )),
+    );
+    let (_server, client) = failing_once_then_fine().await;
+    client.get_servers().await.expect("retried once");
+    assert!(calls_only.spans("sonoran_cms.attempt").is_empty());
+    let call = calls_only.spans("sonoran_cms.call").pop().expect("a span");
+    assert_eq!(field(&call, "http.response.status_code"), Some("200"));
+    assert_eq!(field(&call, "error.type"), None, "{call:?}");
+    assert_eq!(field(&call, "otel.status_code"), None, "{call:?}");
+    assert_eq!(field(&call, "sonoran_cms.request_id"), Some("kong-second"));
 }
 
-/// A call answered 503 then 200: one call span, two attempt spans inside it.
-async fn a_retried_call(recorder: &SpanRecorder) {
+/// A server that answers 503 (retry at once, request id `kong-first`) and then
+/// the servers list (`kong-second`), and a client of it.
+async fn failing_once_then_fine() -> (LoopbackServer, Client) {
     let server = LoopbackServer::start_scripted(Arc::new(|index, _: &RecordedRequest| {
         if index == 0 {
             CannedResponse::empty(503)
@@ -170,13 +192,19 @@ async fn a_retried_call(recorder: &SpanRecorder) {
     }))
     .await
     .expect("the server starts");
+    let client = client_for(&server);
+    (server, client)
+}
+
+/// A call answered 503 then 200: one call span, two attempt spans inside it.
+async fn a_retried_call(recorder: &SpanRecorder) {
+    let (server, client) = failing_once_then_fine().await;
     let port = server
         .base_url()
         .rsplit(':')
         .next()
         .expect("a port")
         .to_owned();
-    let client = client_for(&server);
 
     client.get_servers().await.expect("retried once");
 
