@@ -142,6 +142,9 @@ struct SentAttempt {
     result: Result<reqwest::Response, AttemptError>,
     outcome: AttemptOutcome,
     followed_redirect: bool,
+    /// OpenTelemetry's `error.type` for it, when it failed (recorded on its
+    /// span, and on the call's when it is the last).
+    error_type: Option<Cow<'static, str>>,
 }
 
 /// A call that ends before sending (another) attempt: what its error says,
@@ -211,9 +214,10 @@ async fn run_call(
         ..CallHistory::default()
     };
 
-    // What the call's span says of how it ended: the last attempt's status
-    // (none when it got no answer) and the error's type.
-    let (response, status, error_type) = loop {
+    // What the call's span says of how it ended: whether the response is the
+    // last attempt's answer (its status and request id are recorded), and the
+    // error's type.
+    let (response, answered, error_type) = loop {
         let waiting_since = Instant::now();
         let ready = ready_to_send(&context).await;
         let waited = waiting_since.elapsed();
@@ -223,7 +227,7 @@ async fn run_call(
             Err(ended) => {
                 break (
                     ended_before_sending(ended.kind, history),
-                    None,
+                    false,
                     Some(Cow::Borrowed(ended.error_type)),
                 );
             }
@@ -234,7 +238,7 @@ async fn run_call(
             };
             break (
                 ended_before_sending(kind, history),
-                None,
+                false,
                 Some(Cow::Borrowed("timeout")),
             );
         };
@@ -253,11 +257,8 @@ async fn run_call(
             result,
             outcome,
             followed_redirect,
+            error_type,
         } = attempt;
-        let status = match &result {
-            Ok(response) => Some(response.status()),
-            Err(_) => None,
-        };
 
         let delay = retry_delay(
             &settings.retry_policy,
@@ -276,8 +277,8 @@ async fn run_call(
                 reach(outcome)
             })
             .filter(|reach| *reach != AttemptReach::Answered);
-            let error_type = attempt_error_type(&result);
-            break (with_verdict(result, history), status, error_type);
+            let answered = result.is_ok();
+            break (with_verdict(result, history), answered, error_type);
         };
         let record = attempt_record(&result, outcome);
         tracing::info!(
@@ -298,7 +299,7 @@ async fn run_call(
     if sent_attempts > 1 {
         span.record("http.request.resend_count", sent_attempts - 1);
     }
-    record_outcome(&span, status, &response, error_type);
+    record_outcome(&span, answered.then_some(&response), error_type.as_deref());
     response
 }
 
@@ -315,26 +316,25 @@ fn next_request(original: &mut Option<reqwest::Request>) -> Option<reqwest::Requ
     }
 }
 
-/// Records on `span` how a call or an attempt ended: the status when an
-/// answer came, the request id, and when it failed, the error's type.
+/// Records on `span` how a call or an attempt ended: the answer's status and
+/// request id when an answer came, and when it failed, the error's type.
 fn record_outcome(
     span: &tracing::Span,
-    status: Option<reqwest::StatusCode>,
-    response: &reqwest::Response,
-    error_type: Option<Cow<'static, str>>,
+    answer: Option<&reqwest::Response>,
+    error_type: Option<&str>,
 ) {
     // Nothing listens: reading the request id would be work for nobody.
     if span.is_disabled() {
         return;
     }
-    if let Some(status) = status {
-        span.record("http.response.status_code", status.as_u16());
-    }
-    if let Some(request_id) = header_request_id(response.headers()) {
-        span.record("sonoran_cms.request_id", request_id.as_str());
+    if let Some(answer) = answer {
+        span.record("http.response.status_code", answer.status().as_u16());
+        if let Some(request_id) = header_request_id(answer.headers()) {
+            span.record("sonoran_cms.request_id", request_id.as_str());
+        }
     }
     if let Some(error_type) = error_type {
-        span.record("error.type", error_type.as_ref());
+        span.record("error.type", error_type);
         span.record("otel.status_code", "ERROR");
     }
 }
@@ -531,24 +531,13 @@ async fn send_attempt(
     // The request is over (its body read): from here it counts for a window.
     drop(permit);
 
-    match &result {
-        Ok(response) => record_outcome(
-            span,
-            Some(response.status()),
-            response,
-            attempt_error_type(&result),
-        ),
-        Err(_) => {
-            if let Some(error_type) = attempt_error_type(&result) {
-                span.record("error.type", error_type.as_ref());
-                span.record("otel.status_code", "ERROR");
-            }
-        }
-    }
+    let error_type = attempt_error_type(&result);
+    record_outcome(span, result.as_ref().ok(), error_type.as_deref());
     SentAttempt {
         result,
         outcome,
         followed_redirect,
+        error_type,
     }
 }
 

@@ -368,7 +368,7 @@ impl Error {
             Error::Timeout {
                 message: format!(
                     "no answer within the request timeout ({})",
-                    without_url(&source)
+                    innermost_message(&source)
                 ),
                 history,
             }
@@ -398,13 +398,13 @@ impl fmt::Display for Error {
                 write!(
                     formatter,
                     "could not connect to the Sonoran CMS API: {}",
-                    without_url(source)
+                    innermost_message(source)
                 )?;
             }
             Error::Transport { source, .. } => write!(
                 formatter,
                 "the connection to the Sonoran CMS API failed mid-request: {}",
-                without_url(source)
+                innermost_message(source)
             )?,
             Error::Redirect(redirect) => redirect.fmt(formatter)?,
             Error::InvalidResponse(invalid) => invalid.fmt(formatter)?,
@@ -596,9 +596,9 @@ impl std::error::Error for Error {
     }
 }
 
-/// reqwest's messages end with the URL; the base URL is the caller's, so it adds
-/// nothing but noise to a terminal line.
-fn without_url(error: &reqwest::Error) -> String {
+/// The innermost cause's message (`connection refused`, `operation timed
+/// out`): reqwest's own ("error sending request") says less of what failed.
+fn innermost_message(error: &reqwest::Error) -> String {
     let mut innermost = error.to_string();
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {

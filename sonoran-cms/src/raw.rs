@@ -207,10 +207,11 @@ impl<'a> RawRequest<'a> {
     /// limit of a new group.
     pub fn rate_limit_in_effect(&self) -> Option<RateLimit> {
         let route = Route::parse(&self.path).unwrap_or_default();
-        self.limit_for(&route)
+        self.limit_for(&route, route.documented_operation(&self.method))
     }
 
-    fn limit_for(&self, route: &Route) -> Option<RateLimit> {
+    /// The limit on `route`, whose documented operation is `documented`.
+    fn limit_for(&self, route: &Route, documented: Option<Operation>) -> Option<RateLimit> {
         let rate_limits = &self.client.inner().settings.rate_limits;
         if !rate_limits.enabled {
             return None;
@@ -218,7 +219,7 @@ impl<'a> RawRequest<'a> {
         if let Some(limit) = self.rate_limit {
             return Some(limit);
         }
-        match route.documented_operation(&self.method) {
+        match documented {
             Some(operation) => rate_limits.limit_for(operation),
             None => Some(
                 rate_limits
@@ -289,7 +290,7 @@ impl<'a> RawRequest<'a> {
             },
             url_template: route.template().into(),
             semantics,
-            limit: self.limit_for(&route),
+            limit: self.limit_for(&route, documented),
             answer: AnswerShape::AnyJson,
         };
         let response = execute(settings, self.client.client(), request, &target).await;
@@ -341,14 +342,13 @@ fn url_on_base(
     let refuse = |reason: &str| Error::InvalidRequest {
         message: format!("the raw call cannot be sent: {reason}; nothing was sent"),
     };
-    let base = reqwest::Url::parse(base_url).map_err(|_| refuse("the base URL does not parse"))?;
-    let mut url = reqwest::Url::parse(&format!("{base_url}{path}"))
+    let joined = format!("{base_url}{path}");
+    let mut url = reqwest::Url::parse(&joined)
         .map_err(|error| refuse(&format!("the URL does not parse ({error})")))?;
-    let base_path = base.path().trim_end_matches('/');
-    // The URL parser changed nothing (no dot segment was removed, no
-    // character re-encoded), and the URL is on the base URL's origin.
-    let stays = url.origin() == base.origin() && url.path() == format!("{base_path}{path}");
-    if !stays {
+    // The base URL is stored as the URL parser writes it, so a URL the parser
+    // changed nothing in (no dot segment removed, no character re-encoded, no
+    // host or port moved) reads back exactly as joined: on the base URL.
+    if url.as_str() != joined {
         return Err(refuse("its URL would leave the client's base URL"));
     }
     if !query.is_empty() {
