@@ -41,11 +41,11 @@ fn locate(spec: &Value, success: &Value, path: &str) -> Option<Place> {
         for _ in 0..16 {
             if let Some(name) = schema["$ref"]
                 .as_str()
-                .and_then(|reference| reference.strip_prefix("#/components/schemas/"))
+                .and_then(codegen::json_pointer::schema_component)
             {
-                *component = name.to_owned();
                 *json_path = format!("$.components.schemas.{name}");
-                *schema = spec["components"]["schemas"][name].clone();
+                *schema = spec["components"]["schemas"][&name].clone();
+                *component = name;
             } else if let Some([single]) = schema["allOf"].as_array().map(Vec::as_slice) {
                 json_path.push_str(".allOf[0]");
                 *schema = single.clone();
@@ -308,12 +308,12 @@ fn enum_component(spec: &Value, schema: Option<&Value>) -> Option<String> {
     for _ in 0..8 {
         if let Some(name) = current["$ref"]
             .as_str()
-            .and_then(|reference| reference.strip_prefix("#/components/schemas/"))
+            .and_then(codegen::json_pointer::schema_component)
         {
-            if schemas[name].get("enum").is_some() {
-                return Some(name.to_owned());
+            if schemas[&name].get("enum").is_some() {
+                return Some(name);
             }
-            current = schemas[name].clone();
+            current = schemas[&name].clone();
         } else if let Some(forms) = current["oneOf"]
             .as_array()
             .or_else(|| current["allOf"].as_array())
