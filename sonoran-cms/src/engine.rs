@@ -297,7 +297,7 @@ async fn run_call(
         waited_for_slots.as_secs_f64(),
     );
     if sent_attempts > 1 {
-        span.record("http.request.resend_count", sent_attempts - 1);
+        span.record("http.request.resend_count", i64::from(sent_attempts - 1));
     }
     record_outcome(&span, answered.then_some(&response), error_type.as_deref());
     response
@@ -318,6 +318,10 @@ fn next_request(original: &mut Option<reqwest::Request>) -> Option<reqwest::Requ
 
 /// Records on `span` how a call or an attempt ended: the answer's status and
 /// request id when an answer came, and when it failed, the error's type.
+///
+/// Integers go on spans as `i64` (here and in the span macros): OpenTelemetry's
+/// attributes have no unsigned type, and `tracing-opentelemetry` exports an
+/// unsigned field as text, where `http.response.status_code` must be an integer.
 fn record_outcome(
     span: &tracing::Span,
     answer: Option<&reqwest::Response>,
@@ -328,7 +332,10 @@ fn record_outcome(
         return;
     }
     if let Some(answer) = answer {
-        span.record("http.response.status_code", answer.status().as_u16());
+        span.record(
+            "http.response.status_code",
+            i64::from(answer.status().as_u16()),
+        );
         if let Some(request_id) = header_request_id(answer.headers()) {
             span.record("sonoran_cms.request_id", request_id.as_str());
         }
@@ -375,7 +382,7 @@ fn call_span(target: &CallTarget, request: &reqwest::Request) -> tracing::Span {
         http.request.method_original = (method == "_OTHER").then(|| request.method().as_str()),
         url.template = target.url_template.as_ref(),
         server.address = url.host_str().unwrap_or_default(),
-        server.port = url.port_or_known_default(),
+        server.port = url.port_or_known_default().map(i64::from),
         http.response.status_code = Empty,
         http.request.resend_count = Empty,
         sonoran_cms.rate_limit.wait_seconds = Empty,
@@ -409,8 +416,8 @@ fn attempt_span(
         http.request.method_original = (method == "_OTHER").then(|| request.method().as_str()),
         url.template = target.url_template.as_ref(),
         server.address = url.host_str().unwrap_or_default(),
-        server.port = url.port_or_known_default(),
-        http.request.resend_count = (resends > 0).then_some(resends),
+        server.port = url.port_or_known_default().map(i64::from),
+        http.request.resend_count = (resends > 0).then_some(i64::from(resends)),
         sonoran_cms.retry_reason = retry_reason,
         sonoran_cms.rate_limit.wait_seconds = waited_for_slot.as_secs_f64(),
         http.response.status_code = Empty,
