@@ -165,6 +165,16 @@ struct CallContext<'a> {
     watch_for_followed_redirects: bool,
 }
 
+impl CallContext<'_> {
+    /// The most an attempt that begins at `start` may take: its timeout, or
+    /// what remains of the call's deadline when that is shorter.
+    fn attempt_time(&self, start: Instant) -> Duration {
+        self.settings
+            .timeout
+            .min(self.deadline.saturating_duration_since(start))
+    }
+}
+
 /// Sends one call: waits for a rate-limit slot, sends, retries as the policy
 /// allows, keeps the whole call within its deadline, and puts a [`Verdict`] on
 /// the response it ends with when that is an error.
@@ -364,30 +374,48 @@ fn method_name(method: &reqwest::Method) -> &'static str {
     }
 }
 
+/// A span of the engine (`$name`) with the fields a call's span and an
+/// attempt's share: the route (method, `url.template`, server), the operation,
+/// and those recorded when it ends (status, request id, `error.type`,
+/// `otel.status_code`); each span's own fields follow. `tracing`'s span macros
+/// take their field names as written, so the shared ones are written here once.
+macro_rules! route_span {
+    ($name:literal, $target:expr, $request:expr, $($own_fields:tt)*) => {{
+        let target: &CallTarget = $target;
+        let request: &reqwest::Request = $request;
+        let url = request.url();
+        let method = method_name(request.method());
+        tracing::info_span!(
+            $name,
+            otel.status_code = Empty,
+            sonoran_cms.operation = target.operation.map(Operation::as_str),
+            sonoran_cms.raw = target.raw,
+            http.request.method = method,
+            http.request.method_original = (method == "_OTHER").then(|| request.method().as_str()),
+            url.template = target.url_template.as_ref(),
+            server.address = url.host_str().unwrap_or_default(),
+            server.port = url.port_or_known_default().map(i64::from),
+            http.response.status_code = Empty,
+            sonoran_cms.request_id = Empty,
+            error.type = Empty,
+            $($own_fields)*
+        )
+    }};
+}
+
 /// The call's span: the operation (or raw route), with the method, the
 /// route's template and the server. The `url.template` is the API's route
 /// (from `/v2`), without a gateway's path prefix in the base URL; `url.full`
 /// is left out on purpose, since it would carry path and query values.
 fn call_span(target: &CallTarget, request: &reqwest::Request) -> tracing::Span {
-    let url = request.url();
-    let method = method_name(request.method());
-    tracing::info_span!(
+    route_span!(
         "sonoran_cms.call",
+        target,
+        request,
         otel.name = target.count_key.as_ref(),
         otel.kind = "internal",
-        otel.status_code = Empty,
-        sonoran_cms.operation = target.operation.map(Operation::as_str),
-        sonoran_cms.raw = target.raw,
-        http.request.method = method,
-        http.request.method_original = (method == "_OTHER").then(|| request.method().as_str()),
-        url.template = target.url_template.as_ref(),
-        server.address = url.host_str().unwrap_or_default(),
-        server.port = url.port_or_known_default().map(i64::from),
-        http.response.status_code = Empty,
         http.request.resend_count = Empty,
         sonoran_cms.rate_limit.wait_seconds = Empty,
-        sonoran_cms.request_id = Empty,
-        error.type = Empty,
     )
 }
 
@@ -402,27 +430,19 @@ fn attempt_span(
     retry_reason: Option<&str>,
     waited_for_slot: Duration,
 ) -> tracing::Span {
-    let url = request.url();
-    let method = method_name(request.method());
-    let span_name = if method == "_OTHER" { "HTTP" } else { method };
-    tracing::info_span!(
+    let span_name = match method_name(request.method()) {
+        "_OTHER" => "HTTP",
+        method => method,
+    };
+    route_span!(
         "sonoran_cms.attempt",
+        target,
+        request,
         otel.name = %format_args!("{span_name} {}", target.url_template),
         otel.kind = "client",
-        otel.status_code = Empty,
-        sonoran_cms.operation = target.operation.map(Operation::as_str),
-        sonoran_cms.raw = target.raw,
-        http.request.method = method,
-        http.request.method_original = (method == "_OTHER").then(|| request.method().as_str()),
-        url.template = target.url_template.as_ref(),
-        server.address = url.host_str().unwrap_or_default(),
-        server.port = url.port_or_known_default().map(i64::from),
         http.request.resend_count = (resends > 0).then_some(i64::from(resends)),
         sonoran_cms.retry_reason = retry_reason,
         sonoran_cms.rate_limit.wait_seconds = waited_for_slot.as_secs_f64(),
-        http.response.status_code = Empty,
-        sonoran_cms.request_id = Empty,
-        error.type = Empty,
     )
 }
 
@@ -439,7 +459,7 @@ async fn ready_to_send(
         ..
     } = *context;
     let permit = match target.limit {
-        Some(limit) => Some(acquire_slot(settings, target, limit, deadline).await?),
+        Some(limit) => Some(acquire_slot(context, limit).await?),
         None => None,
     };
     let checked_at = Instant::now();
@@ -469,12 +489,10 @@ async fn send_attempt(
         settings,
         http_client,
         target,
-        deadline,
         watch_for_followed_redirects,
+        ..
     } = *context;
-    let attempt_time = settings
-        .timeout
-        .min(deadline.saturating_duration_since(checked_at));
+    let attempt_time = context.attempt_time(checked_at);
     let attempt_deadline = crate::time::after(checked_at, attempt_time);
     *attempt.timeout_mut() = Some(attempt_time);
     let sent_url = attempt.url().clone();
@@ -550,16 +568,18 @@ async fn send_attempt(
 
 /// Waits for a slot under `limit`, within the deadline.
 async fn acquire_slot(
-    settings: &Settings,
-    target: &CallTarget,
+    context: &CallContext<'_>,
     limit: RateLimit,
-    deadline: Instant,
 ) -> Result<Box<dyn HeldSlot>, EndedBeforeSending> {
+    let CallContext {
+        settings,
+        target,
+        deadline,
+        ..
+    } = *context;
     // The longest this attempt may take once admitted: the backend keeps
     // its reservation at least that long, and the attempt is cut off there.
-    let longest_attempt = settings
-        .timeout
-        .min(deadline.saturating_duration_since(Instant::now()));
+    let longest_attempt = context.attempt_time(Instant::now());
     let request = SlotRequest {
         credential: &settings.credential,
         base_url: &settings.base_url,
@@ -794,19 +814,16 @@ async fn read_answer(
 /// envelope that says `"success": false` is an error whatever the status, as
 /// for every operation; a body that is not JSON gets a verdict saying where.
 async fn with_json_read(response: reqwest::Response) -> reqwest::Result<reqwest::Response> {
-    let status = response.status();
-    let version = response.version();
-    let headers = response.headers().clone();
-    let body = response.bytes().await?;
+    let (head, body) = read_whole(response).await?;
     let parsed = if body.iter().all(u8::is_ascii_whitespace) {
         Ok(serde_json::Value::Null)
     } else {
         serde_json::from_slice::<serde_json::Value>(&body)
     };
     let (kind, decoded) = match parsed {
-        Ok(json) if json.get("success") == Some(&serde_json::Value::Bool(false)) => (
+        Ok(json) if says_failure(&json) => (
             Some(VerdictKind::ErrorAnswer {
-                problem: problem_from_json(&json, status),
+                problem: problem_from_json(&json, head.status),
                 body: body.clone(),
             }),
             None,
@@ -824,7 +841,7 @@ async fn with_json_read(response: reqwest::Response) -> reqwest::Result<reqwest:
             )
         }
     };
-    let mut rebuilt = rebuilt(status, version, headers, body, kind);
+    let mut rebuilt = rebuilt(head, body, kind);
     if let Some(json) = decoded {
         rebuilt
             .extensions_mut()
@@ -860,19 +877,14 @@ async fn with_body_checked(
     success_body: SuccessBody,
     target: &CallTarget,
 ) -> reqwest::Result<reqwest::Response> {
-    let status = response.status();
-    let version = response.version();
-    let headers = response.headers().clone();
-    let body = response.bytes().await?;
+    let (head, body) = read_whole(response).await?;
+    let status = head.status;
     let (kind, decoded) = match (success_body.decode)(&body) {
         Ok(decoded) => (None, Some(decoded)),
         Err(not_decoded) => {
             let envelope = serde_json::from_slice::<serde_json::Value>(&body)
                 .ok()
-                .filter(|json| {
-                    not_decoded == NotDecoded::SaysFailure
-                        || json.get("success") == Some(&serde_json::Value::Bool(false))
-                });
+                .filter(|json| not_decoded == NotDecoded::SaysFailure || says_failure(json));
             let kind = match envelope {
                 Some(envelope) => VerdictKind::ErrorAnswer {
                     problem: problem_from_json(&envelope, status),
@@ -899,26 +911,50 @@ async fn with_body_checked(
             (Some(kind), None)
         }
     };
-    let mut rebuilt = rebuilt(status, version, headers, body, kind);
+    let mut rebuilt = rebuilt(head, body, kind);
     if let Some(decoded) = decoded {
         rebuilt.extensions_mut().insert(DecodedAnswer::new(decoded));
     }
     Ok(rebuilt)
 }
 
-/// A response whose body was read, rebuilt with it (and with a verdict, when
-/// there is one) for the generated code and `post`.
-fn rebuilt(
+/// What comes before an answer's body: its status line and headers.
+struct AnswerHead {
     status: reqwest::StatusCode,
     version: http::Version,
     headers: HeaderMap,
+}
+
+/// Reads an answer to the end of its body, keeping its head (the headers are
+/// moved, not copied).
+async fn read_whole(
+    mut response: reqwest::Response,
+) -> reqwest::Result<(AnswerHead, bytes::Bytes)> {
+    let head = AnswerHead {
+        status: response.status(),
+        version: response.version(),
+        headers: std::mem::take(response.headers_mut()),
+    };
+    Ok((head, response.bytes().await?))
+}
+
+/// Whether a JSON envelope says the call failed (`"success": false`), which
+/// is an error whatever the status.
+fn says_failure(json: &serde_json::Value) -> bool {
+    json.get("success") == Some(&serde_json::Value::Bool(false))
+}
+
+/// A response whose body was read, rebuilt with `body` (and with a verdict,
+/// when there is one) for the generated code and `post`.
+fn rebuilt(
+    head: AnswerHead,
     body: impl Into<reqwest::Body>,
     kind: Option<VerdictKind>,
 ) -> reqwest::Response {
     let mut rebuilt = http::Response::new(body.into());
-    *rebuilt.status_mut() = status;
-    *rebuilt.version_mut() = version;
-    *rebuilt.headers_mut() = headers;
+    *rebuilt.status_mut() = head.status;
+    *rebuilt.version_mut() = head.version;
+    *rebuilt.headers_mut() = head.headers;
     if let Some(kind) = kind {
         rebuilt.extensions_mut().insert(Verdict {
             kind,
@@ -934,10 +970,8 @@ fn rebuilt(
 /// the status, its reason and the text as `detail`. Every error then reaches the
 /// caller with its status, headers, the API's message and the raw body.
 async fn with_problem_body(response: reqwest::Response) -> reqwest::Result<reqwest::Response> {
-    let status = response.status();
-    let version = response.version();
-    let headers = response.headers().clone();
-    let body = response.bytes().await?;
+    let (head, body) = read_whole(response).await?;
+    let status = head.status;
     let problem = match serde_json::from_slice::<serde_json::Value>(&body) {
         Ok(json) => problem_from_json(&json, status),
         Err(_) => {
@@ -951,9 +985,7 @@ async fn with_problem_body(response: reqwest::Response) -> reqwest::Result<reqwe
         }
     };
     Ok(rebuilt(
-        status,
-        version,
-        headers,
+        head,
         Vec::<u8>::new(),
         Some(VerdictKind::ErrorAnswer { problem, body }),
     ))

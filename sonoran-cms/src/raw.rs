@@ -293,9 +293,9 @@ impl<'a> RawRequest<'a> {
             limit: self.limit_for(&route, documented),
             answer: AnswerShape::AnyJson,
         };
-        let response = execute(settings, self.client.client(), request, &target).await;
+        let mut response = execute(settings, self.client.client(), request, &target).await;
         let status = response.status();
-        let headers = response.headers().clone();
+        let headers = std::mem::take(response.headers_mut());
         if let Some(verdict) = response.extensions().get::<Verdict>() {
             return Err(from_verdict(status, &headers, verdict.clone()));
         }
