@@ -346,11 +346,7 @@ impl ClientBuilder {
     pub fn build(self) -> Result<Client, BuildError> {
         let api_key = self.api_key?;
         let base_url = checked_base_url(&self.base_url)?;
-        for (what, duration) in [("timeout", self.timeout), ("deadline", self.deadline)] {
-            if duration.is_zero() {
-                return Err(BuildError::ZeroDuration { what });
-            }
-        }
+        check_durations(Some(self.timeout), Some(self.deadline))?;
         let extra_headers = checked_extra_headers(&self.extra_headers)?;
         #[cfg(any(feature = "rustls", feature = "rustls-ring", feature = "native-tls"))]
         let root_certificates = self.root_certificates;
@@ -521,11 +517,10 @@ impl Client {
         if let Some(retry_policy) = options.retry_policy {
             settings.retry_policy = retry_policy;
         }
-        let refusal = [("timeout", options.timeout), ("deadline", options.deadline)]
-            .into_iter()
-            .find(|(_, duration)| duration.is_some_and(|duration| duration.is_zero()))
-            .map(|(what, _)| BuildError::ZeroDuration { what }.to_string());
-        let refusal = refusal.or_else(|| match checked_extra_headers(&options.extra_headers) {
+        // Checked as the builder checks the client's own.
+        let checked = check_durations(options.timeout, options.deadline)
+            .and_then(|()| checked_extra_headers(&options.extra_headers));
+        let refusal = match checked {
             Ok(headers) => {
                 for name in headers.keys() {
                     settings.extra_headers.remove(name);
@@ -536,7 +531,7 @@ impl Client {
                 None
             }
             Err(error) => Some(error.to_string()),
-        });
+        };
         if settings.refused_options.is_none() {
             settings.refused_options =
                 refusal.map(|reason| format!("the call options cannot be used: {reason}"));
@@ -546,6 +541,20 @@ impl Client {
         };
         Client::new_with_client(self.baseurl(), self.client().clone(), state)
     }
+}
+
+/// Refuses a zero timeout or deadline (`None`: not set), which would fail
+/// every call.
+fn check_durations(
+    timeout: Option<Duration>,
+    deadline: Option<Duration>,
+) -> Result<(), BuildError> {
+    for (what, duration) in [("timeout", timeout), ("deadline", deadline)] {
+        if duration.is_some_and(|duration| duration.is_zero()) {
+            return Err(BuildError::ZeroDuration { what });
+        }
+    }
+    Ok(())
 }
 
 /// `https://` anywhere, `http://` only to this machine; no trailing slash, because
