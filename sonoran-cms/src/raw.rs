@@ -374,6 +374,15 @@ enum Segment {
     Placeholder(String),
 }
 
+/// How a raw route's segment stands where the spec's route has a segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fit {
+    /// The same text.
+    SameText,
+    /// A value where the spec has a placeholder.
+    Value,
+}
+
 impl Segment {
     /// Whether it stands for a value: a placeholder, or a literal that is all
     /// digits or a UUID.
@@ -384,6 +393,17 @@ impl Segment {
                 text.bytes().all(|byte| byte.is_ascii_digit())
                     || uuid::Uuid::parse_str(text).is_ok()
             }
+        }
+    }
+
+    /// How it stands where the spec's route has `documented` (a literal or a
+    /// `{name}`), or `None` when it cannot (another text, or a name where the
+    /// spec has a placeholder).
+    fn fits(&self, documented: &str) -> Option<Fit> {
+        match self {
+            _ if documented.starts_with('{') => self.is_value().then_some(Fit::Value),
+            Segment::Literal(text) if text == documented => Some(Fit::SameText),
+            _ => None,
         }
     }
 }
@@ -525,16 +545,14 @@ impl Route {
                 if documented.len() != self.segments.len() {
                     return None;
                 }
-                // Which segments match as literal text, left to right.
-                let mut literal_matches = Vec::with_capacity(documented.len());
-                for (documented, segment) in documented.iter().zip(&self.segments) {
-                    let literal = match segment {
-                        _ if documented.starts_with('{') && segment.is_value() => false,
-                        Segment::Literal(text) if text == documented => true,
-                        _ => return None,
-                    };
-                    literal_matches.push(literal);
-                }
+                // Which segments match as the same text, left to right.
+                let literal_matches = documented
+                    .iter()
+                    .zip(&self.segments)
+                    .map(|(documented, segment)| {
+                        segment.fits(documented).map(|fit| fit == Fit::SameText)
+                    })
+                    .collect::<Option<Vec<bool>>>()?;
                 Some((literal_matches, operation))
             })
             .max_by(|(left, _), (right, _)| left.cmp(right))
@@ -551,18 +569,18 @@ impl Route {
                 .split('/')
                 .skip(1)
                 .zip(&self.segments)
-                .take_while(|(documented, segment)| match segment {
-                    _ if documented.starts_with('{') => segment.is_value(),
-                    Segment::Literal(text) => text == documented,
-                    Segment::Placeholder(_) => false,
-                })
+                .take_while(|(documented, segment)| segment.fits(documented).is_some())
                 .count()
         };
-        let longest = Operation::ALL.iter().map(shared_prefix).max().unwrap_or(0);
-        let groups: Vec<&str> = Operation::ALL
+        let shared: Vec<(usize, &str)> = Operation::ALL
             .iter()
-            .filter(|operation| shared_prefix(operation) == longest)
-            .map(|operation| operation.spec().group)
+            .map(|operation| (shared_prefix(operation), operation.spec().group))
+            .collect();
+        let longest = shared.iter().map(|(length, _)| *length).max().unwrap_or(0);
+        let groups: Vec<&str> = shared
+            .iter()
+            .filter(|(length, _)| *length == longest)
+            .map(|(_, group)| *group)
             .collect();
         Operation::ALL
             .iter()
