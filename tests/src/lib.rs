@@ -188,3 +188,46 @@ impl CapturedLogs {
         .into_owned()
     }
 }
+
+/// A [`Transport`](sonoran_cms::testing::Transport) that answers every request
+/// after `delay`, with `status` and the servers list, or with a body that never
+/// ends when `endless_body`: for tests of deadlines and timeouts on paused time.
+pub struct SlowTransport {
+    /// How long before the answer's head comes.
+    pub delay: Duration,
+    /// Whether the body never ends.
+    pub endless_body: bool,
+    /// The answer's status.
+    pub status: u16,
+}
+
+impl SlowTransport {
+    /// The servers list, answered with 200 after `delay`.
+    pub fn answering_after(delay: Duration) -> Self {
+        Self {
+            delay,
+            endless_body: false,
+            status: 200,
+        }
+    }
+}
+
+impl sonoran_cms::testing::Transport for SlowTransport {
+    fn execute(
+        &self,
+        _request: reqwest::Request,
+    ) -> sonoran_cms::testing::BoxFuture<'_, reqwest::Result<reqwest::Response>> {
+        Box::pin(async move {
+            tokio::time::sleep(self.delay).await;
+            let body = if self.endless_body {
+                let endless = futures_util::stream::pending::<Result<Vec<u8>, std::io::Error>>();
+                reqwest::Body::wrap_stream(endless)
+            } else {
+                reqwest::Body::from(r#"{"success": true, "data": {"servers": []}}"#)
+            };
+            let mut response = http::Response::new(body);
+            *response.status_mut() = http::StatusCode::from_u16(self.status).expect("a status");
+            Ok(reqwest::Response::from(response))
+        })
+    }
+}

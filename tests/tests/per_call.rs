@@ -8,10 +8,9 @@ use std::time::Duration;
 use serde_json::json;
 use sonoran_cms::rate_limit::{InProcessRateLimiter, RateLimit, RateLimits};
 use sonoran_cms::reqwest::Method;
-use sonoran_cms::testing::{BoxFuture, Transport};
 use sonoran_cms::{CallOptions, Client, Error, Operation, RetryPolicy};
 use sonoran_cms_tests::loopback::{CannedResponse, LoopbackServer, RecordedRequest};
-use sonoran_cms_tests::{TEST_API_KEY, test_client_builder};
+use sonoran_cms_tests::{SlowTransport, TEST_API_KEY, test_client_builder};
 
 const SERVERS: &str = r#"{"success": true, "data": {"servers": []}}"#;
 
@@ -66,21 +65,6 @@ async fn servers_with_two_slots_a_minute() -> (LoopbackServer, Client) {
 
 // 1. Per-call options.
 
-/// A transport that answers the servers list after `delay`.
-struct AnswersAfter(Duration);
-
-impl Transport for AnswersAfter {
-    fn execute(
-        &self,
-        _request: reqwest::Request,
-    ) -> BoxFuture<'_, reqwest::Result<reqwest::Response>> {
-        Box::pin(async move {
-            tokio::time::sleep(self.0).await;
-            Ok(reqwest::Response::from(http::Response::new(SERVERS)))
-        })
-    }
-}
-
 #[tokio::test(start_paused = true)]
 async fn a_view_keeps_its_own_deadline_and_the_client_keeps_its_own() {
     let client = Client::builder(TEST_API_KEY)
@@ -88,7 +72,7 @@ async fn a_view_keeps_its_own_deadline_and_the_client_keeps_its_own() {
         .timeout(Duration::from_secs(120))
         .retry_policy(RetryPolicy::none())
         .rate_limits(RateLimits::disabled())
-        .transport(AnswersAfter(Duration::from_secs(60)))
+        .transport(SlowTransport::answering_after(Duration::from_secs(60)))
         .build()
         .expect("a client");
     let on_join = client.with_options(CallOptions::new().deadline(Duration::from_secs(3)));

@@ -16,9 +16,9 @@ use sonoran_cms::testing::{BoxFuture, Transport};
 use sonoran_cms::types::{
     AccountIdentity, LatestActivityType, StartSessionRequest, VerifyWhitelistRequest,
 };
-use sonoran_cms::{Client, Error, RetryPolicy, reqwest};
+use sonoran_cms::{Client, Error, RetryPolicy};
 use sonoran_cms_tests::loopback::{CannedResponse, LoopbackServer, refusing_base_url};
-use sonoran_cms_tests::{TEST_ACCOUNT_ID, TEST_API_KEY, test_client_builder};
+use sonoran_cms_tests::{SlowTransport, TEST_ACCOUNT_ID, TEST_API_KEY, test_client_builder};
 
 fn account() -> uuid::Uuid {
     TEST_ACCOUNT_ID.parse().expect("a UUID")
@@ -214,34 +214,6 @@ async fn clients_with_different_limits_for_one_key_share_one_budget() {
 
 // 5. The deadline holds whoever sends and however slowly the answer comes.
 
-/// A transport that answers after `delay`, with a body that never ends when
-/// `endless_body`.
-struct Slow {
-    delay: Duration,
-    endless_body: bool,
-    status: u16,
-}
-
-impl Transport for Slow {
-    fn execute(
-        &self,
-        _request: reqwest::Request,
-    ) -> BoxFuture<'_, reqwest::Result<reqwest::Response>> {
-        Box::pin(async move {
-            tokio::time::sleep(self.delay).await;
-            let body = if self.endless_body {
-                let endless = futures_util::stream::pending::<Result<Vec<u8>, std::io::Error>>();
-                reqwest::Body::wrap_stream(endless)
-            } else {
-                reqwest::Body::from(r#"{"success": true, "data": {"servers": []}}"#)
-            };
-            let mut response = http::Response::new(body);
-            *response.status_mut() = http::StatusCode::from_u16(self.status).expect("a status");
-            Ok(reqwest::Response::from(response))
-        })
-    }
-}
-
 /// A call through `transport` with a 5 s deadline, on paused time: whether it
 /// ended, and how much (virtual) time it took.
 async fn call_through(transport: impl Transport) -> (Error, Duration) {
@@ -259,7 +231,7 @@ async fn call_through(transport: impl Transport) -> (Error, Duration) {
 
 #[tokio::test(start_paused = true)]
 async fn a_transport_that_takes_an_hour_ends_at_the_deadline() {
-    let (error, took) = call_through(Slow {
+    let (error, took) = call_through(SlowTransport {
         delay: Duration::from_secs(3_600),
         endless_body: false,
         status: 200,
@@ -276,7 +248,7 @@ async fn a_transport_that_takes_an_hour_ends_at_the_deadline() {
 #[tokio::test(start_paused = true)]
 async fn a_body_that_never_ends_ends_at_the_deadline() {
     for status in [200, 503] {
-        let (error, took) = call_through(Slow {
+        let (error, took) = call_through(SlowTransport {
             delay: Duration::ZERO,
             endless_body: true,
             status,
@@ -312,7 +284,7 @@ async fn a_rate_limit_backend_that_never_answers_ends_at_the_deadline() {
         .base_url("http://127.0.0.1:9")
         .deadline(Duration::from_secs(5))
         .rate_limit_backend(NeverAnswers)
-        .transport(Slow {
+        .transport(SlowTransport {
             delay: Duration::ZERO,
             endless_body: false,
             status: 200,
