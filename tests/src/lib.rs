@@ -231,3 +231,8 @@ impl sonoran_cms::testing::Transport for SlowTransport {
         })
     }
 }
+
+/// `requests` per minute, a limit the rate-limit tests use often.
+pub fn per_minute(requests: u32) -> sonoran_cms::rate_limit::RateLimit {
+    sonoran_cms::rate_limit::RateLimit::new(requests, 60).expect("a valid limit")
+}

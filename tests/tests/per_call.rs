@@ -6,17 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
-use sonoran_cms::rate_limit::{InProcessRateLimiter, RateLimit, RateLimits};
+use sonoran_cms::rate_limit::{InProcessRateLimiter, RateLimits};
 use sonoran_cms::reqwest::Method;
 use sonoran_cms::{CallOptions, Client, Error, Operation, RetryPolicy};
 use sonoran_cms_tests::loopback::{CannedResponse, LoopbackServer, RecordedRequest};
-use sonoran_cms_tests::{SlowTransport, TEST_API_KEY, test_client_builder};
+use sonoran_cms_tests::{SlowTransport, TEST_API_KEY, per_minute, test_client_builder};
 
 const SERVERS: &str = r#"{"success": true, "data": {"servers": []}}"#;
-
-fn per_minute(requests: u32) -> RateLimit {
-    RateLimit::new(requests, 60).expect("a valid limit")
-}
 
 /// Quick retries, for views that retry.
 fn quick_retries() -> RetryPolicy {

@@ -15,7 +15,7 @@ use sonoran_cms::rate_limit::{InProcessRateLimiter, RateLimit};
 use sonoran_cms::reqwest::Method;
 use sonoran_cms::{CallOptions, Client};
 use sonoran_cms_tests::loopback::{CannedResponse, LoopbackServer, RecordedRequest};
-use sonoran_cms_tests::{TEST_API_KEY, test_client_builder};
+use sonoran_cms_tests::{TEST_API_KEY, per_minute, test_client_builder};
 use tracing_subscriber::Layer as _;
 use tracing_subscriber::layer::SubscriberExt;
 
@@ -416,8 +416,4 @@ fn client_for(server: &LoopbackServer) -> Client {
         .rate_limit_backend(InProcessRateLimiter::new())
         .build()
         .expect("a client")
-}
-
-fn per_minute(requests: u32) -> RateLimit {
-    RateLimit::new(requests, 60).expect("a valid limit")
 }
