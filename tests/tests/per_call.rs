@@ -86,6 +86,54 @@ async fn a_view_keeps_its_own_deadline_and_the_client_keeps_its_own() {
     assert!(error.to_string().contains("5.0 s"), "{error}");
 }
 
+/// The longest durations a view can hold, for a typed and a raw call: no
+/// overflow, no panic. With a 5 s deadline on top (a view of the view), a 503
+/// whose backoff is the longest ends with the 503 at once: the wait would end
+/// past the deadline. (Without a deadline the call would wait that backoff, as
+/// asked.)
+#[tokio::test]
+async fn a_view_with_the_longest_durations_never_panics() {
+    let server = LoopbackServer::start_scripted(Arc::new(|_, request: &RecordedRequest| {
+        if request.uri.path().ends_with("/vehicles") {
+            CannedResponse::empty(503)
+        } else {
+            CannedResponse::with_body(200, "application/json", SERVERS)
+        }
+    }))
+    .await
+    .expect("the server starts");
+    let client = test_client_builder(&server.base_url())
+        .rate_limit_backend(InProcessRateLimiter::new())
+        .build()
+        .expect("a client");
+    let unbounded = client.with_options(
+        CallOptions::new()
+            .timeout(Duration::MAX)
+            .deadline(Duration::MAX)
+            .retry_policy(RetryPolicy {
+                max_retries: u32::MAX,
+                max_retry_wait: Duration::MAX,
+                initial_backoff: Duration::MAX,
+                ..RetryPolicy::default()
+            }),
+    );
+    unbounded.get_servers().await.expect("the servers");
+    let answer = unbounded
+        .raw(Method::GET, "/v2/community/servers")
+        .await
+        .expect("the servers, raw");
+    assert_eq!(answer.status(), 200);
+    let error = unbounded
+        .with_options(CallOptions::new().deadline(Duration::from_secs(5)))
+        .raw(Method::GET, "/v2/community/servers/{serverId}/vehicles")
+        .path_param("serverId", 1)
+        .rate_limit(per_minute(1))
+        .await
+        .expect_err("a 503");
+    assert_eq!(error.status().map(|status| status.as_u16()), Some(503));
+    assert_eq!(server.requests().len(), 3, "the 503 was not resent");
+}
+
 #[tokio::test]
 async fn a_view_has_its_own_retry_policy_and_headers() {
     // Requests 2 and 5 (the retries of the views) succeed; every other is a 503.
