@@ -135,6 +135,16 @@ pub enum CodegenError {
         /// syn's message.
         message: String,
     },
+
+    /// A generated file does not have the shape the contract pages are read
+    /// from (`report::contract`): a page is never guessed.
+    #[error("{file}: the contract pages cannot be read from it: {message}")]
+    Contract {
+        /// The generated file, from the workspace root.
+        file: String,
+        /// What is missing or unexpected, naming the operation.
+        message: String,
+    },
 }
 
 /// One reason the spec would make a bad client, and where it is.

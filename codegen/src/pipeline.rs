@@ -338,6 +338,20 @@ pub fn docs_fields_not_in_types(
     ))
 }
 
+/// The evidence actions the docs (as `sources` give them) now agree with,
+/// against `enriched`, the enriched spec they give: candidates to retire.
+pub fn evidence_the_docs_agree_with(
+    sources: &Sources,
+    enriched: &serde_json::Value,
+) -> Result<Vec<reviewed::Restated>, CodegenError> {
+    let (_, docs_with_derived) = docs_with_derived(sources)?;
+    Ok(reviewed::agreeing(
+        &docs_with_derived,
+        &parsed_evidence(sources)?,
+        enriched,
+    ))
+}
+
 /// The file `cargo xtask evidence review` writes: the docs' shape beneath every
 /// evidence action that restates the docs, as they are now, for a maintainer
 /// who has checked each action against them.

@@ -1,7 +1,6 @@
-//! Shared helpers of the workspace's tests: where the workspace is, how to cut the
-//! generated client into per-operation pieces, and a loopback HTTP server.
+//! Shared helpers of the workspace's tests: where the workspace is, test clients,
+//! and a loopback HTTP server.
 
-pub mod generated_code;
 pub mod loopback;
 pub mod redis_server;
 
@@ -63,46 +62,6 @@ pub async fn cancel(client: &sonoran_cms::Client) -> Result<u16, sonoran_cms::Er
 pub async fn read_servers(client: &sonoran_cms::Client) -> Result<u16, sonoran_cms::Error> {
     let response = client.get_servers().send().await?;
     Ok(response.status().as_u16())
-}
-
-/// The generated client source for the given inputs, as regen would write it.
-///
-/// The open value sets' flat enums, generated into their own file and named by
-/// the `types` module with a `pub use`, are put in that module here, so the
-/// snapshots show them as the types they are.
-pub fn generate_client(sources: &codegen::Sources) -> Result<String, codegen::CodegenError> {
-    let files = codegen::generate_files(sources)?;
-    let contents = |path: &str| {
-        files
-            .iter()
-            .find(|file| file.relative_path == path)
-            .map(|file| file.contents.clone())
-            .unwrap_or_default()
-    };
-    let client = contents(codegen::pipeline::GENERATED_CLIENT_PATH);
-    let value_sets = contents(codegen::pipeline::GENERATED_VALUE_SETS_PATH);
-    let value_sets: String = value_sets
-        .lines()
-        .filter(|line| !line.starts_with("//"))
-        .map(|line| format!("{line}\n"))
-        .collect();
-    let mut spliced = String::with_capacity(client.len() + value_sets.len());
-    let mut placed = false;
-    for line in client.lines() {
-        if line
-            .trim_start()
-            .starts_with("pub use crate::generated_value_sets::")
-        {
-            if !placed {
-                spliced.push_str(&value_sets);
-                placed = true;
-            }
-            continue;
-        }
-        spliced.push_str(line);
-        spliced.push('\n');
-    }
-    Ok(spliced)
 }
 
 /// The README's examples, compiled as doctests so the quick start cannot rot.

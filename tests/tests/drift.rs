@@ -7,9 +7,9 @@
 //! fields are made on `cancelSession`; changes that any page can undergo are made
 //! on every operation at once, and every operation's snapshot must show them.
 
+use codegen::report::contract::{self, Contract};
 use serde_json::{Value, json};
-use sonoran_cms_tests::generated_code::{Piece, pieces};
-use sonoran_cms_tests::{generate_client, workspace_root};
+use sonoran_cms_tests::workspace_root;
 
 const SESSIONS_PATH: &str = "/v2/community/sessions";
 
@@ -17,35 +17,31 @@ fn real_sources() -> codegen::Sources {
     codegen::Sources::read(&workspace_root()).expect("the spec and overlays are readable")
 }
 
-/// Regenerates the client with the docs spec changed by `change`, and the derived
-/// overlay derived again from the changed docs.
+/// Regenerates with the docs spec changed by `change`, and the derived overlay
+/// derived again from the changed docs: every operation's contract page.
 fn regenerate_with_docs_change(
     change: impl FnOnce(&mut Value),
-) -> Result<Vec<Piece>, codegen::CodegenError> {
+) -> Result<Vec<Contract>, codegen::CodegenError> {
     let mut sources = real_sources();
     let mut docs = codegen::load::parse_yaml(&sources.docs_spec).expect("the docs spec is YAML");
     change(&mut docs);
     sources.docs_spec.text = serde_yaml::to_string(&docs).expect("serializes");
     let derived = codegen::derive::derived_overlay(&docs);
     sources.derived.text = serde_yaml::to_string(&derived).expect("serializes");
-    let client = generate_client(&sources)?;
-    Ok(pieces(&client).expect("the generated client can be cut into pieces"))
+    let files = codegen::generate_files(&sources)?;
+    Ok(contract::from_files(&files).expect("every operation has a contract page"))
 }
 
-/// The accepted snapshot of a piece, as `cargo insta review` stored it.
-fn accepted_snapshot(piece_name: &str) -> String {
-    let path = workspace_root().join(format!(
-        "tests/tests/snapshots/snapshots__{piece_name}.snap"
-    ));
+/// The accepted contract page of an operation, as `cargo insta review` stored it.
+fn accepted_snapshot(rust_name: &str) -> String {
+    let path = workspace_root()
+        .join(contract::SNAPSHOT_DIR)
+        .join(contract::snapshot_file_name(rust_name));
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
-    // An insta snapshot is a `---`-delimited header, then the contents.
-    let contents = text
-        .strip_prefix("---\n")
-        .and_then(|rest| rest.split_once("\n---\n"))
-        .map(|(_, contents)| contents)
-        .unwrap_or_else(|| panic!("{} is not an insta snapshot", path.display()));
-    contents.trim_end().to_owned()
+    contract::page_of_snapshot(&text)
+        .unwrap_or_else(|| panic!("{} is not an insta snapshot", path.display()))
+        .to_owned()
 }
 
 fn cancel_session_operation(docs: &mut Value) -> &mut Value {
@@ -76,19 +72,20 @@ fn every_operation(docs: &mut Value) -> Vec<&mut Value> {
 }
 
 #[track_caller]
-fn assert_pieces_differ(change: impl FnOnce(&mut Value), piece_names: &[String]) {
-    let pieces = regenerate_with_docs_change(change).expect("this docs change still generates");
-    for piece_name in piece_names {
-        let piece = pieces
+fn assert_pages_differ(change: impl FnOnce(&mut Value), operations: &[String]) -> Vec<Contract> {
+    let pages = regenerate_with_docs_change(change).expect("this docs change still generates");
+    for operation in operations {
+        let page = pages
             .iter()
-            .find(|piece| &piece.name == piece_name)
-            .unwrap_or_else(|| panic!("{piece_name} is no longer generated"));
+            .find(|page| &page.rust_name == operation)
+            .unwrap_or_else(|| panic!("{operation} is no longer generated"));
         assert_ne!(
-            piece.code.trim_end(),
-            accepted_snapshot(piece_name),
-            "the snapshot of {piece_name} did not change"
+            page.text,
+            accepted_snapshot(operation),
+            "the contract page of {operation} did not change"
         );
     }
+    pages
 }
 
 #[track_caller]
@@ -152,14 +149,14 @@ fn documented_statuses(enriched: &Value) -> Vec<(String, Value)> {
 #[test]
 fn the_unchanged_docs_reproduce_every_accepted_snapshot() {
     // Without this control, "differs" below could pass because reading failed.
-    let pieces = regenerate_with_docs_change(|_| {}).expect("generates");
-    assert!(pieces.len() > 100, "every operation and type is a piece");
-    for piece in pieces {
+    let pages = regenerate_with_docs_change(|_| {}).expect("generates");
+    assert!(pages.len() >= 60, "every operation has a page");
+    for page in pages {
         assert_eq!(
-            piece.code.trim_end(),
-            accepted_snapshot(&piece.name),
+            page.text,
+            accepted_snapshot(&page.rust_name),
             "{}",
-            piece.name
+            page.rust_name
         );
     }
 }
@@ -187,17 +184,39 @@ fn a_field_renamed_in_the_docs_stops_regen_where_the_enrichment_describes_it() {
 
 #[test]
 fn a_field_type_changed_in_the_docs_changes_the_body_type() {
-    assert_pieces_differ(
+    let pages = assert_pages_differ(
         |docs| cancel_body(docs)["schema"]["properties"]["serverId"] = json!({"type": "string"}),
-        &["type-CancelSessionRequest".to_owned()],
+        &["cancel_session".to_owned()],
+    );
+    let cancel = &pages[pages
+        .iter()
+        .position(|page| page.rust_name == "cancel_session")
+        .expect("cancel_session")];
+    assert!(
+        cancel
+            .text
+            .contains("- .server_id(String) -> body `serverId`, required"),
+        "{}",
+        cancel.text
     );
 }
 
 #[test]
 fn a_field_added_in_the_docs_changes_the_body_type() {
-    assert_pieces_differ(
+    let pages = assert_pages_differ(
         |docs| cancel_body(docs)["schema"]["properties"]["reason"] = json!({"type": "string"}),
-        &["type-CancelSessionRequest".to_owned()],
+        &["cancel_session".to_owned()],
+    );
+    let cancel = &pages[pages
+        .iter()
+        .position(|page| page.rust_name == "cancel_session")
+        .expect("cancel_session")];
+    assert!(
+        cancel
+            .text
+            .contains("- .reason(String) -> body `reason`, optional"),
+        "{}",
+        cancel.text
     );
 }
 
@@ -205,7 +224,7 @@ fn a_field_added_in_the_docs_changes_the_body_type() {
 fn success_status_204_becoming_200_is_recorded_and_any_2xx_still_succeeds() {
     // Any 2XX answers an operation (the documented one stands for all of them), so
     // a changed success status changes no generated code, but the enriched spec
-    // records the documented status, and review sees the change there.
+    // records the documented status, and the contract page shows it.
     let change = |docs: &mut Value| {
         cancel_session_operation(docs)["responses"] = json!({"200": {"description": "No Content"}})
     };
@@ -214,16 +233,22 @@ fn success_status_204_becoming_200_is_recorded_and_any_2xx_still_succeeds() {
     let cancel = |spec: &Value| spec["paths"][SESSIONS_PATH]["delete"]["responses"]["2XX"].clone();
     assert_eq!(cancel(&before)["x-documented-status"], "204");
     assert_eq!(cancel(&after)["x-documented-status"], "200");
-    let pieces = regenerate_with_docs_change(change).expect("generates");
-    let builder = pieces
+    let pages = assert_pages_differ(change, &["cancel_session".to_owned()]);
+    let page = pages
         .iter()
-        .find(|piece| piece.name == "cancel_session-builder")
-        .expect("the cancel builder");
-    assert_eq!(
-        builder.code.trim_end(),
-        accepted_snapshot("cancel_session-builder")
+        .find(|page| page.rust_name == "cancel_session")
+        .expect("the cancel page");
+    assert!(
+        page.text
+            .contains("- success: 2XX (the docs name 200) -> ResponseValue<()>"),
+        "any 2XX is success: {}",
+        page.text
     );
-    assert!(builder.code.contains("200..=299 =>"), "any 2XX is success");
+    assert_eq!(
+        page.text.replace("the docs name 200", "the docs name 204"),
+        accepted_snapshot("cancel_session"),
+        "only the documented status changed"
+    );
 }
 
 #[test]
@@ -275,17 +300,14 @@ fn a_removed_operation_stops_regen() {
 #[test]
 fn a_changed_summary_on_every_operation_changes_every_method() {
     let methods = docs_method_names();
-    assert_pieces_differ(
+    assert_pages_differ(
         |docs| {
             for operation in every_operation(docs) {
                 let summary = operation["summary"].as_str().unwrap_or_default().to_owned();
                 operation["summary"] = json!(format!("{summary} (renamed)"));
             }
         },
-        &methods
-            .iter()
-            .map(|method| format!("{method}-method"))
-            .collect::<Vec<_>>(),
+        &methods,
     );
 }
 

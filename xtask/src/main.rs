@@ -1,11 +1,14 @@
 //! `cargo xtask`: project automation. `regen` rewrites the enriched spec and the
 //! generated client from `openapi/`; `regen --check` only verifies they are fresh;
-//! `build-times` measures what the crate costs a user's clean build.
+//! `build-times` measures what the crate costs a user's clean build; `upstream`
+//! follows the sources the spec learns from (`status`, and `sync`, which makes a
+//! pull request's tree, title and body).
 
 mod build_times;
 mod change_report;
 mod evidence_import;
 mod msrv;
+mod upstream;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -74,6 +77,49 @@ enum Command {
         #[arg(long, value_name = "REV")]
         from: String,
     },
+    /// The upstream sources pinned in `openapi/upstream.toml`: what moved, and
+    /// the pull request that follows a move.
+    Upstream {
+        #[command(subcommand)]
+        command: UpstreamCommand,
+    },
+}
+
+/// Exit codes of `upstream status` and `upstream sync`: 0 done (for `sync`,
+/// the body was written and regen completed, whether or not anything changed
+/// for users); 1 regen stopped (`sync` only: the body says why and what to do,
+/// and no generated file changed); 2 bad arguments, checkouts or pins (nothing
+/// written).
+#[derive(Subcommand)]
+enum UpstreamCommand {
+    /// Print, per source, what is pinned against what a checkout holds
+    /// (commit, content hash) and what moved.
+    Status {
+        /// A checkout of Sonoran-Software/SonoranCMS-Documentation, laid out as
+        /// upstream lays it out.
+        #[arg(long, value_name = "DIR")]
+        docs: PathBuf,
+        /// A checkout of Sonoran-Software/Sonoran.js.
+        #[arg(long, value_name = "DIR")]
+        js: Option<PathBuf>,
+    },
+    /// Import the docs, regenerate, report the changes for users, refresh the
+    /// contract snapshots and the pins, and write `title.txt` and `body.md`
+    /// into `--out`: everything one pull request needs. The tree is written
+    /// all or nothing.
+    Sync {
+        /// A checkout of Sonoran-Software/SonoranCMS-Documentation.
+        #[arg(long, value_name = "DIR")]
+        docs: PathBuf,
+        /// A checkout of Sonoran-Software/Sonoran.js (its routes are compared
+        /// with the docs'; without it its pin stays).
+        #[arg(long, value_name = "DIR")]
+        js: Option<PathBuf>,
+        /// Where `title.txt`, `body.md` and `outcome` (one word: `changed`,
+        /// `unchanged` or `stopped`) go; created if needed.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -109,12 +155,22 @@ fn main() -> ExitCode {
             command: EvidenceCommand::Import { report },
         } => evidence_import::import(&root, &report).map(|()| ExitCode::SUCCESS),
         Command::Changes { from } => change_report::since(&root, &from).map(|()| ExitCode::SUCCESS),
+        Command::Upstream {
+            command: UpstreamCommand::Status { docs, js },
+        } => upstream::status(&root, &docs, js.as_deref()),
+        Command::Upstream {
+            command: UpstreamCommand::Sync { docs, js, out },
+        } => upstream::sync(&root, &docs, js.as_deref(), &out),
     };
     match outcome {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
-            ExitCode::FAILURE
+            if error.downcast_ref::<upstream::BadInput>().is_some() {
+                ExitCode::from(upstream::EXIT_BAD_INPUT)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
@@ -219,7 +275,14 @@ fn import_docs(workspace_root: &Path, docs_folder: &Path, check: bool) -> anyhow
     let pages = codegen::docs_import::read_docs_folder(docs_folder)?;
     let imported =
         codegen::docs_import::import(&pages).context("import stopped; no file was changed")?;
-    let files = codegen::pipeline::imported_files(&imported)?;
+    let mut files = codegen::pipeline::imported_files(&imported)?;
+    // The docs pin moves with the content it was imported from (left as it is
+    // when the pages are the same).
+    files.extend(upstream::pins_after_import(
+        workspace_root,
+        docs_folder,
+        &pages,
+    )?);
     println!(
         "read {} endpoint pages: {} operations, {} disagreements",
         imported.pages,

@@ -105,6 +105,47 @@ pub fn restated(docs: &Value, file: &str, overlay: &Value) -> Vec<Restated> {
     found
 }
 
+/// The evidence actions the docs now agree with: each place an action
+/// replaces or restates where the docs' schema (`docs`, before any evidence)
+/// is now exactly the schema the spec has there after every overlay
+/// (`enriched`), descriptions, titles and examples aside. Such an action
+/// changes nothing any more: a candidate to retire.
+pub fn agreeing(docs: &Value, evidence: &[(String, Value)], enriched: &Value) -> Vec<Restated> {
+    evidence
+        .iter()
+        .flat_map(|(file, overlay)| restated(docs, file, overlay))
+        .filter(|place| {
+            match (
+                docs.pointer(&place.pointer),
+                enriched.pointer(&place.pointer),
+            ) {
+                (Some(before), Some(after)) => contract_of(before) == contract_of(after),
+                _ => false,
+            }
+        })
+        .collect()
+}
+
+/// A schema without the words that are not part of its contract.
+fn contract_of(schema: &Value) -> Value {
+    match schema {
+        Value::Object(members) => Value::Object(
+            members
+                .iter()
+                .filter(|(key, _)| {
+                    !matches!(
+                        key.as_str(),
+                        "description" | "title" | "example" | "examples"
+                    )
+                })
+                .map(|(key, value)| (key.clone(), contract_of(value)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(contract_of).collect()),
+        other => other.clone(),
+    }
+}
+
 /// The deepest a shape is followed (a schema nested deeper is not recorded).
 const DEEPEST: usize = 32;
 

@@ -51,6 +51,10 @@ pub struct Change {
     pub impact: Impact,
     /// What changed, by the Rust names beside the API's.
     pub what: String,
+    /// Additive for the build, yet code that compiled behaves differently (a
+    /// new value in an answer's open value set: a `match` arm on
+    /// `Other("that value")` stops firing).
+    pub changes_behaviour: bool,
 }
 
 /// Every change between two enriched specs, per operation.
@@ -106,9 +110,10 @@ impl ChangeReport {
         for (operation, changes) in &self.operations {
             let _ = writeln!(text, "### {operation}\n");
             for change in changes {
-                let label = match change.impact {
-                    Impact::Breaking => "breaking",
-                    Impact::Additive => "additive",
+                let label = match (change.impact, change.changes_behaviour) {
+                    (Impact::Breaking, _) => "breaking",
+                    (Impact::Additive, false) => "additive",
+                    (Impact::Additive, true) => "additive, changes behaviour",
                 };
                 let _ = writeln!(text, "- **{label}**: {}", change.what);
             }
@@ -214,10 +219,12 @@ pub fn compare(
             (Some(before), None) => changes.push(Change {
                 impact: Impact::Breaking,
                 what: format!("operation removed (`{} {}`)", before.method, before.path),
+                changes_behaviour: false,
             }),
             (None, Some(after)) => changes.push(Change {
                 impact: Impact::Additive,
                 what: format!("new operation (`{} {}`)", after.method, after.path),
+                changes_behaviour: false,
             }),
             (Some(before), Some(after)) => {
                 let mut comparison = Comparison {
@@ -332,7 +339,11 @@ struct Comparison<'a, 'c> {
 
 impl Comparison<'_, '_> {
     fn push(&mut self, impact: Impact, what: String) {
-        self.changes.push(Change { impact, what });
+        self.changes.push(Change {
+            impact,
+            what,
+            changes_behaviour: false,
+        });
     }
 
     fn operation(&mut self, before: &OperationView<'_>, after: &OperationView<'_>) {
@@ -635,13 +646,15 @@ impl Comparison<'_, '_> {
                 Side::Input => {
                     self.push(Impact::Additive, format!("{place}: value {added} accepted"));
                 }
-                Side::Output => self.push(
-                    Impact::Additive,
-                    format!(
-                        "{place}: new value {added} (a new variant of a non-exhaustive enum; text that read as \
-                         `Other` before reads as the variant)"
+                Side::Output => self.changes.push(Change {
+                    impact: Impact::Additive,
+                    what: format!(
+                        "{place}: new value {added} (a new variant of a non-exhaustive enum; additive for the \
+                         build, but it changes behaviour: the text that read as `Other({added})` reads as the \
+                         variant, so a `match` arm on `Other({added})` stops firing)"
                     ),
-                ),
+                    changes_behaviour: true,
+                }),
             }
         }
     }
