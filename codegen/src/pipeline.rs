@@ -338,6 +338,20 @@ pub fn docs_fields_not_in_types(
     ))
 }
 
+/// The values the docs' answer examples show that an open value set of the
+/// enriched spec (`enriched`, the one `sources` give) does not list, per
+/// operationId.
+pub fn docs_values_not_in_value_sets(
+    sources: &Sources,
+    enriched: &serde_json::Value,
+) -> Result<std::collections::BTreeMap<String, Vec<reviewed::UnlistedValue>>, CodegenError> {
+    let (_, docs_with_derived) = docs_with_derived(sources)?;
+    Ok(reviewed::docs_values_not_in_value_sets(
+        &docs_with_derived,
+        enriched,
+    ))
+}
+
 /// The evidence actions the docs (as `sources` give them) now agree with,
 /// against `enriched`, the enriched spec they give: candidates to retire.
 pub fn evidence_the_docs_agree_with(

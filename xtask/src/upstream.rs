@@ -534,6 +534,8 @@ enum Outcome {
         /// How many agreed already before it.
         retire_before: usize,
         docs_fields: Vec<String>,
+        /// Values the docs' examples show that a value set does not list.
+        unlisted_values: Vec<String>,
     },
 }
 
@@ -733,6 +735,21 @@ fn prepare(
         .into_iter()
         .map(|(operation, fields)| format!("`{operation}`: {}", fields.join(", ")))
         .collect();
+    let unlisted_values = codegen::pipeline::docs_values_not_in_value_sets(&new_sources, &new_enriched)
+        .map_err(stop)?
+        .into_iter()
+        .flat_map(|(operation, values)| {
+            values.into_iter().map(move |codegen::check::reviewed::UnlistedValue { field, value, set }| {
+                format!(
+                    "`{}` (`{operation}`) `{field}`: the docs show \"{value}\", which `{set}` does not list (it reads \
+                     as `{set}::Other(\"{value}\")`). Listing it (in `Known{set}`, by an evidence overlay citing the \
+                     page) is additive for the build but changes behaviour: a `match` arm on `Other(\"{value}\")` \
+                     stops firing.",
+                    rust_name(&operation)
+                )
+            })
+        })
+        .collect();
     let mut files = imported_files;
     files.extend(generated);
     files.extend(snapshot_files);
@@ -743,6 +760,7 @@ fn prepare(
             retire,
             retire_before,
             docs_fields,
+            unlisted_values,
         },
         files,
         route_lines,
@@ -962,6 +980,7 @@ fn render(report: &SyncReport) -> (String, String) {
             retire,
             retire_before,
             docs_fields,
+            unlisted_values,
         } => {
             body.push_str("\n## Changes for users\n\n");
             if changes.is_empty() {
@@ -989,6 +1008,10 @@ fn render(report: &SyncReport) -> (String, String) {
             body.push_str(
                 "\nContradicted by the docs: none (a docs change beneath an evidence correction stops regen).\n",
             );
+            if !unlisted_values.is_empty() {
+                body.push_str("\nValues the docs show that a value set does not list:\n\n");
+                list(&mut body, unlisted_values, "");
+            }
             if !docs_fields.is_empty() {
                 body.push_str(
                     "\nMembers the docs show in an answer that its type does not have:\n\n",

@@ -359,6 +359,157 @@ pub fn check(
     })
 }
 
+/// A value a docs example shows that an open value set does not list.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct UnlistedValue {
+    /// Where in the answer (`.data`, `.data.items[].type`).
+    pub field: String,
+    /// The value the docs show.
+    pub value: String,
+    /// The value set's name (`RsvpResult`).
+    pub set: String,
+}
+
+/// The values the docs' answer examples show where the enriched type is an
+/// open value set that does not list them (a value set reads them as
+/// `Other`, so no type changes), by operationId. Listing such a value (in the value set's `Known*` enum, by an
+/// evidence overlay) is additive for the build but changes behaviour: code
+/// matching `Other("that value")` stops matching.
+pub fn docs_values_not_in_value_sets(
+    docs: &Value,
+    enriched: &Value,
+) -> BTreeMap<String, Vec<UnlistedValue>> {
+    let mut found = BTreeMap::new();
+    for operation in crate::operations::json_with_ids(docs) {
+        let Some(operation_id) = operation["operationId"].as_str() else {
+            continue;
+        };
+        let Some(example) = crate::operations::json_success(operation)
+            .and_then(|(_, response)| response.pointer("/content/application~1json/example"))
+        else {
+            continue;
+        };
+        let Some(schema) = crate::operations::json_with_ids(enriched)
+            .find(|typed| typed["operationId"] == operation_id)
+            .and_then(crate::operations::json_success)
+            .map(|(_, response)| crate::operations::json_body_schema(response))
+        else {
+            continue;
+        };
+        let mut values = Vec::new();
+        unlisted_values(enriched, schema, example, ".", 0, &mut values);
+        values.sort();
+        values.dedup();
+        if !values.is_empty() {
+            found.insert(operation_id.to_owned(), values);
+        }
+    }
+    found
+}
+
+/// The open value set a schema is (`oneOf` of a `$ref` to an `enum` and a
+/// plain string), by name, with its known values.
+fn open_value_set<'a>(spec: &'a Value, schema: &'a Value) -> Option<(String, Vec<&'a str>)> {
+    let forms = schema["oneOf"].as_array()?;
+    forms.iter().find_map(|form| {
+        let reference = form["$ref"].as_str()?;
+        let name = json_pointer::schema_component(reference)?;
+        let known = spec.pointer(&format!(
+            "/components/schemas/{}",
+            json_pointer::escape_token(&name)
+        ))?;
+        let values: Vec<&str> = known["enum"]
+            .as_array()?
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        Some((
+            name.strip_prefix("Known").unwrap_or(&name).to_owned(),
+            values,
+        ))
+    })
+}
+
+fn unlisted_values(
+    spec: &Value,
+    schema: &Value,
+    value: &Value,
+    at: &str,
+    depth: usize,
+    found: &mut Vec<UnlistedValue>,
+) {
+    if depth > DEEPEST {
+        return;
+    }
+    let schema = match schema["$ref"].as_str() {
+        Some(reference) => match json_pointer::schema_component(reference).and_then(|name| {
+            spec.pointer(&format!(
+                "/components/schemas/{}",
+                json_pointer::escape_token(&name)
+            ))
+        }) {
+            Some(target) => target,
+            None => return,
+        },
+        None => schema,
+    };
+    if let Some((set, known)) = open_value_set(spec, schema) {
+        if let Some(text) = value.as_str()
+            && !known.contains(&text)
+        {
+            found.push(UnlistedValue {
+                field: at.to_owned(),
+                value: text.to_owned(),
+                set,
+            });
+        }
+        return;
+    }
+    // `allOf` wraps a `$ref` to describe it; `oneOf` forms are each tried.
+    for form in ["allOf", "oneOf"]
+        .iter()
+        .flat_map(|key| schema[*key].as_array().into_iter().flatten())
+    {
+        unlisted_values(spec, form, value, at, depth + 1, found);
+    }
+    match value {
+        Value::Object(members) => {
+            for (name, member) in members {
+                let member_at = if at == "." {
+                    format!(".{name}")
+                } else {
+                    format!("{at}.{name}")
+                };
+                if let Some(property) = schema["properties"].get(name) {
+                    unlisted_values(spec, property, member, &member_at, depth + 1, found);
+                } else if schema["additionalProperties"].is_object() {
+                    unlisted_values(
+                        spec,
+                        &schema["additionalProperties"],
+                        member,
+                        &member_at,
+                        depth + 1,
+                        found,
+                    );
+                }
+            }
+        }
+        Value::Array(items) if schema["items"].is_object() => {
+            for item in items {
+                unlisted_values(
+                    spec,
+                    &schema["items"],
+                    item,
+                    &format!("{at}[]"),
+                    depth + 1,
+                    found,
+                );
+            }
+        }
+        _ => {}
+    }
+}
+
 /// The shape of each operation's JSON success body in `spec`, by operationId.
 fn success_shapes(spec: &Value) -> BTreeMap<String, Shape> {
     let mut shapes = BTreeMap::new();
