@@ -120,6 +120,14 @@ enum UpstreamCommand {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
     },
+    /// Run the workspace's tests on the synced tree and add what they say to
+    /// `--out/body.md` (failures by name; the log in `--out/tests.log`).
+    /// Exits 0 whatever the tests say: the pull request opens anyway.
+    Tests {
+        /// The folder `sync` wrote into.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -161,6 +169,9 @@ fn main() -> ExitCode {
         Command::Upstream {
             command: UpstreamCommand::Sync { docs, js, out },
         } => upstream::sync(&root, &docs, js.as_deref(), &out),
+        Command::Upstream {
+            command: UpstreamCommand::Tests { out },
+        } => upstream::tests(&root, &out),
     };
     match outcome {
         Ok(code) => code,

@@ -1081,6 +1081,72 @@ fn verdict(changes: &codegen::changes::ChangeReport) -> String {
     }
 }
 
+/// `cargo xtask upstream tests`: runs the workspace's tests on the synced
+/// tree and adds what they say to `--out/body.md`, so the pull request opens
+/// even when they fail and lists the failures. Exits 0 whatever the tests
+/// say; the full log goes to `--out/tests.log`.
+pub fn tests(workspace_root: &Path, out: &Path) -> anyhow::Result<ExitCode> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = Command::new(cargo)
+        .args(["test", "--workspace", "--locked", "--no-fail-fast"])
+        .current_dir(workspace_root)
+        .output()
+        .context("running cargo test")?;
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    write_out(out, "tests.log", &log)?;
+    let body_path = out.join("body.md");
+    let body = std::fs::read_to_string(&body_path).map_err(|error| {
+        bad_input(format!(
+            "{}: {error} (run `upstream sync` first)",
+            body_path.display()
+        ))
+    })?;
+    let section = tests_section(&log, output.status.success());
+    write_out(out, "body.md", &format!("{body}{section}"))?;
+    println!("{}", section.trim());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The body's tests section from a `cargo test` log: every failing test by
+/// name, and each test target that failed to build or run.
+pub fn tests_section(log: &str, passed: bool) -> String {
+    let failed: Vec<&str> = log
+        .lines()
+        .filter_map(|line| line.strip_prefix("test ")?.strip_suffix(" ... FAILED"))
+        .collect();
+    let targets: Vec<&str> = log
+        .lines()
+        .filter_map(|line| {
+            line.strip_prefix("error: test failed, to rerun pass `")
+                .or_else(|| line.strip_prefix("error: could not compile `"))
+        })
+        .map(|rest| rest.split('`').next().unwrap_or(rest))
+        .collect();
+    let mut section = String::from("\n## Tests\n\n");
+    if passed {
+        section.push_str("`cargo test --workspace --locked` passed on this tree.\n");
+        return section;
+    }
+    section.push_str(
+        "`cargo test --workspace --locked` **failed** on this tree; the pull request is open so the change can be \
+         read and fixed here.\n\n",
+    );
+    for test in &failed {
+        let _ = writeln!(section, "- test `{test}` failed");
+    }
+    for target in &targets {
+        let _ = writeln!(section, "- `{target}` failed");
+    }
+    if failed.is_empty() && targets.is_empty() {
+        section.push_str("- no failing test was named: see the job's `tests.log`\n");
+    }
+    section
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1149,5 +1215,26 @@ mod tests {
             },
         };
         assert_eq!(Pins::parse(&pins.render()).expect("parses"), pins);
+    }
+
+    #[test]
+    fn the_tests_section_names_each_failure() {
+        let log = "running 2 tests\ntest drift::a ... ok\ntest contracts::every_operation_matches ... FAILED\n\
+                   error: test failed, to rerun pass `-p sonoran-cms-tests --test contracts`\n\
+                   error: could not compile `sonoran-cms` (lib) due to 1 previous error\n";
+        let section = tests_section(log, false);
+        assert!(section.contains("**failed**"), "{section}");
+        assert!(
+            section.contains("- test `contracts::every_operation_matches` failed"),
+            "{section}"
+        );
+        assert!(
+            section.contains("- `-p sonoran-cms-tests --test contracts` failed"),
+            "{section}"
+        );
+        assert!(section.contains("- `sonoran-cms` failed"), "{section}");
+        assert!(!section.contains("drift::a"), "{section}");
+        assert!(tests_section("test a ... ok\n", true).contains("passed on this tree"));
+        assert!(tests_section("killed\n", false).contains("no failing test was named"));
     }
 }

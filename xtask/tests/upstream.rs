@@ -831,6 +831,42 @@ fn a_removed_request_field_is_a_breaking_change() {
         "{}",
         synced.body
     );
+    insta::assert_snapshot!("removed_parameter_body", synced.body);
+}
+
+/// The README shows an excerpt of the body above: every line of it must be in
+/// the snapshot, so the example cannot drift from what `sync` writes.
+#[test]
+fn the_readme_example_is_an_excerpt_of_the_snapshot_tested_body() {
+    let readme = std::fs::read_to_string(checkout().join("README.md")).expect("the README");
+    let marker =
+        "<!-- an excerpt of xtask/tests/snapshots/upstream__removed_parameter_body.snap -->";
+    let after = readme
+        .split_once(marker)
+        .map(|(_, after)| after)
+        .expect("the README marks its example body");
+    let section = after.split("\n## ").next().unwrap_or(after);
+    // Every line inside a fenced block of the section.
+    let mut lines = Vec::new();
+    let mut fenced = false;
+    for line in section.lines() {
+        if line.starts_with("```") {
+            fenced = !fenced;
+        } else if fenced && !line.trim().is_empty() && !line.starts_with("cargo ") {
+            lines.push(line);
+        }
+    }
+    let snapshot = std::fs::read_to_string(
+        checkout().join("xtask/tests/snapshots/upstream__removed_parameter_body.snap"),
+    )
+    .expect("the snapshot");
+    assert!(lines.len() >= 6, "{section}");
+    for line in lines {
+        assert!(
+            snapshot.lines().any(|snapshot_line| snapshot_line == line),
+            "not in the snapshot: {line}"
+        );
+    }
 }
 
 #[test]
