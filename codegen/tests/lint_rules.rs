@@ -759,7 +759,22 @@ fn a_paging_extension_must_name_query_parameters_a_component_and_the_largest_pag
         |spec| operation(spec)["x-sonoran-paging"] = json!({"offset": "skip", "max-size": 100}),
         &format!(
             "operation `cancelThing` at {OPERATION}/x-sonoran-paging: needs `offset`, `size`, `items`, `item` and \
-             `max-size`"
+             `max-size` (and may name an `identity`)"
+        ),
+    );
+    check(
+        |spec| {
+            operation(spec)["parameters"] = json!([
+                {"name": "serverId", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 1}},
+                {"name": "skip", "in": "query", "schema": {"type": "integer"}},
+                {"name": "take", "in": "query", "schema": {"type": "integer"}}
+            ]);
+            operation(spec)["x-sonoran-paging"] = json!({"offset": "skip", "size": "take", "items": ["/data"],
+                "item": "Body", "max-size": 100, "identity": "noSuchMember"})
+        },
+        &format!(
+            "operation `cancelThing` at {OPERATION}/x-sonoran-paging: `identity` must name a member of `Body`, not \
+             `noSuchMember`"
         ),
     );
     for max_size in [json!(null), json!(0), json!("100"), json!(10_001)] {

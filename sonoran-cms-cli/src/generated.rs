@@ -181,7 +181,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Clock Account\n\nRate limit: 22 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`--account-id`).\n\nOptional: body `accId` (`--acc-id`), body `apiId` (`--api-id`), body `username` (`--username`), body `discord` (`--discord`), body `uniqueId` (`--unique-id`), body `forceClockIn` (`--force-clock-in`), body `forceClockOut` (`--force-clock-out`), body `intention` (`--intention`), body `type` (`--type`).\n\nAccount identity: optionally one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (give one with its flag: `--acc-id`, `--api-id`, `--username`, `--discord`, `--unique-id`); a request that lacks a required one is refused before it is sent.",
+                "Clock Account\n\nRate limit: 22 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`--account-id`).\n\nOptional: body `accId` (`--acc-id`), body `apiId` (`--api-id`), body `username` (`--username`), body `discord` (`--discord`), body `uniqueId` (`--unique-id`), body `forceClockIn` (`--force-clock-in`), body `forceClockOut` (`--force-clock-out`), body `intention` (in the `--json-body` file), body `type` (`--type`).\n\nAccount identity: optionally one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (give one with its flag: `--acc-id`, `--api-id`, `--username`, `--discord`, `--unique-id`); a request that lacks a required one is refused before it is sent.",
             )
     }
     pub fn cli_edit_profile_fields() -> ::clap::Command {
@@ -252,7 +252,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Edit Profile Fields\n\nRate limit: 22 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`--account-id`), body `profileFields` (`--profile-fields`).\n\nOptional: body `accId` (`--acc-id`), body `apiId` (`--api-id`), body `username` (`--username`), body `discord` (`--discord`), body `uniqueId` (`--unique-id`).\n\nAccount identity: optionally one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (give one with its flag: `--acc-id`, `--api-id`, `--username`, `--discord`, `--unique-id`); a request that lacks a required one is refused before it is sent.",
+                "Edit Profile Fields\n\nRate limit: 22 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`--account-id`), body `profileFields` (in the `--json-body` file).\n\nOptional: body `accId` (`--acc-id`), body `apiId` (`--api-id`), body `username` (`--username`), body `discord` (`--discord`), body `uniqueId` (`--unique-id`).\n\nAccount identity: optionally one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (give one with its flag: `--acc-id`, `--api-id`, `--username`, `--discord`, `--unique-id`); a request that lacks a required one is refused before it is sent.",
             )
     }
     pub fn cli_force_sync() -> ::clap::Command {
@@ -363,7 +363,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Register Identifiers\n\nRate limit: 22 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 201).\n\nRequired: path `accountId` (`--account-id`), body `identifiers` (`--identifiers`).",
+                "Register Identifiers\n\nRate limit: 22 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 201).\n\nRequired: path `accountId` (`--account-id`), body `identifiers` (in the `--json-body` file).",
             )
     }
     pub fn cli_get_account_ranks() -> ::clap::Command {
@@ -457,7 +457,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Set Account Ranks\n\nRate limit: 22 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`--account-id`).\n\nOptional: body `accId` (`--acc-id`), body `apiId` (`--api-id`), body `username` (`--username`), body `discord` (`--discord`), body `uniqueId` (`--unique-id`), body `set` (`--set`), body `add` (`--add`), body `remove` (`--remove`), body `active` (`--active`).\n\nAccount identity: optionally one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (give one with its flag: `--acc-id`, `--api-id`, `--username`, `--discord`, `--unique-id`); a request that lacks a required one is refused before it is sent.",
+                "Set Account Ranks\n\nRate limit: 22 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `accountId` (`--account-id`).\n\nOptional: body `accId` (`--acc-id`), body `apiId` (`--api-id`), body `username` (`--username`), body `discord` (`--discord`), body `uniqueId` (`--unique-id`), body `set` (in the `--json-body` file), body `add` (in the `--json-body` file), body `remove` (in the `--json-body` file), body `active` (`--active`).\n\nAccount identity: optionally one of `accId`, `apiId`, `username`, `discord`, `uniqueId` (give one with its flag: `--acc-id`, `--api-id`, `--username`, `--discord`, `--unique-id`); a request that lacks a required one is refused before it is sent.",
             )
     }
     pub fn cli_get_account() -> ::clap::Command {
@@ -1115,7 +1115,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Add Record\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 201).\n\nRequired: body `robloxJoinCode` (`--roblox-join-code`), body `executerDiscordId` (`--executer-discord-id`), body `type` (`--type`), body `reason` (`--reason`).\n\nOptional: body `playerDiscordId` (`--player-discord-id`), body `playerRobloxId` (`--player-roblox-id`), body `points` (`--points`).\n\nTarget player: optionally one of `playerDiscordId`, `playerRobloxId`; a request that lacks a required one is refused before it is sent.",
+                "Add Record\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 201).\n\nRequired: body `robloxJoinCode` (`--roblox-join-code`), body `executerDiscordId` (`--executer-discord-id`), body `type` (in the `--json-body` file), body `reason` (`--reason`).\n\nOptional: body `playerDiscordId` (`--player-discord-id`), body `playerRobloxId` (`--player-roblox-id`), body `points` (`--points`).\n\nTarget player: optionally one of `playerDiscordId`, `playerRobloxId`; a request that lacks a required one is refused before it is sent.",
             )
     }
     pub fn cli_execute_erlc_command() -> ::clap::Command {
@@ -1238,7 +1238,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Lock Team\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: body `robloxJoinCode` (`--roblox-join-code`), body `team` (`--team`), body `maxPlayers` (`--max-players`).",
+                "Lock Team\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: body `robloxJoinCode` (`--roblox-join-code`), body `team` (in the `--json-body` file), body `maxPlayers` (`--max-players`).",
             )
     }
     pub fn cli_unlock_team() -> ::clap::Command {
@@ -1266,7 +1266,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Unlock Team\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: body `robloxJoinCode` (`--roblox-join-code`), body `team` (`--team`).",
+                "Unlock Team\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: body `robloxJoinCode` (`--roblox-join-code`), body `team` (in the `--json-body` file).",
             )
     }
     pub fn cli_create_rsvp() -> ::clap::Command {
@@ -1563,7 +1563,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Submit a form template (undocumented by Sonoran)\n\nNot in Sonoran's v2 docs: Sonoran.js src/managers/CMSManager.ts (submitFormTemplateV2); Sonoran.js history (1b6d0d8); Sonoran.js readme.md\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 2XX).\n\nRequired: path `templateId` (`--template-id`), body `fields` (`--fields`).\n\nOptional: body `accId` (`--acc-id`), body `discordId` (`--discord-id`), body `username` (`--username`).\n\nSubmitter: optionally one of `accId`, `discordId`, `username`; a request that lacks a required one is refused before it is sent.\n\nUndocumented by Sonoran: typed from the sources its description names.",
+                "Submit a form template (undocumented by Sonoran)\n\nNot in Sonoran's v2 docs: Sonoran.js src/managers/CMSManager.ts (submitFormTemplateV2); Sonoran.js history (1b6d0d8); Sonoran.js readme.md\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 2XX).\n\nRequired: path `templateId` (`--template-id`), body `fields` (in the `--json-body` file).\n\nOptional: body `accId` (`--acc-id`), body `discordId` (`--discord-id`), body `username` (`--username`).\n\nSubmitter: optionally one of `accId`, `discordId`, `username`; a request that lacks a required one is refused before it is sent.\n\nUndocumented by Sonoran: typed from the sources its description names.",
             )
     }
     pub fn cli_create_short_url() -> ::clap::Command {
@@ -1680,7 +1680,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Trigger Promotion Flows\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: body `data` (`--data`).",
+                "Trigger Promotion Flows\n\nRate limit: 13 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: body `data` (in the `--json-body` file).",
             )
     }
     pub fn cli_undo_rank_change() -> ::clap::Command {
@@ -1876,7 +1876,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Set Servers\n\nRate limit: 9 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: body `servers` (`--servers`).",
+                "Set Servers\n\nRate limit: 9 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: body `servers` (in the `--json-body` file).",
             )
     }
     pub fn cli_add_servers() -> ::clap::Command {
@@ -1896,7 +1896,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Add Servers\n\nRate limit: 9 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: body `servers` (`--servers`).",
+                "Add Servers\n\nRate limit: 9 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: body `servers` (in the `--json-body` file).",
             )
     }
     pub fn cli_get_full_whitelist() -> ::clap::Command {
@@ -1949,7 +1949,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Set Ace Config\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `serverId` (`--server-id`), body `mappings` (`--mappings`).",
+                "Set Ace Config\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `serverId` (`--server-id`), body `mappings` (in the `--json-body` file).",
             )
     }
     pub fn cli_set_server_type() -> ::clap::Command {
@@ -1976,7 +1976,7 @@ impl<T: CliConfig> Cli<T> {
                     .help("XXX"),
             )
             .about(
-                "Set Server Type\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `serverId` (`--server-id`).\n\nOptional: body `type` (`--type`).",
+                "Set Server Type\n\nRate limit: 18 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; not after a 5XX, timeout or reset after sending (not idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: path `serverId` (`--server-id`).\n\nOptional: body `type` (in the `--json-body` file).",
             )
     }
     pub fn cli_verify_whitelist() -> ::clap::Command {

@@ -65,7 +65,7 @@ async fn a_test_client_makes_more_calls_than_the_limit_without_waiting() {
     }
     let refused = refused.expect("the documented limit refuses a call within the deadline");
     assert!(
-        matches!(refused, sonoran_cms::Error::Timeout { .. }),
+        matches!(refused, sonoran_cms::Error::RateLimited { .. }),
         "{refused}"
     );
 }

@@ -28,6 +28,11 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// window and the default retries, short enough that a call always ends.
 pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(300);
 
+/// The longest the client's own HTTP client waits for a connection to open by
+/// default (less when the attempt timeout is shorter); see
+/// [`ClientBuilder::connect_timeout`].
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Why a client could not be built.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -116,6 +121,8 @@ pub struct ClientBuilder {
     base_url: String,
     timeout: Duration,
     deadline: Duration,
+    min_attempt_time: Option<Duration>,
+    connect_timeout: Option<Duration>,
     extra_headers: Vec<(String, String)>,
     http_client: Option<reqwest::Client>,
     /// Extra roots the client's own HTTP client trusts (only with a TLS feature).
@@ -135,6 +142,8 @@ impl fmt::Debug for ClientBuilder {
             .field("base_url", &self.base_url)
             .field("timeout", &self.timeout)
             .field("deadline", &self.deadline)
+            .field("min_attempt_time", &self.min_attempt_time)
+            .field("connect_timeout", &self.connect_timeout)
             .field("extra_headers", &header_names(&self.extra_headers))
             .field("rate_limits", &self.rate_limits)
             .field("rate_limit_backend", &self.rate_limit_backend)
@@ -213,6 +222,8 @@ impl Client {
             base_url: PRODUCTION_BASE_URL.to_owned(),
             timeout: DEFAULT_TIMEOUT,
             deadline: DEFAULT_DEADLINE,
+            min_attempt_time: None,
+            connect_timeout: None,
             extra_headers: Vec::new(),
             http_client: None,
             #[cfg(any(feature = "rustls", feature = "rustls-ring", feature = "native-tls"))]
@@ -246,6 +257,38 @@ impl ClientBuilder {
     /// attempt and every wait between them (default 300 s).
     pub fn deadline(mut self, deadline: Duration) -> Self {
         self.deadline = deadline;
+        self
+    }
+
+    /// The least time an attempt must have left of the call's deadline to be
+    /// sent (default 1 s; at most half the deadline, so short deadlines still
+    /// send). Only a wait can leave less: for a rate-limit slot, or before a
+    /// retry. Such a call ends before sending
+    /// ([`Error::RateLimited`](crate::Error::RateLimited) after a slot wait,
+    /// [`Error::Timeout`](crate::Error::Timeout) otherwise) rather than send a
+    /// request that would run on the server while the client reports a timeout.
+    /// `Duration::ZERO` sends with whatever is left.
+    pub fn min_attempt_time(mut self, min_attempt_time: Duration) -> Self {
+        self.min_attempt_time = Some(min_attempt_time);
+        self
+    }
+
+    /// How long the client's own HTTP client waits for a connection to open
+    /// (default: the smaller of 10 s and the attempt timeout). A connection
+    /// that never opens (packets dropped, a host that is down) then fails as
+    /// [`Error::Connect`](crate::Error::Connect): the request never left, so
+    /// its rate-limit slot is given back and the attempt is retried like any
+    /// connection failure, never reported as "may have taken effect".
+    ///
+    /// Not used with [`http_client`](Self::http_client): a client you bring
+    /// keeps its own settings. Give it a connect timeout
+    /// (`reqwest::ClientBuilder::connect_timeout`); without one, a connection
+    /// that never opens runs into the attempt's timeout, which cannot tell it
+    /// from a request that was sent, so the call is not retried (unless
+    /// idempotent), its slot counts for a window, and the error says it may
+    /// have taken effect.
+    pub fn connect_timeout(mut self, connect_timeout: Duration) -> Self {
+        self.connect_timeout = Some(connect_timeout);
         self
     }
 
@@ -347,6 +390,7 @@ impl ClientBuilder {
         let api_key = self.api_key?;
         let base_url = checked_base_url(&self.base_url)?;
         check_durations(Some(self.timeout), Some(self.deadline))?;
+        check_durations(None, self.connect_timeout)?;
         let extra_headers = checked_extra_headers(&self.extra_headers)?;
         #[cfg(any(feature = "rustls", feature = "rustls-ring", feature = "native-tls"))]
         let root_certificates = self.root_certificates;
@@ -374,7 +418,14 @@ impl ClientBuilder {
                     // Kong (on nginx) closes idle connections after 60 to 75 s; a
                     // pooled connection is dropped before that, so no request is
                     // written to a connection the gateway is closing.
-                    .pool_idle_timeout(POOL_IDLE_TIMEOUT);
+                    .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+                    // A connection that never opens fails as a connection
+                    // failure (nothing sent), not as an attempt that timed out
+                    // after sending.
+                    .connect_timeout(
+                        self.connect_timeout
+                            .unwrap_or_else(|| DEFAULT_CONNECT_TIMEOUT.min(self.timeout)),
+                    );
                 #[cfg(any(feature = "rustls", feature = "rustls-ring", feature = "native-tls"))]
                 let builder = root_certificates
                     .into_iter()
@@ -395,6 +446,7 @@ impl ClientBuilder {
                 base_path,
                 timeout: self.timeout,
                 deadline: self.deadline,
+                min_attempt_time: self.min_attempt_time,
                 extra_headers,
                 rate_limits: self.rate_limits,
                 rate_limit_backend: self.rate_limit_backend,
@@ -413,7 +465,9 @@ impl ClientBuilder {
 ///
 /// The options are checked as the client builder checks its own: a zero
 /// timeout or deadline, or a header that is invalid or one the client sets
-/// itself (`Authorization`, `Accept`, `Content-Type`, `User-Agent`), makes
+/// itself (`Authorization`, `Accept`, `Content-Type`, `User-Agent`) or that
+/// decides where or how the request goes (`Host`, `Content-Length`,
+/// `Transfer-Encoding`, `Connection` and the other hop-by-hop headers), makes
 /// every call of the view fail with
 /// [`Error::InvalidRequest`](crate::Error::InvalidRequest) before anything is
 /// sent, saying which option and why (never a header's value).
@@ -422,6 +476,7 @@ impl ClientBuilder {
 pub struct CallOptions {
     timeout: Option<Duration>,
     deadline: Option<Duration>,
+    min_attempt_time: Option<Duration>,
     retry_policy: Option<RetryPolicy>,
     extra_headers: Vec<(String, String)>,
 }
@@ -432,6 +487,7 @@ impl fmt::Debug for CallOptions {
             .debug_struct("CallOptions")
             .field("timeout", &self.timeout)
             .field("deadline", &self.deadline)
+            .field("min_attempt_time", &self.min_attempt_time)
             .field("retry_policy", &self.retry_policy)
             .field("extra_headers", &header_names(&self.extra_headers))
             .finish()
@@ -457,6 +513,14 @@ impl CallOptions {
     /// client's.
     pub fn deadline(mut self, deadline: Duration) -> Self {
         self.deadline = Some(deadline);
+        self
+    }
+
+    /// The least time an attempt must have left to be sent (the client's is
+    /// [`ClientBuilder::min_attempt_time`]: 1 s by default, at most half the
+    /// deadline).
+    pub fn min_attempt_time(mut self, min_attempt_time: Duration) -> Self {
+        self.min_attempt_time = Some(min_attempt_time);
         self
     }
 
@@ -513,6 +577,9 @@ impl Client {
         }
         if let Some(deadline) = options.deadline {
             settings.deadline = deadline;
+        }
+        if let Some(min_attempt_time) = options.min_attempt_time {
+            settings.min_attempt_time = Some(min_attempt_time);
         }
         if let Some(retry_policy) = options.retry_policy {
             settings.retry_policy = retry_policy;
@@ -635,6 +702,53 @@ const OWN_HEADERS: [HeaderName; 4] = [
     header::USER_AGENT,
 ];
 
+/// Headers that decide where or how a request goes, not what it says: the
+/// HTTP client writes them from the URL and the body (RFC 9110 §7.2 `Host`,
+/// §8.6 `Content-Length`; RFC 9112 §6.1 `Transfer-Encoding`), and the
+/// hop-by-hop ones (RFC 9110 §7.6.1: `Connection` and what it names,
+/// `Keep-Alive`, `Proxy-Connection`, `TE`, `Trailer`, `Upgrade`) are for one
+/// connection only. An extra header among them could smuggle a second request
+/// or send the key to another host, so it is refused with why.
+const ROUTING_HEADERS: [(HeaderName, &str); 10] = [
+    (header::HOST, "the HTTP client sets it from the base URL"),
+    (
+        header::CONTENT_LENGTH,
+        "the HTTP client sets it from the body",
+    ),
+    (
+        header::TRANSFER_ENCODING,
+        "the HTTP client frames the body itself",
+    ),
+    (
+        header::CONNECTION,
+        "it is hop-by-hop: the HTTP client manages connections",
+    ),
+    (
+        HeaderName::from_static("keep-alive"),
+        "it is hop-by-hop: the HTTP client manages connections",
+    ),
+    (
+        HeaderName::from_static("proxy-connection"),
+        "it is hop-by-hop: the HTTP client manages connections",
+    ),
+    (
+        header::TE,
+        "it is hop-by-hop: the HTTP client negotiates transfer codings",
+    ),
+    (
+        header::TRAILER,
+        "it is hop-by-hop: the client sends no trailers",
+    ),
+    (
+        header::UPGRADE,
+        "it is hop-by-hop: the client never switches protocols",
+    ),
+    (
+        header::PROXY_AUTHORIZATION,
+        "proxy credentials belong in the HTTP client's proxy settings (`http_client`)",
+    ),
+];
+
 fn checked_extra_headers(headers: &[(String, String)]) -> Result<HeaderMap, BuildError> {
     let mut map = HeaderMap::new();
     for (name, value) in headers {
@@ -646,6 +760,13 @@ fn checked_extra_headers(headers: &[(String, String)]) -> Result<HeaderMap, Buil
             .map_err(|_| refuse("not a valid header name"))?;
         if OWN_HEADERS.contains(&header_name) {
             return Err(refuse("the client sets it itself"));
+        }
+        if let Some(reason) = ROUTING_HEADERS
+            .iter()
+            .find(|(routing, _)| header_name == *routing)
+            .map(|(_, reason)| *reason)
+        {
+            return Err(refuse(reason));
         }
         // The value is never echoed: it may be a secret of its own.
         let header_value = HeaderValue::from_str(value)

@@ -11,6 +11,8 @@ use std::any::Any;
 
 use serde::de::DeserializeOwned;
 
+use crate::objects_only::ObjectsOnly;
+
 /// A success answer decoded as its operation's type, type-erased so the one
 /// operation table can hold every operation's decoder; the generated code
 /// takes it back out.
@@ -36,6 +38,7 @@ pub(crate) trait Envelope {
 
 /// Why a body did not decode as its operation's type.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DecodeFailure {
     /// The JSON path of the value that did not fit (`data.items[3].accId`), or `.`
     /// when the body as a whole did not (not JSON, or the wrong kind of value).
@@ -72,12 +75,21 @@ pub(crate) type UnionForms = fn(&str) -> Option<&'static [(&'static str, CheckFo
 /// `crate::several_forms`); such a form ranks below one whose fields do not fit.
 pub(crate) const WOULD_DROP: &str = "this form would drop it";
 
+/// Reads `T` from JSON text as `serde_json::from_slice` does, but a struct
+/// only from an object (`crate::objects_only`).
+pub(crate) fn from_slice<T: DeserializeOwned>(body: &[u8]) -> serde_json::Result<T> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let value = <T as serde::Deserialize>::deserialize(ObjectsOnly(&mut deserializer))?;
+    deserializer.end()?;
+    Ok(value)
+}
+
 /// Decodes a success body as `T` plainly (no path tracking: the happy path),
 /// and reads its envelope's `success`.
 pub(crate) fn decode<T: DeserializeOwned + Envelope + Send + Sync + 'static>(
     body: &[u8],
 ) -> Result<Decoded, NotDecoded> {
-    let value: T = serde_json::from_slice(body).map_err(|_| NotDecoded::DoesNotFit)?;
+    let value: T = from_slice(body).map_err(|_| NotDecoded::DoesNotFit)?;
     if value.success() {
         Ok(Box::new(value))
     } else {
@@ -92,7 +104,7 @@ pub(crate) fn check<T: DeserializeOwned>(
     unions: UnionForms,
 ) -> Result<(), DecodeFailure> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
-    match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
+    match serde_path_to_error::deserialize::<_, T>(ObjectsOnly(&mut deserializer)) {
         // Trailing characters after the value are an error of the body as a whole.
         Ok(_) => deserializer
             .end()
@@ -192,10 +204,11 @@ pub(crate) fn as_sent<T: DeserializeOwned + serde::Serialize>(
     body: &[u8],
 ) -> Result<serde_json::Value, DecodeFailure> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
-    let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        let path = error.path().to_string();
-        failure(body, path, error.inner())
-    })?;
+    let value: T =
+        serde_path_to_error::deserialize(ObjectsOnly(&mut deserializer)).map_err(|error| {
+            let path = error.path().to_string();
+            failure(body, path, error.inner())
+        })?;
     deserializer
         .end()
         .map_err(|error| failure(body, ".".to_owned(), &error))?;

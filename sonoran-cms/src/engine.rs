@@ -160,6 +160,10 @@ struct CallContext<'a> {
     http_client: &'a reqwest::Client,
     target: &'a CallTarget,
     deadline: Instant,
+    /// The least time an attempt that follows a wait (for a slot or a retry
+    /// delay) must have to be sent: one sent with milliseconds left would run
+    /// on the server while the client reports a timeout.
+    min_attempt_time: Duration,
     /// A caller's `Transport` may rewrite URLs (a proxy, a recorder): a changed
     /// URL then says nothing about redirects.
     watch_for_followed_redirects: bool,
@@ -212,6 +216,7 @@ async fn run_call(
         http_client,
         target,
         deadline: crate::time::after(Instant::now(), settings.deadline),
+        min_attempt_time: settings.min_attempt_time(),
         watch_for_followed_redirects: settings.transport.is_none(),
     };
     let mut original = Some(request);
@@ -279,7 +284,14 @@ async fn run_call(
         )
         .filter(|_| original.is_some())
         .filter(|_| !followed_redirect)
-        .filter(|delay| crate::time::after(Instant::now(), *delay) < context.deadline);
+        // A retry must leave its attempt the minimum attempt time.
+        .filter(|delay| {
+            crate::time::after(
+                Instant::now(),
+                delay.saturating_add(context.min_attempt_time),
+            ) <= context.deadline
+                && crate::time::after(Instant::now(), *delay) < context.deadline
+        });
         let Some(delay) = delay else {
             history.last_attempt = Some(if followed_redirect {
                 AttemptReach::OutcomeUnknown
@@ -449,6 +461,10 @@ fn attempt_span(
 /// Waits for the next attempt's slot (none when the call has no limit), and
 /// checks that the deadline leaves time to send: the slot, and the instant
 /// at which time was left (the attempt's time is counted from there).
+///
+/// An attempt is sent only with at least the minimum attempt time left (only
+/// a wait, for a slot or before a retry, can leave less): otherwise the call
+/// ends before sending, and the slot is given back.
 async fn ready_to_send(
     context: &CallContext<'_>,
 ) -> Result<(Option<Box<dyn HeldSlot>>, Instant), EndedBeforeSending> {
@@ -456,19 +472,51 @@ async fn ready_to_send(
         settings,
         target,
         deadline,
+        min_attempt_time,
         ..
     } = *context;
+    let asked_at = Instant::now();
     let permit = match target.limit {
         Some(limit) => Some(acquire_slot(context, limit).await?),
         None => None,
     };
     let checked_at = Instant::now();
-    if deadline.saturating_duration_since(checked_at).is_zero() {
+    let left = deadline.saturating_duration_since(checked_at);
+    if left.is_zero() {
         return Err(EndedBeforeSending {
             kind: VerdictKind::EndedEarly {
                 reason: format!("{:.1} s passed", settings.deadline.as_secs_f64()),
             },
             error_type: "timeout",
+        });
+    }
+    // The minimum is at most half the deadline, so an attempt that did not
+    // wait always has it: only waiting (for a slot, or before a retry) can
+    // leave less.
+    if left < min_attempt_time {
+        // Dropped unsent: the slot is given back.
+        drop(permit);
+        let reason = format!(
+            "{} ms of the deadline were left after waiting {} ms, less than the minimum attempt time ({} ms)",
+            left.as_millis(),
+            checked_at.saturating_duration_since(asked_at).as_millis(),
+            min_attempt_time.as_millis()
+        );
+        return Err(match target.limit {
+            Some(_) => EndedBeforeSending {
+                kind: VerdictKind::RateLimited {
+                    opens_in: None,
+                    reason: format!(
+                        "the rate limit of `{}` left no time to send: {reason}",
+                        target.count_key
+                    ),
+                },
+                error_type: "rate_limit",
+            },
+            None => EndedBeforeSending {
+                kind: VerdictKind::EndedEarly { reason },
+                error_type: "timeout",
+            },
         });
     }
     Ok((permit, checked_at))
@@ -575,24 +623,33 @@ async fn acquire_slot(
         settings,
         target,
         deadline,
+        min_attempt_time,
         ..
     } = *context;
     // The longest this attempt may take once admitted: the backend keeps
     // its reservation at least that long, and the attempt is cut off there.
     let longest_attempt = context.attempt_time(Instant::now());
+    // A slot is of use only while the minimum attempt time is left after it.
+    let last_useful_slot = deadline.checked_sub(min_attempt_time).unwrap_or(deadline);
     let request = SlotRequest {
         credential: &settings.credential,
         base_url: &settings.base_url,
         operation: &target.count_key,
         limit,
-        deadline,
+        documented: target.operation.map(Operation::documented_rate_limit),
+        deadline: last_useful_slot.max(Instant::now()),
         longest_attempt,
     };
     // A backend must give up at the deadline; one that does not (a caller's
     // own) is cut off there all the same.
     let acquired = tokio::time::timeout_at(deadline, settings.rate_limit_backend.acquire(request))
         .await
-        .unwrap_or(Err(AcquireError::NoSlotBeforeDeadline { opens_in: None }));
+        .unwrap_or_else(|_| {
+            Err(AcquireError::Unavailable {
+                message: "the rate-limit backend did not answer before the call's deadline"
+                    .to_owned(),
+            })
+        });
     acquired.map_err(|error| match error {
         AcquireError::NoSlotBeforeDeadline { opens_in } => {
             let when = opens_in.map_or_else(
@@ -600,7 +657,8 @@ async fn acquire_slot(
                 |opens_in| format!("in {:.1} s", opens_in.as_secs_f64()),
             );
             EndedBeforeSending {
-                kind: VerdictKind::EndedEarly {
+                kind: VerdictKind::RateLimited {
+                    opens_in,
                     reason: format!(
                         "the rate limit of `{}` has no free slot before the deadline (next slot {when})",
                         target.count_key
@@ -637,6 +695,7 @@ fn attempt_error_type(
                 VerdictKind::BodyDidNotFit { .. } => "invalid_response",
                 VerdictKind::Redirected { .. } => "redirect",
                 VerdictKind::EndedEarly { .. } => "timeout",
+                VerdictKind::RateLimited { .. } => "rate_limit",
                 VerdictKind::LimiterUnavailable { .. } => "rate_limiter_unavailable",
                 VerdictKind::TransportFailed { .. } => "transport",
             }
@@ -1028,7 +1087,7 @@ fn problem_from_json(json: &serde_json::Value, status: reqwest::StatusCode) -> P
             ..Problem::default()
         };
     };
-    if let Ok(problem) = serde_json::from_value::<Problem>(json.clone()) {
+    if let Ok(problem) = crate::objects_only::from_value::<Problem>(json) {
         return problem;
     }
     Problem {

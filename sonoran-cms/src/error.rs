@@ -27,8 +27,14 @@ pub(crate) struct Verdict {
 /// See [`Verdict`].
 #[derive(Debug, Clone)]
 pub(crate) enum VerdictKind {
-    /// The call ended before an answer: the deadline, or no rate-limit slot in time.
+    /// The call ended before an answer: the deadline ran out.
     EndedEarly { reason: String },
+    /// No rate-limit slot opened in time to send (with at least the minimum
+    /// attempt time left): nothing was sent.
+    RateLimited {
+        opens_in: Option<Duration>,
+        reason: String,
+    },
     /// The rate-limit backend (Redis) could not be asked before the deadline;
     /// nothing was sent.
     LimiterUnavailable { reason: String },
@@ -81,6 +87,21 @@ pub enum Error {
         /// How the call went: every attempt before the last, and how far the last got.
         history: CallHistory,
     },
+    /// The client's own rate limiter had no slot for the call in time: no slot
+    /// opened before the deadline left the minimum attempt time
+    /// ([`ClientBuilder::min_attempt_time`](crate::ClientBuilder::min_attempt_time)),
+    /// so nothing was sent. This is the client throttling itself to stay under
+    /// the documented limits, never a slow API (that is [`Error::Timeout`]) nor
+    /// the API's own 429 (that is [`Error::Api`]).
+    RateLimited {
+        /// When the next slot opens, when that is known (it is not while every
+        /// slot is held by a request in flight).
+        opens_in: Option<Duration>,
+        /// What happened, in words: the operation's count and when the next slot opens.
+        message: String,
+        /// How the call went: every attempt before the last, and how far the last got.
+        history: CallHistory,
+    },
     /// The call did not finish within its timeout or its overall deadline.
     Timeout {
         /// What ran out.
@@ -112,6 +133,7 @@ pub enum Error {
 
 /// What one attempt of a call ended in, when the call was retried.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Attempt {
     /// The status, when the attempt was answered.
     pub status: Option<StatusCode>,
@@ -140,6 +162,7 @@ pub enum AttemptReach {
 /// last one got, and whether the request changes state (so that an attempt that
 /// reached the server with an unknown outcome may have done something).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CallHistory {
     /// Every attempt before the last, oldest first (empty when not retried).
     pub earlier_attempts: Vec<Attempt>,
@@ -207,6 +230,7 @@ pub struct InvalidResponse {
 
 /// An error status from the API, with everything it said about it.
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct ApiError {
     /// The HTTP status.
     pub status: StatusCode,
@@ -295,6 +319,7 @@ impl Error {
         match self {
             Error::Api(api) => &api.history,
             Error::Timeout { history, .. }
+            | Error::RateLimited { history, .. }
             | Error::RateLimiterUnavailable { history, .. }
             | Error::Connect { history, .. }
             | Error::Transport { history, .. } => history,
@@ -337,7 +362,7 @@ impl Error {
                 requested_delay: api.retry_after,
             },
             // Nothing was sent: no slot in time, or the shared limiter down.
-            Error::RateLimiterUnavailable { .. } => return true,
+            Error::RateLimited { .. } | Error::RateLimiterUnavailable { .. } => return true,
             Error::Timeout { .. } if history.last_attempt != Some(AttemptReach::OutcomeUnknown) => {
                 return true;
             }
@@ -387,6 +412,9 @@ impl fmt::Display for Error {
             Error::Api(api) => api.fmt(formatter)?,
             Error::Timeout { message, .. } => {
                 write!(formatter, "the Sonoran CMS API call timed out: {message}")?;
+            }
+            Error::RateLimited { message, .. } => {
+                write!(formatter, "the request was not sent: {message}")?;
             }
             Error::RateLimiterUnavailable { message, .. } => {
                 write!(
@@ -668,6 +696,11 @@ pub(crate) fn from_verdict(status: StatusCode, headers: &HeaderMap, verdict: Ver
     let Verdict { kind, history } = verdict;
     match kind {
         VerdictKind::EndedEarly { reason } => Error::Timeout {
+            message: reason,
+            history,
+        },
+        VerdictKind::RateLimited { opens_in, reason } => Error::RateLimited {
+            opens_in,
             message: reason,
             history,
         },

@@ -700,7 +700,7 @@ pub mod types {
         }
     }
     ///The saved clock-in, or `true` when the action changed nothing.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(untagged)]
     #[non_exhaustive]
     pub enum ClockAccountResponseData {
@@ -1530,7 +1530,7 @@ pub mod types {
         }
     }
     ///A confirmation: text today; the first docs revisions showed an object.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(untagged)]
     #[non_exhaustive]
     pub enum ForceSyncResponseData {
@@ -1882,7 +1882,7 @@ pub mod types {
         }
     }
     ///The mappings: a list per the docs, `{mappings}` per the FiveM resource.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(untagged)]
     #[non_exhaustive]
     pub enum GetAceConfigResponseData {
@@ -1972,7 +1972,7 @@ pub mod types {
         }
     }
     ///The current clock-in, or the text `Not Clocked In`.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(untagged)]
     #[non_exhaustive]
     pub enum GetCurrentClockInResponseData {
@@ -2147,7 +2147,7 @@ pub mod types {
         }
     }
     ///Whether the template is locked: a boolean (Sonoran.js also reads `locked`/`unlocked` texts and objects).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(untagged)]
     #[non_exhaustive]
     pub enum GetFormLockStatusResponseData {
@@ -2309,7 +2309,7 @@ pub mod types {
         }
     }
     ///The account's total points: a number (the first revision showed `{points}`).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(untagged)]
     #[non_exhaustive]
     pub enum GetMemberPointsResponseData {
@@ -2453,7 +2453,7 @@ pub mod types {
         }
     }
     ///How many players wait: a number (early revisions showed a list).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(untagged)]
     #[non_exhaustive]
     pub enum GetPlayerQueueResponseData {
@@ -2714,7 +2714,7 @@ pub mod types {
         }
     }
     ///A page of submissions (`{count, forms}`); v1 and early revisions answered a bare list.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(untagged)]
     #[non_exhaustive]
     pub enum GetTemplateSubmissionsResponseData {
@@ -2865,7 +2865,7 @@ pub mod types {
         }
     }
     ///A disciplinary record's history: a map from the change's timestamp to the change (v2), or a list (the v1 docs show `[]`).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(untagged)]
     #[non_exhaustive]
     pub enum MemberRecordHistory {
@@ -2937,7 +2937,7 @@ pub mod types {
         }
     }
     ///The records an operation touched: a list in v2, one record in v1.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(untagged)]
     #[non_exhaustive]
     pub enum MemberRecordList {
@@ -3134,7 +3134,7 @@ pub mod types {
         }
     }
     ///The id of a stored row (clock-in, activity, disciplinary record): a UUID in the v2 docs, a number in the v1 docs and Sonoran.js's types. Both are read.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(untagged)]
     #[non_exhaustive]
     pub enum RecordId {
@@ -3238,7 +3238,7 @@ pub mod types {
         }
     }
     ///The envelope's `meta`: its documented fields, or, in any other shape, the JSON as sent.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(untagged)]
     #[non_exhaustive]
     pub enum ResponseMeta {
@@ -3301,7 +3301,7 @@ pub mod types {
         }
     }
     ///`SearchAccountsResponseData`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(untagged)]
     #[non_exhaustive]
     pub enum SearchAccountsResponseData {
@@ -3320,7 +3320,7 @@ pub mod types {
         }
     }
     ///A game server's port: text in the docs and in answers, a number in what the FiveM resource sends. Both are accepted and read.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(untagged)]
     #[non_exhaustive]
     pub enum ServerPort {
@@ -3395,7 +3395,7 @@ pub mod types {
         }
     }
     ///A confirmation: text today; the first revision showed `{accId, accName}`.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(untagged)]
     #[non_exhaustive]
     pub enum SetAccountNameResponseData {
@@ -25394,6 +25394,260 @@ pub mod types {
             }
         }
     }
+    impl ClockAccountResponseData {
+        /// What each form names, in the order they are tried.
+        pub(crate) const FORMS: &'static [crate::several_forms::Members] = &[
+            crate::several_forms::Members::Object(
+                &["completed", "endTime", "id", "notes", "objKey", "startTime", "type"],
+            ),
+            crate::several_forms::Members::Other,
+        ];
+    }
+    impl<'de> ::serde::Deserialize<'de> for ClockAccountResponseData {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let value = <::serde_json::Value as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            if crate::several_forms::ranks_first(&value, Self::FORMS, 0usize) {
+                if let Ok(form) = crate::objects_only::from_value::<
+                    crate::types::ClockInRow,
+                >(&value) {
+                    crate::several_forms::note_dropped(
+                        &value,
+                        Self::FORMS,
+                        0usize,
+                        "ClockAccountResponseData",
+                    );
+                    return Ok(Self::ClockInRow(form));
+                }
+            }
+            if crate::several_forms::ranks_first(&value, Self::FORMS, 1usize) {
+                if let Ok(form) = crate::objects_only::from_value::<bool>(&value) {
+                    crate::several_forms::note_dropped(
+                        &value,
+                        Self::FORMS,
+                        1usize,
+                        "ClockAccountResponseData",
+                    );
+                    return Ok(Self::NoChange(form));
+                }
+            }
+            Err(
+                <D::Error as ::serde::de::Error>::custom(
+                    "data did not match any variant of untagged enum ClockAccountResponseData",
+                ),
+            )
+        }
+    }
+    impl ForceSyncResponseData {
+        /// What each form names, in the order they are tried.
+        pub(crate) const FORMS: &'static [crate::several_forms::Members] = &[
+            crate::several_forms::Members::Other,
+            crate::several_forms::Members::Other,
+        ];
+    }
+    impl<'de> ::serde::Deserialize<'de> for ForceSyncResponseData {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let value = <::serde_json::Value as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            if crate::several_forms::ranks_first(&value, Self::FORMS, 0usize) {
+                if let Ok(form) = crate::objects_only::from_value::<
+                    ::std::string::String,
+                >(&value) {
+                    crate::several_forms::note_dropped(
+                        &value,
+                        Self::FORMS,
+                        0usize,
+                        "ForceSyncResponseData",
+                    );
+                    return Ok(Self::Message(form));
+                }
+            }
+            if crate::several_forms::ranks_first(&value, Self::FORMS, 1usize) {
+                if let Ok(form) = crate::objects_only::from_value::<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >(&value) {
+                    crate::several_forms::note_dropped(
+                        &value,
+                        Self::FORMS,
+                        1usize,
+                        "ForceSyncResponseData",
+                    );
+                    return Ok(Self::Details(form));
+                }
+            }
+            Err(
+                <D::Error as ::serde::de::Error>::custom(
+                    "data did not match any variant of untagged enum ForceSyncResponseData",
+                ),
+            )
+        }
+    }
+    impl GetAceConfigResponseData {
+        /// What each form names, in the order they are tried.
+        pub(crate) const FORMS: &'static [crate::several_forms::Members] = &[
+            crate::several_forms::Members::ListOf(&["principal", "ranks"]),
+            crate::several_forms::Members::Object(&["mappings"]),
+        ];
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetAceConfigResponseData {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let value = <::serde_json::Value as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            if crate::several_forms::ranks_first(&value, Self::FORMS, 0usize) {
+                if let Ok(form) = crate::objects_only::from_value::<
+                    ::std::vec::Vec<crate::types::AceMapping>,
+                >(&value) {
+                    crate::several_forms::note_dropped(
+                        &value,
+                        Self::FORMS,
+                        0usize,
+                        "GetAceConfigResponseData",
+                    );
+                    return Ok(Self::Mappings(form));
+                }
+            }
+            if crate::several_forms::ranks_first(&value, Self::FORMS, 1usize) {
+                if let Ok(form) = crate::objects_only::from_value::<
+                    crate::types::AceConfig,
+                >(&value) {
+                    crate::several_forms::note_dropped(
+                        &value,
+                        Self::FORMS,
+                        1usize,
+                        "GetAceConfigResponseData",
+                    );
+                    return Ok(Self::AceConfig(form));
+                }
+            }
+            Err(
+                <D::Error as ::serde::de::Error>::custom(
+                    "data did not match any variant of untagged enum GetAceConfigResponseData",
+                ),
+            )
+        }
+    }
+    impl GetCurrentClockInResponseData {
+        /// What each form names, in the order they are tried.
+        pub(crate) const FORMS: &'static [crate::several_forms::Members] = &[
+            crate::several_forms::Members::Object(
+                &["completed", "endTime", "id", "notes", "objKey", "startTime", "type"],
+            ),
+            crate::several_forms::Members::Other,
+        ];
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetCurrentClockInResponseData {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let value = <::serde_json::Value as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            if crate::several_forms::ranks_first(&value, Self::FORMS, 0usize) {
+                if let Ok(form) = crate::objects_only::from_value::<
+                    crate::types::ClockInRow,
+                >(&value) {
+                    crate::several_forms::note_dropped(
+                        &value,
+                        Self::FORMS,
+                        0usize,
+                        "GetCurrentClockInResponseData",
+                    );
+                    return Ok(Self::ClockInRow(form));
+                }
+            }
+            if crate::several_forms::ranks_first(&value, Self::FORMS, 1usize) {
+                if let Ok(form) = crate::objects_only::from_value::<
+                    ::std::string::String,
+                >(&value) {
+                    crate::several_forms::note_dropped(
+                        &value,
+                        Self::FORMS,
+                        1usize,
+                        "GetCurrentClockInResponseData",
+                    );
+                    return Ok(Self::NotClockedIn(form));
+                }
+            }
+            Err(
+                <D::Error as ::serde::de::Error>::custom(
+                    "data did not match any variant of untagged enum GetCurrentClockInResponseData",
+                ),
+            )
+        }
+    }
+    impl GetFormLockStatusResponseData {
+        /// What each form names, in the order they are tried.
+        pub(crate) const FORMS: &'static [crate::several_forms::Members] = &[
+            crate::several_forms::Members::Other,
+            crate::several_forms::Members::Other,
+            crate::several_forms::Members::Other,
+        ];
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetFormLockStatusResponseData {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let value = <::serde_json::Value as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            if crate::several_forms::ranks_first(&value, Self::FORMS, 0usize) {
+                if let Ok(form) = crate::objects_only::from_value::<bool>(&value) {
+                    crate::several_forms::note_dropped(
+                        &value,
+                        Self::FORMS,
+                        0usize,
+                        "GetFormLockStatusResponseData",
+                    );
+                    return Ok(Self::Locked(form));
+                }
+            }
+            if crate::several_forms::ranks_first(&value, Self::FORMS, 1usize) {
+                if let Ok(form) = crate::objects_only::from_value::<
+                    ::std::string::String,
+                >(&value) {
+                    crate::several_forms::note_dropped(
+                        &value,
+                        Self::FORMS,
+                        1usize,
+                        "GetFormLockStatusResponseData",
+                    );
+                    return Ok(Self::Text(form));
+                }
+            }
+            if crate::several_forms::ranks_first(&value, Self::FORMS, 2usize) {
+                if let Ok(form) = crate::objects_only::from_value::<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >(&value) {
+                    crate::several_forms::note_dropped(
+                        &value,
+                        Self::FORMS,
+                        2usize,
+                        "GetFormLockStatusResponseData",
+                    );
+                    return Ok(Self::Details(form));
+                }
+            }
+            Err(
+                <D::Error as ::serde::de::Error>::custom(
+                    "data did not match any variant of untagged enum GetFormLockStatusResponseData",
+                ),
+            )
+        }
+    }
     impl GetLatestActivityResponseData {
         /// What each form names, in the order they are tried.
         pub(crate) const FORMS: &'static [crate::several_forms::Members] = &[
@@ -25423,23 +25677,599 @@ pub mod types {
             let value = <::serde_json::Value as ::serde::Deserialize>::deserialize(
                 deserializer,
             )?;
-            if crate::several_forms::keeps_every_member(&value, Self::FORMS, 0usize) {
-                if let Ok(form) = <::std::vec::Vec<
-                    crate::types::ClockInRow,
-                > as ::serde::Deserialize>::deserialize(&value) {
+            if crate::several_forms::ranks_first(&value, Self::FORMS, 0usize) {
+                if let Ok(form) = crate::objects_only::from_value::<
+                    ::std::vec::Vec<crate::types::ClockInRow>,
+                >(&value) {
+                    crate::several_forms::note_dropped(
+                        &value,
+                        Self::FORMS,
+                        0usize,
+                        "GetLatestActivityResponseData",
+                    );
                     return Ok(Self::ClockIns(form));
                 }
             }
-            if crate::several_forms::keeps_every_member(&value, Self::FORMS, 1usize) {
-                if let Ok(form) = <::std::vec::Vec<
-                    crate::types::ActivityRow,
-                > as ::serde::Deserialize>::deserialize(&value) {
+            if crate::several_forms::ranks_first(&value, Self::FORMS, 1usize) {
+                if let Ok(form) = crate::objects_only::from_value::<
+                    ::std::vec::Vec<crate::types::ActivityRow>,
+                >(&value) {
+                    crate::several_forms::note_dropped(
+                        &value,
+                        Self::FORMS,
+                        1usize,
+                        "GetLatestActivityResponseData",
+                    );
                     return Ok(Self::Activities(form));
                 }
             }
             Err(
                 <D::Error as ::serde::de::Error>::custom(
                     "data did not match any variant of untagged enum GetLatestActivityResponseData",
+                ),
+            )
+        }
+    }
+    impl GetMemberPointsResponseData {
+        /// What each form names, in the order they are tried.
+        pub(crate) const FORMS: &'static [crate::several_forms::Members] = &[
+            crate::several_forms::Members::Other,
+            crate::several_forms::Members::Object(&["points"]),
+        ];
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetMemberPointsResponseData {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let value = <::serde_json::Value as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            if crate::several_forms::ranks_first(&value, Self::FORMS, 0usize) {
+                if let Ok(form) = crate::objects_only::from_value::<i64>(&value) {
+                    crate::several_forms::note_dropped(
+                        &value,
+                        Self::FORMS,
+                        0usize,
+                        "GetMemberPointsResponseData",
+                    );
+                    return Ok(Self::Total(form));
+                }
+            }
+            if crate::several_forms::ranks_first(&value, Self::FORMS, 1usize) {
+                if let Ok(form) = crate::objects_only::from_value::<
+                    crate::types::MemberPointsDetails,
+                >(&value) {
+                    crate::several_forms::note_dropped(
+                        &value,
+                        Self::FORMS,
+                        1usize,
+                        "GetMemberPointsResponseData",
+                    );
+                    return Ok(Self::MemberPointsDetails(form));
+                }
+            }
+            Err(
+                <D::Error as ::serde::de::Error>::custom(
+                    "data did not match any variant of untagged enum GetMemberPointsResponseData",
+                ),
+            )
+        }
+    }
+    impl GetPlayerQueueResponseData {
+        /// What each form names, in the order they are tried.
+        pub(crate) const FORMS: &'static [crate::several_forms::Members] = &[
+            crate::several_forms::Members::Other,
+            crate::several_forms::Members::Other,
+        ];
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetPlayerQueueResponseData {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let value = <::serde_json::Value as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            if crate::several_forms::ranks_first(&value, Self::FORMS, 0usize) {
+                if let Ok(form) = crate::objects_only::from_value::<i64>(&value) {
+                    crate::several_forms::note_dropped(
+                        &value,
+                        Self::FORMS,
+                        0usize,
+                        "GetPlayerQueueResponseData",
+                    );
+                    return Ok(Self::Length(form));
+                }
+            }
+            if crate::several_forms::ranks_first(&value, Self::FORMS, 1usize) {
+                if let Ok(form) = crate::objects_only::from_value::<
+                    ::std::vec::Vec<::serde_json::Value>,
+                >(&value) {
+                    crate::several_forms::note_dropped(
+                        &value,
+                        Self::FORMS,
+                        1usize,
+                        "GetPlayerQueueResponseData",
+                    );
+                    return Ok(Self::Players(form));
+                }
+            }
+            Err(
+                <D::Error as ::serde::de::Error>::custom(
+                    "data did not match any variant of untagged enum GetPlayerQueueResponseData",
+                ),
+            )
+        }
+    }
+    impl GetTemplateSubmissionsResponseData {
+        /// What each form names, in the order they are tried.
+        pub(crate) const FORMS: &'static [crate::several_forms::Members] = &[
+            crate::several_forms::Members::Object(&["count", "forms"]),
+            crate::several_forms::Members::ListOf(
+                &[
+                    "formComments",
+                    "formContextUser",
+                    "formId",
+                    "formReplySettings",
+                    "formStructure",
+                    "formSubmitter",
+                    "formTemplateId",
+                    "formType",
+                    "lastActionTime",
+                    "relatedUsers",
+                    "showInProfile",
+                    "stageGroupId",
+                    "stageId",
+                    "stageInfoBackup",
+                    "stages",
+                    "submissionTime",
+                    "sysStatus",
+                ],
+            ),
+        ];
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetTemplateSubmissionsResponseData {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let value = <::serde_json::Value as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            if crate::several_forms::ranks_first(&value, Self::FORMS, 0usize) {
+                if let Ok(form) = crate::objects_only::from_value::<
+                    crate::types::TemplateSubmissionsPage,
+                >(&value) {
+                    crate::several_forms::note_dropped(
+                        &value,
+                        Self::FORMS,
+                        0usize,
+                        "GetTemplateSubmissionsResponseData",
+                    );
+                    return Ok(Self::TemplateSubmissionsPage(form));
+                }
+            }
+            if crate::several_forms::ranks_first(&value, Self::FORMS, 1usize) {
+                if let Ok(form) = crate::objects_only::from_value::<
+                    ::std::vec::Vec<crate::types::FormSubmission>,
+                >(&value) {
+                    crate::several_forms::note_dropped(
+                        &value,
+                        Self::FORMS,
+                        1usize,
+                        "GetTemplateSubmissionsResponseData",
+                    );
+                    return Ok(Self::List(form));
+                }
+            }
+            Err(
+                <D::Error as ::serde::de::Error>::custom(
+                    "data did not match any variant of untagged enum GetTemplateSubmissionsResponseData",
+                ),
+            )
+        }
+    }
+    impl MemberRecordHistory {
+        /// What each form names, in the order they are tried.
+        pub(crate) const FORMS: &'static [crate::several_forms::Members] = &[
+            crate::several_forms::Members::Other,
+            crate::several_forms::Members::ListOf(
+                &[
+                    "action",
+                    "metadata",
+                    "points",
+                    "reason",
+                    "source",
+                    "sourceId",
+                    "timestamp",
+                ],
+            ),
+        ];
+    }
+    impl<'de> ::serde::Deserialize<'de> for MemberRecordHistory {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let value = <::serde_json::Value as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            if crate::several_forms::ranks_first(&value, Self::FORMS, 0usize) {
+                if let Ok(form) = crate::objects_only::from_value::<
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        crate::types::MemberRecordHistoryEntry,
+                    >,
+                >(&value) {
+                    crate::several_forms::note_dropped(
+                        &value,
+                        Self::FORMS,
+                        0usize,
+                        "MemberRecordHistory",
+                    );
+                    return Ok(Self::ByTimestamp(form));
+                }
+            }
+            if crate::several_forms::ranks_first(&value, Self::FORMS, 1usize) {
+                if let Ok(form) = crate::objects_only::from_value::<
+                    ::std::vec::Vec<crate::types::MemberRecordHistoryEntry>,
+                >(&value) {
+                    crate::several_forms::note_dropped(
+                        &value,
+                        Self::FORMS,
+                        1usize,
+                        "MemberRecordHistory",
+                    );
+                    return Ok(Self::List(form));
+                }
+            }
+            Err(
+                <D::Error as ::serde::de::Error>::custom(
+                    "data did not match any variant of untagged enum MemberRecordHistory",
+                ),
+            )
+        }
+    }
+    impl MemberRecordList {
+        /// What each form names, in the order they are tried.
+        pub(crate) const FORMS: &'static [crate::several_forms::Members] = &[
+            crate::several_forms::Members::ListOf(
+                &[
+                    "accId",
+                    "createdAt",
+                    "expired",
+                    "history",
+                    "id",
+                    "metadata",
+                    "points",
+                    "reason",
+                    "source",
+                    "sourceId",
+                    "status",
+                    "updatedAt",
+                ],
+            ),
+            crate::several_forms::Members::Object(
+                &[
+                    "accId",
+                    "createdAt",
+                    "expired",
+                    "history",
+                    "id",
+                    "metadata",
+                    "points",
+                    "reason",
+                    "source",
+                    "sourceId",
+                    "status",
+                    "updatedAt",
+                ],
+            ),
+        ];
+    }
+    impl<'de> ::serde::Deserialize<'de> for MemberRecordList {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let value = <::serde_json::Value as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            if crate::several_forms::ranks_first(&value, Self::FORMS, 0usize) {
+                if let Ok(form) = crate::objects_only::from_value::<
+                    ::std::vec::Vec<crate::types::MemberRecord>,
+                >(&value) {
+                    crate::several_forms::note_dropped(
+                        &value,
+                        Self::FORMS,
+                        0usize,
+                        "MemberRecordList",
+                    );
+                    return Ok(Self::List(form));
+                }
+            }
+            if crate::several_forms::ranks_first(&value, Self::FORMS, 1usize) {
+                if let Ok(form) = crate::objects_only::from_value::<
+                    crate::types::MemberRecord,
+                >(&value) {
+                    crate::several_forms::note_dropped(
+                        &value,
+                        Self::FORMS,
+                        1usize,
+                        "MemberRecordList",
+                    );
+                    return Ok(Self::MemberRecord(form));
+                }
+            }
+            Err(
+                <D::Error as ::serde::de::Error>::custom(
+                    "data did not match any variant of untagged enum MemberRecordList",
+                ),
+            )
+        }
+    }
+    impl RecordId {
+        /// What each form names, in the order they are tried.
+        pub(crate) const FORMS: &'static [crate::several_forms::Members] = &[
+            crate::several_forms::Members::Other,
+            crate::several_forms::Members::Other,
+        ];
+    }
+    impl<'de> ::serde::Deserialize<'de> for RecordId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let value = <::serde_json::Value as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            if crate::several_forms::ranks_first(&value, Self::FORMS, 0usize) {
+                if let Ok(form) = crate::objects_only::from_value::<
+                    ::std::string::String,
+                >(&value) {
+                    crate::several_forms::note_dropped(
+                        &value,
+                        Self::FORMS,
+                        0usize,
+                        "RecordId",
+                    );
+                    return Ok(Self::Text(form));
+                }
+            }
+            if crate::several_forms::ranks_first(&value, Self::FORMS, 1usize) {
+                if let Ok(form) = crate::objects_only::from_value::<i64>(&value) {
+                    crate::several_forms::note_dropped(
+                        &value,
+                        Self::FORMS,
+                        1usize,
+                        "RecordId",
+                    );
+                    return Ok(Self::Number(form));
+                }
+            }
+            Err(
+                <D::Error as ::serde::de::Error>::custom(
+                    "data did not match any variant of untagged enum RecordId",
+                ),
+            )
+        }
+    }
+    impl ResponseMeta {
+        /// What each form names, in the order they are tried.
+        pub(crate) const FORMS: &'static [crate::several_forms::Members] = &[
+            crate::several_forms::Members::Object(&["path", "timestamp"]),
+            crate::several_forms::Members::Other,
+        ];
+    }
+    impl<'de> ::serde::Deserialize<'de> for ResponseMeta {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let value = <::serde_json::Value as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            if crate::several_forms::ranks_first(&value, Self::FORMS, 0usize) {
+                if let Ok(form) = crate::objects_only::from_value::<
+                    crate::types::MetaFields,
+                >(&value) {
+                    crate::several_forms::note_dropped(
+                        &value,
+                        Self::FORMS,
+                        0usize,
+                        "ResponseMeta",
+                    );
+                    return Ok(Self::MetaFields(form));
+                }
+            }
+            if crate::several_forms::ranks_first(&value, Self::FORMS, 1usize) {
+                if let Ok(form) = crate::objects_only::from_value::<
+                    ::serde_json::Value,
+                >(&value) {
+                    crate::several_forms::note_dropped(
+                        &value,
+                        Self::FORMS,
+                        1usize,
+                        "ResponseMeta",
+                    );
+                    return Ok(Self::Unrecognized(form));
+                }
+            }
+            Err(
+                <D::Error as ::serde::de::Error>::custom(
+                    "data did not match any variant of untagged enum ResponseMeta",
+                ),
+            )
+        }
+    }
+    impl SearchAccountsResponseData {
+        /// What each form names, in the order they are tried.
+        pub(crate) const FORMS: &'static [crate::several_forms::Members] = &[
+            crate::several_forms::Members::Object(&["items", "total"]),
+            crate::several_forms::Members::ListOf(
+                &[
+                    "accId",
+                    "accName",
+                    "activeApiIds",
+                    "apiIdPreference",
+                    "apiIds",
+                    "archived",
+                    "banExpiration",
+                    "banInfo",
+                    "banned",
+                    "bio",
+                    "clockData",
+                    "comName",
+                    "comStatus",
+                    "customUniqueId",
+                    "discordId",
+                    "identifiers",
+                    "joinDate",
+                    "lastLogin",
+                    "notificationPreferences",
+                    "owner",
+                    "profileFields",
+                    "ranks",
+                    "robloxId",
+                    "sysStatus",
+                    "teamspeakId",
+                    "uniqueId",
+                ],
+            ),
+        ];
+    }
+    impl<'de> ::serde::Deserialize<'de> for SearchAccountsResponseData {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let value = <::serde_json::Value as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            if crate::several_forms::ranks_first(&value, Self::FORMS, 0usize) {
+                if let Ok(form) = crate::objects_only::from_value::<
+                    crate::types::AccountSearchResult,
+                >(&value) {
+                    crate::several_forms::note_dropped(
+                        &value,
+                        Self::FORMS,
+                        0usize,
+                        "SearchAccountsResponseData",
+                    );
+                    return Ok(Self::AccountSearchResult(form));
+                }
+            }
+            if crate::several_forms::ranks_first(&value, Self::FORMS, 1usize) {
+                if let Ok(form) = crate::objects_only::from_value::<
+                    ::std::vec::Vec<crate::types::CommunityAccount>,
+                >(&value) {
+                    crate::several_forms::note_dropped(
+                        &value,
+                        Self::FORMS,
+                        1usize,
+                        "SearchAccountsResponseData",
+                    );
+                    return Ok(Self::List(form));
+                }
+            }
+            Err(
+                <D::Error as ::serde::de::Error>::custom(
+                    "data did not match any variant of untagged enum SearchAccountsResponseData",
+                ),
+            )
+        }
+    }
+    impl ServerPort {
+        /// What each form names, in the order they are tried.
+        pub(crate) const FORMS: &'static [crate::several_forms::Members] = &[
+            crate::several_forms::Members::Other,
+            crate::several_forms::Members::Other,
+        ];
+    }
+    impl<'de> ::serde::Deserialize<'de> for ServerPort {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let value = <::serde_json::Value as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            if crate::several_forms::ranks_first(&value, Self::FORMS, 0usize) {
+                if let Ok(form) = crate::objects_only::from_value::<
+                    ::std::string::String,
+                >(&value) {
+                    crate::several_forms::note_dropped(
+                        &value,
+                        Self::FORMS,
+                        0usize,
+                        "ServerPort",
+                    );
+                    return Ok(Self::Text(form));
+                }
+            }
+            if crate::several_forms::ranks_first(&value, Self::FORMS, 1usize) {
+                if let Ok(form) = crate::objects_only::from_value::<i64>(&value) {
+                    crate::several_forms::note_dropped(
+                        &value,
+                        Self::FORMS,
+                        1usize,
+                        "ServerPort",
+                    );
+                    return Ok(Self::Number(form));
+                }
+            }
+            Err(
+                <D::Error as ::serde::de::Error>::custom(
+                    "data did not match any variant of untagged enum ServerPort",
+                ),
+            )
+        }
+    }
+    impl SetAccountNameResponseData {
+        /// What each form names, in the order they are tried.
+        pub(crate) const FORMS: &'static [crate::several_forms::Members] = &[
+            crate::several_forms::Members::Other,
+            crate::several_forms::Members::Other,
+        ];
+    }
+    impl<'de> ::serde::Deserialize<'de> for SetAccountNameResponseData {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let value = <::serde_json::Value as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            if crate::several_forms::ranks_first(&value, Self::FORMS, 0usize) {
+                if let Ok(form) = crate::objects_only::from_value::<
+                    ::std::string::String,
+                >(&value) {
+                    crate::several_forms::note_dropped(
+                        &value,
+                        Self::FORMS,
+                        0usize,
+                        "SetAccountNameResponseData",
+                    );
+                    return Ok(Self::Message(form));
+                }
+            }
+            if crate::several_forms::ranks_first(&value, Self::FORMS, 1usize) {
+                if let Ok(form) = crate::objects_only::from_value::<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >(&value) {
+                    crate::several_forms::note_dropped(
+                        &value,
+                        Self::FORMS,
+                        1usize,
+                        "SetAccountNameResponseData",
+                    );
+                    return Ok(Self::Details(form));
+                }
+            }
+            Err(
+                <D::Error as ::serde::de::Error>::custom(
+                    "data did not match any variant of untagged enum SetAccountNameResponseData",
                 ),
             )
         }
@@ -25497,6 +26327,35 @@ pub mod types {
             match self {
                 Self::AccountSearchResult(page) => page.items,
                 Self::List(items) => items,
+            }
+        }
+    }
+    impl ClockAccountResponseData {
+        /// The `ClockInRow` this answer holds, or `None` for its other form (`NoChange`), which says there is none.
+        pub fn into_clock_in_row(self) -> ::std::option::Option<ClockInRow> {
+            match self {
+                Self::ClockInRow(row) => ::std::option::Option::Some(row),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl GetCurrentClockInResponseData {
+        /// The `ClockInRow` this answer holds, or `None` for its other form (`NotClockedIn`), which says there is none.
+        pub fn into_clock_in_row(self) -> ::std::option::Option<ClockInRow> {
+            match self {
+                Self::ClockInRow(row) => ::std::option::Option::Some(row),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl GetMemberPointsResponseData {
+        /// The `MemberPointsDetails` this answer holds, or `None` for its other form (`Total`), which says there is none.
+        pub fn into_member_points_details(
+            self,
+        ) -> ::std::option::Option<MemberPointsDetails> {
+            match self {
+                Self::MemberPointsDetails(row) => ::std::option::Option::Some(row),
+                _ => ::std::option::Option::None,
             }
         }
     }
@@ -27712,7 +28571,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                account_id: Err("account_id was not initialized".to_string()),
+                account_id: Err("`accountId` (a UUID, in the path) is required: set it with `.account_id(..)`; `client.account_uuid(identity)` finds an account's UUID from its Discord id, API id or username".to_string()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -27840,7 +28699,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                account_id: Err("account_id was not initialized".to_string()),
+                account_id: Err("`accountId` (a UUID, in the path) is required: set it with `.account_id(..)`; `client.account_uuid(identity)` finds an account's UUID from its Discord id, API id or username".to_string()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -27974,7 +28833,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                account_id: Err("account_id was not initialized".to_string()),
+                account_id: Err("`accountId` (a UUID, in the path) is required: set it with `.account_id(..)`; `client.account_uuid(identity)` finds an account's UUID from its Discord id, API id or username".to_string()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -28101,7 +28960,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                account_id: Err("account_id was not initialized".to_string()),
+                account_id: Err("`accountId` (a UUID, in the path) is required: set it with `.account_id(..)`; `client.account_uuid(identity)` finds an account's UUID from its Discord id, API id or username".to_string()),
             }
         }
         pub fn account_id<V>(mut self, value: V) -> Self
@@ -28201,7 +29060,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                account_id: Err("account_id was not initialized".to_string()),
+                account_id: Err("`accountId` (a UUID, in the path) is required: set it with `.account_id(..)`; `client.account_uuid(identity)` finds an account's UUID from its Discord id, API id or username".to_string()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -28335,7 +29194,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                account_id: Err("account_id was not initialized".to_string()),
+                account_id: Err("`accountId` (a UUID, in the path) is required: set it with `.account_id(..)`; `client.account_uuid(identity)` finds an account's UUID from its Discord id, API id or username".to_string()),
             }
         }
         pub fn account_id<V>(mut self, value: V) -> Self
@@ -28435,7 +29294,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                account_id: Err("account_id was not initialized".to_string()),
+                account_id: Err("`accountId` (a UUID, in the path) is required: set it with `.account_id(..)`; `client.account_uuid(identity)` finds an account's UUID from its Discord id, API id or username".to_string()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -28567,7 +29426,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                account_id: Err("account_id was not initialized".to_string()),
+                account_id: Err("`accountId` (a UUID, in the path) is required: set it with `.account_id(..)`; `client.account_uuid(identity)` finds an account's UUID from its Discord id, API id or username".to_string()),
             }
         }
         pub fn account_id<V>(mut self, value: V) -> Self
@@ -28831,7 +29690,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                account_id: Err("account_id was not initialized".to_string()),
+                account_id: Err("`accountId` (a UUID, in the path) is required: set it with `.account_id(..)`; `client.account_uuid(identity)` finds an account's UUID from its Discord id, API id or username".to_string()),
                 acc_id: Ok(None),
                 api_id: Ok(None),
                 discord_id: Ok(None),
@@ -29018,11 +29877,11 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                account_id: Err("account_id was not initialized".to_string()),
+                account_id: Err("`accountId` (a UUID, in the path) is required: set it with `.account_id(..)`; `client.account_uuid(identity)` finds an account's UUID from its Discord id, API id or username".to_string()),
                 acc_id: Ok(None),
                 clock_in_type: Ok(None),
                 server_id: Ok(None),
-                type_: Err("type_ was not initialized".to_string()),
+                type_: Err("`type` (a value, in the query) is required: set it with `.type_(..)`".to_string()),
             }
         }
         pub fn account_id<V>(mut self, value: V) -> Self
@@ -29388,7 +30247,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                account_id: Err("account_id was not initialized".to_string()),
+                account_id: Err("`accountId` (a UUID, in the path) is required: set it with `.account_id(..)`; `client.account_uuid(identity)` finds an account's UUID from its Discord id, API id or username".to_string()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -29525,7 +30384,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                account_id: Err("account_id was not initialized".to_string()),
+                account_id: Err("`accountId` (a UUID, in the path) is required: set it with `.account_id(..)`; `client.account_uuid(identity)` finds an account's UUID from its Discord id, API id or username".to_string()),
                 acc_id: Ok(None),
                 api_id: Ok(None),
                 discord_id: Ok(None),
@@ -29709,7 +30568,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                account_id: Err("account_id was not initialized".to_string()),
+                account_id: Err("`accountId` (a UUID, in the path) is required: set it with `.account_id(..)`; `client.account_uuid(identity)` finds an account's UUID from its Discord id, API id or username".to_string()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -29846,7 +30705,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                account_id: Err("account_id was not initialized".to_string()),
+                account_id: Err("`accountId` (a UUID, in the path) is required: set it with `.account_id(..)`; `client.account_uuid(identity)` finds an account's UUID from its Discord id, API id or username".to_string()),
                 acc_id: Ok(None),
                 api_id: Ok(None),
                 discord_id: Ok(None),
@@ -30030,7 +30889,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                record_id: Err("record_id was not initialized".to_string()),
+                record_id: Err("`recordId` (text, in the path) is required: set it with `.record_id(..)`".to_string()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -30166,7 +31025,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                record_id: Err("record_id was not initialized".to_string()),
+                record_id: Err("`recordId` (text, in the path) is required: set it with `.record_id(..)`".to_string()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -30302,7 +31161,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                record_id: Err("record_id was not initialized".to_string()),
+                record_id: Err("`recordId` (text, in the path) is required: set it with `.record_id(..)`".to_string()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -30668,7 +31527,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                roblox_join_code: Err("roblox_join_code was not initialized".to_string()),
+                roblox_join_code: Err("`robloxJoinCode` (text, in the query) is required: set it with `.roblox_join_code(..)`".to_string()),
             }
         }
         pub fn roblox_join_code<V>(mut self, value: V) -> Self
@@ -30771,7 +31630,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                roblox_join_code: Err("roblox_join_code was not initialized".to_string()),
+                roblox_join_code: Err("`robloxJoinCode` (text, in the query) is required: set it with `.roblox_join_code(..)`".to_string()),
             }
         }
         pub fn roblox_join_code<V>(mut self, value: V) -> Self
@@ -31097,7 +31956,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                event_id: Err("event_id was not initialized".to_string()),
+                event_id: Err("`eventId` (a UUID, in the path) is required: set it with `.event_id(..)`".to_string()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -31225,7 +32084,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                form_id: Err("form_id was not initialized".to_string()),
+                form_id: Err("`formId` (a whole number, in the path) is required: set it with `.form_id(..)`".to_string()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -31360,7 +32219,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                template_id: Err("template_id was not initialized".to_string()),
+                template_id: Err("`templateId` (a whole number, in the path) is required: set it with `.template_id(..)`".to_string()),
             }
         }
         /// Sets `templateId`: any integer from 1 (`1`, `1_u64`, a `NonZeroU64`); 0 or a negative number fails the call before anything is sent.
@@ -31463,7 +32322,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                template_id: Err("template_id was not initialized".to_string()),
+                template_id: Err("`templateId` (a whole number, in the path) is required: set it with `.template_id(..)`".to_string()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -31599,7 +32458,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                submission_id: Err("submission_id was not initialized".to_string()),
+                submission_id: Err("`submissionId` (a whole number, in the path) is required: set it with `.submission_id(..)`".to_string()),
             }
         }
         /// Sets `submissionId`: any integer from 1 (`1`, `1_u64`, a `NonZeroU64`); 0 or a negative number fails the call before anything is sent.
@@ -31703,7 +32562,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                template_id: Err("template_id was not initialized".to_string()),
+                template_id: Err("`templateId` (a whole number, in the path) is required: set it with `.template_id(..)`".to_string()),
                 skip: Ok(None),
                 take: Ok(None),
             }
@@ -31832,7 +32691,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                template_id: Err("template_id was not initialized".to_string()),
+                template_id: Err("`templateId` (a whole number, in the path) is required: set it with `.template_id(..)`".to_string()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -32875,7 +33734,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                undo_id: Err("undo_id was not initialized".to_string()),
+                undo_id: Err("`undoId` (a UUID, in the path) is required: set it with `.undo_id(..)`".to_string()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -33009,7 +33868,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                roster_id: Err("roster_id was not initialized".to_string()),
+                roster_id: Err("`rosterId` (a whole number, in the path) is required: set it with `.roster_id(..)`".to_string()),
                 limit: Ok(None),
                 skip: Ok(None),
             }
@@ -33137,7 +33996,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                server_id: Err("server_id was not initialized".to_string()),
+                server_id: Err("`serverId` (a whole number, in the path) is required: set it with `.server_id(..)`".to_string()),
             }
         }
         /// Sets `serverId`: any integer from 1 (`1`, `1_u64`, a `NonZeroU64`); 0 or a negative number fails the call before anything is sent.
@@ -33240,7 +34099,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                server_id: Err("server_id was not initialized".to_string()),
+                server_id: Err("`serverId` (a whole number, in the path) is required: set it with `.server_id(..)`".to_string()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -33674,7 +34533,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                server_id: Err("server_id was not initialized".to_string()),
+                server_id: Err("`serverId` (a whole number, in the path) is required: set it with `.server_id(..)`".to_string()),
             }
         }
         /// Sets `serverId`: any integer from 1 (`1`, `1_u64`, a `NonZeroU64`); 0 or a negative number fails the call before anything is sent.
@@ -33776,7 +34635,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                server_id: Err("server_id was not initialized".to_string()),
+                server_id: Err("`serverId` (a whole number, in the path) is required: set it with `.server_id(..)`".to_string()),
             }
         }
         /// Sets `serverId`: any integer from 1 (`1`, `1_u64`, a `NonZeroU64`); 0 or a negative number fails the call before anything is sent.
@@ -33876,7 +34735,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                server_id: Err("server_id was not initialized".to_string()),
+                server_id: Err("`serverId` (a whole number, in the path) is required: set it with `.server_id(..)`".to_string()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -34007,7 +34866,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                server_id: Err("server_id was not initialized".to_string()),
+                server_id: Err("`serverId` (a whole number, in the path) is required: set it with `.server_id(..)`".to_string()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -34140,7 +34999,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                server_id: Err("server_id was not initialized".to_string()),
+                server_id: Err("`serverId` (a whole number, in the path) is required: set it with `.server_id(..)`".to_string()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -34617,7 +35476,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                server_id: Err("server_id was not initialized".to_string()),
+                server_id: Err("`serverId` (a whole number, in the query) is required: set it with `.server_id(..)`".to_string()),
             }
         }
         /// Sets `serverId`: any integer from 1 (`1`, `1_u64`, a `NonZeroU64`); 0 or a negative number fails the call before anything is sent.
@@ -34717,7 +35576,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                discord_id: Err("discord_id was not initialized".to_string()),
+                discord_id: Err("`discordId` (text, in the path) is required: set it with `.discord_id(..)`".to_string()),
             }
         }
         pub fn discord_id<V>(mut self, value: V) -> Self
@@ -34897,7 +35756,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                template_id: Err("template_id was not initialized".to_string()),
+                template_id: Err("`templateId` (a whole number, in the path) is required: set it with `.template_id(..)`".to_string()),
             }
         }
         /// Sets `templateId`: any integer from 1 (`1`, `1_u64`, a `NonZeroU64`); 0 or a negative number fails the call before anything is sent.
@@ -34985,6 +35844,33 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+    }
+    impl<'a> GetAccounts<'a> {
+        /// The offset and size set on this builder, for `.items(..)`:
+        /// where the stream starts and how many items it yields at most.
+        pub(crate) fn paging_window(
+            &self,
+        ) -> Result<(Option<u64>, Option<u64>), String> {
+            Ok((self.skip.clone()?.map(u64::from), self.take.clone()?.map(u64::from)))
+        }
+    }
+    impl<'a> GetTemplateSubmissions<'a> {
+        /// The offset and size set on this builder, for `.items(..)`:
+        /// where the stream starts and how many items it yields at most.
+        pub(crate) fn paging_window(
+            &self,
+        ) -> Result<(Option<u64>, Option<u64>), String> {
+            Ok((self.skip.clone()?.map(u64::from), self.take.clone()?.map(u64::from)))
+        }
+    }
+    impl<'a> GetRosterContents<'a> {
+        /// The offset and size set on this builder, for `.items(..)`:
+        /// where the stream starts and how many items it yields at most.
+        pub(crate) fn paging_window(
+            &self,
+        ) -> Result<(Option<u64>, Option<u64>), String> {
+            Ok((self.skip.clone()?.map(u64::from), self.limit.clone()?.map(u64::from)))
         }
     }
 }

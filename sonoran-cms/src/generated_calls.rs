@@ -1362,26 +1362,31 @@ fn read_get_accounts_page(
     (items, total)
 }
 impl<'a> crate::builder::GetAccounts<'a> {
-    /// Every item this operation lists, as a stream that fetches pages of `page_size` items lazily (`skip`/`take`; at most 100, the most the API returns in a page), through the client's rate limiter and retries; it ends when the total is reached or a page is empty, and an error ends it after the items already yielded. See [`Items`](crate::paging::Items).
+    /// Every item this operation lists, as a stream that fetches pages of `page_size` items lazily (`skip`/`take`; at most 100, the most the API returns in a page), through the client's rate limiter and retries; it ends when the total is reached or a page is empty, and an error ends it after the items already yielded. A `skip` set on this builder is where it starts, and a `take` the most items it yields. See [`Items`](crate::paging::Items).
     pub fn items(
         self,
         page_size: u64,
     ) -> crate::paging::Items<'a, crate::types::CommunityAccount> {
+        let window = self.paging_window();
         crate::paging::Items::new(
-            page_size,
-            crate::Operation::GetAccounts,
-            move |offset, size| {
-                let page = self.clone().skip(offset).take(size);
-                Box::pin(async move {
-                    let mut answer = page.await?.into_inner();
-                    let (items, total) = read_get_accounts_page(&mut answer);
-                    Ok(crate::paging::Page {
-                        items,
-                        total,
+                page_size,
+                crate::Operation::GetAccounts,
+                move |offset, size| {
+                    let page = self.clone().skip(offset).take(size);
+                    Box::pin(async move {
+                        let mut answer = page.await?.into_inner();
+                        let (items, total) = read_get_accounts_page(&mut answer);
+                        Ok(crate::paging::Page {
+                            items,
+                            total,
+                        })
                     })
-                })
-            },
-        )
+                },
+            )
+            .within(window)
+            .identified_by(|item: &crate::types::CommunityAccount| ::std::option::Option::Some(
+                item.acc_id.to_string(),
+            ))
     }
 }
 /// Takes a page's items and total out of its typed answer, wherever
@@ -1410,26 +1415,28 @@ fn read_get_roster_contents_page(
     (items, total)
 }
 impl<'a> crate::builder::GetRosterContents<'a> {
-    /// Every item this operation lists, as a stream that fetches pages of `page_size` items lazily (`skip`/`limit`; at most 50, the most the API returns in a page), through the client's rate limiter and retries; it ends when the total is reached or a page is empty, and an error ends it after the items already yielded. See [`Items`](crate::paging::Items).
+    /// Every item this operation lists, as a stream that fetches pages of `page_size` items lazily (`skip`/`limit`; at most 50, the most the API returns in a page), through the client's rate limiter and retries; it ends when the total is reached or a page is empty, and an error ends it after the items already yielded. A `skip` set on this builder is where it starts, and a `limit` the most items it yields. See [`Items`](crate::paging::Items).
     pub fn items(
         self,
         page_size: u64,
     ) -> crate::paging::Items<'a, crate::types::RosterRow> {
+        let window = self.paging_window();
         crate::paging::Items::new(
-            page_size,
-            crate::Operation::GetRosterContents,
-            move |offset, size| {
-                let page = self.clone().skip(offset).limit(size);
-                Box::pin(async move {
-                    let mut answer = page.await?.into_inner();
-                    let (items, total) = read_get_roster_contents_page(&mut answer);
-                    Ok(crate::paging::Page {
-                        items,
-                        total,
+                page_size,
+                crate::Operation::GetRosterContents,
+                move |offset, size| {
+                    let page = self.clone().skip(offset).limit(size);
+                    Box::pin(async move {
+                        let mut answer = page.await?.into_inner();
+                        let (items, total) = read_get_roster_contents_page(&mut answer);
+                        Ok(crate::paging::Page {
+                            items,
+                            total,
+                        })
                     })
-                })
-            },
-        )
+                },
+            )
+            .within(window)
     }
 }
 /// Takes a page's items and total out of its typed answer, wherever
@@ -1470,25 +1477,32 @@ fn read_get_template_submissions_page(
     (items, total)
 }
 impl<'a> crate::builder::GetTemplateSubmissions<'a> {
-    /// Every item this operation lists, as a stream that fetches pages of `page_size` items lazily (`skip`/`take`; at most 50, the most the API returns in a page), through the client's rate limiter and retries; it ends when the total is reached or a page is empty, and an error ends it after the items already yielded. See [`Items`](crate::paging::Items).
+    /// Every item this operation lists, as a stream that fetches pages of `page_size` items lazily (`skip`/`take`; at most 50, the most the API returns in a page), through the client's rate limiter and retries; it ends when the total is reached or a page is empty, and an error ends it after the items already yielded. A `skip` set on this builder is where it starts, and a `take` the most items it yields. See [`Items`](crate::paging::Items).
     pub fn items(
         self,
         page_size: u64,
     ) -> crate::paging::Items<'a, crate::types::FormSubmission> {
+        let window = self.paging_window();
         crate::paging::Items::new(
-            page_size,
-            crate::Operation::GetTemplateSubmissions,
-            move |offset, size| {
-                let page = self.clone().skip(offset).take(size);
-                Box::pin(async move {
-                    let mut answer = page.await?.into_inner();
-                    let (items, total) = read_get_template_submissions_page(&mut answer);
-                    Ok(crate::paging::Page {
-                        items,
-                        total,
+                page_size,
+                crate::Operation::GetTemplateSubmissions,
+                move |offset, size| {
+                    let page = self.clone().skip(offset).take(size);
+                    Box::pin(async move {
+                        let mut answer = page.await?.into_inner();
+                        let (items, total) = read_get_template_submissions_page(
+                            &mut answer,
+                        );
+                        Ok(crate::paging::Page {
+                            items,
+                            total,
+                        })
                     })
-                })
-            },
-        )
+                },
+            )
+            .within(window)
+            .identified_by(|item: &crate::types::FormSubmission| {
+                item.form_id.as_ref().map(::std::string::ToString::to_string)
+            })
     }
 }

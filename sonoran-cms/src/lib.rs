@@ -250,6 +250,9 @@
 mod time;
 mod transport;
 
+// Structs only from JSON objects, for every decode below.
+mod objects_only;
+
 mod auth;
 mod decode;
 

@@ -16,6 +16,7 @@ use crate::rate_limit::{RateLimit, RateLimits, SlotRequest};
 /// A name that is no operation of the client.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{name}` is not an operation of the Sonoran CMS client{}", suggestion.map(|known| format!(" (did you mean `{known}`?)")).unwrap_or_default())]
+#[non_exhaustive]
 pub struct UnknownOperation {
     /// The name as given.
     pub name: String,
@@ -173,6 +174,7 @@ impl<'a> SlotRequest<'a> {
             base_url,
             operation: operation.as_str(),
             limit,
+            documented: Some(operation.documented_rate_limit()),
             deadline,
             longest_attempt,
         }

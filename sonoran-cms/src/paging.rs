@@ -49,16 +49,43 @@ fn unreadable_page(message: String) -> Error {
 /// `.items(page_size)` (`get_accounts`, `get_template_submissions`,
 /// `get_roster_contents`), and read it with `futures::StreamExt::next`.
 ///
-/// It ends when as many items as the answer's total have been fetched, or at
-/// an empty page: never at a page merely shorter than asked for, because a
-/// server may cap its pages below what was asked (every item comes, however
-/// the server pages). The page size asked for is at most the API's largest
-/// page (`max-size` in the spec: 100 accounts, 50 submissions or roster rows).
+/// It starts at the offset set on the builder (`get_accounts().skip(200)`
+/// starts at the 201st account) and yields at most the size set there
+/// (`.take(50)`), or [`max_items`](Self::max_items). It ends when as many
+/// items as the answer's total have been fetched, or at an empty page: never
+/// at a page merely shorter than asked for, because a server may cap its
+/// pages below what was asked (every item comes, however the server pages).
+/// The page size asked for is at most the API's largest page (`max-size` in
+/// the spec: 100 accounts, 50 submissions or roster rows).
+///
+/// A server that contradicts itself never truncates the stream silently nor
+/// yields an item twice:
+///
+/// - an item already yielded (offset paging repeats items when data moves
+///   underneath) is skipped, with a `tracing` warning naming the operation,
+///   the offset and how many were skipped: items are told apart by the
+///   member the spec names (an account's `accId`, a submission's `formId`);
+///   roster rows have none, so two equal rows both come;
+/// - a total smaller than what was already received, and an empty page
+///   before the total, each log a `tracing` warning naming the operation and
+///   the numbers; the first goes on to the next empty page (the total is not
+///   believed), the second ends the stream there;
+/// - the same page answered again for the next offset (a server that ignores
+///   the offset) ends the stream with an error.
 pub struct Items<'a, T> {
     fetch: FetchPage<'a, T>,
+    operation: crate::Operation,
     page_size: u64,
     offset: u64,
     limit: Option<u64>,
+    /// An error to yield first: the builder's offset or size could not be read.
+    refused: Option<Error>,
+    /// What tells two items apart (the spec's paging `identity`), if anything.
+    identity: Option<fn(&T) -> Option<String>>,
+    /// The identity of each item yielded, so that none is yielded twice.
+    seen: std::collections::HashSet<String>,
+    /// Once a total contradicted what was received, totals are not believed.
+    total_contradicted: bool,
     /// The total the last page that had one gave (a list may come in a form
     /// with a total on one page and without on the next).
     total: Option<u64>,
@@ -87,9 +114,14 @@ impl<'a, T: Serialize> Items<'a, T> {
             .unwrap_or(PageShape { max_size: u64::MAX });
         Self {
             fetch: Box::new(fetch),
+            operation,
             page_size: page_size.clamp(1, shape.max_size.max(1)),
             offset: 0,
             limit: None,
+            refused: None,
+            identity: None,
+            seen: std::collections::HashSet::new(),
+            total_contradicted: false,
             total: None,
             previous_page: None,
             yielded: 0,
@@ -100,9 +132,34 @@ impl<'a, T: Serialize> Items<'a, T> {
         }
     }
 
-    /// Stops after `most` items, fetching no page beyond them.
+    /// Stops after `most` items, fetching no page beyond them (with a size set
+    /// on the builder as well, the smaller wins).
     pub fn max_items(mut self, most: u64) -> Self {
-        self.limit = Some(most);
+        self.limit = Some(self.limit.map_or(most, |limit| limit.min(most)));
+        self
+    }
+
+    /// Tells items apart by `identity` (an account's `accId`): an item whose
+    /// identity was already yielded is skipped.
+    pub(crate) fn identified_by(mut self, identity: fn(&T) -> Option<String>) -> Self {
+        self.identity = Some(identity);
+        self
+    }
+
+    /// Streams the window the builder set: `(offset, size)`, each optional;
+    /// a value the builder could not take is the stream's first error.
+    pub(crate) fn within(mut self, window: Result<(Option<u64>, Option<u64>), String>) -> Self {
+        match window {
+            Ok((offset, size)) => {
+                self.offset = offset.unwrap_or(0);
+                if let Some(size) = size {
+                    self = self.max_items(size);
+                }
+            }
+            Err(message) => {
+                self.refused = Some(Error::InvalidRequest { message });
+            }
+        }
         self
     }
 
@@ -113,7 +170,25 @@ impl<'a, T: Serialize> Items<'a, T> {
 
     /// Takes a page's items (and whether it was the last) from its answer.
     fn read_page(&mut self, page: Page<T>) -> Result<(Vec<T>, bool), Error> {
-        let total = page.total.or(self.total);
+        let operation = self.operation.as_str();
+        let received = self
+            .offset
+            .saturating_add(page.items.as_ref().map_or(0, Vec::len) as u64);
+        if let Some(total) = page.total.filter(|total| *total < received) {
+            if !self.total_contradicted {
+                tracing::warn!(
+                    operation,
+                    total,
+                    received,
+                    "a page's total is smaller than what was already received; the stream goes on to an empty page"
+                );
+            }
+            self.total_contradicted = true;
+        }
+        let total = page
+            .total
+            .or(self.total)
+            .filter(|_| !self.total_contradicted);
         self.total = total;
         let Some(items) = page.items else {
             // No list at all: the end, unless the total says more remain.
@@ -135,10 +210,46 @@ impl<'a, T: Serialize> Items<'a, T> {
         }
         self.previous_page = fingerprint;
         let fetched = self.offset.saturating_add(items.len() as u64);
+        if items.is_empty()
+            && let Some(total) = total.filter(|total| self.offset < *total)
+        {
+            tracing::warn!(
+                operation,
+                offset = self.offset,
+                total,
+                "an empty page before the total; the stream ends here"
+            );
+        }
         // A short page is not the last: a server may cap pages below what was
         // asked. Only the total, or an empty page, says the list is over.
         let last = items.is_empty() || total.is_some_and(|total| fetched >= total);
         Ok((items, last))
+    }
+
+    /// `items` without those already yielded (by their identity; items
+    /// without one cannot be told apart and all come).
+    fn unseen(&mut self, items: Vec<T>) -> Vec<T> {
+        let Some(identity) = self.identity else {
+            return items;
+        };
+        let before = items.len();
+        let unseen: Vec<T> = items
+            .into_iter()
+            .filter(|item| match identity(item) {
+                Some(key) => self.seen.insert(key),
+                None => true,
+            })
+            .collect();
+        let repeated = before - unseen.len();
+        if repeated > 0 {
+            tracing::warn!(
+                operation = self.operation.as_str(),
+                offset = self.offset,
+                repeated,
+                "a page repeated items already yielded (the list moved between pages); they are skipped"
+            );
+        }
+        unseen
     }
 }
 
@@ -170,6 +281,10 @@ impl<T: Serialize> futures_core::Stream for Items<'_, T> {
 
     fn poll_next(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
+        if let Some(refused) = this.refused.take() {
+            this.finished = true;
+            return Poll::Ready(Some(Err(refused)));
+        }
         loop {
             if this.limit.is_some_and(|limit| this.yielded >= limit) {
                 return Poll::Ready(None);
@@ -205,7 +320,8 @@ impl<T: Serialize> futures_core::Stream for Items<'_, T> {
                 Ok((items, last)) => {
                     this.offset += items.len() as u64;
                     this.finished = last || items.is_empty();
-                    this.buffered.extend(items);
+                    let unseen = this.unseen(items);
+                    this.buffered.extend(unseen);
                 }
             }
         }

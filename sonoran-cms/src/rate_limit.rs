@@ -85,6 +85,12 @@ pub struct SlotRequest<'a> {
     /// one has (during a rolling upgrade from 9 to 10 a minute, the fleet never
     /// sends more than 10).
     pub limit: RateLimit,
+    /// The operation's documented limit (`None` for a route the spec does not
+    /// have). A backend keeps each completion countable for at least its
+    /// window, and for the longest window any caller used, so that a caller
+    /// with a shorter window (an override of 9 per second) never forgets what
+    /// a caller with the documented window (9 per minute) must still count.
+    pub documented: Option<RateLimit>,
     /// The call's deadline: no slot that opens later is waited for.
     pub deadline: Instant,
     /// The longest one attempt may take (the client's timeout, or what remains
@@ -181,6 +187,9 @@ impl RateLimitBackend for InProcessRateLimiter {
     ) -> BoxFuture<'a, Result<Box<dyn HeldSlot>, AcquireError>> {
         Box::pin(async move {
             let limiter = self.limiter(request.credential, request.base_url, request.operation);
+            if let Some(documented) = request.documented {
+                limiter.remember_at_least(documented);
+            }
             match limiter.acquire(request.limit, Some(request.deadline)).await {
                 Ok(permit) => Ok(Box::new(permit) as Box<dyn HeldSlot>),
                 Err(refused) => Err(AcquireError::NoSlotBeforeDeadline {
@@ -263,9 +272,11 @@ struct WindowState {
     in_flight: u32,
     /// Completion times of the most recent requests, oldest first.
     completed: VecDeque<Instant>,
-    /// The most completions any caller's limit needs to see (its `requests`).
+    /// The most completions any caller's limit, or the documented one, needs
+    /// to see (its `requests`).
     keep: usize,
-    /// The longest window any caller counted over.
+    /// The longest window any caller counted over, and at least the
+    /// documented one: completions are pruned only once they left it.
     longest_window: Duration,
 }
 
@@ -277,13 +288,18 @@ pub(crate) struct NoSlotBeforeDeadline {
 }
 
 impl WindowState {
-    /// Admits a request under `limit` now, or says when a slot opens for it
-    /// (`None` inside when that depends on requests still in flight).
-    fn admit(&mut self, limit: RateLimit, now: Instant) -> Result<(), Option<Instant>> {
+    /// Keeps enough completions, for long enough, for a caller under `limit`.
+    fn remember_at_least(&mut self, limit: RateLimit) {
         self.keep = self
             .keep
             .max(usize::try_from(limit.requests()).unwrap_or(usize::MAX));
         self.longest_window = self.longest_window.max(limit.window());
+    }
+
+    /// Admits a request under `limit` now, or says when a slot opens for it
+    /// (`None` inside when that depends on requests still in flight).
+    fn admit(&mut self, limit: RateLimit, now: Instant) -> Result<(), Option<Instant>> {
+        self.remember_at_least(limit);
         let longest_window = self.longest_window;
         while self
             .completed
@@ -322,6 +338,16 @@ impl WindowState {
 }
 
 impl SlidingWindowLimiter {
+    /// From now on, keeps completions as long and as many as `limit` needs
+    /// (the operation's documented limit, before any caller with a shorter
+    /// window prunes them).
+    pub(crate) fn remember_at_least(&self, limit: RateLimit) {
+        self.state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remember_at_least(limit);
+    }
+
     /// Waits for a slot under `limit`. Cancel-safe: dropping the future while
     /// it waits changes nothing. Fails at once when the slot would open only
     /// after `deadline`.
@@ -542,6 +568,67 @@ mod tests {
             .await
             .expect_err("the old limit needs two to leave");
         assert_eq!(refused.opens_in, Some(Duration::from_secs(60)));
+    }
+
+    /// Completes `count` requests under `limit`, each as soon as it is admitted.
+    async fn complete_requests(
+        limiter: &Arc<SlidingWindowLimiter>,
+        limit: RateLimit,
+        count: usize,
+    ) {
+        for _ in 0..count {
+            complete_one_request(limiter, limit).await;
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_short_window_caller_never_prunes_what_the_documented_window_counts() {
+        // One caller overrides the operation to 9 a second and sends 30 (in
+        // about 3 s); another, at the documented 9 a minute, comes 2 s later.
+        let limiter = limiter();
+        let documented = per_minute(9);
+        limiter.remember_at_least(documented);
+        let per_second = RateLimit::per_window(9, Duration::from_secs(1)).expect("a valid limit");
+        let start = Instant::now();
+        complete_requests(&limiter, per_second, 30).await;
+        let last_completion = start.elapsed();
+        tokio::time::advance(Duration::from_secs(2)).await;
+        let deadline = Instant::now() + Duration::from_secs(9);
+        let refused = limiter
+            .acquire(documented, Some(deadline))
+            .await
+            .expect_err("the last 9 completions are within the minute");
+        // 9 completed at 0 s, 9 at 1 s, 9 at 2 s, 3 at 3 s; it is now 5 s. The
+        // minute holds all 30: the ninth newest (at 2 s) leaves it at 62 s.
+        assert_eq!(last_completion, Duration::from_secs(3));
+        assert_eq!(refused.opens_in, Some(Duration::from_secs(57)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_long_window_caller_keeps_what_a_short_window_caller_needs() {
+        // The other way round: the minute's caller first, then a second's.
+        let limiter = limiter();
+        let per_second = RateLimit::per_window(2, Duration::from_secs(1)).expect("a valid limit");
+        complete_requests(&limiter, per_minute(9), 9).await;
+        let refused = limiter
+            .acquire(
+                per_second,
+                Some(Instant::now() + Duration::from_millis(500)),
+            )
+            .await
+            .expect_err("9 completions within the second: 2 a second is spent");
+        assert_eq!(refused.opens_in, Some(Duration::from_secs(1)));
+        tokio::time::advance(Duration::from_secs(1)).await;
+        let _admitted = limiter
+            .acquire(per_second, Some(Instant::now()))
+            .await
+            .expect("a second later the second's window is empty");
+        let refused = limiter
+            .acquire(per_minute(9), Some(Instant::now() + Duration::from_secs(1)))
+            .await
+            .expect_err("the minute still counts all nine and the one in flight");
+        // The second oldest of the nine (at 0 s) leaves the minute at 60 s; it is now 1 s.
+        assert_eq!(refused.opens_in, Some(Duration::from_secs(59)));
     }
 
     #[tokio::test(start_paused = true)]

@@ -28,7 +28,20 @@ use reqwest::header::HeaderMap;
 /// connection failures and, for idempotent operations, of timeouts and 5XX.
 /// Every duration may be as long as `Duration::MAX`: waits saturate, and a wait
 /// past the call's deadline is not taken.
+///
+/// Its fields are public to read; build one from [`RetryPolicy::default`] or
+/// [`RetryPolicy::none`] with the setters of the same names (it may gain
+/// fields in a minor release):
+///
+/// ```
+/// use std::time::Duration;
+/// let policy = sonoran_cms::RetryPolicy::default()
+///     .max_retries(4)
+///     .initial_backoff(Duration::from_millis(200));
+/// assert_eq!(policy.max_retries, 4);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RetryPolicy {
     /// Retries after the first attempt (0 turns retrying off).
     pub max_retries: u32,
@@ -62,6 +75,40 @@ impl RetryPolicy {
             max_retries: 0,
             ..Self::default()
         }
+    }
+
+    /// Retries after the first attempt (0 turns retrying off; default 2).
+    pub fn max_retries(mut self, max_retries: u32) -> Self {
+        self.max_retries = max_retries;
+        self
+    }
+
+    /// The longest single wait; a server asking for more is not retried
+    /// (default 10 s).
+    pub fn max_retry_wait(mut self, max_retry_wait: Duration) -> Self {
+        self.max_retry_wait = max_retry_wait;
+        self
+    }
+
+    /// The first backoff when no header says how long to wait; it doubles
+    /// each retry (default 1 s).
+    pub fn initial_backoff(mut self, initial_backoff: Duration) -> Self {
+        self.initial_backoff = initial_backoff;
+        self
+    }
+
+    /// Whether a request whose connection failed before it was sent is
+    /// retried (default yes).
+    pub fn retry_connection_failures(mut self, retry: bool) -> Self {
+        self.retry_connection_failures = retry;
+        self
+    }
+
+    /// Whether timeouts, resets and 5XX of idempotent operations are retried
+    /// (default yes).
+    pub fn retry_idempotent_failures(mut self, retry: bool) -> Self {
+        self.retry_idempotent_failures = retry;
+        self
     }
 }
 

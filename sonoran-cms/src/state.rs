@@ -36,6 +36,9 @@ pub(crate) struct Settings {
     pub(crate) base_path: String,
     pub(crate) timeout: Duration,
     pub(crate) deadline: Duration,
+    /// The least time an attempt must have left to be sent, as configured
+    /// (`None`: the default); see [`Settings::min_attempt_time`].
+    pub(crate) min_attempt_time: Option<Duration>,
     pub(crate) extra_headers: HeaderMap,
     pub(crate) rate_limits: RateLimits,
     pub(crate) rate_limit_backend: Arc<dyn RateLimitBackend>,
@@ -44,6 +47,20 @@ pub(crate) struct Settings {
     /// Why the calls of a call view (`Client::with_options`) are refused
     /// before sending: an option that cannot be used. `None` for a client.
     pub(crate) refused_options: Option<String>,
+}
+
+/// The default minimum attempt time, before it is halved for short deadlines.
+pub(crate) const DEFAULT_MIN_ATTEMPT_TIME: Duration = Duration::from_secs(1);
+
+impl Settings {
+    /// The least time an attempt must have left to be sent: as configured
+    /// (1 s by default), and at most half the call's deadline, so that short
+    /// deadlines still send and an attempt that did not wait always has it.
+    pub(crate) fn min_attempt_time(&self) -> Duration {
+        self.min_attempt_time
+            .unwrap_or(DEFAULT_MIN_ATTEMPT_TIME)
+            .min(self.deadline / 2)
+    }
 }
 
 impl fmt::Debug for ClientState {
@@ -55,6 +72,7 @@ impl fmt::Debug for ClientState {
             .field("base_url", &settings.base_url)
             .field("timeout", &settings.timeout)
             .field("deadline", &settings.deadline)
+            .field("min_attempt_time", &settings.min_attempt_time())
             .field(
                 "extra_headers",
                 &settings.extra_headers.keys().collect::<Vec<_>>(),

@@ -15,10 +15,9 @@ pub const TEST_API_KEY: &str = "test-api-key-0123";
 pub fn test_client_builder(base_url: &str) -> sonoran_cms::ClientBuilder {
     sonoran_cms::Client::builder(TEST_API_KEY)
         .base_url(base_url)
-        .retry_policy(sonoran_cms::RetryPolicy {
-            initial_backoff: Duration::from_millis(20),
-            ..sonoran_cms::RetryPolicy::default()
-        })
+        .retry_policy(
+            sonoran_cms::RetryPolicy::default().initial_backoff(Duration::from_millis(20)),
+        )
 }
 
 /// The workspace root (the parent of this crate's folder).
@@ -136,6 +135,19 @@ impl std::io::Write for CapturedLogs {
 }
 
 impl CapturedLogs {
+    /// Captures this thread's `tracing` warnings (and errors) until the guard
+    /// is dropped: for a test on tokio's current-thread runtime, whose calls
+    /// log on this thread.
+    pub fn warnings() -> (Self, tracing::subscriber::DefaultGuard) {
+        let logs = Self::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::WARN)
+            .with_writer(move || writer.clone())
+            .finish();
+        (logs, tracing::subscriber::set_default(subscriber))
+    }
+
     /// Everything logged so far.
     pub fn text(&self) -> String {
         String::from_utf8_lossy(

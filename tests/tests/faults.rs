@@ -373,10 +373,7 @@ async fn a_reset_is_not_retried_when_idempotent_retries_are_off() {
     let server = RawServer::start(Misbehaviour::WriteThenReset(b"HTTP/1.1 20"))
         .await
         .expect("the server starts");
-    let policy = sonoran_cms::RetryPolicy {
-        retry_idempotent_failures: false,
-        ..sonoran_cms::RetryPolicy::default()
-    };
+    let policy = sonoran_cms::RetryPolicy::default().retry_idempotent_failures(false);
     let outcome = cancel(test_client_builder(&server.base_url()).retry_policy(policy)).await;
     assert!(outcome.is_err(), "{outcome:?}");
     assert_eq!(server.connections(), 1);

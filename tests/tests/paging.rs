@@ -382,3 +382,137 @@ async fn submissions_and_roster_rows_page_the_same_way() {
         "the total tells the third page is the last"
     );
 }
+
+/// A server answering the pages of `items` but with `total` as the total,
+/// whatever the list holds.
+async fn lying_total_server(items: Vec<Value>, total: usize) -> LoopbackServer {
+    let items = Arc::new(items);
+    LoopbackServer::start_scripted(Arc::new(move |_, request| {
+        let skip = query_number(request, "skip").unwrap_or(0);
+        let take = query_number(request, "take").unwrap_or(25);
+        let page: Vec<Value> = items.iter().skip(skip).take(take).cloned().collect();
+        CannedResponse::with_body(
+            200,
+            "application/json",
+            &json!({"success": true, "data": {"items": page, "total": total}}).to_string(),
+        )
+    }))
+    .await
+    .expect("the server starts")
+}
+
+/// Runs `stream` to its end with a `tracing` subscriber capturing warnings.
+async fn collect_with_logs<S, T>(stream: S) -> (Vec<Result<T, sonoran_cms::Error>>, String)
+where
+    S: futures_util::Stream<Item = Result<T, sonoran_cms::Error>>,
+{
+    // The test runs on one thread, so what it calls logs here.
+    let (logs, _guard) = sonoran_cms_tests::CapturedLogs::warnings();
+    let items = stream.collect::<Vec<_>>().await;
+    (items, logs.text())
+}
+
+#[tokio::test]
+async fn the_stream_starts_at_the_builders_offset_and_yields_at_most_its_size() {
+    let server = paging_server(accounts(300), None).await;
+    let client = client_for(&server);
+    let from_200: Vec<_> = client
+        .get_accounts()
+        .skip(200_u64)
+        .items(50)
+        .map(|item| item.expect("an account"))
+        .collect()
+        .await;
+    assert_eq!(unique_ids(&from_200), (200..300).collect::<Vec<i64>>());
+    let window: Vec<_> = client
+        .get_accounts()
+        .skip(10_u64)
+        .take(5_u64)
+        .items(2)
+        .map(|item| item.expect("an account"))
+        .collect()
+        .await;
+    assert_eq!(
+        unique_ids(&window),
+        (10..15).collect::<Vec<i64>>(),
+        "skip 10, take 5"
+    );
+    let capped: Vec<_> = client
+        .get_accounts()
+        .take(5_u64)
+        .items(100)
+        .max_items(3)
+        .map(|item| item.expect("an account"))
+        .collect()
+        .await;
+    assert_eq!(unique_ids(&capped), vec![0, 1, 2], "the smaller cap wins");
+}
+
+#[tokio::test]
+async fn a_total_smaller_than_what_was_received_is_not_believed_and_is_logged() {
+    // 12 accounts, but every page says the total is 4.
+    let server = lying_total_server(accounts(12), 4).await;
+    let client = client_for(&server);
+    let (items, logs) = collect_with_logs(client.get_accounts().items(5)).await;
+    let accounts: Vec<_> = items
+        .into_iter()
+        .map(|item| item.expect("an account"))
+        .collect();
+    assert_eq!(
+        unique_ids(&accounts),
+        (0..12).collect::<Vec<i64>>(),
+        "no item is lost"
+    );
+    assert!(logs.contains("get_accounts"), "{logs}");
+    assert!(
+        logs.contains("total=4") && logs.contains("received=5"),
+        "{logs}"
+    );
+}
+
+#[tokio::test]
+async fn an_empty_page_before_the_total_ends_the_stream_with_a_warning() {
+    let server = lying_total_server(accounts(6), 40).await;
+    let client = client_for(&server);
+    let (items, logs) = collect_with_logs(client.get_accounts().items(5)).await;
+    assert_eq!(items.len(), 6);
+    assert!(logs.contains("an empty page before the total"), "{logs}");
+    assert!(
+        logs.contains("offset=6") && logs.contains("total=40"),
+        "{logs}"
+    );
+}
+
+#[tokio::test]
+async fn items_repeated_by_a_list_that_moved_are_not_yielded_twice() {
+    // Between the pages an account is added at the front: the second page
+    // starts one item early and repeats the first page's last.
+    let items = Arc::new(accounts(8));
+    let asked = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let server = LoopbackServer::start_scripted(Arc::new(move |_, request| {
+        let skip = query_number(request, "skip").unwrap_or(0);
+        let take = query_number(request, "take").unwrap_or(25);
+        let shift = usize::from(asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst) > 0);
+        let start = skip.saturating_sub(shift);
+        let page: Vec<Value> = items.iter().skip(start).take(take).cloned().collect();
+        CannedResponse::with_body(
+            200,
+            "application/json",
+            &json!({"success": true, "data": {"items": page}}).to_string(),
+        )
+    }))
+    .await
+    .expect("the server starts");
+    let client = client_for(&server);
+    let (items, logs) = collect_with_logs(client.get_accounts().items(4)).await;
+    let accounts: Vec<_> = items
+        .into_iter()
+        .map(|item| item.expect("an account"))
+        .collect();
+    let ids = unique_ids(&accounts);
+    let mut unique = ids.clone();
+    unique.dedup();
+    assert_eq!(ids, unique, "no account twice: {ids:?}");
+    assert_eq!(ids, (0..8).collect::<Vec<i64>>());
+    assert!(logs.contains("repeated=1"), "{logs}");
+}

@@ -16,10 +16,7 @@ const SERVERS: &str = r#"{"success": true, "data": {"servers": []}}"#;
 
 /// Quick retries, for views that retry.
 fn quick_retries() -> RetryPolicy {
-    RetryPolicy {
-        initial_backoff: Duration::from_millis(10),
-        ..RetryPolicy::default()
-    }
+    RetryPolicy::default().initial_backoff(Duration::from_millis(10))
 }
 
 /// A server that answers `first` to request 0, 2, 4, ... and `then` to the
@@ -110,12 +107,12 @@ async fn a_view_with_the_longest_durations_never_panics() {
         CallOptions::new()
             .timeout(Duration::MAX)
             .deadline(Duration::MAX)
-            .retry_policy(RetryPolicy {
-                max_retries: u32::MAX,
-                max_retry_wait: Duration::MAX,
-                initial_backoff: Duration::MAX,
-                ..RetryPolicy::default()
-            }),
+            .retry_policy(
+                RetryPolicy::default()
+                    .max_retries(u32::MAX)
+                    .max_retry_wait(Duration::MAX)
+                    .initial_backoff(Duration::MAX),
+            ),
     );
     unbounded.get_servers().await.expect("the servers");
     let answer = unbounded
@@ -202,7 +199,7 @@ async fn a_view_spends_the_clients_rate_limit_budget() {
     client.get_servers().await.expect("the first slot");
     view.get_servers().await.expect("the second slot");
     let error = view.get_servers().await.expect_err("the budget is spent");
-    assert!(matches!(error, Error::Timeout { .. }), "{error:?}");
+    assert!(matches!(error, Error::RateLimited { .. }), "{error:?}");
     assert!(error.to_string().contains("no free slot"), "{error}");
     let error = client
         .with_options(CallOptions::new().deadline(Duration::from_millis(300)))
@@ -264,6 +261,63 @@ async fn options_that_cannot_be_used_refuse_every_call_of_the_view_before_sendin
 }
 
 // 2. Raw calls.
+
+/// Headers that decide where or how a request goes (routing, framing,
+/// hop-by-hop), in the spellings a caller might use.
+const ROUTING_HEADERS: [&str; 10] = [
+    "Host",
+    "content-length",
+    "Transfer-Encoding",
+    "CONNECTION",
+    "Keep-Alive",
+    "Proxy-Connection",
+    "TE",
+    "Trailer",
+    "Upgrade",
+    "Proxy-Authorization",
+];
+
+#[tokio::test]
+async fn headers_that_decide_where_or_how_a_request_goes_are_refused_by_the_builder_and_the_view() {
+    let server = LoopbackServer::start(CannedResponse::with_body(200, "application/json", SERVERS))
+        .await
+        .expect("the server starts");
+    let client = test_client_builder(&server.base_url())
+        .build()
+        .expect("a client");
+    for name in ROUTING_HEADERS {
+        let built = test_client_builder(&server.base_url())
+            .header(name, "secret-value")
+            .build();
+        let error = built.expect_err("the builder refuses it");
+        let message = error.to_string();
+        assert!(
+            message.contains(&format!("`{name}` cannot be used")),
+            "{message}"
+        );
+        assert!(!message.contains("secret"), "{message}");
+
+        let view = client.with_options(CallOptions::new().header(name, "secret-value"));
+        for error in [
+            view.get_servers().await.expect_err("refused"),
+            view.raw(Method::GET, "/v2/community/servers")
+                .await
+                .expect_err("refused"),
+        ] {
+            assert!(
+                matches!(error, Error::InvalidRequest { .. }),
+                "{name}: {error:?}"
+            );
+            assert!(
+                error
+                    .to_string()
+                    .contains(&format!("`{name}` cannot be used")),
+                "{error}"
+            );
+        }
+    }
+    assert!(server.requests().is_empty(), "nothing was sent");
+}
 
 #[tokio::test]
 async fn a_raw_call_is_sent_as_the_client_sends_every_call_and_reads_any_json() {

@@ -293,6 +293,6 @@ async fn a_new_in_process_limiter_counts_alone_and_the_shared_one_for_the_proces
     ))
     .await
     .expect_err("the budget is spent");
-    assert!(matches!(refused, Error::Timeout { .. }), "{refused}");
+    assert!(matches!(refused, Error::RateLimited { .. }), "{refused}");
     assert_eq!(server.requests().len(), 3, "the refused call sent nothing");
 }

@@ -125,12 +125,12 @@ async fn the_longest_durations_never_panic() {
             .base_url(base_url)
             .timeout(Duration::MAX)
             .deadline(deadline)
-            .retry_policy(RetryPolicy {
-                max_retries: u32::MAX,
-                max_retry_wait: Duration::MAX,
-                initial_backoff: Duration::MAX,
-                ..RetryPolicy::default()
-            })
+            .retry_policy(
+                RetryPolicy::default()
+                    .max_retries(u32::MAX)
+                    .max_retry_wait(Duration::MAX)
+                    .initial_backoff(Duration::MAX),
+            )
             .rate_limits(rate_limits)
             .build()
             .expect("a client")
@@ -154,7 +154,7 @@ async fn the_longest_durations_never_panic() {
     .get_servers()
     .await
     .expect_err("no slot");
-    assert!(matches!(error, Error::Timeout { .. }), "{error:?}");
+    assert!(matches!(error, Error::RateLimited { .. }), "{error:?}");
     assert!(error.to_string().contains("no free slot"), "{error}");
     assert_eq!(servers.requests().len(), 1);
 
@@ -293,8 +293,231 @@ async fn a_rate_limit_backend_that_never_answers_ends_at_the_deadline() {
         .expect("a client");
     let started = tokio::time::Instant::now();
     let error = client.get_servers().await.expect_err("no slot");
-    assert!(matches!(error, Error::Timeout { .. }), "{error:?}");
+    assert!(
+        matches!(error, Error::RateLimiterUnavailable { .. }),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("did not answer"), "{error}");
     assert_eq!(started.elapsed(), Duration::from_secs(5));
+}
+
+// 5b. No send without time to finish: an attempt that waited (for a slot, or
+//     before a retry) goes out only with the minimum attempt time left.
+
+/// A client of `cancel_session` at one call a minute, with `deadline`,
+/// answering through a transport that counts what it is sent.
+fn one_a_minute(deadline: Duration, sent: &Arc<AtomicUsize>) -> sonoran_cms::ClientBuilder {
+    Client::builder(format!("one-a-minute-{}", deadline.as_millis()))
+        .base_url("http://127.0.0.1:9")
+        .deadline(deadline)
+        .retry_policy(RetryPolicy::none())
+        .rate_limit_backend(sonoran_cms::rate_limit::InProcessRateLimiter::new())
+        .rate_limits(RateLimits::documented().with_override(
+            sonoran_cms::Operation::CancelSession,
+            RateLimit::new(1, 60).expect("a valid limit"),
+        ))
+        .transport(CountingTransport(Arc::clone(sent)))
+}
+
+/// Answers 204 at once and counts the requests.
+struct CountingTransport(Arc<AtomicUsize>);
+
+impl Transport for CountingTransport {
+    fn execute(
+        &self,
+        _request: reqwest::Request,
+    ) -> BoxFuture<'_, reqwest::Result<reqwest::Response>> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Box::pin(async {
+            let mut response = http::Response::new(Vec::<u8>::new());
+            *response.status_mut() = http::StatusCode::NO_CONTENT;
+            Ok(reqwest::Response::from(response))
+        })
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_slot_that_opens_with_milliseconds_left_is_not_taken_and_the_call_says_rate_limited() {
+    // The slot opens at 60.00 s; the deadline is 60.01 s.
+    let sent = Arc::new(AtomicUsize::new(0));
+    let client = one_a_minute(Duration::from_millis(60_010), &sent)
+        .build()
+        .expect("a client");
+    sonoran_cms_tests::cancel(&client)
+        .await
+        .expect("the minute's one call");
+    let started = tokio::time::Instant::now();
+    let error = sonoran_cms_tests::cancel(&client)
+        .await
+        .expect_err("no time to send after the slot");
+    assert!(
+        matches!(
+            error,
+            Error::RateLimited {
+                opens_in: Some(opens_in),
+                ..
+            } if opens_in == Duration::from_secs(60)
+        ),
+        "{error:?}"
+    );
+    assert_eq!(
+        started.elapsed(),
+        Duration::ZERO,
+        "ended at once, without waiting"
+    );
+    assert!(error.is_retryable());
+    assert!(!error.may_have_taken_effect());
+    assert!(
+        error.to_string().contains("the request was not sent"),
+        "{error}"
+    );
+    assert_eq!(
+        sent.load(Ordering::SeqCst),
+        1,
+        "the second call sent nothing"
+    );
+
+    // With no minimum, the same call waits and sends with 10 ms left.
+    let hurried = one_a_minute(Duration::from_millis(60_010), &sent)
+        .min_attempt_time(Duration::ZERO)
+        .build()
+        .expect("a client");
+    sonoran_cms_tests::cancel(&hurried)
+        .await
+        .expect("its own minute's call");
+    sonoran_cms_tests::cancel(&hurried)
+        .await
+        .expect("sent at 60.00 s with 10 ms left");
+    assert_eq!(sent.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_short_deadline_still_sends_its_first_attempt() {
+    // The default minimum is at most half the deadline: a 100 ms deadline
+    // sends (the minimum is 50 ms), and so does a view's 10 ms one.
+    let sent = Arc::new(AtomicUsize::new(0));
+    let client = one_a_minute(Duration::from_millis(100), &sent)
+        .rate_limits(RateLimits::disabled())
+        .build()
+        .expect("a client");
+    sonoran_cms_tests::cancel(&client).await.expect("sent");
+    let view =
+        client.with_options(sonoran_cms::CallOptions::new().deadline(Duration::from_millis(10)));
+    sonoran_cms_tests::cancel(&view).await.expect("sent");
+    assert_eq!(sent.load(Ordering::SeqCst), 2);
+}
+
+/// A backend that grants every slot after `after`, whatever the deadline
+/// (one that ignores it), and counts the slots sent on.
+#[derive(Debug)]
+struct LateGrant {
+    after: Duration,
+    sent: Arc<AtomicUsize>,
+}
+
+struct CountedSlot(Arc<AtomicUsize>);
+
+impl sonoran_cms::rate_limit::HeldSlot for CountedSlot {
+    fn mark_sent(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+impl sonoran_cms::rate_limit::RateLimitBackend for LateGrant {
+    fn acquire<'a>(
+        &'a self,
+        _request: sonoran_cms::rate_limit::SlotRequest<'a>,
+    ) -> BoxFuture<
+        'a,
+        Result<Box<dyn sonoran_cms::rate_limit::HeldSlot>, sonoran_cms::rate_limit::AcquireError>,
+    > {
+        Box::pin(async move {
+            tokio::time::sleep(self.after).await;
+            Ok(Box::new(CountedSlot(Arc::clone(&self.sent)))
+                as Box<dyn sonoran_cms::rate_limit::HeldSlot>)
+        })
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_slot_granted_late_by_any_backend_is_given_back_unsent() {
+    let sent = Arc::new(AtomicUsize::new(0));
+    let slots_sent = Arc::new(AtomicUsize::new(0));
+    let client = one_a_minute(Duration::from_secs(5), &sent)
+        .rate_limit_backend(LateGrant {
+            after: Duration::from_millis(4_500),
+            sent: Arc::clone(&slots_sent),
+        })
+        .build()
+        .expect("a client");
+    let error = sonoran_cms_tests::cancel(&client)
+        .await
+        .expect_err("500 ms left, less than the 1 s minimum");
+    assert!(matches!(error, Error::RateLimited { .. }), "{error:?}");
+    assert!(
+        error.to_string().contains("left no time to send"),
+        "{error}"
+    );
+    assert_eq!(sent.load(Ordering::SeqCst), 0);
+    assert_eq!(
+        slots_sent.load(Ordering::SeqCst),
+        0,
+        "the slot was never marked sent"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_retry_is_not_sent_when_its_delay_leaves_less_than_the_minimum() {
+    // A 503 asking to come back after `retry_after` under a 6.5 s deadline
+    // (a 1 s minimum): 3 s leaves time for one retry (at 3 s; a second at 6 s
+    // would have 0.5 s), 6 s for none (it would have 0.5 s).
+    let seen = Arc::new(AtomicUsize::new(0));
+    for (retry_after, attempts) in [(3_u64, 2), (6, 1)] {
+        let counter = Arc::clone(&seen);
+        counter.store(0, Ordering::SeqCst);
+        let client = Client::builder(format!("retry-after-{retry_after}"))
+            .base_url("http://127.0.0.1:9")
+            .deadline(Duration::from_millis(6_500))
+            .rate_limits(RateLimits::disabled())
+            .transport(RetryAfterTransport {
+                seconds: retry_after,
+                seen: Arc::clone(&counter),
+            })
+            .build()
+            .expect("a client");
+        let error = client.get_servers().await.expect_err("503 each time");
+        assert!(matches!(error, Error::Api(_)), "{error:?}");
+        assert_eq!(
+            counter.load(Ordering::SeqCst),
+            attempts,
+            "Retry-After {retry_after} s under a 6.5 s deadline with a 1 s minimum"
+        );
+    }
+}
+
+/// Answers 503 with `Retry-After: seconds`, counting requests.
+struct RetryAfterTransport {
+    seconds: u64,
+    seen: Arc<AtomicUsize>,
+}
+
+impl Transport for RetryAfterTransport {
+    fn execute(
+        &self,
+        _request: reqwest::Request,
+    ) -> BoxFuture<'_, reqwest::Result<reqwest::Response>> {
+        self.seen.fetch_add(1, Ordering::SeqCst);
+        let seconds = self.seconds;
+        Box::pin(async move {
+            let mut response = http::Response::new(Vec::<u8>::new());
+            *response.status_mut() = http::StatusCode::SERVICE_UNAVAILABLE;
+            response.headers_mut().insert(
+                http::header::RETRY_AFTER,
+                http::HeaderValue::from_str(&seconds.to_string()).expect("digits"),
+            );
+            Ok(reqwest::Response::from(response))
+        })
+    }
 }
 
 // 6. A request that never left gives its slot back.
@@ -320,6 +543,82 @@ async fn a_connection_that_failed_before_sending_does_not_spend_the_budget() {
             "call {attempt}: {error:?}"
         );
         assert!(!error.may_have_taken_effect());
+    }
+}
+
+/// A loopback port whose connections never open: its listener's accept queue
+/// is full and nothing accepts, so the kernel drops each new SYN and the
+/// caller's socket stays in SYN-SENT, as when packets are dropped on the way.
+/// Returns its base URL and the connections that fill the queue (keep them).
+async fn port_that_never_opens() -> (String, tokio::net::TcpListener, Vec<tokio::net::TcpStream>) {
+    let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
+    socket
+        .bind("127.0.0.1:0".parse().expect("an address"))
+        .expect("binds");
+    let listener = socket.listen(0).expect("listens with the shortest queue");
+    let address = listener.local_addr().expect("an address");
+    let mut filling = Vec::new();
+    for _ in 0..64 {
+        match tokio::time::timeout(
+            Duration::from_millis(200),
+            tokio::net::TcpStream::connect(address),
+        )
+        .await
+        {
+            Ok(Ok(stream)) => filling.push(stream),
+            // The queue is full: this connect stayed in SYN-SENT.
+            Err(_) => return (format!("http://{address}"), listener, filling),
+            Ok(Err(error)) => panic!("connecting to the listener failed: {error}"),
+        }
+    }
+    panic!("64 connections and the accept queue is still not full");
+}
+
+#[tokio::test]
+async fn a_connection_that_never_opens_is_a_connection_failure_that_gives_its_slot_back() {
+    let (base_url, _listener, _filling) = port_that_never_opens().await;
+    let client = Client::builder("never-opens-key")
+        .base_url(&base_url)
+        .connect_timeout(Duration::from_millis(200))
+        .timeout(Duration::from_secs(5))
+        .deadline(Duration::from_secs(20))
+        .retry_policy(
+            RetryPolicy::default()
+                .max_retries(1)
+                .initial_backoff(Duration::from_millis(10)),
+        )
+        .rate_limits(RateLimits::uniform(
+            RateLimit::new(1, 60).expect("a valid limit"),
+        ))
+        .build()
+        .expect("a client");
+    // A POST that changes state, as the cancel_session: retried all the
+    // same, because it never left.
+    for call in 0..2 {
+        let error = sonoran_cms_tests::cancel(&client)
+            .await
+            .expect_err("the connection never opens");
+        assert!(
+            matches!(error, Error::Connect { .. }),
+            "call {call}: {error:?}"
+        );
+        assert!(!error.may_have_taken_effect(), "call {call}: {error}");
+        assert!(error.is_retryable(), "call {call}");
+        assert_eq!(
+            error.earlier_attempts().len(),
+            1,
+            "call {call}: retried once"
+        );
+        assert_eq!(
+            error.history().last_attempt,
+            Some(sonoran_cms::error::AttemptReach::NotSent),
+            "call {call}"
+        );
+        // Had an attempt kept its slot, the next call would find none for 60 s.
+        assert!(
+            !error.to_string().contains("no free slot"),
+            "call {call}: {error}"
+        );
     }
 }
 
@@ -364,14 +663,15 @@ async fn a_clock_in_list_with_an_odd_field_fails_at_that_field() {
             "{error}"
         );
     }
-    // A row that both forms would take but each would drop a member of (an
-    // activity row carrying a clock-in's `type`) fails, naming that member.
-    let activity_with_type = json!([{"id": 7, "accId": TEST_ACCOUNT_ID, "start": "2026-04-15T00:00:00.000Z", "type": "patrol"}]);
-    let error = latest_activity(&activity_with_type, LatestActivityType::Activity)
+    // A row whose members the forms name equally (one each), so that either
+    // would drop the other's: ambiguous, and refused, naming the member.
+    let ambiguous =
+        json!([{"startTime": "2026-04-15T00:00:00.000Z", "start": "2026-04-15T00:00:00.000Z"}]);
+    let error = latest_activity(&ambiguous, LatestActivityType::Activity)
         .await
         .expect_err("either form would drop a member");
     let failure = error.decode_failure().expect("a decode failure");
-    assert_eq!(failure.path, "data[0].type", "{error}");
+    assert!(failure.message.contains("ambiguous"), "{error}");
     assert!(failure.message.contains("would drop it"), "{error}");
     // Well-formed rows of either form are read as that form.
     for (rows, clock_ins) in [
@@ -392,6 +692,37 @@ async fn a_clock_in_list_with_an_odd_field_fails_at_that_field() {
             clock_ins,
             "{data:?}"
         );
+    }
+}
+
+#[tokio::test]
+async fn a_member_the_api_adds_to_one_form_never_fails_the_read_and_is_named_in_a_warning() {
+    // The test runs on one thread, so what it calls logs here.
+    let (logs, _guard) = sonoran_cms_tests::CapturedLogs::warnings();
+    // Clock-in rows gain `serverId`, a member the activity form names; an
+    // activity row gains `type`, a member the clock-in form names.
+    let clock_in = json!({"id": "55555555-5555-5555-5555-555555555555", "startTime": "2026-04-15T00:00:00.000Z",
+        "endTime": null, "completed": false, "notes": [], "type": "patrol", "serverId": 2});
+    let activity = json!({"id": 7, "accId": TEST_ACCOUNT_ID, "start": "2026-04-15T00:00:00.000Z", "status": true,
+        "type": "patrol"});
+    for (rows, clock_ins, member) in [
+        (json!([clock_in.clone(), clock_in]), true, "[0].serverId"),
+        (json!([activity]), false, "[0].type"),
+    ] {
+        let data = latest_activity(&rows, LatestActivityType::Clockin)
+            .await
+            .expect("the form that keeps the most members is read");
+        assert_eq!(
+            matches!(
+                data,
+                sonoran_cms::types::GetLatestActivityResponseData::ClockIns(_)
+            ),
+            clock_ins,
+            "{data:?}"
+        );
+        let logged = logs.text();
+        assert!(logged.contains("GetLatestActivityResponseData"), "{logged}");
+        assert!(logged.contains(member), "{logged}");
     }
 }
 

@@ -194,7 +194,13 @@ async fn a_slot_beyond_the_deadline_ends_the_call_at_once() {
     let started = Instant::now();
     let outcome = cancel(&client).await;
     assert!(
-        matches!(&outcome, Err(sonoran_cms::Error::Timeout { .. })),
+        matches!(
+            &outcome,
+            Err(sonoran_cms::Error::RateLimited {
+                opens_in: Some(opens_in),
+                ..
+            }) if *opens_in == Duration::from_secs(60)
+        ),
         "{outcome:?}"
     );
     assert_eq!(
@@ -233,4 +239,134 @@ async fn a_real_loopback_server_with_a_scaled_window_rejects_nothing() {
         "the server rejected requests"
     );
     assert_eq!(succeeded, 12);
+}
+
+/// Every arrival at the gateway, on tokio's clock, with who sent it.
+#[derive(Debug, Default)]
+struct ArrivalLog(Mutex<Vec<(Instant, usize)>>);
+
+/// A gateway that accepts everything and records who arrived when.
+struct RecordingGateway {
+    log: Arc<ArrivalLog>,
+    caller: usize,
+}
+
+impl Transport for RecordingGateway {
+    fn execute(
+        &self,
+        _request: reqwest::Request,
+    ) -> BoxFuture<'_, reqwest::Result<reqwest::Response>> {
+        self.log
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((Instant::now(), self.caller));
+        Box::pin(async move {
+            let mut response = http::Response::new(Vec::<u8>::new());
+            *response.status_mut() = http::StatusCode::NO_CONTENT;
+            Ok(reqwest::Response::from(response))
+        })
+    }
+}
+
+/// A client of `key` whose `cancel_session` admits against `limit` (each test
+/// has a key of its own: the process-wide limiter counts per key).
+fn caller(key: &str, log: &Arc<ArrivalLog>, caller: usize, limit: RateLimit) -> Client {
+    Client::builder(key)
+        .retry_policy(RetryPolicy::none())
+        .rate_limits(
+            RateLimits::documented().with_override(sonoran_cms::Operation::CancelSession, limit),
+        )
+        .transport(RecordingGateway {
+            log: Arc::clone(log),
+            caller,
+        })
+        .build()
+        .expect("a client")
+}
+
+/// For each arrival of a caller with `limit`, how many arrivals (anyone's
+/// before it, and itself) the window before it holds, at the most. Arrivals
+/// after it at the same instant were admitted after it, so they do not count.
+fn most_in_a_window(log: &ArrivalLog, caller: usize, limit: RateLimit) -> usize {
+    let arrivals = log.0.lock().unwrap_or_else(PoisonError::into_inner);
+    arrivals
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, who))| *who == caller)
+        .map(|(position, (at, _))| {
+            arrivals[..=position]
+                .iter()
+                .filter(|(other, _)| *at - *other < limit.window())
+                .count()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_short_window_override_never_lets_a_documented_caller_exceed_its_window() {
+    // Client A overrides cancel_session to 9 a second and sends 30; client B,
+    // in the same process with the same key, keeps the documented 9 a minute
+    // and then tries 5 cancels with a 9 s deadline each.
+    let log = Arc::new(ArrivalLog::default());
+    let per_second = RateLimit::per_window(9, Duration::from_secs(1)).expect("a valid limit");
+    let documented = sonoran_cms::Operation::CancelSession.documented_rate_limit();
+    let a = caller("short-window-key", &log, 0, per_second);
+    let b = caller("short-window-key", &log, 1, documented)
+        .with_options(sonoran_cms::CallOptions::new().deadline(Duration::from_secs(9)));
+    assert_eq!(
+        burst(&[a], 30).await,
+        30,
+        "A's own limit admits all 30 in about 3 s"
+    );
+    tokio::time::advance(Duration::from_secs(1)).await;
+    let mut admitted = 0;
+    for _ in 0..5 {
+        admitted += usize::from(cancel(&b).await.is_ok());
+    }
+    // The strict minimum: the minute before B holds A's 30, so a 9-a-minute
+    // caller may send nothing within it.
+    eprintln!("mixed windows: B admitted {admitted} of 5 within 9 s (strict minimum 0)");
+    assert_eq!(admitted, 0, "B counted A's completions over its own minute");
+    assert!(most_in_a_window(&log, 1, documented) <= 9);
+    // A minute after A's ninth newest completion, B gets through.
+    let b_later = caller("short-window-key", &log, 1, documented);
+    let started = Instant::now();
+    assert!(cancel(&b_later).await.is_ok());
+    assert!(
+        started.elapsed() <= Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(most_in_a_window(&log, 1, documented) <= 9);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_fleet_of_callers_with_different_limits_each_keeps_its_own_limit_over_everyones_requests()
+{
+    let log = Arc::new(ArrivalLog::default());
+    let limits = [
+        sonoran_cms::Operation::CancelSession.documented_rate_limit(),
+        RateLimit::per_window(9, Duration::from_secs(1)).expect("a valid limit"),
+        RateLimit::per_window(12, Duration::from_secs(60)).expect("a valid limit"),
+        RateLimit::per_window(5, Duration::from_secs(10)).expect("a valid limit"),
+    ];
+    let mut calls = tokio::task::JoinSet::new();
+    for (index, limit) in limits.iter().enumerate() {
+        let client = caller("fleet-key", &log, index, *limit);
+        calls.spawn(async move { burst(&[client], 15).await });
+    }
+    let mut sent = 0;
+    while let Some(result) = calls.join_next().await {
+        sent += result.expect("no caller panics");
+    }
+    assert_eq!(sent, 60, "every call is admitted in the end");
+    for (index, limit) in limits.iter().enumerate() {
+        let most = most_in_a_window(&log, index, *limit);
+        assert!(
+            most <= usize::try_from(limit.requests()).expect("small"),
+            "caller {index} ({limit:?}) saw {most} requests in one of its windows"
+        );
+    }
 }

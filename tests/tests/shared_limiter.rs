@@ -325,14 +325,8 @@ async fn with_redis_silent_a_call_fails_within_its_deadline() {
 
 #[tokio::test]
 async fn with_the_fallback_chosen_a_call_goes_through_this_processs_limiter_with_a_warning() {
-    let logs = sonoran_cms_tests::CapturedLogs::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::WARN)
-        .with_writer(move || writer.clone())
-        .finish();
-    // The test runs on one thread, so the call logs here.
-    let _guard = tracing::subscriber::set_default(subscriber);
+    // The test runs on one thread, so what it calls logs here.
+    let (logs, _guard) = sonoran_cms_tests::CapturedLogs::warnings();
     let limiter = RedisRateLimiter::new(&unreachable_redis())
         .expect("a URL")
         .fall_back_to_in_process(true);

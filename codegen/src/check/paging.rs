@@ -26,6 +26,10 @@ pub struct Paged {
     /// The most items the API returns in one page (`max-size`): the client
     /// never asks for more, and a shorter page never ends the stream early.
     pub max_size: u64,
+    /// The item's member that tells two items apart (`identity`: `accId`),
+    /// when it has one: an item a moving list repeats on the next page is
+    /// yielded once. Items without one (roster rows) cannot be told apart.
+    pub identity: Option<String>,
 }
 
 /// Every paged operation, or a finding for each malformed extension.
@@ -91,6 +95,10 @@ pub fn paged(spec: &OpenAPI) -> (Vec<Paged>, Vec<crate::error::LintFinding>) {
                     Some("`items` must list JSON pointers (`/data/items`)".to_owned())
                 } else if !component_exists {
                     Some(format!("`item` must name a component schema, not `{item}`"))
+                } else if let Some(identity) = text("identity").filter(|identity| {
+                    !item_has_property(spec, &item, identity)
+                }) {
+                    Some(format!("`identity` must name a member of `{item}`, not `{identity}`"))
                 } else {
                     paged.push(Paged {
                         operation_id: spec_operation.operation_id.to_owned(),
@@ -100,11 +108,12 @@ pub fn paged(spec: &OpenAPI) -> (Vec<Paged>, Vec<crate::error::LintFinding>) {
                         item,
                         total: text("total"),
                         max_size,
+                        identity: text("identity"),
                     });
                     None
                 }
             }
-            _ => Some("needs `offset`, `size`, `items`, `item` and `max-size`".to_owned()),
+            _ => Some("needs `offset`, `size`, `items`, `item` and `max-size` (and may name an `identity`)".to_owned()),
         };
         if let Some(message) = problem {
             findings.push(crate::error::LintFinding {
@@ -115,4 +124,21 @@ pub fn paged(spec: &OpenAPI) -> (Vec<Paged>, Vec<crate::error::LintFinding>) {
         }
     }
     (paged, findings)
+}
+
+/// Whether the component schema `item` declares the property `name`.
+fn item_has_property(spec: &OpenAPI, item: &str, name: &str) -> bool {
+    let Some(ReferenceOr::Item(schema)) = spec
+        .components
+        .as_ref()
+        .and_then(|components| components.schemas.get(item))
+    else {
+        return false;
+    };
+    match &schema.schema_kind {
+        openapiv3::SchemaKind::Type(openapiv3::Type::Object(object)) => {
+            object.properties.contains_key(name)
+        }
+        _ => false,
+    }
 }

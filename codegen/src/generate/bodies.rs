@@ -407,13 +407,16 @@ pub fn source(
         let item = format_ident!("{}", paged.item.to_upper_camel_case());
         let offset = format_ident!("{}", rust_snake_name(&paged.offset));
         let size = format_ident!("{}", rust_snake_name(&paged.size));
+        let identified =
+            identity_reader(client, paged).map(|reader| quote!(.identified_by(#reader)));
         let max_size = paged.max_size;
         let doc = format!(
             " Every item this operation lists, as a stream that fetches pages of `page_size` items lazily \
              (`{}`/`{}`; at most {max_size}, the most the API returns in a page), through the client's rate \
              limiter and retries; it ends when the total is reached or a page is empty, and an error ends it \
-             after the items already yielded. See [`Items`](crate::paging::Items).",
-            paged.offset, paged.size
+             after the items already yielded. A `{}` set on this builder is where it starts, and a `{}` \
+             the most items it yields. See [`Items`](crate::paging::Items).",
+            paged.offset, paged.size, paged.offset, paged.size
         );
         pagers.push(quote! {
             #reader
@@ -421,6 +424,7 @@ pub fn source(
             impl<'a> crate::builder::#builder<'a> {
                 #[doc = #doc]
                 pub fn items(self, page_size: u64) -> crate::paging::Items<'a, crate::types::#item> {
+                    let window = self.paging_window();
                     crate::paging::Items::new(
                         page_size,
                         crate::Operation::#builder,
@@ -433,6 +437,8 @@ pub fn source(
                             })
                         },
                     )
+                    .within(window)
+                    #identified
                 }
             }
         });
@@ -448,6 +454,23 @@ pub fn source(
     Ok(crate::generate::normalize_newlines(&format!(
         "{header}\n{body}"
     )))
+}
+
+/// A function that reads the paged item's identity (`x-sonoran-paging`'s
+/// `identity`, a member of the item) as text, when the spec names one.
+fn identity_reader(client: &syn::File, paged: &Paged) -> Option<proc_macro2::TokenStream> {
+    let identity = paged.identity.as_deref()?;
+    let types = GeneratedTypes::of(client);
+    let item = paged.item.to_upper_camel_case();
+    let (_, fields) = types.structs.iter().find(|(name, _)| *name == item)?;
+    let (_, field, ty) = fields.iter().find(|(json, _, _)| json == identity)?;
+    let item = format_ident!("{item}");
+    let optional = quote!(#ty).to_string().contains("Option");
+    Some(if optional {
+        quote!(|item: &crate::types::#item| item.#field.as_ref().map(::std::string::ToString::to_string))
+    } else {
+        quote!(|item: &crate::types::#item| ::std::option::Option::Some(item.#field.to_string()))
+    })
 }
 
 /// One step from a value of a generated type to a value inside it.

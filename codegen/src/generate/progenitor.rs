@@ -5,7 +5,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use openapiv3::OpenAPI;
 use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle};
-use quote::quote;
+use quote::{format_ident, quote};
 
 use crate::error::CodegenError;
 
@@ -50,7 +50,8 @@ pub fn client_source(
         file: spec_file.to_owned(),
         message,
     };
-    keeps_every_member(&mut file).map_err(generator_error)?;
+    forms_ranked_by_members(&mut file).map_err(generator_error)?;
+    paging_windows(&mut file, &crate::check::paging::paged(spec).0).map_err(generator_error)?;
     crate::generate::public_api::apply(&mut file, value_sets).map_err(generator_error)?;
     if builders == 0 {
         return Err(CodegenError::Generator {
@@ -79,9 +80,78 @@ pub fn client_source(
         });
     }
     let body = body.replace(DECODED_ARM.0, DECODED_ARM.1);
+    let body = required_input_messages(&body, spec);
     Ok(normalize_newlines(&format!(
         "{header}\n{GENERATED_ALLOWS}\n{body}"
     )))
+}
+
+/// progenitor's message for a required path or query input left unset
+/// (`account_id was not initialized`), replaced in each builder by one that
+/// names the API's input, what it holds and how to set it; an account's UUID
+/// also says how to find it from another identity.
+fn required_input_messages(body: &str, spec: &OpenAPI) -> String {
+    use heck::ToUpperCamelCase as _;
+    let mut body = body.to_owned();
+    for operation in crate::operations::with_ids(spec) {
+        let builder = format!(
+            "impl<'a> {}<'a> {{",
+            operation.operation_id.to_upper_camel_case()
+        );
+        let Some(start) = body.find(&builder) else {
+            continue;
+        };
+        // The builder's `new`, up to its next method.
+        let end = body[start..]
+            .find("\n        pub fn ")
+            .and_then(|new| {
+                body[start + new + 1..]
+                    .find("\n        pub fn ")
+                    .map(|next| start + new + 1 + next)
+            })
+            .unwrap_or(body.len());
+        let mut block = body[start..end].to_owned();
+        for parameter in &operation.operation.parameters {
+            let openapiv3::ReferenceOr::Item(parameter) = parameter else {
+                continue;
+            };
+            let data = parameter.parameter_data_ref();
+            let rust = crate::naming::rust_snake_name(&data.name);
+            let place = match parameter {
+                openapiv3::Parameter::Path { .. } => "in the path",
+                _ => "in the query",
+            };
+            let what = match &data.format {
+                openapiv3::ParameterSchemaOrContent::Schema(openapiv3::ReferenceOr::Item(
+                    schema,
+                )) => match &schema.schema_kind {
+                    openapiv3::SchemaKind::Type(openapiv3::Type::String(text)) if matches!(&text.format, openapiv3::VariantOrUnknownOrEmpty::Unknown(format) if format == "uuid") => {
+                        "a UUID"
+                    }
+                    openapiv3::SchemaKind::Type(openapiv3::Type::Integer(_)) => "a whole number",
+                    openapiv3::SchemaKind::Type(openapiv3::Type::Number(_)) => "a number",
+                    openapiv3::SchemaKind::Type(openapiv3::Type::Boolean(_)) => "true or false",
+                    _ => "text",
+                },
+                _ => "a value",
+            };
+            let hint = if data.name == "accountId" {
+                "; `client.account_uuid(identity)` finds an account's UUID from its Discord id, API id or username"
+            } else {
+                ""
+            };
+            let message = format!(
+                "`{}` ({what}, {place}) is required: set it with `.{rust}(..)`{hint}",
+                data.name
+            );
+            block = block.replace(
+                &format!("Err(\"{rust} was not initialized\".to_string())"),
+                &format!("Err({message:?}.to_string())"),
+            );
+        }
+        body.replace_range(start..end, &block);
+    }
+    body
 }
 
 /// `text` without progenitor's ```` ```ignore ```` usage sketches.
@@ -373,19 +443,20 @@ const DECODED_ARM: (&str, &str) = (
 );
 
 /// Makes every value of several forms that has two forms of one kind (two
-/// objects, two lists of objects) choose a form only when it keeps every
-/// member the body has that some form names: serde's untagged derive takes the
-/// first form that decodes, and a form whose members are all optional decodes
-/// anything, silently dropping what another form means (a clock-in list with
-/// one odd field read as activity rows, its `startTime` gone). The derived
-/// `Deserialize` is replaced by one that tries the forms in the same order
-/// under that rule (`crate::several_forms`), and fails as serde does when none
-/// fits, so the decode error names the closest form's field.
-fn keeps_every_member(file: &mut syn::File) -> Result<(), String> {
-    let unions: Vec<crate::bodies::Union> = crate::bodies::unions_in(file)
-        .into_iter()
-        .filter(crate::bodies::Union::has_forms_of_one_kind)
-        .collect();
+/// objects, two lists of objects) read the form that names the most of the
+/// body's members: serde's untagged derive takes the first form that decodes,
+/// and a form whose members are all optional decodes anything, silently
+/// dropping what another form means (a clock-in list with one odd field read
+/// as activity rows, its `startTime` gone). The derived `Deserialize` is
+/// replaced by one that ranks the forms (`crate::several_forms::ranks_first`),
+/// names in a warning a member the chosen form cannot keep
+/// (`note_dropped`), and fails as serde does when the first form does not
+/// fit, so the decode error names that form's field.
+fn forms_ranked_by_members(file: &mut syn::File) -> Result<(), String> {
+    // Every union: each form is then read through `crate::objects_only` (a
+    // struct only from an object), which serde's own untagged derive, reading
+    // its forms from buffered content, would bypass.
+    let unions: Vec<crate::bodies::Union> = crate::bodies::unions_in(file);
     if let Some(union) = unions
         .iter()
         .find(|union| union.forms.len() != union.variants)
@@ -394,7 +465,7 @@ fn keeps_every_member(file: &mut syn::File) -> Result<(), String> {
         // could never be produced, so regen stops rather than drop it.
         return Err(format!(
             "the value of several forms `{}` has a variant that is not one value; its members cannot be kept \
-             (see keeps_every_member in codegen/src/generate/progenitor.rs)",
+             (see forms_ranked_by_members in codegen/src/generate/progenitor.rs)",
             union.name
         ));
     }
@@ -428,12 +499,14 @@ fn keeps_every_member(file: &mut syn::File) -> Result<(), String> {
             }
             crate::bodies::FormMembers::Other => quote!(crate::several_forms::Members::Other),
         });
+        let union_name = name.to_string();
         let attempts = union.forms.iter().enumerate().map(|(index, form)| {
             let variant = syn::Ident::new(&form.variant, proc_macro2::Span::call_site());
             let payload = &form.payload;
             quote! {
-                if crate::several_forms::keeps_every_member(&value, Self::FORMS, #index) {
-                    if let Ok(form) = <#payload as ::serde::Deserialize>::deserialize(&value) {
+                if crate::several_forms::ranks_first(&value, Self::FORMS, #index) {
+                    if let Ok(form) = crate::objects_only::from_value::<#payload>(&value) {
+                        crate::several_forms::note_dropped(&value, Self::FORMS, #index, #union_name);
                         return Ok(Self::#variant(form));
                     }
                 }
@@ -460,6 +533,52 @@ fn keeps_every_member(file: &mut syn::File) -> Result<(), String> {
         });
     }
     items.extend(readers);
+    Ok(())
+}
+
+/// Gives each paged operation's builder `paging_window()`: the offset and
+/// size its setters hold (`.skip(..)`, `.take(..)`), so that `.items(..)`
+/// streams the window the caller set rather than ignore it (the builder's
+/// fields are private to progenitor's module).
+fn paging_windows(
+    file: &mut syn::File,
+    paged: &[crate::check::paging::Paged],
+) -> Result<(), String> {
+    use heck::ToUpperCamelCase as _;
+    let Some((_, items)) = file.items.iter_mut().find_map(|item| match item {
+        syn::Item::Mod(module) if module.ident == "builder" => module.content.as_mut(),
+        _ => None,
+    }) else {
+        return if paged.is_empty() {
+            Ok(())
+        } else {
+            Err("progenitor wrote no `builder` module for the paged operations".to_owned())
+        };
+    };
+    for paged in paged {
+        let builder = format_ident!("{}", paged.operation_id.to_upper_camel_case());
+        let has_builder = items
+            .iter()
+            .any(|item| matches!(item, syn::Item::Struct(structure) if structure.ident == builder));
+        if !has_builder {
+            return Err(format!(
+                "no builder `{builder}` for the paged operation `{}` (see paging_windows in \
+                 codegen/src/generate/progenitor.rs)",
+                paged.operation_id
+            ));
+        }
+        let offset = format_ident!("{}", crate::naming::rust_snake_name(&paged.offset));
+        let size = format_ident!("{}", crate::naming::rust_snake_name(&paged.size));
+        items.push(syn::parse_quote! {
+            impl<'a> #builder<'a> {
+                /// The offset and size set on this builder, for `.items(..)`:
+                /// where the stream starts and how many items it yields at most.
+                pub(crate) fn paging_window(&self) -> Result<(Option<u64>, Option<u64>), String> {
+                    Ok((self.#offset.clone()?.map(u64::from), self.#size.clone()?.map(u64::from)))
+                }
+            }
+        });
+    }
     Ok(())
 }
 

@@ -25,6 +25,7 @@ pub fn apply(file: &mut syn::File, value_sets: &[OpenValueSet]) -> Result<(), St
     derive_eq_where_possible(types);
     mark_non_exhaustive(types);
     add_list_readers(types, &unions);
+    add_row_readers(types, &unions);
     let json_names = json_names_of(types);
     if let Some(type_builders) = module_items(types, "builder") {
         rewrite_setters(type_builders, &json_names, SetterStyle::Types);
@@ -46,7 +47,7 @@ fn module_items<'a>(items: &'a mut [syn::Item], name: &str) -> Option<&'a mut Ve
 }
 
 /// The last segment's name of a type written as a path.
-fn last_ident(ty: &syn::Type) -> Option<String> {
+pub(crate) fn last_ident(ty: &syn::Type) -> Option<String> {
     match ty {
         syn::Type::Path(path) => path
             .path
@@ -342,6 +343,58 @@ fn add_list_readers(types: &mut Vec<syn::Item>, unions: &[Union]) {
                 pub fn into_vec(self) -> ::std::vec::Vec<#item> {
                     match self {
                         #(#arms,)*
+                    }
+                }
+            }
+        });
+    }
+    types.extend(readers);
+}
+
+/// Gives each answer of two forms, one a generated struct (a row) and the
+/// other a plain value that says there is none (`NotClockedIn(String)`,
+/// `NoChange(bool)`), an `into_<row>()` that returns the row or `None`, as
+/// `into_vec()` does for lists.
+fn add_row_readers(types: &mut Vec<syn::Item>, unions: &[Union]) {
+    use heck::ToSnakeCase as _;
+    let struct_names: Vec<String> = struct_fields(types)
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    let plain = ["bool", "String", "i64", "u64", "f64"];
+    let mut readers = Vec::new();
+    for union in unions {
+        let [first, second] = union.forms.as_slice() else {
+            continue;
+        };
+        let kind = |form: &crate::generate::bodies::UnionForm| {
+            let payload = unqualified(&form.payload);
+            let name = last_ident(&payload).unwrap_or_default();
+            let is_plain = matches!(&payload, syn::Type::Path(path) if path.path.segments.len() <= 3)
+                && plain.contains(&name.as_str());
+            (struct_names.contains(&name).then_some(payload), is_plain)
+        };
+        let (row, nothing) = match (kind(first), kind(second)) {
+            ((Some(row), _), (None, true)) => ((first, row), second),
+            ((None, true), (Some(row), _)) => ((second, row), first),
+            _ => continue,
+        };
+        let ((row_form, row_type), nothing_form) = (row, nothing);
+        let name = format_ident!("{}", union.name);
+        let variant = format_ident!("{}", row_form.variant);
+        let reader = format_ident!("into_{}", row_form.variant.to_snake_case());
+        let doc = format!(
+            " The `{}` this answer holds, or `None` for its other form (`{}`), which says there is none.",
+            row_type.to_token_stream().to_string().replace(' ', ""),
+            nothing_form.variant
+        );
+        readers.push(syn::parse_quote! {
+            impl #name {
+                #[doc = #doc]
+                pub fn #reader(self) -> ::std::option::Option<#row_type> {
+                    match self {
+                        Self::#variant(row) => ::std::option::Option::Some(row),
+                        _ => ::std::option::Option::None,
                     }
                 }
             }

@@ -164,7 +164,9 @@ impl<'a> Generated<'a> {
             .filter_map(|item| match item {
                 syn::Item::Impl(item_impl)
                     if item_impl.trait_.is_none()
-                        && last_name(&item_impl.self_ty).as_deref() == Some(name) =>
+                        && crate::generate::public_api::last_ident(&item_impl.self_ty)
+                            .as_deref()
+                            == Some(name) =>
                 {
                     Some(item_impl)
                 }
@@ -192,7 +194,7 @@ fn known_values(file: &syn::File) -> BTreeMap<String, Vec<String>> {
         if item_impl.trait_.is_some() {
             continue;
         }
-        let Some(name) = last_name(&item_impl.self_ty) else {
+        let Some(name) = crate::generate::public_api::last_ident(&item_impl.self_ty) else {
             continue;
         };
         for member in &item_impl.items {
@@ -235,7 +237,8 @@ fn client_methods(items: &[syn::Item]) -> Vec<ClientMethod> {
         .filter_map(|item| match item {
             syn::Item::Impl(item_impl)
                 if item_impl.trait_.is_none()
-                    && last_name(&item_impl.self_ty).as_deref() == Some("Client") =>
+                    && crate::generate::public_api::last_ident(&item_impl.self_ty).as_deref()
+                        == Some("Client") =>
             {
                 Some(item_impl)
             }
@@ -267,19 +270,6 @@ fn client_methods(items: &[syn::Item]) -> Vec<ClientMethod> {
             _ => None,
         })
         .collect()
-}
-
-/// The last path segment's name of a type (`Client` for `super::Client`).
-fn last_name(ty: &syn::Type) -> Option<String> {
-    match ty {
-        syn::Type::Path(path) => path
-            .path
-            .segments
-            .last()
-            .map(|segment| segment.ident.to_string()),
-        syn::Type::Reference(reference) => last_name(&reference.elem),
-        _ => None,
-    }
 }
 
 /// A token of a flattened stream: groups become their delimiters.
@@ -502,23 +492,15 @@ fn answer_types(send: &syn::ImplItemFn) -> Result<(syn::Type, Option<syn::Type>)
 
 /// The type arguments of a path type's last segment.
 fn generic_arguments(ty: &syn::Type) -> Vec<syn::Type> {
-    let syn::Type::Path(path) = ty else {
-        return Vec::new();
-    };
-    let Some(segment) = path.path.segments.last() else {
-        return Vec::new();
-    };
-    let syn::PathArguments::AngleBracketed(arguments) = &segment.arguments else {
-        return Vec::new();
-    };
-    arguments
-        .args
-        .iter()
-        .filter_map(|argument| match argument {
-            syn::GenericArgument::Type(ty) => Some(ty.clone()),
-            _ => None,
-        })
-        .collect()
+    match ty {
+        syn::Type::Path(path) => path
+            .path
+            .segments
+            .last()
+            .map(crate::generate::type_arguments)
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    }
 }
 
 /// A type as a user writes it: each path by its last segment, with its
@@ -547,7 +529,7 @@ fn plain_type(ty: &syn::Type) -> String {
 /// is an `Option`.
 fn builder_field_type(ty: &syn::Type) -> Option<(syn::Type, bool)> {
     let inner = generic_arguments(ty).into_iter().next()?;
-    if last_name(&inner).as_deref() == Some("Option") {
+    if crate::generate::public_api::last_ident(&inner).as_deref() == Some("Option") {
         Some((generic_arguments(&inner).into_iter().next()?, true))
     } else {
         Some((inner, false))
@@ -638,7 +620,7 @@ fn page(
     for (rust_name, ty, optional) in &fields {
         let requirement = if *optional { "optional" } else { "required" };
         if rust_name == "body" {
-            let body_type = last_name(ty).unwrap_or_default();
+            let body_type = crate::generate::public_api::last_ident(ty).unwrap_or_default();
             let _ = writeln!(
                 text,
                 "- .body({body_type}): the JSON body{}",
@@ -790,7 +772,7 @@ fn page(
                 Some(paged) => {
                     let _ = writeln!(
                         text,
-                        "- paging: query `{}` and `{}`, at most {} a page; items at {}{}; .items(page_size) streams {}",
+                        "- paging: query `{}` and `{}`, at most {} a page; items at {}{}; .items(page_size) streams {}{}",
                         paged.offset,
                         paged.size,
                         paged.max_size,
@@ -800,7 +782,12 @@ fn page(
                             .as_ref()
                             .map(|total| format!(", total at {total}"))
                             .unwrap_or_default(),
-                        component_name(&paged.item)
+                        component_name(&paged.item),
+                        paged
+                            .identity
+                            .as_ref()
+                            .map(|identity| format!(", each once by `{identity}`"))
+                            .unwrap_or_default()
                     );
                 }
                 None => text.push_str("- paging: none\n"),
@@ -929,7 +916,8 @@ fn struct_fields(structure: &syn::ItemStruct) -> Vec<Field> {
                 .as_ref()
                 .map_or_else(String::new, ToString::to_string);
             let serde = serde_attributes(&field.attrs);
-            let is_option = last_name(&field.ty).as_deref() == Some("Option");
+            let is_option =
+                crate::generate::public_api::last_ident(&field.ty).as_deref() == Some("Option");
             let setter_type = if is_option {
                 generic_arguments(&field.ty)
                     .into_iter()

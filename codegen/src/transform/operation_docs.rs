@@ -155,6 +155,7 @@ const EXAMPLE_MARK: &str = "\n\n**Example**";
 /// Rust example (it is for the library), the marker comment and Markdown's bold
 /// marks. The command line shows the rest as each subcommand's help.
 pub fn for_command_line(spec: &mut Value) {
+    let components = spec.get("components").cloned().unwrap_or(Value::Null);
     let Some(paths) = spec.get_mut("paths").and_then(Value::as_object_mut) else {
         return;
     };
@@ -166,13 +167,46 @@ pub fn for_command_line(spec: &mut Value) {
         let Some(description) = operation.get("description").and_then(Value::as_str) else {
             continue;
         };
-        let kept = description
+        let mut kept = description
             .split_once(EXAMPLE_MARK)
             .map_or(description, |(kept, _)| kept)
             .replace(&format!("{GENERATED_MARK}\n\n"), "")
             .replace("**", "");
+        // progenitor's command line has a flag for a body field of one plain
+        // value only; a list or an object goes in the `--json-body` file.
+        for name in body_fields_without_a_flag(operation, &components) {
+            let setter = format!("(`.{}(..)`)", rust_snake_name(&name));
+            kept = kept.replace(&setter, "(in the `--json-body` file)");
+        }
         operation["description"] = Value::String(in_shell_syntax(&kept));
     }
+}
+
+/// The JSON body's fields whose values are not one plain value (a list, an
+/// object, several forms): the command line takes them only in its
+/// `--json-body` file.
+fn body_fields_without_a_flag(operation: &Value, components: &Value) -> Vec<String> {
+    let resolve = |schema: &Value| -> Value {
+        match schema["$ref"].as_str().and_then(schema_component) {
+            Some(name) => components["schemas"][&name].clone(),
+            None => schema.clone(),
+        }
+    };
+    let body = resolve(&operation["requestBody"]["content"]["application/json"]["schema"]);
+    body["properties"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(_, property)| {
+            let property = resolve(property);
+            let plain = matches!(
+                property["type"].as_str(),
+                Some("string" | "integer" | "number" | "boolean")
+            ) && property.get("oneOf").is_none();
+            !plain
+        })
+        .map(|(name, _)| name.clone())
+        .collect()
 }
 
 /// The library's builder syntax in an operation's docs, as the command line's
