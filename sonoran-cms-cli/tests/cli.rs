@@ -299,3 +299,53 @@ async fn help_names_flags_not_library_calls() {
         "{help}"
     );
 }
+
+/// Every `--flag` a subcommand's help names is a flag it takes: a list or an
+/// object in the body is named as going in the `--json-body` file instead.
+#[tokio::test]
+async fn every_flag_a_subcommand_names_exists() {
+    let listing = run(arguments(&["--help"]), None).await;
+    let listing = text(&listing.stdout);
+    let subcommands: Vec<String> = listing
+        .lines()
+        .skip_while(|line| !line.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|line| line.starts_with("  "))
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .map(str::to_owned)
+        .collect();
+    assert!(subcommands.len() >= 60, "{listing}");
+    let mut checked = 0;
+    for subcommand in &subcommands {
+        let output = run(arguments(&[subcommand, "--help"]), None).await;
+        let help = text(&output.stdout);
+        // The options the subcommand takes, from its "Options:" list.
+        let options: Vec<&str> = help
+            .lines()
+            .filter_map(|line| {
+                line.trim_start()
+                    .split_whitespace()
+                    .find(|word| word.starts_with("--"))
+            })
+            .map(|word| word.trim_end_matches(|c: char| !(c.is_alphanumeric() || c == '-')))
+            .collect();
+        for named in help.split('`').filter(|word| word.starts_with("--")) {
+            assert!(
+                options.contains(&named),
+                "`{subcommand} --help` names `{named}`, which it does not take:\n{help}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 100, "only {checked} flags named");
+    let ranks = text(
+        &run(arguments(&["set-account-ranks", "--help"]), None)
+            .await
+            .stdout,
+    );
+    assert!(
+        ranks.contains("body `add` (in the `--json-body` file)"),
+        "{ranks}"
+    );
+}

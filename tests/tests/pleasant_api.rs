@@ -296,3 +296,86 @@ async fn a_new_in_process_limiter_counts_alone_and_the_shared_one_for_the_proces
     assert!(matches!(refused, Error::RateLimited { .. }), "{refused}");
     assert_eq!(server.requests().len(), 3, "the refused call sent nothing");
 }
+
+#[tokio::test]
+async fn a_missing_path_input_names_the_api_input_and_how_to_get_it() {
+    let server = LoopbackServer::start(CannedResponse::with_body(200, "application/json", "{}"))
+        .await
+        .expect("the server starts");
+    let error = client_of(&server)
+        .get_account()
+        .await
+        .expect_err("no account id");
+    assert!(matches!(error, Error::InvalidRequest { .. }), "{error:?}");
+    let message = error.to_string();
+    assert!(
+        message.contains(
+            "`accountId` (a UUID, in the path) is required: set it with `.account_id(..)`"
+        ),
+        "{message}"
+    );
+    assert!(
+        message.contains("client.account_uuid(identity)"),
+        "{message}"
+    );
+    let error = client_of(&server)
+        .get_roster_contents()
+        .await
+        .expect_err("no roster id");
+    assert!(
+        error
+            .to_string()
+            .contains("`rosterId` (a whole number, in the path) is required"),
+        "{error}"
+    );
+    assert!(server.requests().is_empty(), "nothing was sent");
+}
+
+#[test]
+fn an_answer_that_says_there_is_none_gives_its_row_or_none() {
+    let row: types::ClockInRow = serde_json::from_value(json!({"completed": true})).expect("a row");
+    let current = types::GetCurrentClockInResponseData::ClockInRow(row.clone());
+    assert_eq!(current.into_clock_in_row(), Some(row.clone()));
+    let none = types::GetCurrentClockInResponseData::NotClockedIn("NOT_CLOCKED_IN".to_owned());
+    assert_eq!(none.into_clock_in_row(), None);
+    assert_eq!(
+        types::ClockAccountResponseData::NoChange(true).into_clock_in_row(),
+        None
+    );
+    assert_eq!(
+        types::ClockAccountResponseData::ClockInRow(row.clone()).into_clock_in_row(),
+        Some(row)
+    );
+}
+
+#[tokio::test]
+async fn an_array_where_an_object_is_expected_is_refused_at_its_path() {
+    // serde reads a struct from an array by position: `[[], 1, 0, 25]` would
+    // be a page with skip 1, take 0 and total 25.
+    for (body, path) in [
+        (json!({"success": true, "data": [[], 1, 0, 25]}), "data"),
+        (json!([true, {"items": []}]), "."),
+        (
+            json!({"success": true, "data": {"items": [["8d2f6e2a-9c1b-4c55-a0f4-3f0c2b8e7d11"]]}}),
+            "data.items[0]",
+        ),
+    ] {
+        let server = LoopbackServer::start(CannedResponse::with_body(
+            200,
+            "application/json",
+            &body.to_string(),
+        ))
+        .await
+        .expect("the server starts");
+        let error = client_of(&server)
+            .get_accounts()
+            .await
+            .expect_err("an array is not an object");
+        let failure = error.decode_failure().expect("a decode failure");
+        assert_eq!(failure.path, path, "{error}");
+        assert!(
+            failure.message.contains("invalid type: sequence"),
+            "{error}"
+        );
+    }
+}
