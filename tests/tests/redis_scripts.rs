@@ -133,6 +133,44 @@ fn an_admission_asked_again_after_a_lost_answer_counts_once() {
     );
 }
 
+/// Redis's `TIME` in microseconds.
+fn redis_micros(connection: &mut redis::Connection) -> u64 {
+    let (seconds, micros): (u64, u64) = redis::cmd("TIME").query(connection).expect("TIME");
+    seconds * 1_000_000 + micros
+}
+
+#[test]
+fn a_completion_is_never_recorded_before_it_happened() {
+    // The scripts count in milliseconds. A completion recorded on the
+    // millisecond below the moment it happened would free its slot up to 1 ms
+    // early, and a gateway measuring its window strictly would reject the
+    // request sent then (the shared-limiter test saw one such rejection).
+    let Some(redis) =
+        RedisServer::start_or_skip("a_completion_is_never_recorded_before_it_happened")
+    else {
+        return;
+    };
+    let mut connection = connect(&redis);
+    for round in 0..50 {
+        let keys = test_keys(&format!("rounding-{round}"));
+        assert_eq!(acquire(&mut connection, &keys, 1, "a"), (1, 0));
+        let before = redis_micros(&mut connection);
+        // Completed just now (an age of 0 ms).
+        release(&mut connection, &keys, "a", true);
+        let recorded: f64 = redis::cmd("ZSCORE")
+            .arg(&keys[1])
+            .arg("a")
+            .query(&mut connection)
+            .expect("the completion's time");
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let recorded_micros = (recorded as u64) * 1_000;
+        assert!(
+            recorded_micros >= before,
+            "round {round}: recorded at {recorded_micros} µs, before it happened ({before} µs)"
+        );
+    }
+}
+
 #[test]
 fn a_slot_released_unsent_is_given_back_at_once() {
     let Some(redis) = RedisServer::start_or_skip("a_slot_released_unsent_is_given_back_at_once")

@@ -100,8 +100,10 @@ return {0, tonumber(leaving[2]) + window - now}
 pub const RELEASE_SCRIPT: &str = r"
 redis.call('ZREM', KEYS[1], ARGV[1])
 if ARGV[2] == '1' then
+  -- Rounded up to the millisecond (the age is rounded down): a completion is
+  -- never recorded before it happened, so its slot never opens early.
   local time = redis.call('TIME')
-  local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+  local now = tonumber(time[1]) * 1000 + math.ceil(tonumber(time[2]) / 1000)
   local age = tonumber(ARGV[3])
   local longest = math.max(tonumber(ARGV[4]), tonumber(redis.call('GET', KEYS[3]) or '0'))
   local remaining = longest - age
