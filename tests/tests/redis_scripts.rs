@@ -213,7 +213,8 @@ fn callers_with_different_limits_share_one_count_in_redis() {
     for (limit, id) in [(3, "new-2"), (2, "old-4")] {
         let (admitted, wait) = acquire(&mut connection, &keys, limit, id);
         assert_eq!(admitted, 0, "{id}");
-        assert!((50_000..=60_000).contains(&wait), "{id}: {wait}");
+        // Up to 1 ms more: completions are recorded on the millisecond above.
+        assert!((50_000..=60_001).contains(&wait), "{id}: {wait}");
     }
     assert_eq!(
         count(&mut connection, &keys[0]),
