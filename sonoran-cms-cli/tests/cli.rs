@@ -323,11 +323,7 @@ async fn every_flag_a_subcommand_names_exists() {
         // The options the subcommand takes, from its "Options:" list.
         let options: Vec<&str> = help
             .lines()
-            .filter_map(|line| {
-                line.trim_start()
-                    .split_whitespace()
-                    .find(|word| word.starts_with("--"))
-            })
+            .filter_map(|line| line.split_whitespace().find(|word| word.starts_with("--")))
             .map(|word| word.trim_end_matches(|c: char| !(c.is_alphanumeric() || c == '-')))
             .collect();
         for named in help.split('`').filter(|word| word.starts_with("--")) {

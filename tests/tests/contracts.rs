@@ -169,11 +169,36 @@ fn the_cancel_session_page_fails_when_its_generated_operation_drifts_from_the_sp
             format!("{before}{}{after}", send.replacen(from, to, 1))
         }
     };
-    // The method: DELETE sent as POST.
+    // The method: DELETE sent as POST, the drift the README shows.
     let method = cancel_session_with_generator_drift(in_cancel_send(".delete(url)", ".post(url)"));
     assert_ne!(method, accepted);
     assert!(method.contains("POST /v2/community/sessions"), "{method}");
     assert!(method.contains("DRIFT: the spec says DELETE"), "{method}");
+    let readme = std::fs::read_to_string(workspace_root().join("README.md")).expect("the README");
+    let shown = readme
+        .split_once("<!-- a drift that tests/tests/contracts.rs makes -->")
+        .and_then(|(_, after)| after.split_once("```diff\n"))
+        .and_then(|(_, after)| after.split_once("\n```"))
+        .map(|(diff, _)| diff)
+        .expect("the README shows the drift's diff");
+    for line in shown.lines() {
+        let (sign, text) = line.split_at(1);
+        let holds = match sign {
+            "-" => {
+                accepted.lines().any(|accepted| accepted == text)
+                    && !method.lines().any(|page| page == text)
+            }
+            "+" => {
+                method.lines().any(|page| page == text)
+                    && !accepted.lines().any(|accepted| accepted == text)
+            }
+            _ => false,
+        };
+        assert!(
+            holds,
+            "the README's drift line `{line}` is not what the drifted page shows:\n{method}"
+        );
+    }
     // The path.
     let path = cancel_session_with_generator_drift(in_cancel_send(
         "/v2/community/sessions\"",
