@@ -70,7 +70,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///Which account a request is about: exactly one of the identities the API resolves. Operations that take it list it in `x-sonoran-one-of`, and their builders take it through `.identity(..)`; a request that must name an account but names none is refused before anything is sent.
+    ///Which account a request is about: exactly one of the identities the API resolves. Operations that take it list it in `x-sonoran-one-of`, and their builders take it through `.identity(..)`; a request that must name an account but names none is refused before anything is sent. The forms, as the FiveM resource sends them: `AccId` the account's UUID; `ApiId` a game identifier's value without its `type:` prefix (`abc123`, never `license:abc123`), of the type the community configured (`Config.apiIdType`, `discord` by default, so most often a bare Discord id); `Username` the account's username; `Discord` a bare Discord user id as text (no `discord:` prefix; the docs' own example has 10 digits); `UniqueId` the community's number for the account, sent as a JSON number.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[non_exhaustive]
     pub enum AccountIdentity {
