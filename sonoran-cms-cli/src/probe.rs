@@ -378,8 +378,9 @@ fn unanswered(error: anyhow::Error) -> &'static str {
         sonoran_cms::Error::InvalidRequest { .. } => {
             "refused before sending (an input the client refuses)"
         }
-        sonoran_cms::Error::Timeout { .. } => {
-            "no answer before the deadline (a rate-limit wait or a slow API)"
+        sonoran_cms::Error::Timeout { .. } => "no answer before the deadline (a slow API)",
+        sonoran_cms::Error::RateLimited { .. } => {
+            "no rate-limit slot before the deadline (the client's own throttling)"
         }
         sonoran_cms::Error::Connect { .. } => "no connection (the base URL, DNS or TLS)",
         sonoran_cms::Error::RateLimiterUnavailable { .. } => {

@@ -263,11 +263,12 @@ impl ClientBuilder {
     /// The least time an attempt must have left of the call's deadline to be
     /// sent (default 1 s; at most half the deadline, so short deadlines still
     /// send). Only a wait can leave less: for a rate-limit slot, or before a
-    /// retry. Such a call ends before sending
-    /// ([`Error::RateLimited`](crate::Error::RateLimited) after a slot wait,
-    /// [`Error::Timeout`](crate::Error::Timeout) otherwise) rather than send a
-    /// request that would run on the server while the client reports a timeout.
-    /// `Duration::ZERO` sends with whatever is left.
+    /// retry. A slot that opens too late ends the call before sending with
+    /// [`Error::RateLimited`](crate::Error::RateLimited); a retry whose delay
+    /// would leave less is not taken, and the call ends with the previous
+    /// attempt's error. Either way no request is sent that would run on the
+    /// server while the client reports a timeout. `Duration::ZERO` sends with
+    /// whatever is left.
     pub fn min_attempt_time(mut self, min_attempt_time: Duration) -> Self {
         self.min_attempt_time = Some(min_attempt_time);
         self
@@ -278,7 +279,11 @@ impl ClientBuilder {
     /// that never opens (packets dropped, a host that is down) then fails as
     /// [`Error::Connect`](crate::Error::Connect): the request never left, so
     /// its rate-limit slot is given back and the attempt is retried like any
-    /// connection failure, never reported as "may have taken effect".
+    /// connection failure, never reported as "may have taken effect". This
+    /// holds while the attempt has at least this long: one that has less (the
+    /// call's deadline nearly spent, or a call view's shorter timeout) is cut
+    /// off by its own time first, which cannot tell a connection that never
+    /// opened from a request that was sent.
     ///
     /// Not used with [`http_client`](Self::http_client): a client you bring
     /// keeps its own settings. Give it a connect timeout
@@ -390,7 +395,14 @@ impl ClientBuilder {
         let api_key = self.api_key?;
         let base_url = checked_base_url(&self.base_url)?;
         check_durations(Some(self.timeout), Some(self.deadline))?;
-        check_durations(None, self.connect_timeout)?;
+        if self
+            .connect_timeout
+            .is_some_and(|timeout| timeout.is_zero())
+        {
+            return Err(BuildError::ZeroDuration {
+                what: "connect timeout",
+            });
+        }
         let extra_headers = checked_extra_headers(&self.extra_headers)?;
         #[cfg(any(feature = "rustls", feature = "rustls-ring", feature = "native-tls"))]
         let root_certificates = self.root_certificates;

@@ -135,6 +135,47 @@ fn an_admission_asked_again_after_a_lost_answer_counts_once() {
     );
 }
 
+#[test]
+fn a_short_window_never_trims_what_the_documented_window_counts() {
+    // A caller overriding the operation to 9 a second: its acquire names the
+    // documented minute too, and completions are kept for the minute.
+    let Some(redis) =
+        RedisServer::start_or_skip("a_short_window_never_trims_what_the_documented_window_counts")
+    else {
+        return;
+    };
+    let mut connection = connect(&redis);
+    let keys = test_keys("documented-floor");
+    for index in 0..12 {
+        let id = format!("fast-{index}");
+        let (admitted, _): (i64, i64) = redis::Script::new(ACQUIRE_SCRIPT)
+            .key(&keys[0])
+            .key(&keys[1])
+            .key(&keys[2])
+            .arg(100)
+            .arg(1_000)
+            .arg(120_000)
+            .arg(&id)
+            .arg(60_000)
+            .invoke(&mut connection)
+            .expect("the acquire script runs");
+        assert_eq!(admitted, 1);
+        release(&mut connection, &keys, &id, true);
+    }
+    let longest: u64 = redis::cmd("GET")
+        .arg(&keys[2])
+        .query(&mut connection)
+        .expect("the longest window");
+    assert_eq!(
+        longest, 60_000,
+        "the documented minute, not the caller's second"
+    );
+    // A caller at the documented 9 a minute counts all twelve.
+    let (admitted, wait) = acquire(&mut connection, &keys, 9, "documented");
+    assert_eq!(admitted, 0);
+    assert!(wait > 50_000, "{wait}");
+}
+
 /// Redis's `TIME` in microseconds.
 fn redis_micros(connection: &mut redis::Connection) -> u64 {
     let (seconds, micros): (u64, u64) = redis::cmd("TIME").query(connection).expect("TIME");

@@ -89,7 +89,8 @@ enum Command {
 /// the body was written and regen completed, whether or not anything changed
 /// for users); 1 regen stopped (`sync` only: the body says why and what to do,
 /// and no generated file changed); 2 bad arguments, checkouts or pins (nothing
-/// written).
+/// written); 3 the command failed after its checks (the tree could not be
+/// written: the message says what is left).
 #[derive(Subcommand)]
 enum UpstreamCommand {
     /// Print, per source, what is pinned against what a checkout holds
@@ -179,6 +180,8 @@ fn main() -> ExitCode {
             eprintln!("error: {error:#}");
             if error.downcast_ref::<upstream::BadInput>().is_some() {
                 ExitCode::from(upstream::EXIT_BAD_INPUT)
+            } else if error.downcast_ref::<upstream::Failed>().is_some() {
+                ExitCode::from(upstream::EXIT_FAILED)
             } else {
                 ExitCode::FAILURE
             }

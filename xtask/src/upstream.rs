@@ -32,6 +32,9 @@ const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub const EXIT_REGEN_STOPPED: u8 = 1;
 /// `status`' and `sync`'s exit code for bad arguments, checkouts or pins.
 pub const EXIT_BAD_INPUT: u8 = 2;
+/// `sync`'s exit code when the command itself failed (the tree could not be
+/// written, an I/O error): the tree may be partly written; see the message.
+pub const EXIT_FAILED: u8 = 3;
 
 /// What a checkout or the workspace lacks: the command exits with
 /// [`EXIT_BAD_INPUT`] and changes nothing.
@@ -48,6 +51,23 @@ impl std::error::Error for BadInput {}
 
 fn bad_input(message: String) -> anyhow::Error {
     anyhow::Error::new(BadInput(message))
+}
+
+/// The command itself failed after its checks (the tree could not be
+/// written): exit [`EXIT_FAILED`].
+#[derive(Debug)]
+pub struct Failed(pub String);
+
+impl std::fmt::Display for Failed {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Failed {}
+
+fn failed(message: String) -> anyhow::Error {
+    anyhow::Error::new(Failed(message))
 }
 
 /// One pinned source.
@@ -511,8 +531,8 @@ struct SyncReport {
     js_found: Option<Found>,
     outcome: Outcome,
     /// Routes a client calls that the docs lack, and the docs' operations no
-    /// client calls.
-    route_lines: Vec<String>,
+    /// client calls; `None` when they were not compared (the docs did not import).
+    route_lines: Option<Vec<String>>,
 }
 
 /// Why regen stopped, and what a maintainer does about it.
@@ -541,7 +561,9 @@ enum Outcome {
 
 impl Outcome {
     /// One word for a workflow: `changed` (open or update the pull request),
-    /// `unchanged` (nothing for users: close an open one), `stopped`.
+    /// `unchanged` (nothing for users: close an open one, and commit nothing,
+    /// so pins that moved without a change for users advance with the next
+    /// pull request), `stopped`.
     fn word(&self) -> &'static str {
         match self {
             Outcome::Stopped(_) => "stopped",
@@ -590,11 +612,21 @@ pub fn sync(
         outcome,
         route_lines,
     };
+    // The pull request's files first: a tree written without its body would
+    // be a change nobody can review.
+    let (title, body) = render(&report);
+    write_out(out, "title.txt", &format!("{title}\n"))?;
+    write_out(out, "body.md", &body)?;
+    write_out(out, "outcome", &format!("{}\n", report.outcome.word()))?;
     if !stopped {
         let mut files = files;
         files.push(new_pins.file());
-        let statuses = codegen::ensure_files(workspace_root, &files, Mode::Write)
-            .context("sync could not write the tree; no file was changed")?;
+        let statuses =
+            codegen::ensure_files(workspace_root, &files, Mode::Write).map_err(|error| {
+                failed(format!(
+                    "sync could not write the tree ({error}); no file was changed"
+                ))
+            })?;
         let written = statuses
             .iter()
             .filter(|status| matches!(status, FileStatus::Written))
@@ -605,17 +637,18 @@ pub fn sync(
                     let path = workspace_root
                         .join(contract::SNAPSHOT_DIR)
                         .join(contract::snapshot_file_name(page));
-                    std::fs::remove_file(&path)
-                        .with_context(|| format!("removing {}", path.display()))?;
+                    std::fs::remove_file(&path).map_err(|error| {
+                        failed(format!(
+                            "the tree was written, but the page of the removed operation {} could not be \
+                             deleted ({error}); delete it by hand",
+                            path.display()
+                        ))
+                    })?;
                 }
             }
         }
         println!("{} files checked, {written} written", files.len());
     }
-    let (title, body) = render(&report);
-    write_out(out, "title.txt", &format!("{title}\n"))?;
-    write_out(out, "body.md", &body)?;
-    write_out(out, "outcome", &format!("{}\n", report.outcome.word()))?;
     println!("{title}");
     println!(
         "wrote {} and {}",
@@ -635,7 +668,7 @@ fn write_out(out: &Path, name: &str, contents: &str) -> anyhow::Result<()> {
         .map_err(|error| bad_input(format!("{}: {error}", path.display())))
 }
 
-type Prepared = (Outcome, Vec<GeneratedFile>, Vec<String>);
+type Prepared = (Outcome, Vec<GeneratedFile>, Option<Vec<String>>);
 
 /// Import, regen, the change report and the contract pages, in memory.
 fn prepare(
@@ -643,7 +676,7 @@ fn prepare(
     sources: &Sources,
     docs: &DocsCheckout,
     js: Option<&JsCheckout>,
-) -> Result<Prepared, (Stop, Vec<String>)> {
+) -> Result<Prepared, (Stop, Option<Vec<String>>)> {
     let imported = codegen::docs_import::import(&docs.pages).map_err(|error| {
         let stop = Stop {
             error: error.to_string(),
@@ -652,10 +685,10 @@ fn prepare(
                          fixed; then run this sync again."
                 .to_owned(),
         };
-        (stop, Vec::new())
+        (stop, None)
     })?;
-    let imported_files = codegen::pipeline::imported_files(&imported)
-        .map_err(|error| (stopped_by(error), Vec::new()))?;
+    let imported_files =
+        codegen::pipeline::imported_files(&imported).map_err(|error| (stopped_by(error), None))?;
     let mut new_sources = sources.clone();
     for file in &imported_files {
         if file.relative_path == DOCS_SPEC_PATH {
@@ -665,7 +698,7 @@ fn prepare(
         }
     }
     let docs_spec = codegen::load::parse_yaml(&new_sources.docs_spec)
-        .map_err(|error| (stopped_by(error), Vec::new()))?;
+        .map_err(|error| (stopped_by(error), None))?;
     let old_enriched = std::fs::read_to_string(workspace_root.join(ENRICHED_SPEC_PATH))
         .ok()
         .and_then(|text| {
@@ -680,12 +713,12 @@ fn prepare(
                 old_enriched.as_ref().unwrap_or(&Value::Null),
                 js,
             );
-            return Err((stopped_by(error), lines));
+            return Err((stopped_by(error), Some(lines)));
         }
     };
-    let new_enriched = enriched_of(&generated).map_err(|error| (stopped_by(error), Vec::new()))?;
+    let new_enriched = enriched_of(&generated).map_err(|error| (stopped_by(error), None))?;
     let route_lines = route_lines(&docs_spec, &new_enriched, js);
-    let stop = |error: codegen::CodegenError| (stopped_by(error), route_lines.clone());
+    let stop = |error: codegen::CodegenError| (stopped_by(error), Some(route_lines.clone()));
     let report = match &old_enriched {
         Some(old) => codegen::changes::compare(
             (ENRICHED_SPEC_PATH, old),
@@ -763,7 +796,7 @@ fn prepare(
             unlisted_values,
         },
         files,
-        route_lines,
+        Some(route_lines),
     ))
 }
 
@@ -968,11 +1001,7 @@ fn render(report: &SyncReport) -> (String, String) {
             body.push_str(what_to_do);
             body.push('\n');
             body.push_str("\n## Routes the sources disagree on\n\n");
-            list(
-                &mut body,
-                &report.route_lines,
-                "None: every route is in both.",
-            );
+            routes(&mut body, report.route_lines.as_deref());
         }
         Outcome::Completed {
             report: changes,
@@ -989,11 +1018,7 @@ fn render(report: &SyncReport) -> (String, String) {
                 body.push_str(&changes.render(VERSION));
             }
             body.push_str("\n## Routes the sources disagree on\n\n");
-            list(
-                &mut body,
-                &report.route_lines,
-                "None: every route is in both.",
-            );
+            routes(&mut body, report.route_lines.as_deref());
             body.push_str("\n## Evidence overlays\n\n");
             body.push_str(
                 "Candidates to retire (the docs came to agree with them in this change):\n\n",
@@ -1044,6 +1069,14 @@ fn render(report: &SyncReport) -> (String, String) {
         }
     }
     (title, body)
+}
+
+/// The routes section: each disagreement, or why there is none to show.
+fn routes(body: &mut String, lines: Option<&[String]>) {
+    match lines {
+        Some(lines) => list(body, lines, "None: every route is in both."),
+        None => body.push_str("Not compared: the docs did not import.\n"),
+    }
 }
 
 fn list(body: &mut String, lines: &[String], empty: &str) {
@@ -1106,7 +1139,13 @@ pub fn tests(workspace_root: &Path, out: &Path) -> anyhow::Result<ExitCode> {
         ))
     })?;
     let section = tests_section(&log, output.status.success());
-    write_out(out, "body.md", &format!("{body}{section}"))?;
+    // Before the contract diffs, which may be long: a host that cuts a long
+    // body keeps the failures.
+    let body = match body.split_once("\n## Contract snapshots") {
+        Some((before, after)) => format!("{before}{section}\n## Contract snapshots{after}"),
+        None => format!("{body}{section}"),
+    };
+    write_out(out, "body.md", &body)?;
     println!("{}", section.trim());
     Ok(ExitCode::SUCCESS)
 }

@@ -1085,7 +1085,8 @@ fn type_page(generated: &Generated<'_>, name: &str, referenced: &mut Vec<String>
                 );
             } else {
                 let heading = if serde.untagged {
-                    "one of these forms, the first that fits"
+                    "one of these forms; the one that names the most of the value's members is read (a tie \
+                     that would drop a member is refused), forms of another kind in this order"
                 } else {
                     "an object of one member, one of"
                 };

@@ -46,7 +46,7 @@ use crate::transport::BoxFuture;
 /// Asking again with the same id after a lost answer admits once, not twice.
 ///
 /// KEYS: reservations, completions, longest window. ARGV: limit, window ms,
-/// reservation ms, id.
+/// reservation ms, id, and the documented window ms (optional: 0).
 #[doc(hidden)]
 pub const ACQUIRE_SCRIPT: &str = r"
 local time = redis.call('TIME')
@@ -67,7 +67,9 @@ if redis.call('ZSCORE', KEYS[1], id) then
 end
 -- The longest window any caller counts over: kept while anyone acquires, so
 -- no completion a caller may count is trimmed.
-local longest = math.max(window, tonumber(redis.call('GET', KEYS[3]) or '0'))
+-- At least the operation's documented window (ARGV[5], 0 when it has none),
+-- so a caller with a shorter one never trims what a documented caller counts.
+local longest = math.max(window, tonumber(ARGV[5] or '0'), tonumber(redis.call('GET', KEYS[3]) or '0'))
 redis.call('SET', KEYS[3], longest, 'PX', longest + reservation)
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - longest)
 local reserved = redis.call('ZCARD', KEYS[1])
@@ -437,6 +439,11 @@ impl Inner {
                 .arg(millis(request.limit.window()))
                 .arg(millis(self.reservation(request)))
                 .arg(id)
+                .arg(
+                    request
+                        .documented
+                        .map_or(0, |documented| millis(documented.window())),
+                )
                 .invoke_async::<(i64, i64)>(&mut connection)
                 .await
         };
@@ -498,7 +505,14 @@ impl RateLimitBackend for RedisRateLimiter {
                         inner: Arc::clone(inner),
                         keys: keys.clone(),
                         id: id.clone(),
-                        window: millis(request.limit.window()),
+                        // Kept at least the documented window, as the acquire keeps it.
+                        window: millis(
+                            request
+                                .documented
+                                .map_or(request.limit.window(), |documented| {
+                                    documented.window().max(request.limit.window())
+                                }),
+                        ),
                         reservation: inner.reservation(&request),
                         sent: false,
                     });
