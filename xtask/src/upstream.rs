@@ -1089,12 +1089,7 @@ fn list(body: &mut String, lines: &[String], empty: &str) {
 }
 
 fn release_name(changes: &codegen::changes::ChangeReport) -> String {
-    let summary = changes.summary(VERSION);
-    // The summary names the release after the last `(`: `0.2.0 → 0.3.0: ..`.
-    summary
-        .rsplit_once('(')
-        .map(|(_, release)| release.trim_end_matches(['.', ')']).to_owned())
-        .unwrap_or(summary)
+    changes.next_release(VERSION)
 }
 
 fn verdict(changes: &codegen::changes::ChangeReport) -> String {

@@ -124,6 +124,12 @@ impl ChangeReport {
         text
     }
 
+    /// The release the changes need after `version`, with how it was chosen
+    /// (`0.2.0 → 0.3.0: below 1.0 a breaking change bumps the minor version`).
+    pub fn next_release(&self, version: &str) -> String {
+        next_version(version, self.bump())
+    }
+
     /// One line: how many changes of each kind, and which release they need.
     pub fn summary(&self, version: &str) -> String {
         let (breaking, additive) = (self.count(Impact::Breaking), self.count(Impact::Additive));

@@ -603,8 +603,7 @@ fn page(
         method.rust_name, method.builder
     );
     if let Some(operation) = operation
-        && (operation.method != wire.method
-            || !same_route(&operation.path, &wire.path, &wire.path_values))
+        && (operation.method != wire.method || !same_route(&operation.path, &wire.path))
     {
         let _ = writeln!(
             text,
@@ -824,7 +823,7 @@ fn component_name(reference: &str) -> &str {
 
 /// Whether a generated path (`/a/{x}/b`) has the spec template's shape
 /// (`/a/{accountId}/b`): the same literal segments, a value where it has one.
-fn same_route(spec_path: &str, generated_path: &str, _values: &[String]) -> bool {
+fn same_route(spec_path: &str, generated_path: &str) -> bool {
     let spec: Vec<&str> = spec_path.split('/').collect();
     let generated: Vec<&str> = generated_path.split('/').collect();
     spec.len() == generated.len()
@@ -842,7 +841,7 @@ fn same_route(spec_path: &str, generated_path: &str, _values: &[String]) -> bool
 /// where it has the generated path's shape, else the Rust names.
 fn path_parameter_names(operation: Option<&OperationModel>, wire: &Wire) -> Vec<String> {
     match operation {
-        Some(operation) if same_route(&operation.path, &wire.path, &wire.path_values) => operation
+        Some(operation) if same_route(&operation.path, &wire.path) => operation
             .path
             .split('/')
             .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
