@@ -45,9 +45,6 @@ pub const GENERATED_VALUE_SETS_PATH: &str = "sonoran-cms/src/generated_value_set
 pub const GENERATED_HTTPMOCK_PATH: &str = "sonoran-cms-httpmock/src/generated.rs";
 /// The clap command line, one subcommand per operation (generated, checked in).
 pub const GENERATED_CLI_PATH: &str = "sonoran-cms-cli/src/generated.rs";
-/// The conformance probe's copy of the spec: operations and schemas, shapes
-/// only (generated, checked in).
-pub const PROBE_SPEC_PATH: &str = "sonoran-cms-cli/src/probe_spec.json";
 
 /// The pipeline's inputs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -191,6 +188,7 @@ pub fn generate_files(sources: &Sources) -> Result<Vec<GeneratedFile>, CodegenEr
     operation_bodies.paged = model.paged();
     let operations_source = operation_table::source(
         ENRICHED_SPEC_PATH,
+        &enriched_value,
         &model,
         &operation_bodies,
         &client_header,
@@ -216,8 +214,12 @@ pub fn generate_files(sources: &Sources) -> Result<Vec<GeneratedFile>, CodegenEr
     let mut cli_value = documented_value.clone();
     operation_docs::for_command_line(&mut cli_value);
     let cli_spec = load::openapi(ENRICHED_SPEC_PATH, &cli_value)?;
-    let cli_source = generate::cli_source(ENRICHED_SPEC_PATH, &cli_spec, &client_header)?;
-    let probe_spec_source = generate::probe_spec::source(&enriched_value, &model)?;
+    let cli_source = generate::cli_source(
+        ENRICHED_SPEC_PATH,
+        &cli_spec,
+        &open_value_sets,
+        &client_header,
+    )?;
 
     Ok(vec![
         yaml_file(ENRICHED_SPEC_PATH, &enriched_header, &enriched_value)?,
@@ -248,10 +250,6 @@ pub fn generate_files(sources: &Sources) -> Result<Vec<GeneratedFile>, CodegenEr
         GeneratedFile {
             relative_path: GENERATED_CLI_PATH.to_owned(),
             contents: cli_source,
-        },
-        GeneratedFile {
-            relative_path: PROBE_SPEC_PATH.to_owned(),
-            contents: probe_spec_source,
         },
     ])
 }

@@ -604,7 +604,11 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("type")
                     .long("type")
-                    .value_parser(::clap::value_parser!(types::LatestActivityType))
+                    .value_parser(
+                        crate::OpenValueSetParser::<
+                            types::LatestActivityType,
+                        >::new(types::LatestActivityType::KNOWN_VALUES),
+                    )
                     .required(true)
                     .help("Clock-ins or activity-tracker rows."),
             )

@@ -29,6 +29,52 @@ mod sdk {
     pub use sonoran_cms::{Client, ResponseValue, builder, types};
 }
 
+/// The value parser of an open value set's flag (`--type` of
+/// get-latest-activity): any text is taken, as the client takes it (the API
+/// may add values), and the values the spec lists are clap's possible values,
+/// so `--help` shows them and the probe can pick one.
+#[derive(Clone)]
+struct OpenValueSetParser<T> {
+    known: &'static [&'static str],
+    of: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T> OpenValueSetParser<T> {
+    fn new(known: &'static [&'static str]) -> Self {
+        Self {
+            known,
+            of: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<T: From<String> + Clone + Send + Sync + 'static> clap::builder::TypedValueParser
+    for OpenValueSetParser<T>
+{
+    type Value = T;
+
+    fn parse_ref(
+        &self,
+        command: &Command,
+        argument: Option<&Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<T, clap::Error> {
+        clap::builder::StringValueParser::new()
+            .parse_ref(command, argument, value)
+            .map(T::from)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            self.known
+                .iter()
+                .map(|value| clap::builder::PossibleValue::new(*value)),
+        ))
+    }
+}
+
 /// Exit status when the command line itself is wrong (clap uses 2 as well).
 const USAGE_ERROR: u8 = 2;
 
@@ -64,8 +110,10 @@ fn probe_command() -> Command {
         .about("Call the read-only operations and check every answer against its type (a redacted report)")
         .long_about(
             "Calls the API's read-only operations with the key in SONORAN_CMS_API_KEY, through the \
-             client's rate limiter, with ids found in earlier answers, and checks every answer against \
-             its type, member by member. Never calls an operation that changes anything. Prints a \
+             client's rate limiter, with ids found in earlier answers, and reads every answer with the \
+             client's own types: what they cannot read and every member they ignore. A documented \
+             error status is listed, not counted as a difference; a 429 is waited for by its \
+             Retry-After (up to 60 s). Never calls an operation that changes anything. Prints a \
              Markdown summary and writes a JSON report; both hold shapes only (JSON paths, type \
              names, hashes), never a value the API sent, unless --include-values is given. Exits 1 \
              when an answer differs from its type, 0 when every answer fits.",

@@ -155,17 +155,46 @@ async fn an_api_that_answers_to_spec_fits_and_exits_zero() {
     );
 }
 
+/// Whether `report` lists, for `operation`, a difference of `kind` at `path`.
+fn lists(report: &Value, operation: &str, path: &str, kind: &str) -> bool {
+    report["operations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|entry| entry["operation"] == operation)
+        .flat_map(|entry| entry["differences"].as_array().cloned().unwrap_or_default())
+        .any(|difference| difference["path"] == path && difference["kind"] == kind)
+}
+
+/// Nothing the server sent (nor the key) is in the summary or the report.
+fn assert_redacted(summary: &str, report: &Value) {
+    let written = report.to_string();
+    for secret in [SECRET_NAME, SECRET_REGION, SECRET_ID, "one", API_KEY] {
+        assert!(
+            !summary.contains(secret),
+            "`{secret}` in the summary:\n{summary}"
+        );
+        assert!(
+            !written.contains(&format!("\"{secret}\"")),
+            "`{secret}` in the report: {written}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_drifted_api_is_reported_path_by_path_without_its_values() {
+    // The client's types read each answer: a value that does not fit is the
+    // first one serde meets in that answer; members the types ignore are
+    // each reported when the answer reads.
     let mut drifted = to_spec();
     drifted.insert(
         "/v2/community/servers".to_owned(),
         (
             200,
             json!({"success": true, "data": {"servers": [
-                // A member the type does not know in both; `id` missing in the second.
+                // A member the type does not know, in both servers.
                 {"id": 1, "name": SECRET_NAME, "region": SECRET_REGION},
-                {"name": SECRET_NAME, "region": SECRET_REGION}
+                {"id": 2, "name": SECRET_NAME, "region": SECRET_REGION}
             ]}}),
         ),
     );
@@ -173,7 +202,7 @@ async fn a_drifted_api_is_reported_path_by_path_without_its_values() {
         "/v2/community/sessions/current".to_owned(),
         (
             200,
-            json!({"success": true, "data": {"id": SECRET_ID, "serverId": "one", "sysStatus": null}}),
+            json!({"success": true, "data": {"id": SECRET_ID, "serverId": "one", "sysStatus": true}}),
         ),
     );
     drifted.insert(
@@ -194,11 +223,6 @@ async fn a_drifted_api_is_reported_path_by_path_without_its_values() {
     for expected in [
         (
             "getServers",
-            "data.servers[].id",
-            "a required member absent",
-        ),
-        (
-            "getServers",
             "data.servers[].region",
             "a member the type does not know",
         ),
@@ -207,43 +231,60 @@ async fn a_drifted_api_is_reported_path_by_path_without_its_values() {
             "data.serverId",
             "a value of another type",
         ),
-        (
-            "getCurrentSession",
-            "data.sysStatus",
-            "null where the type says no",
-        ),
         ("getFullWhitelist", "", "a status the docs do not name"),
     ] {
-        let found = report["operations"]
-            .as_array()
-            .expect("operations")
-            .iter()
-            .filter(|operation| operation["operation"] == expected.0)
-            .flat_map(|operation| {
-                operation["differences"]
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default()
-            })
-            .any(|difference| difference["path"] == expected.1 && difference["kind"] == expected.2);
-        assert!(found, "{expected:?} in {written}");
+        assert!(
+            lists(&report, expected.0, expected.1, expected.2),
+            "{expected:?} in {written}"
+        );
         if !expected.1.is_empty() {
             assert!(summary.contains(&format!("`{}`", expected.1)), "{summary}");
         }
     }
     // The member the type does not know, in both servers, counts twice at one path.
     assert!(written.contains("\"count\":2"), "{written}");
-    // Redacted: nothing the server sent, nor the key.
-    for secret in [SECRET_NAME, SECRET_REGION, SECRET_ID, "one", API_KEY] {
-        assert!(
-            !summary.contains(secret),
-            "`{secret}` in the summary:\n{summary}"
-        );
-        assert!(
-            !written.contains(&format!("\"{secret}\"")),
-            "`{secret}` in the report: {written}"
-        );
-    }
+    assert_redacted(&summary, &report);
+
+    // A required member absent, and a null where the type says no.
+    let mut absent = to_spec();
+    absent.insert(
+        "/v2/community/servers".to_owned(),
+        (
+            200,
+            json!({"success": true, "data": {"servers": [
+                {"id": 1, "name": SECRET_NAME}, {"name": SECRET_NAME}
+            ]}}),
+        ),
+    );
+    absent.insert(
+        "/v2/community/sessions/current".to_owned(),
+        (
+            200,
+            json!({"success": true, "data": {"id": null, "serverId": 1, "sysStatus": true}}),
+        ),
+    );
+    let (base_url, _) = serve(absent).await;
+    let (output, report) = probe(&base_url, &[]).await;
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stdout));
+    assert!(
+        lists(
+            &report,
+            "getServers",
+            "data.servers[].id",
+            "a required member absent"
+        ),
+        "{report}"
+    );
+    assert!(
+        lists(
+            &report,
+            "getCurrentSession",
+            "data.id",
+            "null where the type says no"
+        ),
+        "{report}"
+    );
+    assert_redacted(&text(&output.stdout), &report);
 
     // With --include-values, the values are there, and the summary says so.
     let (output, _) = probe(&base_url, &["--include-values"]).await;
@@ -330,4 +371,230 @@ async fn open_objects_and_maps_keyed_by_data_never_show_their_keys() {
         "{summary}"
     );
     assert!(!report.to_string().contains("secret-column"), "{report}");
+}
+
+/// Answers every operation at its path template (`{serverId}` takes any
+/// segment) with `answer(operation)`, and counts what it was asked.
+async fn serve_templates(
+    answer: impl Fn(sonoran_cms::Operation, usize) -> (u16, Vec<(&'static str, String)>, Value)
+    + Send
+    + Sync
+    + 'static,
+) -> (String, Arc<Mutex<Vec<String>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let asked = Arc::clone(&seen);
+    let answer = Arc::new(answer);
+    let app = Router::new().fallback(move |uri: Uri| {
+        let asked = Arc::clone(&asked);
+        let answer = Arc::clone(&answer);
+        async move {
+            let matches = |template: &str| {
+                let (template, path): (Vec<&str>, Vec<&str>) = (
+                    template.split('/').collect(),
+                    uri.path().split('/').collect(),
+                );
+                template.len() == path.len()
+                    && template
+                        .iter()
+                        .zip(&path)
+                        .all(|(want, got)| want.starts_with('{') || want == got)
+            };
+            let operation = sonoran_cms::Operation::ALL
+                .iter()
+                .copied()
+                .filter(|operation| operation.is_safe() && matches(operation.path()))
+                // A literal segment beats a placeholder (`accounts/search`
+                // over `accounts/{accountId}`).
+                .min_by_key(|operation| operation.path().matches('{').count());
+            let times = {
+                let mut asked = asked.lock().expect("not poisoned");
+                asked.push(uri.to_string());
+                asked
+                    .iter()
+                    .filter(|earlier| **earlier == uri.to_string())
+                    .count()
+            };
+            let (status, headers, body) = match operation {
+                Some(operation) => answer(operation, times),
+                None => (
+                    404,
+                    Vec::new(),
+                    json!({"status": 404, "detail": "NOT FOUND"}),
+                ),
+            };
+            let mut response = (
+                StatusCode::from_u16(status).expect("a status"),
+                [("content-type", "application/json")],
+                body.to_string(),
+            )
+                .into_response();
+            for (name, value) in headers {
+                response
+                    .headers_mut()
+                    .insert(name, value.parse().expect("a header value"));
+            }
+            response
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a loopback port");
+    let address = listener.local_addr().expect("an address");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (format!("http://{address}"), seen)
+}
+
+/// Each operation's success answer with every member its type names.
+fn full_answers() -> BTreeMap<String, Value> {
+    let spec = sonoran_cms_tests::enriched_spec();
+    sonoran_cms_tests::spec_operations(&spec)
+        .into_iter()
+        .filter_map(|operation| {
+            let (_, success) = codegen::operations::json_success(&operation.operation)?;
+            let schema = codegen::operations::json_body_schema(success);
+            Some((
+                operation.operation_id,
+                sonoran_cms_tests::full_value(&spec, schema),
+            ))
+        })
+        .collect()
+}
+
+/// Runs the probe on every read-only operation (no `--operations`).
+async fn probe_all(base_url: &str) -> (Output, Value) {
+    let folder = tempfile::tempdir().expect("a folder");
+    let report = folder.path().join("report.json");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sonoran-cms"));
+    command
+        .args([
+            "probe",
+            "--budget",
+            "200",
+            "--base-url",
+            base_url,
+            "--report",
+        ])
+        .arg(&report)
+        .env("SONORAN_CMS_API_KEY", API_KEY)
+        .env_remove("SONORAN_CMS_BASE_URL");
+    let output = tokio::task::spawn_blocking(move || command.output().expect("the binary runs"))
+        .await
+        .expect("the run finishes");
+    let written = std::fs::read_to_string(&report).unwrap_or_default();
+    (
+        output,
+        serde_json::from_str(&written).unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn answers_built_from_every_generated_type_fit_with_no_difference() {
+    let answers = full_answers();
+    let (base_url, _) = serve_templates(move |operation, _| {
+        (200, Vec::new(), answers[operation.operation_id()].clone())
+    })
+    .await;
+    let (output, report) = probe_all(&base_url).await;
+    let summary = text(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{summary}{}",
+        text(&output.stderr)
+    );
+    assert!(summary.contains("Every answer fits its type."), "{summary}");
+    let operations = report["operations"].as_array().expect("operations");
+    let differences: usize = operations
+        .iter()
+        .map(|operation| operation["differences"].as_array().map_or(0, Vec::len))
+        .sum();
+    assert_eq!(differences, 0, "{report}");
+    // Every read-only operation was called: its inputs came from earlier
+    // answers, value sets and groups of alternatives. Only a roster's id is
+    // in no answer (no operation lists rosters).
+    let safe = sonoran_cms::Operation::ALL
+        .iter()
+        .filter(|operation| operation.is_safe())
+        .count();
+    assert_eq!(operations.len(), safe - 1, "skipped: {}", report["skipped"]);
+    assert_eq!(
+        report["skipped"],
+        json!({"getRosterContents": "no value for `rosterId` in earlier answers"}),
+        "{report}"
+    );
+}
+
+#[tokio::test]
+async fn documented_errors_are_not_drift_and_a_429_is_waited_for() {
+    let answers = full_answers();
+    let (base_url, seen) =
+        serve_templates(move |operation, times| match operation.operation_id() {
+            // Rate limited once, then answered.
+            "getServers" if times == 1 => (
+                429,
+                vec![("retry-after", "0".to_owned())],
+                json!({"status": 429, "detail": "RATE LIMITED"}),
+            ),
+            // A documented error class (4XX): reported as a status, not drift.
+            "getCommunity" => (
+                404,
+                Vec::new(),
+                json!({"status": 404, "detail": "NOT FOUND"}),
+            ),
+            id => (200, Vec::new(), answers[id].clone()),
+        })
+        .await;
+    let (output, report) = probe_all(&base_url).await;
+    let summary = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{summary}");
+    let entry = |id: &str| {
+        report["operations"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|operation| operation["operation"] == id)
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    assert_eq!(entry("getServers")["statuses"], json!({"200": 1, "429": 1}));
+    assert_eq!(entry("getCommunity")["statuses"], json!({"404": 1}));
+    assert_eq!(entry("getCommunity")["differences"], json!([]));
+    let servers_asked = seen
+        .lock()
+        .expect("not poisoned")
+        .iter()
+        .filter(|uri| *uri == "/v2/community/servers")
+        .count();
+    assert_eq!(servers_asked, 2, "asked again after the 429");
+}
+
+#[tokio::test]
+async fn a_map_keyed_by_discord_ids_where_the_type_has_an_object_shows_no_id() {
+    let mut answers = to_spec();
+    answers.insert(
+        "/v2/community/servers".to_owned(),
+        (
+            200,
+            json!({"success": true, "data": {"servers": [{"id": 1, "name": "Main"}],
+                "123456789012345678": {"name": SECRET_NAME}}}),
+        ),
+    );
+    let (base_url, _) = serve(answers).await;
+    let (output, report) = probe(&base_url, &[]).await;
+    let summary = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{summary}");
+    assert!(!summary.contains("123456789012345678"), "{summary}");
+    assert!(
+        !report.to_string().contains("123456789012345678"),
+        "{report}"
+    );
+    assert!(summary.contains("`data.{hash:"), "{summary}");
+    let (output, _) = probe(&base_url, &["--include-values"]).await;
+    assert!(
+        text(&output.stdout).contains("`data.123456789012345678`"),
+        "{}",
+        text(&output.stdout)
+    );
 }

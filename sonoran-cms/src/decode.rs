@@ -1,8 +1,9 @@
 //! Reading bodies as their types. On the happy path a success body is decoded
 //! once, plainly ([`decode`]); only when that fails is it read again with
-//! serde_path_to_error ([`check`]), so the error names the JSON path of the
+//! serde_path_to_error ([`read`]), so the error names the JSON path of the
 //! field, quotes the text around it, and inside a value of several forms says
-//! which form came closest. The forms of each union are the generated table's,
+//! which form came closest. The same read serves request bodies (what the
+//! client sends for one) and the probe (what a type ignores). The forms of each union are the generated table's,
 //! passed in: this module depends on nothing of the client.
 
 use std::fmt;
@@ -65,8 +66,8 @@ impl fmt::Display for DecodeFailure {
     }
 }
 
-/// Checks a body as one form of a value of several forms.
-pub(crate) type CheckForm = fn(&[u8]) -> Result<(), DecodeFailure>;
+/// Reads a body as one form of a value of several forms (as [`read`] does).
+pub(crate) type CheckForm = fn(&[u8]) -> Result<serde_json::Value, DecodeFailure>;
 
 /// The forms of the union named by its argument, each with its check.
 pub(crate) type UnionForms = fn(&str) -> Option<&'static [(&'static str, CheckForm)]>;
@@ -97,24 +98,29 @@ pub(crate) fn decode<T: DeserializeOwned + Envelope + Send + Sync + 'static>(
     }
 }
 
-/// Decodes `body` as `T`, and on failure says where (see [`DecodeFailure`]);
-/// `unions` gives the forms of each value of several forms.
-pub(crate) fn check<T: DeserializeOwned>(
+/// Reads `body` as `T`, and on failure says where (see [`DecodeFailure`]);
+/// `unions` gives the forms of each value of several forms. What it gives
+/// back is what `T` keeps of the body, written again as JSON: for a request
+/// type, what the client sends for it; for an answer type, the body without
+/// the members the type ignores (`crate::ignored_members` compares the two).
+pub(crate) fn read<T: DeserializeOwned + serde::Serialize>(
     body: &[u8],
     unions: UnionForms,
-) -> Result<(), DecodeFailure> {
+) -> Result<serde_json::Value, DecodeFailure> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
-    match serde_path_to_error::deserialize::<_, T>(ObjectsOnly(&mut deserializer)) {
-        // Trailing characters after the value are an error of the body as a whole.
-        Ok(_) => deserializer
-            .end()
-            .map_err(|error| failure(body, ".".to_owned(), &error)),
+    let value: T = match serde_path_to_error::deserialize(ObjectsOnly(&mut deserializer)) {
+        Ok(value) => value,
         Err(error) => {
             let mut found = failure(body, error.path().to_string(), error.inner());
             closest_form(body, error.path(), &mut found, unions);
-            Err(found)
+            return Err(found);
         }
-    }
+    };
+    // Trailing characters after the value are an error of the body as a whole.
+    deserializer
+        .end()
+        .map_err(|error| failure(body, ".".to_owned(), &error))?;
+    serde_json::to_value(&value).map_err(|error| failure(body, ".".to_owned(), &error))
 }
 
 /// serde's message when no form of a value of several forms (an untagged enum)
@@ -199,22 +205,6 @@ fn depth(path: &str) -> usize {
     }
 }
 
-/// Decodes `body` as `T` and encodes it again: what the client sends for it.
-pub(crate) fn as_sent<T: DeserializeOwned + serde::Serialize>(
-    body: &[u8],
-) -> Result<serde_json::Value, DecodeFailure> {
-    let mut deserializer = serde_json::Deserializer::from_slice(body);
-    let value: T =
-        serde_path_to_error::deserialize(ObjectsOnly(&mut deserializer)).map_err(|error| {
-            let path = error.path().to_string();
-            failure(body, path, error.inner())
-        })?;
-    deserializer
-        .end()
-        .map_err(|error| failure(body, ".".to_owned(), &error))?;
-    serde_json::to_value(&value).map_err(|error| failure(body, ".".to_owned(), &error))
-}
-
 pub(crate) fn failure(body: &[u8], path: String, error: &serde_json::Error) -> DecodeFailure {
     DecodeFailure {
         path,
@@ -277,12 +267,12 @@ mod tests {
         None
     }
 
-    #[derive(serde::Deserialize)]
+    #[derive(serde::Deserialize, serde::Serialize)]
     struct Page {
         #[allow(dead_code)]
         items: Vec<Item>,
     }
-    #[derive(serde::Deserialize)]
+    #[derive(serde::Deserialize, serde::Serialize)]
     struct Item {
         #[allow(dead_code)]
         id: u32,
@@ -291,7 +281,7 @@ mod tests {
     #[test]
     fn a_failure_names_the_path_the_place_and_the_text_around_it() {
         let body = br#"{"items": [{"id": 1}, {"id": "two"}]}"#;
-        let failure = check::<Page>(body, no_unions).expect_err("a text id does not fit");
+        let failure = read::<Page>(body, no_unions).expect_err("a text id does not fit");
         assert_eq!(failure.path, "items[1].id");
         assert_eq!(
             failure.message,
@@ -324,7 +314,7 @@ mod tests {
     #[test]
     fn the_context_counts_characters_not_bytes() {
         let body = format!(r#"{{"items": [{{"id": "{}"}}]}}"#, "ж".repeat(60));
-        let failure = check::<Page>(body.as_bytes(), no_unions).expect_err("text is not a u32");
+        let failure = read::<Page>(body.as_bytes(), no_unions).expect_err("text is not a u32");
         assert_eq!(failure.path, "items[0].id");
         // 40 characters before where decoding stopped (after the text's closing
         // quote), whatever their byte length, and the rest of the body after.
@@ -334,7 +324,7 @@ mod tests {
 
     #[test]
     fn a_body_that_is_not_json_fails_at_the_root() {
-        let failure = check::<Page>(b"Not Clocked In", no_unions).expect_err("not JSON");
+        let failure = read::<Page>(b"Not Clocked In", no_unions).expect_err("not JSON");
         assert_eq!(failure.path, ".");
         assert!(
             failure.message.starts_with("expected value"),
@@ -342,7 +332,7 @@ mod tests {
             failure.message
         );
         assert_eq!(
-            check::<Page>(b"{\"items\": []} trailing", no_unions).map_err(|f| f.path),
+            read::<Page>(b"{\"items\": []} trailing", no_unions).map_err(|f| f.path),
             Err(".".to_owned())
         );
     }

@@ -950,7 +950,7 @@ async fn with_body_checked(
                     body: body.clone(),
                 },
                 None => {
-                    let failure = (success_body.check)(&body).err().unwrap_or_else(|| {
+                    let failure = (success_body.read)(&body).err().unwrap_or_else(|| {
                         crate::decode::DecodeFailure {
                             path: ".".to_owned(),
                             message: "serde could not read it as the operation's type".to_owned(),

@@ -3,7 +3,7 @@
 
 use crate::spec::{
     FieldLocation, OneOfGroup, OperationSemantics, OperationSpec, PageShape, RateLimit,
-    RequestBody, SuccessBody,
+    SuccessBody,
 };
 /// Every operation of the Sonoran CMS v2 API this client knows, one per
 /// method of [`Client`](crate::Client). New operations are added in
@@ -591,14 +591,13 @@ static SPECS: [OperationSpec; 61usize] = [
             },
         ],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::ActivityTrackerResponse>,
+            read: read::<crate::types::ActivityTrackerResponse>,
             decode: decode::<crate::types::ActivityTrackerResponse>,
         }),
-        request_body: Some(RequestBody {
-            check: check::<crate::types::ActivityTrackerRequest>,
-            as_sent: crate::decode::as_sent::<crate::types::ActivityTrackerRequest>,
-        }),
+        request_body: Some(read::<crate::types::ActivityTrackerRequest>),
         paging: None,
+        documented_statuses: &["200", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "servers",
@@ -609,11 +608,13 @@ static SPECS: [OperationSpec; 61usize] = [
         },
         one_of: &[],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::ActivityTrackerServerStartResponse>,
+            read: read::<crate::types::ActivityTrackerServerStartResponse>,
             decode: decode::<crate::types::ActivityTrackerServerStartResponse>,
         }),
         request_body: None,
         paging: None,
+        documented_statuses: &["200", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "erlc",
@@ -632,14 +633,13 @@ static SPECS: [OperationSpec; 61usize] = [
             },
         ],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::AddErlcRecordResponse>,
+            read: read::<crate::types::AddErlcRecordResponse>,
             decode: decode::<crate::types::AddErlcRecordResponse>,
         }),
-        request_body: Some(RequestBody {
-            check: check::<crate::types::AddErlcRecordRequest>,
-            as_sent: crate::decode::as_sent::<crate::types::AddErlcRecordRequest>,
-        }),
+        request_body: Some(read::<crate::types::AddErlcRecordRequest>),
         paging: None,
+        documented_statuses: &["201", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &["data.data.history", "data.data[].history"],
     },
     OperationSpec {
         group: "disciplinary",
@@ -658,14 +658,13 @@ static SPECS: [OperationSpec; 61usize] = [
             },
         ],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::AddMemberRecordResponse>,
+            read: read::<crate::types::AddMemberRecordResponse>,
             decode: decode::<crate::types::AddMemberRecordResponse>,
         }),
-        request_body: Some(RequestBody {
-            check: check::<crate::types::AddMemberRecordRequest>,
-            as_sent: crate::decode::as_sent::<crate::types::AddMemberRecordRequest>,
-        }),
+        request_body: Some(read::<crate::types::AddMemberRecordRequest>),
         paging: None,
+        documented_statuses: &["201", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &["data.history", "data[].history"],
     },
     OperationSpec {
         group: "servers",
@@ -676,14 +675,13 @@ static SPECS: [OperationSpec; 61usize] = [
         },
         one_of: &[],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::AddServersResponse>,
+            read: read::<crate::types::AddServersResponse>,
             decode: decode::<crate::types::AddServersResponse>,
         }),
-        request_body: Some(RequestBody {
-            check: check::<crate::types::AddServersRequest>,
-            as_sent: crate::decode::as_sent::<crate::types::AddServersRequest>,
-        }),
+        request_body: Some(read::<crate::types::AddServersRequest>),
         paging: None,
+        documented_statuses: &["200", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "sessions",
@@ -694,11 +692,10 @@ static SPECS: [OperationSpec; 61usize] = [
         },
         one_of: &[],
         success_body: None,
-        request_body: Some(RequestBody {
-            check: check::<crate::types::CancelSessionRequest>,
-            as_sent: crate::decode::as_sent::<crate::types::CancelSessionRequest>,
-        }),
+        request_body: Some(read::<crate::types::CancelSessionRequest>),
         paging: None,
+        documented_statuses: &["204", "401", "429", "4XX", "5XX", "404"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "forms",
@@ -717,14 +714,13 @@ static SPECS: [OperationSpec; 61usize] = [
             },
         ],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::ChangeFormStageResponse>,
+            read: read::<crate::types::ChangeFormStageResponse>,
             decode: decode::<crate::types::ChangeFormStageResponse>,
         }),
-        request_body: Some(RequestBody {
-            check: check::<crate::types::ChangeFormStageRequest>,
-            as_sent: crate::decode::as_sent::<crate::types::ChangeFormStageRequest>,
-        }),
+        request_body: Some(read::<crate::types::ChangeFormStageRequest>),
         paging: None,
+        documented_statuses: &["200", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "accounts",
@@ -743,14 +739,13 @@ static SPECS: [OperationSpec; 61usize] = [
             },
         ],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::ClockAccountResponse>,
+            read: read::<crate::types::ClockAccountResponse>,
             decode: decode::<crate::types::ClockAccountResponse>,
         }),
-        request_body: Some(RequestBody {
-            check: check::<crate::types::ClockAccountRequest>,
-            as_sent: crate::decode::as_sent::<crate::types::ClockAccountRequest>,
-        }),
+        request_body: Some(read::<crate::types::ClockAccountRequest>),
         paging: None,
+        documented_statuses: &["200", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "events",
@@ -769,14 +764,13 @@ static SPECS: [OperationSpec; 61usize] = [
             },
         ],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::CreateRsvpResponse>,
+            read: read::<crate::types::CreateRsvpResponse>,
             decode: decode::<crate::types::CreateRsvpResponse>,
         }),
-        request_body: Some(RequestBody {
-            check: check::<crate::types::CreateRsvpRequest>,
-            as_sent: crate::decode::as_sent::<crate::types::CreateRsvpRequest>,
-        }),
+        request_body: Some(read::<crate::types::CreateRsvpRequest>),
         paging: None,
+        documented_statuses: &["200", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "general",
@@ -787,14 +781,13 @@ static SPECS: [OperationSpec; 61usize] = [
         },
         one_of: &[],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::CreateShortUrlResponse>,
+            read: read::<crate::types::CreateShortUrlResponse>,
             decode: decode::<crate::types::CreateShortUrlResponse>,
         }),
-        request_body: Some(RequestBody {
-            check: check::<crate::types::CreateShortUrlRequest>,
-            as_sent: crate::decode::as_sent::<crate::types::CreateShortUrlRequest>,
-        }),
+        request_body: Some(read::<crate::types::CreateShortUrlRequest>),
         paging: None,
+        documented_statuses: &["201", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "accounts",
@@ -813,14 +806,13 @@ static SPECS: [OperationSpec; 61usize] = [
             },
         ],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::EditProfileFieldsResponse>,
+            read: read::<crate::types::EditProfileFieldsResponse>,
             decode: decode::<crate::types::EditProfileFieldsResponse>,
         }),
-        request_body: Some(RequestBody {
-            check: check::<crate::types::EditProfileFieldsRequest>,
-            as_sent: crate::decode::as_sent::<crate::types::EditProfileFieldsRequest>,
-        }),
+        request_body: Some(read::<crate::types::EditProfileFieldsRequest>),
         paging: None,
+        documented_statuses: &["200", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "erlc",
@@ -831,14 +823,13 @@ static SPECS: [OperationSpec; 61usize] = [
         },
         one_of: &[],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::ExecuteErlcCommandResponse>,
+            read: read::<crate::types::ExecuteErlcCommandResponse>,
             decode: decode::<crate::types::ExecuteErlcCommandResponse>,
         }),
-        request_body: Some(RequestBody {
-            check: check::<crate::types::ExecuteErlcCommandRequest>,
-            as_sent: crate::decode::as_sent::<crate::types::ExecuteErlcCommandRequest>,
-        }),
+        request_body: Some(read::<crate::types::ExecuteErlcCommandRequest>),
         paging: None,
+        documented_statuses: &["200", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "accounts",
@@ -857,14 +848,13 @@ static SPECS: [OperationSpec; 61usize] = [
             },
         ],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::ForceSyncResponse>,
+            read: read::<crate::types::ForceSyncResponse>,
             decode: decode::<crate::types::ForceSyncResponse>,
         }),
-        request_body: Some(RequestBody {
-            check: check::<crate::types::ForceSyncRequest>,
-            as_sent: crate::decode::as_sent::<crate::types::ForceSyncRequest>,
-        }),
+        request_body: Some(read::<crate::types::ForceSyncRequest>),
         paging: None,
+        documented_statuses: &["200", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "accounts",
@@ -875,11 +865,13 @@ static SPECS: [OperationSpec; 61usize] = [
         },
         one_of: &[],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::GetAccountResponse>,
+            read: read::<crate::types::GetAccountResponse>,
             decode: decode::<crate::types::GetAccountResponse>,
         }),
         request_body: None,
         paging: None,
+        documented_statuses: &["200", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "accounts",
@@ -890,11 +882,13 @@ static SPECS: [OperationSpec; 61usize] = [
         },
         one_of: &[],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::GetAccountIdentifiersResponse>,
+            read: read::<crate::types::GetAccountIdentifiersResponse>,
             decode: decode::<crate::types::GetAccountIdentifiersResponse>,
         }),
         request_body: None,
         paging: None,
+        documented_statuses: &["200", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "accounts",
@@ -905,11 +899,13 @@ static SPECS: [OperationSpec; 61usize] = [
         },
         one_of: &[],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::GetAccountRanksResponse>,
+            read: read::<crate::types::GetAccountRanksResponse>,
             decode: decode::<crate::types::GetAccountRanksResponse>,
         }),
         request_body: None,
         paging: None,
+        documented_statuses: &["200", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "accounts",
@@ -920,11 +916,16 @@ static SPECS: [OperationSpec; 61usize] = [
         },
         one_of: &[],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::GetAccountsResponse>,
+            read: read::<crate::types::GetAccountsResponse>,
             decode: decode::<crate::types::GetAccountsResponse>,
         }),
         request_body: None,
-        paging: Some(PageShape { max_size: 100u64 }),
+        paging: Some(PageShape {
+            max_size: 100u64,
+            identity: Some("accId"),
+        }),
+        documented_statuses: &["200", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "servers",
@@ -935,11 +936,13 @@ static SPECS: [OperationSpec; 61usize] = [
         },
         one_of: &[],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::GetAceConfigResponse>,
+            read: read::<crate::types::GetAceConfigResponse>,
             decode: decode::<crate::types::GetAceConfigResponse>,
         }),
         request_body: None,
         paging: None,
+        documented_statuses: &["200", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "general",
@@ -950,11 +953,13 @@ static SPECS: [OperationSpec; 61usize] = [
         },
         one_of: &[],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::GetClockInTypesResponse>,
+            read: read::<crate::types::GetClockInTypesResponse>,
             decode: decode::<crate::types::GetClockInTypesResponse>,
         }),
         request_body: None,
         paging: None,
+        documented_statuses: &["200", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "general",
@@ -965,11 +970,13 @@ static SPECS: [OperationSpec; 61usize] = [
         },
         one_of: &[],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::GetCommunityResponse>,
+            read: read::<crate::types::GetCommunityResponse>,
             decode: decode::<crate::types::GetCommunityResponse>,
         }),
         request_body: None,
         paging: None,
+        documented_statuses: &["200", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "accounts",
@@ -988,11 +995,13 @@ static SPECS: [OperationSpec; 61usize] = [
             },
         ],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::GetCurrentClockInResponse>,
+            read: read::<crate::types::GetCurrentClockInResponse>,
             decode: decode::<crate::types::GetCurrentClockInResponse>,
         }),
         request_body: None,
         paging: None,
+        documented_statuses: &["200", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "sessions",
@@ -1003,11 +1012,13 @@ static SPECS: [OperationSpec; 61usize] = [
         },
         one_of: &[],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::GetCurrentSessionResponse>,
+            read: read::<crate::types::GetCurrentSessionResponse>,
             decode: decode::<crate::types::GetCurrentSessionResponse>,
         }),
         request_body: None,
         paging: None,
+        documented_statuses: &["200", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "general",
@@ -1018,11 +1029,13 @@ static SPECS: [OperationSpec; 61usize] = [
         },
         one_of: &[],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::GetCustomLogTypesResponse>,
+            read: read::<crate::types::GetCustomLogTypesResponse>,
             decode: decode::<crate::types::GetCustomLogTypesResponse>,
         }),
         request_body: None,
         paging: None,
+        documented_statuses: &["200", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "general",
@@ -1033,11 +1046,13 @@ static SPECS: [OperationSpec; 61usize] = [
         },
         one_of: &[],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::GetDepartmentsResponse>,
+            read: read::<crate::types::GetDepartmentsResponse>,
             decode: decode::<crate::types::GetDepartmentsResponse>,
         }),
         request_body: None,
         paging: None,
+        documented_statuses: &["200", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "forms",
@@ -1048,11 +1063,13 @@ static SPECS: [OperationSpec; 61usize] = [
         },
         one_of: &[],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::GetFormLockStatusResponse>,
+            read: read::<crate::types::GetFormLockStatusResponse>,
             decode: decode::<crate::types::GetFormLockStatusResponse>,
         }),
         request_body: None,
         paging: None,
+        documented_statuses: &["200", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "forms",
@@ -1063,11 +1080,13 @@ static SPECS: [OperationSpec; 61usize] = [
         },
         one_of: &[],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::GetFormSubmissionResponse>,
+            read: read::<crate::types::GetFormSubmissionResponse>,
             decode: decode::<crate::types::GetFormSubmissionResponse>,
         }),
         request_body: None,
         paging: None,
+        documented_statuses: &["200", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "forms",
@@ -1078,11 +1097,13 @@ static SPECS: [OperationSpec; 61usize] = [
         },
         one_of: &[],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::GetFormTemplateResponse>,
+            read: read::<crate::types::GetFormTemplateResponse>,
             decode: decode::<crate::types::GetFormTemplateResponse>,
         }),
         request_body: None,
         paging: None,
+        documented_statuses: &["2XX", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "forms",
@@ -1093,11 +1114,13 @@ static SPECS: [OperationSpec; 61usize] = [
         },
         one_of: &[],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::GetFormTemplatesResponse>,
+            read: read::<crate::types::GetFormTemplatesResponse>,
             decode: decode::<crate::types::GetFormTemplatesResponse>,
         }),
         request_body: None,
         paging: None,
+        documented_statuses: &["2XX", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "servers",
@@ -1108,11 +1131,13 @@ static SPECS: [OperationSpec; 61usize] = [
         },
         one_of: &[],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::GetFullWhitelistResponse>,
+            read: read::<crate::types::GetFullWhitelistResponse>,
             decode: decode::<crate::types::GetFullWhitelistResponse>,
         }),
         request_body: None,
         paging: None,
+        documented_statuses: &["200", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "accounts",
@@ -1123,11 +1148,13 @@ static SPECS: [OperationSpec; 61usize] = [
         },
         one_of: &[],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::GetLatestActivityResponse>,
+            read: read::<crate::types::GetLatestActivityResponse>,
             decode: decode::<crate::types::GetLatestActivityResponse>,
         }),
         request_body: None,
         paging: None,
+        documented_statuses: &["200", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "disciplinary",
@@ -1146,11 +1173,13 @@ static SPECS: [OperationSpec; 61usize] = [
             },
         ],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::GetMemberPointsResponse>,
+            read: read::<crate::types::GetMemberPointsResponse>,
             decode: decode::<crate::types::GetMemberPointsResponse>,
         }),
         request_body: None,
         paging: None,
+        documented_statuses: &["200", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "disciplinary",
@@ -1169,11 +1198,13 @@ static SPECS: [OperationSpec; 61usize] = [
             },
         ],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::GetMemberRecordsResponse>,
+            read: read::<crate::types::GetMemberRecordsResponse>,
             decode: decode::<crate::types::GetMemberRecordsResponse>,
         }),
         request_body: None,
         paging: None,
+        documented_statuses: &["200", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &["data.history", "data[].history"],
     },
     OperationSpec {
         group: "erlc",
@@ -1184,11 +1215,13 @@ static SPECS: [OperationSpec; 61usize] = [
         },
         one_of: &[],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::GetOnlinePlayersResponse>,
+            read: read::<crate::types::GetOnlinePlayersResponse>,
             decode: decode::<crate::types::GetOnlinePlayersResponse>,
         }),
         request_body: None,
         paging: None,
+        documented_statuses: &["200", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "erlc",
@@ -1199,11 +1232,13 @@ static SPECS: [OperationSpec; 61usize] = [
         },
         one_of: &[],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::GetPlayerQueueResponse>,
+            read: read::<crate::types::GetPlayerQueueResponse>,
             decode: decode::<crate::types::GetPlayerQueueResponse>,
         }),
         request_body: None,
         paging: None,
+        documented_statuses: &["200", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "general",
@@ -1214,11 +1249,13 @@ static SPECS: [OperationSpec; 61usize] = [
         },
         one_of: &[],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::GetProfileFieldsResponse>,
+            read: read::<crate::types::GetProfileFieldsResponse>,
             decode: decode::<crate::types::GetProfileFieldsResponse>,
         }),
         request_body: None,
         paging: None,
+        documented_statuses: &["200", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "general",
@@ -1229,11 +1266,13 @@ static SPECS: [OperationSpec; 61usize] = [
         },
         one_of: &[],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::GetPromotionFlowsResponse>,
+            read: read::<crate::types::GetPromotionFlowsResponse>,
             decode: decode::<crate::types::GetPromotionFlowsResponse>,
         }),
         request_body: None,
         paging: None,
+        documented_statuses: &["200", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "rosters",
@@ -1244,11 +1283,16 @@ static SPECS: [OperationSpec; 61usize] = [
         },
         one_of: &[],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::GetRosterContentsResponse>,
+            read: read::<crate::types::GetRosterContentsResponse>,
             decode: decode::<crate::types::GetRosterContentsResponse>,
         }),
         request_body: None,
-        paging: Some(PageShape { max_size: 50u64 }),
+        paging: Some(PageShape {
+            max_size: 50u64,
+            identity: None,
+        }),
+        documented_statuses: &["200", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "servers",
@@ -1259,11 +1303,13 @@ static SPECS: [OperationSpec; 61usize] = [
         },
         one_of: &[],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::GetServersResponse>,
+            read: read::<crate::types::GetServersResponse>,
             decode: decode::<crate::types::GetServersResponse>,
         }),
         request_body: None,
         paging: None,
+        documented_statuses: &["200", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "general",
@@ -1274,11 +1320,13 @@ static SPECS: [OperationSpec; 61usize] = [
         },
         one_of: &[],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::GetSubVersionResponse>,
+            read: read::<crate::types::GetSubVersionResponse>,
             decode: decode::<crate::types::GetSubVersionResponse>,
         }),
         request_body: None,
         paging: None,
+        documented_statuses: &["200", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "forms",
@@ -1289,11 +1337,16 @@ static SPECS: [OperationSpec; 61usize] = [
         },
         one_of: &[],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::GetTemplateSubmissionsResponse>,
+            read: read::<crate::types::GetTemplateSubmissionsResponse>,
             decode: decode::<crate::types::GetTemplateSubmissionsResponse>,
         }),
         request_body: None,
-        paging: Some(PageShape { max_size: 50u64 }),
+        paging: Some(PageShape {
+            max_size: 50u64,
+            identity: Some("formId"),
+        }),
+        documented_statuses: &["200", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "erlc",
@@ -1304,14 +1357,13 @@ static SPECS: [OperationSpec; 61usize] = [
         },
         one_of: &[],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::LockTeamResponse>,
+            read: read::<crate::types::LockTeamResponse>,
             decode: decode::<crate::types::LockTeamResponse>,
         }),
-        request_body: Some(RequestBody {
-            check: check::<crate::types::LockTeamRequest>,
-            as_sent: crate::decode::as_sent::<crate::types::LockTeamRequest>,
-        }),
+        request_body: Some(read::<crate::types::LockTeamRequest>),
         paging: None,
+        documented_statuses: &["200", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "general",
@@ -1330,11 +1382,13 @@ static SPECS: [OperationSpec; 61usize] = [
             },
         ],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::LookupCommunityResponse>,
+            read: read::<crate::types::LookupCommunityResponse>,
             decode: decode::<crate::types::LookupCommunityResponse>,
         }),
         request_body: None,
         paging: None,
+        documented_statuses: &["200", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "accounts",
@@ -1345,14 +1399,13 @@ static SPECS: [OperationSpec; 61usize] = [
         },
         one_of: &[],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::RegisterIdentifiersResponse>,
+            read: read::<crate::types::RegisterIdentifiersResponse>,
             decode: decode::<crate::types::RegisterIdentifiersResponse>,
         }),
-        request_body: Some(RequestBody {
-            check: check::<crate::types::RegisterIdentifiersRequest>,
-            as_sent: crate::decode::as_sent::<crate::types::RegisterIdentifiersRequest>,
-        }),
+        request_body: Some(read::<crate::types::RegisterIdentifiersRequest>),
         paging: None,
+        documented_statuses: &["201", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "accounts",
@@ -1363,11 +1416,13 @@ static SPECS: [OperationSpec; 61usize] = [
         },
         one_of: &[],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::ResolveDiscordAccountResponse>,
+            read: read::<crate::types::ResolveDiscordAccountResponse>,
             decode: decode::<crate::types::ResolveDiscordAccountResponse>,
         }),
         request_body: None,
         paging: None,
+        documented_statuses: &["2XX", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "accounts",
@@ -1394,11 +1449,13 @@ static SPECS: [OperationSpec; 61usize] = [
             },
         ],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::SearchAccountsResponse>,
+            read: read::<crate::types::SearchAccountsResponse>,
             decode: decode::<crate::types::SearchAccountsResponse>,
         }),
         request_body: None,
         paging: None,
+        documented_statuses: &["200", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "accounts",
@@ -1417,14 +1474,13 @@ static SPECS: [OperationSpec; 61usize] = [
             },
         ],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::SetAccountNameResponse>,
+            read: read::<crate::types::SetAccountNameResponse>,
             decode: decode::<crate::types::SetAccountNameResponse>,
         }),
-        request_body: Some(RequestBody {
-            check: check::<crate::types::SetAccountNameRequest>,
-            as_sent: crate::decode::as_sent::<crate::types::SetAccountNameRequest>,
-        }),
+        request_body: Some(read::<crate::types::SetAccountNameRequest>),
         paging: None,
+        documented_statuses: &["200", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "accounts",
@@ -1443,14 +1499,13 @@ static SPECS: [OperationSpec; 61usize] = [
             },
         ],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::SetAccountRanksResponse>,
+            read: read::<crate::types::SetAccountRanksResponse>,
             decode: decode::<crate::types::SetAccountRanksResponse>,
         }),
-        request_body: Some(RequestBody {
-            check: check::<crate::types::SetAccountRanksRequest>,
-            as_sent: crate::decode::as_sent::<crate::types::SetAccountRanksRequest>,
-        }),
+        request_body: Some(read::<crate::types::SetAccountRanksRequest>),
         paging: None,
+        documented_statuses: &["200", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "servers",
@@ -1461,14 +1516,13 @@ static SPECS: [OperationSpec; 61usize] = [
         },
         one_of: &[],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::SetAceConfigResponse>,
+            read: read::<crate::types::SetAceConfigResponse>,
             decode: decode::<crate::types::SetAceConfigResponse>,
         }),
-        request_body: Some(RequestBody {
-            check: check::<crate::types::SetAceConfigRequest>,
-            as_sent: crate::decode::as_sent::<crate::types::SetAceConfigRequest>,
-        }),
+        request_body: Some(read::<crate::types::SetAceConfigRequest>),
         paging: None,
+        documented_statuses: &["200", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "forms",
@@ -1479,14 +1533,13 @@ static SPECS: [OperationSpec; 61usize] = [
         },
         one_of: &[],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::SetFormLockStatusResponse>,
+            read: read::<crate::types::SetFormLockStatusResponse>,
             decode: decode::<crate::types::SetFormLockStatusResponse>,
         }),
-        request_body: Some(RequestBody {
-            check: check::<crate::types::SetFormLockStatusRequest>,
-            as_sent: crate::decode::as_sent::<crate::types::SetFormLockStatusRequest>,
-        }),
+        request_body: Some(read::<crate::types::SetFormLockStatusRequest>),
         paging: None,
+        documented_statuses: &["200", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "servers",
@@ -1497,14 +1550,13 @@ static SPECS: [OperationSpec; 61usize] = [
         },
         one_of: &[],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::SetServerTypeResponse>,
+            read: read::<crate::types::SetServerTypeResponse>,
             decode: decode::<crate::types::SetServerTypeResponse>,
         }),
-        request_body: Some(RequestBody {
-            check: check::<crate::types::SetServerTypeRequest>,
-            as_sent: crate::decode::as_sent::<crate::types::SetServerTypeRequest>,
-        }),
+        request_body: Some(read::<crate::types::SetServerTypeRequest>),
         paging: None,
+        documented_statuses: &["200", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "servers",
@@ -1515,14 +1567,13 @@ static SPECS: [OperationSpec; 61usize] = [
         },
         one_of: &[],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::SetServersResponse>,
+            read: read::<crate::types::SetServersResponse>,
             decode: decode::<crate::types::SetServersResponse>,
         }),
-        request_body: Some(RequestBody {
-            check: check::<crate::types::SetServersRequest>,
-            as_sent: crate::decode::as_sent::<crate::types::SetServersRequest>,
-        }),
+        request_body: Some(read::<crate::types::SetServersRequest>),
         paging: None,
+        documented_statuses: &["200", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "sessions",
@@ -1533,14 +1584,13 @@ static SPECS: [OperationSpec; 61usize] = [
         },
         one_of: &[],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::StartSessionResponse>,
+            read: read::<crate::types::StartSessionResponse>,
             decode: decode::<crate::types::StartSessionResponse>,
         }),
-        request_body: Some(RequestBody {
-            check: check::<crate::types::StartSessionRequest>,
-            as_sent: crate::decode::as_sent::<crate::types::StartSessionRequest>,
-        }),
+        request_body: Some(read::<crate::types::StartSessionRequest>),
         paging: None,
+        documented_statuses: &["201", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "sessions",
@@ -1551,14 +1601,13 @@ static SPECS: [OperationSpec; 61usize] = [
         },
         one_of: &[],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::StopSessionResponse>,
+            read: read::<crate::types::StopSessionResponse>,
             decode: decode::<crate::types::StopSessionResponse>,
         }),
-        request_body: Some(RequestBody {
-            check: check::<crate::types::StopSessionRequest>,
-            as_sent: crate::decode::as_sent::<crate::types::StopSessionRequest>,
-        }),
+        request_body: Some(read::<crate::types::StopSessionRequest>),
         paging: None,
+        documented_statuses: &["200", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "forms",
@@ -1577,14 +1626,13 @@ static SPECS: [OperationSpec; 61usize] = [
             },
         ],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::SubmitFormTemplateResponse>,
+            read: read::<crate::types::SubmitFormTemplateResponse>,
             decode: decode::<crate::types::SubmitFormTemplateResponse>,
         }),
-        request_body: Some(RequestBody {
-            check: check::<crate::types::SubmitFormTemplateRequest>,
-            as_sent: crate::decode::as_sent::<crate::types::SubmitFormTemplateRequest>,
-        }),
+        request_body: Some(read::<crate::types::SubmitFormTemplateRequest>),
         paging: None,
+        documented_statuses: &["2XX", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "general",
@@ -1595,14 +1643,13 @@ static SPECS: [OperationSpec; 61usize] = [
         },
         one_of: &[],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::TriggerPromotionFlowsResponse>,
+            read: read::<crate::types::TriggerPromotionFlowsResponse>,
             decode: decode::<crate::types::TriggerPromotionFlowsResponse>,
         }),
-        request_body: Some(RequestBody {
-            check: check::<crate::types::TriggerPromotionFlowsRequest>,
-            as_sent: crate::decode::as_sent::<crate::types::TriggerPromotionFlowsRequest>,
-        }),
+        request_body: Some(read::<crate::types::TriggerPromotionFlowsRequest>),
         paging: None,
+        documented_statuses: &["200", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "general",
@@ -1613,14 +1660,13 @@ static SPECS: [OperationSpec; 61usize] = [
         },
         one_of: &[],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::UndoRankChangeResponse>,
+            read: read::<crate::types::UndoRankChangeResponse>,
             decode: decode::<crate::types::UndoRankChangeResponse>,
         }),
-        request_body: Some(RequestBody {
-            check: check::<crate::types::UndoRankChangeRequest>,
-            as_sent: crate::decode::as_sent::<crate::types::UndoRankChangeRequest>,
-        }),
+        request_body: Some(read::<crate::types::UndoRankChangeRequest>),
         paging: None,
+        documented_statuses: &["200", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "erlc",
@@ -1631,14 +1677,13 @@ static SPECS: [OperationSpec; 61usize] = [
         },
         one_of: &[],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::UnlockTeamResponse>,
+            read: read::<crate::types::UnlockTeamResponse>,
             decode: decode::<crate::types::UnlockTeamResponse>,
         }),
-        request_body: Some(RequestBody {
-            check: check::<crate::types::UnlockTeamRequest>,
-            as_sent: crate::decode::as_sent::<crate::types::UnlockTeamRequest>,
-        }),
+        request_body: Some(read::<crate::types::UnlockTeamRequest>),
         paging: None,
+        documented_statuses: &["200", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
     OperationSpec {
         group: "disciplinary",
@@ -1649,16 +1694,13 @@ static SPECS: [OperationSpec; 61usize] = [
         },
         one_of: &[],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::UpdateMemberRecordPointsResponse>,
+            read: read::<crate::types::UpdateMemberRecordPointsResponse>,
             decode: decode::<crate::types::UpdateMemberRecordPointsResponse>,
         }),
-        request_body: Some(RequestBody {
-            check: check::<crate::types::UpdateMemberRecordPointsRequest>,
-            as_sent: crate::decode::as_sent::<
-                crate::types::UpdateMemberRecordPointsRequest,
-            >,
-        }),
+        request_body: Some(read::<crate::types::UpdateMemberRecordPointsRequest>),
         paging: None,
+        documented_statuses: &["200", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &["data.history", "data[].history"],
     },
     OperationSpec {
         group: "disciplinary",
@@ -1669,16 +1711,13 @@ static SPECS: [OperationSpec; 61usize] = [
         },
         one_of: &[],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::UpdateMemberRecordReasonResponse>,
+            read: read::<crate::types::UpdateMemberRecordReasonResponse>,
             decode: decode::<crate::types::UpdateMemberRecordReasonResponse>,
         }),
-        request_body: Some(RequestBody {
-            check: check::<crate::types::UpdateMemberRecordReasonRequest>,
-            as_sent: crate::decode::as_sent::<
-                crate::types::UpdateMemberRecordReasonRequest,
-            >,
-        }),
+        request_body: Some(read::<crate::types::UpdateMemberRecordReasonRequest>),
         paging: None,
+        documented_statuses: &["200", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &["data.history", "data[].history"],
     },
     OperationSpec {
         group: "disciplinary",
@@ -1689,16 +1728,13 @@ static SPECS: [OperationSpec; 61usize] = [
         },
         one_of: &[],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::UpdateMemberRecordStatusResponse>,
+            read: read::<crate::types::UpdateMemberRecordStatusResponse>,
             decode: decode::<crate::types::UpdateMemberRecordStatusResponse>,
         }),
-        request_body: Some(RequestBody {
-            check: check::<crate::types::UpdateMemberRecordStatusRequest>,
-            as_sent: crate::decode::as_sent::<
-                crate::types::UpdateMemberRecordStatusRequest,
-            >,
-        }),
+        request_body: Some(read::<crate::types::UpdateMemberRecordStatusRequest>),
         paging: None,
+        documented_statuses: &["200", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &["data.history", "data[].history"],
     },
     OperationSpec {
         group: "servers",
@@ -1717,22 +1753,22 @@ static SPECS: [OperationSpec; 61usize] = [
             },
         ],
         success_body: Some(SuccessBody {
-            check: check::<crate::types::VerifyWhitelistResponse>,
+            read: read::<crate::types::VerifyWhitelistResponse>,
             decode: decode::<crate::types::VerifyWhitelistResponse>,
         }),
-        request_body: Some(RequestBody {
-            check: check::<crate::types::VerifyWhitelistRequest>,
-            as_sent: crate::decode::as_sent::<crate::types::VerifyWhitelistRequest>,
-        }),
+        request_body: Some(read::<crate::types::VerifyWhitelistRequest>),
         paging: None,
+        documented_statuses: &["200", "401", "429", "4XX", "5XX"],
+        keyed_by_data: &[],
     },
 ];
-/// Decodes `body` as `T`, saying where it does not fit, and naming the
-/// closest form inside a value of several forms.
-fn check<T: ::serde::de::DeserializeOwned>(
+/// Reads `body` as `T`, saying where it does not fit (naming the
+/// closest form inside a value of several forms), and gives what `T`
+/// keeps of it as JSON.
+fn read<T: ::serde::de::DeserializeOwned + ::serde::Serialize>(
     body: &[u8],
-) -> Result<(), crate::decode::DecodeFailure> {
-    crate::decode::check::<T>(body, union_forms)
+) -> Result<::serde_json::Value, crate::decode::DecodeFailure> {
+    crate::decode::read::<T>(body, union_forms)
 }
 /// Decodes a success body as `T`, plainly (the happy path: no path
 /// tracking), for the caller to take from the response.
@@ -1744,22 +1780,22 @@ fn decode<
 use crate::decode::CheckForm;
 fn check_get_latest_activity_response_data_clock_ins(
     body: &[u8],
-) -> Result<(), crate::decode::DecodeFailure> {
+) -> Result<::serde_json::Value, crate::decode::DecodeFailure> {
     crate::several_forms::check_form(
         body,
         crate::types::GetLatestActivityResponseData::FORMS,
         0usize,
-        check::<::std::vec::Vec<crate::types::ClockInRow>>,
+        read::<::std::vec::Vec<crate::types::ClockInRow>>,
     )
 }
 fn check_get_latest_activity_response_data_activities(
     body: &[u8],
-) -> Result<(), crate::decode::DecodeFailure> {
+) -> Result<::serde_json::Value, crate::decode::DecodeFailure> {
     crate::several_forms::check_form(
         body,
         crate::types::GetLatestActivityResponseData::FORMS,
         1usize,
-        check::<::std::vec::Vec<crate::types::ActivityRow>>,
+        read::<::std::vec::Vec<crate::types::ActivityRow>>,
     )
 }
 impl crate::decode::Envelope for crate::types::ActivityTrackerResponse {
@@ -2068,19 +2104,18 @@ fn union_forms(name: &str) -> Option<&'static [(&'static str, CheckForm)]> {
     match name {
         "ClockAccountResponseData" => {
             const FORMS: &[(&str, CheckForm)] = &[
-                ("ClockInRow", check::<crate::types::ClockInRow> as CheckForm),
-                ("NoChange", check::<bool> as CheckForm),
+                ("ClockInRow", read::<crate::types::ClockInRow> as CheckForm),
+                ("NoChange", read::<bool> as CheckForm),
             ];
             Some(FORMS)
         }
         "ForceSyncResponseData" => {
             const FORMS: &[(&str, CheckForm)] = &[
-                ("Message", check::<::std::string::String> as CheckForm),
+                ("Message", read::<::std::string::String> as CheckForm),
                 (
                     "Details",
-                    check::<
-                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                    > as CheckForm,
+                    read::<::serde_json::Map<::std::string::String, ::serde_json::Value>>
+                        as CheckForm,
                 ),
             ];
             Some(FORMS)
@@ -2089,28 +2124,27 @@ fn union_forms(name: &str) -> Option<&'static [(&'static str, CheckForm)]> {
             const FORMS: &[(&str, CheckForm)] = &[
                 (
                     "Mappings",
-                    check::<::std::vec::Vec<crate::types::AceMapping>> as CheckForm,
+                    read::<::std::vec::Vec<crate::types::AceMapping>> as CheckForm,
                 ),
-                ("AceConfig", check::<crate::types::AceConfig> as CheckForm),
+                ("AceConfig", read::<crate::types::AceConfig> as CheckForm),
             ];
             Some(FORMS)
         }
         "GetCurrentClockInResponseData" => {
             const FORMS: &[(&str, CheckForm)] = &[
-                ("ClockInRow", check::<crate::types::ClockInRow> as CheckForm),
-                ("NotClockedIn", check::<::std::string::String> as CheckForm),
+                ("ClockInRow", read::<crate::types::ClockInRow> as CheckForm),
+                ("NotClockedIn", read::<::std::string::String> as CheckForm),
             ];
             Some(FORMS)
         }
         "GetFormLockStatusResponseData" => {
             const FORMS: &[(&str, CheckForm)] = &[
-                ("Locked", check::<bool> as CheckForm),
-                ("Text", check::<::std::string::String> as CheckForm),
+                ("Locked", read::<bool> as CheckForm),
+                ("Text", read::<::std::string::String> as CheckForm),
                 (
                     "Details",
-                    check::<
-                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                    > as CheckForm,
+                    read::<::serde_json::Map<::std::string::String, ::serde_json::Value>>
+                        as CheckForm,
                 ),
             ];
             Some(FORMS)
@@ -2130,18 +2164,18 @@ fn union_forms(name: &str) -> Option<&'static [(&'static str, CheckForm)]> {
         }
         "GetMemberPointsResponseData" => {
             const FORMS: &[(&str, CheckForm)] = &[
-                ("Total", check::<i64> as CheckForm),
+                ("Total", read::<i64> as CheckForm),
                 (
                     "MemberPointsDetails",
-                    check::<crate::types::MemberPointsDetails> as CheckForm,
+                    read::<crate::types::MemberPointsDetails> as CheckForm,
                 ),
             ];
             Some(FORMS)
         }
         "GetPlayerQueueResponseData" => {
             const FORMS: &[(&str, CheckForm)] = &[
-                ("Length", check::<i64> as CheckForm),
-                ("Players", check::<::std::vec::Vec<::serde_json::Value>> as CheckForm),
+                ("Length", read::<i64> as CheckForm),
+                ("Players", read::<::std::vec::Vec<::serde_json::Value>> as CheckForm),
             ];
             Some(FORMS)
         }
@@ -2149,11 +2183,11 @@ fn union_forms(name: &str) -> Option<&'static [(&'static str, CheckForm)]> {
             const FORMS: &[(&str, CheckForm)] = &[
                 (
                     "TemplateSubmissionsPage",
-                    check::<crate::types::TemplateSubmissionsPage> as CheckForm,
+                    read::<crate::types::TemplateSubmissionsPage> as CheckForm,
                 ),
                 (
                     "List",
-                    check::<::std::vec::Vec<crate::types::FormSubmission>> as CheckForm,
+                    read::<::std::vec::Vec<crate::types::FormSubmission>> as CheckForm,
                 ),
             ];
             Some(FORMS)
@@ -2162,7 +2196,7 @@ fn union_forms(name: &str) -> Option<&'static [(&'static str, CheckForm)]> {
             const FORMS: &[(&str, CheckForm)] = &[
                 (
                     "ByTimestamp",
-                    check::<
+                    read::<
                         ::std::collections::HashMap<
                             ::std::string::String,
                             crate::types::MemberRecordHistoryEntry,
@@ -2171,7 +2205,7 @@ fn union_forms(name: &str) -> Option<&'static [(&'static str, CheckForm)]> {
                 ),
                 (
                     "List",
-                    check::<::std::vec::Vec<crate::types::MemberRecordHistoryEntry>>
+                    read::<::std::vec::Vec<crate::types::MemberRecordHistoryEntry>>
                         as CheckForm,
                 ),
             ];
@@ -2181,23 +2215,23 @@ fn union_forms(name: &str) -> Option<&'static [(&'static str, CheckForm)]> {
             const FORMS: &[(&str, CheckForm)] = &[
                 (
                     "List",
-                    check::<::std::vec::Vec<crate::types::MemberRecord>> as CheckForm,
+                    read::<::std::vec::Vec<crate::types::MemberRecord>> as CheckForm,
                 ),
-                ("MemberRecord", check::<crate::types::MemberRecord> as CheckForm),
+                ("MemberRecord", read::<crate::types::MemberRecord> as CheckForm),
             ];
             Some(FORMS)
         }
         "RecordId" => {
             const FORMS: &[(&str, CheckForm)] = &[
-                ("Text", check::<::std::string::String> as CheckForm),
-                ("Number", check::<i64> as CheckForm),
+                ("Text", read::<::std::string::String> as CheckForm),
+                ("Number", read::<i64> as CheckForm),
             ];
             Some(FORMS)
         }
         "ResponseMeta" => {
             const FORMS: &[(&str, CheckForm)] = &[
-                ("MetaFields", check::<crate::types::MetaFields> as CheckForm),
-                ("Unrecognized", check::<::serde_json::Value> as CheckForm),
+                ("MetaFields", read::<crate::types::MetaFields> as CheckForm),
+                ("Unrecognized", read::<::serde_json::Value> as CheckForm),
             ];
             Some(FORMS)
         }
@@ -2205,30 +2239,29 @@ fn union_forms(name: &str) -> Option<&'static [(&'static str, CheckForm)]> {
             const FORMS: &[(&str, CheckForm)] = &[
                 (
                     "AccountSearchResult",
-                    check::<crate::types::AccountSearchResult> as CheckForm,
+                    read::<crate::types::AccountSearchResult> as CheckForm,
                 ),
                 (
                     "List",
-                    check::<::std::vec::Vec<crate::types::CommunityAccount>> as CheckForm,
+                    read::<::std::vec::Vec<crate::types::CommunityAccount>> as CheckForm,
                 ),
             ];
             Some(FORMS)
         }
         "ServerPort" => {
             const FORMS: &[(&str, CheckForm)] = &[
-                ("Text", check::<::std::string::String> as CheckForm),
-                ("Number", check::<i64> as CheckForm),
+                ("Text", read::<::std::string::String> as CheckForm),
+                ("Number", read::<i64> as CheckForm),
             ];
             Some(FORMS)
         }
         "SetAccountNameResponseData" => {
             const FORMS: &[(&str, CheckForm)] = &[
-                ("Message", check::<::std::string::String> as CheckForm),
+                ("Message", read::<::std::string::String> as CheckForm),
                 (
                     "Details",
-                    check::<
-                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                    > as CheckForm,
+                    read::<::serde_json::Map<::std::string::String, ::serde_json::Value>>
+                        as CheckForm,
                 ),
             ];
             Some(FORMS)
@@ -2268,7 +2301,7 @@ pub(crate) const UNION_SHAPES: &[UnionShape] = &[
             ),
             ("NoChange", crate::several_forms::Members::Other),
         ],
-        read_and_write: crate::decode::as_sent::<crate::types::ClockAccountResponseData>,
+        read_and_write: read::<crate::types::ClockAccountResponseData>,
     },
     UnionShape {
         name: "ForceSyncResponseData",
@@ -2276,7 +2309,7 @@ pub(crate) const UNION_SHAPES: &[UnionShape] = &[
             ("Message", crate::several_forms::Members::Other),
             ("Details", crate::several_forms::Members::Other),
         ],
-        read_and_write: crate::decode::as_sent::<crate::types::ForceSyncResponseData>,
+        read_and_write: read::<crate::types::ForceSyncResponseData>,
     },
     UnionShape {
         name: "GetAceConfigResponseData",
@@ -2284,7 +2317,7 @@ pub(crate) const UNION_SHAPES: &[UnionShape] = &[
             ("Mappings", crate::several_forms::Members::ListOf(&["principal", "ranks"])),
             ("AceConfig", crate::several_forms::Members::Object(&["mappings"])),
         ],
-        read_and_write: crate::decode::as_sent::<crate::types::GetAceConfigResponseData>,
+        read_and_write: read::<crate::types::GetAceConfigResponseData>,
     },
     UnionShape {
         name: "GetCurrentClockInResponseData",
@@ -2305,9 +2338,7 @@ pub(crate) const UNION_SHAPES: &[UnionShape] = &[
             ),
             ("NotClockedIn", crate::several_forms::Members::Other),
         ],
-        read_and_write: crate::decode::as_sent::<
-            crate::types::GetCurrentClockInResponseData,
-        >,
+        read_and_write: read::<crate::types::GetCurrentClockInResponseData>,
     },
     UnionShape {
         name: "GetFormLockStatusResponseData",
@@ -2316,9 +2347,7 @@ pub(crate) const UNION_SHAPES: &[UnionShape] = &[
             ("Text", crate::several_forms::Members::Other),
             ("Details", crate::several_forms::Members::Other),
         ],
-        read_and_write: crate::decode::as_sent::<
-            crate::types::GetFormLockStatusResponseData,
-        >,
+        read_and_write: read::<crate::types::GetFormLockStatusResponseData>,
     },
     UnionShape {
         name: "GetLatestActivityResponseData",
@@ -2354,9 +2383,7 @@ pub(crate) const UNION_SHAPES: &[UnionShape] = &[
                 ),
             ),
         ],
-        read_and_write: crate::decode::as_sent::<
-            crate::types::GetLatestActivityResponseData,
-        >,
+        read_and_write: read::<crate::types::GetLatestActivityResponseData>,
     },
     UnionShape {
         name: "GetMemberPointsResponseData",
@@ -2364,9 +2391,7 @@ pub(crate) const UNION_SHAPES: &[UnionShape] = &[
             ("Total", crate::several_forms::Members::Other),
             ("MemberPointsDetails", crate::several_forms::Members::Object(&["points"])),
         ],
-        read_and_write: crate::decode::as_sent::<
-            crate::types::GetMemberPointsResponseData,
-        >,
+        read_and_write: read::<crate::types::GetMemberPointsResponseData>,
     },
     UnionShape {
         name: "GetPlayerQueueResponseData",
@@ -2374,9 +2399,7 @@ pub(crate) const UNION_SHAPES: &[UnionShape] = &[
             ("Length", crate::several_forms::Members::Other),
             ("Players", crate::several_forms::Members::Other),
         ],
-        read_and_write: crate::decode::as_sent::<
-            crate::types::GetPlayerQueueResponseData,
-        >,
+        read_and_write: read::<crate::types::GetPlayerQueueResponseData>,
     },
     UnionShape {
         name: "GetTemplateSubmissionsResponseData",
@@ -2410,9 +2433,7 @@ pub(crate) const UNION_SHAPES: &[UnionShape] = &[
                 ),
             ),
         ],
-        read_and_write: crate::decode::as_sent::<
-            crate::types::GetTemplateSubmissionsResponseData,
-        >,
+        read_and_write: read::<crate::types::GetTemplateSubmissionsResponseData>,
     },
     UnionShape {
         name: "MemberRecordHistory",
@@ -2433,7 +2454,7 @@ pub(crate) const UNION_SHAPES: &[UnionShape] = &[
                 ),
             ),
         ],
-        read_and_write: crate::decode::as_sent::<crate::types::MemberRecordHistory>,
+        read_and_write: read::<crate::types::MemberRecordHistory>,
     },
     UnionShape {
         name: "MemberRecordList",
@@ -2477,7 +2498,7 @@ pub(crate) const UNION_SHAPES: &[UnionShape] = &[
                 ),
             ),
         ],
-        read_and_write: crate::decode::as_sent::<crate::types::MemberRecordList>,
+        read_and_write: read::<crate::types::MemberRecordList>,
     },
     UnionShape {
         name: "RecordId",
@@ -2485,7 +2506,7 @@ pub(crate) const UNION_SHAPES: &[UnionShape] = &[
             ("Text", crate::several_forms::Members::Other),
             ("Number", crate::several_forms::Members::Other),
         ],
-        read_and_write: crate::decode::as_sent::<crate::types::RecordId>,
+        read_and_write: read::<crate::types::RecordId>,
     },
     UnionShape {
         name: "ResponseMeta",
@@ -2496,7 +2517,7 @@ pub(crate) const UNION_SHAPES: &[UnionShape] = &[
             ),
             ("Unrecognized", crate::several_forms::Members::Other),
         ],
-        read_and_write: crate::decode::as_sent::<crate::types::ResponseMeta>,
+        read_and_write: read::<crate::types::ResponseMeta>,
     },
     UnionShape {
         name: "SearchAccountsResponseData",
@@ -2539,9 +2560,7 @@ pub(crate) const UNION_SHAPES: &[UnionShape] = &[
                 ),
             ),
         ],
-        read_and_write: crate::decode::as_sent::<
-            crate::types::SearchAccountsResponseData,
-        >,
+        read_and_write: read::<crate::types::SearchAccountsResponseData>,
     },
     UnionShape {
         name: "ServerPort",
@@ -2549,7 +2568,7 @@ pub(crate) const UNION_SHAPES: &[UnionShape] = &[
             ("Text", crate::several_forms::Members::Other),
             ("Number", crate::several_forms::Members::Other),
         ],
-        read_and_write: crate::decode::as_sent::<crate::types::ServerPort>,
+        read_and_write: read::<crate::types::ServerPort>,
     },
     UnionShape {
         name: "SetAccountNameResponseData",
@@ -2557,8 +2576,6 @@ pub(crate) const UNION_SHAPES: &[UnionShape] = &[
             ("Message", crate::several_forms::Members::Other),
             ("Details", crate::several_forms::Members::Other),
         ],
-        read_and_write: crate::decode::as_sent::<
-            crate::types::SetAccountNameResponseData,
-        >,
+        read_and_write: read::<crate::types::SetAccountNameResponseData>,
     },
 ];

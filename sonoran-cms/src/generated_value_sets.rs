@@ -15,6 +15,9 @@ pub enum ClockIntention {
     Other(::std::string::String),
 }
 impl ClockIntention {
+    /// The values the spec lists, as the API sends them, in the
+    /// spec's order.
+    pub const KNOWN_VALUES: &'static [&'static str] = &["in", "out"];
     /// The text the API sends for this value.
     pub fn as_str(&self) -> &str {
         match self {
@@ -119,6 +122,14 @@ pub enum ErlcRecordType {
     Other(::std::string::String),
 }
 impl ErlcRecordType {
+    /// The values the spec lists, as the API sends them, in the
+    /// spec's order.
+    pub const KNOWN_VALUES: &'static [&'static str] = &[
+        "note",
+        "kick",
+        "ban",
+        "disciplinary",
+    ];
     /// The text the API sends for this value.
     pub fn as_str(&self) -> &str {
         match self {
@@ -229,6 +240,14 @@ pub enum ErlcTeam {
     Other(::std::string::String),
 }
 impl ErlcTeam {
+    /// The values the spec lists, as the API sends them, in the
+    /// spec's order.
+    pub const KNOWN_VALUES: &'static [&'static str] = &[
+        "police",
+        "sheriff",
+        "fire",
+        "dot",
+    ];
     /// The text the API sends for this value.
     pub fn as_str(&self) -> &str {
         match self {
@@ -349,6 +368,19 @@ pub enum IdentifierType {
     Other(::std::string::String),
 }
 impl IdentifierType {
+    /// The values the spec lists, as the API sends them, in the
+    /// spec's order.
+    pub const KNOWN_VALUES: &'static [&'static str] = &[
+        "hwid",
+        "ip",
+        "license",
+        "license2",
+        "steam",
+        "xbl",
+        "live",
+        "discord",
+        "fivem",
+    ];
     /// The text the API sends for this value.
     pub fn as_str(&self) -> &str {
         match self {
@@ -473,6 +505,9 @@ pub enum LatestActivityType {
     Other(::std::string::String),
 }
 impl LatestActivityType {
+    /// The values the spec lists, as the API sends them, in the
+    /// spec's order.
+    pub const KNOWN_VALUES: &'static [&'static str] = &["clockin", "activity"];
     /// The text the API sends for this value.
     pub fn as_str(&self) -> &str {
         match self {
@@ -573,6 +608,12 @@ pub enum RsvpResult {
     Other(::std::string::String),
 }
 impl RsvpResult {
+    /// The values the spec lists, as the API sends them, in the
+    /// spec's order.
+    pub const KNOWN_VALUES: &'static [&'static str] = &[
+        "RSVP_SUCCESS",
+        "UNRSVP_SUCCESS",
+    ];
     /// The text the API sends for this value.
     pub fn as_str(&self) -> &str {
         match self {
@@ -677,6 +718,14 @@ pub enum ServerFramework {
     Other(::std::string::String),
 }
 impl ServerFramework {
+    /// The values the spec lists, as the API sends them, in the
+    /// spec's order.
+    pub const KNOWN_VALUES: &'static [&'static str] = &[
+        "qb-core",
+        "esx",
+        "qbox",
+        "erlc",
+    ];
     /// The text the API sends for this value.
     pub fn as_str(&self) -> &str {
         match self {

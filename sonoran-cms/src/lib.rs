@@ -284,6 +284,9 @@ mod generated_operations;
 pub mod error;
 mod operation;
 
+// What an answer holds that its type does not keep (the probe's reading).
+mod ignored_members;
+
 pub mod paging;
 
 #[rustfmt::skip]
@@ -313,6 +316,7 @@ pub use generated::{Client, ResponseValue, builder, types};
 pub use generated_operations::Operation;
 pub use operation::UnknownOperation;
 pub use retry::RetryPolicy;
+pub use spec::{FieldLocation, OneOfGroup};
 /// What a client carries (`Client::inner`); not for building one: use
 /// [`Client::builder`].
 #[doc(hidden)]
@@ -334,6 +338,7 @@ pub use uuid;
 /// operations' types. With a mock server (`sonoran-cms-httpmock`), build the
 /// client with [`ClientBuilder::for_tests`].
 pub mod testing {
+    pub use crate::ignored_members::{IgnoredMember, ignored_members, path_shape};
     pub use crate::operation::{check_request_body, check_success_body, request_body_as_sent};
     pub use crate::transport::{BoxFuture, Transport};
 }

@@ -12,6 +12,7 @@ use tokio::time::Instant;
 use crate::decode::DecodeFailure;
 use crate::generated_operations::Operation;
 use crate::rate_limit::{RateLimit, RateLimits, SlotRequest};
+use crate::spec::OneOfGroup;
 
 /// A name that is no operation of the client.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -98,6 +99,54 @@ impl Operation {
     pub fn is_paged(self) -> bool {
         self.spec().paging.is_some()
     }
+
+    /// The member that tells two items of its pages apart (`accId` for
+    /// accounts, `formId` for form submissions), when the spec names one
+    /// (`x-sonoran-paging`'s `identity`); `None` for an operation that does
+    /// not page or whose items name no identity.
+    pub fn item_identity(self) -> Option<&'static str> {
+        self.spec().paging.and_then(|paging| paging.identity)
+    }
+
+    /// Whether it changes nothing on the server (`x-sonoran-safe` in the spec,
+    /// or a `GET`): a failed call of it never "may have taken effect".
+    pub fn is_safe(self) -> bool {
+        self.spec().semantics.safe
+    }
+
+    /// Its groups of alternative fields: fields that name one thing in
+    /// several ways (`x-sonoran-one-of` in the spec).
+    pub fn one_of_groups(self) -> &'static [OneOfGroup] {
+        self.spec().one_of
+    }
+
+    /// The answer statuses the docs name for it, as the spec writes them: the
+    /// success's own status (`200`, `201`, `204`) and each error status or
+    /// class (`401`, `404`, `429`, `4XX`, `5XX`).
+    pub fn documented_statuses(self) -> &'static [&'static str] {
+        self.spec().documented_statuses
+    }
+
+    /// Whether the docs name `status` for it: exactly, or by its class
+    /// (`4XX` names 404). Where the docs name one success status (`200`),
+    /// another (`204`) is not named, though the client reads any 2XX.
+    pub fn documents_status(self, status: u16) -> bool {
+        let status = status.to_string();
+        self.documented_statuses()
+            .iter()
+            .any(|documented| match documented.strip_suffix("XX") {
+                Some(class) => status.starts_with(class),
+                None => status == *documented,
+            })
+    }
+
+    /// The positions in its success body that are maps keyed by data (ids,
+    /// names: never member names the API chose), as JSON paths with `[]` for
+    /// a list's items and `{key}` for a map's members (`data`,
+    /// `data.items[].fields`). Empty when its answer holds no map.
+    pub fn keyed_by_data(self) -> &'static [&'static str] {
+        self.spec().keyed_by_data
+    }
 }
 
 /// Decodes `body`, a success answer of `operation`, as the operation's
@@ -109,7 +158,7 @@ pub fn check_success_body(operation: Operation, body: &[u8]) -> Option<Result<()
     operation
         .spec()
         .success_body
-        .map(|success| (success.check)(body))
+        .map(|success| (success.read)(body).map(drop))
 }
 
 /// Decodes `body` as the request body type of `operation`, and says where it
@@ -119,7 +168,7 @@ pub fn check_request_body(operation: Operation, body: &[u8]) -> Option<Result<()
     operation
         .spec()
         .request_body
-        .map(|request| (request.check)(body))
+        .map(|read| read(body).map(drop))
 }
 
 /// What the client sends for `body` as `operation`'s request: the body decoded
@@ -130,10 +179,7 @@ pub fn request_body_as_sent(
     operation: Operation,
     body: &[u8],
 ) -> Option<Result<serde_json::Value, DecodeFailure>> {
-    operation
-        .spec()
-        .request_body
-        .map(|request| (request.as_sent)(body))
+    operation.spec().request_body.map(|read| read(body))
 }
 
 impl RateLimits {

@@ -108,10 +108,10 @@ impl<'a, T: Serialize> Items<'a, T> {
         fetch: impl FnMut(u64, u64) -> PageFuture<'a, T> + Send + 'a,
     ) -> Self {
         // The generated `.items(..)` exists only on operations the spec pages.
-        let shape = operation
-            .spec()
-            .paging
-            .unwrap_or(PageShape { max_size: u64::MAX });
+        let shape = operation.spec().paging.unwrap_or(PageShape {
+            max_size: u64::MAX,
+            identity: None,
+        });
         Self {
             fetch: Box::new(fetch),
             operation,

@@ -189,13 +189,13 @@ pub(crate) fn check_form(
     forms: &[Members],
     index: usize,
     check: crate::decode::CheckForm,
-) -> Result<(), DecodeFailure> {
-    check(body)?;
+) -> Result<Value, DecodeFailure> {
+    let kept = check(body)?;
     let Ok(value) = serde_json::from_slice::<Value>(body) else {
-        return Ok(());
+        return Ok(kept);
     };
     let (path, why) = match rank(&value, forms, index) {
-        Rank::First => return Ok(()),
+        Rank::First => return Ok(kept),
         Rank::Behind { member } => (member, "another form keeps more of the value's members"),
         Rank::Tied { member } => (
             member,

@@ -106,26 +106,31 @@ pub(crate) struct OperationSemantics {
 
 /// Where a group's fields travel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum FieldLocation {
+#[non_exhaustive]
+pub enum FieldLocation {
     /// Top-level fields of the JSON body.
     Body,
     /// Query parameters.
     Query,
 }
 
-/// One of an operation's groups of alternative fields (`x-sonoran-one-of`).
+/// One of an operation's groups of alternative fields (`x-sonoran-one-of` in
+/// the spec): fields that name one thing in several ways, such as the five
+/// forms of an account identity ([`Operation::one_of_groups`](crate::Operation::one_of_groups)).
 #[derive(Debug)]
-pub(crate) struct OneOfGroup {
+#[non_exhaustive]
+pub struct OneOfGroup {
     /// What the fields name, for messages ("account identity").
-    pub(crate) group: &'static str,
+    pub group: &'static str,
     /// Where the fields travel.
-    pub(crate) location: FieldLocation,
-    /// The API's names of the fields.
-    pub(crate) fields: &'static [&'static str],
-    /// A request must name at least one.
-    pub(crate) required: bool,
+    pub location: FieldLocation,
+    /// The API's names of the fields (`accId`, `discord`), in the spec's order.
+    pub fields: &'static [&'static str],
+    /// A request must name at least one; one without any is refused before it
+    /// is sent.
+    pub required: bool,
     /// A request may name at most one.
-    pub(crate) at_most_one: bool,
+    pub at_most_one: bool,
 }
 
 /// How a paged operation pages, beyond what its generated `.items(..)` reads
@@ -134,24 +139,21 @@ pub(crate) struct OneOfGroup {
 pub(crate) struct PageShape {
     /// The most items the API returns in one page (`max-size` in the spec).
     pub(crate) max_size: u64,
+    /// The item's member that tells two items apart (`identity` in the
+    /// spec: `accId`, `formId`), when the spec names one.
+    pub(crate) identity: Option<&'static str>,
 }
 
-/// Checks a body against a type: where it does not fit.
-pub(crate) type BodyCheck = fn(&[u8]) -> Result<(), DecodeFailure>;
+/// Reads a body as a type, saying where it does not fit, and gives what the
+/// type keeps of it, written back as JSON (`crate::decode::read`).
+pub(crate) type BodyRead = fn(&[u8]) -> Result<serde_json::Value, DecodeFailure>;
 
-/// The operation's success body: its check (with the JSON path of what does
-/// not fit) and its plain decode.
+/// The operation's success body: its slow read (with the JSON path of what
+/// does not fit, and what the type keeps) and its plain decode.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct SuccessBody {
-    pub(crate) check: BodyCheck,
+    pub(crate) read: BodyRead,
     pub(crate) decode: fn(&[u8]) -> Result<Decoded, NotDecoded>,
-}
-
-/// The operation's request body: its check, and what the client sends for it.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct RequestBody {
-    pub(crate) check: BodyCheck,
-    pub(crate) as_sent: fn(&[u8]) -> Result<serde_json::Value, DecodeFailure>,
 }
 
 /// Everything the spec says of one operation that the runtime reads.
@@ -169,10 +171,18 @@ pub(crate) struct OperationSpec {
     pub(crate) one_of: &'static [OneOfGroup],
     /// Its JSON success body, if it has one.
     pub(crate) success_body: Option<SuccessBody>,
-    /// Its JSON request body, if it has one.
-    pub(crate) request_body: Option<RequestBody>,
+    /// Its JSON request body's read (what the client sends for a body), if
+    /// it has one.
+    pub(crate) request_body: Option<BodyRead>,
     /// How it pages, if it does.
     pub(crate) paging: Option<PageShape>,
+    /// The answer statuses the docs name: the success's own (`200`) and each
+    /// error status or class (`401`, `429`, `4XX`).
+    pub(crate) documented_statuses: &'static [&'static str],
+    /// The positions in its success body that are maps keyed by data
+    /// (`data`, `data.items[].fields`): their keys are ids or names, never
+    /// member names.
+    pub(crate) keyed_by_data: &'static [&'static str],
 }
 
 /// A success answer decoded in the hooks, carried on the response to the

@@ -207,3 +207,89 @@ impl sonoran_cms::testing::Transport for SlowTransport {
 pub fn per_minute(requests: u32) -> sonoran_cms::rate_limit::RateLimit {
     sonoran_cms::rate_limit::RateLimit::new(requests, 60).expect("a valid limit")
 }
+
+/// A value of `schema` (in the enriched spec `spec`, read as JSON) with every
+/// member the schema names present: each optional member set, each list
+/// with one item, each map keyed by data with one entry, each value of
+/// several forms as its first form. What the docs say the API may send, all
+/// at once: the client's types must read it and keep every member.
+pub fn full_value(spec: &serde_json::Value, schema: &serde_json::Value) -> serde_json::Value {
+    full_value_at(spec, schema, 0)
+}
+
+fn full_value_at(
+    spec: &serde_json::Value,
+    schema: &serde_json::Value,
+    depth: usize,
+) -> serde_json::Value {
+    use serde_json::{Value, json};
+    // Recursive types stop after a few levels, as real answers do.
+    if depth > 64 {
+        return Value::Null;
+    }
+    if let Some(reference) = schema["$ref"].as_str() {
+        let target = spec
+            .pointer(&reference.replacen('#', "", 1))
+            .unwrap_or(&Value::Null);
+        return full_value_at(spec, target, depth + 1);
+    }
+    if let Some(forms) = schema["allOf"].as_array() {
+        let mut merged = serde_json::Map::new();
+        for form in forms {
+            match full_value_at(spec, form, depth + 1) {
+                Value::Object(members) => merged.extend(members),
+                other if forms.len() == 1 => return other,
+                _ => {}
+            }
+        }
+        return Value::Object(merged);
+    }
+    if let Some(first) = schema["oneOf"]
+        .as_array()
+        .or_else(|| schema["anyOf"].as_array())
+        .and_then(|forms| forms.first())
+    {
+        return full_value_at(spec, first, depth + 1);
+    }
+    if let Some(first) = schema["enum"].as_array().and_then(|values| values.first()) {
+        return first.clone();
+    }
+    match schema["type"].as_str() {
+        Some("object") | None if schema.get("properties").is_some() => {
+            let mut members = serde_json::Map::new();
+            for (name, member) in schema["properties"].as_object().into_iter().flatten() {
+                members.insert(name.clone(), full_value_at(spec, member, depth + 1));
+            }
+            let values = &schema["additionalProperties"];
+            if ["$ref", "type", "oneOf"]
+                .iter()
+                .any(|key| values.get(key).is_some())
+            {
+                members.insert("key-1".to_owned(), full_value_at(spec, values, depth + 1));
+            }
+            Value::Object(members)
+        }
+        Some("object") => {
+            let values = &schema["additionalProperties"];
+            if ["$ref", "type", "oneOf"]
+                .iter()
+                .any(|key| values.get(key).is_some())
+            {
+                json!({"key-1": full_value_at(spec, values, depth + 1)})
+            } else {
+                json!({"any": "member"})
+            }
+        }
+        Some("array") => json!([full_value_at(spec, &schema["items"], depth + 1)]),
+        Some("string") => match schema["format"].as_str() {
+            Some("uuid") => json!("8d2f0c4e-1111-4222-8333-444455556666"),
+            Some("date-time") => json!("2026-04-15T12:00:00Z"),
+            Some("date") => json!("2026-04-15"),
+            _ => json!("text"),
+        },
+        Some("integer") => json!(schema["minimum"].as_i64().unwrap_or(0).max(1)),
+        Some("number") => json!(1.5),
+        Some("boolean") => json!(true),
+        _ => json!("open JSON"),
+    }
+}

@@ -53,7 +53,6 @@ fn copy_workspace(root: &Path) {
             codegen::pipeline::GENERATED_VALUE_SETS_PATH,
             codegen::pipeline::GENERATED_HTTPMOCK_PATH,
             codegen::pipeline::GENERATED_CLI_PATH,
-            codegen::pipeline::PROBE_SPEC_PATH,
         ]
         .map(str::to_owned),
     );

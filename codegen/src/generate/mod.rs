@@ -6,7 +6,6 @@
 
 pub mod bodies;
 pub mod operation_table;
-pub mod probe_spec;
 pub mod progenitor;
 pub mod public_api;
 pub mod value_sets;

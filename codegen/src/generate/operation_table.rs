@@ -8,6 +8,7 @@
 
 use heck::{ToSnakeCase, ToUpperCamelCase};
 use quote::{format_ident, quote};
+use serde_json::Value;
 
 use crate::bodies::{Bodies, FormMembers};
 use crate::error::CodegenError;
@@ -19,6 +20,7 @@ use crate::one_of::Location;
 /// formed), so an operation missing from a table here is a generator bug.
 pub fn source(
     spec_file: &str,
+    spec: &Value,
     model: &SpecModel,
     bodies: &Bodies,
     header: &str,
@@ -79,7 +81,7 @@ pub fn source(
             Some(body) => {
                 let type_name = format_ident!("{}", body.type_name);
                 quote!(Some(SuccessBody {
-                    check: check::<crate::types::#type_name>,
+                    read: read::<crate::types::#type_name>,
                     decode: decode::<crate::types::#type_name>,
                 }))
             }
@@ -92,20 +94,26 @@ pub fn source(
         {
             Some(body) => {
                 let type_name = format_ident!("{}", body.type_name);
-                quote!(Some(RequestBody {
-                    check: check::<crate::types::#type_name>,
-                    as_sent: crate::decode::as_sent::<crate::types::#type_name>,
-                }))
+                quote!(Some(read::<crate::types::#type_name>))
             }
             None => quote!(None),
         };
         let paging = match &row.paging {
             Some(paged) => {
                 let max_size = paged.max_size;
-                quote!(Some(PageShape { max_size: #max_size }))
+                let identity = match &paged.identity {
+                    Some(identity) => quote!(Some(#identity)),
+                    None => quote!(None),
+                };
+                quote!(Some(PageShape { max_size: #max_size, identity: #identity }))
             }
             None => quote!(None),
         };
+        let written = &spec["paths"][&row.path][row.method.to_lowercase().as_str()];
+        let documented_statuses = documented_statuses(written);
+        let keyed_by_data = crate::operations::json_success(written)
+            .map(|(_, response)| keyed_by_data(spec, crate::operations::json_body_schema(response)))
+            .unwrap_or_default();
         specs.push(quote! {
             OperationSpec {
                 group: #group,
@@ -115,6 +123,8 @@ pub fn source(
                 success_body: #success_body,
                 request_body: #request_body,
                 paging: #paging,
+                documented_statuses: &[#(#documented_statuses),*],
+                keyed_by_data: &[#(#keyed_by_data),*],
             }
         });
     }
@@ -138,8 +148,8 @@ pub fn source(
                 let function = form_check_name(union, &form.variant);
                 let payload = &form.payload;
                 quote! {
-                    fn #function(body: &[u8]) -> Result<(), crate::decode::DecodeFailure> {
-                        crate::several_forms::check_form(body, crate::types::#type_name::FORMS, #index, check::<#payload>)
+                    fn #function(body: &[u8]) -> Result<::serde_json::Value, crate::decode::DecodeFailure> {
+                        crate::several_forms::check_form(body, crate::types::#type_name::FORMS, #index, read::<#payload>)
                     }
                 }
             })
@@ -155,7 +165,7 @@ pub fn source(
                 let function = form_check_name(union, &form.variant);
                 quote! { (#variant, #function as CheckForm) }
             } else {
-                quote! { (#variant, check::<#payload> as CheckForm) }
+                quote! { (#variant, read::<#payload> as CheckForm) }
             }
         });
         quote! {
@@ -203,7 +213,7 @@ pub fn source(
             UnionShape {
                 name: #name,
                 forms: &[#(#forms),*],
-                read_and_write: crate::decode::as_sent::<crate::types::#type_name>,
+                read_and_write: read::<crate::types::#type_name>,
             }
         }
     });
@@ -211,7 +221,7 @@ pub fn source(
     let tokens = quote! {
         use crate::spec::{
             FieldLocation, OneOfGroup, OperationSemantics, OperationSpec, PageShape, RateLimit,
-            RequestBody, SuccessBody,
+            SuccessBody,
         };
 
         /// Every operation of the Sonoran CMS v2 API this client knows, one per
@@ -273,10 +283,13 @@ pub fn source(
         /// What the spec says of each operation, indexed by [`Operation`].
         static SPECS: [OperationSpec; #count] = [#(#specs),*];
 
-        /// Decodes `body` as `T`, saying where it does not fit, and naming the
-        /// closest form inside a value of several forms.
-        fn check<T: ::serde::de::DeserializeOwned>(body: &[u8]) -> Result<(), crate::decode::DecodeFailure> {
-            crate::decode::check::<T>(body, union_forms)
+        /// Reads `body` as `T`, saying where it does not fit (naming the
+        /// closest form inside a value of several forms), and gives what `T`
+        /// keeps of it as JSON.
+        fn read<T: ::serde::de::DeserializeOwned + ::serde::Serialize>(
+            body: &[u8],
+        ) -> Result<::serde_json::Value, crate::decode::DecodeFailure> {
+            crate::decode::read::<T>(body, union_forms)
         }
 
         /// Decodes a success body as `T`, plainly (the happy path: no path
@@ -319,4 +332,126 @@ pub fn source(
     Ok(crate::generate::normalize_newlines(&format!(
         "{header}\n{body}"
     )))
+}
+
+/// The answer statuses the docs name for `operation` (read as JSON): the
+/// success's own status where the docs name one (`x-documented-status`,
+/// `200`) in place of the `2XX` the client reads it at, then every other
+/// status or class (`401`, `429`, `4XX`), in the spec's order.
+fn documented_statuses(operation: &Value) -> Vec<String> {
+    operation["responses"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(status, response)| {
+            response["x-documented-status"]
+                .as_str()
+                .filter(|_| status.starts_with('2'))
+                .unwrap_or(status)
+                .to_owned()
+        })
+        .collect()
+}
+
+/// The positions below `schema` (a success body's) that are maps keyed by
+/// data: objects whose `additionalProperties` is a typed schema. As JSON
+/// paths with `[]` for a list's items and `{key}` for a map's members; every
+/// form of a value of several forms is walked, at the same path.
+fn keyed_by_data(spec: &Value, schema: &Value) -> Vec<String> {
+    let mut found = Vec::new();
+    walk_maps(spec, schema, String::new(), &mut Vec::new(), &mut found);
+    found.sort();
+    found.dedup();
+    found
+}
+
+fn walk_maps(
+    spec: &Value,
+    schema: &Value,
+    at: String,
+    seen: &mut Vec<String>,
+    found: &mut Vec<String>,
+) {
+    let member = |name: &str| {
+        if at.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{at}.{name}")
+        }
+    };
+    // A schema met again on the same walk (a recursive type) adds nothing new.
+    if let Some(reference) = schema["$ref"].as_str() {
+        if seen.iter().any(|known| known == reference) {
+            return;
+        }
+        let Some(target) = spec.pointer(&reference.replacen('#', "", 1)) else {
+            return;
+        };
+        seen.push(reference.to_owned());
+        walk_maps(spec, target, at, seen, found);
+        seen.pop();
+        return;
+    }
+    for key in ["oneOf", "anyOf", "allOf"] {
+        for form in schema[key].as_array().into_iter().flatten() {
+            walk_maps(spec, form, at.clone(), seen, found);
+        }
+    }
+    for (name, property) in schema["properties"].as_object().into_iter().flatten() {
+        walk_maps(spec, property, member(name), seen, found);
+    }
+    let values = &schema["additionalProperties"];
+    if ["$ref", "type", "oneOf"]
+        .iter()
+        .any(|key| values.get(key).is_some())
+    {
+        found.push(at.clone());
+        walk_maps(spec, values, member("{key}"), seen, found);
+    }
+    if schema.get("items").is_some() {
+        walk_maps(spec, &schema["items"], format!("{at}[]"), seen, found);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn maps_keyed_by_data_are_found_below_lists_forms_and_references() {
+        let spec = json!({"components": {"schemas": {
+            "History": {"oneOf": [
+                {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/Entry"}},
+                {"type": "array", "items": {"$ref": "#/components/schemas/Entry"}}
+            ]},
+            "Entry": {"type": "object", "properties": {
+                "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+                "open": {"type": "object", "additionalProperties": {"x-untyped-reason": "kept"}},
+                "again": {"$ref": "#/components/schemas/History"}
+            }}
+        }}});
+        let body = json!({"type": "object", "properties": {"data": {"type": "object", "properties": {
+            "items": {"type": "array", "items": {"type": "object", "properties": {
+                "history": {"$ref": "#/components/schemas/History"}
+            }}}
+        }}}});
+        assert_eq!(
+            keyed_by_data(&spec, &body),
+            [
+                "data.items[].history",
+                "data.items[].history.{key}.fields",
+                "data.items[].history[].fields",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_success_status_is_the_one_the_docs_name() {
+        let operation = json!({"responses": {
+            "2XX": {"x-documented-status": "201"},
+            "401": {}, "4XX": {"x-documented-status": "ignored"}
+        }});
+        assert_eq!(documented_statuses(&operation), ["201", "401", "4XX"]);
+    }
 }

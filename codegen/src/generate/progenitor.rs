@@ -241,7 +241,12 @@ const CLI_SEND: &str = "request.send().await";
 
 /// Generates the clap command line (the `sonoran-cms-cli` crate's module) for
 /// `spec` with the client's settings.
-pub fn cli_source(spec_file: &str, spec: &OpenAPI, header: &str) -> Result<String, CodegenError> {
+pub fn cli_source(
+    spec_file: &str,
+    spec: &OpenAPI,
+    open_value_sets: &[crate::value_sets::OpenValueSet],
+    header: &str,
+) -> Result<String, CodegenError> {
     let tokens = run_generator(spec_file, |generator| generator.cli(spec, CLI_CLIENT_PATH))?;
     let body = format_rust(spec_file, tokens)?;
     let bounds = body.matches(CLI_SCHEMA_BOUND).count();
@@ -270,6 +275,18 @@ pub fn cli_source(spec_file: &str, spec: &OpenAPI, header: &str) -> Result<Strin
     }
     let body = body.replace(CLI_SEND, &format!("request.{GENERATED_SEND}().await"));
     let body = json_body_excludes_body_flags(&body);
+    // An open value set's flag takes any text (the API may add values) and
+    // shows the known ones in `--help` and to the probe (the command line's
+    // `OpenValueSetParser`).
+    let body = open_value_sets.iter().fold(body, |body, set| {
+        body.replace(
+            &format!("::clap::value_parser!(types::{})", set.name),
+            &format!(
+                "crate::OpenValueSetParser::<types::{0}>::new(types::{0}::KNOWN_VALUES)",
+                set.name
+            ),
+        )
+    });
     let body = reformat(spec_file, &body)?;
     Ok(normalize_newlines(&format!(
         "{header}\n{GENERATED_ALLOWS}\n{body}"

@@ -163,6 +163,10 @@ pub fn source(
             }
 
             impl #name {
+                /// The values the spec lists, as the API sends them, in the
+                /// spec's order.
+                pub const KNOWN_VALUES: &'static [&'static str] = &[#(#values),*];
+
                 /// The text the API sends for this value.
                 pub fn as_str(&self) -> &str {
                     match self {
