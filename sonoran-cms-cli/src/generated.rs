@@ -595,7 +595,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("server-id")
                     .long("server-id")
-                    .value_parser(::clap::value_parser!(::std::num::NonZeroU64))
+                    .value_parser(crate::positive_id())
                     .required(false)
                     .help(
                         "The server. Needed when `type` is `activity` (Sonoran.js refuses the call without it); the client does not check this condition, the API answers it.",
@@ -1372,7 +1372,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("form-id")
                     .long("form-id")
-                    .value_parser(::clap::value_parser!(::std::num::NonZeroU64))
+                    .value_parser(crate::positive_id())
                     .required(true)
                     .help("Target form id."),
             )
@@ -1436,7 +1436,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("template-id")
                     .long("template-id")
-                    .value_parser(::clap::value_parser!(::std::num::NonZeroU64))
+                    .value_parser(crate::positive_id())
                     .required(true)
                     .help("Target form template id."),
             )
@@ -1458,7 +1458,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("template-id")
                     .long("template-id")
-                    .value_parser(::clap::value_parser!(::std::num::NonZeroU64))
+                    .value_parser(crate::positive_id())
                     .required(true)
                     .help("Target form template id."),
             )
@@ -1486,7 +1486,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("submission-id")
                     .long("submission-id")
-                    .value_parser(::clap::value_parser!(::std::num::NonZeroU64))
+                    .value_parser(crate::positive_id())
                     .required(true)
                     .help("Target form submission id."),
             )
@@ -1513,7 +1513,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("template-id")
                     .long("template-id")
-                    .value_parser(::clap::value_parser!(::std::num::NonZeroU64))
+                    .value_parser(crate::positive_id())
                     .required(true)
                     .help("Target form template id."),
             )
@@ -1540,7 +1540,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("template-id")
                     .long("template-id")
-                    .value_parser(::clap::value_parser!(::std::num::NonZeroU64))
+                    .value_parser(crate::positive_id())
                     .required(true)
                     .help("The form template's id."),
             )
@@ -1734,7 +1734,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("roster-id")
                     .long("roster-id")
-                    .value_parser(::clap::value_parser!(::std::num::NonZeroU64))
+                    .value_parser(crate::positive_id())
                     .required(true)
                     .help("Target roster id."),
             )
@@ -1754,7 +1754,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("server-id")
                     .long("server-id")
-                    .value_parser(::clap::value_parser!(::std::num::NonZeroU64))
+                    .value_parser(crate::positive_id())
                     .required(true)
                     .help("Target server id."),
             )
@@ -1811,7 +1811,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("server-id")
                     .long("server-id")
-                    .value_parser(::clap::value_parser!(::std::num::NonZeroU64))
+                    .value_parser(crate::positive_id())
                     .required(true)
                     .help("Target server id."),
             )
@@ -1908,7 +1908,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("server-id")
                     .long("server-id")
-                    .value_parser(::clap::value_parser!(::std::num::NonZeroU64))
+                    .value_parser(crate::positive_id())
                     .required(true)
                     .help("Target server id."),
             )
@@ -1921,7 +1921,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("server-id")
                     .long("server-id")
-                    .value_parser(::clap::value_parser!(::std::num::NonZeroU64))
+                    .value_parser(crate::positive_id())
                     .required(true)
                     .help("Target server id."),
             )
@@ -1934,7 +1934,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("server-id")
                     .long("server-id")
-                    .value_parser(::clap::value_parser!(::std::num::NonZeroU64))
+                    .value_parser(crate::positive_id())
                     .required(true)
                     .help("Target server id."),
             )
@@ -1961,7 +1961,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("server-id")
                     .long("server-id")
-                    .value_parser(::clap::value_parser!(::std::num::NonZeroU64))
+                    .value_parser(crate::positive_id())
                     .required(true)
                     .help("Target server id."),
             )
@@ -2011,7 +2011,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("server-id")
                     .long("server-id")
-                    .value_parser(::clap::value_parser!(::std::num::NonZeroU64))
+                    .value_parser(crate::positive_id())
                     .required(true)
                     .help("Target server id."),
             )
@@ -2066,7 +2066,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("server-id")
                     .long("server-id")
-                    .value_parser(::clap::value_parser!(::std::num::NonZeroU64))
+                    .value_parser(crate::positive_id())
                     .required_unless_present("json-body")
                     .help("The id of the community server the session runs on."),
             )
@@ -2101,7 +2101,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("server-id")
                     .long("server-id")
-                    .value_parser(::clap::value_parser!(::std::num::NonZeroU64))
+                    .value_parser(crate::positive_id())
                     .required_unless_present("json-body")
                     .help("The id of the community server the session runs on."),
             )
@@ -2136,7 +2136,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("server-id")
                     .long("server-id")
-                    .value_parser(::clap::value_parser!(::std::num::NonZeroU64))
+                    .value_parser(crate::positive_id())
                     .required_unless_present("json-body")
                     .help("The id of the community server the session runs on."),
             )
@@ -2164,7 +2164,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("server-id")
                     .long("server-id")
-                    .value_parser(::clap::value_parser!(::std::num::NonZeroU64))
+                    .value_parser(crate::positive_id())
                     .required(true)
                     .help("Query parameter serverId."),
             )
@@ -2196,7 +2196,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("template-id")
                     .long("template-id")
-                    .value_parser(::clap::value_parser!(::std::num::NonZeroU64))
+                    .value_parser(crate::positive_id())
                     .required(true)
                     .help("The form template's id."),
             )

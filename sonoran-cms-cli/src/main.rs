@@ -75,8 +75,21 @@ impl<T: From<String> + Clone + Send + Sync + 'static> clap::builder::TypedValueP
     }
 }
 
+/// The value parser of an id flag (`--server-id`): a whole number of at
+/// least 1, refused otherwise with the client's own words.
+fn positive_id() -> impl clap::builder::TypedValueParser<Value = std::num::NonZeroU64> {
+    clap::builder::TypedValueParser::try_map(clap::value_parser!(u64), |id| {
+        std::num::NonZeroU64::new(id).ok_or("an id must be at least 1 (ids count from 1)")
+    })
+}
+
 /// Exit status when the command line itself is wrong (clap uses 2 as well).
 const USAGE_ERROR: u8 = 2;
+
+/// Exit status of `verify-whitelist` when the API denies the account: the
+/// call worked and the answer is no, which a script must tell from an outage
+/// (1) and from a wrong command line (2).
+const WHITELIST_DENIED: u8 = 3;
 
 /// The whole command: the global `--base-url` and one subcommand per operation,
 /// named in kebab case after its operationId.
@@ -87,6 +100,11 @@ fn command() -> Command {
             .about(
                 "The Sonoran CMS v2 API from a shell. The API key is read from SONORAN_CMS_API_KEY; \
                  answers are printed as JSON.",
+            )
+            .after_help(
+                "Exit status: 0 the call succeeded; 1 it failed (an API error, an outage, an answer \
+                 that does not fit); 2 the command line is wrong or the client refused the request \
+                 before sending it (nothing was sent); 3 verify-whitelist: the API denied the account.",
             )
             .subcommand_required(true)
             .arg_required_else_help(true)
@@ -308,11 +326,18 @@ fn is_usage_error(error: &anyhow::Error) -> bool {
 }
 
 /// The client's own error for a failed call (status, the API's message, whether
-/// it may have taken effect); any other failure (an unreadable body file) as is.
-fn explain(error: anyhow::Error) -> String {
+/// it may have taken effect), or any other failure (an unreadable body file)
+/// as is; and whether it is a whitelist denial
+/// (`sonoran_cms::whitelist::denial_reason`) of `operation`.
+fn explain(operation: CliCommand, error: anyhow::Error) -> (String, bool) {
     match error.downcast::<OperationError>() {
-        Ok(operation_error) => sonoran_cms::Error::from(operation_error).to_string(),
-        Err(other) => format!("{other:#}"),
+        Ok(operation_error) => {
+            let error = sonoran_cms::Error::from(operation_error);
+            let denied = matches!(operation, CliCommand::VerifyWhitelist)
+                && sonoran_cms::whitelist::denial_reason(&error).is_some();
+            (error.to_string(), denied)
+        }
+        Err(other) => (format!("{other:#}"), false),
     }
 }
 
@@ -343,9 +368,12 @@ async fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             let usage = is_usage_error(&error);
-            eprintln!("error: {}", explain(error));
+            let (message, denied) = explain(operation, error);
+            eprintln!("error: {message}");
             if usage {
                 ExitCode::from(USAGE_ERROR)
+            } else if denied {
+                ExitCode::from(WHITELIST_DENIED)
             } else {
                 ExitCode::FAILURE
             }

@@ -282,9 +282,46 @@ async fn an_id_of_zero_is_a_usage_error_saying_what_an_id_is() {
     .await;
     assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
     assert!(
+        text(&output.stderr).contains("an id must be at least 1 (ids count from 1)"),
+        "the client's words, not clap's: {}",
+        text(&output.stderr)
+    );
+    assert!(
         seen.lock().expect("not poisoned").is_empty(),
         "nothing is sent"
     );
+}
+
+#[tokio::test]
+async fn a_whitelist_denial_exits_with_its_own_status_and_an_outage_does_not() {
+    let check = |base_url: &str| {
+        arguments(&[
+            "verify-whitelist",
+            "--server-id",
+            "1",
+            "--discord",
+            "123456789012345678",
+            "--base-url",
+            base_url,
+        ])
+    };
+    let (denying, _) = serve(
+        400,
+        json!({"status": 400, "detail": "NOT ALLOWED ON WHITELIST"}),
+    )
+    .await;
+    let output = run(check(&denying), Some(API_KEY)).await;
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("NOT ALLOWED ON WHITELIST"));
+
+    let (failing, _) = serve(500, json!({"status": 500, "detail": "INTERNAL"})).await;
+    let output = run(check(&failing), Some(API_KEY)).await;
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+
+    let (unknown_server, _) =
+        serve(400, json!({"status": 400, "detail": "INVALID_SERVER_ID"})).await;
+    let output = run(check(&unknown_server), Some(API_KEY)).await;
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
 }
 
 #[tokio::test]

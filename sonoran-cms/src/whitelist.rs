@@ -89,10 +89,11 @@ impl crate::builder::VerifyWhitelist<'_> {
     }
 }
 
-/// The denial code an error answer carries, if it is a denial: in the
-/// problem's `detail`, `message`, `reason` or `title`, or in the body's `data`
-/// text (a `"success": false` envelope).
-fn denial_reason(error: &Error) -> Option<String> {
+/// The denial code an error of `verify_whitelist` carries, if it is a denial
+/// (one of the [`DENIAL_CODES`]): in the problem's `detail`, `message`,
+/// `reason` or `title`, or in the body's `data` text (a `"success": false`
+/// envelope). `None` for every other error: an outage, an unknown server.
+pub fn denial_reason(error: &Error) -> Option<String> {
     let Error::Api(api) = error else {
         return None;
     };

@@ -287,6 +287,12 @@ pub fn cli_source(
             ),
         )
     });
+    // An id flag's 0 is refused with the client's own message (the command
+    // line's `positive_id`), not clap's "would be zero for non-zero type".
+    let body = body.replace(
+        "::clap::value_parser!(::std::num::NonZeroU64)",
+        "crate::positive_id()",
+    );
     let body = reformat(spec_file, &body)?;
     Ok(normalize_newlines(&format!(
         "{header}\n{GENERATED_ALLOWS}\n{body}"
