@@ -2,6 +2,8 @@
 //! account-scoped routes need in their path (`/v2/community/accounts/{accountId}/..`)
 //! even where their body can name the account by a Discord id or an API id.
 
+use progenitor_client::ClientInfo as _;
+
 use crate::Client;
 use crate::types::{AccountIdentity, CommunityAccount};
 
@@ -18,6 +20,10 @@ impl Client {
     /// active API id, its unique id, or its name without regard to case), and
     /// be the only one so named: `Ok(None)` when no account is, or when several
     /// are. A search that matches loosely never picks an account for you.
+    ///
+    /// Each call costs a `search_accounts` call (and its rate-limit slot)
+    /// unless the client keeps what it finds:
+    /// [`ClientBuilder::cache_account_uuids`](crate::ClientBuilder::cache_account_uuids).
     ///
     /// # Errors
     ///
@@ -42,6 +48,11 @@ impl Client {
         if let AccountIdentity::AccId(account_id) = identity {
             return Ok(Some(account_id));
         }
+        let cache = self.inner().settings.account_uuids.clone();
+        let key = cache_key(&identity);
+        if let Some(account_id) = cache.as_ref().and_then(|cache| cache.get(&key)) {
+            return Ok(Some(account_id));
+        }
         let found = self
             .search_accounts()
             .identity(identity.clone())
@@ -53,10 +64,26 @@ impl Client {
             .iter()
             .filter(|account| names(&identity, account))
             .collect();
-        Ok(match exact.as_slice() {
+        let account_id = match exact.as_slice() {
             [only] => Some(only.acc_id),
             _ => None,
-        })
+        };
+        if let (Some(cache), Some(account_id)) = (cache, account_id) {
+            cache.keep(key, account_id);
+        }
+        Ok(account_id)
+    }
+}
+
+/// What an identity is kept under: its form and its value, a name in lower
+/// case (names match without regard to case).
+fn cache_key(identity: &AccountIdentity) -> String {
+    match identity {
+        AccountIdentity::AccId(account_id) => format!("accId:{account_id}"),
+        AccountIdentity::ApiId(api_id) => format!("apiId:{api_id}"),
+        AccountIdentity::Username(name) => format!("username:{}", name.to_lowercase()),
+        AccountIdentity::Discord(discord) => format!("discord:{discord}"),
+        AccountIdentity::UniqueId(unique_id) => format!("uniqueId:{unique_id}"),
     }
 }
 

@@ -15,7 +15,7 @@ use crate::rate_limit::{
     InProcessRateLimiter, RateLimitBackend, RateLimits, credential_fingerprint,
 };
 use crate::retry::RetryPolicy;
-use crate::state::{ClientState, Settings};
+use crate::state::{AccountUuidCache, ClientState, Settings};
 use crate::transport::Transport;
 use crate::{Client, PRODUCTION_BASE_URL};
 
@@ -123,6 +123,7 @@ pub struct ClientBuilder {
     deadline: Duration,
     min_attempt_time: Option<Duration>,
     connect_timeout: Option<Duration>,
+    account_uuid_time_to_live: Option<Duration>,
     extra_headers: Vec<(String, String)>,
     http_client: Option<reqwest::Client>,
     /// Extra roots the client's own HTTP client trusts (only with a TLS feature).
@@ -144,6 +145,7 @@ impl fmt::Debug for ClientBuilder {
             .field("deadline", &self.deadline)
             .field("min_attempt_time", &self.min_attempt_time)
             .field("connect_timeout", &self.connect_timeout)
+            .field("account_uuid_time_to_live", &self.account_uuid_time_to_live)
             .field("extra_headers", &header_names(&self.extra_headers))
             .field("rate_limits", &self.rate_limits)
             .field("rate_limit_backend", &self.rate_limit_backend)
@@ -224,6 +226,7 @@ impl Client {
             deadline: DEFAULT_DEADLINE,
             min_attempt_time: None,
             connect_timeout: None,
+            account_uuid_time_to_live: None,
             extra_headers: Vec::new(),
             http_client: None,
             #[cfg(any(feature = "rustls", feature = "rustls-ring", feature = "native-tls"))]
@@ -294,6 +297,25 @@ impl ClientBuilder {
     /// have taken effect.
     pub fn connect_timeout(mut self, connect_timeout: Duration) -> Self {
         self.connect_timeout = Some(connect_timeout);
+        self
+    }
+
+    /// Keeps what [`Client::account_uuid`] finds for `time_to_live`, so that
+    /// each account route reached by a Discord id (or any identity but a
+    /// UUID) does not cost a `search_accounts` call, and its rate-limit slot,
+    /// every time. Off by default. Shared by the client's clones and call
+    /// views; only a found account is kept (an identity no account names is
+    /// asked again), and at most 10,000 identities (the oldest go first).
+    /// While kept, an identity re-linked to another account in the CMS still
+    /// resolves to the old one: choose a time to live your community can live
+    /// with (minutes, not days).
+    ///
+    /// # Errors
+    ///
+    /// [`build`](Self::build) fails with [`BuildError::ZeroDuration`] for a
+    /// zero `time_to_live`, which would keep nothing.
+    pub fn cache_account_uuids(mut self, time_to_live: Duration) -> Self {
+        self.account_uuid_time_to_live = Some(time_to_live);
         self
     }
 
@@ -395,6 +417,11 @@ impl ClientBuilder {
         let api_key = self.api_key?;
         let base_url = checked_base_url(&self.base_url)?;
         check_durations(Some(self.timeout), Some(self.deadline))?;
+        if self.account_uuid_time_to_live == Some(Duration::ZERO) {
+            return Err(BuildError::ZeroDuration {
+                what: "account UUID cache's time to live",
+            });
+        }
         if self
             .connect_timeout
             .is_some_and(|timeout| timeout.is_zero())
@@ -465,6 +492,9 @@ impl ClientBuilder {
                 retry_policy: self.retry_policy,
                 transport: self.transport,
                 refused_options: None,
+                account_uuids: self
+                    .account_uuid_time_to_live
+                    .map(|time_to_live| Arc::new(AccountUuidCache::new(time_to_live))),
             }),
         };
         Ok(Client::new_with_client(&base_url, http_client, state))

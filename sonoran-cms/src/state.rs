@@ -3,9 +3,12 @@
 //! checked once by the builder (`config`) and read by the hooks. The generated
 //! client holds it as its inner state.
 
+use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
+
+use tokio::time::Instant;
 
 use reqwest::header::HeaderMap;
 
@@ -47,6 +50,56 @@ pub(crate) struct Settings {
     /// Why the calls of a call view (`Client::with_options`) are refused
     /// before sending: an option that cannot be used. `None` for a client.
     pub(crate) refused_options: Option<String>,
+    /// The accounts `Client::account_uuid` found, when the builder asked for
+    /// a cache; shared by clones and call views.
+    pub(crate) account_uuids: Option<Arc<AccountUuidCache>>,
+}
+
+/// Accounts found by identity, each kept for a time to live
+/// (`ClientBuilder::cache_account_uuids`).
+#[derive(Debug)]
+pub(crate) struct AccountUuidCache {
+    time_to_live: Duration,
+    /// By identity key (`discord:123`), the account and when it was found.
+    entries: Mutex<HashMap<String, (uuid::Uuid, Instant)>>,
+}
+
+impl AccountUuidCache {
+    /// The most identities kept; past it, the oldest go first.
+    const MOST_KEPT: usize = 10_000;
+
+    pub(crate) fn new(time_to_live: Duration) -> Self {
+        Self {
+            time_to_live,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The account kept for `key`, if found less than the time to live ago.
+    pub(crate) fn get(&self, key: &str) -> Option<uuid::Uuid> {
+        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        entries
+            .get(key)
+            .filter(|(_, found_at)| found_at.elapsed() < self.time_to_live)
+            .map(|(account, _)| *account)
+    }
+
+    /// Keeps `account` for `key`, dropping what has expired and, when full,
+    /// the oldest.
+    pub(crate) fn keep(&self, key: String, account: uuid::Uuid) {
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        let time_to_live = self.time_to_live;
+        entries.retain(|_, (_, found_at)| found_at.elapsed() < time_to_live);
+        if entries.len() >= Self::MOST_KEPT
+            && let Some(oldest) = entries
+                .iter()
+                .min_by_key(|(_, (_, found_at))| *found_at)
+                .map(|(key, _)| key.clone())
+        {
+            entries.remove(&oldest);
+        }
+        entries.insert(key, (account, Instant::now()));
+    }
 }
 
 /// The default minimum attempt time, before it is halved for short deadlines.
@@ -81,6 +134,7 @@ impl fmt::Debug for ClientState {
             .field("retry_policy", &settings.retry_policy)
             .field("custom_transport", &settings.transport.is_some())
             .field("refused_options", &settings.refused_options)
+            .field("account_uuid_cache", &settings.account_uuids.is_some())
             .finish()
     }
 }

@@ -379,3 +379,99 @@ async fn an_array_where_an_object_is_expected_is_refused_at_its_path() {
         );
     }
 }
+
+/// Answers every request with `body` (200), counting the requests.
+struct CountingTransport {
+    body: &'static str,
+    requests: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl sonoran_cms::testing::Transport for CountingTransport {
+    fn execute(
+        &self,
+        _request: reqwest::Request,
+    ) -> sonoran_cms::testing::BoxFuture<'_, reqwest::Result<reqwest::Response>> {
+        self.requests
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let mut response = http::Response::new(reqwest::Body::from(self.body));
+        response.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
+        Box::pin(async move { Ok(reqwest::Response::from(response)) })
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cached_identity_costs_one_search_until_its_time_to_live_ends() {
+    const FOUND: &str = r#"{"success": true, "data": [{"accId": "0b9c0a56-3c0e-4b5e-9d8a-8b6f4c1d2e3f", "discordId": "123456789012345678", "accName": "Jan"}]}"#;
+    let requests = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = || requests.load(std::sync::atomic::Ordering::SeqCst);
+    let client = |time_to_live: Option<Duration>| {
+        let builder = Client::builder("cache-test-key").transport(CountingTransport {
+            body: FOUND,
+            requests: std::sync::Arc::clone(&requests),
+        });
+        match time_to_live {
+            Some(time_to_live) => builder.cache_account_uuids(time_to_live),
+            None => builder,
+        }
+        .build()
+        .expect("a client")
+    };
+    let discord = || AccountIdentity::Discord("123456789012345678".into());
+    let expected = Some(account("0b9c0a56-3c0e-4b5e-9d8a-8b6f4c1d2e3f"));
+
+    let cached = client(Some(Duration::from_secs(300)));
+    assert_eq!(
+        cached.account_uuid(discord()).await.expect("found"),
+        expected
+    );
+    // A clone and a call view share the cache; a name matches in any case.
+    let view = cached.clone().with_options(sonoran_cms::CallOptions::new());
+    assert_eq!(view.account_uuid(discord()).await.expect("kept"), expected);
+    assert_eq!(count(), 1, "one search for two lookups");
+    assert_eq!(
+        cached
+            .account_uuid(AccountIdentity::Username("JAN".into()))
+            .await
+            .expect("found"),
+        expected
+    );
+    assert_eq!(
+        cached
+            .account_uuid(AccountIdentity::Username("jan".into()))
+            .await
+            .expect("kept"),
+        expected
+    );
+    assert_eq!(count(), 2, "a name is kept without regard to case");
+    tokio::time::advance(Duration::from_secs(300)).await;
+    assert_eq!(
+        cached.account_uuid(discord()).await.expect("found"),
+        expected
+    );
+    assert_eq!(count(), 3, "asked again once the time to live ended");
+
+    // Without a cache, every lookup searches; an identity nobody has is not kept.
+    let uncached = client(None);
+    uncached.account_uuid(discord()).await.expect("found");
+    uncached.account_uuid(discord()).await.expect("found");
+    assert_eq!(count(), 5);
+    let nobody = cached
+        .account_uuid(AccountIdentity::Discord("1".into()))
+        .await
+        .expect("searched");
+    assert_eq!(nobody, None);
+    cached
+        .account_uuid(AccountIdentity::Discord("1".into()))
+        .await
+        .expect("searched");
+    assert_eq!(count(), 7, "nothing found is not kept");
+
+    let zero = Client::builder("cache-test-key")
+        .cache_account_uuids(Duration::ZERO)
+        .build()
+        .expect_err("a zero time to live keeps nothing");
+    assert!(zero.to_string().contains("time to live"), "{zero}");
+}
