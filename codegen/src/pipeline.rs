@@ -207,8 +207,12 @@ pub fn generate_files(sources: &Sources) -> Result<Vec<GeneratedFile>, CodegenEr
     )?;
     let value_sets_source =
         value_sets::source(ENRICHED_SPEC_PATH, &open_value_sets, &client_header)?;
-    let httpmock_source =
-        generate::httpmock_source(ENRICHED_SPEC_PATH, &documented_spec, &client_header)?;
+    let httpmock_source = generate::httpmock_source(
+        ENRICHED_SPEC_PATH,
+        &documented_spec,
+        &client,
+        &client_header,
+    )?;
     // The command line's help shows each operation's docs as plain text,
     // without the Rust example, which is for the library.
     let mut cli_value = documented_value.clone();

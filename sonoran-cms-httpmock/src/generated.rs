@@ -4,6 +4,555 @@
 #![allow(clippy::all, clippy::pedantic, clippy::nursery, clippy::restriction)]
 #![allow(missing_docs, dead_code, unused_imports, unused_qualifications, unused_variables, unreachable_patterns, rust_2018_idioms)]
 
+/// A builder of each type the mocks take, as the built value.
+mod builders {
+    use sonoran_cms::types;
+    impl crate::IntoMockValue<types::ActivityTrackerRequest>
+    for types::builder::ActivityTrackerRequest {
+        fn into_mock_value(self) -> types::ActivityTrackerRequest {
+            crate::built(self.try_into(), "ActivityTrackerRequest")
+        }
+    }
+    impl crate::IntoMockValue<types::ActivityTrackerResponse>
+    for types::builder::ActivityTrackerResponse {
+        fn into_mock_value(self) -> types::ActivityTrackerResponse {
+            crate::built(self.try_into(), "ActivityTrackerResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::ActivityTrackerServerStartResponse>
+    for types::builder::ActivityTrackerServerStartResponse {
+        fn into_mock_value(self) -> types::ActivityTrackerServerStartResponse {
+            crate::built(self.try_into(), "ActivityTrackerServerStartResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::AddErlcRecordRequest>
+    for types::builder::AddErlcRecordRequest {
+        fn into_mock_value(self) -> types::AddErlcRecordRequest {
+            crate::built(self.try_into(), "AddErlcRecordRequest")
+        }
+    }
+    impl crate::IntoMockValue<types::AddErlcRecordResponse>
+    for types::builder::AddErlcRecordResponse {
+        fn into_mock_value(self) -> types::AddErlcRecordResponse {
+            crate::built(self.try_into(), "AddErlcRecordResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::AddMemberRecordRequest>
+    for types::builder::AddMemberRecordRequest {
+        fn into_mock_value(self) -> types::AddMemberRecordRequest {
+            crate::built(self.try_into(), "AddMemberRecordRequest")
+        }
+    }
+    impl crate::IntoMockValue<types::AddMemberRecordResponse>
+    for types::builder::AddMemberRecordResponse {
+        fn into_mock_value(self) -> types::AddMemberRecordResponse {
+            crate::built(self.try_into(), "AddMemberRecordResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::AddServersRequest>
+    for types::builder::AddServersRequest {
+        fn into_mock_value(self) -> types::AddServersRequest {
+            crate::built(self.try_into(), "AddServersRequest")
+        }
+    }
+    impl crate::IntoMockValue<types::AddServersResponse>
+    for types::builder::AddServersResponse {
+        fn into_mock_value(self) -> types::AddServersResponse {
+            crate::built(self.try_into(), "AddServersResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::CancelSessionRequest>
+    for types::builder::CancelSessionRequest {
+        fn into_mock_value(self) -> types::CancelSessionRequest {
+            crate::built(self.try_into(), "CancelSessionRequest")
+        }
+    }
+    impl crate::IntoMockValue<types::ChangeFormStageRequest>
+    for types::builder::ChangeFormStageRequest {
+        fn into_mock_value(self) -> types::ChangeFormStageRequest {
+            crate::built(self.try_into(), "ChangeFormStageRequest")
+        }
+    }
+    impl crate::IntoMockValue<types::ChangeFormStageResponse>
+    for types::builder::ChangeFormStageResponse {
+        fn into_mock_value(self) -> types::ChangeFormStageResponse {
+            crate::built(self.try_into(), "ChangeFormStageResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::ClockAccountRequest>
+    for types::builder::ClockAccountRequest {
+        fn into_mock_value(self) -> types::ClockAccountRequest {
+            crate::built(self.try_into(), "ClockAccountRequest")
+        }
+    }
+    impl crate::IntoMockValue<types::ClockAccountResponse>
+    for types::builder::ClockAccountResponse {
+        fn into_mock_value(self) -> types::ClockAccountResponse {
+            crate::built(self.try_into(), "ClockAccountResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::CreateRsvpRequest>
+    for types::builder::CreateRsvpRequest {
+        fn into_mock_value(self) -> types::CreateRsvpRequest {
+            crate::built(self.try_into(), "CreateRsvpRequest")
+        }
+    }
+    impl crate::IntoMockValue<types::CreateRsvpResponse>
+    for types::builder::CreateRsvpResponse {
+        fn into_mock_value(self) -> types::CreateRsvpResponse {
+            crate::built(self.try_into(), "CreateRsvpResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::CreateShortUrlRequest>
+    for types::builder::CreateShortUrlRequest {
+        fn into_mock_value(self) -> types::CreateShortUrlRequest {
+            crate::built(self.try_into(), "CreateShortUrlRequest")
+        }
+    }
+    impl crate::IntoMockValue<types::CreateShortUrlResponse>
+    for types::builder::CreateShortUrlResponse {
+        fn into_mock_value(self) -> types::CreateShortUrlResponse {
+            crate::built(self.try_into(), "CreateShortUrlResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::EditProfileFieldsRequest>
+    for types::builder::EditProfileFieldsRequest {
+        fn into_mock_value(self) -> types::EditProfileFieldsRequest {
+            crate::built(self.try_into(), "EditProfileFieldsRequest")
+        }
+    }
+    impl crate::IntoMockValue<types::EditProfileFieldsResponse>
+    for types::builder::EditProfileFieldsResponse {
+        fn into_mock_value(self) -> types::EditProfileFieldsResponse {
+            crate::built(self.try_into(), "EditProfileFieldsResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::ExecuteErlcCommandRequest>
+    for types::builder::ExecuteErlcCommandRequest {
+        fn into_mock_value(self) -> types::ExecuteErlcCommandRequest {
+            crate::built(self.try_into(), "ExecuteErlcCommandRequest")
+        }
+    }
+    impl crate::IntoMockValue<types::ExecuteErlcCommandResponse>
+    for types::builder::ExecuteErlcCommandResponse {
+        fn into_mock_value(self) -> types::ExecuteErlcCommandResponse {
+            crate::built(self.try_into(), "ExecuteErlcCommandResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::ForceSyncRequest>
+    for types::builder::ForceSyncRequest {
+        fn into_mock_value(self) -> types::ForceSyncRequest {
+            crate::built(self.try_into(), "ForceSyncRequest")
+        }
+    }
+    impl crate::IntoMockValue<types::ForceSyncResponse>
+    for types::builder::ForceSyncResponse {
+        fn into_mock_value(self) -> types::ForceSyncResponse {
+            crate::built(self.try_into(), "ForceSyncResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::GetAccountIdentifiersResponse>
+    for types::builder::GetAccountIdentifiersResponse {
+        fn into_mock_value(self) -> types::GetAccountIdentifiersResponse {
+            crate::built(self.try_into(), "GetAccountIdentifiersResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::GetAccountRanksResponse>
+    for types::builder::GetAccountRanksResponse {
+        fn into_mock_value(self) -> types::GetAccountRanksResponse {
+            crate::built(self.try_into(), "GetAccountRanksResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::GetAccountResponse>
+    for types::builder::GetAccountResponse {
+        fn into_mock_value(self) -> types::GetAccountResponse {
+            crate::built(self.try_into(), "GetAccountResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::GetAccountsResponse>
+    for types::builder::GetAccountsResponse {
+        fn into_mock_value(self) -> types::GetAccountsResponse {
+            crate::built(self.try_into(), "GetAccountsResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::GetAceConfigResponse>
+    for types::builder::GetAceConfigResponse {
+        fn into_mock_value(self) -> types::GetAceConfigResponse {
+            crate::built(self.try_into(), "GetAceConfigResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::GetClockInTypesResponse>
+    for types::builder::GetClockInTypesResponse {
+        fn into_mock_value(self) -> types::GetClockInTypesResponse {
+            crate::built(self.try_into(), "GetClockInTypesResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::GetCommunityResponse>
+    for types::builder::GetCommunityResponse {
+        fn into_mock_value(self) -> types::GetCommunityResponse {
+            crate::built(self.try_into(), "GetCommunityResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::GetCurrentClockInResponse>
+    for types::builder::GetCurrentClockInResponse {
+        fn into_mock_value(self) -> types::GetCurrentClockInResponse {
+            crate::built(self.try_into(), "GetCurrentClockInResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::GetCurrentSessionResponse>
+    for types::builder::GetCurrentSessionResponse {
+        fn into_mock_value(self) -> types::GetCurrentSessionResponse {
+            crate::built(self.try_into(), "GetCurrentSessionResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::GetCustomLogTypesResponse>
+    for types::builder::GetCustomLogTypesResponse {
+        fn into_mock_value(self) -> types::GetCustomLogTypesResponse {
+            crate::built(self.try_into(), "GetCustomLogTypesResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::GetDepartmentsResponse>
+    for types::builder::GetDepartmentsResponse {
+        fn into_mock_value(self) -> types::GetDepartmentsResponse {
+            crate::built(self.try_into(), "GetDepartmentsResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::GetFormLockStatusResponse>
+    for types::builder::GetFormLockStatusResponse {
+        fn into_mock_value(self) -> types::GetFormLockStatusResponse {
+            crate::built(self.try_into(), "GetFormLockStatusResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::GetFormSubmissionResponse>
+    for types::builder::GetFormSubmissionResponse {
+        fn into_mock_value(self) -> types::GetFormSubmissionResponse {
+            crate::built(self.try_into(), "GetFormSubmissionResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::GetFormTemplateResponse>
+    for types::builder::GetFormTemplateResponse {
+        fn into_mock_value(self) -> types::GetFormTemplateResponse {
+            crate::built(self.try_into(), "GetFormTemplateResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::GetFormTemplatesResponse>
+    for types::builder::GetFormTemplatesResponse {
+        fn into_mock_value(self) -> types::GetFormTemplatesResponse {
+            crate::built(self.try_into(), "GetFormTemplatesResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::GetFullWhitelistResponse>
+    for types::builder::GetFullWhitelistResponse {
+        fn into_mock_value(self) -> types::GetFullWhitelistResponse {
+            crate::built(self.try_into(), "GetFullWhitelistResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::GetLatestActivityResponse>
+    for types::builder::GetLatestActivityResponse {
+        fn into_mock_value(self) -> types::GetLatestActivityResponse {
+            crate::built(self.try_into(), "GetLatestActivityResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::GetMemberPointsResponse>
+    for types::builder::GetMemberPointsResponse {
+        fn into_mock_value(self) -> types::GetMemberPointsResponse {
+            crate::built(self.try_into(), "GetMemberPointsResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::GetMemberRecordsResponse>
+    for types::builder::GetMemberRecordsResponse {
+        fn into_mock_value(self) -> types::GetMemberRecordsResponse {
+            crate::built(self.try_into(), "GetMemberRecordsResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::GetOnlinePlayersResponse>
+    for types::builder::GetOnlinePlayersResponse {
+        fn into_mock_value(self) -> types::GetOnlinePlayersResponse {
+            crate::built(self.try_into(), "GetOnlinePlayersResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::GetPlayerQueueResponse>
+    for types::builder::GetPlayerQueueResponse {
+        fn into_mock_value(self) -> types::GetPlayerQueueResponse {
+            crate::built(self.try_into(), "GetPlayerQueueResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::GetProfileFieldsResponse>
+    for types::builder::GetProfileFieldsResponse {
+        fn into_mock_value(self) -> types::GetProfileFieldsResponse {
+            crate::built(self.try_into(), "GetProfileFieldsResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::GetPromotionFlowsResponse>
+    for types::builder::GetPromotionFlowsResponse {
+        fn into_mock_value(self) -> types::GetPromotionFlowsResponse {
+            crate::built(self.try_into(), "GetPromotionFlowsResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::GetRosterContentsResponse>
+    for types::builder::GetRosterContentsResponse {
+        fn into_mock_value(self) -> types::GetRosterContentsResponse {
+            crate::built(self.try_into(), "GetRosterContentsResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::GetServersResponse>
+    for types::builder::GetServersResponse {
+        fn into_mock_value(self) -> types::GetServersResponse {
+            crate::built(self.try_into(), "GetServersResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::GetSubVersionResponse>
+    for types::builder::GetSubVersionResponse {
+        fn into_mock_value(self) -> types::GetSubVersionResponse {
+            crate::built(self.try_into(), "GetSubVersionResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::GetTemplateSubmissionsResponse>
+    for types::builder::GetTemplateSubmissionsResponse {
+        fn into_mock_value(self) -> types::GetTemplateSubmissionsResponse {
+            crate::built(self.try_into(), "GetTemplateSubmissionsResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::LockTeamRequest>
+    for types::builder::LockTeamRequest {
+        fn into_mock_value(self) -> types::LockTeamRequest {
+            crate::built(self.try_into(), "LockTeamRequest")
+        }
+    }
+    impl crate::IntoMockValue<types::LockTeamResponse>
+    for types::builder::LockTeamResponse {
+        fn into_mock_value(self) -> types::LockTeamResponse {
+            crate::built(self.try_into(), "LockTeamResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::LookupCommunityResponse>
+    for types::builder::LookupCommunityResponse {
+        fn into_mock_value(self) -> types::LookupCommunityResponse {
+            crate::built(self.try_into(), "LookupCommunityResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::Problem> for types::builder::Problem {
+        fn into_mock_value(self) -> types::Problem {
+            crate::built(self.try_into(), "Problem")
+        }
+    }
+    impl crate::IntoMockValue<types::RegisterIdentifiersRequest>
+    for types::builder::RegisterIdentifiersRequest {
+        fn into_mock_value(self) -> types::RegisterIdentifiersRequest {
+            crate::built(self.try_into(), "RegisterIdentifiersRequest")
+        }
+    }
+    impl crate::IntoMockValue<types::RegisterIdentifiersResponse>
+    for types::builder::RegisterIdentifiersResponse {
+        fn into_mock_value(self) -> types::RegisterIdentifiersResponse {
+            crate::built(self.try_into(), "RegisterIdentifiersResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::ResolveDiscordAccountResponse>
+    for types::builder::ResolveDiscordAccountResponse {
+        fn into_mock_value(self) -> types::ResolveDiscordAccountResponse {
+            crate::built(self.try_into(), "ResolveDiscordAccountResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::SearchAccountsResponse>
+    for types::builder::SearchAccountsResponse {
+        fn into_mock_value(self) -> types::SearchAccountsResponse {
+            crate::built(self.try_into(), "SearchAccountsResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::SetAccountNameRequest>
+    for types::builder::SetAccountNameRequest {
+        fn into_mock_value(self) -> types::SetAccountNameRequest {
+            crate::built(self.try_into(), "SetAccountNameRequest")
+        }
+    }
+    impl crate::IntoMockValue<types::SetAccountNameResponse>
+    for types::builder::SetAccountNameResponse {
+        fn into_mock_value(self) -> types::SetAccountNameResponse {
+            crate::built(self.try_into(), "SetAccountNameResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::SetAccountRanksRequest>
+    for types::builder::SetAccountRanksRequest {
+        fn into_mock_value(self) -> types::SetAccountRanksRequest {
+            crate::built(self.try_into(), "SetAccountRanksRequest")
+        }
+    }
+    impl crate::IntoMockValue<types::SetAccountRanksResponse>
+    for types::builder::SetAccountRanksResponse {
+        fn into_mock_value(self) -> types::SetAccountRanksResponse {
+            crate::built(self.try_into(), "SetAccountRanksResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::SetAceConfigRequest>
+    for types::builder::SetAceConfigRequest {
+        fn into_mock_value(self) -> types::SetAceConfigRequest {
+            crate::built(self.try_into(), "SetAceConfigRequest")
+        }
+    }
+    impl crate::IntoMockValue<types::SetAceConfigResponse>
+    for types::builder::SetAceConfigResponse {
+        fn into_mock_value(self) -> types::SetAceConfigResponse {
+            crate::built(self.try_into(), "SetAceConfigResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::SetFormLockStatusRequest>
+    for types::builder::SetFormLockStatusRequest {
+        fn into_mock_value(self) -> types::SetFormLockStatusRequest {
+            crate::built(self.try_into(), "SetFormLockStatusRequest")
+        }
+    }
+    impl crate::IntoMockValue<types::SetFormLockStatusResponse>
+    for types::builder::SetFormLockStatusResponse {
+        fn into_mock_value(self) -> types::SetFormLockStatusResponse {
+            crate::built(self.try_into(), "SetFormLockStatusResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::SetServerTypeRequest>
+    for types::builder::SetServerTypeRequest {
+        fn into_mock_value(self) -> types::SetServerTypeRequest {
+            crate::built(self.try_into(), "SetServerTypeRequest")
+        }
+    }
+    impl crate::IntoMockValue<types::SetServerTypeResponse>
+    for types::builder::SetServerTypeResponse {
+        fn into_mock_value(self) -> types::SetServerTypeResponse {
+            crate::built(self.try_into(), "SetServerTypeResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::SetServersRequest>
+    for types::builder::SetServersRequest {
+        fn into_mock_value(self) -> types::SetServersRequest {
+            crate::built(self.try_into(), "SetServersRequest")
+        }
+    }
+    impl crate::IntoMockValue<types::SetServersResponse>
+    for types::builder::SetServersResponse {
+        fn into_mock_value(self) -> types::SetServersResponse {
+            crate::built(self.try_into(), "SetServersResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::StartSessionRequest>
+    for types::builder::StartSessionRequest {
+        fn into_mock_value(self) -> types::StartSessionRequest {
+            crate::built(self.try_into(), "StartSessionRequest")
+        }
+    }
+    impl crate::IntoMockValue<types::StartSessionResponse>
+    for types::builder::StartSessionResponse {
+        fn into_mock_value(self) -> types::StartSessionResponse {
+            crate::built(self.try_into(), "StartSessionResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::StopSessionRequest>
+    for types::builder::StopSessionRequest {
+        fn into_mock_value(self) -> types::StopSessionRequest {
+            crate::built(self.try_into(), "StopSessionRequest")
+        }
+    }
+    impl crate::IntoMockValue<types::StopSessionResponse>
+    for types::builder::StopSessionResponse {
+        fn into_mock_value(self) -> types::StopSessionResponse {
+            crate::built(self.try_into(), "StopSessionResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::SubmitFormTemplateRequest>
+    for types::builder::SubmitFormTemplateRequest {
+        fn into_mock_value(self) -> types::SubmitFormTemplateRequest {
+            crate::built(self.try_into(), "SubmitFormTemplateRequest")
+        }
+    }
+    impl crate::IntoMockValue<types::SubmitFormTemplateResponse>
+    for types::builder::SubmitFormTemplateResponse {
+        fn into_mock_value(self) -> types::SubmitFormTemplateResponse {
+            crate::built(self.try_into(), "SubmitFormTemplateResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::TriggerPromotionFlowsRequest>
+    for types::builder::TriggerPromotionFlowsRequest {
+        fn into_mock_value(self) -> types::TriggerPromotionFlowsRequest {
+            crate::built(self.try_into(), "TriggerPromotionFlowsRequest")
+        }
+    }
+    impl crate::IntoMockValue<types::TriggerPromotionFlowsResponse>
+    for types::builder::TriggerPromotionFlowsResponse {
+        fn into_mock_value(self) -> types::TriggerPromotionFlowsResponse {
+            crate::built(self.try_into(), "TriggerPromotionFlowsResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::UndoRankChangeRequest>
+    for types::builder::UndoRankChangeRequest {
+        fn into_mock_value(self) -> types::UndoRankChangeRequest {
+            crate::built(self.try_into(), "UndoRankChangeRequest")
+        }
+    }
+    impl crate::IntoMockValue<types::UndoRankChangeResponse>
+    for types::builder::UndoRankChangeResponse {
+        fn into_mock_value(self) -> types::UndoRankChangeResponse {
+            crate::built(self.try_into(), "UndoRankChangeResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::UnlockTeamRequest>
+    for types::builder::UnlockTeamRequest {
+        fn into_mock_value(self) -> types::UnlockTeamRequest {
+            crate::built(self.try_into(), "UnlockTeamRequest")
+        }
+    }
+    impl crate::IntoMockValue<types::UnlockTeamResponse>
+    for types::builder::UnlockTeamResponse {
+        fn into_mock_value(self) -> types::UnlockTeamResponse {
+            crate::built(self.try_into(), "UnlockTeamResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::UpdateMemberRecordPointsRequest>
+    for types::builder::UpdateMemberRecordPointsRequest {
+        fn into_mock_value(self) -> types::UpdateMemberRecordPointsRequest {
+            crate::built(self.try_into(), "UpdateMemberRecordPointsRequest")
+        }
+    }
+    impl crate::IntoMockValue<types::UpdateMemberRecordPointsResponse>
+    for types::builder::UpdateMemberRecordPointsResponse {
+        fn into_mock_value(self) -> types::UpdateMemberRecordPointsResponse {
+            crate::built(self.try_into(), "UpdateMemberRecordPointsResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::UpdateMemberRecordReasonRequest>
+    for types::builder::UpdateMemberRecordReasonRequest {
+        fn into_mock_value(self) -> types::UpdateMemberRecordReasonRequest {
+            crate::built(self.try_into(), "UpdateMemberRecordReasonRequest")
+        }
+    }
+    impl crate::IntoMockValue<types::UpdateMemberRecordReasonResponse>
+    for types::builder::UpdateMemberRecordReasonResponse {
+        fn into_mock_value(self) -> types::UpdateMemberRecordReasonResponse {
+            crate::built(self.try_into(), "UpdateMemberRecordReasonResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::UpdateMemberRecordStatusRequest>
+    for types::builder::UpdateMemberRecordStatusRequest {
+        fn into_mock_value(self) -> types::UpdateMemberRecordStatusRequest {
+            crate::built(self.try_into(), "UpdateMemberRecordStatusRequest")
+        }
+    }
+    impl crate::IntoMockValue<types::UpdateMemberRecordStatusResponse>
+    for types::builder::UpdateMemberRecordStatusResponse {
+        fn into_mock_value(self) -> types::UpdateMemberRecordStatusResponse {
+            crate::built(self.try_into(), "UpdateMemberRecordStatusResponse")
+        }
+    }
+    impl crate::IntoMockValue<types::VerifyWhitelistRequest>
+    for types::builder::VerifyWhitelistRequest {
+        fn into_mock_value(self) -> types::VerifyWhitelistRequest {
+            crate::built(self.try_into(), "VerifyWhitelistRequest")
+        }
+    }
+    impl crate::IntoMockValue<types::VerifyWhitelistResponse>
+    for types::builder::VerifyWhitelistResponse {
+        fn into_mock_value(self) -> types::VerifyWhitelistResponse {
+            crate::built(self.try_into(), "VerifyWhitelistResponse")
+        }
+    }
+}
 pub mod operations {
     //! [`When`](::httpmock::When) and [`Then`](::httpmock::Then)
     //! wrappers for each operation. Each can be converted to
@@ -25,14 +574,19 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn account_id(self, value: &::uuid::Uuid) -> Self {
+        pub fn account_id(self, value: impl crate::IntoMockValue<::uuid::Uuid>) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             let re = regex::Regex::new(
                     &format!("^/v2/community/accounts/{}/clock$", value.to_string()),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn body(self, value: &types::ClockAccountRequest) -> Self {
+        pub fn body(
+            self,
+            value: impl crate::IntoMockValue<types::ClockAccountRequest>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(self.0.json_body_obj(value))
         }
     }
@@ -44,7 +598,12 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn success(self, status: u16, value: &types::ClockAccountResponse) -> Self {
+        pub fn success(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::ClockAccountResponse>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -54,7 +613,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -63,7 +626,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -72,7 +639,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -82,7 +654,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -110,7 +687,8 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn account_id(self, value: &::uuid::Uuid) -> Self {
+        pub fn account_id(self, value: impl crate::IntoMockValue<::uuid::Uuid>) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             let re = regex::Regex::new(
                     &format!(
                         "^/v2/community/accounts/{}/profile-fields$", value.to_string()
@@ -119,7 +697,11 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn body(self, value: &types::EditProfileFieldsRequest) -> Self {
+        pub fn body(
+            self,
+            value: impl crate::IntoMockValue<types::EditProfileFieldsRequest>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(self.0.json_body_obj(value))
         }
     }
@@ -134,8 +716,9 @@ pub mod operations {
         pub fn success(
             self,
             status: u16,
-            value: &types::EditProfileFieldsResponse,
+            value: impl crate::IntoMockValue<types::EditProfileFieldsResponse>,
         ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -145,7 +728,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -154,7 +741,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -163,7 +754,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -173,7 +769,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -198,14 +799,19 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn account_id(self, value: &::uuid::Uuid) -> Self {
+        pub fn account_id(self, value: impl crate::IntoMockValue<::uuid::Uuid>) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             let re = regex::Regex::new(
                     &format!("^/v2/community/accounts/{}/sync$", value.to_string()),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn body(self, value: &types::ForceSyncRequest) -> Self {
+        pub fn body(
+            self,
+            value: impl crate::IntoMockValue<types::ForceSyncRequest>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(self.0.json_body_obj(value))
         }
     }
@@ -217,7 +823,12 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn success(self, status: u16, value: &types::ForceSyncResponse) -> Self {
+        pub fn success(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::ForceSyncResponse>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -227,7 +838,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -236,7 +851,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -245,7 +864,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -255,7 +879,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -281,7 +910,8 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn account_id(self, value: &::uuid::Uuid) -> Self {
+        pub fn account_id(self, value: impl crate::IntoMockValue<::uuid::Uuid>) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             let re = regex::Regex::new(
                     &format!(
                         "^/v2/community/accounts/{}/identifiers$", value.to_string()
@@ -302,8 +932,9 @@ pub mod operations {
         pub fn success(
             self,
             status: u16,
-            value: &types::GetAccountIdentifiersResponse,
+            value: impl crate::IntoMockValue<types::GetAccountIdentifiersResponse>,
         ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -313,7 +944,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -322,7 +957,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -331,7 +970,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -341,7 +985,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -367,7 +1016,8 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn account_id(self, value: &::uuid::Uuid) -> Self {
+        pub fn account_id(self, value: impl crate::IntoMockValue<::uuid::Uuid>) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             let re = regex::Regex::new(
                     &format!(
                         "^/v2/community/accounts/{}/identifiers$", value.to_string()
@@ -376,7 +1026,11 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn body(self, value: &types::RegisterIdentifiersRequest) -> Self {
+        pub fn body(
+            self,
+            value: impl crate::IntoMockValue<types::RegisterIdentifiersRequest>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(self.0.json_body_obj(value))
         }
     }
@@ -391,8 +1045,9 @@ pub mod operations {
         pub fn success(
             self,
             status: u16,
-            value: &types::RegisterIdentifiersResponse,
+            value: impl crate::IntoMockValue<types::RegisterIdentifiersResponse>,
         ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -402,7 +1057,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -411,7 +1070,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -420,7 +1083,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -430,7 +1098,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -456,7 +1129,8 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn account_id(self, value: &::uuid::Uuid) -> Self {
+        pub fn account_id(self, value: impl crate::IntoMockValue<::uuid::Uuid>) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             let re = regex::Regex::new(
                     &format!("^/v2/community/accounts/{}/ranks$", value.to_string()),
                 )
@@ -475,8 +1149,9 @@ pub mod operations {
         pub fn success(
             self,
             status: u16,
-            value: &types::GetAccountRanksResponse,
+            value: impl crate::IntoMockValue<types::GetAccountRanksResponse>,
         ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -486,7 +1161,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -495,7 +1174,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -504,7 +1187,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -514,7 +1202,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -540,14 +1233,19 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn account_id(self, value: &::uuid::Uuid) -> Self {
+        pub fn account_id(self, value: impl crate::IntoMockValue<::uuid::Uuid>) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             let re = regex::Regex::new(
                     &format!("^/v2/community/accounts/{}/ranks$", value.to_string()),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn body(self, value: &types::SetAccountRanksRequest) -> Self {
+        pub fn body(
+            self,
+            value: impl crate::IntoMockValue<types::SetAccountRanksRequest>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(self.0.json_body_obj(value))
         }
     }
@@ -562,8 +1260,9 @@ pub mod operations {
         pub fn success(
             self,
             status: u16,
-            value: &types::SetAccountRanksResponse,
+            value: impl crate::IntoMockValue<types::SetAccountRanksResponse>,
         ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -573,7 +1272,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -582,7 +1285,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -591,7 +1298,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -601,7 +1313,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -626,7 +1343,8 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn account_id(self, value: &::uuid::Uuid) -> Self {
+        pub fn account_id(self, value: impl crate::IntoMockValue<::uuid::Uuid>) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             let re = regex::Regex::new(
                     &format!("^/v2/community/accounts/{}$", value.to_string()),
                 )
@@ -642,7 +1360,12 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn success(self, status: u16, value: &types::GetAccountResponse) -> Self {
+        pub fn success(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::GetAccountResponse>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -652,7 +1375,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -661,7 +1388,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -670,7 +1401,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -680,7 +1416,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -772,7 +1513,12 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn success(self, status: u16, value: &types::GetAccountsResponse) -> Self {
+        pub fn success(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::GetAccountsResponse>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -782,7 +1528,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -791,7 +1541,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -800,7 +1554,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -810,7 +1569,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -836,7 +1600,8 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn account_id(self, value: &::uuid::Uuid) -> Self {
+        pub fn account_id(self, value: impl crate::IntoMockValue<::uuid::Uuid>) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             let re = regex::Regex::new(
                     &format!(
                         "^/v2/community/accounts/{}/clock/current$", value.to_string()
@@ -907,8 +1672,9 @@ pub mod operations {
         pub fn success(
             self,
             status: u16,
-            value: &types::GetCurrentClockInResponse,
+            value: impl crate::IntoMockValue<types::GetCurrentClockInResponse>,
         ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -918,7 +1684,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -927,7 +1697,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -936,7 +1710,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -946,7 +1725,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -974,7 +1758,8 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn account_id(self, value: &::uuid::Uuid) -> Self {
+        pub fn account_id(self, value: impl crate::IntoMockValue<::uuid::Uuid>) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             let re = regex::Regex::new(
                     &format!(
                         "^/v2/community/accounts/{}/activity/latest$", value.to_string()
@@ -1013,7 +1798,11 @@ pub mod operations {
                 Self(self.0.query_param_missing("serverId"))
             }
         }
-        pub fn type_(self, value: &types::LatestActivityType) -> Self {
+        pub fn type_(
+            self,
+            value: impl crate::IntoMockValue<types::LatestActivityType>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(self.0.query_param("type", value.to_string()))
         }
     }
@@ -1028,8 +1817,9 @@ pub mod operations {
         pub fn success(
             self,
             status: u16,
-            value: &types::GetLatestActivityResponse,
+            value: impl crate::IntoMockValue<types::GetLatestActivityResponse>,
         ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -1039,7 +1829,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -1048,7 +1842,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -1057,7 +1855,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -1067,7 +1870,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -1174,8 +1982,9 @@ pub mod operations {
         pub fn success(
             self,
             status: u16,
-            value: &types::SearchAccountsResponse,
+            value: impl crate::IntoMockValue<types::SearchAccountsResponse>,
         ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -1185,7 +1994,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -1194,7 +2007,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -1203,7 +2020,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -1213,7 +2035,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -1238,14 +2065,19 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn account_id(self, value: &::uuid::Uuid) -> Self {
+        pub fn account_id(self, value: impl crate::IntoMockValue<::uuid::Uuid>) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             let re = regex::Regex::new(
                     &format!("^/v2/community/accounts/{}/name$", value.to_string()),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn body(self, value: &types::SetAccountNameRequest) -> Self {
+        pub fn body(
+            self,
+            value: impl crate::IntoMockValue<types::SetAccountNameRequest>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(self.0.json_body_obj(value))
         }
     }
@@ -1260,8 +2092,9 @@ pub mod operations {
         pub fn success(
             self,
             status: u16,
-            value: &types::SetAccountNameResponse,
+            value: impl crate::IntoMockValue<types::SetAccountNameResponse>,
         ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -1271,7 +2104,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -1280,7 +2117,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -1289,7 +2130,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -1299,7 +2145,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -1327,7 +2178,8 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn account_id(self, value: &::uuid::Uuid) -> Self {
+        pub fn account_id(self, value: impl crate::IntoMockValue<::uuid::Uuid>) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             let re = regex::Regex::new(
                     &format!(
                         "^/v2/community/disciplinary/accounts/{}/records$", value
@@ -1399,8 +2251,9 @@ pub mod operations {
         pub fn success(
             self,
             status: u16,
-            value: &types::GetMemberRecordsResponse,
+            value: impl crate::IntoMockValue<types::GetMemberRecordsResponse>,
         ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -1410,7 +2263,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -1419,7 +2276,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -1428,7 +2289,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -1438,7 +2304,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -1466,7 +2337,8 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn account_id(self, value: &::uuid::Uuid) -> Self {
+        pub fn account_id(self, value: impl crate::IntoMockValue<::uuid::Uuid>) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             let re = regex::Regex::new(
                     &format!(
                         "^/v2/community/disciplinary/accounts/{}/records$", value
@@ -1476,7 +2348,11 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn body(self, value: &types::AddMemberRecordRequest) -> Self {
+        pub fn body(
+            self,
+            value: impl crate::IntoMockValue<types::AddMemberRecordRequest>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(self.0.json_body_obj(value))
         }
     }
@@ -1491,8 +2367,9 @@ pub mod operations {
         pub fn success(
             self,
             status: u16,
-            value: &types::AddMemberRecordResponse,
+            value: impl crate::IntoMockValue<types::AddMemberRecordResponse>,
         ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -1502,7 +2379,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -1511,7 +2392,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -1520,7 +2405,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -1530,7 +2420,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -1558,7 +2453,8 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn account_id(self, value: &::uuid::Uuid) -> Self {
+        pub fn account_id(self, value: impl crate::IntoMockValue<::uuid::Uuid>) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             let re = regex::Regex::new(
                     &format!(
                         "^/v2/community/disciplinary/accounts/{}/points$", value
@@ -1630,8 +2526,9 @@ pub mod operations {
         pub fn success(
             self,
             status: u16,
-            value: &types::GetMemberPointsResponse,
+            value: impl crate::IntoMockValue<types::GetMemberPointsResponse>,
         ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -1641,7 +2538,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -1650,7 +2551,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -1659,7 +2564,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -1669,7 +2579,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -1707,7 +2622,11 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn body(self, value: &types::UpdateMemberRecordPointsRequest) -> Self {
+        pub fn body(
+            self,
+            value: impl crate::IntoMockValue<types::UpdateMemberRecordPointsRequest>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(self.0.json_body_obj(value))
         }
     }
@@ -1722,8 +2641,9 @@ pub mod operations {
         pub fn success(
             self,
             status: u16,
-            value: &types::UpdateMemberRecordPointsResponse,
+            value: impl crate::IntoMockValue<types::UpdateMemberRecordPointsResponse>,
         ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -1733,7 +2653,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -1742,7 +2666,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -1751,7 +2679,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -1761,7 +2694,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -1799,7 +2737,11 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn body(self, value: &types::UpdateMemberRecordReasonRequest) -> Self {
+        pub fn body(
+            self,
+            value: impl crate::IntoMockValue<types::UpdateMemberRecordReasonRequest>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(self.0.json_body_obj(value))
         }
     }
@@ -1814,8 +2756,9 @@ pub mod operations {
         pub fn success(
             self,
             status: u16,
-            value: &types::UpdateMemberRecordReasonResponse,
+            value: impl crate::IntoMockValue<types::UpdateMemberRecordReasonResponse>,
         ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -1825,7 +2768,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -1834,7 +2781,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -1843,7 +2794,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -1853,7 +2809,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -1891,7 +2852,11 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn body(self, value: &types::UpdateMemberRecordStatusRequest) -> Self {
+        pub fn body(
+            self,
+            value: impl crate::IntoMockValue<types::UpdateMemberRecordStatusRequest>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(self.0.json_body_obj(value))
         }
     }
@@ -1906,8 +2871,9 @@ pub mod operations {
         pub fn success(
             self,
             status: u16,
-            value: &types::UpdateMemberRecordStatusResponse,
+            value: impl crate::IntoMockValue<types::UpdateMemberRecordStatusResponse>,
         ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -1917,7 +2883,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -1926,7 +2896,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -1935,7 +2909,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -1945,7 +2924,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -1970,7 +2954,11 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn body(self, value: &types::AddErlcRecordRequest) -> Self {
+        pub fn body(
+            self,
+            value: impl crate::IntoMockValue<types::AddErlcRecordRequest>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(self.0.json_body_obj(value))
         }
     }
@@ -1982,7 +2970,12 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn success(self, status: u16, value: &types::AddErlcRecordResponse) -> Self {
+        pub fn success(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::AddErlcRecordResponse>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -1992,7 +2985,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -2001,7 +2998,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -2010,7 +3011,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -2020,7 +3026,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -2045,7 +3056,11 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn body(self, value: &types::ExecuteErlcCommandRequest) -> Self {
+        pub fn body(
+            self,
+            value: impl crate::IntoMockValue<types::ExecuteErlcCommandRequest>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(self.0.json_body_obj(value))
         }
     }
@@ -2060,8 +3075,9 @@ pub mod operations {
         pub fn success(
             self,
             status: u16,
-            value: &types::ExecuteErlcCommandResponse,
+            value: impl crate::IntoMockValue<types::ExecuteErlcCommandResponse>,
         ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -2071,7 +3087,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -2080,7 +3100,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -2089,7 +3113,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -2099,7 +3128,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -2139,8 +3173,9 @@ pub mod operations {
         pub fn success(
             self,
             status: u16,
-            value: &types::GetOnlinePlayersResponse,
+            value: impl crate::IntoMockValue<types::GetOnlinePlayersResponse>,
         ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -2150,7 +3185,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -2159,7 +3198,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -2168,7 +3211,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -2178,7 +3226,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -2218,8 +3271,9 @@ pub mod operations {
         pub fn success(
             self,
             status: u16,
-            value: &types::GetPlayerQueueResponse,
+            value: impl crate::IntoMockValue<types::GetPlayerQueueResponse>,
         ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -2229,7 +3283,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -2238,7 +3296,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -2247,7 +3309,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -2257,7 +3324,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -2282,7 +3354,11 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn body(self, value: &types::LockTeamRequest) -> Self {
+        pub fn body(
+            self,
+            value: impl crate::IntoMockValue<types::LockTeamRequest>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(self.0.json_body_obj(value))
         }
     }
@@ -2294,7 +3370,12 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn success(self, status: u16, value: &types::LockTeamResponse) -> Self {
+        pub fn success(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::LockTeamResponse>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -2304,7 +3385,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -2313,7 +3398,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -2322,7 +3411,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -2332,7 +3426,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -2357,7 +3456,11 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn body(self, value: &types::UnlockTeamRequest) -> Self {
+        pub fn body(
+            self,
+            value: impl crate::IntoMockValue<types::UnlockTeamRequest>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(self.0.json_body_obj(value))
         }
     }
@@ -2369,7 +3472,12 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn success(self, status: u16, value: &types::UnlockTeamResponse) -> Self {
+        pub fn success(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::UnlockTeamResponse>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -2379,7 +3487,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -2388,7 +3500,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -2397,7 +3513,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -2407,7 +3528,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -2432,14 +3558,19 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn event_id(self, value: &::uuid::Uuid) -> Self {
+        pub fn event_id(self, value: impl crate::IntoMockValue<::uuid::Uuid>) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             let re = regex::Regex::new(
                     &format!("^/v2/community/events/{}/rsvps$", value.to_string()),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn body(self, value: &types::CreateRsvpRequest) -> Self {
+        pub fn body(
+            self,
+            value: impl crate::IntoMockValue<types::CreateRsvpRequest>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(self.0.json_body_obj(value))
         }
     }
@@ -2451,7 +3582,12 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn success(self, status: u16, value: &types::CreateRsvpResponse) -> Self {
+        pub fn success(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::CreateRsvpResponse>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -2461,7 +3597,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -2470,7 +3610,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -2479,7 +3623,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -2489,7 +3638,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -2522,7 +3676,11 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn body(self, value: &types::ChangeFormStageRequest) -> Self {
+        pub fn body(
+            self,
+            value: impl crate::IntoMockValue<types::ChangeFormStageRequest>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(self.0.json_body_obj(value))
         }
     }
@@ -2537,8 +3695,9 @@ pub mod operations {
         pub fn success(
             self,
             status: u16,
-            value: &types::ChangeFormStageResponse,
+            value: impl crate::IntoMockValue<types::ChangeFormStageResponse>,
         ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -2548,7 +3707,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -2557,7 +3720,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -2566,7 +3733,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -2576,7 +3748,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -2621,8 +3798,9 @@ pub mod operations {
         pub fn success(
             self,
             status: u16,
-            value: &types::GetFormLockStatusResponse,
+            value: impl crate::IntoMockValue<types::GetFormLockStatusResponse>,
         ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -2632,7 +3810,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -2641,7 +3823,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -2650,7 +3836,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -2660,7 +3851,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -2693,7 +3889,11 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn body(self, value: &types::SetFormLockStatusRequest) -> Self {
+        pub fn body(
+            self,
+            value: impl crate::IntoMockValue<types::SetFormLockStatusRequest>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(self.0.json_body_obj(value))
         }
     }
@@ -2708,8 +3908,9 @@ pub mod operations {
         pub fn success(
             self,
             status: u16,
-            value: &types::SetFormLockStatusResponse,
+            value: impl crate::IntoMockValue<types::SetFormLockStatusResponse>,
         ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -2719,7 +3920,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -2728,7 +3933,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -2737,7 +3946,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -2747,7 +3961,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -2793,8 +4012,9 @@ pub mod operations {
         pub fn success(
             self,
             status: u16,
-            value: &types::GetFormSubmissionResponse,
+            value: impl crate::IntoMockValue<types::GetFormSubmissionResponse>,
         ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -2804,7 +4024,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -2813,7 +4037,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -2822,7 +4050,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -2832,7 +4065,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -2898,8 +4136,9 @@ pub mod operations {
         pub fn success(
             self,
             status: u16,
-            value: &types::GetTemplateSubmissionsResponse,
+            value: impl crate::IntoMockValue<types::GetTemplateSubmissionsResponse>,
         ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -2909,7 +4148,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -2918,7 +4161,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -2927,7 +4174,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -2937,7 +4189,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -2971,7 +4228,11 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn body(self, value: &types::SubmitFormTemplateRequest) -> Self {
+        pub fn body(
+            self,
+            value: impl crate::IntoMockValue<types::SubmitFormTemplateRequest>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(self.0.json_body_obj(value))
         }
     }
@@ -2986,8 +4247,9 @@ pub mod operations {
         pub fn success(
             self,
             status: u16,
-            value: &types::SubmitFormTemplateResponse,
+            value: impl crate::IntoMockValue<types::SubmitFormTemplateResponse>,
         ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -2997,7 +4259,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -3006,7 +4272,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -3015,7 +4285,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -3025,7 +4300,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -3050,7 +4330,11 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn body(self, value: &types::CreateShortUrlRequest) -> Self {
+        pub fn body(
+            self,
+            value: impl crate::IntoMockValue<types::CreateShortUrlRequest>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(self.0.json_body_obj(value))
         }
     }
@@ -3065,8 +4349,9 @@ pub mod operations {
         pub fn success(
             self,
             status: u16,
-            value: &types::CreateShortUrlResponse,
+            value: impl crate::IntoMockValue<types::CreateShortUrlResponse>,
         ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -3076,7 +4361,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -3085,7 +4374,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -3094,7 +4387,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -3104,7 +4402,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -3141,8 +4444,9 @@ pub mod operations {
         pub fn success(
             self,
             status: u16,
-            value: &types::GetClockInTypesResponse,
+            value: impl crate::IntoMockValue<types::GetClockInTypesResponse>,
         ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -3152,7 +4456,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -3161,7 +4469,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -3170,7 +4482,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -3180,7 +4497,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -3212,7 +4534,12 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn success(self, status: u16, value: &types::GetCommunityResponse) -> Self {
+        pub fn success(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::GetCommunityResponse>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -3222,7 +4549,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -3231,7 +4562,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -3240,7 +4575,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -3250,7 +4590,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -3287,8 +4632,9 @@ pub mod operations {
         pub fn success(
             self,
             status: u16,
-            value: &types::GetCustomLogTypesResponse,
+            value: impl crate::IntoMockValue<types::GetCustomLogTypesResponse>,
         ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -3298,7 +4644,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -3307,7 +4657,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -3316,7 +4670,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -3326,7 +4685,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -3363,8 +4727,9 @@ pub mod operations {
         pub fn success(
             self,
             status: u16,
-            value: &types::GetDepartmentsResponse,
+            value: impl crate::IntoMockValue<types::GetDepartmentsResponse>,
         ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -3374,7 +4739,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -3383,7 +4752,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -3392,7 +4765,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -3402,7 +4780,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -3439,8 +4822,9 @@ pub mod operations {
         pub fn success(
             self,
             status: u16,
-            value: &types::GetProfileFieldsResponse,
+            value: impl crate::IntoMockValue<types::GetProfileFieldsResponse>,
         ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -3450,7 +4834,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -3459,7 +4847,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -3468,7 +4860,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -3478,7 +4875,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -3515,8 +4917,9 @@ pub mod operations {
         pub fn success(
             self,
             status: u16,
-            value: &types::GetPromotionFlowsResponse,
+            value: impl crate::IntoMockValue<types::GetPromotionFlowsResponse>,
         ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -3526,7 +4929,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -3535,7 +4942,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -3544,7 +4955,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -3554,7 +4970,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -3588,7 +5009,12 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn success(self, status: u16, value: &types::GetSubVersionResponse) -> Self {
+        pub fn success(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::GetSubVersionResponse>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -3598,7 +5024,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -3607,7 +5037,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -3616,7 +5050,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -3626,7 +5065,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -3681,8 +5125,9 @@ pub mod operations {
         pub fn success(
             self,
             status: u16,
-            value: &types::LookupCommunityResponse,
+            value: impl crate::IntoMockValue<types::LookupCommunityResponse>,
         ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -3692,7 +5137,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -3701,7 +5150,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -3710,7 +5163,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -3720,7 +5178,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -3746,7 +5209,11 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn body(self, value: &types::TriggerPromotionFlowsRequest) -> Self {
+        pub fn body(
+            self,
+            value: impl crate::IntoMockValue<types::TriggerPromotionFlowsRequest>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(self.0.json_body_obj(value))
         }
     }
@@ -3761,8 +5228,9 @@ pub mod operations {
         pub fn success(
             self,
             status: u16,
-            value: &types::TriggerPromotionFlowsResponse,
+            value: impl crate::IntoMockValue<types::TriggerPromotionFlowsResponse>,
         ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -3772,7 +5240,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -3781,7 +5253,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -3790,7 +5266,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -3800,7 +5281,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -3826,14 +5312,19 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn undo_id(self, value: &::uuid::Uuid) -> Self {
+        pub fn undo_id(self, value: impl crate::IntoMockValue<::uuid::Uuid>) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             let re = regex::Regex::new(
                     &format!("^/v2/community/rank-changes/{}/undo$", value.to_string()),
                 )
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn body(self, value: &types::UndoRankChangeRequest) -> Self {
+        pub fn body(
+            self,
+            value: impl crate::IntoMockValue<types::UndoRankChangeRequest>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(self.0.json_body_obj(value))
         }
     }
@@ -3848,8 +5339,9 @@ pub mod operations {
         pub fn success(
             self,
             status: u16,
-            value: &types::UndoRankChangeResponse,
+            value: impl crate::IntoMockValue<types::UndoRankChangeResponse>,
         ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -3859,7 +5351,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -3868,7 +5364,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -3877,7 +5377,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -3887,7 +5392,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -3952,8 +5462,9 @@ pub mod operations {
         pub fn success(
             self,
             status: u16,
-            value: &types::GetRosterContentsResponse,
+            value: impl crate::IntoMockValue<types::GetRosterContentsResponse>,
         ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -3963,7 +5474,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -3972,7 +5487,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -3981,7 +5500,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -3991,7 +5515,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -4039,8 +5568,9 @@ pub mod operations {
         pub fn success(
             self,
             status: u16,
-            value: &types::ActivityTrackerServerStartResponse,
+            value: impl crate::IntoMockValue<types::ActivityTrackerServerStartResponse>,
         ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -4050,7 +5580,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -4059,7 +5593,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -4068,7 +5606,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -4078,7 +5621,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -4112,7 +5660,11 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn body(self, value: &types::ActivityTrackerRequest) -> Self {
+        pub fn body(
+            self,
+            value: impl crate::IntoMockValue<types::ActivityTrackerRequest>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(self.0.json_body_obj(value))
         }
     }
@@ -4127,8 +5679,9 @@ pub mod operations {
         pub fn success(
             self,
             status: u16,
-            value: &types::ActivityTrackerResponse,
+            value: impl crate::IntoMockValue<types::ActivityTrackerResponse>,
         ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -4138,7 +5691,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -4147,7 +5704,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -4156,7 +5717,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -4166,7 +5732,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -4198,7 +5769,12 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn success(self, status: u16, value: &types::GetServersResponse) -> Self {
+        pub fn success(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::GetServersResponse>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -4208,7 +5784,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -4217,7 +5797,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -4226,7 +5810,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -4236,7 +5825,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -4259,7 +5853,11 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn body(self, value: &types::SetServersRequest) -> Self {
+        pub fn body(
+            self,
+            value: impl crate::IntoMockValue<types::SetServersRequest>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(self.0.json_body_obj(value))
         }
     }
@@ -4271,7 +5869,12 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn success(self, status: u16, value: &types::SetServersResponse) -> Self {
+        pub fn success(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::SetServersResponse>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -4281,7 +5884,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -4290,7 +5897,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -4299,7 +5910,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -4309,7 +5925,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -4332,7 +5953,11 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn body(self, value: &types::AddServersRequest) -> Self {
+        pub fn body(
+            self,
+            value: impl crate::IntoMockValue<types::AddServersRequest>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(self.0.json_body_obj(value))
         }
     }
@@ -4344,7 +5969,12 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn success(self, status: u16, value: &types::AddServersResponse) -> Self {
+        pub fn success(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::AddServersResponse>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -4354,7 +5984,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -4363,7 +5997,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -4372,7 +6010,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -4382,7 +6025,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -4428,8 +6076,9 @@ pub mod operations {
         pub fn success(
             self,
             status: u16,
-            value: &types::GetFullWhitelistResponse,
+            value: impl crate::IntoMockValue<types::GetFullWhitelistResponse>,
         ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -4439,7 +6088,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -4448,7 +6101,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -4457,7 +6114,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -4467,7 +6129,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -4510,7 +6177,12 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn success(self, status: u16, value: &types::GetAceConfigResponse) -> Self {
+        pub fn success(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::GetAceConfigResponse>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -4520,7 +6192,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -4529,7 +6205,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -4538,7 +6218,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -4548,7 +6233,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -4582,7 +6272,11 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn body(self, value: &types::SetAceConfigRequest) -> Self {
+        pub fn body(
+            self,
+            value: impl crate::IntoMockValue<types::SetAceConfigRequest>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(self.0.json_body_obj(value))
         }
     }
@@ -4594,7 +6288,12 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn success(self, status: u16, value: &types::SetAceConfigResponse) -> Self {
+        pub fn success(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::SetAceConfigResponse>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -4604,7 +6303,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -4613,7 +6316,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -4622,7 +6329,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -4632,7 +6344,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -4665,7 +6382,11 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn body(self, value: &types::SetServerTypeRequest) -> Self {
+        pub fn body(
+            self,
+            value: impl crate::IntoMockValue<types::SetServerTypeRequest>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(self.0.json_body_obj(value))
         }
     }
@@ -4677,7 +6398,12 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn success(self, status: u16, value: &types::SetServerTypeResponse) -> Self {
+        pub fn success(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::SetServerTypeResponse>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -4687,7 +6413,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -4696,7 +6426,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -4705,7 +6439,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -4715,7 +6454,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -4753,7 +6497,11 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn body(self, value: &types::VerifyWhitelistRequest) -> Self {
+        pub fn body(
+            self,
+            value: impl crate::IntoMockValue<types::VerifyWhitelistRequest>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(self.0.json_body_obj(value))
         }
     }
@@ -4768,8 +6516,9 @@ pub mod operations {
         pub fn success(
             self,
             status: u16,
-            value: &types::VerifyWhitelistResponse,
+            value: impl crate::IntoMockValue<types::VerifyWhitelistResponse>,
         ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -4779,7 +6528,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -4788,7 +6541,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -4797,7 +6554,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -4807,7 +6569,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -4830,7 +6597,11 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn body(self, value: &types::StartSessionRequest) -> Self {
+        pub fn body(
+            self,
+            value: impl crate::IntoMockValue<types::StartSessionRequest>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(self.0.json_body_obj(value))
         }
     }
@@ -4842,7 +6613,12 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn success(self, status: u16, value: &types::StartSessionResponse) -> Self {
+        pub fn success(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::StartSessionResponse>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -4852,7 +6628,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -4861,7 +6641,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -4870,7 +6654,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -4880,7 +6669,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -4903,7 +6697,11 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn body(self, value: &types::CancelSessionRequest) -> Self {
+        pub fn body(
+            self,
+            value: impl crate::IntoMockValue<types::CancelSessionRequest>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(self.0.json_body_obj(value))
         }
     }
@@ -4919,7 +6717,11 @@ pub mod operations {
             assert_eq!(status / 100u16, 2u16);
             Self(self.0.status(status))
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -4928,7 +6730,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -4937,7 +6743,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -4947,7 +6758,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -4957,7 +6773,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn not_found(self, value: &types::Problem) -> Self {
+        pub fn not_found(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -4979,7 +6799,11 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn body(self, value: &types::StopSessionRequest) -> Self {
+        pub fn body(
+            self,
+            value: impl crate::IntoMockValue<types::StopSessionRequest>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(self.0.json_body_obj(value))
         }
     }
@@ -4991,7 +6815,12 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn success(self, status: u16, value: &types::StopSessionResponse) -> Self {
+        pub fn success(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::StopSessionResponse>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -5001,7 +6830,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -5010,7 +6843,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -5019,7 +6856,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -5029,7 +6871,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -5070,8 +6917,9 @@ pub mod operations {
         pub fn success(
             self,
             status: u16,
-            value: &types::GetCurrentSessionResponse,
+            value: impl crate::IntoMockValue<types::GetCurrentSessionResponse>,
         ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -5081,7 +6929,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -5090,7 +6942,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -5099,7 +6955,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -5109,7 +6970,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -5154,8 +7020,9 @@ pub mod operations {
         pub fn success(
             self,
             status: u16,
-            value: &types::ResolveDiscordAccountResponse,
+            value: impl crate::IntoMockValue<types::ResolveDiscordAccountResponse>,
         ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -5165,7 +7032,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -5174,7 +7045,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -5183,7 +7058,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -5193,7 +7073,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -5228,8 +7113,9 @@ pub mod operations {
         pub fn success(
             self,
             status: u16,
-            value: &types::GetFormTemplatesResponse,
+            value: impl crate::IntoMockValue<types::GetFormTemplatesResponse>,
         ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -5239,7 +7125,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -5248,7 +7138,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -5257,7 +7151,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -5267,7 +7166,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self
@@ -5312,8 +7216,9 @@ pub mod operations {
         pub fn success(
             self,
             status: u16,
-            value: &types::GetFormTemplateResponse,
+            value: impl crate::IntoMockValue<types::GetFormTemplateResponse>,
         ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 2u16);
             Self(
                 self
@@ -5323,7 +7228,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn unauthorized(self, value: &types::Problem) -> Self {
+        pub fn unauthorized(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -5332,7 +7241,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn too_many_requests(self, value: &types::Problem) -> Self {
+        pub fn too_many_requests(
+            self,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             Self(
                 self
                     .0
@@ -5341,7 +7254,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn client_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 4u16);
             Self(
                 self
@@ -5351,7 +7269,12 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn server_error(self, status: u16, value: &types::Problem) -> Self {
+        pub fn server_error(
+            self,
+            status: u16,
+            value: impl crate::IntoMockValue<types::Problem>,
+        ) -> Self {
+            let value = &crate::IntoMockValue::into_mock_value(value);
             assert_eq!(status / 100u16, 5u16);
             Self(
                 self

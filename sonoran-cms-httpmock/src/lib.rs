@@ -17,7 +17,10 @@
 //! runtime runs (headers, error decoding, the checks made before sending), so a
 //! test sees what production would, but it never waits for a rate-limit slot
 //! (tests with the same key do not share a budget) or a retry's backoff. The
-//! matchers take ids the way the client's setters do (`when.server_id(1)`).
+//! matchers and answers take what the client's setters take ([`IntoMockValue`]):
+//! an id as any integer (`when.server_id(1)`), a UUID as its text
+//! (`when.account_id("8d2f0c4e-...")`), and a body or an answer as its value,
+//! a reference to it, or its builder, with no `.try_into()`.
 //!
 //! ```
 //! use sonoran_cms::types;
@@ -27,18 +30,16 @@
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let body: types::CancelSessionRequest = types::CancelSessionRequest::builder()
 //!     .server_id(1)
-//!     .acc_id(sonoran_cms::uuid::Uuid::nil())
+//!     .acc_id(Uuid::nil())
 //!     .try_into()?;
 //! let server = httpmock::MockServer::start_async().await;
 //! let cancel = server.cancel_session(|when, then| {
 //!     when.body(&body);
 //!     then.success(204); // cancelSession answers no body
 //! });
-//! let no_session: types::GetCurrentSessionResponse =
-//!     types::GetCurrentSessionResponse::builder().success(true).maybe_data(None).try_into()?;
 //! let session = server.get_current_session(|when, then| {
 //!     when.server_id(1);
-//!     then.success(200, &no_session);
+//!     then.success(200, types::GetCurrentSessionResponse::builder().success(true).maybe_data(None));
 //! });
 //!
 //! // The code under test, with the real client pointed at the mock server.
@@ -63,6 +64,57 @@
 mod generated;
 
 pub use generated::*;
+use sonoran_cms::uuid::Uuid;
+
+/// What a mock's matcher or answer takes for a value of type `T`, as the
+/// client's setters take it: the value, a reference to it, its builder
+/// (`types::GetServersResponse::builder()...`), or for a UUID its text
+/// (`when.account_id("8d2f0c4e-...")`).
+///
+/// # Panics
+///
+/// `into_mock_value` panics on a builder that cannot build (a required field
+/// unset) or text that is no UUID: a mock that could never match or answer is
+/// a bug in the test, and the panic names it.
+pub trait IntoMockValue<T> {
+    /// The value.
+    fn into_mock_value(self) -> T;
+}
+
+impl<T> IntoMockValue<T> for T {
+    fn into_mock_value(self) -> T {
+        self
+    }
+}
+
+impl<T: Clone> IntoMockValue<T> for &T {
+    fn into_mock_value(self) -> T {
+        self.clone()
+    }
+}
+
+impl IntoMockValue<Uuid> for &str {
+    fn into_mock_value(self) -> Uuid {
+        match self.parse() {
+            Ok(uuid) => uuid,
+            Err(error) => panic!("a mock's UUID `{self}` is not a UUID: {error}"),
+        }
+    }
+}
+
+impl IntoMockValue<Uuid> for String {
+    fn into_mock_value(self) -> Uuid {
+        self.as_str().into_mock_value()
+    }
+}
+
+/// A builder's value for a mock, or a panic naming the type and why.
+fn built<T, E: std::fmt::Display>(built: Result<T, E>, type_name: &str) -> T {
+    match built {
+        Ok(value) => value,
+        Err(error) => panic!("a mock's `{type_name}` builder cannot build: {error}"),
+    }
+}
 
 /// An id a matcher was given (`when.server_id(1)`), as the client sends it.
 /// The generated matchers take any integer, as the client's setters do.

@@ -143,3 +143,47 @@ fn a_path_id_of_zero_names_the_mistake() {
         assert!(message.contains("must be at least 1"), "{message}");
     }
 }
+
+#[tokio::test]
+async fn matchers_and_answers_take_what_the_clients_setters_take() {
+    // A UUID as text, a body and an answer as builders: no `.try_into()`.
+    const ACCOUNT: &str = "8d2f0c4e-1111-4222-8333-444455556666";
+    let server = MockServer::start_async().await;
+    let mock = server.force_sync(|when, then| {
+        when.account_id(ACCOUNT)
+            .body(types::ForceSyncRequest::builder().discord_id("123456789012345678".to_owned()));
+        then.success(
+            200,
+            types::ForceSyncResponse::builder()
+                .success(true)
+                .data(types::ForceSyncResponseData::Message("synced".to_owned())),
+        );
+    });
+    let client = test_client(&server, "mock-value-key");
+    let account: uuid::Uuid = ACCOUNT.parse().expect("a UUID");
+    let answer = client
+        .force_sync()
+        .account_id(account)
+        .body(types::ForceSyncRequest::builder().discord_id("123456789012345678".to_owned()))
+        .await
+        .expect("the mock answers");
+    assert_eq!(
+        answer.into_inner().data,
+        types::ForceSyncResponseData::Message("synced".to_owned())
+    );
+    mock.assert_async().await;
+
+    // A value and a reference to it serve as before.
+    let uuid_mock = server.get_account_ranks(|when, then| {
+        when.account_id(&account);
+        then.client_error(
+            404,
+            &types::Problem::builder()
+                .status(404)
+                .try_into()
+                .expect("a problem"),
+        );
+    });
+    let _ = client.get_account_ranks().account_id(account).await;
+    uuid_mock.assert_async().await;
+}

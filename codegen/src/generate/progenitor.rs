@@ -176,6 +176,7 @@ fn without_usage_sketches(text: &str) -> String {
 pub fn httpmock_source(
     spec_file: &str,
     spec: &OpenAPI,
+    client: &str,
     header: &str,
 ) -> Result<String, CodegenError> {
     let tokens = run_generator(spec_file, |generator| {
@@ -183,6 +184,7 @@ pub fn httpmock_source(
     })?;
     let body = format_rust(spec_file, tokens)?;
     let body = mocks_take_ids_as_the_client_does(spec_file, &body)?;
+    let body = mocks_take_what_setters_take(spec_file, &body, client)?;
     Ok(normalize_newlines(&format!(
         "{header}\n{GENERATED_ALLOWS}\n{body}"
     )))
@@ -215,6 +217,84 @@ fn mocks_take_ids_as_the_client_does(spec_file: &str, body: &str) -> Result<Stri
         });
     }
     Ok(rewritten)
+}
+
+/// How progenitor's mocks take a value by reference (`value: &::uuid::Uuid`,
+/// `value: &types::GetServersResponse`): up to the `)` or `,` after it.
+const MOCK_VALUE: &str = "value: &";
+
+/// The mocks' matchers and answers take what the client's setters take: a
+/// value, a reference to it, its builder, or a UUID's text
+/// (`when.account_id("8d2f...")`, `then.success(200, Response::builder()..)`),
+/// through the mock crate's `IntoMockValue`; a builder of each type the mocks
+/// take gets its impl here. Text (`value: &str`) stays as it is.
+fn mocks_take_what_setters_take(
+    spec_file: &str,
+    body: &str,
+    client: &str,
+) -> Result<String, CodegenError> {
+    let mut rewritten = String::with_capacity(body.len());
+    let mut types: Vec<String> = Vec::new();
+    let mut rest = body;
+    while let Some(at) = rest.find(MOCK_VALUE) {
+        let after = &rest[at + MOCK_VALUE.len()..];
+        let end = after.find([')', ',']).unwrap_or(after.len());
+        let type_name = after[..end].trim();
+        rewritten.push_str(&rest[..at]);
+        if type_name == "str" {
+            rewritten.push_str(&rest[at..at + MOCK_VALUE.len()]);
+            rest = after;
+            continue;
+        }
+        // The parameter, then its conversion as the body's first line.
+        let Some(open) = after.find("-> Self {") else {
+            return Err(CodegenError::Generator {
+                file: spec_file.to_owned(),
+                message: format!(
+                    "progenitor's mock takes `&{type_name}` outside a method returning Self: its \
+                     output changed; see mocks_take_what_setters_take in codegen/src/generate/progenitor.rs"
+                ),
+            });
+        };
+        let open = open + "-> Self {".len();
+        rewritten.push_str(&format!(
+            "value: impl crate::IntoMockValue<{type_name}>{}\nlet value = &crate::IntoMockValue::into_mock_value(value);",
+            &after[end..open]
+        ));
+        if let Some(name) = type_name.strip_prefix("types::")
+            && !types.iter().any(|known| known == name)
+        {
+            types.push(name.to_owned());
+        }
+        rest = &after[open..];
+    }
+    rewritten.push_str(rest);
+    // The builders the client has for these types (a value set or a union
+    // has none).
+    let builders = client
+        .find("pub mod builder {")
+        .map_or("", |start| &client[start..]);
+    types.sort();
+    let impls: String = types
+        .iter()
+        .filter(|name| builders.contains(&format!("pub struct {name} {{")))
+        .map(|name| {
+            format!(
+                "impl crate::IntoMockValue<types::{name}> for types::builder::{name} {{\n\
+                 fn into_mock_value(self) -> types::{name} {{\n\
+                 crate::built(self.try_into(), \"{name}\")\n}}\n}}\n"
+            )
+        })
+        .collect();
+    let rewritten = rewritten.replacen(
+        "pub mod operations {",
+        &format!(
+            "/// A builder of each type the mocks take, as the built value.\n\
+             mod builders {{\nuse sonoran_cms::types;\n{impls}}}\n\npub mod operations {{"
+        ),
+        1,
+    );
+    reformat(spec_file, &rewritten)
 }
 
 /// The path, inside the mock crate, that the mocks name the client's types by.
