@@ -30,7 +30,7 @@
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let body: types::CancelSessionRequest = types::CancelSessionRequest::builder()
 //!     .server_id(1)
-//!     .acc_id(Uuid::nil())
+//!     .acc_id(sonoran_cms::uuid::Uuid::nil())
 //!     .try_into()?;
 //! let server = httpmock::MockServer::start_async().await;
 //! let cancel = server.cancel_session(|when, then| {

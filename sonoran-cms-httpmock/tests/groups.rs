@@ -35,11 +35,11 @@ async fn accounts_an_account_is_read_by_its_id() {
     let server = MockServer::start_async().await;
     let mock = server.get_account(|when, then| {
         // The typed matchers, and httpmock's own for the client's headers.
-        when.account_id(&account())
+        when.account_id(account())
             .into_inner()
             .header("authorization", format!("Bearer {API_KEY}"))
             .header("accept", "application/json");
-        then.success(200, &answer(json!({"accId": ACCOUNT, "accName": "Jordan"})));
+        then.success(200, answer(json!({"accId": ACCOUNT, "accName": "Jordan"})));
     });
     let account = client(&server)
         .get_account()
@@ -63,8 +63,8 @@ async fn disciplinary_a_record_is_added_with_the_body_as_built() {
         .try_into()
         .expect("a complete body");
     let mock = server.add_member_record(|when, then| {
-        when.account_id(&account()).body(&body);
-        then.success(201, &answer(json!({"id": "rec-1", "points": 5})));
+        when.account_id(account()).body(&body);
+        then.success(201, answer(json!({"id": "rec-1", "points": 5})));
     });
     client(&server)
         .add_member_record()
@@ -83,7 +83,7 @@ async fn erlc_online_players_are_read_by_join_code() {
         when.roblox_join_code("ABC123");
         then.success(
             200,
-            &answer(json!([{"Player": "Jordan:1", "Team": "Police"}])),
+            answer(json!([{"Player": "Jordan:1", "Team": "Police"}])),
         );
     });
     let players = client(&server)

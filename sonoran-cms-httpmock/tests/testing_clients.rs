@@ -173,16 +173,15 @@ async fn matchers_and_answers_take_what_the_clients_setters_take() {
     );
     mock.assert_async().await;
 
-    // A value and a reference to it serve as before.
+    // A reference to a value serves as before.
+    let problem: types::Problem = types::Problem::builder()
+        .status(404)
+        .try_into()
+        .expect("a problem");
+    let (account_ref, problem_ref) = (&account, &problem);
     let uuid_mock = server.get_account_ranks(|when, then| {
-        when.account_id(&account);
-        then.client_error(
-            404,
-            &types::Problem::builder()
-                .status(404)
-                .try_into()
-                .expect("a problem"),
-        );
+        when.account_id(account_ref);
+        then.client_error(404, problem_ref);
     });
     let _ = client.get_account_ranks().account_id(account).await;
     uuid_mock.assert_async().await;
