@@ -3,6 +3,11 @@
 //! sessions), and the client's runtime on: its headers, its rate limiter and its
 //! retries run against the mock server as they would against the API.
 
+// `then.success(200, &answer(..))`: the borrow lets the answer's type be
+// inferred from the mock (a reference has one `IntoMockValue` impl that fits);
+// clippy's suggested `answer(..)` leaves it ambiguous with the builder's.
+#![allow(clippy::needless_borrows_for_generic_args)]
+
 use httpmock::MockServer;
 use serde_json::{Value, json};
 use sonoran_cms::types;
@@ -39,7 +44,7 @@ async fn accounts_an_account_is_read_by_its_id() {
             .into_inner()
             .header("authorization", format!("Bearer {API_KEY}"))
             .header("accept", "application/json");
-        then.success(200, answer(json!({"accId": ACCOUNT, "accName": "Jordan"})));
+        then.success(200, answer::<types::GetAccountResponse>(json!({"accId": ACCOUNT, "accName": "Jordan"})));
     });
     let account = client(&server)
         .get_account()
@@ -64,7 +69,7 @@ async fn disciplinary_a_record_is_added_with_the_body_as_built() {
         .expect("a complete body");
     let mock = server.add_member_record(|when, then| {
         when.account_id(account()).body(&body);
-        then.success(201, answer(json!({"id": "rec-1", "points": 5})));
+        then.success(201, answer::<types::AddMemberRecordResponse>(json!({"id": "rec-1", "points": 5})));
     });
     client(&server)
         .add_member_record()
@@ -83,7 +88,7 @@ async fn erlc_online_players_are_read_by_join_code() {
         when.roblox_join_code("ABC123");
         then.success(
             200,
-            answer(json!([{"Player": "Jordan:1", "Team": "Police"}])),
+            answer::<types::GetOnlinePlayersResponse>(json!([{"Player": "Jordan:1", "Team": "Police"}])),
         );
     });
     let players = client(&server)
