@@ -44,7 +44,10 @@ async fn accounts_an_account_is_read_by_its_id() {
             .into_inner()
             .header("authorization", format!("Bearer {API_KEY}"))
             .header("accept", "application/json");
-        then.success(200, answer::<types::GetAccountResponse>(json!({"accId": ACCOUNT, "accName": "Jordan"})));
+        then.success(
+            200,
+            answer::<types::GetAccountResponse>(json!({"accId": ACCOUNT, "accName": "Jordan"})),
+        );
     });
     let account = client(&server)
         .get_account()
@@ -69,7 +72,10 @@ async fn disciplinary_a_record_is_added_with_the_body_as_built() {
         .expect("a complete body");
     let mock = server.add_member_record(|when, then| {
         when.account_id(account()).body(&body);
-        then.success(201, answer::<types::AddMemberRecordResponse>(json!({"id": "rec-1", "points": 5})));
+        then.success(
+            201,
+            answer::<types::AddMemberRecordResponse>(json!({"id": "rec-1", "points": 5})),
+        );
     });
     client(&server)
         .add_member_record()
@@ -88,7 +94,9 @@ async fn erlc_online_players_are_read_by_join_code() {
         when.roblox_join_code("ABC123");
         then.success(
             200,
-            answer::<types::GetOnlinePlayersResponse>(json!([{"Player": "Jordan:1", "Team": "Police"}])),
+            answer::<types::GetOnlinePlayersResponse>(
+                json!([{"Player": "Jordan:1", "Team": "Police"}]),
+            ),
         );
     });
     let players = client(&server)
