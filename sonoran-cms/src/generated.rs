@@ -3289,6 +3289,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[non_exhaustive]
     pub struct SearchAccountsResponse {
+        ///The accounts found, in either form: `{items, total}` (`AccountSearchResult`, the v2 docs' form: `items` always, `total` when sent), or a bare list of the accounts (the FiveM resource reads both). Each account is one `CommunityAccount` in both forms, with the members the docs list for an account; `into_vec()` gives the accounts of either.
         pub data: SearchAccountsResponseData,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<ResponseMeta>,
@@ -3300,7 +3301,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///`SearchAccountsResponseData`
+    ///The accounts found, in either form: `{items, total}` (`AccountSearchResult`, the v2 docs' form: `items` always, `total` when sent), or a bare list of the accounts (the FiveM resource reads both). Each account is one `CommunityAccount` in both forms, with the members the docs list for an account; `into_vec()` gives the accounts of either.
     #[derive(::serde::Serialize, Clone, Debug, PartialEq, Eq)]
     #[serde(untagged)]
     #[non_exhaustive]
