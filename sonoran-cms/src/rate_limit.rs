@@ -31,7 +31,7 @@ use crate::transport::BoxFuture;
 pub(crate) mod redis;
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
-pub use self::redis::RedisRateLimiter;
+pub use self::redis::{RedisRateLimiter, RedisSetupError};
 
 /// Where rate-limit slots are kept. [`InProcessRateLimiter`] is the default;
 /// `RedisRateLimiter` (feature `redis`) shares them across processes. Set one

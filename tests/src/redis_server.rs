@@ -19,6 +19,8 @@ pub struct RedisServer {
     port: u16,
     folder: tempfile::TempDir,
     process: Option<Child>,
+    /// Further `redis-server` arguments (a TLS port, ACL users).
+    extra_arguments: Vec<String>,
 }
 
 /// Set (to anything but `0` or empty) to make a missing `redis-server` fail
@@ -60,8 +62,15 @@ impl RedisServer {
     /// When `redis-server` is missing and [`REQUIRE_VARIABLE`] is set, or it
     /// does not answer within 10 s.
     pub fn start_or_skip(test: &str) -> Option<Self> {
+        Self::start_with_or_skip(test, Vec::new())
+    }
+
+    /// As [`RedisServer::start_or_skip`], with further `redis-server`
+    /// arguments (`--tls-port`, `--user`); the plain port still listens, for
+    /// the readiness check.
+    pub fn start_with_or_skip(test: &str, extra_arguments: Vec<String>) -> Option<Self> {
         if available() {
-            return Some(Self::start());
+            return Some(Self::start_with(extra_arguments));
         }
         assert!(
             !required(),
@@ -87,14 +96,15 @@ impl RedisServer {
     /// When `redis-server` is not installed (see [`RedisServer::start_or_skip`]),
     /// or it does not answer within 10 s.
     pub fn start() -> Self {
-        let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-            .and_then(|listener| listener.local_addr())
-            .map(|address| address.port())
-            .expect("a free loopback port");
+        Self::start_with(Vec::new())
+    }
+
+    fn start_with(extra_arguments: Vec<String>) -> Self {
         let mut server = Self {
-            port,
+            port: free_port(),
             folder: tempfile::tempdir().expect("a temporary folder"),
             process: None,
+            extra_arguments,
         };
         server.resume();
         server
@@ -132,6 +142,7 @@ impl RedisServer {
                 "--save",
                 "",
             ])
+            .args(&self.extra_arguments)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -155,11 +166,25 @@ impl RedisServer {
             return false;
         };
         let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+        // `+PONG`, or `-NOAUTH` from a server whose default user is off: up.
         let mut answer = [0_u8; 7];
         stream.write_all(b"PING\r\n").is_ok()
             && stream.read_exact(&mut answer).is_ok()
-            && &answer == b"+PONG\r\n"
+            && (&answer == b"+PONG\r\n" || answer.starts_with(b"-NOAUTH"))
     }
+
+    /// The folder the server keeps its data in (for files a test gives it).
+    pub fn folder(&self) -> &std::path::Path {
+        self.folder.path()
+    }
+}
+
+/// A free loopback port.
+pub fn free_port() -> u16 {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .expect("a free loopback port")
 }
 
 impl Drop for RedisServer {

@@ -286,17 +286,83 @@ impl fmt::Debug for RedisRateLimiter {
 /// The default time one Redis command may take before it counts as failed.
 const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(1);
 
+/// Why a [`RedisRateLimiter`] cannot be made: the URL or the certificate
+/// cannot be used. The message never holds the URL's password.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the Redis rate limiter cannot be set up: {reason}")]
+#[non_exhaustive]
+pub struct RedisSetupError {
+    /// What is wrong, in Redis's words (the password, if any, elided).
+    pub reason: String,
+}
+
+impl RedisSetupError {
+    /// `error`'s message, with `url`'s password (and the URL itself) elided.
+    fn new(url: &str, error: &redis::RedisError) -> Self {
+        let mut reason = error.to_string();
+        if !url.is_empty() {
+            reason = reason.replace(url, "<the URL>");
+        }
+        if let Some(password) = password_of(url) {
+            reason = reason.replace(password, "<password>");
+        }
+        Self { reason }
+    }
+}
+
+/// The password in `url`'s user information (`redis://user:password@host`).
+fn password_of(url: &str) -> Option<&str> {
+    let (_, rest) = url.split_once("://")?;
+    let user_information = &rest[..rest.find('@')?];
+    user_information
+        .split_once(':')
+        .map(|(_, password)| password)
+        .filter(|password| !password.is_empty())
+}
+
 impl RedisRateLimiter {
-    /// A limiter on the Redis at `url` (`redis://[:password@]host:port[/db]`).
-    /// Nothing connects until the first call.
+    /// A limiter on the Redis at `url`: `redis://[[user]:password@]host:port[/db]`,
+    /// or `rediss://` for TLS (a managed Redis), trusting the system's root
+    /// certificates. A user and password log in with Redis's ACL (`AUTH user
+    /// password`); a password alone, as the `default` user. TLS needs one of
+    /// the crate's TLS features (`rustls`, `rustls-ring`, `native-tls`): the
+    /// Redis connection uses the same one as the client. Nothing connects
+    /// until the first call.
     ///
     /// # Errors
     ///
-    /// The URL does not parse as a Redis URL.
-    pub fn new(url: &str) -> Result<Self, redis::RedisError> {
-        let client = redis::Client::open(url)?;
+    /// [`RedisSetupError`]: the URL does not parse as a Redis URL, or asks for
+    /// TLS in a build without a TLS feature.
+    pub fn new(url: &str) -> Result<Self, RedisSetupError> {
+        let client = redis::Client::open(url).map_err(|error| RedisSetupError::new(url, &error))?;
+        Ok(Self::on(client))
+    }
+
+    /// A limiter on the Redis at `url`, a `rediss://` URL, trusting only the
+    /// certificate authorities in `root_certificates_pem` (PEM): a Redis with
+    /// its own authority (a self-hosted one, a private network's).
+    ///
+    /// # Errors
+    ///
+    /// [`RedisSetupError`]: the URL does not parse or is not `rediss://`, the
+    /// certificates do not parse, or the build has no TLS feature.
+    #[cfg(any(feature = "rustls", feature = "rustls-ring", feature = "native-tls"))]
+    pub fn with_root_certificates(
+        url: &str,
+        root_certificates_pem: &[u8],
+    ) -> Result<Self, RedisSetupError> {
+        let certificates = redis::TlsCertificates {
+            client_tls: None,
+            root_cert: Some(root_certificates_pem.to_vec()),
+        };
+        let client = redis::Client::build_with_tls(url, certificates)
+            .map_err(|error| RedisSetupError::new(url, &error))?;
+        Ok(Self::on(client))
+    }
+
+    fn on(client: redis::Client) -> Self {
         let address = client.get_connection_info().addr().to_string();
-        Ok(Self {
+        Self {
             inner: Arc::new(Inner {
                 client,
                 connection: OnceCell::new(),
@@ -309,7 +375,7 @@ impl RedisRateLimiter {
                 breaker: Breaker::new(DEFAULT_BREAKER_FAILURES, DEFAULT_BREAKER_OPEN_FOR),
                 address,
             }),
-        })
+        }
     }
 
     /// When Redis cannot be asked, use this process's own limiter for that call
@@ -382,6 +448,10 @@ impl Inner {
         let manager = self
             .connection
             .get_or_try_init(|| async {
+                // With `rustls-ring`, rustls' provider is ring, as the client
+                // installs it: a `rediss://` connection needs it installed.
+                #[cfg(feature = "rustls-ring")]
+                let _ = rustls::crypto::ring::default_provider().install_default();
                 let config = ConnectionManagerConfig::new()
                     .set_connection_timeout(Some(self.command_timeout))
                     .set_response_timeout(Some(self.command_timeout))
