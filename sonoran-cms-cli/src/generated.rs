@@ -2165,11 +2165,13 @@ impl<T: CliConfig> Cli<T> {
                 ::clap::Arg::new("server-id")
                     .long("server-id")
                     .value_parser(crate::positive_id())
-                    .required(true)
-                    .help("Query parameter serverId."),
+                    .required(false)
+                    .help(
+                        "The community server whose session to read; without it, the API's default server (Sonoran.Net sends none).",
+                    ),
             )
             .about(
-                "Get Current Session\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nRequired: query `serverId` (`--server-id`).",
+                "Get Current Session\n\nRate limit: 27 requests per 60 s per API key; a call over it waits for a slot.\n\nRetries: 429, 408, and 503 with `Retry-After`, after the delay asked for; a connection failure, or a request never written; and a 5XX, timeout or reset after sending (idempotent).\n\nSuccess: any 2XX (the docs name 200).\n\nOptional: query `serverId` (`--server-id`).",
             )
     }
     pub fn cli_resolve_discord_account() -> ::clap::Command {

@@ -596,6 +596,27 @@ fn arguments_for(
             None => return Err(format!("no value for `{name}` in earlier answers")),
         }
     }
+    // An optional id found in an earlier answer narrows the call as a user
+    // would (getCurrentSession of server 1); fields of a group of
+    // alternatives are chosen below, one at most.
+    let in_a_group = |name: &str| {
+        operation
+            .one_of_groups()
+            .iter()
+            .any(|group| group.fields.contains(&name))
+    };
+    for argument in command
+        .get_arguments()
+        .filter(|argument| !argument.is_required_set())
+    {
+        let name = api_name(argument);
+        if name.ends_with("Id")
+            && !in_a_group(&name)
+            && let Some(value) = discovered.first(&name)
+        {
+            push(argument, value);
+        }
+    }
     for group in operation
         .one_of_groups()
         .iter()

@@ -6901,9 +6901,15 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn server_id<T: ::std::convert::TryInto<u64>>(self, value: T) -> Self {
-            let value = crate::matched_id(value);
-            Self(self.0.query_param("serverId", value.to_string()))
+        pub fn server_id<T>(self, value: T) -> Self
+        where
+            T: Into<Option<u64>>,
+        {
+            if let Some(value) = value.into() {
+                Self(self.0.query_param("serverId", value.to_string()))
+            } else {
+                Self(self.0.query_param_missing("serverId"))
+            }
         }
     }
     pub struct GetCurrentSessionThen(::httpmock::Then);

@@ -209,7 +209,7 @@ async fn sessions_a_503_with_retry_after_is_retried_by_the_client() {
     // retries twice, so the mock sees three requests, and the call fails with
     // the last answer.
     let busy = server.get_current_session(|when, then| {
-        when.server_id(std::num::NonZeroU64::new(1).expect("not zero"));
+        when.server_id(1);
         then.server_error(
             503,
             &serde_json::from_value(json!({"success": false, "error": "BUSY"})).expect("a problem"),

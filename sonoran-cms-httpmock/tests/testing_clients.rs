@@ -95,30 +95,40 @@ async fn a_test_client_sees_a_mocked_failure_at_once_without_retrying_it() {
 #[tokio::test]
 async fn matchers_take_ids_as_the_client_does() {
     let server = MockServer::start_async().await;
-    let answer = no_session();
+    let answer: types::GetFullWhitelistResponse =
+        serde_json::from_value(json!({"success": true, "data": []})).expect("fits");
     // Any integer type, and the client's own NonZeroU64.
-    let by_literal = server.get_current_session(|when, then| {
+    let by_literal = server.get_full_whitelist(|when, then| {
         when.server_id(3);
         then.success(200, &answer);
     });
     let id = std::num::NonZeroU64::new(4).expect("not zero");
-    let by_nonzero = server.get_current_session(|when, then| {
+    let by_nonzero = server.get_full_whitelist(|when, then| {
         when.server_id(id);
         then.success(200, &answer);
     });
+    // An optional query id (getCurrentSession's serverId) takes an integer,
+    // or `None` for a request without it.
+    let session = no_session();
+    let without = server.get_current_session(|when, then| {
+        when.server_id(None);
+        then.success(200, &session);
+    });
     let client = test_client(&server, "k");
     client
-        .get_current_session()
+        .get_full_whitelist()
         .server_id(3)
         .await
         .expect("matched");
     client
-        .get_current_session()
+        .get_full_whitelist()
         .server_id(id)
         .await
         .expect("matched");
+    client.get_current_session().await.expect("matched");
     by_literal.assert_async().await;
     by_nonzero.assert_async().await;
+    without.assert_async().await;
 }
 
 #[test]

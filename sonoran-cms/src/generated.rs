@@ -241,6 +241,9 @@ pub mod types {
         pub api_id: ::std::option::Option<::std::string::String>,
         ///Names the account by its linked Discord user id (a snowflake, as text).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        /// Also read from a JSON number.
+        #[serde(default)]
+        #[serde(deserialize_with = "crate::other_json_types::optional_text_or_number")]
         pub discord: ::std::option::Option<::std::string::String>,
         ///Clear the current tracker to start a new one.
         #[serde(
@@ -264,6 +267,11 @@ pub mod types {
         #[serde(
             rename = "uniqueId",
             skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        /// Also read from text of digits.
+        #[serde(default)]
+        #[serde(
+            deserialize_with = "crate::other_json_types::optional_integer_or_digits"
         )]
         pub unique_id: ::std::option::Option<i64>,
         ///Names the account by its username.
@@ -314,18 +322,26 @@ pub mod types {
     pub struct AddErlcRecordRequest {
         ///The Discord user id of who records it, as text: Sonoran.js also takes a number, but a snowflake does not fit a JSON number exactly.
         #[serde(rename = "executerDiscordId")]
+        /// Also read from a JSON number.
+        #[serde(deserialize_with = "crate::other_json_types::text_or_number")]
         pub executer_discord_id: ::std::string::String,
         ///The player's Discord user id, as text (see `executerDiscordId`).
         #[serde(
             rename = "playerDiscordId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
+        /// Also read from a JSON number.
+        #[serde(default)]
+        #[serde(deserialize_with = "crate::other_json_types::optional_text_or_number")]
         pub player_discord_id: ::std::option::Option<::std::string::String>,
         ///The player's Roblox id, as text.
         #[serde(
             rename = "playerRobloxId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
+        /// Also read from a JSON number.
+        #[serde(default)]
+        #[serde(deserialize_with = "crate::other_json_types::optional_text_or_number")]
         pub player_roblox_id: ::std::option::Option<::std::string::String>,
         ///Points, for a disciplinary record.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -411,6 +427,9 @@ pub mod types {
         pub api_id: ::std::option::Option<::std::string::String>,
         ///Names the account by its linked Discord user id (a snowflake, as text).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        /// Also read from a JSON number.
+        #[serde(default)]
+        #[serde(deserialize_with = "crate::other_json_types::optional_text_or_number")]
         pub discord: ::std::option::Option<::std::string::String>,
         ///The record's points.
         pub points: i64,
@@ -420,6 +439,11 @@ pub mod types {
         #[serde(
             rename = "uniqueId",
             skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        /// Also read from text of digits.
+        #[serde(default)]
+        #[serde(
+            deserialize_with = "crate::other_json_types::optional_integer_or_digits"
         )]
         pub unique_id: ::std::option::Option<i64>,
         ///Names the account by its username.
@@ -523,6 +547,9 @@ pub mod types {
         pub api_id: ::std::option::Option<::std::string::String>,
         ///Names the account by its linked Discord user id (a snowflake, as text).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        /// Also read from a JSON number.
+        #[serde(default)]
+        #[serde(deserialize_with = "crate::other_json_types::optional_text_or_number")]
         pub discord: ::std::option::Option<::std::string::String>,
         ///The stage to move to.
         #[serde(rename = "newStageId")]
@@ -537,6 +564,11 @@ pub mod types {
         #[serde(
             rename = "uniqueId",
             skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        /// Also read from text of digits.
+        #[serde(default)]
+        #[serde(
+            deserialize_with = "crate::other_json_types::optional_integer_or_digits"
         )]
         pub unique_id: ::std::option::Option<i64>,
         ///Names the account by its username.
@@ -649,6 +681,9 @@ pub mod types {
         pub api_id: ::std::option::Option<::std::string::String>,
         ///Names the account by its linked Discord user id (a snowflake, as text).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        /// Also read from a JSON number.
+        #[serde(default)]
+        #[serde(deserialize_with = "crate::other_json_types::optional_text_or_number")]
         pub discord: ::std::option::Option<::std::string::String>,
         ///Start a new clock-in, replacing any current one.
         #[serde(
@@ -672,6 +707,11 @@ pub mod types {
         #[serde(
             rename = "uniqueId",
             skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        /// Also read from text of digits.
+        #[serde(default)]
+        #[serde(
+            deserialize_with = "crate::other_json_types::optional_integer_or_digits"
         )]
         pub unique_id: ::std::option::Option<i64>,
         ///Names the account by its username.
@@ -862,6 +902,9 @@ pub mod types {
             rename = "discordId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
+        /// Also read from a JSON number.
+        #[serde(default)]
+        #[serde(deserialize_with = "crate::other_json_types::optional_text_or_number")]
         pub discord_id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub identifiers: ::std::option::Option<CommunityAccountIdentifiers>,
@@ -901,6 +944,9 @@ pub mod types {
             rename = "robloxId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
+        /// Also read from a JSON number.
+        #[serde(default)]
+        #[serde(deserialize_with = "crate::other_json_types::optional_text_or_number")]
         pub roblox_id: ::std::option::Option<::std::string::String>,
         ///Whether the account is active in the system.
         #[serde(
@@ -918,6 +964,11 @@ pub mod types {
         #[serde(
             rename = "uniqueId",
             skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        /// Also read from text of digits.
+        #[serde(default)]
+        #[serde(
+            deserialize_with = "crate::other_json_types::optional_integer_or_digits"
         )]
         pub unique_id: ::std::option::Option<i64>,
     }
@@ -1268,6 +1319,9 @@ pub mod types {
         pub api_id: ::std::option::Option<::std::string::String>,
         ///Names the account by its linked Discord user id (a snowflake, as text).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        /// Also read from a JSON number.
+        #[serde(default)]
+        #[serde(deserialize_with = "crate::other_json_types::optional_text_or_number")]
         pub discord: ::std::option::Option<::std::string::String>,
         ///The event again; the FiveM resource forwards it in the body. The path decides.
         #[serde(
@@ -1279,6 +1333,11 @@ pub mod types {
         #[serde(
             rename = "uniqueId",
             skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        /// Also read from text of digits.
+        #[serde(default)]
+        #[serde(
+            deserialize_with = "crate::other_json_types::optional_integer_or_digits"
         )]
         pub unique_id: ::std::option::Option<i64>,
         ///Names the account by its username.
@@ -1374,6 +1433,9 @@ pub mod types {
         pub api_id: ::std::option::Option<::std::string::String>,
         ///Names the account by its linked Discord user id (a snowflake, as text).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        /// Also read from a JSON number.
+        #[serde(default)]
+        #[serde(deserialize_with = "crate::other_json_types::optional_text_or_number")]
         pub discord: ::std::option::Option<::std::string::String>,
         ///The fields to set: at least one.
         #[serde(rename = "profileFields")]
@@ -1382,6 +1444,11 @@ pub mod types {
         #[serde(
             rename = "uniqueId",
             skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        /// Also read from text of digits.
+        #[serde(default)]
+        #[serde(
+            deserialize_with = "crate::other_json_types::optional_integer_or_digits"
         )]
         pub unique_id: ::std::option::Option<i64>,
         ///Names the account by its username.
@@ -1432,6 +1499,8 @@ pub mod types {
         pub args: ::std::string::String,
         ///The Discord user id of who runs it (a snowflake, as text).
         #[serde(rename = "discordId")]
+        /// Also read from a JSON number.
+        #[serde(deserialize_with = "crate::other_json_types::text_or_number")]
         pub discord_id: ::std::string::String,
         ///Whether the arguments name a player.
         #[serde(
@@ -1497,11 +1566,19 @@ pub mod types {
             rename = "discordId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
+        /// Also read from a JSON number.
+        #[serde(default)]
+        #[serde(deserialize_with = "crate::other_json_types::optional_text_or_number")]
         pub discord_id: ::std::option::Option<::std::string::String>,
         ///Names the account by the community's numeric unique id.
         #[serde(
             rename = "uniqueId",
             skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        /// Also read from text of digits.
+        #[serde(default)]
+        #[serde(
+            deserialize_with = "crate::other_json_types::optional_integer_or_digits"
         )]
         pub unique_id: ::std::option::Option<i64>,
         ///Names the account by its username.
@@ -3360,6 +3437,9 @@ pub mod types {
         pub api_id: ::std::option::Option<::std::string::String>,
         ///Names the account by its linked Discord user id (a snowflake, as text).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        /// Also read from a JSON number.
+        #[serde(default)]
+        #[serde(deserialize_with = "crate::other_json_types::optional_text_or_number")]
         pub discord: ::std::option::Option<::std::string::String>,
         ///The new name.
         #[serde(rename = "newName")]
@@ -3368,6 +3448,11 @@ pub mod types {
         #[serde(
             rename = "uniqueId",
             skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        /// Also read from text of digits.
+        #[serde(default)]
+        #[serde(
+            deserialize_with = "crate::other_json_types::optional_integer_or_digits"
         )]
         pub unique_id: ::std::option::Option<i64>,
         ///Names the account by its username.
@@ -3445,6 +3530,9 @@ pub mod types {
         pub api_id: ::std::option::Option<::std::string::String>,
         ///Names the account by its linked Discord user id (a snowflake, as text).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        /// Also read from a JSON number.
+        #[serde(default)]
+        #[serde(deserialize_with = "crate::other_json_types::optional_text_or_number")]
         pub discord: ::std::option::Option<::std::string::String>,
         ///Ranks to remove; removal wins over adding. An empty list is sent as one.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3456,6 +3544,11 @@ pub mod types {
         #[serde(
             rename = "uniqueId",
             skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        /// Also read from text of digits.
+        #[serde(default)]
+        #[serde(
+            deserialize_with = "crate::other_json_types::optional_integer_or_digits"
         )]
         pub unique_id: ::std::option::Option<i64>,
         ///Names the account by its username.
@@ -3735,6 +3828,9 @@ pub mod types {
             rename = "discordId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
+        /// Also read from a JSON number.
+        #[serde(default)]
+        #[serde(deserialize_with = "crate::other_json_types::optional_text_or_number")]
         pub discord_id: ::std::option::Option<::std::string::String>,
         ///The answers.
         pub fields: ::std::vec::Vec<SubmitFormTemplateRequestFieldsItem>,
@@ -4101,11 +4197,19 @@ pub mod types {
         pub api_id: ::std::option::Option<::std::string::String>,
         ///Names the account by its linked Discord user id (a snowflake, as text).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        /// Also read from a JSON number.
+        #[serde(default)]
+        #[serde(deserialize_with = "crate::other_json_types::optional_text_or_number")]
         pub discord: ::std::option::Option<::std::string::String>,
         ///Names the account by the community's numeric unique id.
         #[serde(
             rename = "uniqueId",
             skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        /// Also read from text of digits.
+        #[serde(default)]
+        #[serde(
+            deserialize_with = "crate::other_json_types::optional_integer_or_digits"
         )]
         pub unique_id: ::std::option::Option<i64>,
         ///Names the account by its username.
@@ -28420,7 +28524,7 @@ Sends a `PATCH` request to `/v2/community/sessions`
 
 **Success:** any 2XX (the docs name 200).
 
-**Required:** query `serverId` (`.server_id(..)`).
+**Optional:** query `serverId` (`.server_id(..)`).
 
 **Example** (every required input set; the values are placeholders):
 
@@ -28429,7 +28533,6 @@ Sends a `PATCH` request to `/v2/community/sessions`
 # use sonoran_cms::types;
 let response = client
     .get_current_session()
-    .server_id(1)
     .await?;
 println!("{:?}", response.into_inner());
 # Ok(())
@@ -28439,7 +28542,7 @@ println!("{:?}", response.into_inner());
 Sends a `GET` request to `/v2/community/sessions/current`
 
 Arguments:
-- `server_id`: Query parameter serverId.*/
+- `server_id`: The community server whose session to read; without it, the API's default server (Sonoran.Net sends none).*/
     pub fn get_current_session(&self) -> builder::GetCurrentSession<'_> {
         builder::GetCurrentSession::new(self)
     }
@@ -35471,13 +35574,13 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetCurrentSession<'a> {
         client: &'a super::Client,
-        server_id: Result<::std::num::NonZeroU64, String>,
+        server_id: Result<Option<::std::num::NonZeroU64>, String>,
     }
     impl<'a> GetCurrentSession<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                server_id: Err("`serverId` (a whole number, in the query) is required: set it with `.server_id(..)`".to_string()),
+                server_id: Ok(None),
             }
         }
         /// Sets `serverId`: any integer from 1 (`1`, `1_u64`, a `NonZeroU64`); 0 or a negative number fails the call before anything is sent.
@@ -35489,6 +35592,7 @@ pub mod builder {
                 .try_into()
                 .ok()
                 .and_then(<::std::num::NonZeroU64>::new)
+                .map(Some)
                 .ok_or_else(|| {
                     "`serverId` must be at least 1 (ids count from 1)".to_string()
                 });

@@ -252,6 +252,8 @@ mod transport;
 
 // Structs only from JSON objects, for every decode below.
 mod objects_only;
+// Members read from another JSON type too (named by the generated types).
+mod other_json_types;
 
 mod auth;
 mod decode;

@@ -163,12 +163,30 @@ pub fn check_success_body(operation: Operation, body: &[u8]) -> Option<Result<()
 
 /// Decodes `body` as the request body type of `operation`, and says where it
 /// does not fit: a field the type does not have, a missing required field, a
-/// value of the wrong kind. `None` for an operation without a JSON request body.
+/// value of the wrong kind. What the official clients send reads: ids as JSON
+/// numbers or text where the spec says so (`x-sonoran-also-reads`), and the
+/// Lua resource's empty body, `[]`, as `{}`. `None` for an operation without
+/// a JSON request body.
 pub fn check_request_body(operation: Operation, body: &[u8]) -> Option<Result<(), DecodeFailure>> {
     operation
         .spec()
         .request_body
-        .map(|read| read(body).map(drop))
+        .map(|read| read(empty_table_as_object(body)).map(drop))
+}
+
+/// `body`, or `{}` for an empty JSON array: the official Lua resource (FiveM's
+/// and Roblox's JSON encoders) writes an empty table, its empty body, as `[]`.
+/// Only a whole body that is an empty list; a list anywhere else is a list.
+fn empty_table_as_object(body: &[u8]) -> &[u8] {
+    let trimmed = body.trim_ascii();
+    if trimmed.starts_with(b"[")
+        && trimmed.ends_with(b"]")
+        && trimmed[1..trimmed.len() - 1].trim_ascii().is_empty()
+    {
+        b"{}"
+    } else {
+        body
+    }
 }
 
 /// What the client sends for `body` as `operation`'s request: the body decoded
@@ -179,7 +197,10 @@ pub fn request_body_as_sent(
     operation: Operation,
     body: &[u8],
 ) -> Option<Result<serde_json::Value, DecodeFailure>> {
-    operation.spec().request_body.map(|read| read(body))
+    operation
+        .spec()
+        .request_body
+        .map(|read| read(empty_table_as_object(body)))
 }
 
 impl RateLimits {

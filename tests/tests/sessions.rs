@@ -157,11 +157,13 @@ async fn current_session_sends_the_server_id_as_a_query_parameter() {
 }
 
 #[tokio::test]
-async fn current_session_without_a_server_id_is_refused_before_sending() {
+async fn a_whitelist_without_its_server_id_is_refused_before_sending() {
+    // The current session may be asked without a server (Sonoran.Net does,
+    // tests/tests/official_payloads.rs); a server's whitelist needs its id.
     let (server, client) = serve(CannedResponse::empty(200)).await;
-    let outcome = client.get_current_session().send().await;
+    let outcome = client.get_full_whitelist().send().await;
     assert!(
-        matches!(&outcome, Err(sonoran_cms::Error::InvalidRequest { message }) if message.contains("server_id")),
+        matches!(&outcome, Err(sonoran_cms::Error::InvalidRequest { message }) if message.contains("serverId")),
         "{outcome:?}"
     );
     assert!(server.requests().is_empty());

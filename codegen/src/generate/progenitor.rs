@@ -53,6 +53,11 @@ pub fn client_source(
     forms_ranked_by_members(&mut file).map_err(generator_error)?;
     paging_windows(&mut file, &crate::check::paging::paged(spec).0).map_err(generator_error)?;
     crate::generate::public_api::apply(&mut file, value_sets).map_err(generator_error)?;
+    crate::generate::public_api::read_other_json_types(
+        &mut file,
+        &crate::generate::public_api::also_reads(spec),
+    )
+    .map_err(generator_error)?;
     if builders == 0 {
         return Err(CodegenError::Generator {
             file: spec_file.to_owned(),

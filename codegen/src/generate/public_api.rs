@@ -730,3 +730,125 @@ mod tests {
         );
     }
 }
+
+/// A member the spec says is also read from another JSON type
+/// (`x-sonoran-also-reads`): its schema, its JSON name, and which reader.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlsoReads {
+    /// The component (and Rust type) name.
+    pub schema: String,
+    /// The member's JSON name.
+    pub member: String,
+    /// `number` (text also read from a JSON number) or `digits` (an integer
+    /// also read from text of digits).
+    pub reads: String,
+}
+
+/// Every member of `spec`'s components marked `x-sonoran-also-reads`.
+pub fn also_reads(spec: &openapiv3::OpenAPI) -> Vec<AlsoReads> {
+    let mut found = Vec::new();
+    let Some(components) = &spec.components else {
+        return found;
+    };
+    for (name, schema) in &components.schemas {
+        let openapiv3::ReferenceOr::Item(schema) = schema else {
+            continue;
+        };
+        let openapiv3::SchemaKind::Type(openapiv3::Type::Object(object)) = &schema.schema_kind
+        else {
+            continue;
+        };
+        for (member, property) in &object.properties {
+            let openapiv3::ReferenceOr::Item(property) = property else {
+                continue;
+            };
+            if let Some(reads) = property
+                .schema_data
+                .extensions
+                .get("x-sonoran-also-reads")
+                .and_then(serde_json::Value::as_str)
+            {
+                found.push(AlsoReads {
+                    schema: name.clone(),
+                    member: member.clone(),
+                    reads: reads.to_owned(),
+                });
+            }
+        }
+    }
+    found
+}
+
+/// Gives each member in `members` the runtime's reader of its other JSON
+/// type (`crate::other_json_types`): `#[serde(default, deserialize_with = ..)]`
+/// on its field, picked by the field's Rust type, and a line of docs.
+pub fn read_other_json_types(file: &mut syn::File, members: &[AlsoReads]) -> Result<(), String> {
+    let types = module_items(&mut file.items, "types")
+        .ok_or("progenitor wrote no `types` module".to_owned())?;
+    let json_names = json_names_of(types);
+    for member in members {
+        let Some((_, field_name, _)) = json_names
+            .iter()
+            .find(|(structure, _, json)| *structure == member.schema && *json == member.member)
+        else {
+            return Err(format!(
+                "`{}.{}` is marked x-sonoran-also-reads, but the generated `{}` has no such field",
+                member.schema, member.member, member.schema
+            ));
+        };
+        let field = types
+            .iter_mut()
+            .find_map(|item| match item {
+                syn::Item::Struct(structure) if structure.ident == member.schema => Some(structure),
+                _ => None,
+            })
+            .and_then(|structure| {
+                structure.fields.iter_mut().find(|field| {
+                    field
+                        .ident
+                        .as_ref()
+                        .is_some_and(|ident| ident == field_name)
+                })
+            })
+            .ok_or_else(|| format!("no field `{field_name}` in `{}`", member.schema))?;
+        let optional = last_ident(&field.ty).is_some_and(|ident| ident == "Option");
+        let (reader, doc) = match (member.reads.as_str(), optional) {
+            ("number", false) => ("text_or_number", " Also read from a JSON number."),
+            ("number", true) => ("optional_text_or_number", " Also read from a JSON number."),
+            // No required integer member is marked today; its reader would
+            // join `optional_integer_or_digits` in the runtime.
+            ("digits", false) => {
+                return Err(format!(
+                    "`{}.{}` is a required integer marked x-sonoran-also-reads: the runtime has no \
+                     reader for it yet (crate::other_json_types)",
+                    member.schema, member.member
+                ));
+            }
+            ("digits", true) => (
+                "optional_integer_or_digits",
+                " Also read from text of digits.",
+            ),
+            (other, _) => {
+                return Err(format!(
+                    "`{}.{}`: x-sonoran-also-reads is `number` or `digits`, not `{other}`",
+                    member.schema, member.member
+                ));
+            }
+        };
+        let path = format!("crate::other_json_types::{reader}");
+        field.attrs.push(syn::parse_quote!(#[doc = #doc]));
+        // An absent optional member stays `None` (serde's own default for an
+        // `Option` does not hold with a reader of one's own).
+        let has_default = field.attrs.iter().any(|attribute| {
+            attribute.path().is_ident("serde")
+                && attribute.to_token_stream().to_string().contains("default")
+        });
+        if optional && !has_default {
+            field.attrs.push(syn::parse_quote!(#[serde(default)]));
+        }
+        field
+            .attrs
+            .push(syn::parse_quote!(#[serde(deserialize_with = #path)]));
+    }
+    Ok(())
+}

@@ -903,6 +903,9 @@ struct Field {
     setter_type: syn::Type,
     optional: bool,
     flatten: bool,
+    /// The other JSON type it is also read from (`a JSON number`), when the
+    /// spec says so (`x-sonoran-also-reads`).
+    also_reads: Option<&'static str>,
 }
 
 fn struct_fields(structure: &syn::ItemStruct) -> Vec<Field> {
@@ -935,6 +938,15 @@ fn struct_fields(structure: &syn::ItemStruct) -> Vec<Field> {
                 setter_type,
                 optional: is_option || serde.default,
                 flatten: serde.flatten,
+                also_reads: serde.deserialize_with.as_deref().and_then(|reader| {
+                    if reader.ends_with("text_or_number") {
+                        Some("a JSON number")
+                    } else if reader.ends_with("integer_or_digits") {
+                        Some("text of digits")
+                    } else {
+                        None
+                    }
+                }),
             }
         })
         .collect()
@@ -944,6 +956,7 @@ fn struct_fields(structure: &syn::ItemStruct) -> Vec<Field> {
 #[derive(Debug, Default)]
 struct Serde {
     rename: Option<String>,
+    deserialize_with: Option<String>,
     default: bool,
     flatten: bool,
     untagged: bool,
@@ -975,6 +988,13 @@ fn serde_attributes(attributes: &[syn::Attribute]) -> Serde {
                         (tokens.get(index + 1), tokens.get(index + 2))
                     {
                         serde.rename = string_literal(text);
+                    }
+                }
+                "deserialize_with" => {
+                    if let (Some(Token::Punct('=')), Some(Token::Literal(text))) =
+                        (tokens.get(index + 1), tokens.get(index + 2))
+                    {
+                        serde.deserialize_with = string_literal(text);
                     }
                 }
                 "default" => serde.default = true,
@@ -1045,7 +1065,7 @@ fn type_page(generated: &Generated<'_>, name: &str, referenced: &mut Vec<String>
                         } else {
                             let _ = writeln!(
                                 text,
-                                "- {}: {} as `{}`, {}",
+                                "- {}: {} as `{}`, {}{}",
                                 field.rust_name,
                                 plain_type(&field.ty),
                                 field.json_name,
@@ -1053,7 +1073,11 @@ fn type_page(generated: &Generated<'_>, name: &str, referenced: &mut Vec<String>
                                     "optional"
                                 } else {
                                     "required"
-                                }
+                                },
+                                field
+                                    .also_reads
+                                    .map(|other| format!(", also read from {other}"))
+                                    .unwrap_or_default()
                             );
                         }
                     }
