@@ -29,14 +29,15 @@ pub mod json_pointer;
 pub mod naming;
 pub mod operations;
 pub mod outputs;
+pub mod paths;
 pub mod pipeline;
 
 // Each stage's modules by their plain names as well (`codegen::load`).
 pub use check::{lint, model, one_of, paging, rate_limits};
-pub use generate::{bodies, operation_table, value_sets};
+pub use generate::{bodies, operation_docs, operation_table, value_sets};
 pub use import::{derive, docs_import, load};
 pub use report::changes;
-pub use transform::{collections, enrich, operation_docs};
+pub use transform::{collections, enrich};
 
 pub use error::{CodegenError, LintFinding};
 pub use load::SourceText;

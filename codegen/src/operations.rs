@@ -8,6 +8,10 @@ use serde_json::Value;
 
 use crate::json_pointer::from_tokens;
 
+/// The operation extension that carries the documented rate limit: written
+/// by the import (from the docs' rate-limit lines), read by `check::rate_limits`.
+pub const RATE_LIMIT_EXTENSION: &str = "x-sonoran-rate-limit";
+
 /// One operation that has an operationId.
 #[derive(Debug, Clone, Copy)]
 pub struct SpecOperation<'a> {

@@ -6,7 +6,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::error::CodegenError;
-use crate::generate::normalize_newlines;
 
 /// A file the generator produces, held in memory until every file is ready.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -221,6 +220,18 @@ pub fn unified_diff(relative_path: &str, old: &str, new: &str) -> String {
         .context_radius(3)
         .header(&format!("a/{relative_path}"), &format!("b/{relative_path}"))
         .to_string()
+}
+
+/// LF line endings and exactly one trailing newline, whatever the platform.
+pub fn normalize_newlines(text: &str) -> String {
+    let mut normalized = text.replace("\r\n", "\n");
+    while normalized.ends_with("\n\n") {
+        normalized.pop();
+    }
+    if !normalized.ends_with('\n') {
+        normalized.push('\n');
+    }
+    normalized
 }
 
 #[cfg(test)]

@@ -9,42 +9,12 @@ use crate::error::CodegenError;
 use crate::load::{self, SourceText};
 use crate::outputs::GeneratedFile;
 use crate::{
-    bodies, collections, enrich, generate, lint, model, one_of, operation_docs, operation_table,
-    value_sets,
+    bodies, collections, enrich, generate, lint, model, operation_docs, operation_table, value_sets,
 };
 
-/// The spec exactly as the docs publish it.
-pub const DOCS_SPEC_PATH: &str = "openapi/sonoran-cms-v2.docs.yaml";
-/// The OpenAPI Overlay of schemas derived from the docs' examples (written by
-/// `cargo xtask import-docs`).
-pub const DERIVED_PATH: &str = "openapi/derived.overlay.yaml";
-/// The folder of OpenAPI Overlays that correct the docs from evidence (what the
-/// production clients send and read, the v1 docs, the first v2 docs revision):
-/// one file per API group, applied in file-name order after the derived schemas.
-pub const EVIDENCE_DIR: &str = "openapi/evidence";
-/// The OpenAPI Overlay that adds what the docs leave out.
-pub const ENRICHMENT_PATH: &str = "openapi/enrichment.overlay.yaml";
-/// The docs spec with the enrichment applied (generated, checked in).
-pub const ENRICHED_SPEC_PATH: &str = "openapi/sonoran-cms-v2.enriched.yaml";
-/// The progenitor client (generated, checked in).
-pub const GENERATED_CLIENT_PATH: &str = "sonoran-cms/src/generated.rs";
-/// The `Operation` enum and the one table of what the spec says of each
-/// operation: rate limit, safety and idempotency, groups of alternative fields,
-/// body checks and decoders, paging (generated, checked in).
-pub const GENERATED_OPERATIONS_PATH: &str = "sonoran-cms/src/generated_operations.rs";
-/// The identity setters of the operations that name an account (generated,
-/// checked in).
-pub const GENERATED_ONE_OF_PATH: &str = "sonoran-cms/src/generated_one_of.rs";
-/// Each builder's `send` and `IntoFuture` with the client's error, and
-/// `.items(..)` of each paged operation (generated, checked in).
-pub const GENERATED_CALLS_PATH: &str = "sonoran-cms/src/generated_calls.rs";
-/// `FromStr` for every open value set (generated, checked in).
-pub const GENERATED_VALUE_SETS_PATH: &str = "sonoran-cms/src/generated_value_sets.rs";
-/// The typed `httpmock` extension, one `MockServer` method per operation
-/// (generated, checked in).
-pub const GENERATED_HTTPMOCK_PATH: &str = "sonoran-cms-httpmock/src/generated.rs";
-/// The clap command line, one subcommand per operation (generated, checked in).
-pub const GENERATED_CLI_PATH: &str = "sonoran-cms-cli/src/generated.rs";
+// Where each input and output lives, for callers that name them by the
+// pipeline (`codegen::pipeline::ENRICHED_SPEC_PATH`).
+pub use crate::paths::*;
 
 /// The pipeline's inputs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -183,8 +153,14 @@ pub fn generate_files(sources: &Sources) -> Result<Vec<GeneratedFile>, CodegenEr
         &open_value_sets,
         &client_header,
     )?;
+    // The client is parsed once, here; every reader of its items takes the
+    // parsed file, and a client that does not parse stops regen.
+    let client_file = syn::parse_file(&client).map_err(|error| CodegenError::Format {
+        file: GENERATED_CLIENT_PATH.to_owned(),
+        message: error.to_string(),
+    })?;
     let mut operation_bodies = bodies::read(&enriched_spec);
-    operation_bodies.unions = bodies::unions_of(&client);
+    operation_bodies.unions = bodies::unions_in(&client_file);
     operation_bodies.paged = model.paged();
     let operations_source = operation_table::source(
         ENRICHED_SPEC_PATH,
@@ -193,14 +169,11 @@ pub fn generate_files(sources: &Sources) -> Result<Vec<GeneratedFile>, CodegenEr
         &operation_bodies,
         &client_header,
     )?;
-    let one_of_source = one_of::source(ENRICHED_SPEC_PATH, &model.groups(), &client_header)?;
-    let client_file = syn::parse_file(&client).map_err(|error| CodegenError::Format {
-        file: GENERATED_CLIENT_PATH.to_owned(),
-        message: error.to_string(),
-    })?;
+    let one_of_source =
+        generate::identity_setters::source(ENRICHED_SPEC_PATH, &model.groups(), &client_header)?;
     let calls_source = bodies::source(
         ENRICHED_SPEC_PATH,
-        &bodies::sends_of(&client),
+        &bodies::sends_in(&client_file),
         &operation_bodies,
         &client_file,
         &client_header,

@@ -13,8 +13,7 @@ use crate::json_pointer::child;
 use crate::naming::rust_snake_name;
 use crate::operations::SpecOperation;
 
-/// The operation extension that carries the documented rate limit.
-pub const RATE_LIMIT_EXTENSION: &str = "x-sonoran-rate-limit";
+pub use crate::operations::RATE_LIMIT_EXTENSION;
 
 /// The operation extension that says the operation changes nothing on the
 /// server (default: true for GET and HEAD), so a failed call never "may have

@@ -12,6 +12,9 @@ use quote::{ToTokens, format_ident, quote};
 use crate::error::CodegenError;
 use crate::naming::rust_snake_name;
 
+/// The name progenitor's own `send` gets: it returns progenitor's generic error,
+/// which the generated command line handles; users call `send` or `.await`.
+pub const GENERATED_SEND: &str = "send_generated";
 /// One operation's body: the operation's Rust name and the generated type's name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OperationBody {
@@ -98,16 +101,9 @@ impl Union {
     }
 }
 
-/// The untagged enums of the generated client's `types` module (`client` is
-/// its source), so a decode error inside one can say which form came closest.
-pub fn unions_of(client: &str) -> Vec<Union> {
-    syn::parse_file(client)
-        .map(|file| unions_in(&file))
-        .unwrap_or_default()
-}
-
 /// The untagged enums of a generated client's `types` module, with what each
-/// form names, sorted by name.
+/// form names, sorted by name: a decode error inside one can say which form
+/// came closest.
 pub fn unions_in(file: &syn::File) -> Vec<Union> {
     let types_module = file.items.iter().find_map(|item| match item {
         syn::Item::Mod(module) if module.ident == "types" => module.content.as_ref(),
@@ -192,7 +188,7 @@ fn single_name(ty: &syn::Type) -> Option<String> {
 
 /// `X` of a type written as `Vec<X>` (any path to `Vec`).
 fn list_item_name(ty: &syn::Type) -> Option<String> {
-    single_name(&crate::generate::generic_argument(ty, "Vec")?)
+    single_name(&crate::generate::rust_syntax::generic_argument(ty, "Vec")?)
 }
 
 /// Makes a type written inside the `types` module (`ClockInRow`,
@@ -295,13 +291,10 @@ fn component_name(schema: &ReferenceOr<openapiv3::Schema>) -> Option<&str> {
     }
 }
 
-/// Every builder's hidden `send_generated` in the generated client (`client`
-/// is its source): the builder's name and its answer's type, for the `send`
-/// and `IntoFuture` generated beside it.
-pub fn sends_of(client: &str) -> Vec<(String, syn::Type)> {
-    let Ok(file) = syn::parse_file(client) else {
-        return Vec::new();
-    };
+/// Every builder's hidden `send_generated` in the generated client (parsed
+/// once, by the pipeline): the builder's name and its answer's type, for the
+/// `send` and `IntoFuture` generated beside it.
+pub fn sends_in(file: &syn::File) -> Vec<(String, syn::Type)> {
     let Some((_, items)) = file.items.iter().find_map(|item| match item {
         syn::Item::Mod(module) if module.ident == "builder" => module.content.as_ref(),
         _ => None,
@@ -326,8 +319,9 @@ pub fn sends_of(client: &str) -> Vec<(String, syn::Type)> {
         };
         for member in &implementation.items {
             if let syn::ImplItem::Fn(function) = member
-                && function.sig.ident == crate::generate::GENERATED_SEND
-                && let Some(mut answer) = crate::generate::success_type(&function.sig.output)
+                && function.sig.ident == GENERATED_SEND
+                && let Some(mut answer) =
+                    crate::generate::rust_syntax::success_type(&function.sig.output)
             {
                 // Written from the client's root (`types::X`): from the crate's.
                 if let syn::Type::Path(path) = &mut answer
@@ -360,7 +354,7 @@ pub fn source(
 ) -> Result<String, CodegenError> {
     let calls = sends.iter().map(|(builder, answer)| {
         let builder = format_ident!("{builder}");
-        let generated_send = format_ident!("{}", crate::generate::GENERATED_SEND);
+        let generated_send = format_ident!("{}", GENERATED_SEND);
         quote! {
             impl<'a> crate::builder::#builder<'a> {
                 /// Sends the request: through the client's rate limiter, retries and
@@ -450,8 +444,8 @@ pub fn source(
         #(#calls)*
         #(#pagers)*
     };
-    let body = crate::generate::format_rust(spec_file, tokens)?;
-    Ok(crate::generate::normalize_newlines(&format!(
+    let body = crate::generate::rust_syntax::format_rust(spec_file, tokens)?;
+    Ok(crate::generate::rust_syntax::normalize_newlines(&format!(
         "{header}\n{body}"
     )))
 }
@@ -543,7 +537,7 @@ impl GeneratedTypes {
         let Some(last) = path.path.segments.last() else {
             return Vec::new();
         };
-        if let Some(inner) = crate::generate::generic_argument(ty, "Option") {
+        if let Some(inner) = crate::generate::rust_syntax::generic_argument(ty, "Option") {
             return self
                 .resolve(&inner, segments)
                 .into_iter()

@@ -328,8 +328,8 @@ pub fn source(
         #[cfg(test)]
         pub(crate) const UNION_SHAPES: &[UnionShape] = &[#(#union_shapes),*];
     };
-    let body = crate::generate::format_rust(spec_file, tokens)?;
-    Ok(crate::generate::normalize_newlines(&format!(
+    let body = crate::generate::rust_syntax::format_rust(spec_file, tokens)?;
+    Ok(crate::generate::rust_syntax::normalize_newlines(&format!(
         "{header}\n{body}"
     )))
 }

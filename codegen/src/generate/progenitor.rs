@@ -1,6 +1,10 @@
 //! Generation: runs progenitor on a linted spec and formats the result with
 //! prettyplease, deterministically (LF line endings, trailing newline).
 
+use crate::generate::bodies::GENERATED_SEND;
+use crate::generate::rust_syntax::{
+    derive_name, edit_derives, format_rust, normalize_newlines, parse_rust, reformat, success_type,
+};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use openapiv3::OpenAPI;
@@ -452,39 +456,6 @@ fn json_body_excludes_body_flags(source: &str) -> String {
     written
 }
 
-/// Formats generated tokens as a Rust file with prettyplease (deterministic output).
-pub(crate) fn format_rust(
-    spec_file: &str,
-    tokens: proc_macro2::TokenStream,
-) -> Result<String, CodegenError> {
-    Ok(prettyplease::unparse(&parse_rust(spec_file, tokens)?))
-}
-
-/// Generated Rust text, edited as text, formatted again with prettyplease.
-fn reformat(spec_file: &str, text: &str) -> Result<String, CodegenError> {
-    let tokens =
-        text.parse::<proc_macro2::TokenStream>()
-            .map_err(|error| CodegenError::Format {
-                file: spec_file.to_owned(),
-                message: error.to_string(),
-            })?;
-    format_rust(spec_file, tokens)
-}
-
-fn parse_rust(
-    spec_file: &str,
-    tokens: proc_macro2::TokenStream,
-) -> Result<syn::File, CodegenError> {
-    syn::parse2::<syn::File>(tokens).map_err(|error| CodegenError::Format {
-        file: spec_file.to_owned(),
-        message: error.to_string(),
-    })
-}
-
-/// The name progenitor's own `send` gets: it returns progenitor's generic error,
-/// which the generated command line handles; users call `send` or `.await`.
-pub const GENERATED_SEND: &str = "send_generated";
-
 /// Keeps progenitor's `send` of every builder under another name, hidden: the
 /// `send` users call, returning the client's own error, and the builder's
 /// `IntoFuture` are generated beside it (`generated_calls.rs`) from the same
@@ -690,15 +661,6 @@ fn paging_windows(
     Ok(())
 }
 
-/// `T` of a `send` that returns `Result<ResponseValue<T>, Error<..>>`.
-pub(crate) fn success_type(output: &syn::ReturnType) -> Option<syn::Type> {
-    let syn::ReturnType::Type(_, output) = output else {
-        return None;
-    };
-    let response = generic_argument(output, "Result")?;
-    generic_argument(&response, "ResponseValue")
-}
-
 /// Runs progenitor. Lint should make a panic impossible; if one happens anyway it is
 /// caught and reported as a lint gap rather than taking the caller down.
 fn run_progenitor(
@@ -736,79 +698,6 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         .map(|message| (*message).to_owned())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "a panic without a message".to_owned())
-}
-
-/// LF line endings and exactly one trailing newline, whatever the platform.
-pub fn normalize_newlines(text: &str) -> String {
-    let mut normalized = text.replace("\r\n", "\n");
-    while normalized.ends_with("\n\n") {
-        normalized.pop();
-    }
-    if !normalized.ends_with('\n') {
-        normalized.push('\n');
-    }
-    normalized
-}
-
-/// Rewrites every `#[derive(..)]` among `attributes`: `edit` gets the derived
-/// paths and gives those to derive.
-pub(crate) fn edit_derives(
-    attributes: &mut [syn::Attribute],
-    edit: impl Fn(Vec<syn::Path>) -> Vec<syn::Path>,
-) {
-    for attribute in attributes.iter_mut() {
-        if !attribute.path().is_ident("derive") {
-            continue;
-        }
-        let Ok(derived) = attribute.parse_args_with(
-            syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
-        ) else {
-            continue;
-        };
-        let edited = edit(derived.into_iter().collect());
-        *attribute = syn::parse_quote!(#[derive(#(#edited),*)]);
-    }
-}
-
-/// A derive's name: the last segment of its path (`::serde::Deserialize` is
-/// `Deserialize`).
-pub(crate) fn derive_name(path: &syn::Path) -> String {
-    path.segments
-        .last()
-        .map(|segment| segment.ident.to_string())
-        .unwrap_or_default()
-}
-
-/// `T` of a type written as `Name<T>` (any path to `Name`).
-pub(crate) fn generic_argument(ty: &syn::Type, name: &str) -> Option<syn::Type> {
-    generic_arguments(ty, name).into_iter().next()
-}
-
-/// The type arguments of a type written as `Name<A, B, ..>` (any path to
-/// `Name`); none when it is written otherwise.
-pub(crate) fn generic_arguments(ty: &syn::Type, name: &str) -> Vec<syn::Type> {
-    let syn::Type::Path(path) = ty else {
-        return Vec::new();
-    };
-    match path.path.segments.last() {
-        Some(segment) if segment.ident == name => type_arguments(segment),
-        _ => Vec::new(),
-    }
-}
-
-/// The type arguments of one path segment (`TryInto<X>` gives `X`).
-pub(crate) fn type_arguments(segment: &syn::PathSegment) -> Vec<syn::Type> {
-    let syn::PathArguments::AngleBracketed(arguments) = &segment.arguments else {
-        return Vec::new();
-    };
-    arguments
-        .args
-        .iter()
-        .filter_map(|argument| match argument {
-            syn::GenericArgument::Type(ty) => Some(ty.clone()),
-            _ => None,
-        })
-        .collect()
 }
 
 #[cfg(test)]

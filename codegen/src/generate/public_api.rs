@@ -9,7 +9,7 @@
 use quote::{ToTokens, format_ident, quote};
 
 use crate::generate::bodies::Union;
-use crate::generate::generic_argument;
+use crate::generate::rust_syntax::generic_argument;
 use crate::generate::value_sets::OpenValueSet;
 
 /// Applies every change to a parsed client file. `value_sets` are the spec's
@@ -180,8 +180,11 @@ fn derive_eq_where_possible(types: &mut [syn::Item]) {
         if without_eq.contains(&name) {
             continue;
         }
-        crate::generate::edit_derives(attributes, |mut derived| {
-            let names: Vec<String> = derived.iter().map(crate::generate::derive_name).collect();
+        crate::generate::rust_syntax::edit_derives(attributes, |mut derived| {
+            let names: Vec<String> = derived
+                .iter()
+                .map(crate::generate::rust_syntax::derive_name)
+                .collect();
             if names.iter().any(|name| name == "PartialEq")
                 && !names.iter().any(|name| name == "Eq")
             {
@@ -405,7 +408,7 @@ fn add_row_readers(types: &mut Vec<syn::Item>, unions: &[Union]) {
 
 /// `V` of a type written as `HashMap<K, V>`.
 fn map_value(ty: &syn::Type) -> Option<syn::Type> {
-    crate::generate::generic_arguments(ty, "HashMap")
+    crate::generate::rust_syntax::generic_arguments(ty, "HashMap")
         .into_iter()
         .nth(1)
 }
@@ -629,7 +632,9 @@ fn conversion_target(function: &syn::ImplItemFn) -> Option<syn::Type> {
             if segment.ident != "TryInto" {
                 return None;
             }
-            crate::generate::type_arguments(segment).into_iter().next()
+            crate::generate::rust_syntax::type_arguments(segment)
+                .into_iter()
+                .next()
         })
     })
 }

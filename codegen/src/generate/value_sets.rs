@@ -265,8 +265,8 @@ pub fn source(
     let tokens = quote! {
         #(#enums)*
     };
-    let body = crate::generate::format_rust(spec_file, tokens)?;
-    Ok(crate::generate::normalize_newlines(&format!(
+    let body = crate::generate::rust_syntax::format_rust(spec_file, tokens)?;
+    Ok(crate::generate::rust_syntax::normalize_newlines(&format!(
         "{header}\n{body}"
     )))
 }

@@ -14,7 +14,7 @@ use std::path::Path;
 use serde_json::{Map, Value, json};
 
 use crate::error::CodegenError;
-use crate::rate_limits::RATE_LIMIT_EXTENSION;
+use crate::operations::RATE_LIMIT_EXTENSION;
 
 /// The host every page's URL starts with.
 const API_HOST: &str = "https://api.sonorancms.com";

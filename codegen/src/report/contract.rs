@@ -58,16 +58,16 @@ pub fn contracts(
     enriched: &Value,
     model: &SpecModel,
 ) -> Result<Vec<Contract>, CodegenError> {
-    let client_file = parse(crate::pipeline::GENERATED_CLIENT_PATH, client)?;
-    let value_sets_file = parse(crate::pipeline::GENERATED_VALUE_SETS_PATH, value_sets)?;
+    let client_file = parse(crate::paths::GENERATED_CLIENT_PATH, client)?;
+    let value_sets_file = parse(crate::paths::GENERATED_VALUE_SETS_PATH, value_sets)?;
     let generated = Generated::read(&client_file, &value_sets_file)
-        .map_err(|message| format_error(crate::pipeline::GENERATED_CLIENT_PATH, message))?;
+        .map_err(|message| format_error(crate::paths::GENERATED_CLIENT_PATH, message))?;
     let mut pages = Vec::new();
     for method in &generated.methods {
         let operation = model.operation(&method.rust_name);
         let text = page(&generated, method, operation, enriched).map_err(|message| {
             format_error(
-                crate::pipeline::GENERATED_CLIENT_PATH,
+                crate::paths::GENERATED_CLIENT_PATH,
                 format!("`{}`: {message}", method.rust_name),
             )
         })?;
@@ -497,7 +497,7 @@ fn generic_arguments(ty: &syn::Type) -> Vec<syn::Type> {
             .path
             .segments
             .last()
-            .map(crate::generate::type_arguments)
+            .map(crate::generate::rust_syntax::type_arguments)
             .unwrap_or_default(),
         _ => Vec::new(),
     }
@@ -1204,18 +1204,18 @@ pub fn from_files(files: &[crate::outputs::GeneratedFile]) -> Result<Vec<Contrac
             .map(|file| file.contents.as_str())
             .ok_or_else(|| format_error(path, "regen did not produce it".to_owned()))
     };
-    let enriched_text = find(crate::pipeline::ENRICHED_SPEC_PATH)?;
+    let enriched_text = find(crate::paths::ENRICHED_SPEC_PATH)?;
     let enriched = crate::load::parse_yaml(&crate::load::SourceText::new(
-        crate::pipeline::ENRICHED_SPEC_PATH,
+        crate::paths::ENRICHED_SPEC_PATH,
         enriched_text.to_owned(),
     ))?;
     let model = crate::model::read(&crate::load::openapi(
-        crate::pipeline::ENRICHED_SPEC_PATH,
+        crate::paths::ENRICHED_SPEC_PATH,
         &enriched,
     )?);
     contracts(
-        find(crate::pipeline::GENERATED_CLIENT_PATH)?,
-        find(crate::pipeline::GENERATED_VALUE_SETS_PATH)?,
+        find(crate::paths::GENERATED_CLIENT_PATH)?,
+        find(crate::paths::GENERATED_VALUE_SETS_PATH)?,
         &enriched,
         &model,
     )
