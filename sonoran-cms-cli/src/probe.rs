@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use sonoran_cms::Operation;
-use sonoran_cms::testing::{BoxFuture, Transport};
+use sonoran_cms::testing::{BoxFuture, Transport, json_type};
 
 use crate::JsonPrinter;
 use crate::generated::{Cli, CliCommand};
@@ -318,19 +318,6 @@ fn decode_difference(
         } else {
             expected_in(message).to_owned()
         },
-    }
-}
-
-/// The JSON type name of `value`.
-fn json_type(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(number) if number.is_i64() || number.is_u64() => "integer",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
     }
 }
 

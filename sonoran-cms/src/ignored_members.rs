@@ -128,8 +128,9 @@ fn shape(segments: &[Segment], keyed_by_data: &[&str]) -> String {
     text
 }
 
-/// The JSON type name of `value`.
-pub(crate) fn json_type(value: &Value) -> &'static str {
+/// The JSON type name of `value` as reports name it: `null`, `boolean`,
+/// `integer` (a whole number), `number`, `string`, `array` or `object`.
+pub fn json_type(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "boolean",
