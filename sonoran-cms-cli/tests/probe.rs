@@ -45,13 +45,8 @@ async fn answer(State(routes): State<Routes>, uri: Uri) -> impl IntoResponse {
     )
 }
 
-async fn serve(answers: BTreeMap<String, (u16, Value)>) -> (String, Arc<Mutex<Vec<String>>>) {
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let routes = Routes {
-        answers: Arc::new(answers),
-        seen: Arc::clone(&seen),
-    };
-    let app = Router::new().fallback(answer).with_state(routes);
+/// Serves `app` on a free loopback port; its base URL.
+async fn listen(app: Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a loopback port");
@@ -59,7 +54,17 @@ async fn serve(answers: BTreeMap<String, (u16, Value)>) -> (String, Arc<Mutex<Ve
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
-    (format!("http://{address}"), seen)
+    format!("http://{address}")
+}
+
+async fn serve(answers: BTreeMap<String, (u16, Value)>) -> (String, Arc<Mutex<Vec<String>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let routes = Routes {
+        answers: Arc::new(answers),
+        seen: Arc::clone(&seen),
+    };
+    let app = Router::new().fallback(answer).with_state(routes);
+    (listen(app).await, seen)
 }
 
 const OPERATIONS: &str = "getServers,getCurrentSession,getFullWhitelist";
@@ -436,14 +441,7 @@ async fn serve_templates(
             response
         }
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("a loopback port");
-    let address = listener.local_addr().expect("an address");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    (format!("http://{address}"), seen)
+    (listen(app).await, seen)
 }
 
 /// Each operation's success answer with every member its type names.
