@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use sonoran_cms::Operation;
-use sonoran_cms::testing::{BoxFuture, Transport, json_type};
+use sonoran_cms::testing::{BoxFuture, Transport, json_type, value_at};
 
 use crate::JsonPrinter;
 use crate::generated::{Cli, CliCommand};
@@ -167,23 +167,6 @@ fn looks_like_a_member_name(name: &str) -> bool {
         && name
             .chars()
             .all(|character| character.is_ascii_alphanumeric() || character == '_')
-}
-
-/// The value of `body` at `path` (serde_path_to_error's form).
-fn value_at<'a>(body: &'a Value, path: &str) -> Option<&'a Value> {
-    let mut value = body;
-    for piece in path.split('.').filter(|piece| !piece.is_empty()) {
-        let (name, mut rest) = piece.split_at(piece.find('[').unwrap_or(piece.len()));
-        if !name.is_empty() {
-            value = value.get(name)?;
-        }
-        while let Some(inner) = rest.strip_prefix('[') {
-            let end = inner.find(']')?;
-            value = value.get(inner[..end].parse::<usize>().ok()?)?;
-            rest = &inner[end + 1..];
-        }
-    }
-    Some(value)
 }
 
 /// The JSON type serde names in "invalid type: string \"x\", expected ..."

@@ -69,23 +69,16 @@ async fn serve(answers: BTreeMap<String, (u16, Value)>) -> (String, Arc<Mutex<Ve
 
 const OPERATIONS: &str = "getServers,getCurrentSession,getFullWhitelist";
 
-/// Runs the probe on `OPERATIONS` against `base_url`; returns the output and
-/// the JSON report.
-async fn probe(base_url: &str, extra: &[&str]) -> (Output, Value) {
+/// Runs `sonoran-cms probe` with `arguments` against `base_url`, its report
+/// in a temporary file; returns the output and the JSON report.
+async fn run_probe(base_url: &str, arguments: &[&str]) -> (Output, Value) {
     let folder = tempfile::tempdir().expect("a folder");
     let report = folder.path().join("report.json");
     let mut command = Command::new(env!("CARGO_BIN_EXE_sonoran-cms"));
     command
-        .args([
-            "probe",
-            "--operations",
-            OPERATIONS,
-            "--base-url",
-            base_url,
-            "--report",
-        ])
+        .args(["probe", "--base-url", base_url, "--report"])
         .arg(&report)
-        .args(extra)
+        .args(arguments)
         .env("SONORAN_CMS_API_KEY", API_KEY)
         .env_remove("SONORAN_CMS_BASE_URL");
     let output = tokio::task::spawn_blocking(move || command.output().expect("the binary runs"))
@@ -94,6 +87,13 @@ async fn probe(base_url: &str, extra: &[&str]) -> (Output, Value) {
     let written = std::fs::read_to_string(&report).unwrap_or_default();
     let json = serde_json::from_str(&written).unwrap_or(Value::Null);
     (output, json)
+}
+
+/// Runs the probe on `OPERATIONS` against `base_url`, with `extra` arguments.
+async fn probe(base_url: &str, extra: &[&str]) -> (Output, Value) {
+    let mut arguments = vec!["--operations", OPERATIONS];
+    arguments.extend_from_slice(extra);
+    run_probe(base_url, &arguments).await
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -462,29 +462,7 @@ fn full_answers() -> BTreeMap<String, Value> {
 
 /// Runs the probe on every read-only operation (no `--operations`).
 async fn probe_all(base_url: &str) -> (Output, Value) {
-    let folder = tempfile::tempdir().expect("a folder");
-    let report = folder.path().join("report.json");
-    let mut command = Command::new(env!("CARGO_BIN_EXE_sonoran-cms"));
-    command
-        .args([
-            "probe",
-            "--budget",
-            "200",
-            "--base-url",
-            base_url,
-            "--report",
-        ])
-        .arg(&report)
-        .env("SONORAN_CMS_API_KEY", API_KEY)
-        .env_remove("SONORAN_CMS_BASE_URL");
-    let output = tokio::task::spawn_blocking(move || command.output().expect("the binary runs"))
-        .await
-        .expect("the run finishes");
-    let written = std::fs::read_to_string(&report).unwrap_or_default();
-    (
-        output,
-        serde_json::from_str(&written).unwrap_or(Value::Null),
-    )
+    run_probe(base_url, &["--budget", "200"]).await
 }
 
 #[tokio::test]

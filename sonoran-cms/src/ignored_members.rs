@@ -63,6 +63,18 @@ pub fn path_shape(operation: Operation, path: &str) -> String {
     shape(&segments(path), operation.keyed_by_data())
 }
 
+/// The value of `body` at `path`, a JSON path as a [`DecodeFailure`] or
+/// [`IgnoredMember`] gives it (`data.items[3].accId`; `.` is `body` itself);
+/// `None` when `body` has nothing there.
+pub fn value_at<'a>(body: &'a Value, path: &str) -> Option<&'a Value> {
+    segments(path)
+        .iter()
+        .try_fold(body, |value, segment| match segment {
+            Segment::Member(name) => value.get(name),
+            Segment::Item(index) => value.get(index),
+        })
+}
+
 /// One step of a JSON path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Segment {
@@ -238,5 +250,12 @@ mod tests {
         );
         assert_eq!(path(&segments("data.items[3].id")), "data.items[3].id");
         assert_eq!(shape(&segments("[2].id"), &keyed), "[].id");
+        let body = serde_json::json!({"data": {"items": [{"id": 1}, {"id": 2}]}});
+        assert_eq!(
+            value_at(&body, "data.items[1].id"),
+            Some(&serde_json::json!(2))
+        );
+        assert_eq!(value_at(&body, "."), Some(&body));
+        assert_eq!(value_at(&body, "data.items[2].id"), None);
     }
 }

@@ -340,7 +340,9 @@ pub use uuid;
 /// operations' types. With a mock server (`sonoran-cms-httpmock`), build the
 /// client with [`ClientBuilder::for_tests`].
 pub mod testing {
-    pub use crate::ignored_members::{IgnoredMember, ignored_members, json_type, path_shape};
+    pub use crate::ignored_members::{
+        IgnoredMember, ignored_members, json_type, path_shape, value_at,
+    };
     pub use crate::operation::{check_request_body, check_success_body, request_body_as_sent};
     pub use crate::transport::{BoxFuture, Transport};
 }
